@@ -88,6 +88,26 @@ class Problem:
         return f"{self.severity}: {where}: {self.reason}"
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place an article names, under one canonical name, with its country when known."""
+
+    name: str  # "Bakhmut", "North Korea", "United States"
+    country: str | None  # "Ukraine", "North Korea", "United States"; a country is its own country
+
+
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """The people and places an article itself names (title, subtitle, body: never page noise)."""
+
+    people: tuple[str, ...] = ()
+    places: tuple[Place, ...] = ()
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.country for p in self.places if p.country))
+
+
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Literal
 
+from search.article import Place
+
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 FILTER_FACETS: tuple[str, ...] = ("person", "place", "country", "source")
@@ -41,12 +43,6 @@ class SearchRequest:
 
     def selections(self) -> dict[str, tuple[str, ...]]:
         return {name: getattr(self, name) for name in FILTER_FACETS if getattr(self, name)}
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str
-    country: str | None
 
 
 @dataclass(frozen=True)
@@ -100,6 +96,28 @@ class SearchResult:
     suggestion: str | None  # "did you mean"
     took_ms: float = 0.0
     extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """One indexed article, whole, for the article page and /api/articles/<id>."""
+
+    id: str
+    title: str
+    subtitle: str
+    source: str
+    published: str | None  # ISO 8601 with offset
+    updated: str | None
+    body: list[str]  # paragraphs, plain text (escape when rendering)
+    language: str
+    url: str | None
+    origin: str
+    people: list[str]
+    places: list[Place]
+    countries: list[str]
 
     def to_dict(self) -> dict:
         return asdict(self)
