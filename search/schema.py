@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import orjson
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
+from search.article import Article, Entities, Place
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
 SCHEMA_VERSION = "1"
@@ -33,11 +37,58 @@ def build_schema() -> Schema:
         person=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
         place=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
         country=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        published=DATETIME(stored=True, sortable=True),
-        updated=STORED(),
+        # Naive UTC (what Whoosh's DATETIME holds), for sorting and ranges ...
+        published=DATETIME(stored=False, sortable=True),
+        # ... and the times as the article gave them, ISO 8601 with their offset, for display.
+        published_iso=STORED(),
+        updated_iso=STORED(),
         language=ID(stored=True),
         url=STORED(),
-        origin=STORED(),
+        origin=STORED(),  # str(Origin): file path and record
         # JSON list of {"name", "country"} so a hit shows its places without rereading the corpus.
         places_json=STORED(),
     )
+
+
+def _facet_value(values: list[str] | tuple[str, ...]) -> str:
+    # Dedupe keeping order; commas would split a value in two.
+    return FACET_SEPARATOR.join(dict.fromkeys(v.replace(FACET_SEPARATOR, " ").strip() for v in values if v.strip()))
+
+
+def to_document(article: Article, entities: Entities, content_hash: str | None = None) -> dict:
+    """The Whoosh document for an article: what the indexer writes and the searcher reads back."""
+    doc = {
+        "id": article.id,
+        "content_hash": content_hash or article.content_hash(),
+        "title": article.title,
+        "subtitle": article.subtitle,
+        "body": article.body_text,  # paragraphs joined by a blank line
+        "source": _facet_value([article.source]),
+        "person": _facet_value(entities.people),
+        "place": _facet_value([p.name for p in entities.places]),
+        "country": _facet_value(entities.countries),
+        "published_iso": article.published.isoformat() if article.published else None,
+        "updated_iso": article.updated.isoformat() if article.updated else None,
+        "language": article.language,
+        "url": article.url,
+        "origin": str(article.origin),
+        "places_json": orjson.dumps([{"name": p.name, "country": p.country} for p in entities.places]).decode(),
+    }
+    if article.published:
+        doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
+    return {key: value for key, value in doc.items() if value not in (None, "")}
+
+
+def stored_places(stored: dict) -> list[Place]:
+    return [Place(p["name"], p.get("country")) for p in orjson.loads(stored.get("places_json") or "[]")]
+
+
+def stored_values(stored: dict, field: str) -> list[str]:
+    """A facet field's values as written, from a stored document."""
+    value = stored.get(field) or ""
+    return [v for v in value.split(FACET_SEPARATOR) if v]
+
+
+def published_utc(stored: dict) -> datetime | None:
+    iso = stored.get("published_iso")
+    return datetime.fromisoformat(iso).astimezone(timezone.utc) if iso else None
