@@ -1,0 +1,96 @@
+"""How hits are ranked: the BM25F weighting and the free-text ("any words") query.
+
+The searcher asks for every word first; when that finds nothing, it falls back
+to `natural_query`, which ORs the analyzed words over the text fields so that
+documents matching more (and rarer) words rank first. The parameters were tuned
+on the TIME test collection (bench/relevance.py prints the figures and the grid).
+
+Field weights live in the schema (schema.FIELD_BOOSTS, applied at index time
+inside BM25's term-frequency saturation), so queries built here carry no field
+boosts of their own: boosting again at query time would count them twice.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from math import log
+
+from whoosh import query as wq
+from whoosh.fields import Schema
+from whoosh.scoring import BM25F, WeightingModel
+
+TEXT_FIELDS: tuple[str, ...] = ("title", "subtitle", "body")
+
+# Tuned on TIME (body only). K1 and B are the usual BM25 knobs.
+K1 = 1.2
+B = 0.75
+# Titles and subtitles are short and of similar length: normalising their length
+# would punish a long headline for being long, so they get less of it.
+TITLE_B = 0.5
+SUBTITLE_B = 0.5
+
+
+class NewsBM25F(BM25F):
+    """Whoosh's BM25F with the Robertson/Lucene IDF, log(1 + (N - df + 0.5) / (df + 0.5)).
+
+    Whoosh's own IDF, log(N / (df + 1)) + 1, adds 1 to every term, so a word in
+    half the archive still weighs a sizeable fraction of a rare name; with
+    long natural-language queries that lets common words drown the rare ones.
+    """
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        df = parent.doc_frequency(fieldname, text)
+        n = parent.doc_count_all()
+        return log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def weighting() -> WeightingModel:
+    """The weighting model every product search uses."""
+    return NewsBM25F(B=B, K1=K1, title_B=TITLE_B, subtitle_B=SUBTITLE_B)
+
+
+@lru_cache(maxsize=1)
+def _default_schema() -> Schema:
+    from search.schema import build_schema
+
+    return build_schema()
+
+
+def query_terms(text: str, schema: Schema | None = None, field: str = "body") -> list[str]:
+    """The index terms of a free text, in order, repeats kept (stop words dropped)."""
+    schema = schema or _default_schema()
+    return [t.text for t in schema[field].analyzer(text)]
+
+
+def natural_query(text: str, fields: tuple[str, ...] = TEXT_FIELDS,
+                  schema: Schema | None = None) -> wq.Query:
+    """A ranked OR over the words of `text` in the text fields: the "any words" query.
+
+    Each distinct word becomes one clause (an OR of that word over the fields);
+    a word typed twice counts twice, as the asker evidently cares about it.
+    Returns `NullQuery` when the text has no searchable words.
+    """
+    schema = schema or _default_schema()
+    fields = tuple(f for f in fields if f in schema)
+    if not fields:
+        return wq.NullQuery
+    # All text fields share one analyzer (schema.build_schema), so analyze once.
+    terms = query_terms(text, schema, fields[0])
+    if not terms:
+        return wq.NullQuery
+    clauses: list[wq.Query] = []
+    for term, count in _counted(terms).items():
+        per_field = [wq.Term(f, term) for f in fields]
+        clause = per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+        if count != 1:
+            clause = clause.with_boost(float(count))
+        clauses.append(clause)
+    return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+
+
+def _counted(terms: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for term in terms:
+        counts[term] = counts.get(term, 0) + 1
+    return counts
