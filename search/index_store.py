@@ -1,0 +1,293 @@
+"""The index folder on disk: generations, the CURRENT pointer, the writer lock.
+
+Layout of an index folder (``index/`` by default)::
+
+    CURRENT             name of the live generation, e.g. "gen-000042" (replaced atomically)
+    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.json: id -> hash)
+    gen-000041/         the previous generation, kept so searchers still holding it keep working
+    reindex.lock        fcntl lock: one reindex at a time; holds the writer's pid
+    entities.sqlite     entity cache, shared by all generations (search.entity_cache)
+
+A full rebuild writes a new generation beside the live one and publishes it by
+replacing CURRENT (os.replace), so a crash at any moment leaves the previous
+generation live and intact. Incremental updates commit into the live generation
+through Whoosh's own atomic table-of-contents swap. Searchers open the index with
+`open_live_index()` and notice any change by comparing `live_version()`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import whoosh.index
+from whoosh.filedb.filestore import FileStorage
+
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = "reindex.lock"
+META_FILE = "dateline.json"
+MANIFEST_FILE = "manifest.json"
+ENTITY_CACHE_FILE = "entities.sqlite"
+GENERATION_PREFIX = "gen-"
+
+_GENERATION_NAME = re.compile(r"^gen-(\d{6,})$")
+_TOC_NAME = re.compile(r"^_MAIN_(\d+)\.toc$")
+
+
+class IndexMissing(Exception):
+    """There is no live index in the folder yet (run `dateline reindex`)."""
+
+
+class IndexBusy(Exception):
+    """Another reindex holds the writer lock (and we were asked not to wait)."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        who = f"pid {pid}" if pid else "another process"
+        super().__init__(f"another reindex ({who}) is running")
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One complete Whoosh index inside the index folder."""
+
+    number: int
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def generation_path(index_dir: Path, number: int) -> Path:
+    return Path(index_dir) / f"{GENERATION_PREFIX}{number:06d}"
+
+
+def list_generations(index_dir: Path) -> list[Generation]:
+    """Every generation folder, live or not, oldest first."""
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir():
+        return []
+    found = []
+    for entry in index_dir.iterdir():
+        match = _GENERATION_NAME.match(entry.name)
+        if match and entry.is_dir():
+            found.append(Generation(int(match.group(1)), entry))
+    return sorted(found, key=lambda g: g.number)
+
+
+def current_generation(index_dir: Path) -> Generation | None:
+    """The live generation, or None when nothing has been published yet."""
+    try:
+        name = (Path(index_dir) / CURRENT_FILE).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    match = _GENERATION_NAME.match(name)
+    path = Path(index_dir) / name
+    if not match or not path.is_dir():
+        return None
+    return Generation(int(match.group(1)), path)
+
+
+def open_live_index(index_dir: Path) -> whoosh.index.Index:
+    """The live Whoosh index of an index folder, for searching.
+
+    Raises IndexMissing when no index has been built there. Keep the returned
+    object while `live_version(index_dir)` stays the same; reopen when it changes.
+    """
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise IndexMissing(f"no index in {index_dir} (run `dateline reindex`)")
+    return whoosh.index.open_dir(str(generation.path))
+
+
+def live_version(index_dir: Path) -> str | None:
+    """A token that changes whenever a reindex publishes anything: "gen-000042/7".
+
+    The generation folder (changes on a full rebuild) and Whoosh's commit number
+    inside it (changes on an incremental update). Cheap: one small file read and
+    one directory listing. None when there is no live index.
+    """
+    generation = current_generation(index_dir)
+    if generation is None:
+        return None
+    return f"{generation.name}/{toc_generation(generation.path)}"
+
+
+def toc_generation(path: Path) -> int:
+    """Whoosh's latest commit number in an index folder (-1 when empty)."""
+    numbers = [int(m.group(1)) for name in os.listdir(path) if (m := _TOC_NAME.match(name))]
+    return max(numbers, default=-1)
+
+
+class LiveIndex:
+    """An open live index that reopens itself when a reindex changed it."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self._version: str | None = None
+        self._index: whoosh.index.Index | None = None
+
+    def get(self) -> whoosh.index.Index:
+        """The current index (reopened if a reindex published since the last call)."""
+        version = live_version(self.index_dir)
+        if self._index is None or version != self._version:
+            self._index = open_live_index(self.index_dir)
+            self._version = version
+        return self._index
+
+    @property
+    def version(self) -> str | None:
+        return self._version
+
+
+# --- metadata of a generation ---------------------------------------------------------
+
+
+def read_meta(generation: Generation) -> dict:
+    try:
+        return orjson.loads((generation.path / META_FILE).read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return {}
+
+
+def write_json_atomically(path: Path, value: object) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as file:
+        file.write(orjson.dumps(value))
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+def write_meta(generation: Generation, meta: dict) -> None:
+    write_json_atomically(generation.path / META_FILE, meta)
+
+
+# --- writing: new generations, publishing, cleaning up ---------------------------------
+
+
+def create_generation(index_dir: Path, schema) -> Generation:
+    """A new, empty Whoosh index in a fresh generation folder (not live yet)."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    numbers = [g.number for g in list_generations(index_dir)]
+    live = current_generation(index_dir)
+    if live:
+        numbers.append(live.number)
+    number = max(numbers, default=0) + 1
+    generation = Generation(number, generation_path(index_dir, number))
+    generation.path.mkdir()
+    FileStorage(str(generation.path)).create_index(schema)
+    return generation
+
+
+def _fsync_tree(path: Path) -> None:
+    for entry in path.iterdir():
+        if entry.is_file():
+            with open(entry, "rb") as file:
+                os.fsync(file.fileno())
+    _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(index_dir: Path, generation: Generation) -> None:
+    """Make a generation live: its files reach the disk, then CURRENT is replaced atomically."""
+    _fsync_tree(generation.path)
+    pointer = Path(index_dir) / CURRENT_FILE
+    temporary = pointer.with_name(f".{CURRENT_FILE}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="ascii") as file:
+        file.write(generation.name + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, pointer)
+    _fsync_dir(Path(index_dir))
+
+
+def clean_up(index_dir: Path, keep_previous: int = 1) -> list[Path]:
+    """Removes half-built and old generations; call only while holding the writer lock.
+
+    Generations newer than the live one were left by a build that never finished.
+    Of the older ones the newest `keep_previous` stay: a searcher that opened one
+    just before the swap may still ask it for a new reader.
+    """
+    index_dir = Path(index_dir)
+    live = current_generation(index_dir)
+    removed = []
+    older = []
+    for generation in list_generations(index_dir):
+        if live is not None and generation.number == live.number:
+            continue
+        if live is None or generation.number > live.number:
+            removed.append(generation.path)
+        else:
+            older.append(generation.path)
+    removed += older[: max(0, len(older) - keep_previous)]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    for stale in index_dir.glob(f".{CURRENT_FILE}.*.tmp") if index_dir.is_dir() else ():
+        stale.unlink(missing_ok=True)
+    return removed
+
+
+def entity_cache_path(index_dir: Path) -> Path:
+    return Path(index_dir) / ENTITY_CACHE_FILE
+
+
+# --- one writer at a time ---------------------------------------------------------------
+
+
+def _lock_holder(lock_path: Path) -> int | None:
+    try:
+        text = lock_path.read_text(encoding="ascii").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+@contextmanager
+def writer_lock(index_dir: Path, *, wait: bool = True,
+                on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+    """Holds the index folder's writer lock (fcntl; released by the OS even on SIGKILL).
+
+    When another process holds it: raise IndexBusy if not `wait`, else call
+    `on_wait(pid)` once and block until it is free.
+    """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = index_dir / LOCK_FILE
+    # Never unlinked: removing a lock file lets two processes lock two different inodes.
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(lock_path)
+            if not wait:
+                raise IndexBusy(holder) from None
+            if on_wait is not None:
+                on_wait(holder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
