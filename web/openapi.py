@@ -1,0 +1,243 @@
+"""The OpenAPI 3.1 document of the JSON API, served at /api/openapi.json.
+
+Written by hand so it says what we promise; tests hold every JSON response against these schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.results import FILTER_FACETS, SORTS
+
+_nullable_string = {"type": ["string", "null"]}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "description": "Every error, whatever its status, has this shape.",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "title", "message", "parameter"],
+                "additionalProperties": False,
+                "properties": {
+                    "status": {"type": "integer", "minimum": 400, "maximum": 599,
+                               "description": "The HTTP status code, repeated."},
+                    "title": {"type": "string", "description": "The status phrase, e.g. \"Bad Request\"."},
+                    "message": {"type": "string", "description": "What went wrong, for a person to read."},
+                    "parameter": {"type": ["string", "null"],
+                                  "description": "The query parameter at fault, or null."},
+                },
+            }
+        },
+        "examples": [{"error": {"status": 400, "title": "Bad Request",
+                                "message": "page must be a whole number, got 'abc'", "parameter": "page"}}],
+    },
+    "Place": {
+        "type": "object",
+        "required": ["name", "country"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "description": "Canonical place name."},
+            "country": {**_nullable_string, "description": "Its country; a country is its own country."},
+        },
+    },
+    "Hit": {
+        "type": "object",
+        "required": ["id", "title", "title_html", "snippets", "published", "source", "people", "places",
+                     "url", "score"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string", "description": "Plain text."},
+            "title_html": {"type": "string",
+                           "description": "HTML-escaped title with matched words in <mark>."},
+            "snippets": {"type": "array", "items": {"type": "string"},
+                         "description": "HTML-escaped fragments with matched words in <mark>."},
+            "published": {**_nullable_string, "description": "ISO 8601 with the article's UTC offset."},
+            "source": {"type": "string"},
+            "people": {"type": "array", "items": {"type": "string"}},
+            "places": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
+            "url": {**_nullable_string, "description": "The article's original address, when known."},
+            "score": {"type": ["number", "null"], "description": "Relevance score; null when sorted by date."},
+        },
+    },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count", "selected"],
+        "additionalProperties": False,
+        "properties": {
+            "value": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "selected": {"type": "boolean"},
+        },
+    },
+    "DateBucket": {
+        "type": "object",
+        "required": ["start", "end", "label", "count"],
+        "additionalProperties": False,
+        "properties": {
+            "start": {"type": "string", "format": "date", "description": "First day, inclusive."},
+            "end": {"type": "string", "format": "date", "description": "Last day, inclusive."},
+            "label": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+        },
+    },
+    "DateHistogram": {
+        "type": "object",
+        "required": ["unit", "buckets"],
+        "additionalProperties": False,
+        "properties": {
+            "unit": {"enum": ["year", "month", "day"]},
+            "buckets": {"type": "array", "items": {"$ref": "#/components/schemas/DateBucket"}},
+        },
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": ["query", "interpreted_as", "notice", "total", "page", "page_size", "pages", "sort",
+                     "results", "facets", "dates", "suggestion"],
+        "properties": {
+            "query": {"type": "string"},
+            "interpreted_as": {**_nullable_string,
+                               "description": "Set when the query was read differently from how it was typed."},
+            "notice": {**_nullable_string,
+                       "description": "E.g. that the query could not be parsed and was read as plain words."},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "page_size": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 0},
+            "sort": {"enum": list(SORTS)},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "facets": {
+                "type": "object",
+                "description": "Values with their counts in the current result set, most frequent first.",
+                "propertyNames": {"enum": list(FILTER_FACETS)},
+                "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}},
+            },
+            "dates": {"$ref": "#/components/schemas/DateHistogram"},
+            "suggestion": {**_nullable_string, "description": "\"Did you mean\": a corrected query."},
+            "took_ms": {"type": "number", "minimum": 0},
+            "extra": {"type": "object"},
+        },
+    },
+    "Article": {
+        "type": "object",
+        "required": ["id", "title", "subtitle", "source", "published", "updated", "body", "language", "url",
+                     "origin", "people", "places", "countries", "related"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "subtitle": {"type": "string"},
+            "source": {"type": "string"},
+            "published": _nullable_string,
+            "updated": _nullable_string,
+            "body": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs, plain text."},
+            "language": {"type": "string"},
+            "url": _nullable_string,
+            "origin": {"type": "string", "description": "File (and record) the article was read from."},
+            "people": {"type": "array", "items": {"type": "string"}},
+            "places": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
+            "countries": {"type": "array", "items": {"type": "string"}},
+            "related": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"},
+                        "description": "Articles most like this one."},
+        },
+    },
+}
+
+
+def _param(name: str, description: str, schema: dict, *, repeat: bool = False) -> dict:
+    if repeat:
+        return {"name": name, "in": "query", "description": description, "required": False,
+                "schema": {"type": "array", "items": schema}, "style": "form", "explode": True}
+    return {"name": name, "in": "query", "description": description, "required": False, "schema": schema}
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _errors(*statuses: int) -> dict:
+    text = {400: "A parameter is malformed or beyond a limit; `parameter` names it.",
+            404: "No such article.",
+            503: "No index has been built yet (run `dateline reindex`).",
+            500: "An unexpected error; it was logged."}
+    return {str(s): _error(text[s]) for s in statuses}
+
+
+def build_document(config: dict) -> dict:
+    """The document, with the limits this server was configured with."""
+    facet_params = [
+        _param(name, f"Only articles with this {name} (repeat for several: values of one facet are ORed, "
+                     "different facets ANDed). Exact value as listed in `facets`.",
+               {"type": "string", "maxLength": 200}, repeat=True)
+        for name in FILTER_FACETS
+    ]
+    search_params = [
+        _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (title, person, place, country, "
+                    "source). Empty: every article, newest first. A query that cannot be parsed is searched "
+                    "as plain words and `notice` says so.",
+               {"type": "string", "maxLength": config["MAX_QUERY_LENGTH"]}),
+        *facet_params,
+        _param("from", "First day, inclusive: YYYY-MM-DD (YYYY-MM and YYYY mean their first day).",
+               {"type": "string", "examples": ["1987-03-01"]}),
+        _param("to", "Last day, inclusive: YYYY-MM-DD (YYYY-MM and YYYY mean their last day). "
+                     "Must not be before `from`.", {"type": "string", "examples": ["1987-03-31"]}),
+        _param("sort", "Order; default relevance with a query, newest without.", {"enum": list(SORTS)}),
+        _param("page", "1-based page number. Beyond the last page gives an empty `results` list.",
+               {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE"], "default": 1}),
+        _param("size", "Results per page. Values beyond the limit are refused with 400, never clamped.",
+               {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE_SIZE"],
+                "default": config["DEFAULT_PAGE_SIZE"]}),
+        _param("facet_limit", "Top values returned per facet; 0 returns all.",
+               {"type": "integer", "minimum": 0, "maximum": 1000, "default": config["FACET_LIMIT"]}),
+        _param("snippets", "Whether hits carry highlighted snippets.", {"type": "boolean", "default": True}),
+    ]
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "info": {
+            "title": "Dateline search API",
+            "version": "1",
+            "description": "Search a news archive by words, dates, people, places, countries and sources. "
+                           "Every HTML search page has this JSON twin: the same parameters, the same results. "
+                           "Errors of every status share the Error shape.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search articles",
+                    "parameters": search_params,
+                    "responses": {
+                        "200": {"description": "One page of results with facets and a date histogram.",
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/SearchResult"}}}},
+                        **_errors(400, 503, 500),
+                    },
+                }
+            },
+            "/api/articles/{id}": {
+                "get": {
+                    "operationId": "article",
+                    "summary": "One article, whole, with related articles",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "The article.",
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Article"}}}},
+                        **_errors(404, 503, 500),
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {"operationId": "openapi", "summary": "This document",
+                        "responses": {"200": {"description": "OpenAPI 3.1 document",
+                                              "content": {"application/json": {}}}}}
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,164 @@
+"""Routes: the search page, the article page, and their JSON twins under /api."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult
+
+from web.index_access import SearcherHolder
+from web.openapi import build_document
+from web.params import SearchState, UrlState, facet_search_url, parse_search
+from web.timeline import articles as articles_label, build_timeline
+
+bp = Blueprint("dateline", __name__)
+
+FACET_TITLES = {"person": "People", "place": "Places", "country": "Countries", "source": "Sources"}
+FACET_NOUNS = {"person": "people", "place": "places", "country": "countries", "source": "sources"}
+MAX_ARTICLE_ID = 200
+
+
+def holder() -> SearcherHolder:
+    return current_app.extensions["dateline.searcher"]
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status=status, mimetype="application/json")
+
+
+def run_search(state: SearchState) -> SearchResult:
+    index = holder()
+    searcher = index.get()
+    return index.cached(("search", state.request), lambda: searcher.search(state.request))
+
+
+def load_article(article_id: str) -> tuple[ArticleView, list[Hit]]:
+    if len(article_id) > MAX_ARTICLE_ID:
+        abort(404)
+    index = holder()
+    searcher = index.get()
+    view = searcher.article(article_id)
+    if view is None:
+        abort(404, description=f"No article with id {article_id!r} in the index.")
+    limit = current_app.config["RELATED_LIMIT"]
+    related = index.cached(("related", article_id, limit), lambda: searcher.related(article_id, limit=limit))
+    return view, related
+
+
+# --- search ----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def search_page() -> str:
+    config = current_app.config
+    state = parse_search(request.args, config)
+    result = run_search(state)
+    urls = UrlState(state, config["DEFAULT_PAGE_SIZE"])
+    r = state.request
+    timeline = build_timeline(result.dates, urls.dates, r.date_from, r.date_to)
+    return render_template(
+        "search.html", state=state, req=r, result=result, urls=urls, timeline=timeline,
+        facets=_facet_groups(state, result, urls), pagination=_pagination(result, config["MAX_PAGE"], urls),
+        active_filters=_active_filters(state, urls), facet_search_url=facet_search_url,
+        json_url=urls.json(), articles_label=articles_label,
+    )
+
+
+@bp.get("/api/search")
+@bp.get("/search.json")
+def search_json() -> Response:
+    state = parse_search(request.args, current_app.config, api=True)
+    return json_response(run_search(state).to_dict())
+
+
+def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> list[dict]:
+    limit = current_app.config["FACET_LIMIT"]
+    groups = []
+    for name in FILTER_FACETS:
+        values: list[FacetValue] = list(result.facets.get(name, []))
+        selected = getattr(state.request, name)
+        # A selected value always stays visible, so it can be unticked.
+        listed = {v.value for v in values}
+        values += [FacetValue(value, 0, True) for value in selected if value not in listed]
+        expanded = state.expand == name
+        shown = values if expanded else values[:limit] + [v for v in values[limit:] if v.selected]
+        groups.append({
+            "name": name, "title": FACET_TITLES[name], "noun": FACET_NOUNS[name],
+            "values": [{"value": v.value, "count": v.count, "selected": v.selected or v.value in selected,
+                        "href": urls.toggle(name, v.value)} for v in shown],
+            "expanded": expanded,
+            "more": len(values) > len(shown) or (state.expand is None and len(values) >= limit),
+            "expand_href": urls.expand(None if expanded else name),
+            "clear_href": urls.clear(name) if selected else None,
+        })
+    return groups
+
+
+def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
+    r = state.request
+    chips = [{"label": f"{FACET_TITLES[name][:-1] if name != 'country' else 'Country'}: {value}",
+              "href": urls.toggle(name, value)}
+             for name in FILTER_FACETS for value in getattr(r, name)]
+    if r.date_from or r.date_to:
+        label = f"{r.date_from.isoformat() if r.date_from else '…'} – {r.date_to.isoformat() if r.date_to else '…'}"
+        chips.append({"label": f"Dates: {label}", "href": urls.dates(None, None)})
+    return chips
+
+
+def _pagination(result: SearchResult, max_page: int, urls: UrlState) -> dict | None:
+    last = min(result.pages, max_page)
+    if last <= 1 and result.page <= 1:
+        return None
+    current = result.page
+    numbers = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
+    items: list[dict] = []
+    previous = 0
+    for n in numbers:
+        if n - previous > 1:
+            items.append({"gap": True})
+        items.append({"number": n, "href": urls.page(n), "current": n == current})
+        previous = n
+    return {
+        "items": items,
+        "previous": urls.page(current - 1) if current > 1 else None,
+        "next": urls.page(current + 1) if current < last else None,
+        "last": last,
+    }
+
+
+# --- articles --------------------------------------------------------------------------
+
+
+@bp.get("/articles/<article_id>")
+def article_page(article_id: str) -> str | Response:
+    if article_id.endswith(".json"):
+        return article_json(article_id[: -len(".json")])
+    view, related = load_article(article_id)
+    return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
+                           json_url=url_for("dateline.article_json", article_id=article_id))
+
+
+@bp.get("/api/articles/<article_id>")
+def article_json(article_id: str) -> Response:
+    view, related = load_article(article_id)
+    return json_response(view.to_dict() | {"related": [asdict(hit) for hit in related]})
+
+
+# --- the API's description -------------------------------------------------------------
+
+
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    return json_response(build_document(current_app.config))
+
+
+@bp.get("/api")
+@bp.get("/api/")
+def api_index() -> Response:
+    return json_response({"openapi": "/api/openapi.json", "search": "/api/search?q=...",
+                          "article": "/api/articles/{id}"})
+
