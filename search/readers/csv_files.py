@@ -1,0 +1,215 @@
+"""CSV with a header row: one article per row.
+
+Known columns map to article fields out of the box (bdnews24: title,time,summary,details,keywords;
+Dhaka Tribune: url,title,date,content,category); ReadOptions.csv_columns maps other layouts.
+Columns that are not article fields are kept in source_metadata under their header name.
+
+Rows that repeat an article (same article id: the URL, else title + publication minute) are read
+once, keeping the most complete copy, across all CSV files of one read. That takes two passes:
+`best_rows` remembers id -> best (completeness, file, row), then `read_csv` emits the winners.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from search.article import Article, Origin, Problem
+from search.readers.build import build_article
+from search.readers.dates import parse_datetime
+from search.readers.options import ReadOptions
+from search.readers.text import decode_bytes, repair_text
+
+csv.field_size_limit(64 * 1024 * 1024)
+
+KNOWN_COLUMNS = {
+    "id": ("id",),
+    "title": ("title", "headline", "heading"),
+    "subtitle": ("subtitle", "summary", "standfirst", "description", "lead", "dek"),
+    "source": ("source", "byline", "author", "agency"),
+    "published": ("published", "time", "date", "datetime", "published_at", "pubdate", "publish_date"),
+    "updated": ("updated", "modified", "updated_at"),
+    "body": ("body", "details", "content", "text", "article", "story"),
+    "language": ("language", "lang"),
+    "url": ("url", "link"),
+}
+LIST_COLUMNS = frozenset({"keywords", "tags"})
+_BREAK_CANDIDATE = re.compile(r"[ \t\u00a0]{2,}")
+_SENTENCE_END = frozenset(".!?”\"’)]")
+
+
+def split_run_in_text(text: str) -> list[str]:
+    """Paragraphs of a body flattened into one field.
+
+    Blank lines separate paragraphs; a single line break is a leftover HTML wrap (a space).
+    A run of two or more spaces marks a paragraph or photo-caption break (bdnews24) when it
+    holds at least two plain spaces or follows the end of a sentence; a lone NBSP beside a
+    space ("the\u00a0 government") is just a space.
+    """
+    paragraphs: list[str] = []
+    for chunk in re.split(r"\r?\n[ \t\u00a0]*\r?\n", text):
+        chunk = chunk.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+        start = 0
+        for match in _BREAK_CANDIDATE.finditer(chunk):
+            before = chunk[match.start() - 1] if match.start() else ""
+            if match.group(0).count(" ") >= 2 or before in _SENTENCE_END:
+                paragraphs.append(chunk[start:match.start()])
+                start = match.end()
+        paragraphs.append(chunk[start:])
+    return [p for p in paragraphs if p.strip()]
+
+
+@dataclass(frozen=True)
+class Layout:
+    fields: dict[str, int]  # our field -> column index
+    extra: dict[str, int]  # metadata name -> column index
+
+
+def _layout(header: list[str], options: ReadOptions) -> tuple[Layout | None, str | None]:
+    names = [name.strip().lstrip("\ufeff").lower() for name in header]
+    position = {name: i for i, name in reversed(list(enumerate(names)))}
+    fields: dict[str, int] = {}
+    for field, wanted in (options.csv_columns or {}).items():
+        index = position.get(wanted.strip().lower())
+        if index is None:
+            return None, f"column {wanted!r} (for {field}) is not in the header ({', '.join(header)})"
+        fields[field] = index
+    for field, candidates in KNOWN_COLUMNS.items():
+        if field not in fields:
+            index = next((position[c] for c in candidates if c in position and position[c] not in fields.values()), None)
+            if index is not None:
+                fields[field] = index
+    if "title" not in fields and "body" not in fields:
+        return None, (f"no title or body column in the header ({', '.join(header)}); "
+                      "map columns with ReadOptions.csv_columns")
+    used = set(fields.values())
+    extra = {header[i].strip(): i for i in range(len(header)) if i not in used and header[i].strip()}
+    return Layout(fields, extra), None
+
+
+def _lines(stream: BinaryIO, notes: list[str]) -> Iterator[str]:
+    for raw in stream:
+        line, note = decode_bytes(raw)
+        if note and not notes:
+            notes.append(note)
+        yield line
+
+
+def _delimiter(path: str) -> str:
+    return "\t" if Path(path).suffix.lower() == ".tsv" else ","
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # 1-based data row (the header is row 0)
+    line: int
+    article: Article | None
+    problems: list[Problem]
+
+
+def _rows(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Row | Problem]:
+    notes: list[str] = []
+    reader = csv.reader(_lines(stream, notes), delimiter=_delimiter(path))
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield Problem(path, "empty CSV file (no header row)")
+        return
+    except csv.Error as error:
+        yield Problem(path, f"unreadable CSV header: {error}")
+        return
+    layout, error_text = _layout(header, options)
+    if layout is None:
+        yield Problem(path, error_text or "unusable header")
+        return
+    number = 0
+    line = reader.line_num + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            number += 1
+            yield Problem(path, f"row {number} is not valid CSV: {error}", number)
+            line = reader.line_num + 1
+            continue
+        number += 1
+        row_line, line = line, reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        warnings = list(notes)
+        notes.clear()
+        if len(values) != len(header):
+            warnings.append(f"row has {len(values)} fields, the header {len(header)}")
+
+        def get(field: str) -> str:
+            index = layout.fields.get(field)
+            return values[index] if index is not None and index < len(values) else ""
+
+        dates = {}
+        for name in ("published", "updated"):
+            value = get(name).strip()
+            dates[name] = parse_datetime(value, options.default_timezone) if value else None
+            if value and dates[name] is None:
+                warnings.append(f"unreadable {name} date {value!r}; left empty")
+        metadata: dict[str, object] = {}
+        for name, index in layout.extra.items():
+            value = values[index].strip() if index < len(values) else ""
+            if value:
+                metadata[name] = ([v.strip() for v in value.split(",") if v.strip()]
+                                  if name.lower() in LIST_COLUMNS else value)
+        article, problems = build_article(
+            Origin(path, record=number, line=row_line),
+            title=get("title"), subtitle=get("subtitle"), source=get("source"),
+            published=dates["published"], updated=dates["updated"],
+            body=split_run_in_text(repair_text(get("body"))), language=get("language"), url=get("url"),
+            given_id=get("id").strip() or None, metadata=metadata, warnings=warnings,
+        )
+        yield Row(number, row_line, article, problems)
+
+
+def completeness(article: Article) -> tuple[int, int]:
+    """Which copy of a repeated article to keep: more fields filled, then more text."""
+    filled = sum(bool(v) for v in (article.subtitle, article.source, article.published,
+                                   article.updated, article.url, article.body))
+    filled += len(article.source_metadata)
+    return filled, len(article.text)
+
+
+def best_rows(paths: list[str], options: ReadOptions,
+              open_file: Callable[[str], BinaryIO | None]) -> dict[str, tuple[tuple[int, int], int, int]]:
+    """First pass: article id -> (completeness, file index, row) of its most complete copy."""
+    best: dict[str, tuple[tuple[int, int], int, int]] = {}
+    for file_index, path in enumerate(paths):
+        stream = open_file(path)
+        if stream is None:
+            continue
+        with stream:
+            for row in _rows(path, stream, options):
+                if isinstance(row, Problem) or row.article is None:
+                    continue
+                score = completeness(row.article)
+                current = best.get(row.article.id)
+                # Ties keep the first copy (lower file index, then lower row).
+                if current is None or score > current[0]:
+                    best[row.article.id] = (score, file_index, row.number)
+    return best
+
+
+def read_csv(path: str, stream: BinaryIO, options: ReadOptions,
+             keep: Callable[[str, int], bool] = lambda article_id, row: True) -> Iterator[Article | Problem]:
+    """Second pass: the rows `keep(article_id, row_number)` accepts, with their problems."""
+    for row in _rows(path, stream, options):
+        if isinstance(row, Problem):
+            yield row
+            continue
+        if row.article is not None and not keep(row.article.id, row.number):
+            continue
+        yield from row.problems
+        if row.article is not None:
+            yield row.article
