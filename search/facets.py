@@ -1,0 +1,211 @@
+"""Facet arrays: every document's facet values and day, as numpy arrays built once per index generation.
+
+Counting facets with Whoosh means walking postings or stored fields for every
+matching document on every request. Instead one pass over the stored documents
+at open gives, per facet field, a list of (docnum, value id) pairs; counting the
+values of a result set is then one boolean gather and one `bincount`.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from search.results import DateBucket, DateHistogram, FacetValue
+from search.schema import FACET_FIELDS, stored_values
+
+# Sentinel for "no date" in the day and time arrays.
+NO_DAY = np.iinfo(np.int32).min
+NO_TIME = np.iinfo(np.int64).min
+EPOCH = date(1970, 1, 1)
+
+
+def facet_key(value: str) -> str:
+    """The index term of a facet value: KEYWORD(commas=True, lowercase=True) strips and lower-cases."""
+    return value.strip().lower()
+
+
+def _loose_key(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def day_from_number(number: int) -> date:
+    return EPOCH + timedelta(days=int(number))
+
+
+class FacetColumn:
+    """One facet field: value labels as written, and the (docnum, value id) pairs of the index."""
+
+    def __init__(self, name: str, labels: list[str], keys: dict[str, int],
+                 doc_of: np.ndarray, value_of: np.ndarray) -> None:
+        self.name = name
+        self.labels = labels
+        self.keys = keys
+        self.doc_of = doc_of
+        self.value_of = value_of
+        self._words: list[tuple[str, ...]] | None = None
+        self._loose: dict[str, int] | None = None
+
+    def counts(self, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(self.value_of[mask[self.doc_of]], minlength=len(self.labels))
+
+    def docs_with(self, value_ids: list[int] | np.ndarray, size: int) -> np.ndarray:
+        """Mask of documents having any of the values (an OR of the selection)."""
+        mask = np.zeros(size, dtype=bool)
+        if len(value_ids):
+            mask[self.doc_of[np.isin(self.value_of, np.asarray(value_ids, dtype=np.int32))]] = True
+        return mask
+
+    def value_id(self, value: str) -> int | None:
+        """The id of a value as a user typed it: case and spacing do not matter."""
+        found = self.keys.get(facet_key(value))
+        if found is None:
+            if self._loose is None:
+                self._loose = {}
+                for key, value_id in self.keys.items():
+                    self._loose.setdefault(_loose_key(key), value_id)
+            found = self._loose.get(_loose_key(value))
+        return found
+
+    def matching_keys(self, words: list[str], prefix: bool = False) -> list[str]:
+        """Keys of values containing `words` in sequence (word boundaries), e.g. person:obama.
+
+        With `prefix`, the last word may be the start of a word (person:oba*).
+        """
+        if self._words is None:
+            self._words = [tuple(_loose_key(key).split()) for key in self.keys]
+        n = len(words)
+        found = []
+        for key, value_words in zip(self.keys, self._words):
+            for i in range(len(value_words) - n + 1):
+                window = value_words[i:i + n]
+                if list(window[:-1]) == words[:-1] and (
+                        window[-1] == words[-1] or (prefix and window[-1].startswith(words[-1]))):
+                    found.append(key)
+                    break
+        return found
+
+
+@dataclass
+class Collection:
+    """What the searcher knows about every document of one index generation, by docnum."""
+
+    size: int  # doc_count_all: docnums run 0..size-1
+    live: np.ndarray  # bool: not deleted
+    ids: list[str | None]
+    docnum_of: dict[str, int]
+    day: np.ndarray  # int32 day number of the publication date as the article gives it, NO_DAY if none
+    time: np.ndarray  # int64 UTC seconds, for sorting; NO_TIME if none
+    facets: dict[str, FacetColumn]
+
+    @classmethod
+    def from_reader(cls, reader) -> Collection:
+        size = reader.doc_count_all()
+        live = np.zeros(size, dtype=bool)
+        ids: list[str | None] = [None] * size
+        day = np.full(size, NO_DAY, dtype=np.int32)
+        utc = np.full(size, NO_TIME, dtype=np.int64)
+        builders = {name: ([], {}, [], []) for name in FACET_FIELDS}  # labels, keys, docs, values
+        for docnum, stored in reader.iter_docs():
+            live[docnum] = True
+            ids[docnum] = stored.get("id")
+            iso = stored.get("published_iso")
+            if iso:
+                try:
+                    when = datetime.fromisoformat(iso)
+                except ValueError:
+                    when = None
+                if when is not None:
+                    day[docnum] = day_number(when.date())
+                    utc[docnum] = int(when.timestamp()) if when.tzinfo else int(
+                        (when - datetime(1970, 1, 1)).total_seconds())
+            for name in FACET_FIELDS:
+                labels, keys, docs, values = builders[name]
+                for value in stored_values(stored, name):
+                    key = facet_key(value)
+                    if not key:
+                        continue
+                    value_id = keys.get(key)
+                    if value_id is None:
+                        value_id = keys[key] = len(labels)
+                        labels.append(value.strip())
+                    docs.append(docnum)
+                    values.append(value_id)
+        facets = {
+            name: FacetColumn(name, labels, keys, np.asarray(docs, dtype=np.int32),
+                              np.asarray(values, dtype=np.int32))
+            for name, (labels, keys, docs, values) in builders.items()
+        }
+        docnum_of = {doc_id: n for n, doc_id in enumerate(ids) if doc_id is not None}
+        return cls(size, live, ids, docnum_of, day, utc, facets)
+
+    def day_mask(self, start: date | None, end: date | None) -> np.ndarray:
+        """Documents published on a day in [start, end]; undated documents never match."""
+        mask = self.day != NO_DAY
+        if start is not None:
+            mask &= self.day >= day_number(start)
+        if end is not None:
+            mask &= self.day <= day_number(end)
+        return mask
+
+
+def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int) -> list[FacetValue]:
+    """Values by count (then name); selected values are always listed, even at count 0."""
+    nonzero = np.flatnonzero(counts)
+    # Sort by count descending, ties by label for a stable, readable order.
+    order = sorted(nonzero.tolist(), key=lambda v: (-int(counts[v]), column.labels[v].casefold()))
+    if limit > 0:
+        order = order[:limit]
+    chosen = set(selected)
+    listed = [FacetValue(column.labels[v], int(counts[v]), v in chosen) for v in order]
+    shown = set(order)
+    listed += [FacetValue(column.labels[v], int(counts[v]), True) for v in selected if v not in shown]
+    return listed
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MAX_DAY_BUCKETS = 62  # two months of days; longer spans count months
+MAX_MONTH_BUCKETS = 36  # three years of months; longer spans count years
+
+
+def date_histogram(days: np.ndarray) -> DateHistogram:
+    """Buckets that fit the span of the dates: days up to two months, months up to three years, else years."""
+    days = days[days != NO_DAY]
+    if days.size == 0:
+        return DateHistogram("year", [])
+    first, last = day_from_number(days.min()), day_from_number(days.max())
+    if (last - first).days < MAX_DAY_BUCKETS:
+        counts = np.bincount(days - days.min())
+        buckets = []
+        for offset, count in enumerate(counts.tolist()):
+            day = first + timedelta(days=offset)
+            buckets.append(DateBucket(day.isoformat(), day.isoformat(),
+                                      f"{day.day} {_MONTHS[day.month - 1]} {day.year}", count))
+        return DateHistogram("day", buckets)
+    as_dates = days.astype("datetime64[D]")
+    months = as_dates.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    if months.max() - months.min() < MAX_MONTH_BUCKETS:
+        counts = np.bincount(months - months.min())
+        buckets = []
+        for offset, count in enumerate(counts.tolist()):
+            year, month = divmod(int(months.min()) + offset, 12)
+            year += 1970
+            month += 1
+            end = date(year, month, monthrange(year, month)[1])
+            buckets.append(DateBucket(date(year, month, 1).isoformat(), end.isoformat(),
+                                      f"{_MONTHS[month - 1]} {year}", count))
+        return DateHistogram("month", buckets)
+    years = as_dates.astype("datetime64[Y]").astype(np.int64)
+    counts = np.bincount(years - years.min())
+    buckets = []
+    for offset, count in enumerate(counts.tolist()):
+        year = 1970 + int(years.min()) + offset
+        buckets.append(DateBucket(date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat(), str(year), count))
+    return DateHistogram("year", buckets)

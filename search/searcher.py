@@ -1,0 +1,443 @@
+"""The search engine behind the web page, the JSON endpoint and `dateline search`.
+
+    with Searcher.open(index_dir) as searcher:
+        result = searcher.search(SearchRequest(q="oil prices", country=("Kuwait",)))
+
+One Searcher serves many threads: each request takes the lock, so Whoosh's readers
+(which share file handles) are never used by two threads at once; with the GIL the
+searches would not run in parallel anyway. Facet arrays are built once per index
+generation (search.facets) and rebuilt by `refresh()` when a reindex publishes.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import numpy as np
+from whoosh import query as wq
+
+from search import ranking
+from search.analysis import news_analyzer
+from search.facets import NO_TIME, Collection, date_histogram, top_values
+from search.index_store import IndexMissing, live_version, open_live_index
+from search.query import (Adjacent, Compiler, QuerySyntaxError, Word, clean, describe, has_fallback,
+                          parse, plain_words)
+from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
+                            BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
+from search.schema import FACET_FIELDS, stored_places, stored_values
+from search.snippets import lead, mark_all, snippets
+from search.suggest import suggest
+
+__all__ = ["Searcher", "IndexMissing"]
+
+SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
+RELATED_TERMS = 12
+
+
+@dataclass
+class _Generation:
+    """Everything opened for one version of the index."""
+
+    version: str | None
+    index: object
+    searcher: object  # whoosh.searching.Searcher
+    collection: Collection
+    offsets: dict[int, int]
+    compiler: Compiler
+
+    def close(self) -> None:
+        self.searcher.close()
+
+
+class Searcher:
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self.analyzer = news_analyzer()
+        self._lock = threading.RLock()
+        self._generation: _Generation | None = None
+        self._checked = 0.0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, index_dir: Path | str) -> Searcher:
+        """Raises IndexMissing (message: "no index at X: run dateline reindex") when there is none."""
+        searcher = cls(Path(index_dir))
+        searcher._generation = searcher._load()
+        return searcher
+
+    def _load(self) -> _Generation:
+        version = live_version(self.index_dir)
+        try:
+            index = open_live_index(self.index_dir)
+        except IndexMissing:
+            raise IndexMissing(f"no index at {self.index_dir}: run dateline reindex") from None
+        whoosh_searcher = index.searcher(weighting=ranking.weighting())
+        collection = Collection.from_reader(whoosh_searcher.reader())
+        offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
+        compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler)
+
+    def refresh(self) -> bool:
+        """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
+        version = live_version(self.index_dir)
+        with self._lock:
+            if self._generation is not None and version == self._generation.version:
+                return False
+            fresh = self._load()
+            old, self._generation = self._generation, fresh
+            if old is not None:
+                old.close()
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._generation is not None:
+                self._generation.close()
+                self._generation = None
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def doc_count(self) -> int:
+        return int(self._current().collection.live.sum())
+
+    def _current(self) -> _Generation:
+        if self._generation is None:
+            raise RuntimeError("the searcher is closed")
+        return self._generation
+
+    # -- search ---------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        _validate(request)
+        with self._lock:
+            gen = self._current()
+            result = _Search(self, gen, request).run()
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return _with_time(result, took)
+
+    def article(self, article_id: str) -> ArticleView | None:
+        with self._lock:
+            gen = self._current()
+            docnum = gen.collection.docnum_of.get(article_id)
+            if docnum is None:
+                return None
+            stored = gen.searcher.stored_fields(docnum)
+        body = stored.get("body") or ""
+        return ArticleView(
+            id=stored["id"],
+            title=stored.get("title", ""),
+            subtitle=stored.get("subtitle", ""),
+            source=stored.get("source", ""),
+            published=stored.get("published_iso"),
+            updated=stored.get("updated_iso"),
+            body=[p for p in body.split("\n\n") if p.strip()],
+            language=stored.get("language", ""),
+            url=stored.get("url"),
+            origin=stored.get("origin", ""),
+            people=stored_values(stored, "person"),
+            places=stored_places(stored),
+            countries=stored_values(stored, "country"),
+        )
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Articles like this one: its key words, and the people and places it shares. Never itself."""
+        if limit < 1:
+            return []
+        with self._lock:
+            gen = self._current()
+            docnum = gen.collection.docnum_of.get(article_id)
+            if docnum is None:
+                return []
+            s = gen.searcher
+            stored = s.stored_fields(docnum)
+            text = " ".join(filter(None, (stored.get("title"), stored.get("subtitle"), stored.get("body"))))
+            clauses: list[wq.Query] = []
+            for term, weight in s.key_terms_from_text("body", text, numterms=RELATED_TERMS, normalize=True):
+                clauses.append(wq.Or([wq.Term("title", term), wq.Term("body", term)], boost=weight))
+            for name, boost in (("person", 0.5), ("place", 0.3)):
+                for value in stored_values(stored, name):
+                    clauses.append(wq.Term(name, value.strip().lower(), boost=boost))
+            if not clauses:
+                return []
+            results = s.search(wq.Or(clauses), limit=limit, mask={docnum})
+            return [_hit(s.stored_fields(h.docnum), set(), self.analyzer, h.score, snippet=True)
+                    for h in results]
+
+
+class _Search:
+    """One search request against one generation."""
+
+    def __init__(self, owner: Searcher, gen: _Generation, request: SearchRequest) -> None:
+        self.owner = owner
+        self.gen = gen
+        self.request = request
+        self.collection = gen.collection
+        self.notices: list[str] = []
+        self.interpreted_as: str | None = None
+
+    def run(self) -> SearchResult:
+        request, collection = self.request, self.collection
+        text = self._query_text()
+        node = self._parse(text)
+        compiled = self.gen.compiler.compile(node)
+        self.notices.extend(compiled.notes)
+        query = compiled.query
+        highlight = compiled.highlight
+
+        filters = self._filters()
+        narrow = collection.live.copy()
+        for mask in filters.values():
+            narrow &= mask
+
+        if node is None:
+            base = collection.live
+        elif query is None:
+            self.notices.append("The query has only very common words, which are not indexed; "
+                                "type other words.")
+            base = np.zeros(collection.size, dtype=bool)
+        else:
+            base = self._docs(query)
+            if not (base & narrow).any() and has_fallback(node):
+                fallback = self._fallback(node, text)
+                if fallback is not None:
+                    any_base = self._docs(fallback.query)
+                    if (any_base & narrow).any():
+                        base, query = any_base, fallback.query
+                        highlight = fallback.highlight
+                        self.interpreted_as = fallback.described
+                        self.notices.append("No article has all the words; "
+                                            "showing articles with any of them.")
+
+        matched = base & narrow
+        total = int(matched.sum())
+        facets = self._facets(base, filters)
+        dates = date_histogram(collection.day[matched])
+        page_size = min(request.page_size, MAX_PAGE_SIZE)
+        if page_size < request.page_size:
+            self.notices.append(f"At most {MAX_PAGE_SIZE} results are shown per page.")
+        pages = math.ceil(total / page_size) if total else 0
+        first = (request.page - 1) * page_size
+        docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
+                                     filtered=bool(filters))
+        s = self.gen.searcher
+        hits = [_hit(s.stored_fields(d), highlight, self.owner.analyzer, score,
+                     snippet=request.snippets) for d, score in zip(docnums, scores)]
+        suggestion = None
+        if total < SUGGEST_BELOW and node is not None:
+            suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer)
+        return SearchResult(
+            query=request.q,
+            interpreted_as=self.interpreted_as,
+            notice=" ".join(self.notices) or None,
+            total=total,
+            page=request.page,
+            page_size=page_size,
+            pages=pages,
+            sort=request.sort,
+            results=hits,
+            facets=facets,
+            dates=dates,
+            suggestion=suggestion,
+        )
+
+    # -- query --------------------------------------------------------------------------
+
+    def _query_text(self) -> str:
+        raw = self.request.q or ""
+        text = clean(raw[: MAX_QUERY_LENGTH * 4])
+        if clean(raw) != raw.strip() and any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in raw if c not in "\t\n\r"):
+            self.notices.append("Control characters in the query were ignored.")
+        if len(text) > MAX_QUERY_LENGTH:
+            cut = text.rfind(" ", 0, MAX_QUERY_LENGTH + 1)
+            text = text[: cut if cut > MAX_QUERY_LENGTH // 2 else MAX_QUERY_LENGTH]
+            self.notices.append(f"The query was longer than {MAX_QUERY_LENGTH} characters; "
+                                "only its start was searched.")
+        return text
+
+    def _parse(self, text: str):
+        try:
+            node = parse(text)
+        except QuerySyntaxError as error:
+            node = plain_words(text)
+            self.interpreted_as = describe(node) or None
+            self.notices.append(f"Could not read the query as search syntax ({error}); "
+                                "searched for its words instead.")
+            return node
+        except RecursionError:
+            node = plain_words(text)
+            self.interpreted_as = describe(node) or None
+            self.notices.append("The query is nested too deeply; searched for its words instead.")
+            return node
+        return node
+
+    def _fallback(self, node, text: str):
+        """The any-word reading of adjacent clauses, with its description."""
+        fallback = self.gen.compiler.compile(node, any_word=True)
+        if fallback.query is None:
+            return None
+        optional = [n for n in node.nodes if isinstance(n, Word) and n.field is None]
+        if isinstance(node, Adjacent) and len(optional) == len(node.nodes):
+            # Plain words only: the relevance helper's tuned any-words query.
+            fallback.query = ranking.natural_query(" ".join(n.text for n in optional),
+                                                   schema=self.gen.index.schema)
+        fallback.described = _describe_any(node)
+        return fallback
+
+    def _docs(self, query: wq.Query) -> np.ndarray:
+        """Mask of the documents matching a query, unscored."""
+        mask = np.zeros(self.collection.size, dtype=bool)
+        s = self.gen.searcher
+        context = s.boolean_context()
+        for leaf, offset in s.leaf_searchers():
+            matcher = query.matcher(leaf, context)
+            if not matcher.is_active():
+                continue
+            ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
+            if ids.size:
+                mask[ids + offset] = True
+        mask &= self.collection.live
+        return mask
+
+    def _count_text(self, text: str) -> int:
+        """Hits of another query text under the same filters (for "did you mean")."""
+        try:
+            node = parse(text)
+        except QuerySyntaxError:
+            node = plain_words(text)
+        compiled = self.gen.compiler.compile(node)
+        if compiled.query is None:
+            return 0
+        matched = self._docs(compiled.query)
+        if not matched.any() and has_fallback(node):
+            fallback = self.gen.compiler.compile(node, any_word=True)
+            matched = self._docs(fallback.query) if fallback.query is not None else matched
+        for mask in self._filters().values():
+            matched &= mask
+        return int(matched.sum())
+
+    # -- facets and filters ---------------------------------------------------------------
+
+    def _filters(self) -> dict[str, np.ndarray]:
+        """One mask per active filter: each selected facet (its values ORed) and the date range."""
+        if hasattr(self, "_filter_cache"):
+            return self._filter_cache
+        request, collection = self.request, self.collection
+        filters: dict[str, np.ndarray] = {}
+        self._selected: dict[str, list[int]] = {}
+        for name, values in request.selections().items():
+            column = collection.facets[name]
+            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
+            self._selected[name] = list(dict.fromkeys(ids))
+            filters[name] = column.docs_with(ids, collection.size)
+        if request.date_from or request.date_to:
+            filters["date"] = collection.day_mask(request.date_from, request.date_to)
+        self._filter_cache = filters
+        return filters
+
+    def _facets(self, base: np.ndarray, filters: dict[str, np.ndarray]) -> dict[str, list[FacetValue]]:
+        """Counts per facet under every filter but the facet's own, so siblings stay visible."""
+        out = {}
+        for name in FACET_FIELDS:
+            column = self.collection.facets[name]
+            mask = base.copy()
+            for other, other_mask in filters.items():
+                if other != name:
+                    mask &= other_mask
+            counts = column.counts(mask)
+            selected = self._selected.get(name, [])
+            values = top_values(column, counts, selected, self.request.facet_limit)
+            # Selected values the index does not know are still listed, at 0.
+            known = {column.labels[i].casefold() for i in selected}
+            for value in getattr(self.request, name) if name in FILTER_FACETS else ():
+                if column.value_id(value) is None and value.casefold() not in known:
+                    values.append(FacetValue(value, 0, True))
+                    known.add(value.casefold())
+            out[name] = values
+        return out
+
+    # -- ranking and pages ------------------------------------------------------------------
+
+    def _page(self, query: wq.Query | None, matched: np.ndarray, total: int, first: int, size: int,
+              filtered: bool) -> tuple[list[int], list[float | None]]:
+        if first >= total:
+            return [], []
+        sort = self.request.sort
+        if query is None or sort != "relevance":
+            docnums = np.flatnonzero(matched)
+            times = self.collection.time[docnums]
+            undated = times == NO_TIME
+            # Newest (or oldest) first; undated articles last either way; docnum breaks ties.
+            key = -times if sort != "oldest" else times
+            order = np.lexsort((docnums, key, undated))
+            chosen = docnums[order[first:first + size]]
+            return chosen.tolist(), [None] * len(chosen)
+        allow = set(np.flatnonzero(matched).tolist()) if filtered else None
+        results = self.gen.searcher.search(query, limit=first + size, filter=allow)
+        page = results[first:first + size]
+        return [h.docnum for h in page], [round(float(h.score), 4) for h in page]
+
+
+def _describe_any(node) -> str:
+    if not isinstance(node, Adjacent):
+        return describe(node)
+    from search.query import Not, Required
+    optional = [describe(n) if not isinstance(n, Adjacent) else f"({describe(n)})"
+                for n in node.nodes if not isinstance(n, (Not, Required))]
+    fixed = [describe(n) for n in node.nodes if isinstance(n, (Not, Required))]
+    return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
+
+
+def _hit(stored: dict, terms: set[str], analyzer, score: float | None, snippet: bool = True) -> Hit:
+    title = stored.get("title", "")
+    body = stored.get("body") or stored.get("subtitle") or ""
+    if snippet:
+        fragments = snippets(body, terms, analyzer) if terms else ([lead(body)] if body else [])
+    else:
+        fragments = []
+    return Hit(
+        id=stored["id"],
+        title=title,
+        title_html=mark_all(title, terms, analyzer) if terms else escape(title),
+        snippets=fragments,
+        published=stored.get("published_iso"),
+        source=stored.get("source", ""),
+        people=stored_values(stored, "person"),
+        places=stored_places(stored),
+        url=stored.get("url"),
+        score=score,
+    )
+
+
+def _validate(request: SearchRequest) -> None:
+    if not isinstance(request.page, int) or request.page < 1:
+        raise BadRequest("page must be a whole number from 1", "page")
+    if not isinstance(request.page_size, int) or request.page_size < 1:
+        raise BadRequest(f"page_size must be a whole number from 1 (at most {MAX_PAGE_SIZE} are shown)",
+                         "page_size")
+    if request.sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}", "sort")
+    if not isinstance(request.facet_limit, int) or request.facet_limit < 0:
+        raise BadRequest("facet_limit must be 0 (all values) or more", "facet_limit")
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise BadRequest("date_from is after date_to", "date_from")
+    if not isinstance(request.q, str):
+        raise BadRequest("q must be text", "q")
+
+
+def _with_time(result: SearchResult, took: float) -> SearchResult:
+    from dataclasses import replace
+
+    return replace(result, took_ms=took)
+

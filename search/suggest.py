@@ -1,0 +1,92 @@
+"""Did you mean: per-word corrections from the index's own vocabulary.
+
+The index holds stems ("economi"), so a correction is found among the stems (edit
+distance, then document frequency) and then shown as people write it: the most
+common form of that stem in a few articles that contain it ("economy").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from search.analysis import NewsTokenizer
+from search.query import Word, positive_words
+
+SUGGEST_FIELDS = ("body", "title")
+RARE = 2  # a word found in fewer articles than this may be a typo
+SURFACE_SAMPLE_DOCS = 3
+
+
+def _doc_frequency(reader, stem: str, fields: tuple[str, ...]) -> int:
+    return max(reader.doc_frequency(f, stem) for f in fields)
+
+
+def correct_stem(reader, stem: str, fields: tuple[str, ...] = SUGGEST_FIELDS) -> str | None:
+    """The most frequent index term within one edit (two for longer words) that is more frequent."""
+    own = _doc_frequency(reader, stem, fields)
+    for distance in (1, 2):
+        if distance == 2 and len(stem) < 5:
+            break
+        candidates = set()
+        for f in fields:
+            for n, term in enumerate(reader.terms_within(f, stem, distance, prefix=1)):
+                if n > 2000:
+                    break
+                if term != stem and not term.isdigit():
+                    candidates.add(term)
+        ranked = sorted(((_doc_frequency(reader, t, fields), t) for t in candidates), reverse=True)
+        if ranked and ranked[0][0] > own:
+            return ranked[0][1]
+    return None
+
+
+def surface_form(searcher, stem: str, analyzer: NewsTokenizer, fields: tuple[str, ...] = SUGGEST_FIELDS) -> str:
+    """How the stem is most often written in a few articles that contain it."""
+    forms: Counter[str] = Counter()
+    reader = searcher.reader()
+    for f in fields:
+        if not reader.doc_frequency(f, stem):
+            continue
+        postings = reader.postings(f, stem)
+        for n, docnum in enumerate(postings.all_ids()):
+            if n >= SURFACE_SAMPLE_DOCS:
+                break
+            text = searcher.stored_fields(docnum).get(f) or ""
+            for token in analyzer(text, keeporiginal=True):
+                if token.text == stem:
+                    forms[token.original.casefold()] += 1
+        if forms:
+            break
+    return forms.most_common(1)[0][0] if forms else stem
+
+
+def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], int],
+            analyzer: NewsTokenizer) -> str | None:
+    """A corrected query that finds more than `total`, or None."""
+    reader = searcher.reader()
+    corrected = text
+    changed = False
+    for word in positive_words(node):
+        stems = [t.text for t in analyzer(word.text)]
+        if len(stems) != 1 or stems[0].isdigit():
+            continue
+        fields = (word.field,) if word.field else SUGGEST_FIELDS
+        if _doc_frequency(reader, stems[0], fields) >= RARE:
+            continue
+        better = correct_stem(reader, stems[0], fields)
+        if better is None:
+            continue
+        replacement = surface_form(searcher, better, analyzer, fields)
+        if word.text[:1].isupper():
+            replacement = replacement[:1].upper() + replacement[1:]
+        pattern = re.compile(r"(?<![\w])" + re.escape(word.text) + r"(?![\w])")
+        corrected, count = pattern.subn(replacement, corrected, count=1)
+        changed = changed or count > 0
+    if not changed or corrected == text:
+        return None
+    return corrected if count_text(corrected) > total else None
+
+
+__all__ = ["suggest", "correct_stem", "surface_form", "Word"]
