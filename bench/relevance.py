@@ -1,0 +1,228 @@
+"""Ranking quality on the TIME test collection: our ranking beside Whoosh's defaults.
+
+    .venv/bin/python bench/relevance.py            # baseline and ours (and the product path, when it exists)
+    .venv/bin/python bench/relevance.py --grid     # also the tuning grid behind search/ranking.py
+
+Measures (trec_eval's, through ir-measures): MAP, nDCG@10, P@10, R@100, each the
+mean over all 83 judged queries (a query that finds nothing scores 0). Runs are
+1000 deep. The collection is ../shared/eval/time (see its SOURCE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+
+import ir_measures  # noqa: E402
+from ir_measures import AP, P, R, nDCG  # noqa: E402
+from whoosh import query as wq  # noqa: E402
+from whoosh.analysis import StemmingAnalyzer  # noqa: E402
+from whoosh.fields import ID, TEXT, Schema  # noqa: E402
+from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
+
+from search import ranking  # noqa: E402
+from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
+from search.schema import build_schema  # noqa: E402
+from time_collection import TimeCollection, build_index  # noqa: E402
+
+TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
+MEASURES = (AP, nDCG @ 10, P @ 10, R @ 100)
+COLUMNS = ("MAP", "nDCG@10", "P@10", "R@100")
+DEPTH = 1000
+
+Run = dict[str, dict[str, float]]
+Qrels = dict[str, dict[str, int]]
+
+
+def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
+    """Mean of each measure over every judged query; queries missing from the run count 0."""
+    totals = dict.fromkeys(MEASURES, 0.0)
+    # trec_eval skips queries without results; give them a sentinel so they score 0.
+    padded = {qid: run.get(qid) or {"-": 0.0} for qid in qrels}
+    for metric in ir_measures.iter_calc(MEASURES, qrels, padded):
+        totals[metric.measure] += metric.value
+    return {name: totals[m] / len(qrels) for name, m in zip(COLUMNS, MEASURES)}
+
+
+def search_run(ix, weighting: WeightingModel, make_query: Callable[[str], wq.Query],
+               queries: Iterable, depth: int = DEPTH) -> Run:
+    run: Run = {}
+    with ix.searcher(weighting=weighting) as searcher:
+        for q in queries:
+            hits = searcher.search(make_query(q.text), limit=depth)
+            run[q.id] = {hit["id"]: hit.score for hit in hits}
+    return run
+
+
+# -- the baseline: Whoosh out of the box ---------------------------------------------------
+
+def baseline_run(collection: TimeCollection, workdir: Path) -> Run:
+    """Whoosh defaults: StemmingAnalyzer, BM25F(), OR of the analyzer's tokens (repeats kept)."""
+    analyzer = StemmingAnalyzer()
+    schema = Schema(id=ID(stored=True, unique=True), body=TEXT(analyzer=analyzer))
+    ix = build_index(collection.documents, workdir / "baseline", schema)
+
+    def make_query(text: str) -> wq.Query:
+        return wq.Or([wq.Term("body", t.text) for t in analyzer(text)])
+
+    return search_run(ix, BM25F(), make_query, collection.queries)
+
+
+# -- ours, and the variants the grid tries --------------------------------------------------
+
+@dataclass(frozen=True)
+class Variant:
+    k1: float = ranking.K1
+    b: float = ranking.B
+    idf: str = "lucene"  # "lucene" (ours) or "whoosh"
+    repeats: bool = ranking.REPEATS
+    proximity: float = ranking.PROXIMITY
+    coordination: float | None = None  # Whoosh's Or(scale=...) bonus for matching more words
+
+    def weighting(self) -> WeightingModel:
+        cls = ranking.NewsBM25F if self.idf == "lucene" else BM25F
+        return cls(B=self.b, K1=self.k1)
+
+    def label(self) -> str:
+        return (f"K1={self.k1:<4} B={self.b:<4} idf={self.idf:<6} "
+                f"repeats={'yes' if self.repeats else 'no ':<3} prox={self.proximity}"
+                + (f" coord={self.coordination}" if self.coordination else ""))
+
+
+def our_schema(stop_words: frozenset[str] = ENGLISH_STOP_WORDS) -> Schema:
+    schema = build_schema()
+    if stop_words != ENGLISH_STOP_WORDS:
+        analyzer = NewsTokenizer(TermNormalizer(stop_words))
+        for name in ranking.TEXT_FIELDS:
+            schema[name].analyzer = analyzer
+    return schema
+
+
+def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
+    schema = ix.schema
+
+    def make_query(text: str) -> wq.Query:
+        q = ranking.natural_query(text.lower(), ("body",), schema,
+                                  repeats=variant.repeats, proximity=variant.proximity)
+        if variant.coordination and isinstance(q, wq.Or):
+            q = wq.Or(q.subqueries, scale=variant.coordination)
+        return q
+
+    return search_run(ix, variant.weighting(), make_query, collection.queries)
+
+
+def ours_run(collection: TimeCollection, ix) -> Run:
+    """Exactly what search/ranking.py ships: weighting() and natural_query() over the text fields."""
+    schema = ix.schema
+
+    def make_query(text: str) -> wq.Query:
+        return ranking.natural_query(text.lower(), ranking.TEXT_FIELDS, schema)
+
+    return search_run(ix, ranking.weighting(), make_query, collection.queries)
+
+
+# -- the product path: the real Searcher over to_document-shaped documents ------------------
+
+def product_run(collection: TimeCollection, workdir: Path) -> Run | None:
+    try:
+        from search.searcher import Searcher  # noqa: F401
+    except ImportError:
+        return None
+    return None  # wired up once the searcher's API is committed
+
+
+# -- report ----------------------------------------------------------------------------------
+
+def row(name: str, scores: dict[str, float]) -> str:
+    return f"{name:<58}" + "".join(f"{scores[c]:>9.4f}" for c in COLUMNS)
+
+
+def header(name: str = "system") -> str:
+    return f"{name:<58}" + "".join(f"{c:>9}" for c in COLUMNS)
+
+
+# Common English words our stop list keeps; tried as an addition to it.
+FUNCTION_WORDS = frozenset("""
+    he she him himself herself i me my our ours they them themselves theirs was am being do does
+    did doing but so nor what which who whom whose why how where there these those then
+""".split())
+
+
+def time_stop_words(collection_dir: Path) -> frozenset[str]:
+    lines = (collection_dir / "TIME.STP").read_text(encoding="ascii").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip())
+
+
+def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> None:
+    ix = build_index(collection.documents, workdir / "grid-ours", our_schema())
+    print("\nGrid 1: K1 x B (our analyzer, Lucene IDF, repeated query words count, no proximity)")
+    print(header("variant"))
+    for k1 in (0.6, 0.9, 1.2, 1.5, 1.8, 2.4):
+        for b in (0.3, 0.5, 0.6, 0.75, 0.9):
+            v = Variant(k1=k1, b=b, proximity=0.0)
+            print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
+
+    print("\nGrid 2: one choice at a time around the shipped setting")
+    print(header("variant"))
+    shipped = Variant()
+    for v in (shipped, Variant(idf="whoosh"), Variant(repeats=not shipped.repeats),
+              *(Variant(proximity=p) for p in (0.1, 0.2, 0.3, 0.5)),
+              *(Variant(coordination=c) for c in (0.5, 0.9))):
+        print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
+
+    print("\nGrid 3: stop lists (index rebuilt each time; shipped K1, B, query)")
+    print(header("stop list"))
+    stop_lists = {
+        f"ours (analysis.ENGLISH_STOP_WORDS, {len(ENGLISH_STOP_WORDS)} words)": ENGLISH_STOP_WORDS,
+        "none": frozenset(),
+        f"ours + function words ({len(FUNCTION_WORDS)}: pronouns, was/did, wh-words)":
+            ENGLISH_STOP_WORDS | FUNCTION_WORDS,
+        "TIME.STP (the collection's own 340 words)": time_stop_words(collection_dir),
+    }
+    for i, (name, stops) in enumerate(stop_lists.items()):
+        sx = build_index(collection.documents, workdir / f"grid-stop{i}", our_schema(stops))
+        print(row(name, evaluate(variant_run(collection, sx, shipped), collection.qrels)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grid", action="store_true", help="also print the tuning grid")
+    parser.add_argument("--no-product", action="store_true", help="skip the Searcher (product) path")
+    parser.add_argument("--data", type=Path, default=TIME_DIR, help="the TIME directory (default %(default)s)")
+    args = parser.parse_args(argv)
+
+    if not (args.data / "TIME.ALL").exists():
+        print(f"TIME collection not found in {args.data}; nothing measured.")
+        return 0
+    collection = TimeCollection.load(args.data)
+    print(f"TIME: {len(collection.documents)} documents, {len(collection.queries)} queries, "
+          f"{collection.judgement_count()} judgements; runs {DEPTH} deep\n")
+    with tempfile.TemporaryDirectory(prefix="dateline-time-") as tmp:
+        workdir = Path(tmp)
+        print(header())
+        print(row("baseline: Whoosh StemmingAnalyzer + BM25F(), OR of words",
+                  evaluate(baseline_run(collection, workdir), collection.qrels)))
+        ix = build_index(collection.documents, workdir / "ours")
+        print(row("ours: search.ranking (weighting + natural_query)",
+                  evaluate(ours_run(collection, ix), collection.qrels)))
+        if not args.no_product:
+            run = product_run(collection, workdir)
+            if run is None:
+                print("product path: search.searcher.Searcher not available yet; skipped")
+            else:
+                print(row("product: Searcher.search(SearchRequest(q=...))", evaluate(run, collection.qrels)))
+        if args.grid:
+            grid(collection, args.data, workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
