@@ -55,6 +55,8 @@ def error_response(status: int, message: str, parameter: str | None = None,
     return response
 
 
+ENGINE_TO_PARAMETER = {"page_size": "size", "date_from": "from", "date_to": "to"}
+
 _MESSAGES = {
     404: "There is nothing at this address.",
     405: "This address does not accept that method.",
@@ -64,7 +66,9 @@ _MESSAGES = {
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BadRequest)
     def bad_request(error: BadRequest) -> Response:
-        return error_response(400, str(error), error.parameter)
+        # The engine names SearchRequest fields; the client knows the query parameters.
+        parameter = ENGINE_TO_PARAMETER.get(error.parameter or "", error.parameter)
+        return error_response(400, str(error), parameter)
 
     @app.errorhandler(IndexUnavailable)
     def no_index(error: IndexUnavailable) -> Response:

@@ -125,7 +125,8 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
     expand = (_single(args, "expand") or "").strip() or None
     if expand is not None and expand not in FILTER_FACETS:
         raise BadRequest(f"expand must be one of {', '.join(FILTER_FACETS)}, got {expand!r}", "expand")
-    facet_limit = config["FACET_LIMIT"]
+    # The page asks for one value more than it lists, to know whether to offer "show all".
+    facet_limit = config["FACET_LIMIT"] if api else config["FACET_LIMIT"] + 1
     if api and (raw := _single(args, "facet_limit")):
         facet_limit = _positive_int(raw, "facet_limit", minimum=0, maximum=MAX_FACET_LIMIT)
     if expand:

@@ -91,7 +91,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
             "values": [{"value": v.value, "count": v.count, "selected": v.selected or v.value in selected,
                         "href": urls.toggle(name, v.value)} for v in shown],
             "expanded": expanded,
-            "more": len(values) > len(shown) or (state.expand is None and len(values) >= limit),
+            "more": len(values) > len(shown),
             "expand_href": urls.expand(None if expanded else name),
             "clear_href": urls.clear(name) if selected else None,
         })

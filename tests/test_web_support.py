@@ -1,0 +1,199 @@
+"""Shared by the web tests: a real index built by the real indexer, once per test process.
+
+The index holds the repository's sample corpus (corpus/) plus test articles written here as
+JSON Lines: enough dated articles for paging, a timeline and facets, and articles whose
+title, body, source and URL carry markup meant to break out of HTML.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+
+import orjson
+
+from search.settings import PROJECT_ROOT
+
+SAMPLE_CORPUS = PROJECT_ROOT / "corpus"
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = '"><img src=x onerror=alert(1)>'
+MARKUP_STRINGS = (SCRIPT, "<img src=x onerror=alert(1)>", "<i>Evil Wire</i>")
+
+# A word found only in the harbour articles, so queries have a known result count.
+HARBOUR_COUNT = 36
+PEOPLE = ("Margaret Thatcher", "Ronald Reagan", "Helmut Kohl")
+PLACES = ("London", "Tokyo", "Kuwait", "Rotterdam")
+
+
+def fixture_articles() -> list[dict]:
+    articles = [
+        {"id": "web-test-script", "title": f"{SCRIPT} Harbour fire in Rotterdam",
+         "subtitle": f"Firemen fought the blaze {IMG}",
+         "source": "<i>Evil Wire</i>", "published": "1987-04-02T09:30:00+00:00",
+         "url": "javascript:alert(1)",
+         "body": [f"A fire broke out at the harbour in Rotterdam on Thursday. {SCRIPT}",
+                  f"Margaret Thatcher said the damage was limited {IMG} and trade would resume."]},
+        {"id": "web-test-img", "title": f"{IMG} Dock strike spreads",
+         "source": "Reuters", "published": "1987-05-11T14:00:00+00:00",
+         "url": "https://example.org/dock-strike",
+         "body": ["Dock workers in London stopped work at the harbour on Monday.",
+                  f"Union leaders said {SCRIPT} the strike would go on."]},
+    ]
+    start = date(1987, 1, 5)
+    for i in range(HARBOUR_COUNT - 2):
+        person = PEOPLE[i % len(PEOPLE)]
+        place = PLACES[i % len(PLACES)]
+        day = start + timedelta(days=5 * i)
+        articles.append({
+            "id": f"web-test-{i:02d}",
+            "title": f"Harbour traffic in {place} report number {i + 1}",
+            "source": "Reuters" if i % 3 else "Dateline Wire",
+            "published": f"{day.isoformat()}T{8 + i % 10:02d}:15:00+00:00",
+            "body": [f"Ship arrivals at the harbour in {place} changed this week, officials in {place} said.",
+                     f"{person} commented on shipping volumes in {place} during a visit on {day:%A}.",
+                     "Cargo handling, container traffic and grain shipments were all reported."],
+        })
+    return articles
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+def corpus_paths(extra_dir: Path) -> list[Path]:
+    paths = [extra_dir]
+    if SAMPLE_CORPUS.is_dir() and any(p for p in SAMPLE_CORPUS.rglob("*") if p.is_file() and p.name != "README.md"):
+        paths.insert(0, SAMPLE_CORPUS)
+    return paths
+
+
+COUNTRIES = {"London": "United Kingdom", "Tokyo": "Japan", "Kuwait": "Kuwait", "Rotterdam": "Netherlands"}
+
+
+def build_index(corpus: list[Path], index_dir: Path, *, full: bool = False) -> None:
+    try:
+        from search.indexer import reindex
+
+        reindex(corpus, index_dir, full=full, workers=1)
+    except ModuleNotFoundError as error:  # TEMPORARY until search.entity_cache lands
+        print(f"web tests: real indexer unavailable ({error}); writing the index directly")
+        _write_directly(corpus, index_dir)
+
+
+def _write_directly(corpus: list[Path], index_dir: Path) -> None:
+    from search import index_store
+    from search.article import Article, Entities, Place
+    from search.readers import read_corpus
+    from search.schema import build_schema, to_document
+
+    live = index_store.current_generation(index_dir)
+    docs = []
+    for item in read_corpus(corpus):
+        if not isinstance(item, Article):
+            continue
+        people = tuple(p for p in PEOPLE if p in item.text)
+        places = tuple(Place(p, COUNTRIES[p]) for p in PLACES if p in item.text)
+        docs.append(to_document(item, Entities(people, places)))
+    generation = index_store.create_generation(index_dir, build_schema())
+    ix = __import__("whoosh.index").index.open_dir(str(generation.path))
+    writer = ix.writer()
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit()
+    index_store.publish(index_dir, generation)
+    del live
+
+
+@cache
+def shared_index() -> Path:
+    """The index every read-only web test uses (built once per process, removed at exit)."""
+    root = Path(tempfile.mkdtemp(prefix="dateline-web-test-"))
+    atexit.register(shutil.rmtree, root, True)
+    extra = root / "extra"
+    write_jsonl(extra / "web-test.jsonl", fixture_articles())
+    index_dir = root / "index"
+    build_index(corpus_paths(extra), index_dir)
+    return index_dir
+
+
+# --- reading pages back ------------------------------------------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+from urllib.parse import parse_qs, urlsplit  # noqa: E402
+
+
+class Element:
+    def __init__(self, tag: str, attrs: dict[str, str | None], parents: list[Element]) -> None:
+        self.parents = parents
+        self.tag = tag
+        self.attrs = attrs
+        self.text = ""
+        self.classes = set((attrs.get("class") or "").split())
+
+    def __repr__(self) -> str:
+        return f"<{self.tag} {self.attrs} {self.text!r}>"
+
+    @property
+    def href(self) -> str:
+        return self.attrs.get("href") or ""
+
+    @property
+    def params(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.href).query)
+
+
+class Page(HTMLParser):
+    """Every element of a page with its attributes and its text (inner text, descendants included)."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+            "rect"}
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self._open: list[Element] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, dict(attrs), list(self._open))
+        self.elements.append(element)
+        if tag not in self.VOID:
+            self._open.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append(Element(tag, dict(attrs), list(self._open)))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self._open) - 1, -1, -1):
+            if self._open[i].tag == tag:
+                del self._open[i:]
+                break
+
+    def handle_data(self, data):
+        for element in self._open:
+            element.text += data
+
+    def find(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
+        return [e for e in self.elements
+                if (tag is None or e.tag == tag) and (cls is None or cls in e.classes)
+                and all(e.attrs.get(k.rstrip("_").replace("_", "-")) == v for k, v in attrs.items())]
+
+    def one(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> Element:
+        found = self.find(tag, cls, **attrs)
+        assert len(found) == 1, f"expected one {tag}.{cls} {attrs}, found {len(found)}"
+        return found[0]
+
+    def inside(self, cls: str, tag: str | None = None) -> list[Element]:
+        """Elements (of a tag) inside an element of a class."""
+        return [e for e in self.elements if (tag is None or e.tag == tag) and any(cls in p.classes for p in e.parents)]
+
+    def hit_ids(self) -> list[str]:
+        return [a.href.rsplit("/", 1)[-1] for a in self.inside("hit-title", "a")
+                if not any("related" in p.classes for p in a.parents)]
