@@ -1,0 +1,528 @@
+"""Corpus -> Whoosh index, incrementally: only new and changed articles are analysed and written.
+
+The pipeline streams: readers -> content-hash check against the live index ->
+entity extraction (cached, spaCy over worker processes for the misses) ->
+Whoosh writer (several writer processes for large batches). A full rebuild goes
+into a new generation folder that replaces the live one atomically only once it
+is complete (search.index_store).
+
+What "removed" means: an article that is in the index but no longer comes out of
+the corpus. When a file that held indexed articles cannot be read this time (an
+error was reported for it, or for a folder above it), its articles stay in the
+index, even on a full rebuild, where they are carried over from the previous
+generation: a file that is briefly unreadable (a permission slip, a disk not
+mounted, a half-copied file) must not wipe stories from an archive. Deleting
+the file itself does remove them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePath
+from typing import Protocol
+
+import orjson
+import whoosh.index
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import SegmentWriter
+
+from search import index_store
+from search.article import Article, Entities, Problem
+from search.index_store import Generation, IndexBusy, IndexMissing  # noqa: F401  (re-exported)
+from search.schema import INDEX_FORMAT, build_schema, to_document
+
+# Up to this many documents to write, one writer process does the work; beyond it,
+# starting the parallel writer processes pays off.
+PARALLEL_WRITE_THRESHOLD = 2000
+# Documents per job file handed to a writer process (Whoosh's default is 100).
+WRITER_BATCH_SIZE = 250
+# Memory of each writer's posting pool before it spills a sorted run to disk.
+WRITER_LIMIT_MB = 256
+
+
+class EntityExtractorLike(Protocol):
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]: ...
+
+
+class IndexWriteError(Exception):
+    """The index could not be written; the previous one is still live."""
+
+
+@dataclass
+class ReindexReport:
+    """What a reindex did; `summary()` is what `dateline reindex` prints."""
+
+    read: int = 0  # articles that came out of the corpus (duplicates excluded)
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    kept: int = 0  # indexed articles of files that could not be read this time: left in place
+    duplicates: int = 0  # articles whose id was already read in this run (the first one wins)
+    extracted: int = 0  # articles whose entities were computed (not found in the cache)
+    skipped: list[Problem] = field(default_factory=list)  # errors: not indexed
+    warnings: list[Problem] = field(default_factory=list)  # indexed, but something was odd
+    seconds: float = 0.0
+    full: bool = False
+    full_reason: str = ""  # why the whole index was rebuilt
+    generation: str = ""  # the live generation afterwards
+    documents: int = 0  # articles in the live index afterwards
+    written: bool = False  # whether anything was committed
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self, max_problems: int = 20) -> list[str]:
+        mode = f"full rebuild ({self.full_reason})" if self.full else "incremental"
+        lines = [
+            f"{self.read} read, {self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged, {len(self.skipped)} skipped "
+            f"in {self.seconds:.1f} s ({self.docs_per_second:.0f} docs/s), {mode}",
+        ]
+        details = []
+        if self.added or self.updated:
+            details.append(f"entities: {self.extracted} extracted, "
+                           f"{self.added + self.updated - self.extracted} from cache")
+        if self.kept:
+            details.append(f"{self.kept} articles kept from files that could not be read this time")
+        if self.duplicates:
+            details.append(f"{self.duplicates} duplicates ignored (an id read twice; the first copy is indexed)")
+        lines += details
+        for title, problems in (("skipped", self.skipped), ("warnings", self.warnings)):
+            if problems:
+                lines.append(f"{title}:")
+                lines += [f"  {problem}" for problem in problems[:max_problems]]
+                if len(problems) > max_problems:
+                    lines.append(f"  ... and {len(problems) - max_problems} more")
+        lines.append(f"index: {self.generation}, {self.documents} articles")
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedArticle:
+    """What the manifest remembers of an indexed article."""
+
+    content_hash: str
+    path: str
+
+
+def open_index(index_dir: Path) -> whoosh.index.Index:
+    """The live index (see search.index_store.open_live_index)."""
+    return index_store.open_live_index(index_dir)
+
+
+def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, workers: int | None = None,
+            progress: bool = False, read_options=None, extractor: EntityExtractorLike | None = None,
+            wait: bool = True, on_wait: Callable[[int | None], None] | None = None,
+            log: Callable[[str], None] | None = None) -> ReindexReport:
+    """Brings the index in `index_dir` up to date with the corpus.
+
+    Incremental unless `full` (or the index format on disk is outdated, or there is
+    no index yet). `extractor` replaces the spaCy extractor (tests); entities are
+    always looked up in the index folder's entity cache first. Raises IndexBusy when
+    another reindex runs and not `wait`; IndexWriteError when the index could not
+    be written (the previous one is then still live).
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    workers = max(1, workers or os.cpu_count() or 1)
+    say = log or (lambda message: None)
+    with index_store.writer_lock(index_dir, wait=wait, on_wait=on_wait):
+        for path in index_store.clean_up(index_dir):
+            say(f"removed {path.name} (left by an earlier run)")
+        report = _Reindex(corpus, index_dir, full, workers, progress, read_options, extractor, say).run()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Reindex:
+    def __init__(self, corpus, index_dir, full, workers, progress, read_options, extractor, say) -> None:
+        self.corpus = [Path(p) for p in corpus]
+        self.index_dir = index_dir
+        self.workers = workers
+        self.progress = progress
+        self.read_options = read_options
+        self.extractor = extractor
+        self.say = say
+        self.report = ReindexReport()
+        self.live = index_store.current_generation(index_dir)
+        self.full_reason = "requested" if full else self._full_rebuild_reason()
+        self.report.full = bool(self.full_reason)
+        self.report.full_reason = self.full_reason
+
+    def _full_rebuild_reason(self) -> str:
+        if self.live is None:
+            return "no index yet"
+        meta = index_store.read_meta(self.live)
+        if meta.get("format") != INDEX_FORMAT:
+            return f"index format changed: {meta.get('format') or 'unknown'} -> {INDEX_FORMAT}"
+        if meta.get("extractor_version") != _extractor_version():
+            return (f"entity extractor changed: {meta.get('extractor_version') or 'unknown'} -> "
+                    f"{_extractor_version()}")
+        return ""
+
+    def run(self) -> ReindexReport:
+        report = self.report
+        previous, self.manifest_fresh = load_manifest(self.live) if self.live else ({}, True)
+        if self.full_reason:
+            if self.live is not None:
+                self.say(f"full rebuild: {self.full_reason}")
+            target = index_store.create_generation(self.index_dir, build_schema())
+            known: dict[str, IndexedArticle] = {}
+        else:
+            target = self.live
+            known = previous
+        try:
+            manifest = self._index_into(target, known, previous)
+        except BaseException:
+            if self.full_reason:
+                # Not live yet: nobody reads it. (A SIGKILL leaves it for clean_up.)
+                import shutil
+                shutil.rmtree(target.path, ignore_errors=True)
+            raise
+        if self.full_reason and report.written:
+            index_store.publish(self.index_dir, target)
+            index_store.clean_up(self.index_dir)
+        live = index_store.current_generation(self.index_dir)
+        report.generation = live.name if live else ""
+        report.documents = len(manifest) if report.written or not self.full_reason else len(previous)
+        return report
+
+    def _index_into(self, target: Generation, known: dict[str, IndexedArticle],
+                    previous: dict[str, IndexedArticle]) -> dict[str, IndexedArticle]:
+        report = self.report
+        ix = whoosh.index.open_dir(str(target.path))
+        sink = _DocumentSink(ix, self.workers)
+        seen: dict[str, IndexedArticle] = {}
+        changed = self._changed_articles(known, seen)
+        try:
+            for article, entities in _with_entities(changed, self._entities):
+                sink.add(to_document(article, entities, seen[article.id].content_hash))
+            if report.read == 0:
+                raise NothingRead(self._nothing_read_message())
+            protected = self._protected_paths()
+            carried = {}
+            for article_id, indexed in (previous if self.full_reason else known).items():
+                if article_id in seen:
+                    continue
+                if _under_any(indexed.path, protected):
+                    carried[article_id] = indexed
+                elif not self.full_reason:
+                    sink.delete(article_id)
+                    report.removed += 1
+            report.kept = len(carried)
+            if self.full_reason and carried:
+                _carry_over(self.live, carried, sink)
+            manifest = {**seen, **carried}
+            if self.full_reason or sink.pending:
+                sink.commit()
+                report.written = True
+        except BaseException:
+            sink.cancel()
+            raise
+        if not report.written and (manifest != known or not self.manifest_fresh):
+            # Nothing to write in the index, but the manifest was stale or files moved.
+            write_manifest(target, manifest)
+        if report.written:
+            _check_count(target, len(manifest))
+            write_manifest(target, manifest)
+            index_store.write_meta(target, {
+                "format": INDEX_FORMAT,
+                "extractor_version": _extractor_version(),
+                "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "corpus": [str(p) for p in self.corpus],
+                "documents": len(manifest),
+            })
+        return manifest
+
+    def _changed_articles(self, known: dict[str, IndexedArticle],
+                          seen: dict[str, IndexedArticle]) -> Iterator[Article]:
+        """Reads the corpus; yields the articles to (re)index, counts the rest."""
+        from search.readers import ReadOptions, read_corpus
+
+        report = self.report
+        options = self.read_options or ReadOptions()
+        items = read_corpus(self.corpus, options=options)
+        bar = _progress_bar(self.progress)
+        try:
+            for item in items:
+                if isinstance(item, Problem):
+                    (report.skipped if item.severity == "error" else report.warnings).append(item)
+                    continue
+                bar.update()
+                if item.id in seen:
+                    report.duplicates += 1
+                    continue
+                report.read += 1
+                content_hash = item.content_hash()
+                seen[item.id] = IndexedArticle(content_hash, item.origin.path)
+                before = known.get(item.id)
+                if before is None:
+                    report.added += 1
+                elif before.content_hash != content_hash:
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+                    continue
+                yield item
+        finally:
+            bar.close()
+
+    def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        from search.entity_cache import EntityCache, extract_with_cache
+
+        cache = EntityCache(index_store.entity_cache_path(self.index_dir))
+        extractor = _CountingExtractor(self.extractor or _LazyExtractor(self.workers))
+        try:
+            yield from extract_with_cache(articles, extractor, cache)
+        finally:
+            self.report.extracted = extractor.count
+            close = getattr(cache, "close", None)
+            if close:
+                close()
+
+    def _protected_paths(self) -> list[PurePath]:
+        return [PurePath(p.path) for p in self.report.skipped]
+
+    def _nothing_read_message(self) -> str:
+        where = ", ".join(str(p) for p in self.corpus)
+        if self.report.skipped:
+            return f"no article could be read from {where} ({len(self.report.skipped)} problems)"
+        return f"no articles found in {where}"
+
+
+class NothingRead(Exception):
+    """The corpus gave no article at all: the index is left as it was."""
+
+
+def _extractor_version() -> str:
+    from search.entities import EXTRACTOR_VERSION
+
+    return str(EXTRACTOR_VERSION)
+
+
+def _under_any(path: str, roots: list[PurePath]) -> bool:
+    if not roots:
+        return False
+    pure = PurePath(path)
+    return any(pure == root or root in pure.parents for root in roots)
+
+
+def _with_entities(articles: Iterator[Article],
+                   extract: Callable[[Iterable[Article]], Iterator[Entities]]) -> Iterator[tuple[Article, Entities]]:
+    """Pairs each article with its entities; the extractor returns them in order, one each."""
+    pending: deque[Article] = deque()
+
+    def remembered() -> Iterator[Article]:
+        for article in articles:
+            pending.append(article)
+            yield article
+
+    for entities in extract(remembered()):
+        yield pending.popleft(), entities
+    if pending:
+        raise RuntimeError(f"entity extraction returned nothing for {len(pending)} articles")
+
+
+class _CountingExtractor:
+    """Counts the articles that actually reach the extractor (the cache misses)."""
+
+    def __init__(self, inner: EntityExtractorLike) -> None:
+        self.inner = inner
+        self.count = 0
+
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        def counted() -> Iterator[Article]:
+            for article in articles:
+                self.count += 1
+                yield article
+
+        return self.inner.extract_many(counted())
+
+
+class _LazyExtractor:
+    """Loads spaCy only when an article actually needs extraction."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        iterator = iter(articles)
+        for first in iterator:
+            from search.entities import EntityExtractor
+
+            extractor = EntityExtractor(workers=self.workers)
+
+            def chained() -> Iterator[Article]:
+                yield first
+                yield from iterator
+
+            yield from extractor.extract_many(chained())
+            return
+
+
+# --- the manifest: id -> content hash and file, read fast on every run -------------------
+
+
+def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bool]:
+    """The indexed articles of a generation, and whether the manifest file was up to date.
+
+    When it was not (a run killed between Whoosh's commit and writing the manifest),
+    the articles come from the index's stored fields, which is slower.
+    """
+    path = generation.path / index_store.MANIFEST_FILE
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        data = None
+    if data and data.get("toc") == index_store.toc_generation(generation.path):
+        return {key: IndexedArticle(h, p) for key, (h, p) in data["articles"].items()}, True
+    # A run was killed between Whoosh's commit and the manifest: ask the index itself.
+    ix = whoosh.index.open_dir(str(generation.path))
+    with ix.searcher() as searcher:
+        return {stored["id"]: IndexedArticle(stored.get("content_hash", ""), _origin_path(stored.get("origin", "")))
+                for stored in searcher.reader().all_stored_fields()}, False
+
+
+def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) -> None:
+    index_store.write_json_atomically(generation.path / index_store.MANIFEST_FILE, {
+        "toc": index_store.toc_generation(generation.path),
+        "articles": {key: (a.content_hash, a.path) for key, a in articles.items()},
+    })
+
+
+def _origin_path(origin: str) -> str:
+    # str(Origin) is "path" or "path (record N, line M)"
+    head, sep, tail = origin.rpartition(" (")
+    if sep and tail.endswith(")") and tail[:-1].replace(",", "").replace(" ", "").replace("record", "") \
+            .replace("line", "").isdigit():
+        return head
+    return origin
+
+
+def _carry_over(live: Generation | None, carried: dict[str, IndexedArticle], sink: _DocumentSink) -> None:
+    """Copies documents from the previous generation into the new one (their files were unreadable)."""
+    if live is None:
+        return
+    ix = whoosh.index.open_dir(str(live.path))
+    with ix.searcher() as searcher:
+        for article_id in carried:
+            stored = searcher.document(id=article_id)
+            if stored is None:
+                continue
+            doc = dict(stored)
+            if doc.get("published_iso"):
+                doc["published"] = datetime.fromisoformat(doc["published_iso"]).astimezone(timezone.utc) \
+                    .replace(tzinfo=None)
+            sink.add(doc)
+
+
+def _check_count(generation: Generation, expected: int) -> None:
+    ix = whoosh.index.open_dir(str(generation.path))
+    count = ix.doc_count()
+    if count != expected:
+        raise IndexWriteError(f"the index holds {count} articles after writing, expected {expected}")
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+class _DocumentSink:
+    """Buffers documents until it knows whether one writer or several processes should write them."""
+
+    def __init__(self, ix: whoosh.index.Index, workers: int) -> None:
+        self.ix = ix
+        self.workers = workers
+        self.buffer: list[dict] = []
+        self.deletions: list[str] = []
+        self.writer: SegmentWriter | None = None
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.buffer or self.deletions or self.writer)
+
+    def add(self, doc: dict) -> None:
+        if self.writer is not None:
+            self.writer.add_document(**doc)
+            return
+        self.buffer.append(doc)
+        if len(self.buffer) >= PARALLEL_WRITE_THRESHOLD:
+            self._open(parallel=self.workers > 1)
+
+    def delete(self, article_id: str) -> None:
+        self.deletions.append(article_id)
+
+    def _open(self, parallel: bool) -> None:
+        if parallel:
+            self.writer = _ParallelWriter(self.ix, procs=self.workers, batchsize=WRITER_BATCH_SIZE,
+                                          multisegment=True, limitmb=WRITER_LIMIT_MB)
+        else:
+            self.writer = SegmentWriter(self.ix, limitmb=WRITER_LIMIT_MB)
+        buffered, self.buffer = self.buffer, []
+        for doc in buffered:
+            self.writer.add_document(**doc)
+
+    def commit(self) -> None:
+        if self.writer is None:
+            self._open(parallel=False)
+        for article_id in self.deletions:
+            # The writer's searcher sees only committed segments, so this never hits a new document.
+            self.writer.delete_by_term("id", article_id)
+        self.writer.commit()
+        self.writer = None
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.cancel()
+            except Exception:  # the interruption matters more than the cleanup
+                pass
+            self.writer = None
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+class _SubWriter(SubWriterTask):
+    """A Whoosh writer process that dies with its parent and leaves Ctrl-C to it."""
+
+    def run(self) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:  # Linux: without this a SIGKILLed reindex leaves writers blocked on the job queue forever
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        super().run()
+
+
+class _ParallelWriter(MpWriter):
+    def _new_task(self) -> _SubWriter:
+        task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
+                          self.multisegment)
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            if task.is_alive():
+                task.kill()
+            task.join()
+        SegmentWriter.cancel(self)
+
+
+def _progress_bar(enabled: bool):
+    """tqdm on a terminal's stderr; a no-op otherwise."""
+    from tqdm import tqdm
+
+    return tqdm(desc="reading", unit=" articles", file=sys.stderr, mininterval=0.5,
+                disable=not (enabled and sys.stderr.isatty()))
