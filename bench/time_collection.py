@@ -164,3 +164,21 @@ def to_article(doc: TimeDocument, source_path: str = "TIME.ALL"):
 
     return Article(id=doc.number, title="", origin=Origin(source_path, record=None),
                    source="TIME", published=doc.issue, body=(doc.text,))
+
+
+def build_product_index(documents: Iterable[TimeDocument], index_dir: Path) -> Path:
+    """A live index folder as `dateline reindex` lays it out, holding `to_document` documents.
+
+    Entities are left empty: people and places feed facets, never the ranking.
+    """
+    from search import index_store
+    from search.article import Entities
+    from search.schema import build_schema, to_document
+
+    generation = index_store.create_generation(index_dir, build_schema())
+    ix = windex.open_dir(str(generation.path))
+    with ix.writer() as writer:
+        for doc in documents:
+            writer.add_document(**to_document(to_article(doc), Entities()))
+    index_store.publish(index_dir, generation)
+    return index_dir
