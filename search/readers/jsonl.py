@@ -84,3 +84,23 @@ def read_jsonl(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Ar
         yield from problems
         if article is not None:
             yield article
+
+
+def article_to_record(article: Article) -> dict:
+    """An article as a JSON Lines record that `read_jsonl` reads back to the same article."""
+    record: dict = {"id": article.id, "title": article.title}
+    if article.subtitle:
+        record["subtitle"] = article.subtitle
+    if article.source:
+        record["source"] = article.source
+    if article.published:
+        record["published"] = article.published.isoformat()
+    if article.updated:
+        record["updated"] = article.updated.isoformat()
+    record["body"] = list(article.body)
+    record["language"] = article.language
+    if article.url:
+        record["url"] = article.url
+    if article.source_metadata:
+        record["metadata"] = dict(article.source_metadata)
+    return record

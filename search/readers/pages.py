@@ -98,6 +98,10 @@ def read_page(path: str, text: str, options: ReadOptions) -> Iterator[Article | 
                 body_lines.append((number, line))  # a paragraph with no blank line before it
         if not byline and len(head) >= 2 and _is_short_byline(head[-1]):
             byline.append(head.pop()[0][1])
+        if not head and len(byline) >= 2:
+            # Title and byline with no blank line between them.
+            head = [[blocks[meta_index][0]]]
+            byline.pop(0)
 
     title_lines = [line for _, line in head[0]] if head else []
     title = title_lines[0] if title_lines else ""
