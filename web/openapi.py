@@ -98,6 +98,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["query", "interpreted_as", "notice", "total", "page", "page_size", "pages", "sort",
                      "results", "facets", "dates", "suggestion"],
+        "additionalProperties": False,
         "properties": {
             "query": {"type": "string"},
             "interpreted_as": {**_nullable_string,
