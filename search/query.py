@@ -267,6 +267,8 @@ _FUZZY = re.compile(r"^(?P<word>.+?)~(?P<distance>[12])?$")
 
 
 def _word_node(text: str, text_field: str | None) -> object:
+    if any(c in text for c in "[]{}"):
+        raise QuerySyntaxError("brackets belong to a date range: date:[2023-01-01 TO 2023-07-31]")
     fuzzy = _FUZZY.match(text)
     if fuzzy and "*" not in text and "?" not in text:
         return Fuzzy(fuzzy.group("word"), int(fuzzy.group("distance") or 1), text_field)
@@ -433,6 +435,8 @@ class Compiled:
     query: wq.Query | None  # None: nothing searchable (only common words)
     highlight: set[str] = field(default_factory=set)  # index terms to mark in text fields
     notes: list[str] = field(default_factory=list)
+    optional: list = field(default_factory=list)  # the any-word reading's clauses (for coordination)
+    described: str | None = None
 
 
 class Compiler:
@@ -515,11 +519,13 @@ class Compiler:
             if not required:
                 parts = [wq.Every(), *parts]
             return wq.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
-        # The coordination bonus ranks documents with more of the words first.
-        anyone = optional[0] if len(optional) == 1 else wq.Or(optional, scale=0.9)
-        if not required and not excluded:
-            return anyone
-        return wq.And([*required, *excluded, anyone]) if required else wq.And([anyone, *excluded])
+        out.optional = optional
+        anyone = optional[0] if len(optional) == 1 else wq.Or(optional)
+        if required:
+            # +words must match; the others only rank.
+            return wq.AndMaybe(wq.And([*required, *excluded]) if len(required) + len(excluded) > 1
+                               else required[0], anyone)
+        return wq.And([anyone, *excluded]) if excluded else anyone
 
     def _terms(self, text: str) -> list[tuple[str, int]]:
         return [(t.text, t.pos) for t in self.analyzer(text, positions=True)]
@@ -633,7 +639,8 @@ def has_fallback(node: object | None) -> bool:
     """Whether reading the top level as OR can find more than reading it as AND."""
     if not isinstance(node, Adjacent):
         return False
-    return sum(1 for n in node.nodes if not isinstance(n, (Not, Required))) >= 2
+    optional = sum(1 for n in node.nodes if not isinstance(n, (Not, Required)))
+    return optional >= 2 or (optional == 1 and any(isinstance(n, Required) for n in node.nodes))
 
 
 def positive_words(node: object | None) -> list[Word]:

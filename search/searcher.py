@@ -186,6 +186,7 @@ class _Search:
         self.collection = gen.collection
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
+        self.coordination: np.ndarray | None = None  # per docnum: how many of the words (fallback)
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -215,6 +216,7 @@ class _Search:
                     any_base = self._docs(fallback.query)
                     if (any_base & narrow).any():
                         base, query = any_base, fallback.query
+                        self.coordination = sum(self._docs(q).astype(np.int16) for q in fallback.optional)
                         highlight = fallback.highlight
                         self.interpreted_as = fallback.described
                         self.notices.append("No article has all the words; "
@@ -236,7 +238,8 @@ class _Search:
                      snippet=request.snippets) for d, score in zip(docnums, scores)]
         suggestion = None
         if total < SUGGEST_BELOW and node is not None:
-            suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer)
+            suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
+                                 fell_back=self.coordination is not None)
         return SearchResult(
             query=request.q,
             interpreted_as=self.interpreted_as,
@@ -318,14 +321,16 @@ class _Search:
             node = plain_words(text)
         compiled = self.gen.compiler.compile(node)
         if compiled.query is None:
-            return 0
-        matched = self._docs(compiled.query)
+            return 0, False
+        narrow = self.collection.live.copy()
+        for mask in self._filters().values():
+            narrow &= mask
+        matched = self._docs(compiled.query) & narrow
         if not matched.any() and has_fallback(node):
             fallback = self.gen.compiler.compile(node, any_word=True)
-            matched = self._docs(fallback.query) if fallback.query is not None else matched
-        for mask in self._filters().values():
-            matched &= mask
-        return int(matched.sum())
+            if fallback.query is not None:
+                return int((self._docs(fallback.query) & narrow).sum()), True
+        return int(matched.sum()), False
 
     # -- facets and filters ---------------------------------------------------------------
 
@@ -384,6 +389,13 @@ class _Search:
             chosen = docnums[order[first:first + size]]
             return chosen.tolist(), [None] * len(chosen)
         allow = set(np.flatnonzero(matched).tolist()) if filtered else None
+        if self.coordination is not None:
+            # Any-word reading: articles with more of the words first, then by score.
+            results = self.gen.searcher.search(query, limit=None, filter=allow)
+            docnums = np.fromiter((h.docnum for h in results), dtype=np.int64, count=len(results))
+            scores = np.fromiter((h.score for h in results), dtype=np.float64, count=len(results))
+            order = np.lexsort((docnums, -scores, -self.coordination[docnums]))[first:first + size]
+            return docnums[order].tolist(), [round(float(x), 4) for x in scores[order]]
         results = self.gen.searcher.search(query, limit=first + size, filter=allow)
         page = results[first:first + size]
         return [h.docnum for h in page], [round(float(h.score), 4) for h in page]

@@ -62,9 +62,13 @@ def surface_form(searcher, stem: str, analyzer: NewsTokenizer, fields: tuple[str
     return forms.most_common(1)[0][0] if forms else stem
 
 
-def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], int],
-            analyzer: NewsTokenizer) -> str | None:
-    """A corrected query that finds more than `total`, or None."""
+def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], tuple[int, bool]],
+            analyzer: NewsTokenizer, fell_back: bool = False) -> str | None:
+    """A corrected query that finds more than `total` (or, when the query found only some of
+    its words, one that finds all of them), or None.
+
+    `count_text(text)` -> (hits, whether it needed the any-word reading).
+    """
     reader = searcher.reader()
     corrected = text
     changed = False
@@ -86,7 +90,10 @@ def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], i
         changed = changed or count > 0
     if not changed or corrected == text:
         return None
-    return corrected if count_text(corrected) > total else None
+    count, corrected_fell_back = count_text(corrected)
+    if count > total or (fell_back and not corrected_fell_back and count > 0):
+        return corrected
+    return None
 
 
 __all__ = ["suggest", "correct_stem", "surface_form", "Word"]

@@ -1,0 +1,159 @@
+"""`dateline search`: the searcher on a terminal, or one JSON document (--json) as /api/search serves."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import shutil
+import sys
+import textwrap
+from datetime import date
+from pathlib import Path
+
+from search.cli import CommandError
+from search.results import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORTS
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "search",
+        help="search the index",
+        description='Search the index: words (all of them), "exact phrases", AND OR NOT -word, '
+                    'title: person: place: country: source: date:2023-07, rock*, rockt~, ( ).',
+    )
+    parser.add_argument("query", nargs="*", help="the query (empty: every article, newest first)")
+    for name in ("person", "place", "country", "source"):
+        parser.add_argument(f"--{name}", action="append", default=[], metavar="NAME",
+                            help=f"only articles with this {name} (repeat: any of them)")
+    parser.add_argument("--from", dest="date_from", type=_day, metavar="YYYY-MM-DD",
+                        help="published on or after this day")
+    parser.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD",
+                        help="published on or before this day")
+    parser.add_argument("--sort", choices=SORTS, default=None,
+                        help="relevance (default with a query), newest (default without), oldest")
+    parser.add_argument("--page", type=_whole, default=1, metavar="N")
+    parser.add_argument("--page-size", type=_whole, default=DEFAULT_PAGE_SIZE, metavar="N",
+                        help=f"results per page (1-{MAX_PAGE_SIZE})")
+    parser.add_argument("--facets", type=int, default=5, metavar="N",
+                        help="values shown per facet (0: all)")
+    parser.add_argument("--index", type=Path, metavar="DIR",
+                        help="index folder (default: DATELINE_INDEX or index/)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    parser.set_defaults(func=run)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    import orjson
+
+    from search.index_store import IndexMissing
+    from search.results import BadRequest, SearchRequest
+    from search.searcher import Searcher
+    from search.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    index_dir = args.index or settings.index_dir
+    q = " ".join(args.query)
+    sort = args.sort or ("relevance" if q.strip() else "newest")
+    if args.facets < 0:
+        raise CommandError("--facets must be 0 (all) or more")
+    try:
+        request = SearchRequest(q=q, person=tuple(args.person), place=tuple(args.place),
+                                country=tuple(args.country), source=tuple(args.source),
+                                date_from=args.date_from, date_to=args.date_to, sort=sort,
+                                page=args.page, page_size=args.page_size, facet_limit=args.facets)
+        with Searcher.open(index_dir) as searcher:
+            result = searcher.search(request)
+    except IndexMissing:
+        raise CommandError(f"no index at {index_dir}: run dateline reindex") from None
+    except BadRequest as error:
+        option = {"page_size": "--page-size", "date_from": "--from", "date_to": "--to"}.get(
+            error.parameter or "", f"--{error.parameter}" if error.parameter else "")
+        raise CommandError(f"{option}: {error}" if option else str(error)) from None
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    print(render(result, color=sys.stdout.isatty()))
+    return 0
+
+
+def terminal_text(fragment: str, color: bool) -> str:
+    """A marked HTML fragment for a terminal: marks in bold (or [brackets]), entities decoded."""
+    before, after = ("\x1b[1m", "\x1b[0m") if color else ("[", "]")
+    out = []
+    position = 0
+    for match in _MARK.finditer(fragment):
+        out.append(_plain(fragment[position:match.start()]))
+        out.append(before + _plain(match.group(1)) + after)
+        position = match.end()
+    out.append(_plain(fragment[position:]))
+    return "".join(out)
+
+
+def _plain(escaped: str) -> str:
+    # Article text is shown, never interpreted by the terminal: no control characters.
+    return _CONTROL.sub("", html.unescape(escaped))
+
+
+def render(result, color: bool = False) -> str:
+    width = min(100, shutil.get_terminal_size((100, 24)).columns)
+    lines = []
+    if result.notice:
+        lines.append(f"note: {result.notice}")
+    if result.interpreted_as:
+        lines.append(f"searched for: {result.interpreted_as}")
+    if result.suggestion:
+        lines.append(f"did you mean: {result.suggestion}")
+    if result.total == 0:
+        lines.append("no articles found")
+    else:
+        shown_from = (result.page - 1) * result.page_size + 1
+        shown_to = shown_from + len(result.results) - 1
+        if result.results:
+            lines.append(f"{result.total} articles; {shown_from}-{shown_to} by {result.sort} "
+                         f"(page {result.page} of {result.pages}, {result.took_ms:.0f} ms)")
+        else:
+            lines.append(f"{result.total} articles; page {result.page} is past the last ({result.pages})")
+    for number, hit in enumerate(result.results, start=(result.page - 1) * result.page_size + 1):
+        lines.append("")
+        lines.append(f"{number}. {terminal_text(hit.title_html, color)}")
+        meta = [part for part in ((hit.published or "")[:10], hit.source, hit.id) if part]
+        lines.append("   " + " · ".join(meta))
+        for snippet in hit.snippets:
+            for line in textwrap.wrap(terminal_text(snippet, color), width=width - 3):
+                lines.append("   " + line)
+    facet_lines = []
+    for name, values in result.facets.items():
+        if values:
+            listed = ", ".join(f"{'*' if v.selected else ''}{v.value} ({v.count})" for v in values)
+            facet_lines.append(f"  {name}: {listed}")
+    if result.dates.buckets:
+        busy = [b for b in result.dates.buckets if b.count]
+        listed = ", ".join(f"{b.label} ({b.count})" for b in busy[:12])
+        more = f", … {len(busy) - 12} more" if len(busy) > 12 else ""
+        facet_lines.append(f"  dates by {result.dates.unit}: {listed}{more}")
+    if facet_lines and result.total:
+        lines.append("")
+        lines.append("facets:")
+        lines.extend(facet_lines)
+    return "\n".join(lines)
