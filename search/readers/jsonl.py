@@ -45,8 +45,10 @@ def article_from_record(record: dict, origin: Origin, options: ReadOptions
                 warnings.append(f"field {name!r} is not a string; ignored")
                 value = None
         text[name] = value or ""
-    body = record.get("body", ())
-    if isinstance(body, str):
+    body = record.get("body")
+    if body is None:
+        body = []
+    elif isinstance(body, str):
         body = split_blank_line_paragraphs(body)
     elif not isinstance(body, list) or not all(isinstance(p, str) for p in body):
         warnings.append("field 'body' is neither a string nor a list of strings; ignored")
