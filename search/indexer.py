@@ -154,6 +154,7 @@ class _Reindex:
         self.extractor = extractor
         self.say = say
         self.report = ReindexReport()
+        self.replaced: list[str] = []  # ids whose old document gives way to a new one
         self.live = index_store.current_generation(index_dir)
         self.full_reason = "requested" if full else self._full_rebuild_reason()
         self.report.full = bool(self.full_reason)
@@ -209,6 +210,8 @@ class _Reindex:
                 sink.add(to_document(article, entities, seen[article.id].content_hash))
             if report.read == 0:
                 raise NothingRead(self._nothing_read_message())
+            for article_id in self.replaced:
+                sink.delete(article_id)
             protected = self._protected_paths()
             carried = {}
             for article_id, indexed in (previous if self.full_reason else known).items():
@@ -270,6 +273,7 @@ class _Reindex:
                     report.added += 1
                 elif before.content_hash != content_hash:
                     report.updated += 1
+                    self.replaced.append(item.id)
                 else:
                     report.unchanged += 1
                     continue

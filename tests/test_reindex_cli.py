@@ -1,0 +1,181 @@
+"""`dateline reindex` end to end: the CLI, a SIGKILL in the middle of a rebuild, concurrent runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_indexer import CountingExtractor, shared_spacy_extractor, story, write_jsonl
+from whoosh.qparser import QueryParser
+
+from search import index_store
+from search.cli import main
+from search.indexer import reindex
+from search.settings import PROJECT_ROOT
+
+PEOPLE = ["Angela Merkel", "Joe Biden", "Narendra Modi", "Lula da Silva", "Cyril Ramaphosa", "Fumio Kishida"]
+CITIES = ["Berlin", "Washington", "New Delhi", "Brasilia", "Pretoria", "Tokyo", "Nairobi", "Jakarta"]
+
+
+def many_stories(count: int) -> list[dict]:
+    """Short distinct wire stories, enough to make a rebuild take a moment."""
+    return [{
+        "id": f"wire-{n}",
+        "title": f"Talks in {CITIES[n % len(CITIES)]} enter day {n}",
+        "published": f"2023-{1 + n % 12:02d}-{1 + n % 28:02d}T12:00:00+00:00",
+        "body": [f"{PEOPLE[n % len(PEOPLE)]} arrived in {CITIES[(n // 3) % len(CITIES)]} for round {n} "
+                 f"of talks on trade and grain exports."],
+    } for n in range(count)]
+
+
+def run_cli(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "search.cli", "reindex", *args], cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+@pytest.fixture
+def small_corpus(tmp_path) -> Path:
+    folder = tmp_path / "corpus"
+    write_jsonl(folder / "stories.jsonl", [story("putin-macron"), story("dhaka-floods"), story("tokyo-shares")])
+    return folder
+
+
+@pytest.fixture
+def extractor():
+    return CountingExtractor(shared_spacy_extractor())
+
+
+def test_cli_indexes_a_corpus_and_prints_a_summary(small_corpus, tmp_path, capsys, extractor):
+    index_dir = tmp_path / "index"
+    # Warm the entity cache in this process so the CLI run below needs no second spaCy load.
+    reindex([small_corpus], index_dir, extractor=extractor)
+    write_jsonl(small_corpus / "more.jsonl", [{"id": "lagos", "title": "Lagos port reopens",
+                                               "body": ["The port of Lagos in Nigeria reopened on Monday."]}])
+    (small_corpus / "notes.txt").write_bytes(b"\x00\x01binary")
+
+    status = main(["reindex", "--corpus", str(small_corpus), "--index", str(index_dir), "--workers", "1"])
+
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "4 read, 1 added, 0 updated, 0 removed, 3 unchanged, 1 skipped" in out
+    assert "notes.txt" in out and "binary" in out
+    assert "entities: 1 extracted, 0 from cache" in out
+    assert index_store.open_live_index(index_dir).doc_count() == 4
+    assert "Traceback" not in err
+
+
+def test_cli_exit_status_when_nothing_can_be_indexed(tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.txt").write_bytes(b"\x00\x01binary")
+    index_dir = tmp_path / "index"
+
+    status = main(["reindex", "--corpus", str(bad), "--index", str(index_dir)])
+    _, err = capsys.readouterr()
+    assert status == 1
+    assert err.startswith("dateline reindex: no article could be read from")
+    assert "left as it was" in err and "Traceback" not in err
+
+    status = main(["reindex", "--corpus", str(tmp_path / "missing"), "--index", str(index_dir)])
+    _, err = capsys.readouterr()
+    assert status == 1 and "no article could be read" in err
+    assert index_store.current_generation(index_dir) is None
+
+
+def test_cli_unwritable_index_folder_is_one_line(small_corpus, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    status = main(["reindex", "--corpus", str(small_corpus), "--index", str(blocker / "index")])
+    _, err = capsys.readouterr()
+    assert status == 1
+    assert err.startswith("dateline reindex: could not write the index") and err.count("\n") == 1
+
+
+def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, extractor):
+    corpus = tmp_path / "corpus"
+    write_jsonl(corpus / "wire.jsonl", many_stories(6000))
+    index_dir = tmp_path / "index"
+    reindex([corpus], index_dir, extractor=extractor)
+    first = index_store.current_generation(index_dir)
+    version = index_store.live_version(index_dir)
+
+    process = run_cli("--full", "--corpus", str(corpus), "--index", str(index_dir), "--workers", "2")
+    building = index_store.generation_path(index_dir, first.number + 1)
+    deadline = time.monotonic() + 60
+    while not building.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(1.0)  # well into reading and writing
+    children = _children(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "the rebuild finished before it could be killed"
+
+    # The previous generation is live, complete and searchable.
+    assert index_store.live_version(index_dir) == version
+    ix = index_store.open_live_index(index_dir)
+    assert ix.doc_count() == 6000
+    with ix.searcher() as searcher:
+        hits = searcher.search(QueryParser("body", ix.schema).parse("grain Nairobi"), limit=3)
+        assert len(hits) == 3
+    # The writer processes died with their parent (none is left waiting for work).
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)]
+
+    # The next run cleans up the half-built generation and finds nothing to do.
+    extractor.calls = 0
+    report = reindex([corpus], index_dir, extractor=extractor)
+    assert (report.unchanged, report.added, extractor.calls) == (6000, 0, 0)
+    assert [g.name for g in index_store.list_generations(index_dir)] == [first.name]
+
+
+def test_a_second_cli_reindex_waits_or_exits_with_a_message(small_corpus, tmp_path, extractor):
+    index_dir = tmp_path / "index"
+    reindex([small_corpus], index_dir, extractor=extractor)
+    args = ("--corpus", str(small_corpus), "--index", str(index_dir), "--workers", "1")
+
+    with index_store.writer_lock(index_dir):
+        refused = run_cli("--no-wait", *args)
+        out, err = refused.communicate(timeout=60)
+        assert refused.returncode == 1
+        assert err.strip() == (f"dateline reindex: another reindex (pid {os.getpid()}) is running; "
+                               "try again when it has finished (or leave out --no-wait)")
+
+        waiting = run_cli("--full", *args)
+        first_line = waiting.stderr.readline()
+        assert first_line.strip() == f"dateline reindex: waiting for another reindex (pid {os.getpid()}) to finish"
+        assert waiting.poll() is None
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "3 read, 3 added" in out
+
+    # Two rebuilds started together: both succeed, one after the other, and the index is whole.
+    pair = [run_cli("--full", *args), run_cli("--full", *args)]
+    outputs = [p.communicate(timeout=120) for p in pair]
+    assert [p.returncode for p in pair] == [0, 0], outputs
+    live = index_store.current_generation(index_dir)
+    assert live.number == 4
+    assert index_store.open_live_index(index_dir).doc_count() == 3
+    assert len(index_store.list_generations(index_dir)) == 2
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
