@@ -25,7 +25,7 @@ from search import ranking
 from search.analysis import news_analyzer
 from search.facets import NO_TIME, Collection, date_histogram, top_values
 from search.index_store import IndexMissing, live_version, open_live_index
-from search.query import (Adjacent, Compiler, QuerySyntaxError, Word, clean, describe, has_fallback,
+from search.query import (Adjacent, Compiler, MatchSets, QuerySyntaxError, Word, clean, describe, has_fallback,
                           parse, plain_words)
 from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
                             BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
@@ -49,6 +49,7 @@ class _Generation:
     collection: Collection
     offsets: dict[int, int]
     compiler: Compiler
+    matches: MatchSets
 
     def close(self) -> None:
         self.searcher.close()
@@ -81,7 +82,8 @@ class Searcher:
         collection = Collection.from_reader(whoosh_searcher.reader())
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
-        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler)
+        matches = MatchSets(whoosh_searcher, collection.live)
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, matches)
 
     def refresh(self) -> bool:
         """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
@@ -300,18 +302,7 @@ class _Search:
 
     def _docs(self, query: wq.Query) -> np.ndarray:
         """Mask of the documents matching a query, unscored."""
-        mask = np.zeros(self.collection.size, dtype=bool)
-        s = self.gen.searcher
-        context = s.boolean_context()
-        for leaf, offset in s.leaf_searchers():
-            matcher = query.matcher(leaf, context)
-            if not matcher.is_active():
-                continue
-            ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
-            if ids.size:
-                mask[ids + offset] = True
-        mask &= self.collection.live
-        return mask
+        return self.gen.matches.mask(query)
 
     def _count_text(self, text: str) -> int:
         """Hits of another query text under the same filters (for "did you mean")."""
