@@ -18,6 +18,7 @@ from web.timeline import articles as articles_label, build_timeline
 bp = Blueprint("dateline", __name__)
 
 FACET_TITLES = {"person": "People", "place": "Places", "country": "Countries", "source": "Sources"}
+FACET_SINGULAR = {"person": "Person", "place": "Place", "country": "Country", "source": "Source"}
 FACET_NOUNS = {"person": "people", "place": "places", "country": "countries", "source": "sources"}
 MAX_ARTICLE_ID = 200
 
@@ -100,7 +101,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
 
 def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
-    chips = [{"label": f"{FACET_TITLES[name][:-1] if name != 'country' else 'Country'}: {value}",
+    chips = [{"label": f"{FACET_SINGULAR[name]}: {value}",
               "href": urls.toggle(name, value)}
              for name in FILTER_FACETS for value in getattr(r, name)]
     if r.date_from or r.date_to:
