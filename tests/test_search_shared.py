@@ -1,0 +1,111 @@
+"""The searcher on an index that `search.indexer.reindex` built from the real bdnews24 pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from conftest import shared_path
+from search.article import Article, Entities, Place
+from search.results import SearchRequest
+from search.searcher import Searcher
+
+pytestmark = pytest.mark.shared
+
+# The pages name these places often; a word list stands in for spaCy where it is not installed.
+KNOWN_PLACES = {"Dhaka": "Bangladesh", "Bangladesh": "Bangladesh", "China": "China", "Wuhan": "China",
+                "India": "India", "Chattogram": "Bangladesh"}
+
+
+class WordListExtractor:
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        for article in articles:
+            text = article.text
+            places = tuple(Place(name, country) for name, country in KNOWN_PLACES.items()
+                           if re.search(rf"\b{name}\b", text))
+            yield Entities((), places)
+
+
+@pytest.fixture(scope="session")
+def pages_searcher(tmp_path_factory):
+    from search.indexer import reindex
+
+    pages = shared_path("corpus", "pages")
+    index_dir = tmp_path_factory.mktemp("pages-index")
+    try:
+        from search.entities import EntityExtractor  # noqa: F401
+        extractor = None  # the real spaCy extractor
+    except ImportError:
+        extractor = WordListExtractor()
+    try:
+        report = reindex([pages], index_dir, workers=1, extractor=extractor)
+        assert report.documents > 150
+    except ModuleNotFoundError:
+        # The entity cache has not landed yet: write what the indexer writes, directly.
+        _build_directly(pages, index_dir)
+    with Searcher.open(index_dir) as searcher:
+        yield searcher
+
+
+def _build_directly(pages, index_dir) -> None:
+    from whoosh import index as whoosh_index
+
+    from search.readers import read_corpus
+    from search.schema import build_schema, to_document
+
+    path = index_dir / "gen-000001"
+    path.mkdir()
+    ix = whoosh_index.create_in(str(path), build_schema())
+    articles = [a for a in read_corpus([pages]) if isinstance(a, Article)]
+    assert len(articles) > 150
+    with ix.writer() as writer:
+        for article, entities in zip(articles, WordListExtractor().extract_many(articles)):
+            writer.add_document(**to_document(article, entities))
+    (index_dir / "CURRENT").write_text("gen-000001\n")
+
+
+def test_browse_everything_newest_first(pages_searcher):
+    result = pages_searcher.search(SearchRequest(page_size=100))
+    assert result.total == pages_searcher.doc_count
+    dates = [datetime.fromisoformat(hit.published) for hit in result.results if hit.published]
+    assert len(dates) > 50 and dates == sorted(dates, reverse=True)
+    assert result.dates.unit == "month"  # January to March 2020
+    assert sum(b.count for b in result.dates.buckets) == result.total - sum(
+        1 for h in result.results if not h.published)
+
+
+def test_a_real_query_with_facets_and_snippets(pages_searcher):
+    result = pages_searcher.search(SearchRequest(q="coronavirus", page_size=5, facet_limit=0))
+    assert result.total > 20
+    assert sum(v.count for v in result.facets["source"]) == result.total  # one source per article
+    for hit in result.results:
+        assert any("<mark>" in s for s in hit.snippets + [hit.title_html])
+        assert not re.search(r"<(?!/?mark>)", "".join(hit.snippets))
+    top = result.facets["place"][0].value
+    narrowed = pages_searcher.search(SearchRequest(q="coronavirus", place=(top,), facet_limit=0))
+    assert narrowed.total == result.facets["place"][0].count
+    assert [v.value for v in narrowed.facets["place"]] == [v.value for v in result.facets["place"]]
+
+
+def test_numpy_match_sets_agree_with_whoosh(pages_searcher):
+    gen = pages_searcher._current()
+    queries = ["coronavirus", "dhaka OR chattogram", "virus -china", '"prime minister"',
+               "title:bangladesh", "flight* airport"]
+    for text in queries:
+        from search.query import parse
+        query = gen.compiler.compile(parse(text)).query
+        ours = set(np.flatnonzero(gen.matches.mask(query)).tolist())
+        theirs = set(gen.searcher.docs_for_query(query))
+        assert ours == theirs, text
+        assert ours, text
+
+
+def test_related_pages(pages_searcher):
+    first = pages_searcher.search(SearchRequest(q="coronavirus")).results[0]
+    related = pages_searcher.related(first.id, limit=5)
+    assert len(related) == 5 and first.id not in {h.id for h in related}
