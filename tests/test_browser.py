@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_web_support import HARBOUR_COUNT, shared_index
+from test_web_support import QUAYSIDE_COUNT, shared_index
 
 from search.settings import PROJECT_ROOT
 
@@ -124,9 +124,9 @@ def test_search_narrow_page_and_read(server, browser):
 
     # Search.
     box = driver.find_element(By.ID, "q")
-    navigate(driver, lambda: box.send_keys("harbour", Keys.ENTER))
-    assert params(driver)["q"] == ["harbour"]
-    assert f"{HARBOUR_COUNT} articles found" in driver.find_element(By.CSS_SELECTOR, "p.count").text
+    navigate(driver, lambda: box.send_keys("quayside", Keys.ENTER))
+    assert params(driver)["q"] == ["quayside"]
+    assert f"{QUAYSIDE_COUNT} articles found" in driver.find_element(By.CSS_SELECTOR, "p.count").text
     assert driver.find_elements(By.CSS_SELECTOR, ".hit-title mark")
     screenshot(driver, "results.png", 1280, 1000)
     screenshot(driver, "results-phone.png", 390, 844)
@@ -143,12 +143,12 @@ def test_search_narrow_page_and_read(server, browser):
     person = driver.find_element(By.CSS_SELECTOR, ".filters .facet-values a.facet-value")
     name = person.find_element(By.CSS_SELECTOR, ".name").text
     navigate(driver, person.click)
-    assert params(driver)["person"] == [name] and params(driver)["q"] == ["harbour"]
+    assert params(driver)["person"] == [name] and params(driver)["q"] == ["quayside"]
     selected = driver.find_element(By.CSS_SELECTOR, ".facet-value.selected .name")
     assert selected.text == name
     assert name in driver.find_element(By.CSS_SELECTOR, ".chips").text
     filtered_total = int(driver.find_element(By.CSS_SELECTOR, "p.count").text.split()[0])
-    assert 0 < filtered_total < HARBOUR_COUNT
+    assert 0 < filtered_total < QUAYSIDE_COUNT
     screenshot(driver, "facet.png", 1280, 1000)
 
     # Follow the tallest timeline bar.
@@ -164,8 +164,8 @@ def test_search_narrow_page_and_read(server, browser):
     assert int(driver.find_element(By.CSS_SELECTOR, "p.count").text.split()[0]) == expected
     assert driver.find_element(By.CSS_SELECTOR, ".chips").text.count("Dates:") == 1
 
-    # Back to all harbour articles, then page.
-    driver.get(server + "/?q=harbour")
+    # Back to all quayside articles, then page.
+    driver.get(server + "/?q=quayside")
     first_page = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".hit-title a")]
     navigate(driver, driver.find_element(By.CSS_SELECTOR, ".pagination a[rel=next]").click)
     assert params(driver)["page"] == ["2"]
@@ -216,7 +216,7 @@ def test_phone_layout_puts_filters_below_results(server, browser):
     driver = browser
     driver.set_window_size(390, 844)
     try:
-        driver.get(server + "/?q=harbour")
+        driver.get(server + "/?q=quayside")
         results = driver.find_element(By.CSS_SELECTOR, ".results").rect
         filters = driver.find_element(By.CSS_SELECTOR, ".filters").rect
         assert filters["y"] >= results["y"] + results["height"] - 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from test_web_support import HARBOUR_COUNT, PEOPLE, Page, shared_index
+from test_web_support import QUAYSIDE_COUNT, PEOPLE, Page, shared_index
 
 from web import create_app
 
@@ -48,7 +48,7 @@ def test_empty_page_browses_newest_first_with_a_hint(client):
 
 
 def test_landmarks_and_skip_link(client):
-    page = get_page(client, "/?q=harbour")
+    page = get_page(client, "/?q=quayside")
     assert page.one("a", "skip-link").href == "#main"
     assert page.find("main", id="main") and page.find("header") and page.find("footer")
     assert page.find("form", role="search")
@@ -60,14 +60,14 @@ def test_landmarks_and_skip_link(client):
 
 
 def test_query_shows_count_highlights_and_keeps_the_query(client):
-    response = client.get("/?q=harbour")
+    response = client.get("/?q=quayside")
     html = response.get_data(as_text=True)
     page = Page(html)
     box = page.one("input", id="q")
-    assert box.attrs["value"] == "harbour"
+    assert box.attrs["value"] == "quayside"
     assert "autofocus" not in box.attrs  # only the empty page grabs focus
-    assert f"{HARBOUR_COUNT} articles found" in page.one("p", "count").text
-    assert "<mark>Harbour</mark>" in html or "<mark>harbour</mark>" in html
+    assert f"{QUAYSIDE_COUNT} articles found" in page.one("p", "count").text
+    assert "<mark>Quayside</mark>" in html or "<mark>quayside</mark>" in html
     assert len(page.hit_ids()) == 10
     for hit in page.find("li", "hit"):
         pass
@@ -76,11 +76,11 @@ def test_query_shows_count_highlights_and_keeps_the_query(client):
 
 
 def test_results_link_people_and_places_as_filters_that_keep_the_query(client):
-    page = get_page(client, "/?q=harbour")
+    page = get_page(client, "/?q=quayside")
     tags = page.find("a", "tag")
     assert tags
     person = next(t for t in tags if "person" in t.classes)
-    assert person.params["q"] == ["harbour"]
+    assert person.params["q"] == ["quayside"]
     name = person.text.replace("Person:", "").strip()
     assert person.params["person"] == [name]
     filtered = get_page(client, person.href)
@@ -91,11 +91,11 @@ def test_results_link_people_and_places_as_filters_that_keep_the_query(client):
 
 
 def test_facet_links_toggle_a_value_and_keep_all_other_state(client):
-    url = "/?q=harbour&sort=newest&from=1987-01-01&to=1987-12-31"
+    url = "/?q=quayside&sort=newest&from=1987-01-01&to=1987-12-31"
     page = get_page(client, url)
     facet_links = page.inside("facet-values", "a")
     person_link = next(a for a in facet_links if a.params.get("person") == [PEOPLE[0]])
-    assert person_link.params["q"] == ["harbour"]
+    assert person_link.params["q"] == ["quayside"]
     assert person_link.params["sort"] == ["newest"]
     assert person_link.params["from"] == ["1987-01-01"] and person_link.params["to"] == ["1987-12-31"]
     assert "page" not in person_link.params
@@ -103,30 +103,30 @@ def test_facet_links_toggle_a_value_and_keep_all_other_state(client):
     selected = [a for a in ticked.inside("facet-values", "a") if "selected" in a.classes]
     assert [a.params.get("person") for a in selected] == [None]  # its link now removes the value
     assert PEOPLE[0] in selected[0].text
-    total_one = int(client.get("/api/search", query_string={"q": "harbour", "person": PEOPLE[0]}).json["total"])
+    total_one = int(client.get("/api/search", query_string={"q": "quayside", "person": PEOPLE[0]}).json["total"])
     assert f"{total_one} articles found" in ticked.one("p", "count").text
     # A second person ORs with the first.
     second = next(a for a in ticked.inside("facet-values", "a") if a.params.get("person") == [PEOPLE[0], PEOPLE[1]])
-    both = client.get("/api/search", query_string=[("q", "harbour"), ("person", PEOPLE[0]), ("person", PEOPLE[1])])
+    both = client.get("/api/search", query_string=[("q", "quayside"), ("person", PEOPLE[0]), ("person", PEOPLE[1])])
     assert both.json["total"] > total_one
     assert get_page(client, second.href).find("a", "chip")
     # Unticking goes back to the unfiltered search.
     back = get_page(client, selected[0].href)
-    assert f"{HARBOUR_COUNT} articles found" in back.one("p", "count").text
+    assert f"{QUAYSIDE_COUNT} articles found" in back.one("p", "count").text
 
 
 def test_active_filters_are_removable_chips(client):
-    page = get_page(client, f"/?q=harbour&place=Tokyo&person={PEOPLE[1]}")
+    page = get_page(client, f"/?q=quayside&place=Tokyo&person={PEOPLE[1]}")
     chips = page.find("a", "chip")
     assert len(chips) == 2
     tokyo = next(c for c in chips if "Tokyo" in c.text)
     assert "place" not in tokyo.params and tokyo.params["person"] == [PEOPLE[1]]
-    assert page.one("a", "clear-all").params == {"q": ["harbour"]}
+    assert page.one("a", "clear-all").params == {"q": ["quayside"]}
 
 
 def test_show_all_values_of_one_facet():
     client = create_app({"INDEX_DIR": str(shared_index()), "FACET_LIMIT": 2}).test_client()
-    page = get_page(client, "/?q=harbour&person=Helmut+Kohl")
+    page = get_page(client, "/?q=quayside&person=Helmut+Kohl")
     places = [a for a in page.inside("facet-values", "a") if "place" in a.params]
     assert len(places) == 2
     show_all = [a for a in page.find("a") if a.text.startswith("Show all")]
@@ -143,7 +143,7 @@ def test_show_all_values_of_one_facet():
 
 
 def test_timeline_bars_link_to_their_date_range(client):
-    page = get_page(client, "/?q=harbour")
+    page = get_page(client, "/?q=quayside")
     svg = page.one("svg", "timeline-chart")
     assert svg.attrs.get("aria-label")
     bars = page.inside("timeline-chart", "a")
@@ -153,7 +153,7 @@ def test_timeline_bars_link_to_their_date_range(client):
     assert len(titles) == len(bars)
     bar = max(bars, key=lambda b: int(b.attrs["aria-label"].split(": ")[1].split()[0].replace(",", "")))
     start, end = bar.params["from"][0], bar.params["to"][0]
-    assert bar.params["q"] == ["harbour"]
+    assert bar.params["q"] == ["quayside"]
     narrowed = client.get(bar.href)
     assert narrowed.status_code == 200
     ids = Page(narrowed.get_data(as_text=True)).hit_ids()
@@ -161,21 +161,21 @@ def test_timeline_bars_link_to_their_date_range(client):
     for published in published_dates(client, ids):
         assert start <= published[:10] <= end
     count = int(bar.attrs["aria-label"].split(": ")[1].split()[0].replace(",", ""))
-    assert client.get("/api/search", query_string={"q": "harbour", "from": start, "to": end}).json["total"] == count
+    assert client.get("/api/search", query_string={"q": "quayside", "from": start, "to": end}).json["total"] == count
 
 
 def test_date_form_and_partial_dates(client):
-    page = get_page(client, "/?q=harbour&from=1987-02&to=1987-03")
+    page = get_page(client, "/?q=quayside&from=1987-02&to=1987-03")
     assert page.one("input", id="date-from").attrs["value"] == "1987-02-01"
     assert page.one("input", id="date-to").attrs["value"] == "1987-03-31"
-    data = client.get("/api/search?q=harbour&from=1987-02&to=1987-03&size=100").json
+    data = client.get("/api/search?q=quayside&from=1987-02&to=1987-03&size=100").json
     assert data["total"] > 0
     assert all("1987-02-01" <= hit["published"][:10] <= "1987-03-31" for hit in data["results"])
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])
 def test_sort_by_date(client, sort):
-    page = get_page(client, f"/?q=harbour&sort={sort}")
+    page = get_page(client, f"/?q=quayside&sort={sort}")
     dates = published_dates(client, page.hit_ids())
     assert dates == sorted(dates, reverse=sort == "newest")
     current = page.inside("sort", "a")
@@ -183,40 +183,40 @@ def test_sort_by_date(client, sort):
 
 
 def test_pagination(client):
-    page1 = get_page(client, "/?q=harbour")
+    page1 = get_page(client, "/?q=quayside")
     nav = page1.inside("pagination", "a")
     assert [a.text.strip() for a in nav if a.attrs.get("aria-current") == "page"] == ["Page 1"]
     next_link = next(a for a in nav if a.attrs.get("rel") == "next")
-    assert next_link.params == {"q": ["harbour"], "page": ["2"]}
+    assert next_link.params == {"q": ["quayside"], "page": ["2"]}
     page2 = get_page(client, next_link.href)
     assert set(page2.hit_ids()).isdisjoint(page1.hit_ids())
     assert [a.text.strip() for a in page2.inside("pagination", "a") if a.attrs.get("aria-current")] == ["Page 2"]
     assert page2.one("ol", "hits").attrs["start"] == "11"
-    last = get_page(client, "/?q=harbour&page=4")
-    assert len(last.hit_ids()) == HARBOUR_COUNT - 30
+    last = get_page(client, "/?q=quayside&page=4")
+    assert len(last.hit_ids()) == QUAYSIDE_COUNT - 30
     assert not [a for a in last.inside("pagination", "a") if a.attrs.get("rel") == "next"]
-    beyond = get_page(client, "/?q=harbour&page=9")
+    beyond = get_page(client, "/?q=quayside&page=9")
     assert beyond.hit_ids() == []
     assert "only 4 pages" in beyond.one("div", "empty").text
 
 
 def test_page_size(client):
-    page = get_page(client, "/?q=harbour&size=5")
+    page = get_page(client, "/?q=quayside&size=5")
     assert len(page.hit_ids()) == 5
     next_link = next(a for a in page.inside("pagination", "a") if a.attrs.get("rel") == "next")
     assert next_link.params["size"] == ["5"]
 
 
 def test_did_you_mean(client):
-    page = get_page(client, "/?q=harbuor")
+    page = get_page(client, "/?q=quaysdie")
     suggestion = page.one("p", "suggestion")
     link = page.inside("suggestion", "a")[0]
-    assert link.text == "harbour" and link.params["q"] == ["harbour"]
+    assert link.text == "quayside" and link.params["q"] == ["quayside"]
     assert "Did you mean" in suggestion.text
 
 
 def test_notice_when_the_query_was_read_as_plain_words(client):
-    page = get_page(client, '/?q=%22harbour+traffic')
+    page = get_page(client, '/?q=%22quayside+traffic')
     assert page.one("p", "notice").text.strip()
     assert page.hit_ids()
 
@@ -229,13 +229,13 @@ def test_no_results(client):
 
 
 def test_no_results_with_filters_offers_to_drop_them(client):
-    page = get_page(client, "/?q=harbour&place=Tokyo&from=1990-01-01")
+    page = get_page(client, "/?q=quayside&place=Tokyo&from=1990-01-01")
     links = page.inside("empty", "a")
-    assert links and links[0].params == {"q": ["harbour"]}
+    assert links and links[0].params == {"q": ["quayside"]}
 
 
 def test_new_query_keeps_the_chosen_filters(client):
-    page = get_page(client, "/?q=harbour&place=Tokyo&from=1987-01-01")
+    page = get_page(client, "/?q=quayside&place=Tokyo&from=1987-01-01")
     form = page.one("form", role="search")
     hidden = {(e.attrs["name"], e.attrs["value"]) for e in page.find("input", type="hidden")
               if e.parents and form in e.parents}
@@ -246,7 +246,7 @@ def test_new_query_keeps_the_chosen_filters(client):
 
 
 def test_article_page(client):
-    hit = client.get("/api/search?q=harbour+traffic+Tokyo").json["results"][0]
+    hit = client.get("/api/search?q=quayside+traffic+Tokyo").json["results"][0]
     response = client.get(f"/articles/{hit['id']}")
     assert response.status_code == 200
     page = Page(response.get_data(as_text=True))
@@ -304,12 +304,12 @@ def test_unknown_page_is_404_and_wrong_method_is_405(client):
 
 def test_missing_index_gives_a_friendly_page_not_a_traceback(tmp_path):
     client = create_app({"INDEX_DIR": str(tmp_path / "none")}).test_client()
-    response = client.get("/?q=harbour")
+    response = client.get("/?q=quayside")
     assert response.status_code == 503
     text = response.get_data(as_text=True)
     assert "dateline reindex" in text and "Traceback" not in text
     assert response.headers["Retry-After"]
-    data = client.get("/api/search?q=harbour")
+    data = client.get("/api/search?q=quayside")
     assert data.status_code == 503 and "dateline reindex" in data.json["error"]["message"]
 
 

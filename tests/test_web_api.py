@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from test_web_support import HARBOUR_COUNT, PEOPLE, shared_index
+from test_web_support import QUAYSIDE_COUNT, PEOPLE, shared_index
 
 from web import create_app
 
@@ -86,11 +86,11 @@ def test_schemas_reject_what_they_should(openapi):
 
 
 def test_search(client, openapi):
-    response = client.get("/api/search?q=harbour")
+    response = client.get("/api/search?q=quayside")
     assert response.status_code == 200 and response.mimetype == "application/json"
     data = response.json
     assert_matches(openapi, "SearchResult", data)
-    assert data["query"] == "harbour" and data["total"] == HARBOUR_COUNT
+    assert data["query"] == "quayside" and data["total"] == QUAYSIDE_COUNT
     assert data["page"] == 1 and data["page_size"] == 10 and data["pages"] == 4
     assert len(data["results"]) == 10
     assert all(any("<mark>" in s for s in hit["snippets"]) or "<mark>" in hit["title_html"]
@@ -98,12 +98,12 @@ def test_search(client, openapi):
     assert set(data["facets"]) == {"person", "place", "country", "source"}
     people = {v["value"]: v for v in data["facets"]["person"]}
     assert set(PEOPLE) <= set(people)
-    assert data["dates"]["buckets"] and sum(b["count"] for b in data["dates"]["buckets"]) == HARBOUR_COUNT
+    assert data["dates"]["buckets"] and sum(b["count"] for b in data["dates"]["buckets"]) == QUAYSIDE_COUNT
 
 
 def test_search_with_every_parameter(client, openapi):
     response = client.get("/api/search", query_string=[
-        ("q", "harbour"), ("person", PEOPLE[0]), ("person", PEOPLE[1]), ("country", "Japan"),
+        ("q", "quayside"), ("person", PEOPLE[0]), ("person", PEOPLE[1]), ("country", "Japan"),
         ("country", "United Kingdom"), ("source", "Reuters"), ("from", "1987-01-01"), ("to", "1987-06-30"),
         ("sort", "oldest"), ("page", "1"), ("size", "3"), ("facet_limit", "0"), ("snippets", "false")])
     data = response.json
@@ -122,37 +122,37 @@ def test_search_with_every_parameter(client, openapi):
 
 
 def test_search_json_twin_equals_the_api(client):
-    one = client.get("/api/search?q=harbour&place=Tokyo").json
-    two = client.get("/search.json?q=harbour&place=Tokyo").json
+    one = client.get("/api/search?q=quayside&place=Tokyo").json
+    two = client.get("/search.json?q=quayside&place=Tokyo").json
     one.pop("took_ms"), two.pop("took_ms")
     assert one == two
 
 
 def test_page_links_to_its_json_twin(client):
-    html = client.get("/?q=harbour&place=Tokyo").get_data(as_text=True)
-    assert 'href="/api/search?q=harbour&amp;place=Tokyo"' in html
+    html = client.get("/?q=quayside&place=Tokyo").get_data(as_text=True)
+    assert 'href="/api/search?q=quayside&amp;place=Tokyo"' in html
 
 
 def test_empty_query_browses_everything_newest_first(client, openapi):
     data = client.get("/api/search").json
     assert_matches(openapi, "SearchResult", data)
-    assert data["sort"] == "newest" and data["total"] >= HARBOUR_COUNT
+    assert data["sort"] == "newest" and data["total"] >= QUAYSIDE_COUNT
     dates = [h["published"] for h in data["results"]]
     assert dates == sorted(dates, reverse=True)
 
 
 def test_notice_and_suggestion(client, openapi):
-    notice = client.get('/api/search?q=%22harbour').json
+    notice = client.get('/api/search?q=%22quayside').json
     assert_matches(openapi, "SearchResult", notice)
-    assert notice["notice"] and notice["total"] == HARBOUR_COUNT
-    suggestion = client.get("/api/search?q=harbuor").json
-    assert suggestion["suggestion"] == "harbour"
+    assert notice["notice"] and notice["total"] == QUAYSIDE_COUNT
+    suggestion = client.get("/api/search?q=quaysdie").json
+    assert suggestion["suggestion"] == "quayside"
 
 
 def test_page_beyond_the_last_is_empty_not_an_error(client, openapi):
-    data = client.get("/api/search?q=harbour&page=50").json
+    data = client.get("/api/search?q=quayside&page=50").json
     assert_matches(openapi, "SearchResult", data)
-    assert data["results"] == [] and data["total"] == HARBOUR_COUNT
+    assert data["results"] == [] and data["total"] == QUAYSIDE_COUNT
 
 
 @pytest.mark.parametrize("query, parameter, words", [
@@ -197,7 +197,7 @@ def test_article(client, openapi):
     data = response.json
     assert_matches(openapi, "Article", data)
     assert data["id"] == "web-test-00"
-    assert data["title"] == "Harbour traffic in London report number 1"
+    assert data["title"] == "Quayside traffic in London report number 1"
     assert len(data["body"]) == 3
     assert data["related"] and "web-test-00" not in [h["id"] for h in data["related"]]
     assert client.get("/articles/web-test-00.json").json == data
@@ -235,8 +235,8 @@ def test_unexpected_exception_is_a_logged_500_without_a_traceback(openapi, caplo
     searcher.search, original = broken, searcher.search
     try:
         with caplog.at_level(logging.ERROR, logger="dateline.web"):
-            response = app.test_client().get("/api/search?q=harbour")
-            page = app.test_client().get("/?q=harbour")
+            response = app.test_client().get("/api/search?q=quayside")
+            page = app.test_client().get("/?q=quayside")
     finally:
         searcher.search = original
     error = assert_error(openapi, response, 500)

@@ -30,7 +30,7 @@ def assert_no_raw_markup(html: str) -> None:
 
 PAGES = [
     "/",
-    "/?q=harbour",
+    "/?q=quayside",
     "/?q=fire+rotterdam",
     "/?q=dock+strike",
     "/?q=alert",
@@ -39,7 +39,7 @@ PAGES = [
     "/articles/web-test-script",
     "/articles/web-test-img",
     "/?source=%3Ci%3EEvil+Wire%3C%2Fi%3E",
-    "/?q=harbour&sort=oldest&size=50",
+    "/?q=quayside&sort=oldest&size=50",
 ]
 
 
@@ -53,7 +53,7 @@ def test_article_markup_is_escaped_everywhere(client, url):
 def test_markup_articles_are_found_and_shown_as_text(client):
     html = client.get("/articles/web-test-script").get_data(as_text=True)
     page = Page(html)
-    assert page.one("h1").text == f"{SCRIPT} Harbour fire in Rotterdam"  # visible as text
+    assert page.one("h1").text == f"{SCRIPT} Quayside fire in Rotterdam"  # visible as text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert page.inside("kicker", "span")[0].text == "<i>Evil Wire</i>"
     # Its javascript: URL is not turned into a link.
@@ -75,7 +75,7 @@ def test_highlighted_titles_and_snippets_stay_escaped(client):
 
 
 @pytest.mark.parametrize("q", [SCRIPT, IMG, "</title><script>alert(1)</script>", '" autofocus onfocus="alert(1)',
-                               "harbour <script>alert(1)</script>", '"><img src=x onerror=alert(1)> harbour'])
+                               "quayside <script>alert(1)</script>", '"><img src=x onerror=alert(1)> quayside'])
 def test_what_the_user_types_is_never_reflected_raw(client, q):
     response = client.get("/", query_string={"q": q})
     assert response.status_code == 200
@@ -89,13 +89,13 @@ def test_what_the_user_types_is_never_reflected_raw(client, q):
 @pytest.mark.parametrize("facet", ["person", "place", "country", "source"])
 def test_facet_values_with_markup_are_escaped_and_url_encoded(client, facet):
     value = '"><script>alert(1)</script>&x=1'
-    response = client.get("/", query_string={"q": "harbour", facet: value})
+    response = client.get("/", query_string={"q": "quayside", facet: value})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert_no_raw_markup(html)
     page = Page(html)
     chip = next(a for a in page.find("a", "chip") if value in a.text)
-    assert chip.params == {"q": ["harbour"]}  # its link removes it; the & did not leak a parameter
+    assert chip.params == {"q": ["quayside"]}  # its link removes it; the & did not leak a parameter
     # Links that add another value keep this one, URL-encoded.
     adding = [a for a in page.inside("facet-values", "a") if len(a.params.get(facet, [])) == 2]
     assert adding and all(a.params[facet][0] == value for a in adding)
@@ -105,7 +105,7 @@ def test_facet_values_with_markup_are_escaped_and_url_encoded(client, facet):
 
 
 def test_suggestion_and_notice_are_escaped(client):
-    html = client.get("/", query_string={"q": '"<script>alert(1)</script> harbuor'}).get_data(as_text=True)
+    html = client.get("/", query_string={"q": '"<script>alert(1)</script> quaysdie'}).get_data(as_text=True)
     assert_no_raw_markup(html)
 
 
@@ -124,7 +124,7 @@ def test_json_is_json_and_carries_text_as_is(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("url", ["/", "/?q=harbour", "/articles/web-test-00", "/api/search", "/api/articles/nope",
+@pytest.mark.parametrize("url", ["/", "/?q=quayside", "/articles/web-test-00", "/api/search", "/api/articles/nope",
                                  "/?page=abc", "/nowhere", "/static/style.css", "/api/openapi.json"])
 def test_security_headers_on_every_response(client, url):
     response = client.get(url)
@@ -135,7 +135,7 @@ def test_security_headers_on_every_response(client, url):
     assert response.headers["Referrer-Policy"]
 
 
-@pytest.mark.parametrize("url", ["/", "/?q=harbour", "/articles/web-test-00", "/?page=abc"])
+@pytest.mark.parametrize("url", ["/", "/?q=quayside", "/articles/web-test-00", "/?page=abc"])
 def test_pages_need_no_inline_script_or_style(client, url):
     html = client.get(url).get_data(as_text=True)
     assert "<script" not in html.lower()

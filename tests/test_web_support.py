@@ -24,37 +24,37 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 MARKUP_STRINGS = (SCRIPT, "<img src=x onerror=alert(1)>", "<i>Evil Wire</i>")
 
-# A word found only in the harbour articles, so queries have a known result count.
-HARBOUR_COUNT = 36
+# A word found only in the quayside articles, so queries have a known result count.
+QUAYSIDE_COUNT = 36
 PEOPLE = ("Margaret Thatcher", "Ronald Reagan", "Helmut Kohl")
 PLACES = ("London", "Tokyo", "Kuwait", "Rotterdam")
 
 
 def fixture_articles() -> list[dict]:
     articles = [
-        {"id": "web-test-script", "title": f"{SCRIPT} Harbour fire in Rotterdam",
+        {"id": "web-test-script", "title": f"{SCRIPT} Quayside fire in Rotterdam",
          "subtitle": f"Firemen fought the blaze {IMG}",
          "source": "<i>Evil Wire</i>", "published": "1987-04-02T09:30:00+00:00",
          "url": "javascript:alert(1)",
-         "body": [f"A fire broke out at the harbour in Rotterdam on Thursday. {SCRIPT}",
+         "body": [f"A fire broke out at the quayside in Rotterdam on Thursday. {SCRIPT}",
                   f"Margaret Thatcher said the damage was limited {IMG} and trade would resume."]},
         {"id": "web-test-img", "title": f"{IMG} Dock strike spreads",
          "source": "Reuters", "published": "1987-05-11T14:00:00+00:00",
          "url": "https://example.org/dock-strike",
-         "body": ["Dock workers in London stopped work at the harbour on Monday.",
+         "body": ["Dock workers in London stopped work at the quayside on Monday.",
                   f"Union leaders said {SCRIPT} the strike would go on."]},
     ]
     start = date(1987, 1, 5)
-    for i in range(HARBOUR_COUNT - 2):
+    for i in range(QUAYSIDE_COUNT - 2):
         person = PEOPLE[i % len(PEOPLE)]
         place = PLACES[i % len(PLACES)]
         day = start + timedelta(days=5 * i)
         articles.append({
             "id": f"web-test-{i:02d}",
-            "title": f"Harbour traffic in {place} report number {i + 1}",
+            "title": f"Quayside traffic in {place} report number {i + 1}",
             "source": "Reuters" if i % 3 else "Dateline Wire",
             "published": f"{day.isoformat()}T{8 + i % 10:02d}:15:00+00:00",
-            "body": [f"Ship arrivals at the harbour in {place} changed this week, officials in {place} said.",
+            "body": [f"Ship arrivals at the quayside in {place} changed this week, officials in {place} said.",
                      f"{person} commented on shipping volumes in {place} during a visit on {day:%A}.",
                      "Cargo handling, container traffic and grain shipments were all reported."],
         })
