@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from test_web_support import build_index, write_jsonl
@@ -15,6 +16,15 @@ def article(article_id: str, title: str, word: str) -> dict:
             "body": [f"The {word} was reported by officials in London on Monday."]}
 
 
+def eventually(check, what: str, timeout: float = 60.0):
+    """check() once it is truthy: a background reload takes a moment (no speed is asserted)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+    return result
+
+
 @pytest.fixture
 def corpus(tmp_path):
     folder = tmp_path / "corpus"
@@ -22,11 +32,13 @@ def corpus(tmp_path):
     return folder
 
 
+@pytest.mark.parametrize("background", [True, False], ids=["background", "in-request"])
 @pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
-def test_new_article_is_found_after_a_reindex_without_restart(tmp_path, corpus, full):
+def test_new_article_is_found_after_a_reindex_without_restart(tmp_path, corpus, full, background):
     index_dir = tmp_path / "index"
     build_index([corpus], index_dir)
-    client = create_app({"INDEX_DIR": str(index_dir), "REFRESH_INTERVAL": 0}).test_client()
+    client = create_app({"INDEX_DIR": str(index_dir), "REFRESH_INTERVAL": 0,
+                         "REFRESH_IN_BACKGROUND": background}).test_client()
     assert client.get("/api/search?q=grain").json["total"] == 1
     assert client.get("/api/search?q=zeppelin").json["total"] == 0
     assert client.get("/?q=zeppelin").status_code == 200  # cached now, for this index version
@@ -34,6 +46,8 @@ def test_new_article_is_found_after_a_reindex_without_restart(tmp_path, corpus, 
     write_jsonl(corpus / "second.jsonl", [article("refresh-2", "Zeppelin lands in Rotterdam", "zeppelin")])
     build_index([corpus], index_dir, full=full)
 
+    if background:  # the old index answers until the new one is open
+        eventually(lambda: client.get("/api/search?q=zeppelin").json["total"], "the new article is found")
     data = client.get("/api/search?q=zeppelin").json
     assert data["total"] == 1 and data["results"][0]["id"] == "refresh-2"
     assert "/articles/refresh-2" in client.get("/?q=zeppelin").get_data(as_text=True)
@@ -77,4 +91,4 @@ def test_searches_from_many_threads_during_a_reindex_all_succeed(tmp_path, corpu
         for thread in threads:
             thread.join()
     assert failures == []
-    assert app.test_client().get("/api/search?q=tanker").json["total"] == 3
+    eventually(lambda: app.test_client().get("/api/search?q=tanker").json["total"] == 3, "all three found")

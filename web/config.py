@@ -32,6 +32,8 @@ def defaults() -> dict[str, Any]:
         "MAX_PAGE": 1000,
         # Seconds between checks for a newer index generation (0: every request).
         "REFRESH_INTERVAL": 1.0,
+        # Open a newer index beside the current one and swap it in, so no request waits for it.
+        "REFRESH_IN_BACKGROUND": True,
         # Search results kept per index generation (0: no cache).
         "CACHE_SIZE": 512,
         "FACET_LIMIT": 10,

@@ -7,6 +7,7 @@ opens it, without a restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -18,69 +19,125 @@ from search.index_store import IndexMissing, live_version
 
 from web.errors import IndexUnavailable
 
+log = logging.getLogger("dateline.web")
+
 
 class SearcherHolder:
+    """Opens the Searcher on first use; afterwards swaps in a fresh one when a reindex published.
+
+    The fresh Searcher is opened in a background thread while requests go on being served by the
+    current one (opening a large index builds its facet arrays: seconds that nobody should wait
+    for), then swapped in. The old one is closed after a grace period, once requests that still
+    hold it have long finished. With `background=False` the reload happens in the request that
+    noticed the change (simpler; used where a stall does not matter).
+    """
+
     def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 512,
-                 opener: Callable[[Path], Any] | None = None) -> None:
+                 opener: Callable[[Path], Any] | None = None, background: bool = True,
+                 close_grace: float = 60.0) -> None:
         self.index_dir = Path(index_dir)
         self.refresh_interval = refresh_interval
+        self.background = background
+        self.close_grace = close_grace
         self._opener = opener
-        self._searcher: Any = None
+        # The open Searcher and the index version it reads, swapped together as one tuple.
+        self._current: tuple[Any, str | None] = (None, None)
         self._lock = threading.Lock()
         self._checked_at = 0.0
-        self._version: str | None = None
+        self._reloading = False
         self._cache = ResultCache(cache_size)
 
-    def _open(self) -> Any:
-        if self._opener is not None:
-            return self._opener(self.index_dir)
-        from search.searcher import Searcher  # the engine is imported on first use, not at app creation
+    def _open(self) -> tuple[Any, str | None]:
+        version = live_version(self.index_dir)  # read first: a publish during the open is seen next time
+        if version is None:
+            raise IndexUnavailable(str(self.index_dir))
+        try:
+            if self._opener is not None:
+                return self._opener(self.index_dir), version
+            from search.searcher import Searcher  # the engine is imported on first use, not at app creation
 
-        return Searcher.open(self.index_dir)
+            return Searcher.open(self.index_dir), version
+        except (IndexMissing, FileNotFoundError) as error:
+            raise IndexUnavailable(str(self.index_dir), str(error)) from error
 
     def get(self) -> Any:
-        """The shared Searcher, refreshed at most every `refresh_interval` seconds."""
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[Any, str | None]:
+        """The shared Searcher and its index version; checks for a newer index at most every
+        `refresh_interval` seconds."""
+        if self._current[0] is None:
+            with self._lock:
+                if self._current[0] is None:
+                    self._swap(*self._open())
+                    self._checked_at = time.monotonic()
+                return self._current
         now = time.monotonic()
-        searcher = self._searcher
-        if searcher is not None and now - self._checked_at < self.refresh_interval:
-            return searcher
+        if now - self._checked_at >= self.refresh_interval:
+            self._checked_at = now
+            if live_version(self.index_dir) not in (self._current[1], None):
+                self._reload()
+        return self._current
+
+    def _reload(self) -> None:
         with self._lock:
-            if self._searcher is None:
-                if live_version(self.index_dir) is None:
-                    raise IndexUnavailable(str(self.index_dir))
-                try:
-                    self._searcher = self._open()
-                except (IndexMissing, FileNotFoundError) as error:
-                    raise IndexUnavailable(str(self.index_dir), str(error)) from error
-            elif time.monotonic() - self._checked_at >= self.refresh_interval:
-                self._searcher.refresh()
-            self._checked_at = time.monotonic()
-            version = live_version(self.index_dir)
-            if version != self._version:
-                # Results of the previous index must never be served from the cache.
-                self._version = version
-                self._cache.clear()
-            return self._searcher
+            if self._reloading:
+                return
+            self._reloading = True
+        if self.background:
+            threading.Thread(target=self._reload_now, name="dateline-index-reload", daemon=True).start()
+        else:
+            self._reload_now()
+
+    def _reload_now(self) -> None:
+        try:
+            fresh, version = self._open()
+        except Exception:
+            log.exception("could not open the new index in %s; still serving the previous one", self.index_dir)
+            with self._lock:
+                self._reloading = False
+            return
+        with self._lock:
+            old = self._swap(fresh, version)
+            self._reloading = False
+        if old is not None:
+            log.info("index %s: now serving %s", self.index_dir, version)
+            timer = threading.Timer(self.close_grace, _close_quietly, args=(old,))
+            timer.daemon = True
+            timer.start()
+
+    def _swap(self, searcher: Any, version: str | None) -> Any:
+        old = self._current[0]
+        self._current = (searcher, version)
+        self._cache.clear()  # results of the previous index must never be served again
+        return old
 
     @property
     def version(self) -> str | None:
-        return self._version
+        return self._current[1]
 
-    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """compute() once per key and index version (compute must not depend on anything else)."""
-        full_key = (self._version, key)
-        hit = self._cache.get(full_key)
+    def cached(self, version: str | None, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """compute() once per key and index version; compute must use the Searcher of that version."""
+        hit = self._cache.get((version, key))
         if hit is not None:
             return hit
         value = compute()
-        self._cache.put(full_key, value)
+        if version == self._current[1]:  # a result of a replaced index is not kept
+            self._cache.put((version, key), value)
         return value
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            old = self._swap(None, None)
+        if old is not None:
+            old.close()
+
+
+def _close_quietly(searcher: Any) -> None:
+    try:
+        searcher.close()
+    except Exception:
+        log.exception("closing a previous index searcher")
 
 
 class ResultCache:

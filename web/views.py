@@ -33,20 +33,21 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 def run_search(state: SearchState) -> SearchResult:
     index = holder()
-    searcher = index.get()
-    return index.cached(("search", state.request), lambda: searcher.search(state.request))
+    searcher, version = index.snapshot()
+    return index.cached(version, ("search", state.request), lambda: searcher.search(state.request))
 
 
 def load_article(article_id: str) -> tuple[ArticleView, list[Hit]]:
     if len(article_id) > MAX_ARTICLE_ID:
         abort(404)
     index = holder()
-    searcher = index.get()
+    searcher, version = index.snapshot()
     view = searcher.article(article_id)
     if view is None:
         abort(404, description=f"No article with id {article_id!r} in the index.")
     limit = current_app.config["RELATED_LIMIT"]
-    related = index.cached(("related", article_id, limit), lambda: searcher.related(article_id, limit=limit))
+    related = index.cached(version, ("related", article_id, limit),
+                           lambda: searcher.related(article_id, limit=limit))
     return view, related
 
 
