@@ -31,10 +31,14 @@ from typing import Protocol
 
 import orjson
 import whoosh.index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.formats import Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from search import index_store
+from search.analysis import NewsTokenizer
 from search.article import Article, Entities, Problem
 from search.index_store import Generation, IndexBusy, IndexMissing  # noqa: F401  (re-exported)
 from search.schema import INDEX_FORMAT, build_schema, to_document
@@ -505,7 +509,68 @@ class _SubWriter(SubWriterTask):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
+        _use_fast_paths()
         super().run()
+
+
+# --- fast paths for the writer processes ----------------------------------------------------
+# Whoosh spends most of its indexing time in per-token and per-posting Python calls. These
+# replacements write byte-for-byte the same index; they are installed only inside the writer
+# processes this module starts, so nothing else in a program ever runs them.
+
+_original_positions_word_values = Positions.word_values
+
+
+def _positions_word_values(self, value, analyzer, **kwargs):
+    if type(analyzer) is not NewsTokenizer or not isinstance(value, str):
+        yield from _original_positions_word_values(self, value, analyzer, **kwargs)
+        return
+    field_boost = self.field_boost
+    encode = self.encode
+    # Every token of NewsTokenizer has boost 1.0, so a term's weight is its frequency.
+    for term, positions in analyzer.term_positions(value).items():
+        yield term, len(positions), float(len(positions)) * field_boost, encode(positions)
+
+
+class _PreloadedLengths:
+    """A per-document reader whose field lengths come from lists read once per field."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self._tables: dict[str, list | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+        table = self._tables.get(fieldname, _MISSING)
+        if table is _MISSING:
+            column = self._reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            table = None if column is None else [byte_to_length(b) if b else None
+                                                 for b in (column[i] for i in range(self._reader.doc_count_all()))]
+            self._tables[fieldname] = table
+        return default if table is None else table[docnum]
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+
+_MISSING = object()
+
+
+class _FastSegmentWriter(SegmentWriter):
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _PreloadedLengths(reader) if isinstance(reader, W3PerDocReader) else reader
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if reader:
+            reader.close()
+
+
+def _use_fast_paths() -> None:
+    import whoosh.multiproc
+
+    Positions.word_values = _positions_word_values
+    whoosh.multiproc.SegmentWriter = _FastSegmentWriter
 
 
 class _ParallelWriter(MpWriter):
