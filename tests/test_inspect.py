@@ -105,3 +105,27 @@ def test_json_as_a_real_process_piped_to_head(folder):
     first, second = map(orjson.loads, done.stdout.splitlines())
     assert first["problem"]["severity"] == "warning" and second["title"] == "Lima"
     assert "Traceback" not in done.stderr
+
+
+def test_entities_in_json_keep_the_stream_order(folder, capsys):
+    assert main(["inspect", "--json", "--entities", str(folder)]) == 0
+    out, _ = capsys.readouterr()
+    lines = [orjson.loads(line) for line in out.splitlines()]
+    assert [("problem" if "problem" in line else line["title"]) for line in lines] == [
+        "problem", "Lima", "problem", "Nairobi hosts climate summit"]
+    nairobi = lines[3]
+    assert {"name": "Nairobi", "country": "Kenya"} in nairobi["places"]
+    assert isinstance(nairobi["people"], list)
+
+
+@pytest.mark.shared
+def test_entities_of_the_seed(capsys):
+    assert main(["inspect", "--entities", str(shared_path("corpus", "seed"))]) == 0
+    out, _ = capsys.readouterr()
+    assert "people     Sergei Shoigu, Kim Jong Un" in out
+    assert "Bakhmut (Ukraine)" in out and "Putin" not in out
+    capsys.readouterr()
+    assert main(["inspect", "--json", "--entities", str(shared_path("corpus", "seed"))]) == 0
+    (seed,) = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert seed["people"] == ["Sergei Shoigu", "Kim Jong Un"]
+    assert {"name": "Pyongyang", "country": "North Korea"} in seed["places"]
