@@ -374,7 +374,12 @@ class _LazyExtractor:
                 yield first
                 yield from iterator
 
-            yield from extractor.extract_many(chained())
+            try:
+                yield from extractor.extract_many(chained())
+            finally:
+                close = getattr(extractor, "close", None)
+                if close:
+                    close()  # its worker processes
             return
 
 
