@@ -58,7 +58,20 @@ def load_article(article_id: str) -> tuple[ArticleView, list[Hit]]:
 def search_page() -> str:
     config = current_app.config
     state = parse_search(request.args, config)
-    result = run_search(state)
+    index = holder()
+    searcher, version = index.snapshot()
+
+    def render() -> str:
+        result = index.cached(version, ("search", state.request), lambda: searcher.search(state.request))
+        return _render_search(state, result)
+
+    # The page is a function of the state and the index version only, so popular pages
+    # (the front page, facet clicks) are rendered once per index version.
+    return index.cached(version, ("page", state), render)
+
+
+def _render_search(state: SearchState, result: SearchResult) -> str:
+    config = current_app.config
     urls = UrlState(state, config["DEFAULT_PAGE_SIZE"])
     r = state.request
     timeline = build_timeline(result.dates, urls.dates, r.date_from, r.date_to)
@@ -74,7 +87,14 @@ def search_page() -> str:
 @bp.get("/search.json")
 def search_json() -> Response:
     state = parse_search(request.args, current_app.config, api=True)
-    return json_response(run_search(state).to_dict())
+    index = holder()
+    searcher, version = index.snapshot()
+
+    def encode() -> bytes:
+        result = index.cached(version, ("search", state.request), lambda: searcher.search(state.request))
+        return orjson.dumps(result.to_dict())
+
+    return Response(index.cached(version, ("json", state.request), encode), mimetype="application/json")
 
 
 def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> list[dict]:
