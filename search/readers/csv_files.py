@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from search.article import Article, Origin, Problem
+from search.article import Article, Origin, Problem, article_id
 from search.readers.build import build_article
 from search.readers.dates import parse_datetime
 from search.readers.options import ReadOptions
-from search.readers.text import decode_bytes, repair_text
+from search.readers.text import clean_text, decode_bytes, repair_text
 
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -109,9 +109,16 @@ class Row:
     line: int
     article: Article | None
     problems: list[Problem]
+    key: str | None = None  # the article id
+    score: tuple[int, int] | None = None  # completeness on raw fields (quick pass only)
 
 
-def _rows(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Row | Problem]:
+def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False) -> Iterator[Row | Problem]:
+    """Each data row as an Article (or Problems).
+
+    `quick` (the duplicate pass) skips cleaning the body where the id does not need it, and
+    scores completeness on the raw fields, so Row.article may then be None with Row.key set.
+    """
     notes: list[str] = []
     reader = csv.reader(_lines(stream, notes), delimiter=_delimiter(path))
     try:
@@ -163,6 +170,17 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Row | P
             if value:
                 metadata[name] = ([v.strip() for v in value.split(",") if v.strip()]
                                   if name.lower() in LIST_COLUMNS else value)
+        if quick:
+            raw_score = (sum(bool(v) for v in (get("subtitle").strip(), get("source").strip(), dates["published"],
+                                               dates["updated"], get("url").strip(), get("body").strip()))
+                         + len(metadata), sum(len(get(f)) for f in ("title", "subtitle", "body")))
+            title, url, given = clean_text(get("title")), get("url").strip() or None, get("id").strip() or None
+            if title and (url or given or dates["published"]):
+                key = given or article_id(url=url, title=title, published=dates["published"])
+                yield Row(number, row_line, None, [], key, raw_score)
+                continue
+        else:
+            raw_score = None
         article, problems = build_article(
             Origin(path, record=number, line=row_line),
             title=get("title"), subtitle=get("subtitle"), source=get("source"),
@@ -170,15 +188,7 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Row | P
             body=split_run_in_text(repair_text(get("body"))), language=get("language"), url=get("url"),
             given_id=get("id").strip() or None, metadata=metadata, warnings=warnings,
         )
-        yield Row(number, row_line, article, problems)
-
-
-def completeness(article: Article) -> tuple[int, int]:
-    """Which copy of a repeated article to keep: more fields filled, then more text."""
-    filled = sum(bool(v) for v in (article.subtitle, article.source, article.published,
-                                   article.updated, article.url, article.body))
-    filled += len(article.source_metadata)
-    return filled, len(article.text)
+        yield Row(number, row_line, article, problems, article.id if article else None, raw_score)
 
 
 def best_rows(paths: list[str], options: ReadOptions,
@@ -190,14 +200,13 @@ def best_rows(paths: list[str], options: ReadOptions,
         if stream is None:
             continue
         with stream:
-            for row in _rows(path, stream, options):
-                if isinstance(row, Problem) or row.article is None:
+            for row in _rows(path, stream, options, quick=True):
+                if isinstance(row, Problem) or row.key is None or row.score is None:
                     continue
-                score = completeness(row.article)
-                current = best.get(row.article.id)
+                current = best.get(row.key)
                 # Ties keep the first copy (lower file index, then lower row).
-                if current is None or score > current[0]:
-                    best[row.article.id] = (score, file_index, row.number)
+                if current is None or row.score > current[0]:
+                    best[row.key] = (row.score, file_index, row.number)
     return best
 
 

@@ -90,7 +90,7 @@ def read_page(path: str, text: str, options: ReadOptions) -> Iterator[Article | 
             match = _META.match(line)
             if match:
                 seen_meta = True
-                kind = "updated" if match.group(1).lower() != "published" and match.group(1).lower() != "posted" else "published"
+                kind = "published" if match.group(1).lower() in ("published", "posted") else "updated"
                 dates.setdefault(kind, match.group(2).strip())
             elif not seen_meta:
                 byline.append(line)
