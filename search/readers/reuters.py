@@ -22,18 +22,17 @@ from search.readers.text import clean_text, decode_bytes
 
 REUTERS_TIME = ZoneInfo("America/New_York")
 CHUNK_BYTES = 8 * 1024 * 1024
-TAG_FIELDS = ("topics", "places", "people", "orgs", "exchanges", "companies")
 
 _STORY_END = b"</REUTERS>"
 _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 _DATE = re.compile(r"\s*(\d{1,2})-([A-Za-z]{3})-(\d{4})(?:\s+(\d{1,3}):(\d{2}):(\d{2}))?")
-_D = re.compile(r"<D>(.*?)</D>", re.S)
 _ANY_TAG = re.compile(r"</?[A-Z]+[^>]*>")
 _CHAR_REF = re.compile(r"&#(\d+);")
 # Paragraphs start on an indented line (4 spaces; 1 space for table rows) or after a blank line.
 _PARAGRAPH_BREAK = re.compile(r"\n(?=[ \t])|\n\s*\n")
 _BYLINE = re.compile(r"^\s*by\s+", re.IGNORECASE)
-_TAG_NAMES = ("TOPICS", "PLACES", "PEOPLE", "ORGS", "EXCHANGES", "COMPANIES")
+# Only non-empty tag lists: <PLACES><D>usa</D><D>uk</D></PLACES>
+_FILLED_TAGS = re.compile(r"<(TOPICS|PLACES|PEOPLE|ORGS|EXCHANGES|COMPANIES)><D>(.*?)</D></\1>", re.S)
 # Found with str.find, which is several times faster than regexes over each story.
 
 
@@ -133,17 +132,17 @@ def read_reuters(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[
             warnings.append(f"unreadable date {(raw_date or '').strip()!r}; left empty")
 
         metadata: dict[str, object] = {}
-        for name in _TAG_NAMES:
-            values = _element(story, name)
-            if values and "<D>" in values:
-                metadata[name.lower()] = _D.findall(values)
+        text_start = story.find("<TEXT")
+        head = story if text_start < 0 else story[:text_start]
+        if "<D>" in head:
+            for name, values in _FILLED_TAGS.findall(head):
+                metadata[name.lower()] = values.split("</D><D>")
         for key in ("TOPICS", "LEWISSPLIT", "CGISPLIT", "OLDID", "NEWID"):
             if key in attributes:
                 metadata[key.lower() if key != "TOPICS" else "topics_attribute"] = attributes[key]
 
         title = ""
         body: list[str] = []
-        text_start = story.find("<TEXT")
         if text_start >= 0:
             head_close = story.find(">", text_start)
             text_type = dict(_ATTRIBUTE.findall(story[text_start:head_close])).get("TYPE", "NORM")
