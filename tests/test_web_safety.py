@@ -148,3 +148,26 @@ def test_pages_need_no_inline_script_or_style(client, url):
 def test_query_length_is_capped(client):
     assert client.get("/", query_string={"q": "a" * 1001}).status_code == 400
     assert client.get("/", query_string={"q": "a" * 1000}).status_code == 200
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("a <mark>oil</mark> b", "a <mark>oil</mark> b"),
+    ("&lt;b&gt; <mark>x</mark>", "&lt;b&gt; <mark>x</mark>"),
+    # Were the searcher ever to pass raw markup, only <mark> survives.
+    ("<script>alert(1)</script><mark>x</mark>", "&lt;script&gt;alert(1)&lt;/script&gt;<mark>x</mark>"),
+    ('<mark onclick="x">y</mark>', '&lt;mark onclick=&#34;x&#34;&gt;y</mark>'.replace("</mark>", "")),
+    ("<mark>unclosed", "<mark>unclosed</mark>"),
+])
+def test_highlight_keeps_only_mark_tags(raw, shown):
+    from web.formatting import highlight
+
+    assert str(highlight(raw)) == shown
+
+
+@pytest.mark.parametrize("url, kept", [("https://example.org/a", True), ("http://x.y", True),
+                                       ("javascript:alert(1)", False), (" JavaScript:alert(1)", False),
+                                       ("data:text/html,<script>", False), ("//evil.example", False), ("", False)])
+def test_only_http_links_leave_the_site(url, kept):
+    from web.formatting import safe_url
+
+    assert (safe_url(url) is not None) == kept
