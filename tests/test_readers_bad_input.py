@@ -242,3 +242,39 @@ def test_everything_at_once_is_counted(tmp_path):
     report = ReadReport()
     list(report.track(read_corpus([folder, tmp_path / "missing"])))
     assert (report.articles, report.errors, report.warnings) == (1, 3, 1)
+
+
+def test_permission_denied_reported_even_as_root(tmp_path, monkeypatch):
+    """Root reads through chmod 000, so the refusal is simulated where the readers meet it."""
+    import pathlib
+
+    folder, bad = corpus_with(tmp_path, "secret.txt", GOOD_PAGE.encode())
+    locked = folder / "locked"
+    locked.mkdir()
+    real_open, real_scandir = pathlib.Path.open, os.scandir
+
+    def refusing_open(self, *args, **kwargs):
+        if self == bad:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    def refusing_scandir(path="."):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(pathlib.Path, "open", refusing_open)
+    monkeypatch.setattr(os, "scandir", refusing_scandir)
+    articles, problems = read(folder)
+    assert_good_page_read(articles)
+    assert [(p.path, p.reason) for p in problems] == [
+        (str(locked), "permission denied (cannot list the directory)"), (str(bad), "permission denied")]
+
+
+def test_json_array_and_html_are_reported(tmp_path):
+    folder, array = corpus_with(tmp_path, "export.json", b'[{"title": "a"}]')
+    (folder / "page.html").write_bytes(b"<!DOCTYPE html><html><title>x</title></html>")
+    articles, problems = read(folder)
+    assert_good_page_read(articles)
+    assert [(p.path, p.severity) for p in problems] == [(str(array), "error"), (str(folder / "page.html"), "warning")]
+    assert "JSON Lines" in problems[0].reason and "HTML page" in problems[1].reason

@@ -37,14 +37,17 @@ SGML_SUFFIXES = frozenset({".sgm", ".sgml"})
 
 
 def detect_format(path: Path, head: bytes) -> str:
-    """'sgml', 'csv', 'jsonl' or 'text' (a page dump or a plain-text article)."""
+    """'sgml', 'csv', 'jsonl', 'json-array' (not read) or 'text' (a page dump or plain-text article)."""
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return "csv"
     if suffix in SGML_SUFFIXES or b"<REUTERS" in head or head.lstrip().startswith(b"<!DOCTYPE lewis"):
         return "sgml"
-    if suffix in JSONL_SUFFIXES or head.lstrip().startswith(b"{"):
+    start = head.lstrip()[:1]
+    if suffix in JSONL_SUFFIXES or start == b"{":
         return "jsonl"
+    if suffix == ".json" and start == b"[":
+        return "json-array"
     return "text"
 
 
@@ -109,6 +112,8 @@ def _read_stream(path: Path, fmt: str, stream: BinaryIO, options: ReadOptions,
             yield item
         if count == 0:
             yield Problem(name, "no <REUTERS> stories found (not Reuters-21578 SGML?)")
+    elif fmt == "json-array":
+        yield Problem(name, "a JSON array; Dateline reads JSON Lines (one article object per line, .jsonl)")
     else:
         yield from _read_text_file(name, stream, options)
 

@@ -22,6 +22,7 @@ UNSUPPORTED = {
     ".bz2": "a compressed file (unpack it first)", ".xz": "a compressed file (unpack it first)",
     ".7z": "an archive (unpack it first)", ".tar": "an archive (unpack it first)", ".png": "an image",
     ".jpg": "an image", ".jpeg": "an image", ".gif": "an image", ".webp": "an image",
+    ".html": "an HTML page (save it as text)", ".htm": "an HTML page (save it as text)",
 }
 
 
