@@ -435,7 +435,6 @@ class Compiled:
     query: wq.Query | None  # None: nothing searchable (only common words)
     highlight: set[str] = field(default_factory=set)  # index terms to mark in text fields
     notes: list[str] = field(default_factory=list)
-    optional: list = field(default_factory=list)  # the any-word reading's clauses (for coordination)
     described: str | None = None
 
 
@@ -502,30 +501,29 @@ class Compiler:
         return subs[0] if len(subs) == 1 else wq.And(subs)
 
     def _fallback(self, nodes, out: Compiled) -> wq.Query | None:
-        """Any of the plain clauses; +required and -excluded ones still hold."""
-        optional, required, excluded = [], [], []
+        """Any of the plain clauses; +required, -excluded and filter clauses (person:, date:) still hold."""
+        optional, required, fixed = [], [], []
         for n in nodes:
             sub = self._node(n, out, negated=False)
             if sub is None:
                 continue
-            if isinstance(n, Not):
-                excluded.append(sub)
+            if isinstance(n, (Not, FacetMatch, DateRange)):
+                fixed.append(sub)
             elif isinstance(n, Required):
                 required.append(sub)
             else:
                 optional.append(sub)
         if not optional:
-            parts = required + excluded
+            parts = required + fixed
             if not required:
                 parts = [wq.Every(), *parts]
             return wq.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
-        out.optional = optional
         anyone = optional[0] if len(optional) == 1 else wq.Or(optional)
         if required:
             # +words must match; the others only rank.
-            return wq.AndMaybe(wq.And([*required, *excluded]) if len(required) + len(excluded) > 1
+            return wq.AndMaybe(wq.And([*required, *fixed]) if len(required) + len(fixed) > 1
                                else required[0], anyone)
-        return wq.And([anyone, *excluded]) if excluded else anyone
+        return wq.And([anyone, *fixed]) if fixed else anyone
 
     def _terms(self, text: str) -> list[tuple[str, int]]:
         return [(t.text, t.pos) for t in self.analyzer(text, positions=True)]
@@ -720,11 +718,16 @@ def _limited(iterable, limit: int):
         yield item
 
 
+def is_fixed(node: object) -> bool:
+    """A clause the any-word reading keeps as it is: +required, -excluded, or a filter (person:, date:)."""
+    return isinstance(node, (Not, Required, FacetMatch, DateRange))
+
+
 def has_fallback(node: object | None) -> bool:
-    """Whether reading the top level as OR can find more than reading it as AND."""
+    """Whether reading the top level's words as alternatives can find more than requiring them all."""
     if not isinstance(node, Adjacent):
         return False
-    optional = sum(1 for n in node.nodes if not isinstance(n, (Not, Required)))
+    optional = sum(1 for n in node.nodes if not is_fixed(n))
     return optional >= 2 or (optional == 1 and any(isinstance(n, Required) for n in node.nodes))
 
 

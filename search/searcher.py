@@ -26,7 +26,7 @@ from search.analysis import news_analyzer
 from search.facets import NO_TIME, Collection, date_histogram, top_values
 from search.index_store import IndexMissing, live_version, open_live_index
 from search.query import (Adjacent, Compiler, MatchSets, QuerySyntaxError, Word, clean, describe, has_fallback,
-                          parse, plain_words)
+                          is_fixed, parse, plain_words)
 from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
                             BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
 from search.schema import FACET_FIELDS, stored_places, stored_values
@@ -36,6 +36,11 @@ from search.suggest import suggest
 __all__ = ["Searcher", "IndexMissing"]
 
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
+# Words typed side by side must all match; when that finds fewer articles than this (a
+# page), the words are read as alternatives, ranked by BM25F alone: articles with all
+# the words usually still lead, and a long natural-language question (where no article
+# has every word) still finds what it asks about. bench/relevance.py measures it.
+ANY_WORD_BELOW = 10
 RELATED_TERMS = 12
 
 
@@ -56,8 +61,11 @@ class _Generation:
 
 
 class Searcher:
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, any_word_below: int = ANY_WORD_BELOW) -> None:
         self.index_dir = Path(index_dir)
+        # Below this many all-word matches, side-by-side words are read as any word (1: only
+        # when no article has them all, which is how the query language alone reads them).
+        self.any_word_below = any_word_below
         self.analyzer = news_analyzer()
         self._lock = threading.RLock()
         self._generation: _Generation | None = None
@@ -66,9 +74,9 @@ class Searcher:
     # -- lifecycle ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, index_dir: Path | str) -> Searcher:
+    def open(cls, index_dir: Path | str, any_word_below: int = ANY_WORD_BELOW) -> Searcher:
         """Raises IndexMissing (message: "no index at X: run dateline reindex") when there is none."""
-        searcher = cls(Path(index_dir))
+        searcher = cls(Path(index_dir), any_word_below)
         searcher._generation = searcher._load()
         return searcher
 
@@ -178,6 +186,18 @@ class Searcher:
                     for h in results]
 
 
+@dataclass
+class _Reading:
+    """How the words of a query were read: all of them, or any of them."""
+
+    query: wq.Query
+    base: np.ndarray  # the matching documents before filters
+    any_word: bool = False
+    all_words: int = 0  # articles with all the words, under the filters
+    highlight: set[str] | None = None
+    described: str | None = None
+
+
 class _Search:
     """One search request against one generation."""
 
@@ -188,7 +208,7 @@ class _Search:
         self.collection = gen.collection
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
-        self.coordination: np.ndarray | None = None  # per docnum: how many of the words (fallback)
+        self.used_any_word = False  # the query was read as "any of the words"
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -211,18 +231,13 @@ class _Search:
                                 "type other words.")
             base = np.zeros(collection.size, dtype=bool)
         else:
-            base = self._docs(query)
-            if not (base & narrow).any() and has_fallback(node):
-                fallback = self._fallback(node, text)
-                if fallback is not None:
-                    any_base = self._docs(fallback.query)
-                    if (any_base & narrow).any():
-                        base, query = any_base, fallback.query
-                        self.coordination = sum(self._docs(q).astype(np.int16) for q in fallback.optional)
-                        highlight = fallback.highlight
-                        self.interpreted_as = fallback.described
-                        self.notices.append("No article has all the words; "
-                                            "showing articles with any of them.")
+            reading = self._read(node, text, query, narrow)
+            base, query = reading.base, reading.query
+            if reading.any_word:
+                highlight = reading.highlight
+                self.used_any_word = True
+                self.interpreted_as = reading.described
+                self.notices.append(_any_word_notice(reading.all_words))
 
         matched = base & narrow
         total = int(matched.sum())
@@ -241,7 +256,7 @@ class _Search:
         suggestion = None
         if total < SUGGEST_BELOW and node is not None:
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
-                                 fell_back=self.coordination is not None)
+                                 fell_back=self.used_any_word)
         return SearchResult(
             query=request.q,
             interpreted_as=self.interpreted_as,
@@ -304,8 +319,8 @@ class _Search:
         """Mask of the documents matching a query, unscored."""
         return self.gen.matches.mask(query)
 
-    def _count_text(self, text: str) -> int:
-        """Hits of another query text under the same filters (for "did you mean")."""
+    def _count_text(self, text: str) -> tuple[int, bool]:
+        """Hits of another query text under the same filters, and whether it was read as any word."""
         try:
             node = parse(text)
         except QuerySyntaxError:
@@ -316,12 +331,28 @@ class _Search:
         narrow = self.collection.live.copy()
         for mask in self._filters().values():
             narrow &= mask
-        matched = self._docs(compiled.query) & narrow
-        if not matched.any() and has_fallback(node):
-            fallback = self.gen.compiler.compile(node, any_word=True)
-            if fallback.query is not None:
-                return int((self._docs(fallback.query) & narrow).sum()), True
-        return int(matched.sum()), False
+        reading = self._read(node, text, compiled.query, narrow)
+        return int((reading.base & narrow).sum()), reading.any_word
+
+    def _read(self, node, text: str, query: wq.Query, narrow: np.ndarray) -> _Reading:
+        """All the words; or, when that finds fewer than `any_word_below` articles under the
+        filters and reading the words as alternatives finds more, any of them."""
+        base = self._docs(query)
+        reading = _Reading(query, base)
+        if not has_fallback(node):
+            return reading
+        reading.all_words = int((base & narrow).sum())
+        if reading.all_words >= self.owner.any_word_below:
+            return reading
+        fallback = self._fallback(node, text)
+        if fallback is None:
+            return reading
+        any_base = self._docs(fallback.query)
+        if int((any_base & narrow).sum()) <= reading.all_words:
+            return reading  # the alternatives add nothing: keep the stricter reading
+        reading.query, reading.base, reading.any_word = fallback.query, any_base, True
+        reading.highlight, reading.described = fallback.highlight, fallback.described
+        return reading
 
     # -- facets and filters ---------------------------------------------------------------
 
@@ -380,25 +411,28 @@ class _Search:
             chosen = docnums[order[first:first + size]]
             return chosen.tolist(), [None] * len(chosen)
         allow = set(np.flatnonzero(matched).tolist()) if filtered else None
-        if self.coordination is not None:
-            # Any-word reading: articles with more of the words first, then by score.
-            results = self.gen.searcher.search(query, limit=None, filter=allow)
-            docnums = np.fromiter((h.docnum for h in results), dtype=np.int64, count=len(results))
-            scores = np.fromiter((h.score for h in results), dtype=np.float64, count=len(results))
-            order = np.lexsort((docnums, -scores, -self.coordination[docnums]))[first:first + size]
-            return docnums[order].tolist(), [round(float(x), 4) for x in scores[order]]
         results = self.gen.searcher.search(query, limit=first + size, filter=allow)
         page = results[first:first + size]
         return [h.docnum for h in page], [round(float(h.score), 4) for h in page]
 
 
+def _any_word_notice(all_words: int) -> str:
+    if all_words == 0:
+        found = "No article has all the words"
+    elif all_words == 1:
+        found = "Only 1 article has all the words"
+    else:
+        found = f"Only {all_words} articles have all the words"
+    return (f"{found}; showing articles with any of them, best matches first. "
+            "Put + before a word (or AND between words) to require it.")
+
+
 def _describe_any(node) -> str:
     if not isinstance(node, Adjacent):
         return describe(node)
-    from search.query import Not, Required
     optional = [describe(n) if not isinstance(n, Adjacent) else f"({describe(n)})"
-                for n in node.nodes if not isinstance(n, (Not, Required))]
-    fixed = [describe(n) for n in node.nodes if isinstance(n, (Not, Required))]
+                for n in node.nodes if not is_fixed(n)]
+    fixed = [describe(n) for n in node.nodes if is_fixed(n)]
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
 

@@ -93,6 +93,14 @@ def searcher(index_dir):
         yield opened
 
 
+@pytest.fixture(scope="session")
+def strict(index_dir):
+    """The query language alone: side-by-side words are read as any word only when no article
+    has them all. (With ten articles, the product's default would widen almost every query.)"""
+    with Searcher.open(index_dir, any_word_below=1) as opened:
+        yield opened
+
+
 def ids(result) -> list[str]:
     return [hit.id for hit in result.results]
 
@@ -105,70 +113,129 @@ def found(searcher, q: str, **kwargs) -> set[str]:
 
 # --- the query language ---------------------------------------------------------------------
 
-def test_all_words_are_required_by_default(searcher):
-    assert found(searcher, "rocket launch") == {"a1", "a2", "a7"}
-    assert found(searcher, "rocket seoul") == {"a1"}
+def test_all_words_are_required_by_default(strict):
+    assert found(strict, "rocket launch") == {"a1", "a2", "a7"}
+    assert found(strict, "rocket seoul") == {"a1"}
 
 
-def test_any_word_fallback_says_so(searcher):
-    result = searcher.search(SearchRequest(q="rocket zanzibar"))
+def test_any_word_when_no_article_has_them_all(strict):
+    result = strict.search(SearchRequest(q="rocket zanzibar"))
     assert result.total == 4  # every article with "rocket(s)"
-    assert "any" in result.notice
+    assert result.notice.startswith("No article has all the words; showing articles with any of them")
     assert result.interpreted_as == "(rocket OR zanzibar)"
-    strict = searcher.search(SearchRequest(q="rocket seoul"))
-    assert strict.notice is None and strict.interpreted_as is None
+    exact = strict.search(SearchRequest(q="rocket seoul"))
+    assert exact.notice is None and exact.interpreted_as is None
 
 
-def test_more_matching_words_rank_first_in_the_fallback(searcher):
-    result = searcher.search(SearchRequest(q="rocket seoul zanzibar"))
-    assert ids(result)[0] == "a1"
+def test_phrases_keep_word_order_across_stop_words(strict):
+    assert found(strict, '"japan bank"') == {"a4"}  # Japan's bank
+    assert "a3" in found(strict, '"bank of japan"')
+    assert found(strict, '"bank of japan" governor') == {"a3"}
+    assert found(strict, "bank japan") == {"a3", "a4"}
 
 
-def test_phrases_keep_word_order_across_stop_words(searcher):
-    assert found(searcher, '"japan bank"') == {"a4"}  # Japan's bank
-    assert "a3" in found(searcher, '"bank of japan"')
-    assert found(searcher, '"bank of japan" governor') == {"a3"}
-    assert found(searcher, "bank japan") == {"a3", "a4"}
+def test_boolean_operators_and_parentheses(strict):
+    assert found(strict, "seoul OR dhaka") == {"a1", "a5", "a9"}
+    assert found(strict, "rocket NOT korea") == {"a2", "a6", "a7"}
+    assert found(strict, "rocket -korea -model") == {"a2", "a6"}
+    assert found(strict, "(seoul OR tokyo) AND ueda") == {"a9"}
+    assert found(strict, "rocket (seoul OR weather)") == {"a1", "a2"}
+    assert found(strict, "+rocket zanzibar") == {"a1", "a2", "a6", "a7"}  # + holds in the fallback
 
 
-def test_boolean_operators_and_parentheses(searcher):
-    assert found(searcher, "seoul OR dhaka") == {"a1", "a5", "a9"}
-    assert found(searcher, "rocket NOT korea") == {"a2", "a6", "a7"}
-    assert found(searcher, "rocket -korea -model") == {"a2", "a6"}
-    assert found(searcher, "(seoul OR tokyo) AND ueda") == {"a9"}
-    assert found(searcher, "rocket (seoul OR weather)") == {"a1", "a2"}
-    assert found(searcher, "+rocket zanzibar") == {"a1", "a2", "a6", "a7"}  # + holds in the fallback
-
-
-def test_lower_case_operators_are_words(searcher):
+def test_lower_case_operators_are_words(strict):
     # "and" and "not" are common words, not operators: the query is "rocket launch".
-    assert found(searcher, "rocket and launch") == {"a1", "a2", "a7"}
-    assert found(searcher, "rocket not korea") == found(searcher, "rocket korea")
+    assert found(strict, "rocket and launch") == {"a1", "a2", "a7"}
+    assert found(strict, "rocket not korea") == found(strict, "rocket korea")
 
 
-def test_field_queries(searcher):
-    assert found(searcher, "title:rocket") == {"a1", "a2", "a7"}
-    assert found(searcher, 'person:"kim jong un"') == {"a1", "a8"}
-    assert found(searcher, 'person:"KIM JONG UN" launch') == {"a1"}
-    assert found(searcher, "person:ueda") == {"a3", "a9"}  # a word of the name
-    assert found(searcher, "place:seoul") == {"a1", "a9"}
-    assert found(searcher, 'country:"south korea"') == {"a1", "a9"}
-    assert found(searcher, "source:afp") == {"a2", "a7"}
-    assert found(searcher, "person:nobody") == set()
+def test_field_queries(strict):
+    assert found(strict, "title:rocket") == {"a1", "a2", "a7"}
+    assert found(strict, 'person:"kim jong un"') == {"a1", "a8"}
+    assert found(strict, 'person:"KIM JONG UN" launch') == {"a1"}
+    assert found(strict, "person:ueda") == {"a3", "a9"}  # a word of the name
+    assert found(strict, "place:seoul") == {"a1", "a9"}
+    assert found(strict, 'country:"south korea"') == {"a1", "a9"}
+    assert found(strict, "source:afp") == {"a2", "a7"}
+    assert found(strict, "person:nobody") == set()
 
 
-def test_wildcards_and_fuzzy_words(searcher):
-    assert found(searcher, "rock*") == {"a1", "a2", "a6", "a7"}
-    assert found(searcher, "rockt~") == {"a1", "a2", "a6", "a7"}
-    assert found(searcher, "ban?") == {"a3", "a4"}
+def test_wildcards_and_fuzzy_words(strict):
+    assert found(strict, "rock*") == {"a1", "a2", "a6", "a7"}
+    assert found(strict, "rockt~") == {"a1", "a2", "a6", "a7"}
+    assert found(strict, "ban?") == {"a3", "a4"}
 
 
-def test_dates_in_the_query_use_the_articles_own_day(searcher):
-    assert found(searcher, "date:2023-07") == {"a1", "a2", "a5"}  # a5 is 30 June in UTC
-    assert found(searcher, "date:[2023-06-01 TO 2023-06-30]") == {"a3", "a4"}
-    assert found(searcher, "published:>2023-07") == {"a8"}
-    assert found(searcher, "date:<2021") == {"a10"}
-    assert found(searcher, "rocket date:2023") == {"a1", "a2"}
+def test_dates_in_the_query_use_the_articles_own_day(strict):
+    assert found(strict, "date:2023-07") == {"a1", "a2", "a5"}  # a5 is 30 June in UTC
+    assert found(strict, "date:[2023-06-01 TO 2023-06-30]") == {"a3", "a4"}
+    assert found(strict, "published:>2023-07") == {"a8"}
+    assert found(strict, "date:<2021") == {"a10"}
+    assert found(strict, "rocket date:2023") == {"a1", "a2"}
+
+
+# --- the product's default: all words, widened to any word when that finds less than a page -----
+
+def test_few_all_word_matches_widen_to_any_word_ranked_by_score(searcher):
+    result = searcher.search(SearchRequest(q="rocket launch", page_size=MAX_PAGE_SIZE))
+    assert set(ids(result)) == {"a1", "a2", "a6", "a7"}  # rocket(s) or launch
+    assert set(ids(result)[:3]) == {"a1", "a2", "a7"}  # the three with both words lead on score
+    assert result.notice.startswith("Only 3 articles have all the words; showing articles with any of them")
+    assert "+" in result.notice  # how to insist on every word
+    assert result.interpreted_as == "(rocket OR launch)"
+    scores = [hit.score for hit in result.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_any_word_order_is_bm25f_alone(searcher, index_dir):
+    """No words-matched-first sort: the order is ranking.natural_query's on Whoosh, score for score."""
+    from search import ranking
+    from search.index_store import open_live_index
+
+    q = "rocket launch seoul"  # only a1 has all three; a2 has two of them, in its headline
+    result = searcher.search(SearchRequest(q=q, page_size=MAX_PAGE_SIZE))
+    assert result.notice.startswith("Only 1 article has all the words")
+    assert result.interpreted_as == "(rocket OR launch OR seoul)"
+    ix = open_live_index(index_dir)
+    with ix.searcher(weighting=ranking.weighting()) as s:
+        expected = [(h["id"], round(h.score, 4)) for h in s.search(ranking.natural_query(q, schema=ix.schema),
+                                                                   limit=None)]
+    assert [(hit.id, hit.score) for hit in result.results] == expected
+    order = ids(result)
+    assert order[0] == "a2" and order.index("a2") < order.index("a1")  # score, not words matched
+    assert set(order) == {"a1", "a2", "a6", "a7", "a9"}
+
+
+def test_enough_all_word_matches_keep_every_word_required(index_dir):
+    with Searcher.open(index_dir, any_word_below=3) as three:
+        result = three.search(SearchRequest(q="rocket launch"))
+        assert set(ids(result)) == {"a1", "a2", "a7"} and result.total == 3
+        assert result.notice is None and result.interpreted_as is None
+    with Searcher.open(index_dir, any_word_below=4) as four:
+        assert four.search(SearchRequest(q="rocket launch")).total == 4
+
+
+def test_and_or_plus_insists_on_every_word(searcher):
+    for q in ("rocket AND launch", "+rocket +launch", "rocket +launch"):
+        result = searcher.search(SearchRequest(q=q, page_size=MAX_PAGE_SIZE))
+        assert set(ids(result)) == {"a1", "a2", "a7"}, q
+        assert result.notice is None, q
+
+
+def test_widening_counts_under_the_filters(searcher):
+    # From AFP, both articles with "rocket" also say "launch": any word would add nothing.
+    result = searcher.search(SearchRequest(q="rocket launch", source=("AFP",)))
+    assert set(ids(result)) == {"a2", "a7"}
+    assert result.notice is None and result.interpreted_as is None
+
+
+def test_filters_typed_in_the_query_hold_when_widened(searcher):
+    result = searcher.search(SearchRequest(q="rocket kim date:2023-07", page_size=MAX_PAGE_SIZE))
+    assert result.notice and "any of them" in result.notice
+    assert set(ids(result)) == {"a1", "a2"}  # July 2023 articles with rocket or kim; not a8 (August)
+    assert result.interpreted_as == "date:[2023-07-01 TO 2023-07-31] (rocket OR kim)"
+    one_word = searcher.search(SearchRequest(q="rocket person:ueda"))
+    assert one_word.total == 0 and "any of them" not in (one_word.notice or "")
 
 
 @pytest.mark.parametrize("q", [
@@ -183,10 +250,13 @@ def test_bad_syntax_never_fails_and_says_so(searcher, q):
     assert result.total >= 0
 
 
-def test_bad_syntax_is_read_as_words(searcher):
-    result = searcher.search(SearchRequest(q='"rocket launch'))
+def test_bad_syntax_is_read_as_words(strict, searcher):
+    result = strict.search(SearchRequest(q='"rocket launch'))
     assert set(ids(result)) == {"a1", "a2", "a7"}
     assert result.interpreted_as == "rocket launch"
+    widened = searcher.search(SearchRequest(q='"rocket launch'))
+    assert "quotation mark" in widened.notice and "any of them" in widened.notice
+    assert widened.interpreted_as == "(rocket OR launch)"
 
 
 def test_long_queries_are_cut_with_a_notice(searcher):

@@ -109,3 +109,22 @@ def test_related_pages(pages_searcher):
     first = pages_searcher.search(SearchRequest(q="coronavirus")).results[0]
     related = pages_searcher.related(first.id, limit=5)
     assert len(related) == 5 and first.id not in {h.id for h in related}
+
+
+def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_searcher):
+    from search.searcher import ANY_WORD_BELOW
+
+    both = pages_searcher.search(SearchRequest(q="coronavirus dhaka", page_size=100))
+    assert both.total >= ANY_WORD_BELOW
+    assert both.notice is None and both.interpreted_as is None
+    anded = pages_searcher.search(SearchRequest(q="coronavirus AND dhaka", page_size=100))
+    assert [h.id for h in both.results] == [h.id for h in anded.results]
+
+    few = pages_searcher.search(SearchRequest(q="wuhan students return", page_size=100))
+    strict = pages_searcher.search(SearchRequest(q="wuhan AND students AND return", page_size=100))
+    assert 0 < strict.total < ANY_WORD_BELOW
+    assert few.total > strict.total
+    assert few.notice.startswith(f"Only {strict.total} articles have all the words")
+    # Ranked by score alone, most articles with all three words are still among the best matches.
+    leading = {h.id for h in strict.results} & {h.id for h in few.results[:2 * strict.total]}
+    assert len(leading) >= 3 * strict.total // 4
