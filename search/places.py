@@ -137,6 +137,7 @@ _REUTERS_CODES = {
     "Palestinian Territories": "israel", "Vatican City": "vatican", "Netherlands Antilles": "netherlands-antilles",
     "Sri Lanka": "sri-lanka", "Cape Verde": "cape-verde", "Eswatini": "swaziland",
     "Republic of the Congo": "congo", "Macau": "macau",
+    "North Yemen": "yemen-arab-republic", "South Yemen": "yemen-demo-republic",
 }
 
 
@@ -231,6 +232,8 @@ class Gazetteer:
         """One place for a name, or None; `context` holds countries the same article names."""
         fixed, cities = self.candidates(text)
         if fixed is not None:
+            if fixed.name == "Georgia" and "United States" in context and "Soviet Union" not in context:
+                return Place("Georgia", "United States")  # the state, in a story about the US
             return fixed
         if not cities:
             return None
