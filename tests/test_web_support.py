@@ -74,9 +74,6 @@ def corpus_paths(extra_dir: Path) -> list[Path]:
     return paths
 
 
-COUNTRIES = {"London": "United Kingdom", "Tokyo": "Japan", "Kuwait": "Kuwait", "Rotterdam": "Netherlands"}
-
-
 def build_index(corpus: list[Path], index_dir: Path, *, full: bool = False) -> None:
     try:
         from search.indexer import reindex
@@ -89,18 +86,16 @@ def build_index(corpus: list[Path], index_dir: Path, *, full: bool = False) -> N
 
 def _write_directly(corpus: list[Path], index_dir: Path) -> None:
     from search import index_store
-    from search.article import Article, Entities, Place
+    from search.article import Article
     from search.readers import read_corpus
     from search.schema import build_schema, to_document
 
     live = index_store.current_generation(index_dir)
-    docs = []
-    for item in read_corpus(corpus):
-        if not isinstance(item, Article):
-            continue
-        people = tuple(p for p in PEOPLE if p in item.text)
-        places = tuple(Place(p, COUNTRIES[p]) for p in PLACES if p in item.text)
-        docs.append(to_document(item, Entities(people, places)))
+    from search.entities import EntityExtractor
+
+    articles = [item for item in read_corpus(corpus) if isinstance(item, Article)]
+    docs = [to_document(article, entities)
+            for article, entities in zip(articles, EntityExtractor(workers=1).extract_many(articles))]
     generation = index_store.create_generation(index_dir, build_schema())
     ix = __import__("whoosh.index").index.open_dir(str(generation.path))
     writer = ix.writer()

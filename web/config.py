@@ -34,8 +34,8 @@ def defaults() -> dict[str, Any]:
         "REFRESH_INTERVAL": 1.0,
         # Open a newer index beside the current one and swap it in, so no request waits for it.
         "REFRESH_IN_BACKGROUND": True,
-        # Search results kept per index generation (0: no cache).
-        "CACHE_SIZE": 512,
+        # Search results, rendered pages and related lists kept per index version (0: no cache); ~50 KB each at most.
+        "CACHE_SIZE": 2048,
         "FACET_LIMIT": 10,
         "RELATED_LIMIT": 5,
         "JSON_SORT_KEYS": False,

@@ -32,7 +32,7 @@ class SearcherHolder:
     noticed the change (simpler; used where a stall does not matter).
     """
 
-    def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 512,
+    def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 2048,
                  opener: Callable[[Path], Any] | None = None, background: bool = True,
                  close_grace: float = 60.0) -> None:
         self.index_dir = Path(index_dir)
