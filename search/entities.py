@@ -74,6 +74,9 @@ inc corp corporation co company ltd plc llc ag sa nv bank group holdings univers
 ministry department party council committee reuters reuter news agency times post exchange
 fund association institute trust board court army navy police government commission
 cts shr net div qtr qtly dlrs pct mln billion vs avg revs oper rev sales
+mining oil steel energy resources industries airlines airways motors petroleum chemical chemicals
+international systems technologies communications financial securities capital partners
+investment investments insurance savings bancorp bancshares
 """.split())
 
 _BAD_CHARS = re.compile(r"[\d<>@/\\|#&=+_*%$\[\]{}()\"“”;:!?]")

@@ -1,0 +1,141 @@
+"""A persistent cache of extracted entities, so a rebuild does not rerun spaCy on unchanged text.
+
+SQLite in the index folder (`<index>/entities.sqlite`), WAL mode: readers never block the one
+writer. The key hashes exactly the text entities are taken from (title, subtitle, body) and
+EXTRACTOR_VERSION, so an analysis or schema change keeps the cache and an extractor change
+misses it. A damaged cache file is only a lost speed-up: it is moved aside with a warning and
+started afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from pathlib import Path
+
+import orjson
+
+from search.article import Article, Entities, Place
+from search.entities import EXTRACTOR_VERSION, EntityExtractor
+
+log = logging.getLogger(__name__)
+
+CACHE_FILENAME = "entities.sqlite"
+_SQL_VARIABLES = 500  # keys per SELECT ... IN (...), well under SQLite's limit
+_BUSY_TIMEOUT_S = 30.0
+
+
+def entity_key(article: Article, version: str = EXTRACTOR_VERSION) -> str:
+    """Hash of the text entities come from, and the extractor version."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(version.encode())
+    for part in (article.title, article.subtitle, *article.body):
+        h.update(b"\x1f")
+        h.update(part.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _encode(entities: Entities) -> bytes:
+    return orjson.dumps([list(entities.people), [[p.name, p.country] for p in entities.places]])
+
+
+def _decode(blob: bytes) -> Entities:
+    people, places = orjson.loads(blob)
+    return Entities(people=tuple(people), places=tuple(Place(name, country) for name, country in places))
+
+
+class EntityCache:
+    """Key -> Entities in SQLite. Safe with concurrent readers and one writer (WAL)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            self.path = self.path / CACHE_FILENAME
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as error:
+            self._db = self._recreate(error)
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS entities (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+            db.execute("SELECT key, value FROM entities LIMIT 1").fetchall()  # a damaged file fails here
+            db.commit()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _recreate(self, error: Exception) -> sqlite3.Connection:
+        broken = self.path.with_name(self.path.name + ".broken")
+        log.warning("entity cache %s is unreadable (%s); moved to %s and started afresh",
+                    self.path, error, broken.name)
+        for suffix in ("-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+        self.path.replace(broken)
+        return self._open()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Entities]:
+        found: dict[str, Entities] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _SQL_VARIABLES):
+            batch = unique[start:start + _SQL_VARIABLES]
+            marks = ",".join("?" * len(batch))
+            try:
+                rows = self._db.execute(f"SELECT key, value FROM entities WHERE key IN ({marks})", batch).fetchall()
+            except sqlite3.DatabaseError as error:
+                log.warning("entity cache %s read failed (%s); treating as misses", self.path, error)
+                return found
+            for key, value in rows:
+                try:
+                    found[key] = _decode(value)
+                except (orjson.JSONDecodeError, ValueError, TypeError):
+                    continue  # a damaged row is a miss; put_many overwrites it
+        return found
+
+    def put_many(self, items: Mapping[str, Entities]) -> None:
+        if not items:
+            return
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO entities (key, value) VALUES (?, ?)",
+                                     [(key, _encode(value)) for key, value in items.items()])
+        except sqlite3.DatabaseError as error:
+            log.warning("entity cache %s write failed (%s); continuing without caching", self.path, error)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM entities").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> EntityCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def extract_with_cache(articles: Iterable[Article], extractor: EntityExtractor, cache: EntityCache,
+                       chunk_size: int = 2048) -> Iterator[Entities]:
+    """Entities for each article, in order: cached ones from the cache, the rest from spaCy
+    (then stored). Streams chunk by chunk, so memory stays bounded; chunks are large because
+    worker processes idle briefly at the end of each."""
+    iterator = iter(articles)
+    while chunk := list(islice(iterator, chunk_size)):
+        keys = [entity_key(article) for article in chunk]
+        found = cache.get_many(keys)
+        misses = [i for i, key in enumerate(keys) if key not in found]
+        if misses:
+            fresh = dict(zip((keys[i] for i in misses), extractor.extract_many(chunk[i] for i in misses)))
+            cache.put_many(fresh)
+            found.update(fresh)
+        for key in keys:
+            yield found[key]
