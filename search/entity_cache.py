@@ -28,10 +28,10 @@ _SQL_VARIABLES = 500  # keys per SELECT ... IN (...), well under SQLite's limit
 _BUSY_TIMEOUT_S = 30.0
 
 
-def entity_key(article: Article, version: str = EXTRACTOR_VERSION) -> str:
+def entity_key(article: Article, version: str | None = None) -> str:
     """Hash of the text entities come from, and the extractor version."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(version.encode())
+    h.update((version or EXTRACTOR_VERSION).encode())
     for part in (article.title, article.subtitle, *article.body):
         h.update(b"\x1f")
         h.update(part.encode("utf-8", "surrogatepass"))
