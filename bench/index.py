@@ -166,7 +166,7 @@ def _sqlite_fts5(documents: list[dict], path: Path) -> float:
 
 def _reuters_code(country: str) -> str:
     try:
-        from search.entities import reuters_place_code  # the entities helper's mapping, when there is one
+        from search.places import reuters_place_code  # the entities helper's mapping, when there is one
     except ImportError:
         reuters_place_code = None
     if reuters_place_code is not None:

@@ -289,14 +289,15 @@ class _Reindex:
         from search.entity_cache import EntityCache, extract_with_cache
 
         cache = EntityCache(index_store.entity_cache_path(self.index_dir))
-        extractor = _CountingExtractor(self.extractor or _LazyExtractor(self.workers))
+        lazy = None if self.extractor else _LazyExtractor(self.workers)
+        extractor = _CountingExtractor(self.extractor or lazy)
         try:
             yield from extract_with_cache(articles, extractor, cache)
         finally:
             self.report.extracted = extractor.count
-            close = getattr(cache, "close", None)
-            if close:
-                close()
+            if lazy is not None:
+                lazy.close()
+            cache.close()
 
     def _protected_paths(self) -> list[PurePath]:
         return [PurePath(p.path) for p in self.report.skipped]
@@ -358,29 +359,32 @@ class _CountingExtractor:
 
 
 class _LazyExtractor:
-    """Loads spaCy only when an article actually needs extraction."""
+    """Loads spaCy (and starts its worker processes) only when an article needs extraction, once."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self._extractor = None
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         iterator = iter(articles)
         for first in iterator:
-            from search.entities import EntityExtractor
+            if self._extractor is None:
+                from search.entities import EntityExtractor
 
-            extractor = EntityExtractor(workers=self.workers)
+                self._extractor = EntityExtractor(workers=self.workers)
 
             def chained() -> Iterator[Article]:
                 yield first
                 yield from iterator
 
-            try:
-                yield from extractor.extract_many(chained())
-            finally:
-                close = getattr(extractor, "close", None)
-                if close:
-                    close()  # its worker processes
+            yield from self._extractor.extract_many(chained())
             return
+
+    def close(self) -> None:
+        close = getattr(self._extractor, "close", None)
+        if close:
+            close()  # its worker processes
+        self._extractor = None
 
 
 # --- the manifest: id -> content hash and file, read fast on every run -------------------

@@ -34,7 +34,9 @@ def many_stories(count: int) -> list[dict]:
 
 
 def run_cli(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "search.cli", "reindex", *args], cwd=PROJECT_ROOT,
+    # As the `dateline` script does (`python -m search.cli` would define a second CommandError).
+    command = "import sys; from search.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen([sys.executable, "-c", command, "reindex", *args], cwd=PROJECT_ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
@@ -121,7 +123,7 @@ def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, 
     assert ix.doc_count() == 6000
     with ix.searcher() as searcher:
         hits = searcher.search(QueryParser("body", ix.schema).parse("grain Nairobi"), limit=3)
-        assert len(hits) == 3
+        assert len(hits) == 750  # every story of the talks in Nairobi
     # The writer processes died with their parent (none is left waiting for work).
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
