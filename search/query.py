@@ -642,6 +642,9 @@ class MatchSets:
         self.size = live.size
         self.leaves = [(leaf.reader(), leaf, offset) for leaf, offset in searcher.leaf_searchers()]
         self._cache: dict[tuple[str, str], np.ndarray] = {}
+        # Positional matches (phrases) of the request in progress, which the scorer reuses;
+        # the searcher sets and clears it under its lock.
+        self.request_memo: dict | None = None
 
     def term_docnums(self, fieldname: str, text: str) -> np.ndarray:
         key = (fieldname, text)
@@ -701,6 +704,15 @@ class MatchSets:
         return self._whoosh_mask(q)
 
     def _whoosh_mask(self, q: wq.Query) -> np.ndarray:
+        memo = self.request_memo
+        if memo is not None:
+            found = memo.get(q)
+            if found is None:
+                found = memo[q] = self._whoosh_matches(q)
+            return found.copy()
+        return self._whoosh_matches(q)
+
+    def _whoosh_matches(self, q: wq.Query) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
         context = self.searcher.boolean_context()
         for _, leaf, offset in self.leaves:

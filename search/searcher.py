@@ -30,6 +30,7 @@ from search.query import (Adjacent, Compiler, MatchSets, QuerySyntaxError, Word,
 from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
                             BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
 from search.schema import FACET_FIELDS, stored_places, stored_values
+from search.scores import Scores
 from search.snippets import lead, mark_all, snippets
 from search.suggest import suggest
 
@@ -55,6 +56,7 @@ class _Generation:
     offsets: dict[int, int]
     compiler: Compiler
     matches: MatchSets
+    scores: Scores
 
     def close(self) -> None:
         self.searcher.close()
@@ -91,7 +93,8 @@ class Searcher:
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
         matches = MatchSets(whoosh_searcher, collection.live)
-        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, matches)
+        scores = Scores(whoosh_searcher, matches)
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, matches, scores)
 
     def refresh(self) -> bool:
         """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
@@ -133,7 +136,11 @@ class Searcher:
         _validate(request)
         with self._lock:
             gen = self._current()
-            result = _Search(self, gen, request).run()
+            gen.matches.request_memo = {}
+            try:
+                result = _Search(self, gen, request).run()
+            finally:
+                gen.matches.request_memo = None
         took = round((time.perf_counter() - started) * 1000, 2)
         return _with_time(result, took)
 
@@ -410,6 +417,13 @@ class _Search:
             order = np.lexsort((docnums, key, undated))
             chosen = docnums[order[first:first + size]]
             return chosen.tolist(), [None] * len(chosen)
+        scores = self.gen.scores.scores(query)
+        if scores is not None:
+            # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
+            docnums = np.flatnonzero(matched)
+            ranked = scores[docnums]
+            order = np.lexsort((docnums, -ranked))[first:first + size]
+            return docnums[order].tolist(), [round(float(x), 4) for x in ranked[order]]
         allow = set(np.flatnonzero(matched).tolist()) if filtered else None
         results = self.gen.searcher.search(query, limit=first + size, filter=allow)
         page = results[first:first + size]

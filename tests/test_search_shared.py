@@ -128,3 +128,21 @@ def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_s
     # Ranked by score alone, most articles with all three words are still among the best matches.
     leading = {h.id for h in strict.results} & {h.id for h in few.results[:2 * strict.total]}
     assert len(leading) >= 3 * strict.total // 4
+
+
+def test_numpy_scores_agree_with_whoosh(pages_searcher):
+    """search.scores ranks every match with numpy; Whoosh's own matchers must give the same figures."""
+    from search.query import parse
+
+    gen = pages_searcher._current()
+    queries = ["coronavirus dhaka", '"prime minister" hasina', "virus -china", "dhaka OR chattogram",
+               "title:bangladesh flight*", '"prime minister" OR "health minister"', "+wuhan students return"]
+    for text in queries:
+        for any_word in (False, True):
+            query = gen.compiler.compile(parse(text), any_word=any_word).query
+            scores = gen.scores.scores(query)
+            assert scores is not None, text
+            expected = {h.docnum: h.score for h in gen.searcher.search(query, limit=None)}
+            assert expected, text
+            assert set(np.flatnonzero(gen.matches.mask(query)).tolist()) == set(expected), text
+            assert max(abs(scores[d] - s) for d, s in expected.items()) < 1e-9, text
