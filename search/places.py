@@ -150,12 +150,14 @@ def reuters_place_code(country: str | None) -> str | None:
 
 _PUNCT_EDGES = " \t\n.,;:!?\"'()[]{}«»“”‘’-–—"
 _SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 
 
 def place_key(text: str) -> str:
     """The lookup key for a place name: accents and case folded, spaces collapsed, "the " dropped."""
-    text = unicodedata.normalize("NFKD", text.replace("’", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = _SPACES.sub(" ", text).strip().casefold()
     if text.startswith("the "):
         text = text[4:]
@@ -308,9 +310,9 @@ def _with_successors(countries: Iterable[str]) -> set[str]:
 def _usable_alternate(name: str) -> bool:
     # Geonames alternate names include transliterations ("esakaladesa-..."), codes and other
     # scripts: keep capitalised Latin names of a few words, such as "Kiev" or "Chittagong".
-    if len(name) < 3 or not name[0].isupper() or not name.isascii() or name.isupper():
+    if len(name) < 3 or not name.isascii() or not name[0].isupper() or name.isupper():
         return False
-    return name.count(" ") < 3 and not any(ch.isdigit() for ch in name)
+    return name.count(" ") < 3 and _DIGIT.search(name) is None
 
 
 @cache
