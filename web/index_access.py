@@ -60,6 +60,20 @@ class SearcherHolder:
         except (IndexMissing, FileNotFoundError) as error:
             raise IndexUnavailable(str(self.index_dir), str(error)) from error
 
+    def warm(self) -> None:
+        """Open the index now in a background thread (a server process that just started);
+        requests meanwhile wait for it as they would for the first open. No index yet is fine."""
+
+        def open_quietly() -> None:
+            try:
+                self.snapshot()
+            except IndexUnavailable:
+                pass
+            except Exception:
+                log.exception("could not open the index in %s", self.index_dir)
+
+        threading.Thread(target=open_quietly, name="dateline-index-open", daemon=True).start()
+
     def get(self) -> Any:
         return self.snapshot()[0]
 

@@ -1,49 +1,132 @@
-"""`dateline serve`: the web front end on waitress, a production WSGI server."""
+"""`dateline serve`: the web front end on gunicorn, a production WSGI server.
+
+One master process binds the socket and forks `--workers` processes (default: one per CPU),
+each running `--threads` threads. Python runs one thread at a time per process, so processes
+are what use several cores; every worker opens its own Searcher after the fork (Whoosh's
+open files must never be shared between processes) and keeps its own result cache. The
+master restarts a worker that dies, and on SIGTERM or Ctrl-C lets the workers finish the
+requests in hand, then exits 0.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import socket
+from typing import Any
+
+# Seconds a worker has to finish its requests after SIGTERM before it is killed.
+GRACEFUL_SECONDS = 10
+# A request still running after this long is stuck: its worker is replaced.
+WORKER_TIMEOUT_SECONDS = 120
+# Idle keep-alive connections are kept this long (browsers and API clients reuse them).
+KEEPALIVE_SECONDS = 5
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="serve the search page and JSON API",
-                                   description="Serve the search page and the JSON API with waitress.")
+                                   description="Serve the search page and the JSON API with gunicorn.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    parser.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help=f"worker processes (default: one per CPU, here {default_workers()})")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
     parser.add_argument("--index", help="index folder (default: $DATELINE_INDEX or ./index)")
     parser.set_defaults(func=serve)
 
 
 def serve(args: argparse.Namespace) -> int:
-    import waitress
-
     from search.cli import CommandError
     from search.index_store import live_version
     from web import create_app
 
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise CommandError("--workers must be at least 1")
     if args.threads < 1:
         raise CommandError("--threads must be at least 1")
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
     overrides = {"INDEX_DIR": args.index} if args.index else None
     try:
         app = create_app(overrides)
     except ValueError as error:  # a malformed DATELINE_* variable
         raise CommandError(str(error)) from None
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" is not news under load
     index_dir = app.config["INDEX_DIR"]
+
+    # Bound here rather than by gunicorn: a busy port is one line at once (gunicorn would retry
+    # for five seconds and log each attempt), and --port 0 is known before anything is printed.
     try:
-        server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads,
-                                        ident="dateline", asyncore_use_poll=True, connection_limit=1000)
+        listener = socket.create_server((args.host, args.port), backlog=2048,
+                                        family=socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     except OSError as error:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
-    print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {args.threads} threads)", flush=True)
+    except (OverflowError, ValueError) as error:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {error}") from None
+    host, port = listener.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    _import_engine()  # once in the master, so the forked workers share its code pages
+    print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} threads)",
+          flush=True)
     if live_version(index_dir) is None:
         print(f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon as "
               "it is built)", flush=True)
+    server = DatelineServer(app, listener.detach(), workers=workers, threads=args.threads)
     try:
-        server.run()
-    finally:
-        server.close()
+        server.run()  # returns (or exits 0) after SIGTERM / SIGINT, once the workers stopped
+    except SystemExit as done:
+        return int(done.code or 0) if not isinstance(done.code, str) else 1
     return 0
+
+
+def _import_engine() -> None:
+    import search.searcher  # noqa: F401  (whoosh, numpy, nltk: imported before the fork, shared)
+
+
+
+
+class DatelineServer:
+    """gunicorn run from Python (its BaseApplication), on a socket that is already listening."""
+
+    def __init__(self, app: Any, fd: int, workers: int, threads: int) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        settings = {
+            "bind": [f"fd://{fd}"],
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "preload_app": True,
+            "timeout": WORKER_TIMEOUT_SECONDS,
+            "graceful_timeout": GRACEFUL_SECONDS,
+            "keepalive": KEEPALIVE_SECONDS,
+            "proc_name": "dateline serve",
+            "loglevel": "warning",
+            "errorlog": "-",
+            "accesslog": None,
+            "control_socket_disable": True,  # no gunicornc socket in $HOME shared by every server
+            # Each worker opens its own Searcher at once, in the background: its first request
+            # does not pay for it and its heartbeat to the master is never held up.
+            "post_fork": lambda arbiter, worker: app.extensions["dateline.searcher"].warm(),
+        }
+
+        class Application(BaseApplication):
+            def load_config(self) -> None:
+                for key, value in settings.items():
+                    self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return app
+
+        self._application = Application()
+
+    def run(self) -> None:
+        self._application.run()
