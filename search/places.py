@@ -125,8 +125,21 @@ AREAS = {
     "Kurile Islands": "Kuril Islands", "West": "West",
 }
 
-# Nationality and group words are never places, whatever the NER says.
-_DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "ans", "ese", "ic", "i", "ch", "an")
+# Nationality and group words are never places, whatever the NER says: a name that is not a
+# known place and ends like one of these is taken for a nationality word.
+_DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "ans", "ic", "i", "ch", "an")
+DEMONYMS = frozenset("""
+american british english scottish welsh irish french german dutch belgian swiss austrian italian
+spanish portuguese greek turkish russian ukrainian belarusian polish czech slovak hungarian
+romanian bulgarian serbian croatian bosnian albanian swedish norwegian danish finnish icelandic
+estonian latvian lithuanian georgian armenian azerbaijani kazakh uzbek afghan pakistani indian
+bangladeshi nepali nepalese bhutanese sri lankan maldivian burmese thai vietnamese cambodian
+laotian malaysian singaporean indonesian filipino chinese japanese korean taiwanese mongolian
+australian canadian mexican brazilian argentine argentinian chilean peruvian colombian
+venezuelan cuban egyptian libyan tunisian algerian moroccan sudanese ethiopian kenyan nigerian
+ghanaian south african israeli palestinian lebanese syrian jordanian iraqi iranian saudi
+kuwaiti qatari emirati yemeni omani bahraini soviet european asian african arab western
+""".split())
 
 # Reuters-21578 PLACES codes for our country names where lower-case-and-hyphens is not the code.
 _REUTERS_CODES = {
@@ -211,9 +224,11 @@ class Gazetteer:
             for cities in table.values():
                 cities.sort(key=lambda c: -c.population)
         self.primary_names = frozenset(primary)
+        # Cities named so come before cities also called so ("Newcastle": the Australian city,
+        # then Newcastle upon Tyne, which the article's context can still pick).
         self.cities: dict[str, list[_City]] = alternate
-        for key, cities in primary.items():  # a primary name hides alternates of the same spelling
-            self.cities[key] = cities
+        for key, cities in primary.items():
+            self.cities[key] = cities + [c for c in alternate.get(key, ()) if c not in cities]
         # For upper-case headlines (no NER there): countries, aliases, states and big cities only.
         self.headline: dict[str, Place] = {k: p for k, p in self.fixed.items()
                                            if p.country and (len(k) > 2 or k in ("us", "uk"))}
@@ -320,10 +335,17 @@ def gazetteer() -> Gazetteer:
     return Gazetteer()
 
 
-def is_demonym(text: str) -> bool:
-    """'Ukrainian', 'North Korean', 'Russians': nationality words, never places."""
+def is_demonym(text: str, guess: bool = True) -> bool:
+    """'Ukrainian', 'North Korean', 'Russians', 'Sri Lankan': nationality words, never places.
+
+    With `guess`, an unknown place name ending like a nationality word counts as one too
+    (right for GPE spans, wrong for people: "Reagan")."""
     key = place_key(text)
-    if key in gazetteer().fixed or key in gazetteer().cities:
+    words = key.split()
+    if words and all(w.rstrip("s") in DEMONYMS or w in DEMONYMS or w in ("north", "south", "east", "west")
+                     for w in words):
+        return True
+    if not guess or key in gazetteer().fixed or key in gazetteer().cities:
         return False
-    last = key.rsplit(" ", 1)[-1]
+    last = words[-1] if words else ""
     return last.endswith(_DEMONYM_ENDINGS) and last[:1].isalpha()

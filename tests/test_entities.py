@@ -96,6 +96,7 @@ def test_ambiguous_city_prefers_the_famous_one_unless_the_story_says_otherwise()
     assert g.resolve("Birmingham", {"United States"}) == Place("Birmingham", "United States")
     assert g.resolve("Georgia") == Place("Georgia", "Georgia")
     assert g.resolve("Georgia", {"United States"}) == Place("Georgia", "United States")
+    assert g.resolve("Newcastle", {"United Kingdom"}) == Place("Newcastle upon Tyne", "United Kingdom")
 
 
 def test_titles_dropped_and_surname_merged_into_full_name(extractor):
@@ -116,6 +117,9 @@ def test_clean_person():
     assert clean_person("Div 50 won vs")[0] is None
     assert clean_person("Standard Oil Co")[0] is None
     assert clean_person("Ukraine")[0] is None
+    assert clean_person("Sri Lankan")[0] is None  # a nationality
+    assert clean_person("Biman Bangladesh")[0] is None  # an airline named after its country
+    assert clean_person("Brian Jordan") == ("Brian Jordan", False)
 
 
 def test_single_names_need_a_full_form_or_a_title():
@@ -163,3 +167,8 @@ def test_two_workers_give_the_same_entities_in_order(extractor):
 def test_empty_article_has_no_entities(extractor):
     assert extractor.extract(article()) == Entities()
     assert extractor.extract(article("the dry period means the crop will be late this year.")) == Entities()
+
+
+def test_articles_in_other_languages_are_not_read_with_the_english_model(extractor):
+    bangla = Article(id="b", title="Sergei Shoigu visited Pyongyang", language="bn", origin=Origin("test"))
+    assert extractor.extract(bangla) == Entities()
