@@ -34,8 +34,9 @@ def defaults() -> dict[str, Any]:
         "REFRESH_INTERVAL": 1.0,
         # Open a newer index beside the current one and swap it in, so no request waits for it.
         "REFRESH_IN_BACKGROUND": True,
-        # Search results, rendered pages and related lists kept per index version (0: no cache); ~50 KB each at most.
-        "CACHE_SIZE": 2048,
+        # Rendered pages and JSON (bytes, ~35 KB at most) and related lists kept per index version and
+        # worker process (0: no cache). A few thousand cover the popular searches and their clicks.
+        "CACHE_SIZE": 4096,
         "FACET_LIMIT": 10,
         "RELATED_LIMIT": 5,
         "JSON_SORT_KEYS": False,

@@ -21,6 +21,10 @@ from web.errors import IndexUnavailable
 
 log = logging.getLogger("dateline.web")
 
+# Search results (large objects) are kept only while the same search is likely to be asked for
+# in its other format: the page and its JSON twin, both of which are cached as bytes for longer.
+RECENT_RESULTS = 256
+
 
 class SearcherHolder:
     """Opens the Searcher on first use; afterwards swaps in a fresh one when a reindex published.
@@ -46,6 +50,7 @@ class SearcherHolder:
         self._checked_at = 0.0
         self._reloading = False
         self._cache = ResultCache(cache_size)
+        self._recent = ResultCache(min(cache_size, RECENT_RESULTS))
 
     def _open(self) -> tuple[Any, str | None]:
         version = live_version(self.index_dir)  # read first: a publish during the open is seen next time
@@ -124,20 +129,23 @@ class SearcherHolder:
         old = self._current[0]
         self._current = (searcher, version)
         self._cache.clear()  # results of the previous index must never be served again
+        self._recent.clear()
         return old
 
     @property
     def version(self) -> str | None:
         return self._current[1]
 
-    def cached(self, version: str | None, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """compute() once per key and index version; compute must use the Searcher of that version."""
-        hit = self._cache.get((version, key))
+    def cached(self, version: str | None, key: Hashable, compute: Callable[[], Any], recent: bool = False) -> Any:
+        """compute() once per key and index version; compute must use the Searcher of that version.
+        With `recent`, the value is kept in the small cache of recent search results."""
+        cache = self._recent if recent else self._cache
+        hit = cache.get((version, key))
         if hit is not None:
             return hit
         value = compute()
         if version == self._current[1]:  # a result of a replaced index is not kept
-            self._cache.put((version, key), value)
+            cache.put((version, key), value)
         return value
 
     def close(self) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from werkzeug.datastructures import MultiDict
 
@@ -146,24 +147,44 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
 def state_params(state: SearchState, default_size: int) -> list[tuple[str, str]]:
     """The query string pairs that reproduce a search (defaults left out)."""
     r = state.request
+    return _params(lambda name: getattr(r, name), state.sort_given, state.expand, default_size)
+
+
+def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
+            default_size: int) -> list[tuple[str, str]]:
+    """state_params over `value(field of SearchRequest)`: links are built without new dataclasses."""
     pairs: list[tuple[str, str]] = []
-    if r.q:
-        pairs.append(("q", r.q))
+    if q := value("q"):
+        pairs.append(("q", q))
     for name in FILTER_FACETS:
-        pairs.extend((name, value) for value in getattr(r, name))
-    if r.date_from:
-        pairs.append(("from", r.date_from.isoformat()))
-    if r.date_to:
-        pairs.append(("to", r.date_to.isoformat()))
-    if state.sort_given:
-        pairs.append(("sort", r.sort))
-    if r.page != 1:
-        pairs.append(("page", str(r.page)))
-    if r.page_size != default_size:
-        pairs.append(("size", str(r.page_size)))
-    if state.expand:
-        pairs.append(("expand", state.expand))
+        pairs.extend((name, v) for v in value(name))
+    if date_from := value("date_from"):
+        pairs.append(("from", date_from.isoformat()))
+    if date_to := value("date_to"):
+        pairs.append(("to", date_to.isoformat()))
+    if sort_given:
+        pairs.append(("sort", value("sort")))
+    if (page := value("page")) != 1:
+        pairs.append(("page", str(page)))
+    if (size := value("page_size")) != default_size:
+        pairs.append(("size", str(size)))
+    if expand:
+        pairs.append(("expand", expand))
     return pairs
+
+
+@lru_cache(maxsize=16384)
+def _quote(text: str) -> str:
+    return quote_plus(text)
+
+
+def encode_params(pairs: list[tuple[str, str]]) -> str:
+    """urlencode(pairs), with each value's encoding remembered: a results page has ~80 links
+    made of the same few values."""
+    return "&".join(f"{_quote(name)}={_quote(value)}" for name, value in pairs)
+
+
+_KEEP: Any = object()
 
 
 class UrlState:
@@ -178,26 +199,29 @@ class UrlState:
         self.default_size = default_size
         self.path = path
 
-    def _url(self, state: SearchState) -> str:
-        query = urlencode(state_params(state, self.default_size))
+    def _url(self, pairs: list[tuple[str, str]]) -> str:
+        query = encode_params(pairs)
         return f"{self.path}?{query}" if query else self.path
 
-    def _changed(self, keep_page: bool = False, **changes: Any) -> SearchState:
-        request = replace(self.state.request, **changes)
+    def _changed(self, keep_page: bool = False, sort_given: bool | None = None, expand: Any = _KEEP,
+                 **changes: Any) -> str:
+        """The link to this search with `changes` to its request (and page 1 unless keep_page)."""
         if not keep_page:
-            request = replace(request, page=1)
-        return replace(self.state, request=request)
+            changes["page"] = 1
+        r = self.state.request
+        value = lambda name: changes[name] if name in changes else getattr(r, name)  # noqa: E731
+        return self._url(_params(value, self.state.sort_given if sort_given is None else sort_given,
+                                 self.state.expand if expand is _KEEP else expand, self.default_size))
 
     def current(self) -> str:
-        return self._url(self.state)
+        return self._url(state_params(self.state, self.default_size))
 
     def page(self, number: int) -> str:
-        return self._url(self._changed(keep_page=True, page=number))
+        return self._changed(keep_page=True, page=number)
 
     def sort(self, sort: str) -> str:
-        state = self._changed(sort=sort)
         default = "relevance" if self.state.request.q.strip() else "newest"
-        return self._url(replace(state, sort_given=sort != default))
+        return self._changed(sort=sort, sort_given=sort != default)
 
     def toggle(self, facet: str, value: str) -> str:
         values: tuple[str, ...] = getattr(self.state.request, facet)
@@ -205,33 +229,34 @@ class UrlState:
             values = tuple(v for v in values if v != value)
         else:
             values = (*values, value)
-        return self._url(self._changed(**{facet: values}))
+        return self._changed(**{facet: values})
 
     def add(self, facet: str, value: str) -> str:
         values: tuple[str, ...] = getattr(self.state.request, facet)
-        return self._url(self._changed(**{facet: values if value in values else (*values, value)}))
+        return self._changed(**{facet: values if value in values else (*values, value)})
 
     def clear(self, facet: str) -> str:
-        return self._url(self._changed(**{facet: ()}))
+        return self._changed(**{facet: ()})
 
     def dates(self, start: date | str | None, end: date | str | None) -> str:
         as_date = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
-        return self._url(self._changed(date_from=as_date(start), date_to=as_date(end)))
+        return self._changed(date_from=as_date(start), date_to=as_date(end))
 
     def expand(self, facet: str | None) -> str:
-        return self._url(replace(self._changed(keep_page=True), expand=facet))
+        return self._changed(keep_page=True, expand=facet)
 
     def query(self, q: str) -> str:
         # A new query gets its own default sort unless one was chosen explicitly.
-        return self._url(self._changed(q=q))
+        return self._changed(q=q)
 
     def clear_all(self) -> str:
-        return self._url(SearchState(SearchRequest(q=self.state.request.q, page_size=self.state.request.page_size)))
+        state = SearchState(SearchRequest(q=self.state.request.q, page_size=self.state.request.page_size))
+        return self._url(state_params(state, self.default_size))
 
     def json(self) -> str:
         """The /api/search twin of this page."""
         pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k != "expand"]
-        return "/api/search" + ("?" + urlencode(pairs) if pairs else "")
+        return "/api/search" + ("?" + encode_params(pairs) if pairs else "")
 
 
 def facet_search_url(facet: str, value: str) -> str:

@@ -31,17 +31,16 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status=status, mimetype="application/json")
 
 
-def run_search(state: SearchState) -> SearchResult:
-    index = holder()
-    searcher, version = index.snapshot()
-    return index.cached(version, ("search", state.request), lambda: searcher.search(state.request))
+def html_response(body: bytes) -> Response:
+    return Response(body, mimetype="text/html")
 
 
-def load_article(article_id: str) -> tuple[ArticleView, list[Hit]]:
-    if len(article_id) > MAX_ARTICLE_ID:
-        abort(404)
+def cached_search(index: SearcherHolder, searcher: Any, version: str | None, state: SearchState) -> SearchResult:
+    return index.cached(version, ("search", state.request), lambda: searcher.search(state.request), recent=True)
+
+
+def load_article(article_id: str, searcher: Any, version: str | None) -> tuple[ArticleView, list[Hit]]:
     index = holder()
-    searcher, version = index.snapshot()
     view = searcher.article(article_id)
     if view is None:
         abort(404, description=f"No article with id {article_id!r} in the index.")
@@ -55,19 +54,18 @@ def load_article(article_id: str) -> tuple[ArticleView, list[Hit]]:
 
 
 @bp.get("/")
-def search_page() -> str:
+def search_page() -> Response:
     config = current_app.config
     state = parse_search(request.args, config)
     index = holder()
     searcher, version = index.snapshot()
 
-    def render() -> str:
-        result = index.cached(version, ("search", state.request), lambda: searcher.search(state.request))
-        return _render_search(state, result)
+    def render() -> bytes:
+        return _render_search(state, cached_search(index, searcher, version, state)).encode()
 
     # The page is a function of the state and the index version only, so popular pages
-    # (the front page, facet clicks) are rendered once per index version.
-    return index.cached(version, ("page", state), render)
+    # (the front page, facet clicks) are rendered once per index version, and kept as bytes.
+    return html_response(index.cached(version, ("page", state), render))
 
 
 def _render_search(state: SearchState, result: SearchResult) -> str:
@@ -91,8 +89,7 @@ def search_json() -> Response:
     searcher, version = index.snapshot()
 
     def encode() -> bytes:
-        result = index.cached(version, ("search", state.request), lambda: searcher.search(state.request))
-        return orjson.dumps(result.to_dict())
+        return orjson.dumps(cached_search(index, searcher, version, state).to_dict())
 
     return Response(index.cached(version, ("json", state.request), encode), mimetype="application/json")
 
@@ -156,18 +153,34 @@ def _pagination(result: SearchResult, max_page: int, urls: UrlState) -> dict | N
 
 
 @bp.get("/articles/<article_id>")
-def article_page(article_id: str) -> str | Response:
+def article_page(article_id: str) -> Response:
     if article_id.endswith(".json"):
         return article_json(article_id[: -len(".json")])
-    view, related = load_article(article_id)
-    return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
-                           json_url=url_for("dateline.article_json", article_id=article_id))
+    if len(article_id) > MAX_ARTICLE_ID:
+        abort(404)
+    index = holder()
+    searcher, version = index.snapshot()
+
+    def render() -> bytes:
+        view, related = load_article(article_id, searcher, version)
+        return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
+                               json_url=url_for("dateline.article_json", article_id=article_id)).encode()
+
+    return html_response(index.cached(version, ("article.html", article_id), render))
 
 
 @bp.get("/api/articles/<article_id>")
 def article_json(article_id: str) -> Response:
-    view, related = load_article(article_id)
-    return json_response(view.to_dict() | {"related": [asdict(hit) for hit in related]})
+    if len(article_id) > MAX_ARTICLE_ID:
+        abort(404)
+    index = holder()
+    searcher, version = index.snapshot()
+
+    def encode() -> bytes:
+        view, related = load_article(article_id, searcher, version)
+        return orjson.dumps(view.to_dict() | {"related": [asdict(hit) for hit in related]})
+
+    return Response(index.cached(version, ("article.json", article_id), encode), mimetype="application/json")
 
 
 # --- the API's description -------------------------------------------------------------
