@@ -133,3 +133,18 @@ def test_a_busy_port_is_one_line(index_dir):
     assert result.returncode == 1
     message = result.stderr.strip()
     assert "\n" not in message and f"127.0.0.1:{port}" in message and "Traceback" not in message
+
+
+def test_a_second_server_on_the_same_port_is_refused(index_dir):
+    # Workers share their port with SO_REUSEPORT; that must never let a second server in beside them.
+    first, port = start("--workers", "2", "--index", str(index_dir))
+    try:
+        result = subprocess.run([*dateline_command(), "serve", "--host", "127.0.0.1", "--port", port,
+                                 "--index", str(index_dir)],
+                                capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+        assert result.returncode == 1
+        message = result.stderr.strip()
+        assert "\n" not in message and f"127.0.0.1:{port}" in message
+        assert get(port, "/api/search?q=quayside")[0] == 200  # the first one still serves
+    finally:
+        assert stop(first) == 0

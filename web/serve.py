@@ -13,6 +13,9 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 # Seconds a worker has to finish its requests after SIGTERM before it is killed.
@@ -61,11 +64,11 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     index_dir = app.config["INDEX_DIR"]
 
-    # Bound here rather than by gunicorn: a busy port is one line at once (gunicorn would retry
-    # for five seconds and log each attempt), and --port 0 is known before anything is printed.
+    # The port is checked and reserved here rather than by gunicorn: a busy port is one line at
+    # once (gunicorn would retry for five seconds and log each attempt), and --port 0 is known
+    # before anything is printed.
     try:
-        listener = socket.create_server((args.host, args.port), backlog=2048,
-                                        family=socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+        listener = reserve_port(args.host, args.port)
     except OSError as error:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
     except (OverflowError, ValueError) as error:
@@ -74,17 +77,82 @@ def serve(args: argparse.Namespace) -> int:
     if ":" in host:
         host = f"[{host}]"
     _import_engine()  # once in the master, so the forked workers share its code pages
-    print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} threads)",
-          flush=True)
-    if live_version(index_dir) is None:
-        print(f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon as "
-              "it is built)", flush=True)
-    server = DatelineServer(app, listener.detach(), workers=workers, threads=args.threads)
+
+    def announce() -> None:
+        print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} "
+              "threads)", flush=True)
+        if live_version(index_dir) is None:
+            print(f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon "
+                  "as it is built)", flush=True)
+
+    if REUSE_PORT:
+        # Each worker listens on its own socket (`listener` keeps the port ours meanwhile); the
+        # address is printed once every worker listens, so whoever reads it can connect at once.
+        bind, listening = f"{host}:{port}", WorkersListening(workers, announce)
+    else:
+        bind, listening = f"fd://{listener.detach()}", None
+        announce()
+    server = DatelineServer(app, bind, workers=workers, threads=args.threads, listening=listening)
     try:
         server.run()  # returns (or exits 0) after SIGTERM / SIGINT, once the workers stopped
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else 1
     return 0
+
+
+# Each worker gets its own listening socket on the port (SO_REUSEPORT) and the kernel spreads new
+# connections evenly over them. With one shared socket, whichever worker calls accept() first
+# takes the connection: a worker busy opening the index, or serving, loses every race, and a
+# keep-alive connection stays with the worker that accepted it.
+REUSE_PORT = hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith("linux")
+
+
+def reserve_port(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port that keeps it ours: listening (shared by the workers), or,
+    with REUSE_PORT, bound but not listening, so the workers' sockets can join it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if not REUSE_PORT:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    # First an exclusive bind: it fails when anything else, another `dateline serve` included,
+    # has the port (SO_REUSEPORT alone would quietly share it with a second server).
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
+        probe.listen(1)  # a listening socket: the check really excludes other listeners
+    reserved = socket.socket(family, socket.SOCK_STREAM)
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    reserved.bind((host, port))
+    return reserved
+
+
+class WorkersListening:
+    """Calls `announce` in the master once `workers` worker processes said they listen.
+
+    A worker says so from gunicorn's post_fork hook (its socket is bound and listening by then)
+    by writing one byte to a pipe; a thread of the master reads them. Workers started later, to
+    replace one that died, write too: the thread keeps reading, so they never block.
+    """
+
+    def __init__(self, workers: int, announce: Callable[[], None]) -> None:
+        self._read, self._write = os.pipe()
+        self._workers = workers
+        self._announce = announce
+        threading.Thread(target=self._wait, name="dateline-workers-listening", daemon=True).start()
+
+    def worker_listens(self) -> None:
+        try:
+            os.write(self._write, b".")
+        except OSError:
+            pass  # the master is gone or going: nothing to tell
+
+    def _wait(self) -> None:
+        seen = 0
+        while chunk := os.read(self._read, 64):
+            before, seen = seen, seen + len(chunk)
+            if before < self._workers <= seen:
+                self._announce()
 
 
 def _import_engine() -> None:
@@ -94,13 +162,22 @@ def _import_engine() -> None:
 
 
 class DatelineServer:
-    """gunicorn run from Python (its BaseApplication), on a socket that is already listening."""
+    """gunicorn run from Python (its BaseApplication) on a reserved port (or a listening socket)."""
 
-    def __init__(self, app: Any, fd: int, workers: int, threads: int) -> None:
+    def __init__(self, app: Any, bind: str, workers: int, threads: int,
+                 listening: WorkersListening | None = None) -> None:
         from gunicorn.app.base import BaseApplication
 
+        def post_fork(arbiter: Any, worker: Any) -> None:
+            if listening is not None:
+                listening.worker_listens()
+            # The worker opens its own Searcher at once, in the background: its first request
+            # does not pay for it and its heartbeat to the master is never held up.
+            app.extensions["dateline.searcher"].warm()
+
         settings = {
-            "bind": [f"fd://{fd}"],
+            "bind": [bind],
+            "reuse_port": REUSE_PORT,
             "workers": workers,
             "worker_class": "gthread",
             "threads": threads,
@@ -113,9 +190,7 @@ class DatelineServer:
             "errorlog": "-",
             "accesslog": None,
             "control_socket_disable": True,  # no gunicornc socket in $HOME shared by every server
-            # Each worker opens its own Searcher at once, in the background: its first request
-            # does not pay for it and its heartbeat to the master is never held up.
-            "post_fork": lambda arbiter, worker: app.extensions["dateline.searcher"].warm(),
+            "post_fork": post_fork,
         }
 
         class Application(BaseApplication):
