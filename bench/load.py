@@ -7,18 +7,21 @@ Build the index once (a few minutes, entity extraction included) and reuse it:
 
     .venv/bin/dateline reindex --corpus ../shared/corpus/reuters21578 --index /tmp/reuters-index
 
-The server runs in its own process (started here on a free port of 127.0.0.1); each client is a
-thread with one keep-alive http.client connection, replaying a reader's session: a search (HTML and
-JSON), a facet click, the next page, a timeline bar, an article (HTML and JSON). Prints requests/s,
-latency percentiles overall and per kind of request, and errors (any status but 200, any broken
-connection). Always exits 0: figures are for reading, not asserting.
+The server runs in its own processes (`dateline serve`: gunicorn, one worker per CPU unless
+--workers, started here on a free port of 127.0.0.1); each client is a thread with one keep-alive
+http.client connection, replaying a reader's session without think time (closed loop): a search
+(HTML and JSON), a facet click, another page, a timeline bar, an article (HTML and JSON), now and
+then the front page. Queries come from a fixed list of 63 a reader of the 1987 newswire might type,
+each equally likely; facet values, pages, bars and articles are picked from what the search returned.
+Prints requests/s, latency percentiles overall and per kind of request, errors (any status but
+200, any broken connection), the CPU the server and this load generator used (they share the
+machine) and the load average before and after. Always exits 0: figures are for reading.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import random
 import re
@@ -31,6 +34,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode
+
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "reuters21578"
@@ -51,11 +56,19 @@ QUERIES = [
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
+    paths: set[str] = field(default_factory=set)
+    finished: list[tuple[float, float]] = field(default_factory=list)  # (when, latency)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, kind: str, seconds: float) -> None:
+    def record(self, kind: str, seconds: float, path: str) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
+            self.paths.add(path)
+            self.finished.append((time.perf_counter(), seconds))
+
+    def count(self) -> int:
+        with self.lock:
+            return sum(len(values) for values in self.latencies.values())
 
     def error(self, message: str) -> None:
         with self.lock:
@@ -65,12 +78,15 @@ class Stats:
 class Client:
     """One reader: a keep-alive connection and a session of clicks."""
 
-    def __init__(self, host: str, port: int, stats: Stats, rng: random.Random) -> None:
-        self.host, self.port, self.stats, self.rng = host, port, stats, rng
+    def __init__(self, host: str, port: int, stats: Stats, rng: random.Random, stop: threading.Event) -> None:
+        self.host, self.port, self.stats, self.rng, self.stop = host, port, stats, rng, stop
         self.connection: http.client.HTTPConnection | None = None
 
     def get(self, kind: str, path: str) -> bytes | None:
+        """The body of a 200 answer; None on an error, or once the run is over (the session ends)."""
         for attempt in (1, 2):
+            if self.stop.is_set():
+                return None
             if self.connection is None:
                 self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
             started = time.perf_counter()
@@ -88,7 +104,7 @@ class Client:
                 self.stats.error(f"{kind} {path}: {type(error).__name__}: {error}")
                 return None
             elapsed = time.perf_counter() - started
-            self.stats.record(kind, elapsed)
+            self.stats.record(kind, elapsed, path)
             if response.status != 200:
                 self.stats.error(f"{kind} {path}: HTTP {response.status}: {body[:200]!r}")
                 return None
@@ -105,7 +121,7 @@ class Client:
         body = self.get("search.json", "/api/search?" + urlencode(base))
         if body is None:
             return
-        data = json.loads(body)
+        data = orjson.loads(body)
         self.get("search.html", "/?" + urlencode(base))
         facets = [(name, v["value"]) for name in ("person", "place", "country")
                   for v in data["facets"].get(name, [])[:5]]
@@ -125,8 +141,8 @@ class Client:
         if rng.random() < 0.1:
             self.get("browse.html", "/")
 
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
+    def run(self) -> None:
+        while not self.stop.is_set():
             try:
                 self.session()
             except Exception as error:  # a bug in the bench must not look like a server error
@@ -135,12 +151,14 @@ class Client:
             self.connection.close()
 
 
-def start_server(index: Path, threads: int, cache: bool) -> tuple[subprocess.Popen, str, int]:
+def start_server(index: Path, workers: int | None, threads: int,
+                 cache: bool) -> tuple[subprocess.Popen, str, int, str]:
     env = dict(os.environ)
     if not cache:
         env["DATELINE_CACHE_SIZE"] = "0"
     dateline = Path(sys.executable).with_name("dateline")
     process = subprocess.Popen([str(dateline), "serve", "--host", "127.0.0.1", "--port", "0",
+                                *(["--workers", str(workers)] if workers else []),
                                 "--threads", str(threads), "--index", str(index)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
     line = process.stdout.readline()
@@ -150,12 +168,59 @@ def start_server(index: Path, threads: int, cache: bool) -> tuple[subprocess.Pop
         sys.exit(f"load: dateline serve did not start: {line!r}")
     # Drain the server's output so a full pipe never blocks it.
     threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-    return process, match.group(1), int(match.group(2))
+    return process, match.group(1), int(match.group(2)), line.strip()
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and its children (Linux /proc; just the process elsewhere)."""
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def resident_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def process_tree_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by a process and each of its live children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for each in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[each] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def report_windows(stats: Stats, started: float, window: float = 10.0) -> None:
+    """p99 per window of the run: a cold start or a swapped-in index shows up in its window."""
+    windows: dict[int, list[float]] = defaultdict(list)
+    for when, latency in stats.finished:
+        windows[int((when - started) // window)].append(latency)
+    print(f"p99 per {window:g} s: " + "  ".join(f"{percentile(values, 99) * 1000:.0f}"
+                                           for _, values in sorted(windows.items())) + " ms")
 
 
 def report(stats: Stats, seconds: float) -> None:
@@ -166,6 +231,9 @@ def report(stats: Stats, seconds: float) -> None:
         print(f"latency:  p50 {percentile(every, 50) * 1000:.1f} ms   p90 {percentile(every, 90) * 1000:.1f} ms   "
               f"p99 {percentile(every, 99) * 1000:.1f} ms   max {max(every) * 1000:.1f} ms   "
               f"mean {statistics.fmean(every) * 1000:.1f} ms")
+    if every:
+        print(f"distinct: {len(stats.paths):,} different URLs; {1 - len(stats.paths) / len(every):.0%} of the "
+              "requests asked for a URL asked before in the run")
     print(f"errors:   {len(stats.errors)}")
     for message in stats.errors[:10]:
         print(f"  {message}")
@@ -176,13 +244,32 @@ def report(stats: Stats, seconds: float) -> None:
               f"{max(values) * 1000:>9.1f}")
 
 
+def wait_until_serving(host: str, port: int, timeout: float = 120.0) -> None:
+    """Until a search answers: the workers open the index when they start."""
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+        try:
+            connection.request("GET", "/api/search?q=oil")
+            if connection.getresponse().status == 200:
+                return
+        except (http.client.HTTPException, OSError):
+            pass
+        finally:
+            connection.close()
+        if time.monotonic() > deadline:
+            sys.exit("load: dateline serve did not answer a search")
+        time.sleep(0.2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True, help="index folder (built by dateline reindex)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load (default 30)")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds of load not counted (default 3)")
-    parser.add_argument("--threads", type=int, default=8, help="server worker threads (default 8)")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds of load not counted (default 5)")
+    parser.add_argument("--workers", type=int, help="server worker processes (default: dateline serve's, one per CPU)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server worker (default 4)")
     parser.add_argument("--no-cache", action="store_true", help="serve without the search result cache")
     parser.add_argument("--seed", type=int, default=1987)
     parser.add_argument("--during-reindex", action="store_true",
@@ -196,22 +283,28 @@ def main() -> int:
     if live_version(args.index) is None:
         sys.exit(f"load: no index in {args.index}; build one with "
                  f"dateline reindex --corpus {DEFAULT_CORPUS} --index {args.index}")
-    server, host, port = start_server(args.index, args.threads, not args.no_cache)
-    print(f"load: server http://{host}:{port}/ ({args.threads} threads, cache {'off' if args.no_cache else 'on'}), "
-          f"{args.clients} clients, index {args.index} ({live_version(args.index)})", flush=True)
+    load_before = load_average()
+    server, host, port, banner = start_server(args.index, args.workers, args.threads, not args.no_cache)
+    print(f"load: {banner}")
+    print(f"load: cache {'off' if args.no_cache else 'on'}, {args.clients} clients, {args.duration:g} s "
+          f"after {args.warmup:g} s warm-up, index {args.index} ({live_version(args.index)})", flush=True)
     stats = Stats()
     stop = threading.Event()
-    clients = [Client(host, port, stats, random.Random(args.seed + i)) for i in range(args.clients)]
-    threads = [threading.Thread(target=c.run, args=(stop,), daemon=True) for c in clients]
+    clients = [Client(host, port, stats, random.Random(args.seed + i), stop) for i in range(args.clients)]
+    threads = [threading.Thread(target=c.run, daemon=True) for c in clients]
     reindex = None
     try:
+        wait_until_serving(host, port)
         for thread in threads:
             thread.start()
         time.sleep(args.warmup)
         with stats.lock:  # the warm-up (first index load, cold caches) is not counted
             stats.latencies.clear()
             stats.errors.clear()
+            stats.paths.clear()
+            stats.finished.clear()
         started = time.perf_counter()
+        server_cpu, own_cpu = process_tree_cpu(server.pid), time.process_time()
         version_before = live_version(args.index)
         if args.during_reindex:
             reindex = subprocess.Popen([str(Path(sys.executable).with_name("dateline")), "reindex", "--full",
@@ -224,24 +317,37 @@ def main() -> int:
             if elapsed >= args.duration and not reindexing:
                 break
         if reindex is not None:
+            reindex_seconds = time.perf_counter() - started
             time.sleep(min(5.0, args.duration))  # searches on the freshly swapped-in index count too
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
         seconds = time.perf_counter() - started
+        server_cpu = {pid: seconds - server_cpu.get(pid, 0.0) for pid, seconds in process_tree_cpu(server.pid).items()}
+        memory = [resident_mb(pid) for pid in process_tree(server.pid)]
+        own_cpu = time.process_time() - own_cpu
     finally:
         stop.set()
         server.terminate()
         try:
-            server.wait(timeout=10)
+            server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
     if reindex is not None:
         output = reindex.stdout.read().strip()
-        print(f"reindex --full: exit {reindex.returncode}; index {version_before} -> {live_version(args.index)}"
-              + (f"\n  {output[-500:]}" if output else ""))
+        print(f"reindex --full: exit {reindex.returncode} after {reindex_seconds:.0f} s; "
+              f"index {version_before} -> {live_version(args.index)}" + (f"\n  {output[-500:]}" if output else ""))
     report(stats, seconds)
-    print(f"(machine: {os.cpu_count()} CPUs, shared with other work: figures are indicative)")
+    report_windows(stats, started)
+    cpus = os.cpu_count() or 1
+    total_cpu = sum(server_cpu.values())
+    workers = " + ".join(f"{used / seconds:.2f}" for pid, used in server_cpu.items() if pid != server.pid)
+    print(f"cpu:      server {total_cpu / seconds:.2f} cores (workers {workers}), load generator "
+          f"{own_cpu / seconds:.2f} cores, of {cpus}; server per request {total_cpu * 1000 / max(1, stats.count()):.1f} ms")
+    print(f"memory:   server master {memory[0]:.0f} MB, workers "
+          f"{', '.join(f'{mb:.0f}' for mb in memory[1:])} MB resident at the end")
+    print(f"load avg: {load_before} before, {load_average()} after (1, 5, 15 min; other work on this machine "
+          "shows here: figures taken on a shared machine are indicative)")
     return 0
 
 
