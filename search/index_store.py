@@ -239,6 +239,12 @@ def clean_up(index_dir: Path, keep_previous: int = 1) -> list[Path]:
     removed += older[: max(0, len(older) - keep_previous)]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
+    if live is not None:
+        # Scratch folders of a Whoosh writer that was killed (its posting runs, job files).
+        for scratch in live.path.glob("*.tmp"):
+            if scratch.is_dir():
+                shutil.rmtree(scratch, ignore_errors=True)
+                removed.append(scratch)
     for stale in index_dir.glob(f".{CURRENT_FILE}.*.tmp") if index_dir.is_dir() else ():
         stale.unlink(missing_ok=True)
     return removed

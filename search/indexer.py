@@ -199,7 +199,7 @@ class _Reindex:
             index_store.clean_up(self.index_dir)
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
-        report.documents = len(manifest) if report.written or not self.full_reason else len(previous)
+        report.documents = len(manifest)
         return report
 
     def _index_into(self, target: Generation, known: dict[str, IndexedArticle],
@@ -223,9 +223,10 @@ class _Reindex:
                     continue
                 if _under_any(indexed.path, protected):
                     carried[article_id] = indexed
-                elif not self.full_reason:
+                    continue
+                report.removed += 1
+                if not self.full_reason:  # a new generation simply leaves it out
                     sink.delete(article_id)
-                    report.removed += 1
             report.kept = len(carried)
             if self.full_reason and carried:
                 _carry_over(self.live, carried, sink)

@@ -201,8 +201,11 @@ def test_full_rebuild_reuses_cached_entities_and_keeps_the_previous_generation(c
     assert first.path.is_dir()  # kept for searchers that still hold it
     assert len(stored_documents(index_dir)) == 3
 
-    reindex([corpus], index_dir, full=True, extractor=extractor)
+    (corpus / "europe.jsonl").unlink()
+    report = reindex([corpus], index_dir, full=True, extractor=extractor)
+    assert (report.added, report.removed, report.documents) == (2, 1, 2)
     assert [g.number for g in index_store.list_generations(index_dir)] == [live.number, live.number + 1]
+    assert len(stored_documents(index_dir)) == 2
 
 
 def test_format_change_rebuilds_automatically_without_extracting_again(corpus, tmp_path, extractor):
