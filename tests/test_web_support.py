@@ -75,35 +75,9 @@ def corpus_paths(extra_dir: Path) -> list[Path]:
 
 
 def build_index(corpus: list[Path], index_dir: Path, *, full: bool = False) -> None:
-    try:
-        from search.indexer import reindex
+    from search.indexer import reindex
 
-        reindex(corpus, index_dir, full=full, workers=1)
-    except ModuleNotFoundError as error:  # TEMPORARY until search.entity_cache lands
-        print(f"web tests: real indexer unavailable ({error}); writing the index directly")
-        _write_directly(corpus, index_dir)
-
-
-def _write_directly(corpus: list[Path], index_dir: Path) -> None:
-    from search import index_store
-    from search.article import Article
-    from search.readers import read_corpus
-    from search.schema import build_schema, to_document
-
-    live = index_store.current_generation(index_dir)
-    from search.entities import EntityExtractor
-
-    articles = [item for item in read_corpus(corpus) if isinstance(item, Article)]
-    docs = [to_document(article, entities)
-            for article, entities in zip(articles, EntityExtractor(workers=1).extract_many(articles))]
-    generation = index_store.create_generation(index_dir, build_schema())
-    ix = __import__("whoosh.index").index.open_dir(str(generation.path))
-    writer = ix.writer()
-    for doc in docs:
-        writer.add_document(**doc)
-    writer.commit()
-    index_store.publish(index_dir, generation)
-    del live
+    reindex(corpus, index_dir, full=full, workers=1)
 
 
 @cache
