@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py --index /tmp/reuters-index                 # 32 clients, 30 s
     .venv/bin/python bench/load.py --index /tmp/reuters-index --during-reindex  # while `reindex --full` runs
+    .venv/bin/python bench/load.py --index /tmp/reuters-index --no-cache        # every request computed
 
 Build the index once (a few minutes, entity extraction included) and reuse it:
 
@@ -15,7 +16,10 @@ then the front page. Queries come from a fixed list of 63 a reader of the 1987 n
 each equally likely; facet values, pages, bars and articles are picked from what the search returned.
 Prints requests/s, latency percentiles overall and per kind of request, errors (any status but
 200, any broken connection), the CPU the server and this load generator used (they share the
-machine) and the load average before and after. Always exits 0: figures are for reading.
+machine) and the load average before and after. The set of user actions is finite, so after a
+while most requests repeat one asked before and the server's page cache answers them ("distinct"
+says how many); --no-cache shows what the same mix costs when every request is computed. Always
+exits 0: figures are for reading.
 """
 
 from __future__ import annotations
