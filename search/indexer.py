@@ -206,7 +206,7 @@ class _Reindex:
                     previous: dict[str, IndexedArticle]) -> dict[str, IndexedArticle]:
         report = self.report
         ix = whoosh.index.open_dir(str(target.path))
-        sink = _DocumentSink(ix, self.workers)
+        sink = _DocumentSink(ix, self.workers, expected=len(previous) if self.full_reason else 0)
         seen: dict[str, IndexedArticle] = {}
         changed = self._changed_articles(known, seen)
         try:
@@ -457,12 +457,15 @@ def _check_count(generation: Generation, expected: int) -> None:
 class _DocumentSink:
     """Buffers documents until it knows whether one writer or several processes should write them."""
 
-    def __init__(self, ix: whoosh.index.Index, workers: int) -> None:
+    def __init__(self, ix: whoosh.index.Index, workers: int, expected: int = 0) -> None:
         self.ix = ix
         self.workers = workers
         self.buffer: list[dict] = []
         self.deletions: list[str] = []
         self.writer: SegmentWriter | None = None
+        if expected >= PARALLEL_WRITE_THRESHOLD and workers > 1:
+            # A rebuild of a large index: start the writer processes now, not after buffering.
+            self._open(parallel=True)
 
     @property
     def pending(self) -> bool:
@@ -565,7 +568,76 @@ class _PreloadedLengths:
 _MISSING = object()
 
 
+def _fast_text_field(field) -> bool:
+    """A phrase TEXT field analysed by NewsTokenizer: its postings can be made in one step."""
+    return (type(field.analyzer) is NewsTokenizer and type(field.format) is Positions
+            and not field.vector and not field.separate_spelling())
+
+
 class _FastSegmentWriter(SegmentWriter):
+    def add_document(self, **fields) -> None:
+        # SegmentWriter.add_document with one difference: text fields analysed by NewsTokenizer
+        # go straight from term_positions() to the posting pool, without the three generators
+        # (analyzer tokens, Format.word_values, FieldType.index) per term. Same postings.
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        add_post = self.pool.add
+
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted([name for name in fields.keys() if not name.startswith("_")])
+        self._check_fields(schema, fieldnames)
+
+        perdocwriter.start_doc(docnum)
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+
+            length = 0
+            if field.indexed:
+                fieldboost = self._field_boost(fields, fieldname, docboost)
+                scorable = field.scorable
+                if isinstance(value, str) and _fast_text_field(field):
+                    format_boost = field.format.field_boost
+                    encode = field.format.encode
+                    for term, positions in field.analyzer.term_positions(value).items():
+                        freq = len(positions)
+                        if scorable:
+                            length += freq
+                        add_post((fieldname, term.encode("utf-8"), docnum,
+                                  float(freq) * format_boost * fieldboost, encode(positions)))
+                else:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        weight *= fieldboost
+                        if scorable:
+                            length += freq
+                        add_post((fieldname, tbytes, docnum, weight, vbytes))
+
+            if field.separate_spelling():
+                spellfield = field.spelling_fieldname(fieldname)
+                for word in field.spellable_words(value):
+                    add_post((spellfield, word.encode("utf-8"), 0, 1, None))
+
+            vformat = field.vector
+            if vformat:
+                vitems = vformat.word_values(value, field.analyzer, mode="index")
+                vitems = sorted((text, weight, vbytes) for text, _, weight, vbytes in vitems)
+                perdocwriter.add_vector_items(fieldname, field, vitems)
+
+            customval = fields.get("_stored_%s" % fieldname, value)
+            perdocwriter.add_field(fieldname, field, customval if field.stored else None, length)
+
+            column = field.column_type
+            if column and customval is not None:
+                perdocwriter.add_column_value(fieldname, column, field.to_column_value(customval))
+
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None

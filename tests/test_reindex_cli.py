@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import whoosh.index
 from test_indexer import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from whoosh.qparser import QueryParser
 
@@ -181,3 +182,52 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_parallel_writers_index_exactly_what_whoosh_itself_writes(tmp_path, extractor):
+    """The writer processes use faster code paths; the index must not differ by one posting."""
+    from whoosh.writing import SegmentWriter
+
+    from search.article import Article
+    from search.entity_cache import EntityCache, extract_with_cache
+    from search.readers import read_corpus
+    from search.schema import build_schema, to_document
+
+    corpus = tmp_path / "corpus"
+    write_jsonl(corpus / "wire.jsonl", many_stories(2500) + [story("putin-macron"), story("dhaka-floods")])
+    index_dir = tmp_path / "index"
+    reindex([corpus], index_dir, extractor=extractor, workers=2)
+    ours = index_store.open_live_index(index_dir)
+    assert len(ours.reader().leaf_readers()) == 2  # written by two writer processes
+
+    articles = [a for a in read_corpus([corpus]) if isinstance(a, Article)]
+    with EntityCache(index_store.entity_cache_path(index_dir)) as cache:
+        entities = list(extract_with_cache(articles, extractor, cache))
+    (tmp_path / "reference").mkdir()
+    reference = whoosh.index.create_in(str(tmp_path / "reference"), build_schema())
+    writer = SegmentWriter(reference)
+    for article, found in zip(articles, entities):
+        writer.add_document(**to_document(article, found))
+    writer.commit()
+
+    assert _postings_by_id(ours) == _postings_by_id(reference)
+
+
+def _postings_by_id(ix) -> dict:
+    """Every posting (weight, positions), field length and stored document, keyed by article id."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        ids = {docnum: stored["id"] for docnum, stored in reader.iter_docs()}
+        result: dict = {"stored": {ids[n]: stored for n, stored in reader.iter_docs()}}
+        for fieldname, term in reader.all_terms():
+            field = ix.schema[fieldname]
+            matcher = reader.postings(fieldname, term)
+            entries = {}
+            while matcher.is_active():
+                positions = matcher.value_as("positions") if field.format.supports("positions") else None
+                entries[ids[matcher.id()]] = (matcher.weight(), positions)
+                matcher.next()
+            result[fieldname, term] = entries
+        for fieldname in ("title", "subtitle", "body"):
+            result["length", fieldname] = {ids[n]: reader.doc_field_length(n, fieldname) for n in ids}
+        return result
