@@ -278,10 +278,15 @@ class _Reindex:
         extractor = _CountingExtractor(self.extractor or lazy)
         try:
             yield from extract_with_cache(articles, extractor, cache)
-        finally:
-            self.report.extracted = extractor.count
+        except BaseException as error:  # including GeneratorExit when the writing side failed
+            if lazy is not None:
+                lazy.abort(error)
+            raise
+        else:
             if lazy is not None:
                 lazy.close()
+        finally:
+            self.report.extracted = extractor.count
             cache.close()
 
     def _protected_paths(self) -> list[PurePath]:
@@ -366,9 +371,18 @@ class _LazyExtractor:
             return
 
     def close(self) -> None:
+        """Lets the worker processes finish and exit."""
         close = getattr(self._extractor, "close", None)
         if close:
-            close()  # its worker processes
+            close()
+        self._extractor = None
+
+    def abort(self, error: BaseException) -> None:
+        """Stops the worker processes now (Ctrl-C, a failure): waiting for them could hang
+        when one died with its task."""
+        leave = getattr(self._extractor, "__exit__", None)
+        if leave:
+            leave(type(error), error, error.__traceback__)
         self._extractor = None
 
 
