@@ -231,3 +231,45 @@ def _postings_by_id(ix) -> dict:
         for fieldname in ("title", "subtitle", "body"):
             result["length", fieldname] = {ids[n]: reader.doc_field_length(n, fieldname) for n in ids}
         return result
+
+
+def test_ctrl_c_during_entity_extraction_stops_cleanly(small_corpus, tmp_path, extractor):
+    index_dir = tmp_path / "index"
+    reindex([small_corpus], index_dir, extractor=extractor)
+    version = index_store.live_version(index_dir)
+    write_jsonl(small_corpus / "wire.jsonl", many_stories(6000))  # new: spaCy runs in worker processes
+
+    process = run_cli("--corpus", str(small_corpus), "--index", str(index_dir), "--workers", "2",
+                      start_new_session=True)  # its own process group, as a terminal's Ctrl-C reaches
+    deadline = time.monotonic() + 120
+    while not _spacy_workers(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _spacy_workers(process.pid)
+    assert workers, "spaCy's worker processes never started"
+    time.sleep(2.0)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail("dateline reindex hung after Ctrl-C")
+
+    assert process.returncode == 130
+    assert err.strip().splitlines()[-1] == "dateline reindex: interrupted"
+    assert index_store.live_version(index_dir) == version  # nothing half-written became live
+    assert index_store.open_live_index(index_dir).doc_count() == 3
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _spacy_workers(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            continue
+    return found
