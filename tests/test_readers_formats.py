@@ -234,7 +234,7 @@ def test_sgml_stories(tmp_path):
     articles, problems = split(read_file(path))
     first, brief, cut = articles
     assert first.title == "PERU BUYS WHEAT FROM <ACME> & PARTNERS"
-    assert first.body == ("Peru bought 50,000 tonnes of wheat, trade sources said.", "Delivery is due in May.")
+    assert first.body == ("LIMA, April 5 - Peru bought 50,000 tonnes of wheat, trade sources said.", "Delivery is due in May.")
     assert first.published.isoformat() == "1987-04-05T11:30:00-04:00"  # EDT from 5 April 1987
     assert first.source_metadata["places"] == ["peru"] and first.source_metadata["dateline"] == "LIMA, April 5"
     assert brief.title == "SHORT ITEM" and brief.body == ()

@@ -125,7 +125,7 @@ def test_reuters_first_story_fields(reuters):
     assert first.source_metadata["places"] == ["el-salvador", "usa", "uruguay"]
     assert first.source_metadata["topics"] == ["cocoa"]
     assert first.source_metadata["dateline"] == "SALVADOR, Feb 26"
-    assert first.body[0].startswith("Showers continued throughout the week in the Bahia cocoa zone, alleviating")
+    assert first.body[0].startswith("SALVADOR, Feb 26 - Showers continued throughout the week in the Bahia cocoa")
     assert first.body[1] == "The dry period means the temporao will be late this year."
     assert len(first.body) == 17  # 1 + 16 lines that start with 4 spaces
     assert first.body[-1].endswith("which ends midday on February 27.")

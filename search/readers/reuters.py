@@ -163,6 +163,10 @@ def read_reuters(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[
                 body = _paragraphs(lines[1]) if len(lines) > 1 else []
             elif text_type != "BRIEF" and (value := _element(content, "BODY")) is not None:
                 body = _paragraphs(value)
+                # The dateline opens the story on the wire ("SALVADOR, Feb 26 - Showers ...");
+                # it is the story's own place, so it stays part of the first paragraph.
+                if body and metadata.get("dateline"):
+                    body[0] = f"{metadata['dateline']} - {body[0]}"
 
         if not title.isascii():
             title = clean_text(title)
