@@ -8,10 +8,11 @@ tests/test_reindex_cli.py checks the result posting by posting against Whoosh's 
 from __future__ import annotations
 
 import ctypes
+import gc
 import signal
 
 import whoosh.index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
 from whoosh.formats import Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util.numeric import byte_to_length
@@ -26,6 +27,12 @@ PARALLEL_WRITE_THRESHOLD = 2000
 WRITER_BATCH_SIZE = 250
 # Memory of each writer's posting pool before it spills a sorted run to disk.
 WRITER_LIMIT_MB = 256
+
+
+def index_codec() -> W3Codec:
+    """Whoosh's codec without zlib on posting blocks: about 13% faster to write and no
+    inflating on every query, for an index about 1.5x larger (Reuters: 25 MB, not 16 MB)."""
+    return W3Codec(compression=0)
 
 
 class DocumentSink:
@@ -59,9 +66,9 @@ class DocumentSink:
     def _open(self, parallel: bool) -> None:
         if parallel:
             self.writer = _ParallelWriter(self.ix, procs=self.workers, batchsize=WRITER_BATCH_SIZE,
-                                          multisegment=True, limitmb=WRITER_LIMIT_MB)
+                                          multisegment=True, limitmb=WRITER_LIMIT_MB, codec=index_codec())
         else:
-            self.writer = SegmentWriter(self.ix, limitmb=WRITER_LIMIT_MB)
+            self.writer = SegmentWriter(self.ix, limitmb=WRITER_LIMIT_MB, codec=index_codec())
         buffered, self.buffer = self.buffer, []
         for doc in buffered:
             self.writer.add_document(**doc)
@@ -97,6 +104,10 @@ class _SubWriter(SubWriterTask):
         except (OSError, AttributeError):
             pass
         _use_fast_paths()
+        # Indexing allocates millions of small, long-lived tuples and lists: the cyclic
+        # collector would walk them again and again for no garbage (there are no cycles).
+        gc.freeze()
+        gc.set_threshold(200_000, 50, 100)
         super().run()
 
 
