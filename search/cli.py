@@ -57,4 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m search.cli`: run the imported module's main, so that the CommandError the
+    # commands raise (search.cli.CommandError) is the one caught here, not __main__'s copy.
+    from search.cli import main as package_main
+
+    sys.exit(package_main())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 import threading
 from collections import deque
@@ -301,6 +302,8 @@ def _parts(article: Article) -> tuple[str, ...]:
 # --- worker processes -------------------------------------------------------------------------
 
 def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle (it terminates the pool); a worker would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     load_model()
     gazetteer()
 
