@@ -10,16 +10,6 @@ from test_web_support import QUAYSIDE_COUNT, PEOPLE, Page, shared_index
 from web import create_app
 
 
-@pytest.fixture(scope="module")
-def app():
-    return create_app({"INDEX_DIR": str(shared_index()), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
 def get_page(client, url: str, status: int = 200) -> Page:
     response = client.get(url)
     assert response.status_code == status, response.data[:500]

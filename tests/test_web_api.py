@@ -14,16 +14,6 @@ from web import create_app
 
 
 @pytest.fixture(scope="module")
-def app():
-    return create_app({"INDEX_DIR": str(shared_index()), "REFRESH_INTERVAL": 0})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def openapi(app):
     response = app.test_client().get("/api/openapi.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
