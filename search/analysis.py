@@ -18,7 +18,7 @@ from nltk.tokenize import RegexpTokenizer
 from whoosh.analysis import STOP_WORDS, Token, Tokenizer
 
 # Bump when tokens change: the index must then be rebuilt (the entity cache survives).
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 
 # Dotted acronyms (U.S., U.N., U.S) stay one token; otherwise runs of word characters
 # with inner apostrophes (Ukraine's, don't). Hyphens split words, so "break-up"
@@ -54,10 +54,11 @@ class TermNormalizer:
         if hit is not None:
             return hit
         word = raw if raw.isascii() else unicodedata.normalize("NFKC", raw).translate(_APOSTROPHES)
+        acronym = word in _NAME_ACRONYMS
         word = word.casefold()
         if "." in word:  # a dotted acronym: U.S. and US index alike, never a stop word
             result = (word.replace(".", ""), False)
-        elif raw in _NAME_ACRONYMS:
+        elif acronym:
             result = (word, False)
         else:
             if "'" in word:
