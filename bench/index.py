@@ -34,27 +34,11 @@ from search import index_store  # noqa: E402
 from search.article import Article  # noqa: E402
 from search.indexer import reindex  # noqa: E402
 from search.readers import read_corpus  # noqa: E402
+from search.places import reuters_place_code  # noqa: E402
 from search.schema import stored_values, to_document  # noqa: E402
 from search.settings import PROJECT_ROOT  # noqa: E402
 
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "reuters21578"
-
-# Our country names (geonames) whose Reuters-21578 code is not simply the name, lower-cased and hyphenated.
-# The corpus is from 1987: Germany was two countries and Russia part of the USSR.
-REUTERS_CODES = {
-    "united states": "usa", "united kingdom": "uk", "russia": "ussr", "soviet union": "ussr",
-    "germany": "west-germany", "west germany": "west-germany", "east germany": "east-germany",
-    "czech republic": "czechoslovakia", "czechia": "czechoslovakia", "slovakia": "czechoslovakia",
-    "united arab emirates": "uae", "ivory coast": "ivory-coast", "cote d'ivoire": "ivory-coast",
-    "côte d'ivoire": "ivory-coast", "myanmar": "burma", "cambodia": "kampuchea",
-    "democratic republic of the congo": "zaire", "dr congo": "zaire", "republic of the congo": "congo",
-    "trinidad and tobago": "trinidad-tobago", "yemen": "yemen-arab-republic", "eswatini": "swaziland",
-    "samoa": "western-samoa", "vatican city": "vatican", "holy see": "vatican",
-    "u.s. virgin islands": "us-virgin-islands", "macau": "macao", "antigua and barbuda": "antigua",
-    "serbia": "yugoslavia", "croatia": "yugoslavia", "slovenia": "yugoslavia", "bosnia and herzegovina": "yugoslavia",
-    "north macedonia": "yugoslavia", "montenegro": "yugoslavia", "the netherlands": "netherlands",
-    "the bahamas": "bahamas", "the gambia": "gambia",
-}
 
 
 def main() -> int:
@@ -170,23 +154,10 @@ def _sqlite_fts5(documents: list[dict], path: Path) -> float:
     return time.perf_counter() - started
 
 
-def _reuters_code(country: str) -> str:
-    try:
-        from search.places import reuters_place_code  # the entities helper's mapping, when there is one
-    except ImportError:
-        reuters_place_code = None
-    if reuters_place_code is not None:
-        code = reuters_place_code(country)
-        if code:
-            return code
-    key = country.strip().lower()
-    return REUTERS_CODES.get(key, key.replace(" ", "-"))
-
-
 def _place_agreement(articles: list[Article], index_dir: Path) -> tuple[float, float, int]:
     ix = index_store.open_live_index(index_dir)
     with ix.searcher() as searcher:
-        ours = {doc["id"]: {_reuters_code(c) for c in stored_values(doc, "country")}
+        ours = {doc["id"]: {reuters_place_code(c) for c in stored_values(doc, "country")}
                 for doc in searcher.all_stored_fields()}
     hits = predicted = gold_total = documents = 0
     for article in articles:
