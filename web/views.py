@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -156,31 +157,29 @@ def _pagination(result: SearchResult, max_page: int, urls: UrlState) -> dict | N
 def article_page(article_id: str) -> Response:
     if article_id.endswith(".json"):
         return article_json(article_id[: -len(".json")])
-    if len(article_id) > MAX_ARTICLE_ID:
-        abort(404)
-    index = holder()
-    searcher, version = index.snapshot()
 
-    def render() -> bytes:
-        view, related = load_article(article_id, searcher, version)
+    def render(view: ArticleView, related: list[Hit]) -> bytes:
         return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
                                json_url=url_for("dateline.article_json", article_id=article_id)).encode()
 
-    return html_response(index.cached(version, ("article.html", article_id), render))
+    return html_response(_cached_article(article_id, "article.html", render))
 
 
 @bp.get("/api/articles/<article_id>")
 def article_json(article_id: str) -> Response:
+    def encode(view: ArticleView, related: list[Hit]) -> bytes:
+        return orjson.dumps(view.to_dict() | {"related": [asdict(hit) for hit in related]})
+
+    return Response(_cached_article(article_id, "article.json", encode), mimetype="application/json")
+
+
+def _cached_article(article_id: str, kind: str, render: Callable[[ArticleView, list[Hit]], bytes]) -> bytes:
+    """An article page or its JSON, rendered once per index version (404 for an unknown id)."""
     if len(article_id) > MAX_ARTICLE_ID:
         abort(404)
     index = holder()
     searcher, version = index.snapshot()
-
-    def encode() -> bytes:
-        view, related = load_article(article_id, searcher, version)
-        return orjson.dumps(view.to_dict() | {"related": [asdict(hit) for hit in related]})
-
-    return Response(index.cached(version, ("article.json", article_id), encode), mimetype="application/json")
+    return index.cached(version, (kind, article_id), lambda: render(*load_article(article_id, searcher, version)))
 
 
 # --- the API's description -------------------------------------------------------------
