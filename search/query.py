@@ -16,7 +16,6 @@ the vocabulary for wildcards).
 from __future__ import annotations
 
 import re
-from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -26,6 +25,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import TOKEN_PATTERN, NewsTokenizer
 from search.facets import Collection, facet_key
+from search.periods import period
 
 TEXT_FIELDS = ("title", "subtitle", "body")
 FACET_ALIASES = {"person": "person", "people": "person", "place": "place", "places": "place",
@@ -281,24 +281,11 @@ def _word_node(text: str, text_field: str | None) -> object:
 
 
 # Dates: 2023, 2023-07, 2023-07-14 (and 2023/07/14); ranges [a TO b], open ends *; >, >=, <, <=.
-_DAY = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
-
-
 def _period(text: str) -> tuple[date, date]:
-    """The first and last day of a year, month or day as typed."""
-    match = _DAY.match(text.strip())
-    if not match:
-        raise QuerySyntaxError(f"{text!r} is not a date (use 2023, 2023-07 or 2023-07-14)")
-    year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        if month is None:
-            return date(year, 1, 1), date(year, 12, 31)
-        if day is None:
-            return date(year, month, 1), date(year, month, monthrange(year, month)[1])
-        one = date(year, month, day)
-        return one, one
+        return period(text)
     except ValueError as error:
-        raise QuerySyntaxError(f"{text!r} is not a date ({error})") from None
+        raise QuerySyntaxError(str(error)) from None
 
 
 def _date_node(text: str, parser: _Parser) -> DateRange:

@@ -7,7 +7,6 @@ size, and expand (the one facet shown with all its values).
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from urllib.parse import quote_plus, urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from search.periods import NotADate, period
 from search.results import FILTER_FACETS, SORTS, BadRequest, SearchRequest
 
 # Facet values are names; nobody needs more of them, and each one is a filter clause.
@@ -25,7 +25,6 @@ MAX_FACET_VALUES = 50
 MAX_FACET_VALUE_LENGTH = 200
 MAX_FACET_LIMIT = 1000
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.
 PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "sort", "page", "size", "expand")
@@ -46,19 +45,13 @@ class SearchState:
 
 def parse_date(text: str, parameter: str, *, end: bool) -> date:
     """YYYY-MM-DD, or YYYY-MM / YYYY meaning its first day (from) or its last day (to)."""
-    match = _DATE.match(text.strip())
-    if not match:
-        raise BadRequest(f"{parameter} must be a date as YYYY-MM-DD (or YYYY-MM, YYYY), got {text!r}", parameter)
-    year, month, day = int(match[1]), match[2], match[3]
     try:
-        if month is None:
-            return date(year, 12, 31) if end else date(year, 1, 1)
-        m = int(month)
-        if day is None:
-            return date(year, m, calendar.monthrange(year, m)[1] if end else 1)
-        return date(year, m, int(day))
-    except (ValueError, calendar.IllegalMonthError):
+        first, last = period(text, slashes=False)  # URL dates are ISO: YYYY-MM-DD
+    except NotADate:
+        raise BadRequest(f"{parameter} must be a date as YYYY-MM-DD (or YYYY-MM, YYYY), got {text!r}", parameter) from None
+    except ValueError:
         raise BadRequest(f"{parameter} is not a calendar date: {text!r}", parameter) from None
+    return last if end else first
 
 
 def _positive_int(text: str, parameter: str, *, maximum: int, minimum: int = 1) -> int:
