@@ -127,27 +127,6 @@ def toc_generation(path: Path) -> int:
     return max(numbers, default=-1)
 
 
-class LiveIndex:
-    """An open live index that reopens itself when a reindex changed it."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = Path(index_dir)
-        self._version: str | None = None
-        self._index: whoosh.index.Index | None = None
-
-    def get(self) -> whoosh.index.Index:
-        """The current index (reopened if a reindex published since the last call)."""
-        version = live_version(self.index_dir)
-        if self._index is None or version != self._version:
-            self._index = open_live_index(self.index_dir)
-            self._version = version
-        return self._index
-
-    @property
-    def version(self) -> str | None:
-        return self._version
-
-
 # --- metadata of a generation ---------------------------------------------------------
 
 

@@ -313,17 +313,19 @@ def test_open_live_index_without_an_index(tmp_path):
     assert index_store.live_version(tmp_path / "nothing") is None
 
 
-def test_live_index_reopens_after_a_reindex(corpus, tmp_path, extractor):
+def test_live_version_changes_with_every_reindex_that_writes(corpus, tmp_path, extractor):
+    # What the searcher and the web app poll to reopen the index without a restart.
     index_dir = tmp_path / "index"
     reindex([corpus], index_dir, extractor=extractor)
-    live = index_store.LiveIndex(index_dir)
-    first = live.get()
-    assert live.get() is first
+    first = index_store.live_version(index_dir)
+    reindex([corpus], index_dir, extractor=extractor)  # unchanged corpus: nothing written
+    assert index_store.live_version(index_dir) == first
     write_jsonl(corpus / "more.jsonl", [{"id": "lagos", "title": "Lagos port reopens",
                                          "body": ["The port of Lagos reopened."]}])
     reindex([corpus], index_dir, extractor=extractor)
-    assert live.get() is not first and live.get().doc_count() == 4
+    second = index_store.live_version(index_dir)
+    assert second != first and index_store.open_live_index(index_dir).doc_count() == 4
     reindex([corpus], index_dir, full=True, extractor=extractor)
-    assert live.get().doc_count() == 4
-    assert live.version.startswith(index_store.current_generation(index_dir).name)
-    assert isinstance(live.get(), whoosh.index.Index)
+    assert index_store.live_version(index_dir) not in (first, second)
+    assert index_store.live_version(index_dir).startswith(index_store.current_generation(index_dir).name)
+    assert isinstance(index_store.open_live_index(index_dir), whoosh.index.Index)
