@@ -104,11 +104,6 @@ class IndexedArticle:
     path: str
 
 
-def open_index(index_dir: Path) -> whoosh.index.Index:
-    """The live index (see search.index_store.open_live_index)."""
-    return index_store.open_live_index(index_dir)
-
-
 def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, workers: int | None = None,
             progress: bool = False, read_options=None, extractor: EntityExtractorLike | None = None,
             wait: bool = True, on_wait: Callable[[int | None], None] | None = None,

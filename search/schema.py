@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 import orjson
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
@@ -87,8 +87,3 @@ def stored_values(stored: dict, field: str) -> list[str]:
     """A facet field's values as written, from a stored document."""
     value = stored.get(field) or ""
     return [v for v in value.split(FACET_SEPARATOR) if v]
-
-
-def published_utc(stored: dict) -> datetime | None:
-    iso = stored.get("published_iso")
-    return datetime.fromisoformat(iso).astimezone(timezone.utc) if iso else None
