@@ -35,7 +35,7 @@ from search.article import Article  # noqa: E402
 from search.indexer import reindex  # noqa: E402
 from search.readers import read_corpus  # noqa: E402
 from search.places import reuters_place_code  # noqa: E402
-from search.schema import stored_values, to_document  # noqa: E402
+from search.schema import stored_values  # noqa: E402
 from search.settings import PROJECT_ROOT  # noqa: E402
 
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "reuters21578"

@@ -189,15 +189,12 @@ class ProductRun:
     empty: int  # queries that found nothing
 
 
-def product_run(collection: TimeCollection, workdir: Path) -> ProductRun | None:
+def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
     """Each query lower-cased (TIME's upper-case AND/OR/NOT are not meant as operators) through
     Searcher.search, paging 100 at a time down to DEPTH. Scores are ranks, so the run keeps
     the product's order exactly (the product rounds scores, and trec_eval re-sorts ties)."""
-    try:
-        from search.searcher import Searcher
-    except ImportError:
-        return None
     from search.results import MAX_PAGE_SIZE, SearchRequest
+    from search.searcher import Searcher
 
     index_dir = build_product_index(collection.documents, workdir / "product")
     run: Run = {}
@@ -293,8 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         product = None if args.no_product else product_run(collection, workdir)
         print(header())
         if product is None:
-            print("product: skipped" if args.no_product else
-                  "product: search.searcher.Searcher not available; skipped")
+            print("product: skipped (--no-product)")
         else:
             print(row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))",
                       evaluate(product.run, collection.qrels)))

@@ -33,7 +33,7 @@ import whoosh.index
 
 from search import index_store
 from search.article import Article, Entities, Problem
-from search.index_store import Generation, IndexBusy, IndexMissing  # noqa: F401  (re-exported)
+from search.index_store import Generation
 from search.index_writer import DocumentSink
 from search.schema import INDEX_FORMAT, build_schema, to_document
 

@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pytest
-from whoosh import query as wq
 
 from conftest import shared_path
-from search.article import Article, Entities, Place
 from search.results import SearchRequest
 from search.searcher import Searcher
 
 pytestmark = pytest.mark.shared
-
-# The pages name these places often; a word list stands in for spaCy where it is not installed.
-KNOWN_PLACES = {"Dhaka": "Bangladesh", "Bangladesh": "Bangladesh", "China": "China", "Wuhan": "China",
-                "India": "India", "Chattogram": "Bangladesh"}
-
-
-class WordListExtractor:
-    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        for article in articles:
-            text = article.text
-            places = tuple(Place(name, country) for name, country in KNOWN_PLACES.items()
-                           if re.search(rf"\b{name}\b", text))
-            yield Entities((), places)
-
 
 @pytest.fixture(scope="session")
 def pages_searcher(tmp_path_factory):
@@ -37,36 +20,10 @@ def pages_searcher(tmp_path_factory):
 
     pages = shared_path("corpus", "pages")
     index_dir = tmp_path_factory.mktemp("pages-index")
-    try:
-        from search.entities import EntityExtractor  # noqa: F401
-        extractor = None  # the real spaCy extractor
-    except ImportError:
-        extractor = WordListExtractor()
-    try:
-        report = reindex([pages], index_dir, workers=1, extractor=extractor)
-        assert report.documents > 150
-    except ModuleNotFoundError:
-        # The entity cache has not landed yet: write what the indexer writes, directly.
-        _build_directly(pages, index_dir)
+    report = reindex([pages], index_dir, workers=1)  # real readers, real spaCy
+    assert report.documents > 150
     with Searcher.open(index_dir) as searcher:
         yield searcher
-
-
-def _build_directly(pages, index_dir) -> None:
-    from whoosh import index as whoosh_index
-
-    from search.readers import read_corpus
-    from search.schema import build_schema, to_document
-
-    path = index_dir / "gen-000001"
-    path.mkdir()
-    ix = whoosh_index.create_in(str(path), build_schema())
-    articles = [a for a in read_corpus([pages]) if isinstance(a, Article)]
-    assert len(articles) > 150
-    with ix.writer() as writer:
-        for article, entities in zip(articles, WordListExtractor().extract_many(articles)):
-            writer.add_document(**to_document(article, entities))
-    (index_dir / "CURRENT").write_text("gen-000001\n")
 
 
 def test_browse_everything_newest_first(pages_searcher):

@@ -79,10 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _with_entities(stream: Iterable[Article | Problem]) -> Iterator[tuple[Article | Problem, Entities | None]]:
     """The stream in its order, articles paired with their entities (the extractor reads ahead)."""
-    try:
-        from search.entities import EntityExtractor
-    except ImportError as error:
-        raise CommandError(f"--entities is not available: {error}") from None
+    from search.entities import EntityExtractor  # spaCy loads only when --entities asks for it
     pending: deque[Article | Problem] = deque()
 
     def articles() -> Iterator[Article]:
