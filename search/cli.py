@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 
+from search.settings import SettingsError
+
 BUILTIN_COMMANDS = ("search.commands.inspect", "search.commands.reindex", "search.commands.search")
 
 
@@ -44,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except CommandError as error:
+    except (CommandError, SettingsError) as error:
         print(f"dateline {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

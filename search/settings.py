@@ -13,6 +13,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BANGLADESH_TIME = timezone(timedelta(hours=6), "+06:00")
 
 
+class SettingsError(ValueError):
+    """A malformed setting; the message names the variable and is shown as one line."""
+
+
 def parse_utc_offset(text: str) -> tzinfo:
     """'+06:00', '-0500', 'UTC' or an IANA name such as 'Asia/Dhaka'."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,9 +47,14 @@ class Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
         corpus = env.get("DATELINE_CORPUS")
+        zone = defaults.default_timezone
+        if env.get("DATELINE_TIMEZONE"):
+            try:
+                zone = parse_utc_offset(env["DATELINE_TIMEZONE"])
+            except ValueError as error:
+                raise SettingsError(f"DATELINE_TIMEZONE: {error}") from None
         return cls(
             corpus=tuple(Path(p) for p in corpus.split(os.pathsep) if p) if corpus else defaults.corpus,
             index_dir=Path(env["DATELINE_INDEX"]) if env.get("DATELINE_INDEX") else defaults.index_dir,
-            default_timezone=parse_utc_offset(env["DATELINE_TIMEZONE"]) if env.get("DATELINE_TIMEZONE")
-            else defaults.default_timezone,
+            default_timezone=zone,
         )

@@ -1,0 +1,50 @@
+"""Settings: explicit > environment > default, and a malformed value is one line naming the variable."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+from search.settings import BANGLADESH_TIME, PROJECT_ROOT, Settings, SettingsError, parse_utc_offset
+
+
+def test_defaults_are_the_projects_corpus_index_and_bangladesh_time():
+    settings = Settings.from_env({})
+    assert settings.corpus == (PROJECT_ROOT / "corpus",)
+    assert settings.index_dir == PROJECT_ROOT / "index"
+    assert settings.default_timezone is BANGLADESH_TIME
+
+
+def test_environment_variables_override_the_defaults(tmp_path):
+    settings = Settings.from_env({"DATELINE_CORPUS": f"{tmp_path / 'a'}:{tmp_path / 'b'}",
+                                  "DATELINE_INDEX": str(tmp_path / "ix"), "DATELINE_TIMEZONE": "UTC"})
+    assert settings.corpus == (tmp_path / "a", tmp_path / "b")
+    assert settings.index_dir == Path(tmp_path / "ix")
+    assert settings.default_timezone is timezone.utc
+
+
+@pytest.mark.parametrize("text, offset", [("+06:00", 6 * 60), ("-0500", -5 * 60), ("+05", 5 * 60), ("GMT", 0)])
+def test_utc_offsets(text, offset):
+    assert parse_utc_offset(text).utcoffset(None) == timedelta(minutes=offset)
+
+
+def test_iana_zone_names():
+    zone = parse_utc_offset("Asia/Dhaka")
+    assert datetime(2023, 7, 30, tzinfo=zone).utcoffset() == timedelta(hours=6)
+
+
+@pytest.mark.parametrize("bad", ["bogus", "+6:0:0", "Mars/Olympus"])
+def test_a_malformed_zone_names_the_variable(bad):
+    with pytest.raises(SettingsError, match="DATELINE_TIMEZONE"):
+        Settings.from_env({"DATELINE_TIMEZONE": bad})
+
+
+def test_the_cli_reports_a_malformed_setting_in_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("DATELINE_TIMEZONE", "bogus")
+    assert main(["inspect", str(PROJECT_ROOT / "corpus")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dateline inspect: DATELINE_TIMEZONE: unknown time zone 'bogus'")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
