@@ -35,7 +35,7 @@ from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 
 from search import ranking  # noqa: E402
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
-from search.schema import build_schema  # noqa: E402
+from search.index.schema import build_schema  # noqa: E402
 from time_collection import TimeCollection, build_index, build_product_index  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"

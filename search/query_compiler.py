@@ -15,7 +15,7 @@ from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
-from search.facets import Collection, facet_key
+from search.index.columns import Collection, facet_key
 from search.query import (MAX_EXPANSION, MAX_FACET_EXPANSION, TEXT_FIELDS, Adjacent, AllOf, AnyOf, DateRange,
                           FacetMatch, Fuzzy, Not, Phrase, Required, Wildcard, Word, describe)
 

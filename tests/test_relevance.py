@@ -10,7 +10,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 
 from search import ranking
-from search.schema import build_schema
+from search.index.schema import build_schema
 from conftest import shared_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -155,7 +155,7 @@ def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
     product = {hit.id: hit.score for hit in result.results}
     assert product
 
-    from search.index_store import open_live_index
+    from search.index.store import open_live_index
     ix = open_live_index(index_dir)
     query = wq.Or([wq.Term(f, word) for f in ranking.TEXT_FIELDS])
     with ix.searcher(weighting=ranking.weighting()) as s:

@@ -1,4 +1,4 @@
-"""The searcher on an index that `search.indexer.reindex` built from the real bdnews24 pages."""
+"""The searcher on an index that `search.index.indexer.reindex` built from the real bdnews24 pages."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.shared
 
 @pytest.fixture(scope="session")
 def pages_searcher(tmp_path_factory):
-    from search.indexer import reindex
+    from search.index.indexer import reindex
 
     pages = shared_path("corpus", "pages")
     index_dir = tmp_path_factory.mktemp("pages-index")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from search.index_store import IndexMissing, live_version
+from search.index.store import IndexMissing, live_version
 
 from web.errors import IndexUnavailable
 

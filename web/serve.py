@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from search.cli import CommandError
-    from search.index_store import live_version
+    from search.index.store import live_version
     from web import create_app
 
     workers = default_workers() if args.workers is None else args.workers
