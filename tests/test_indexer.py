@@ -79,7 +79,7 @@ class CountingExtractor:
 @functools.cache
 def shared_spacy_extractor():
     """One spaCy extractor for the whole test session (loading the model is the slow part)."""
-    from search.entities import EntityExtractor
+    from search.entities.extract import EntityExtractor
 
     return EntityExtractor(workers=1)
 

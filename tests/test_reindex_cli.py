@@ -189,7 +189,7 @@ def test_parallel_writers_index_exactly_what_whoosh_itself_writes(tmp_path, extr
     from whoosh.writing import SegmentWriter
 
     from search.article import Article
-    from search.entity_cache import EntityCache, extract_with_cache
+    from search.entities.cache import EntityCache, extract_with_cache
     from search.readers import read_corpus
     from search.index.schema import build_schema, to_document
 

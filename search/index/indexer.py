@@ -266,7 +266,7 @@ class _Reindex:
             bar.close()
 
     def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        from search.entity_cache import EntityCache, extract_with_cache
+        from search.entities.cache import EntityCache, extract_with_cache
 
         cache = EntityCache(index_store.entity_cache_path(self.index_dir))
         lazy = None if self.extractor else _LazyExtractor(self.workers)
@@ -299,7 +299,7 @@ class NothingRead(Exception):
 
 
 def _extractor_version() -> str:
-    from search.entities import EXTRACTOR_VERSION
+    from search.entities.extract import EXTRACTOR_VERSION
 
     return str(EXTRACTOR_VERSION)
 
@@ -354,7 +354,7 @@ class _LazyExtractor:
         iterator = iter(articles)
         for first in iterator:
             if self._extractor is None:
-                from search.entities import EntityExtractor
+                from search.entities.extract import EntityExtractor
 
                 self._extractor = EntityExtractor(workers=self.workers)
 
