@@ -25,9 +25,9 @@ from search import ranking
 from search.analysis import news_analyzer
 from search.index.columns import NO_TIME, Collection, date_histogram, top_values
 from search.index.store import IndexMissing, live_version, open_live_index
-from search.query import (Adjacent, QuerySyntaxError, Word, clean, describe, has_fallback, is_fixed, parse,
+from search.query.parse import (Adjacent, QuerySyntaxError, Word, clean, describe, has_fallback, is_fixed, parse,
                           plain_words)
-from search.query_compiler import Compiler, MatchSets
+from search.query.compile import Compiler, MatchSets
 from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
                             BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
 from search.index.schema import FACET_FIELDS, stored_places, stored_values

@@ -54,7 +54,7 @@ def test_numpy_match_sets_agree_with_whoosh(pages_searcher):
     queries = ["coronavirus", "dhaka OR chattogram", "virus -china", '"prime minister"',
                "title:bangladesh", "flight* airport"]
     for text in queries:
-        from search.query import parse
+        from search.query.parse import parse
         query = gen.compiler.compile(parse(text)).query
         ours = set(np.flatnonzero(gen.matches.mask(query)).tolist())
         theirs = set(gen.searcher.docs_for_query(query))
@@ -89,7 +89,7 @@ def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_s
 
 def test_numpy_scores_agree_with_whoosh(pages_searcher):
     """search.scores ranks every match with numpy; Whoosh's own matchers must give the same figures."""
-    from search.query import parse
+    from search.query.parse import parse
 
     gen = pages_searcher._current()
     queries = ["coronavirus dhaka", '"prime minister" hasina', "virus -china", "dhaka OR chattogram",
