@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from search.results import SearchRequest  # noqa: E402
 from search.index.schema import FACET_FIELDS, FIELD_BOOSTS, stored_values  # noqa: E402
-from search.searcher import ANY_WORD_BELOW, Searcher  # noqa: E402
+from search.engine.searcher import ANY_WORD_BELOW, Searcher  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578"
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import shared_path
 from search.results import SearchRequest
-from search.searcher import Searcher
+from search.engine.searcher import Searcher
 
 pytestmark = pytest.mark.shared
 
@@ -69,7 +69,7 @@ def test_related_pages(pages_searcher):
 
 
 def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_searcher):
-    from search.searcher import ANY_WORD_BELOW
+    from search.engine.searcher import ANY_WORD_BELOW
 
     both = pages_searcher.search(SearchRequest(q="coronavirus dhaka", page_size=100))
     assert both.total >= ANY_WORD_BELOW
@@ -88,7 +88,7 @@ def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_s
 
 
 def test_numpy_scores_agree_with_whoosh(pages_searcher):
-    """search.scores ranks every match with numpy; Whoosh's own matchers must give the same figures."""
+    """search.engine.scores ranks every match with numpy; Whoosh's own matchers must give the same figures."""
     from search.query.parse import parse
 
     gen = pages_searcher._current()

@@ -59,7 +59,7 @@ class SearcherHolder:
         try:
             if self._opener is not None:
                 return self._opener(self.index_dir), version
-            from search.searcher import Searcher  # the engine is imported on first use, not at app creation
+            from search.engine.searcher import Searcher  # the engine is imported on first use, not at app creation
 
             return Searcher.open(self.index_dir), version
         except (IndexMissing, FileNotFoundError) as error:

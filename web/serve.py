@@ -156,7 +156,7 @@ class WorkersListening:
 
 
 def _import_engine() -> None:
-    import search.searcher  # noqa: F401  (whoosh, numpy, nltk: imported before the fork, shared)
+    import search.engine.searcher  # noqa: F401  (whoosh, numpy, nltk: imported before the fork, shared)
 
 
 

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     from search.index.store import IndexMissing
     from search.results import BadRequest, SearchRequest
-    from search.searcher import Searcher
+    from search.engine.searcher import Searcher
     from search.settings import Settings
 
     try:
