@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from test_web_support import QUAYSIDE_COUNT, PEOPLE, Page, shared_index
+from helpers import QUAYSIDE_COUNT, PEOPLE, Page, shared_index
 
 from web import create_app
 

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from test_web_support import QUAYSIDE_COUNT, PEOPLE, shared_index
+from helpers import QUAYSIDE_COUNT, PEOPLE, shared_index
 
 from web import create_app
 
