@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import whoosh.index
-from test_indexer import CountingExtractor, shared_spacy_extractor, story, write_jsonl
+from helpers import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from whoosh.qparser import QueryParser
 
 from search.index import store as index_store
