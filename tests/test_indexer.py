@@ -12,8 +12,9 @@ import whoosh.index
 from helpers import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from search.index import store as index_store
 from search.index.indexer import NothingRead, load_manifest, reindex
-from search.readers import read_corpus
 from search.index.schema import build_schema, stored_values, to_document
+from search.readers import read_corpus
+
 
 def stored_documents(index_dir: Path) -> dict[str, dict]:
     ix = index_store.open_live_index(index_dir)

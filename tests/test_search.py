@@ -13,10 +13,10 @@ from whoosh import index as whoosh_index
 
 from helpers import ARTICLES, index_articles
 from search.article import Entities, Place
+from search.engine.searcher import IndexMissing, Searcher
+from search.index.schema import to_document
 from search.results import BadRequest, SearchRequest
 from search.settings import Limits
-from search.index.schema import to_document
-from search.engine.searcher import IndexMissing, Searcher
 
 MAX_PAGE_SIZE = Limits().max_page_size
 MAX_QUERY_LENGTH = Limits().max_query_length

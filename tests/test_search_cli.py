@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from search.cli import main
 from helpers import index_articles
+from search.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from typing import Any
 
 from search.index.store import IndexMissing, live_version
 from search.settings import Limits
-
 from web.errors import IndexUnavailable
 
 log = logging.getLogger("dateline.web")

@@ -19,7 +19,6 @@ from werkzeug.datastructures import MultiDict
 
 from search.periods import NotADate, period
 from search.results import FILTER_FACETS, BadRequest, SearchRequest
-
 from web.config import limits
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.

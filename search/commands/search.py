@@ -65,9 +65,9 @@ def _whole(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
+    from search.engine.searcher import Searcher
     from search.index.store import IndexMissing
     from search.results import BadRequest, SearchRequest
-    from search.engine.searcher import Searcher
     from search.settings import Settings
 
     try:

@@ -21,19 +21,28 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from search.engine import ranking
 from search.analysis import news_analyzer
+from search.engine import ranking
+from search.engine.scores import Scores
+from search.engine.suggest import suggest
 from search.index.columns import NO_TIME, Collection, date_histogram, top_values
+from search.index.schema import FACET_FIELDS, stored_places, stored_values
 from search.index.store import IndexMissing, live_version, open_live_index
-from search.query.parse import (Adjacent, QuerySyntaxError, Word, clean, describe, has_fallback, is_fixed, parse,
-                          plain_words)
 from search.query.compile import Compiler, MatchSets
+from search.query.parse import (
+    Adjacent,
+    QuerySyntaxError,
+    Word,
+    clean,
+    describe,
+    has_fallback,
+    is_fixed,
+    parse,
+    plain_words,
+)
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchRequest, SearchResult
 from search.settings import Limits, Settings
-from search.index.schema import FACET_FIELDS, stored_places, stored_values
-from search.engine.scores import Scores
 from search.snippets import lead, mark_all, snippets
-from search.engine.suggest import suggest
 
 __all__ = ["Searcher", "IndexMissing"]
 

@@ -31,11 +31,12 @@ from typing import Protocol
 import orjson
 import whoosh.index
 
-from search.index import store as index_store
 from search.article import Article, Entities, Problem
+from search.index import store as index_store
+from search.index.schema import INDEX_FORMAT, build_schema, to_document
 from search.index.store import Generation
 from search.index.writer import DocumentSink
-from search.index.schema import INDEX_FORMAT, build_schema, to_document
+
 
 class EntityExtractorLike(Protocol):
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]: ...
