@@ -273,3 +273,17 @@ def test_live_version_changes_with_every_reindex_that_writes(corpus, tmp_path, e
     assert index_store.live_version(index_dir) not in (first, second)
     assert index_store.live_version(index_dir).startswith(index_store.current_generation(index_dir).name)
     assert isinstance(index_store.open_live_index(index_dir), whoosh.index.Index)
+
+
+def test_the_origin_is_stored_as_path_record_and_line(corpus, tmp_path, extractor):
+    index_dir = tmp_path / "index"
+    reindex([corpus], index_dir, extractor=extractor)
+    stored = stored_documents(index_dir)["putin-macron"]
+    assert (stored["origin_path"], stored["origin_record"], stored["origin_line"]) == (
+        str(corpus / "europe.jsonl"), 1, 1)
+    assert "origin" not in stored  # no str(Origin) to parse back apart
+    # Without its manifest file the indexer reads paths back from the stored fields, exactly.
+    generation = index_store.current_generation(index_dir)
+    (generation.path / index_store.MANIFEST_FILE).unlink()
+    manifest, fresh = load_manifest(generation)
+    assert not fresh and manifest["putin-macron"].path == str(corpus / "europe.jsonl")

@@ -26,7 +26,7 @@ from search.engine import ranking
 from search.engine.scores import Scores
 from search.engine.suggest import suggest
 from search.index.columns import NO_TIME, Collection, date_histogram, top_values
-from search.index.schema import FACET_FIELDS, stored_places, stored_values
+from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
 from search.query.compile import Compiler, MatchSets
 from search.query.parse import (
@@ -70,6 +70,9 @@ class _Generation:
 
     def close(self) -> None:
         self.searcher.close()
+
+    def stored(self, docnum: int) -> StoredArticle:
+        return StoredArticle.from_stored(self.searcher.stored_fields(docnum))
 
 
 class Searcher:
@@ -164,22 +167,21 @@ class Searcher:
             docnum = gen.collection.docnum_of.get(article_id)
             if docnum is None:
                 return None
-            stored = gen.searcher.stored_fields(docnum)
-        body = stored.get("body") or ""
+            stored = gen.stored(docnum)
         return ArticleView(
-            id=stored["id"],
-            title=stored.get("title", ""),
-            subtitle=stored.get("subtitle", ""),
-            source=stored.get("source", ""),
-            published=stored.get("published_iso"),
-            updated=stored.get("updated_iso"),
-            body=[p for p in body.split("\n\n") if p.strip()],
-            language=stored.get("language", ""),
-            url=stored.get("url"),
-            origin=stored.get("origin", ""),
-            people=stored_values(stored, "person"),
-            places=stored_places(stored),
-            countries=stored_values(stored, "country"),
+            id=stored.id,
+            title=stored.title,
+            subtitle=stored.subtitle,
+            source=stored.source,
+            published=stored.published_iso,
+            updated=stored.updated_iso,
+            body=stored.paragraphs,
+            language=stored.language,
+            url=stored.url,
+            origin=str(stored.origin),
+            people=list(stored.people),
+            places=list(stored.places),
+            countries=list(stored.countries),
         )
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
@@ -192,13 +194,13 @@ class Searcher:
             if docnum is None:
                 return []
             s = gen.searcher
-            stored = s.stored_fields(docnum)
-            text = " ".join(filter(None, (stored.get("title"), stored.get("subtitle"), stored.get("body"))))
+            stored = gen.stored(docnum)
+            text = " ".join(filter(None, (stored.title, stored.subtitle, stored.body)))
             clauses: list[wq.Query] = []
             for term, weight in s.key_terms_from_text("body", text, numterms=RELATED_TERMS, normalize=True):
                 clauses.append(wq.Or([wq.Term("title", term), wq.Term("body", term)], boost=weight))
             for name, boost in (("person", 0.5), ("place", 0.3)):
-                for value in stored_values(stored, name):
+                for value in stored.facets[name]:
                     clauses.append(wq.Term(name, value.strip().lower(), boost=boost))
             if not clauses:
                 return []
@@ -213,7 +215,7 @@ class Searcher:
                 candidates = candidates[candidates != docnum]
                 chosen = candidates[np.lexsort((candidates, -scores[candidates]))[:limit]]
                 best = [(int(d), float(scores[d])) for d in chosen]
-            return [_hit(s.stored_fields(d), set(), self.analyzer, score, snippet=True) for d, score in best]
+            return [_hit(gen.stored(d), set(), self.analyzer, score, snippet=True) for d, score in best]
 
 
 @dataclass
@@ -282,7 +284,7 @@ class _Search:
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
                                      filtered=bool(filters))
         s = self.gen.searcher
-        hits = [_hit(s.stored_fields(d), highlight, self.owner.analyzer, score,
+        hits = [_hit(self.gen.stored(d), highlight, self.owner.analyzer, score,
                      snippet=request.snippets) for d, score in zip(docnums, scores)]
         suggestion = None
         if total < SUGGEST_BELOW and node is not None:
@@ -475,23 +477,23 @@ def _describe_any(node) -> str:
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
 
-def _hit(stored: dict, terms: set[str], analyzer, score: float | None, snippet: bool = True) -> Hit:
-    title = stored.get("title", "")
-    body = stored.get("body") or stored.get("subtitle") or ""
+def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True) -> Hit:
+    title = stored.title
+    body = stored.body or stored.subtitle
     if snippet:
         fragments = snippets(body, terms, analyzer) if terms else ([lead(body)] if body else [])
     else:
         fragments = []
     return Hit(
-        id=stored["id"],
+        id=stored.id,
         title=title,
         title_html=mark_all(title, terms, analyzer) if terms else escape(title),
         snippets=fragments,
-        published=stored.get("published_iso"),
-        source=stored.get("source", ""),
-        people=stored_values(stored, "person"),
-        places=stored_places(stored),
-        url=stored.get("url"),
+        published=stored.published_iso,
+        source=stored.source,
+        people=list(stored.people),
+        places=list(stored.places),
+        url=stored.url,
         score=score,
     )
 
