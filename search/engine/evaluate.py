@@ -1,14 +1,20 @@
-"""BM25F scores of whole result sets with numpy, figure for figure what Whoosh's matchers give.
+"""Which documents a query matches and how each scores, for every document at once, with numpy.
 
-Whoosh scores a query by walking its matchers in Python, posting by posting, and an
-AND of several words over three fields spends most of a search there. Here each
-(field, term) is scored once per index generation for every document that has it
-(postings read block by block, field lengths from one cached array per field), and a
-query's scores are sums of those arrays, each part counted where it matches: Or, And
-and AndMaybe add their parts, AndNot adds nothing for its exclusion, a bare Not scores
-1, a phrase is its words' scores where it matches (its matches found once per
-request, by Whoosh: MatchSets.request_memo), boosts multiply, as in Whoosh. Queries
-with other parts (Every, spans) return None and the caller asks Whoosh.
+Whoosh's matchers visit every posting in Python, and an AND of several words over three fields
+spends most of a search there. Here each term's postings are read block by block into arrays
+(cached per index generation) and:
+
+- a match set is a boolean mask: And/Or/Not become &, |, ~; positional queries (phrases) still
+  go through Whoosh;
+- scores are BM25F, figure for figure what Whoosh's matchers give: each (field, term) is scored
+  once per generation for every document that has it (field lengths from one array per field),
+  and a query's scores are sums of those arrays, each part counted where it matches: Or, And and
+  AndMaybe add their parts, AndNot adds nothing for its exclusion, a bare Not scores 1, a phrase
+  is its words' scores where it matches, boosts multiply, as in Whoosh. Queries with other parts
+  (Every, spans) give None and the caller asks Whoosh.
+
+One Evaluator serves a generation; `Evaluator.request()` gives one request's view, which
+remembers the positional matches (phrases) it found so that scoring does not find them again.
 """
 
 from __future__ import annotations
@@ -17,27 +23,107 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
-from search.query.compile import DocnumsQuery, MatchSets
+from search.index.whoosh_internals import field_lengths, posting_blocks
+from search.query.compile import DocnumsQuery
+
+Memo = dict  # query -> its match mask, for one request
 
 
-class Scores:
+class Evaluator:
+    CACHE_TERMS = 4096  # match arrays of terms kept per generation
     CACHE_POSTINGS = 4_000_000  # scored postings kept per generation (12 bytes each)
 
-    def __init__(self, searcher, matches: MatchSets) -> None:
+    def __init__(self, searcher, live: np.ndarray) -> None:
         self.searcher = searcher  # the top-level Whoosh searcher, with the product's weighting
-        self.matches = matches  # which documents each part matches
-        self.size = matches.size
+        self.live = live
+        self.size = live.size
         self.leaves = [(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
+        self._docnums: dict[tuple[str, str], np.ndarray] = {}
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
         self._cached = 0
 
-    def scores(self, q: wq.Query) -> np.ndarray | None:
+    def request(self) -> RequestEvaluator:
+        return RequestEvaluator(self)
+
+    # -- match sets ---------------------------------------------------------------------------
+
+    def mask(self, q: wq.Query, memo: Memo | None = None) -> np.ndarray:
+        """Which live documents match `q`."""
+        return self._mask(q, memo) & self.live
+
+    def term_docnums(self, fieldname: str, text: str) -> np.ndarray:
+        key = (fieldname, text)
+        found = self._docnums.get(key)
+        if found is not None:
+            return found
+        parts = [ids for ids, _ in self._postings(fieldname, text, weights=False)]
+        found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        if len(self._docnums) >= self.CACHE_TERMS:
+            self._docnums.clear()
+        self._docnums[key] = found
+        return found
+
+    def _postings(self, fieldname: str, text: str, weights: bool):
+        """(top-level docnums, weights or None) blocks of a term, segment after segment."""
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            if (fieldname, text) in reader:
+                for ids, found in posting_blocks(reader, fieldname, text, weights=weights):
+                    yield ids + offset, found
+
+    def _mask(self, q: wq.Query, memo: Memo | None) -> np.ndarray:
+        if isinstance(q, wq.Term):
+            mask = np.zeros(self.size, dtype=bool)
+            mask[self.term_docnums(q.fieldname, q.text)] = True
+            return mask
+        if isinstance(q, DocnumsQuery):
+            return q.mask.copy()
+        if isinstance(q, wq.Not):
+            return ~self._mask(q.query, memo)
+        if isinstance(q, wq.Every):
+            return self.live.copy()
+        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+            return np.zeros(self.size, dtype=bool)
+        if isinstance(q, wq.AndMaybe):
+            return self._mask(q.a, memo)
+        if isinstance(q, wq.AndNot):
+            return self._mask(q.a, memo) & ~self._mask(q.b, memo)
+        if isinstance(q, wq.And):
+            mask = self._mask(q.subqueries[0], memo)
+            for sub in q.subqueries[1:]:
+                mask &= self._mask(sub, memo)
+            return mask
+        if isinstance(q, wq.Or) and not isinstance(q, wq.DisjunctionMax):
+            mask = np.zeros(self.size, dtype=bool)
+            for sub in q.subqueries:
+                mask |= self._mask(sub, memo)
+            return mask
+        if memo is None:
+            return self._whoosh_matches(q)
+        found = memo.get(q)
+        if found is None:
+            found = memo[q] = self._whoosh_matches(q)
+        return found.copy()
+
+    def _whoosh_matches(self, q: wq.Query) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        context = self.searcher.boolean_context()
+        for leaf, offset in self.leaves:
+            matcher = q.matcher(leaf, context)
+            if matcher.is_active():
+                ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
+                mask[ids + offset] = True
+        return mask
+
+    # -- scores ---------------------------------------------------------------------------------
+
+    def scores(self, q: wq.Query, memo: Memo | None = None) -> np.ndarray | None:
         """Every document's score for `q` (meaningful where `q` matches), or None when unsupported."""
         if not self.supports(q):
             return None
         out = np.zeros(self.size, dtype=np.float64)
-        self._add(q, 1.0, out)
+        self._add(q, 1.0, out, memo)
         return out
 
     def supports(self, q: wq.Query) -> bool:
@@ -53,7 +139,7 @@ class Scores:
             return all(self.supports(sub) for sub in q.subqueries)
         return False
 
-    def _add(self, q: wq.Query, boost: float, out: np.ndarray) -> None:
+    def _add(self, q: wq.Query, boost: float, out: np.ndarray, memo: Memo | None) -> None:
         """Adds q's score, times `boost`, to the documents q matches (and only those)."""
         if isinstance(q, wq.Term):
             found = self._term(q.fieldname, q.text)
@@ -65,31 +151,31 @@ class Scores:
             # Whoosh scores a phrase as its words' scores, where the phrase itself matches.
             part = np.zeros_like(out)
             for word in q.words:
-                self._add(wq.Term(q.fieldname, word), boost * q.boost, part)
-            out += part * self.matches._mask(q)
+                self._add(wq.Term(q.fieldname, word), boost * q.boost, part, memo)
+            out += part * self._mask(q, memo)
         elif isinstance(q, wq.Not):
             # Whoosh scores an exclusion's matches (everything else) at a constant 1.
-            out += boost * ~self.matches._mask(q.query)
+            out += boost * ~self._mask(q.query, memo)
         elif isinstance(q, wq.AndMaybe):
             part = np.zeros_like(out)
-            self._add(q.a, boost, part)
-            self._add(q.b, boost, part)
-            out += part * self.matches._mask(q.a)
+            self._add(q.a, boost, part, memo)
+            self._add(q.b, boost, part, memo)
+            out += part * self._mask(q.a, memo)
         elif isinstance(q, wq.AndNot):
             part = np.zeros_like(out)
-            self._add(q.a, boost, part)
-            out += part * ~self.matches._mask(q.b)
+            self._add(q.a, boost, part, memo)
+            out += part * ~self._mask(q.b, memo)
         elif isinstance(q, (wq.And, wq.Or)):
             # A compound of one query is that query, its boost ignored (as Whoosh's matcher does).
             inner = boost * q.boost if len(q.subqueries) > 1 else boost
             if isinstance(q, wq.Or):
                 for sub in q.subqueries:
-                    self._add(sub, inner, out)
+                    self._add(sub, inner, out, memo)
             else:
                 part = np.zeros_like(out)
                 for sub in q.subqueries:
-                    self._add(sub, inner, part)
-                out += part * self.matches._mask(q)
+                    self._add(sub, inner, part, memo)
+                out += part * self._mask(q, memo)
         # DocnumsQuery (dates) and NullQuery score 0.
 
     def _term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -112,25 +198,9 @@ class Scores:
         if not isinstance(scorer, (BM25FScorer, WeightScorer)):
             raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
         ids, weights = [], []
-        for leaf, offset in self.leaves:
-            reader = leaf.reader()
-            if (fieldname, text) not in reader:
-                continue
-            matcher = reader.postings(fieldname, text)
-            while hasattr(matcher, "child"):  # deletions wrap the postings; the match mask handles them
-                matcher = matcher.child
-            if not hasattr(matcher, "_read_ids"):
-                while matcher.is_active():
-                    ids.append(np.array([matcher.id() + offset]))
-                    weights.append(np.array([matcher.weight()], dtype=np.float64))
-                    matcher.next()
-                continue
-            while matcher.is_active():
-                matcher._read_ids()
-                matcher._read_weights()
-                ids.append(np.asarray(matcher._ids, dtype=np.int64) + offset)
-                weights.append(np.asarray(matcher._weights, dtype=np.float64))
-                matcher._next_block()
+        for found_ids, found_weights in self._postings(fieldname, text, weights=True):
+            ids.append(found_ids)
+            weights.append(found_weights)
         if not ids:
             return None
         docnums = np.concatenate(ids).astype(np.int32)
@@ -148,8 +218,22 @@ class Scores:
         if found is None:
             found = np.ones(self.size, dtype=np.float64)
             for leaf, offset in self.leaves:
-                reader = leaf.reader()
-                for docnum in range(reader.doc_count_all()):
-                    found[offset + docnum] = reader.doc_field_length(docnum, fieldname, 1)
+                lengths = field_lengths(leaf.reader(), fieldname, default=1.0)
+                found[offset:offset + lengths.size] = lengths
             self._lengths[fieldname] = found
         return found
+
+
+class RequestEvaluator:
+    """One request's view of an Evaluator: the positional matches it finds are kept for the
+    request (scoring a phrase needs its matches again), and dropped with it."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self.evaluator = evaluator
+        self._memo: Memo = {}
+
+    def mask(self, q: wq.Query) -> np.ndarray:
+        return self.evaluator.mask(q, self._memo)
+
+    def scores(self, q: wq.Query) -> np.ndarray | None:
+        return self.evaluator.scores(q, self._memo)

@@ -23,12 +23,12 @@ from whoosh import query as wq
 
 from search.analysis import news_analyzer
 from search.engine import ranking
-from search.engine.scores import Scores
+from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.suggest import suggest
 from search.index.columns import NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
-from search.query.compile import Compiler, MatchSets
+from search.query.compile import Compiler
 from search.query.parse import (
     Adjacent,
     QuerySyntaxError,
@@ -65,8 +65,7 @@ class _Generation:
     collection: Collection
     offsets: dict[int, int]
     compiler: Compiler
-    matches: MatchSets
-    scores: Scores
+    evaluator: Evaluator  # match sets and scores of queries, with numpy
 
     def close(self) -> None:
         self.searcher.close()
@@ -109,9 +108,8 @@ class Searcher:
         collection = Collection.from_reader(whoosh_searcher.reader())
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
-        matches = MatchSets(whoosh_searcher, collection.live)
-        scores = Scores(whoosh_searcher, matches)
-        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, matches, scores)
+        evaluator = Evaluator(whoosh_searcher, collection.live)
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, evaluator)
 
     def refresh(self) -> bool:
         """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
@@ -153,11 +151,7 @@ class Searcher:
         request.validate()
         with self._lock:
             gen = self._current()
-            gen.matches.request_memo = {}
-            try:
-                result = _Search(self, gen, request).run()
-            finally:
-                gen.matches.request_memo = None
+            result = _Search(self, gen, request).run()
         took = round((time.perf_counter() - started) * 1000, 2)
         return _with_time(result, took)
 
@@ -205,11 +199,11 @@ class Searcher:
             if not clauses:
                 return []
             query = wq.Or(clauses)
-            scores = gen.scores.scores(query)
+            scores = gen.evaluator.scores(query)
             if scores is None:
                 best = [(h.docnum, h.score) for h in s.search(query, limit=limit, mask={docnum})]
             else:
-                # The same ranking with numpy (search.engine.scores): Whoosh's matchers take 30-300 ms
+                # The same ranking with numpy (search.engine.evaluate): Whoosh's matchers take 30-300 ms
                 # over these ~30 clauses, and every article page asks for it.
                 candidates = np.flatnonzero((scores > 0) & gen.collection.live)
                 candidates = candidates[candidates != docnum]
@@ -238,6 +232,7 @@ class _Search:
         self.gen = gen
         self.request = request
         self.collection = gen.collection
+        self.evaluation: RequestEvaluator = gen.evaluator.request()  # remembers this request's phrase matches
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
@@ -351,7 +346,7 @@ class _Search:
 
     def _docs(self, query: wq.Query) -> np.ndarray:
         """Mask of the documents matching a query, unscored."""
-        return self.gen.matches.mask(query)
+        return self.evaluation.mask(query)
 
     def _count_text(self, text: str) -> tuple[int, bool]:
         """Hits of another query text under the same filters, and whether it was read as any word."""
@@ -444,7 +439,7 @@ class _Search:
             order = np.lexsort((docnums, key, undated))
             chosen = docnums[order[first:first + size]]
             return chosen.tolist(), [None] * len(chosen)
-        scores = self.gen.scores.scores(query)
+        scores = self.evaluation.scores(query)
         if scores is not None:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)
