@@ -108,6 +108,14 @@ class FacetValue:
     selected: bool
 
 
+def visible_values(values: list[FacetValue], limit: int) -> list[FacetValue]:
+    """The first `limit` values (0: all) and every selected value after them: a selected value
+    always stays visible, so that it can be unticked. The one place this rule lives."""
+    if limit <= 0:
+        return list(values)
+    return values[:limit] + [v for v in values[limit:] if v.selected]
+
+
 @dataclass(frozen=True)
 class DateBucket:
     start: str  # ISO date, inclusive

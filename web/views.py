@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult
+from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
@@ -99,16 +99,14 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
     limit = current_app.config["FACET_LIMIT"]
     groups = []
     for name in FILTER_FACETS:
+        # The engine lists every selected value; the page shows the first values and those.
         values: list[FacetValue] = list(result.facets.get(name, []))
         selected = getattr(state.request, name)
-        # A selected value always stays visible, so it can be unticked.
-        listed = {v.value for v in values}
-        values += [FacetValue(value, 0, True) for value in selected if value not in listed]
         expanded = state.expand == name
-        shown = values if expanded else values[:limit] + [v for v in values[limit:] if v.selected]
+        shown = visible_values(values, 0 if expanded else limit)
         groups.append({
             "name": name, "title": FACET_TITLES[name], "noun": FACET_NOUNS[name],
-            "values": [{"value": v.value, "count": v.count, "selected": v.selected or v.value in selected,
+            "values": [{"value": v.value, "count": v.count, "selected": v.selected,
                         "href": urls.toggle(name, v.value)} for v in shown],
             "expanded": expanded,
             "more": len(values) > len(shown),

@@ -40,7 +40,7 @@ from search.query.parse import (
     parse,
     plain_words,
 )
-from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchRequest, SearchResult
+from search.results import ArticleView, FacetValue, Hit, SearchRequest, SearchResult
 from search.settings import Limits, Settings
 from search.snippets import lead, mark_all, snippets
 
@@ -224,6 +224,32 @@ class _Reading:
     described: str | None = None
 
 
+@dataclass(frozen=True)
+class _Filters:
+    """The request's filters over one generation: a mask per selected facet (its values ORed) and
+    the date range, their intersection, and the value ids of each facet's selected values."""
+
+    masks: dict[str, np.ndarray]
+    narrow: np.ndarray  # live documents that pass every filter
+    selected: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, request: SearchRequest, collection: Collection) -> _Filters:
+        masks: dict[str, np.ndarray] = {}
+        selected: dict[str, list[int]] = {}
+        for name, values in request.selections().items():
+            column = collection.facets[name]
+            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
+            selected[name] = list(dict.fromkeys(ids))
+            masks[name] = column.docs_with(ids, collection.size)
+        if request.date_from or request.date_to:
+            masks["date"] = collection.day_mask(request.date_from, request.date_to)
+        narrow = collection.live.copy()
+        for mask in masks.values():
+            narrow &= mask
+        return cls(masks, narrow, selected)
+
+
 class _Search:
     """One search request against one generation."""
 
@@ -233,6 +259,7 @@ class _Search:
         self.request = request
         self.collection = gen.collection
         self.evaluation: RequestEvaluator = gen.evaluator.request()  # remembers this request's phrase matches
+        self.filters = _Filters.of(request, gen.collection)
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
@@ -246,11 +273,7 @@ class _Search:
         query = compiled.query
         highlight = compiled.highlight
 
-        filters = self._filters()
-        narrow = collection.live.copy()
-        for mask in filters.values():
-            narrow &= mask
-
+        narrow = self.filters.narrow
         if node is None:
             base = collection.live
         elif query is None:
@@ -268,7 +291,7 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        facets = self._facets(base, filters)
+        facets = self._facets(base)
         dates = date_histogram(collection.day[matched])
         max_page_size = self.owner.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
@@ -277,7 +300,7 @@ class _Search:
         pages = math.ceil(total / page_size) if total else 0
         first = (request.page - 1) * page_size
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
-                                     filtered=bool(filters))
+                                     filtered=bool(self.filters.masks))
         s = self.gen.searcher
         hits = [_hit(self.gen.stored(d), highlight, self.owner.analyzer, score,
                      snippet=request.snippets) for d, score in zip(docnums, scores)]
@@ -357,9 +380,7 @@ class _Search:
         compiled = self.gen.compiler.compile(node)
         if compiled.query is None:
             return 0, False
-        narrow = self.collection.live.copy()
-        for mask in self._filters().values():
-            narrow &= mask
+        narrow = self.filters.narrow
         reading = self._read(node, text, compiled.query, narrow)
         return int((reading.base & narrow).sum()), reading.any_word
 
@@ -385,42 +406,19 @@ class _Search:
 
     # -- facets and filters ---------------------------------------------------------------
 
-    def _filters(self) -> dict[str, np.ndarray]:
-        """One mask per active filter: each selected facet (its values ORed) and the date range."""
-        if hasattr(self, "_filter_cache"):
-            return self._filter_cache
-        request, collection = self.request, self.collection
-        filters: dict[str, np.ndarray] = {}
-        self._selected: dict[str, list[int]] = {}
-        for name, values in request.selections().items():
-            column = collection.facets[name]
-            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
-            self._selected[name] = list(dict.fromkeys(ids))
-            filters[name] = column.docs_with(ids, collection.size)
-        if request.date_from or request.date_to:
-            filters["date"] = collection.day_mask(request.date_from, request.date_to)
-        self._filter_cache = filters
-        return filters
-
-    def _facets(self, base: np.ndarray, filters: dict[str, np.ndarray]) -> dict[str, list[FacetValue]]:
+    def _facets(self, base: np.ndarray) -> dict[str, list[FacetValue]]:
         """Counts per facet under every filter but the facet's own, so siblings stay visible."""
         out = {}
         for name in FACET_FIELDS:
             column = self.collection.facets[name]
             mask = base.copy()
-            for other, other_mask in filters.items():
+            for other, other_mask in self.filters.masks.items():
                 if other != name:
                     mask &= other_mask
             counts = column.counts(mask)
-            selected = self._selected.get(name, [])
-            values = top_values(column, counts, selected, self.request.facet_limit)
-            # Selected values the index does not know are still listed, at 0.
-            known = {column.labels[i].casefold() for i in selected}
-            for value in getattr(self.request, name) if name in FILTER_FACETS else ():
-                if column.value_id(value) is None and value.casefold() not in known:
-                    values.append(FacetValue(value, 0, True))
-                    known.add(value.casefold())
-            out[name] = values
+            selected = self.filters.selected.get(name, [])
+            out[name] = top_values(column, counts, selected, self.request.facet_limit,
+                                   self.request.selections().get(name, ()))
         return out
 
     # -- ranking and pages ------------------------------------------------------------------
