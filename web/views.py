@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from search.facet_registry import FACETS_BY_NAME
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
 from web.index_access import SearcherHolder
 from web.openapi import build_document
@@ -18,9 +19,6 @@ from web.timeline import build_timeline
 
 bp = Blueprint("dateline", __name__)
 
-FACET_TITLES = {"person": "People", "place": "Places", "country": "Countries", "source": "Sources"}
-FACET_SINGULAR = {"person": "Person", "place": "Place", "country": "Country", "source": "Source"}
-FACET_NOUNS = {"person": "people", "place": "places", "country": "countries", "source": "sources"}
 MAX_ARTICLE_ID = 200
 
 
@@ -105,7 +103,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
         expanded = state.expand == name
         shown = visible_values(values, 0 if expanded else limit)
         groups.append({
-            "name": name, "title": FACET_TITLES[name], "noun": FACET_NOUNS[name],
+            "name": name, "title": FACETS_BY_NAME[name].title, "noun": FACETS_BY_NAME[name].plural,
             "values": [{"value": v.value, "count": v.count, "selected": v.selected,
                         "href": urls.toggle(name, v.value)} for v in shown],
             "expanded": expanded,
@@ -118,7 +116,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
 
 def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
-    chips = [{"label": f"{FACET_SINGULAR[name]}: {value}",
+    chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}",
               "href": urls.toggle(name, value)}
              for name in FILTER_FACETS for value in getattr(r, name)]
     if r.date_from or r.date_to:

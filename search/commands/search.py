@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from search.cli import CommandError
+from search.facet_registry import FACETS
 from search.results import SORTS
 from search.settings import Limits
 
@@ -27,9 +28,8 @@ def register(subparsers) -> None:
                     'title: person: place: country: source: date:2023-07, rock*, rockt~, ( ).',
     )
     parser.add_argument("query", nargs="*", help="the query (empty: every article, newest first)")
-    for name in ("person", "place", "country", "source"):
-        parser.add_argument(f"--{name}", action="append", default=[], metavar="NAME",
-                            help=f"only articles with this {name} (repeat: any of them)")
+    for facet in FACETS:
+        parser.add_argument(f"--{facet.name}", action="append", default=[], metavar="NAME", help=facet.help)
     parser.add_argument("--from", dest="date_from", type=_day, metavar="YYYY-MM-DD",
                         help="published on or after this day")
     parser.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD",
@@ -81,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--facets must be 0 (all) or more")
     limits = settings.limits
     try:
-        request = SearchRequest(q=q, person=tuple(args.person), place=tuple(args.place),
-                                country=tuple(args.country), source=tuple(args.source),
+        request = SearchRequest(q=q, **{facet.name: tuple(getattr(args, facet.name)) for facet in FACETS},
                                 date_from=args.date_from, date_to=args.date_to, sort=sort, page=args.page,
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,
                                 facet_limit=args.facets)

@@ -13,16 +13,16 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
 from search.article import Article, Entities, Origin, Place
+from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
 # 2: the origin stored as path, record and line (was str(Origin)).
 SCHEMA_VERSION = "2"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
-# Facet fields hold several values per article, joined by FACET_SEPARATOR (values never
-# contain it: the indexer replaces commas in names). Terms are the lower-cased values;
-# the stored field keeps them as written, for display.
-FACET_FIELDS = ("person", "place", "country", "source")
+# Facet fields (search.facet_registry) hold several values per article, joined by
+# FACET_SEPARATOR (values never contain it: the indexer replaces commas in names). Terms are the
+# lower-cased values; the stored field keeps them as written, for display.
 FACET_SEPARATOR = ","
 
 # BM25F field weights: a word in the title says more than one in the body.
@@ -38,10 +38,7 @@ def build_schema() -> Schema:
         subtitle=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["subtitle"]),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["body"]),
         # Facets: exact values, searchable as field:value, counted from their postings.
-        source=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        person=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        place=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        country=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
+        **{facet.field: KEYWORD(stored=True, commas=True, lowercase=True, scorable=False) for facet in FACETS},
         # Naive UTC (what Whoosh's DATETIME holds), for sorting and ranges ...
         published=DATETIME(stored=False, sortable=True),
         # ... and the times as the article gave them, ISO 8601 with their offset, for display.
@@ -71,10 +68,7 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "title": article.title,
         "subtitle": article.subtitle,
         "body": article.body_text,  # paragraphs joined by a blank line
-        "source": _facet_value([article.source]),
-        "person": _facet_value(entities.people),
-        "place": _facet_value([p.name for p in entities.places]),
-        "country": _facet_value(entities.countries),
+        **{facet.field: _facet_value(facet.values(article, entities)) for facet in FACETS},
         "published_iso": article.published.isoformat() if article.published else None,
         "updated_iso": article.updated.isoformat() if article.updated else None,
         "language": article.language,
