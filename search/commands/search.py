@@ -65,7 +65,7 @@ def _whole(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
-    from search.engine.searcher import Searcher
+    from search.engine.whoosh_engine import open_search_engine
     from search.index.store import IndexMissing
     from search.results import BadRequest, SearchRequest
     from search.settings import Settings
@@ -86,8 +86,11 @@ def run(args: argparse.Namespace) -> int:
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,
                                 facet_limit=args.facets)
         request.validate(limits)
-        with Searcher.open(index_dir, limits=limits) as searcher:
-            result = searcher.search(request)
+        engine = open_search_engine(index_dir, limits=limits)
+        try:
+            result = engine.search(request)
+        finally:
+            engine.close()
     except IndexMissing:
         raise CommandError(f"no index at {index_dir}: run dateline reindex") from None
     except BadRequest as error:

@@ -155,6 +155,9 @@ class Searcher:
         took = round((time.perf_counter() - started) * 1000, 2)
         return _with_time(result, took)
 
+    def suggest(self, q: str) -> str | None:
+        return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
+
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
             gen = self._current()
