@@ -184,6 +184,7 @@ class _Reindex:
             target = self.engine.new_generation()
             known: dict[str, IndexedArticle] = {}
         else:
+            assert self.live is not None  # without a live index the run is a full one
             target = self.live
             known = previous
         try:
@@ -291,9 +292,9 @@ class _Reindex:
 
         cache = EntityCache(index_store.entity_cache_path(self.index_dir))
         lazy = None if self.extractor else _LazyExtractor(self.workers)
-        extractor = _CountingExtractor(self.extractor or lazy)
+        extractor = _CountingExtractor(self.extractor or lazy)  # type: ignore[arg-type]  # one of them is set
         try:
-            yield from extract_with_cache(articles, extractor, cache)
+            yield from extract_with_cache(articles, extractor, cache)  # type: ignore[arg-type]  # duck-typed
         except BaseException as error:  # including GeneratorExit when the writing side failed
             if lazy is not None:
                 lazy.abort(error)
@@ -369,7 +370,7 @@ class _LazyExtractor:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._extractor = None
+        self._extractor: Any = None  # an EntityExtractor, once needed
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         iterator = iter(articles)
