@@ -12,7 +12,7 @@ from conftest import shared_path
 from search.engine.searcher import Searcher
 from search.results import SearchRequest
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]  # builds an index of the real pages with spaCy
 
 @pytest.fixture(scope="session")
 def pages_searcher(tmp_path_factory):
