@@ -69,7 +69,7 @@ def test_related_pages(pages_searcher):
 
 
 def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_searcher):
-    from search.engine.searcher import ANY_WORD_BELOW
+    from search.engine.ranking import ANY_WORD_BELOW
 
     both = pages_searcher.search(SearchRequest(q="coronavirus dhaka", page_size=100))
     assert both.total >= ANY_WORD_BELOW
