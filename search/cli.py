@@ -15,7 +15,8 @@ from importlib.metadata import entry_points
 
 from search.settings import SettingsError
 
-BUILTIN_COMMANDS = ("search.commands.inspect", "search.commands.reindex", "search.commands.search")
+BUILTIN_COMMANDS = ("search.commands.inspect", "search.commands.reindex", "search.commands.search",
+                    "search.commands.cluster")
 
 
 class CommandError(Exception):

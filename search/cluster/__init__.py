@@ -1,0 +1,7 @@
+"""Dateline on a sharded SphinxQL cluster (Debian's sphinxsearch 2.2.11 here, Manticore in production).
+
+`spec` reads and writes cluster.toml and the searchd configs; `local` runs a cluster of searchd
+processes on this machine; `documents` turns articles into rows of Dateline's own tokens;
+`match` compiles the query language to MATCH(); `engine` is the SearchEngine; `writer` the
+write side (full rebuilds into a new generation, switched atomically); `reindex` the pipeline.
+"""
