@@ -88,6 +88,9 @@ SETTINGS: tuple[Setting, ...] = (
             "rendered searches kept per server process (0: none)", minimum=0),
     Setting("refresh_interval", _number, 1.0, "DATELINE_REFRESH_INTERVAL",
             "seconds between checks for a newer index", minimum=0),
+    # Unset: the embedded Whoosh index in index_dir. Set: a search cluster (search.cluster).
+    Setting("engine", Path, None, "DATELINE_ENGINE",
+            "a search cluster's `cluster.toml` to use instead of the embedded index"),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -118,6 +121,7 @@ class Settings:
     max_page: int = SETTINGS_BY_NAME["max_page"].default
     cache_size: int = SETTINGS_BY_NAME["cache_size"].default
     refresh_interval: float = SETTINGS_BY_NAME["refresh_interval"].default
+    engine: Path | None = SETTINGS_BY_NAME["engine"].default
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index_dir", Path(self.index_dir))  # an override may be a str

@@ -27,6 +27,9 @@ def register(subparsers) -> None:
     parser.add_argument("--no-wait", action="store_true",
                         help="exit at once if another reindex is running, instead of waiting for it")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    parser.add_argument("--engine", type=Path, metavar="FILE",
+                        help="index into the search cluster of this cluster.toml (default: DATELINE_ENGINE; "
+                             "unset: the embedded index); always a full rebuild")
     parser.set_defaults(func=run)
 
 
@@ -61,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         who = f"pid {pid}" if pid else "another process"
         print(f"dateline reindex: waiting for another reindex ({who}) to finish", file=sys.stderr, flush=True)
 
+    engine_file = args.engine or settings.engine
+    if engine_file is not None:
+        return _run_cluster(args, corpus, engine_file, settings, log)
     try:
         report = reindex(corpus, index_dir, full=args.full, workers=args.workers, progress=not args.quiet,
                          read_options=ReadOptions(default_timezone=settings.default_timezone),
@@ -75,6 +81,30 @@ def run(args: argparse.Namespace) -> int:
         where = f" {error.filename}" if error.filename else ""
         raise CommandError(f"could not write the index in {index_dir}:{where}: {error.strerror or error}; "
                            "the previous index is still live") from None
+    if not args.quiet:
+        for line in report.summary():
+            print(line)
+    return 0
+
+
+def _run_cluster(args: argparse.Namespace, corpus, engine_file: Path, settings, log) -> int:
+    from search.cluster.reindex import reindex_cluster
+    from search.cluster.spec import ClusterSpec, ClusterSpecError
+    from search.cluster.writer import ClusterWriteError
+    from search.index.indexer import NothingRead
+    from search.index.store import IndexBusy
+    from search.readers import ReadOptions
+
+    try:
+        report = reindex_cluster(corpus, ClusterSpec.load(engine_file), workers=args.workers,
+                                 read_options=ReadOptions(default_timezone=settings.default_timezone),
+                                 wait=not args.no_wait, log=log)
+    except (ClusterSpecError, ClusterWriteError) as error:
+        raise CommandError(str(error)) from None
+    except IndexBusy as error:
+        raise CommandError(f"{error}; try again when it has finished (or leave out --no-wait)") from None
+    except NothingRead as error:
+        raise CommandError(f"{error}; the live generation was left as it was") from None
     if not args.quiet:
         for line in report.summary():
             print(line)

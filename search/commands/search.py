@@ -47,6 +47,8 @@ def register(subparsers) -> None:
                         help="values shown per facet (0: all)")
     parser.add_argument("--index", type=Path, metavar="DIR",
                         help="index folder (default: DATELINE_INDEX or index/)")
+    parser.add_argument("--engine", type=Path, metavar="FILE",
+                        help="search the search cluster of this cluster.toml (default: DATELINE_ENGINE)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
     parser.set_defaults(func=run)
 
@@ -88,7 +90,11 @@ def run(args: argparse.Namespace) -> int:
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,
                                 facet_limit=args.facets)
         request.validate(limits)
-        engine = open_search_engine(index_dir, limits=limits)
+        engine_file = args.engine or settings.engine
+        if engine_file is not None:
+            engine = _open_cluster(engine_file, limits)
+        else:
+            engine = open_search_engine(index_dir, limits=limits)
         try:
             result = engine.search(request)
         finally:
@@ -103,6 +109,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(render(result, color=sys.stdout.isatty()))
     return 0
+
+
+def _open_cluster(engine_file, limits):
+    from search.cluster.engine import ClusterUnavailable
+    from search.cluster.open import open_cluster_search
+    from search.cluster.spec import ClusterSpecError
+
+    try:
+        return open_cluster_search(engine_file, limits)
+    except (ClusterSpecError, ClusterUnavailable, ConnectionError) as error:
+        raise CommandError(str(error)) from None
 
 
 def terminal_text(fragment: str, color: bool) -> str:

@@ -1,0 +1,103 @@
+"""Articles as rows of the cluster's RT indexes: Dateline's own tokens, hashed ids, facet hashes.
+
+The engine indexes what Dateline's analyzer makes (stems, stop words removed), never its own
+stemming: a stop word's place is kept by GAP_TOKEN, which the engine treats as a stop word, so
+positions (and phrases) are Dateline's. Facet values become 63-bit hashes of their case-folded
+form: MVA attributes to count and filter, and `f<hex>` words in the `facets` field, so that a
+person:"..." clause composes with words under AND, OR and NOT inside MATCH().
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timezone
+
+import orjson
+
+from search.analysis import NewsTokenizer
+from search.article import Article, Entities
+from search.cluster.spec import GAP_TOKEN
+from search.facet_registry import FACET_FIELDS
+from search.index.columns import day_number
+from search.index.schema import stored_values, to_document
+
+EVERY_WORD = "all"
+UNDATED_DAY = -(2**40)  # the day of an undated article: no date filter or histogram bucket reaches it  # every article's `every` field: what a query of only exclusions starts from
+FACET_NUMBER = {name: n for n, name in enumerate(FACET_FIELDS)}
+
+
+def _hash63(text: str) -> int:
+    value = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") & (2**63 - 1)
+    return value or 1  # 0 is not a document id
+
+
+def doc_id(article_id: str) -> int:
+    return _hash63("article\0" + article_id)
+
+
+def shard_of(article_id: str, shards: int) -> int:
+    """Articles are routed to shards by id."""
+    return doc_id(article_id) % shards
+
+
+def value_key(value: str) -> str:
+    """What makes two facet values the same: case and spacing do not matter."""
+    return " ".join(value.split()).casefold()
+
+
+def value_hash(field: str, value: str) -> int:
+    return _hash63(f"{field}\0{value_key(value)}")
+
+
+def facet_word(field: str, value: str) -> str:
+    return f"f{value_hash(field, value):016x}"
+
+
+def tokens(text: str, analyzer: NewsTokenizer) -> str:
+    """The analyzer's terms separated by spaces, GAP_TOKEN for each stop word's position."""
+    out: list[str] = []
+    for token in analyzer(text, positions=True):
+        out.extend([GAP_TOKEN] * (token.pos - len(out)))
+        out.append(token.text)
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """One article as the articles index holds it, and its facet values for the names index."""
+
+    id: int
+    values: dict[str, object]
+    names: tuple[tuple[int, int, str], ...]  # (id, facet number, label) per facet value
+
+    @classmethod
+    def of(cls, article: Article, entities: Entities, content_hash: str, analyzer: NewsTokenizer) -> ArticleRow:
+        stored = to_document(article, entities, content_hash)
+        stored.pop("published", None)  # a datetime: ts and day below hold it
+        return cls.from_stored(stored, analyzer)
+
+    @classmethod
+    def from_stored(cls, stored: dict, analyzer: NewsTokenizer) -> ArticleRow:
+        from search.index.schema import StoredArticle
+
+        article = StoredArticle.from_stored(stored)
+        when = article.published
+        facet_values = {name: [v.strip() for v in stored_values(stored, name) if v.strip()] for name in FACET_FIELDS}
+        values: dict[str, object] = {
+            "title": tokens(article.title, analyzer),
+            "subtitle": tokens(article.subtitle, analyzer),
+            "body": tokens(article.body, analyzer),
+            "facets": " ".join(facet_word(name, v) for name, vs in facet_values.items() for v in vs),
+            "every": EVERY_WORD,
+            "aid": article.id,
+            "doc": orjson.dumps(stored).decode(),
+            "ts": int((when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()) if when else 0,
+            "dated": 1 if when else 0,
+            "day": day_number(when.date()) if when else UNDATED_DAY,
+        }
+        for name, vs in facet_values.items():
+            values[name] = sorted({value_hash(name, v) for v in vs})
+        names = tuple({value_hash(name, v): (value_hash(name, v), FACET_NUMBER[name], v)
+                       for name, vs in facet_values.items() for v in vs}.values())
+        return cls(doc_id(article.id), values, names)

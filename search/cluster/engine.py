@@ -1,0 +1,430 @@
+"""The search cluster as a SearchEngine (search.engine.interface): the same requests, the same results.
+
+Per request: one query for the page of hits (MATCH(), attribute filters, ORDER BY, LIMIT), one
+FACET query for the facet counts and the days of the date histogram, and one more per ticked
+facet (a facet is counted under every filter but its own). `max_matches` and the FACET limits are
+the cluster's `max_matches`, above the number of distinct values, so counts are exact across
+shards. Snippets and marked titles are made by Dateline from the stored text (search.snippets),
+as the embedded engine makes them.
+
+A shard that does not answer (no replica up) leaves its part out: the result says which part
+(`extra["missing_shards"]`) and its notice says so; every shard down is an empty result with a
+notice, never an error page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import orjson
+
+from search.analysis import news_analyzer
+from search.cluster import connection as sql
+from search.cluster.connection import EntryPoints, NodeDown
+from search.cluster.documents import FACET_NUMBER, UNDATED_DAY, doc_id, value_hash
+from search.cluster.match import CompiledMatch, MatchCompiler
+from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, META, ClusterSpec
+from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
+from search.engine.searcher import _any_word_notice, _describe_any, _hit  # the same shapes and words
+from search.facet_registry import FACET_FIELDS
+from search.index.columns import date_histogram
+from search.index.schema import StoredArticle
+from search.query.parse import QuerySyntaxError, clean, describe, has_fallback, parse, plain_words
+from search.results import ArticleView, FacetValue, Hit, SearchRequest, SearchResult, visible_values
+from search.settings import Limits, Settings
+
+WEIGHTS = ", ".join(f"{name}={max(1, round(boost))}" for name, boost in FIELD_BOOSTS.items())
+RANKING = f"ranker=proximity_bm25, field_weights=({WEIGHTS})"
+RELATED_TERMS = 12
+
+
+class ClusterUnavailable(RuntimeError):
+    """No generation has been published yet, or no node answers."""
+
+
+@dataclass(frozen=True)
+class LiveGeneration:
+    slot: str
+    generation: int
+    counts: tuple[int, ...]  # articles per shard, as written
+
+
+def read_live(entry: EntryPoints) -> LiveGeneration | None:
+    sets, _ = entry.query_sets(f"SELECT live, generation, counts FROM {META} WHERE id = 1")
+    rows = sets[0]
+    if not rows:
+        return None
+    live, generation, counts = rows[0]
+    return LiveGeneration(str(live), int(generation), tuple(orjson.loads(counts or "[]")))
+
+
+class ClusterSearch:
+    """SearchEngine over a cluster's distributed indexes; safe to share between threads."""
+
+    def __init__(self, spec: ClusterSpec, limits: Limits | None = None, refresh_interval: float = 1.0) -> None:
+        self.spec = spec
+        self.limits = limits if limits is not None else Settings.from_env().limits
+        self.entry = EntryPoints(spec.entry_points)
+        self.analyzer = news_analyzer()
+        self.refresh_interval = refresh_interval
+        self._live: LiveGeneration | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self._bound = spec.max_matches
+        self._agents = {f"{n.host}:{n.api_port}": n for n in spec.nodes}
+
+    @classmethod
+    def open(cls, spec: ClusterSpec, limits: Limits | None = None) -> ClusterSearch:
+        engine = cls(spec, limits)
+        engine.refresh()
+        if engine._live is None:
+            raise ClusterUnavailable(f"the search cluster {spec.path} has no index yet: run dateline reindex "
+                                     f"--engine {spec.path}")
+        return engine
+
+    # -- generations ----------------------------------------------------------------------
+
+    def refresh(self) -> bool:
+        live = read_live(self.entry)
+        with self._lock:
+            changed = live != self._live
+            if changed and live is not None:
+                self._bound = self._group_bound(live)
+            self._live, self._checked = live, time.monotonic()
+        return changed
+
+    def _group_bound(self, live: LiveGeneration) -> int:
+        """At least the distinct values of any facet and the distinct days of the generation: the
+        max_matches and FACET limit that make counts exact (a larger one costs memory per query)."""
+        sets, _ = self.entry.query_sets(f"SELECT kind, COUNT(*) AS n FROM {DIST_NAMES.format(slot=live.slot)} "
+                                        "GROUP BY kind LIMIT 100")
+        names = max((int(n) for _, n in sets[0]), default=0)  # shards may repeat a name: an upper bound
+        return max(1000, min(self.spec.max_matches, max(names, sum(live.counts)) + 1))
+
+    def _slot(self) -> str:
+        if time.monotonic() - self._checked > self.refresh_interval:
+            try:
+                self.refresh()
+            except (NodeDown, sql.Error):
+                pass  # keep the last known generation; the search itself says what is wrong
+        if self._live is None:
+            raise ClusterUnavailable(f"the search cluster {self.spec.path} has no index yet")
+        return self._live.slot
+
+    def close(self) -> None:
+        self.entry.close()
+
+    def __enter__(self) -> ClusterSearch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- queries --------------------------------------------------------------------------
+
+    def _query(self, sql_text: str, args: list[object], missing: set[str]) -> list[list[tuple]]:
+        sets, warnings = self.entry.query_sets(sql_text, args)
+        for warning in warnings:
+            missing.update(self._shards_named(warning))
+        return sets
+
+    def _shards_named(self, warning: str) -> set[str]:
+        found = set()
+        for address in re.findall(r"agent ([\w.\-]+:\d+)", warning):
+            node = self._agents.get(address)
+            if node is not None and node.shard is not None:
+                replicas = self.spec.shards[node.shard]
+                found.add(f"shard {node.shard} ({', '.join(n.address for n in replicas)})")
+        return found
+
+    def names(self, field: str, words: list[str], prefix: bool) -> list[int]:
+        text = " ".join(words) + ("*" if prefix else "")
+        phrase = f'@words "{text}"' if len(words) > 1 else f"@words {text}"
+        sets = self._query(f"SELECT id FROM {DIST_NAMES.format(slot=self._slot())} WHERE MATCH(%s) AND kind = %s "
+                           f"LIMIT 1000 OPTION max_matches = 1000", [phrase, FACET_NUMBER[field]], set())
+        return [int(row[0]) for row in sets[0]]
+
+    def labels(self, hashes: set[int]) -> dict[int, str]:
+        if not hashes:
+            return {}
+        found: dict[int, str] = {}
+        ordered = sorted(hashes)
+        for start in range(0, len(ordered), 5000):
+            chunk = ordered[start:start + 5000]
+            sets = self._query(f"SELECT id, label FROM {DIST_NAMES.format(slot=self._slot())} "
+                               f"WHERE id IN ({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
+                               f"OPTION max_matches = {max(len(chunk), 1)}", [], set())
+            found.update((int(i), str(label)) for i, label in sets[0])
+        return found
+
+    # -- the seam -------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        request.validate()
+        try:
+            result = _ClusterQuery(self, request).run()
+        except (NodeDown, ClusterUnavailable) as error:
+            result = _empty(request, f"The search cluster did not answer: {error}")
+        except sql.Error as error:
+            if sql.is_connection_error(error) or "all agents failed" in str(error) or "agent" in str(error):
+                result = _empty(request, f"The search cluster did not answer: {_message(error)}")
+            else:
+                raise
+        return replace(result, took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    def suggest(self, q: str) -> str | None:
+        return None  # spelling suggestions need the archive's vocabulary, which the cluster does not expose
+
+    def article(self, article_id: str) -> ArticleView | None:
+        stored = self._stored(article_id)
+        if stored is None:
+            return None
+        return ArticleView(id=stored.id, title=stored.title, subtitle=stored.subtitle, source=stored.source,
+                           published=stored.published_iso, updated=stored.updated_iso, body=stored.paragraphs,
+                           language=stored.language, url=stored.url, origin=str(stored.origin),
+                           people=list(stored.people), places=list(stored.places), countries=list(stored.countries))
+
+    def _stored(self, article_id: str) -> StoredArticle | None:
+        sets = self._query(f"SELECT doc FROM {DIST_ARTICLES.format(slot=self._slot())} WHERE id = %s LIMIT 1",
+                           [doc_id(article_id)], set())
+        if not sets[0]:
+            return None
+        stored = StoredArticle.from_stored(orjson.loads(sets[0][0][0]))
+        return stored if stored.id == article_id else None
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Articles sharing this one's most frequent words, people and places; never itself."""
+        stored = self._stored(article_id)
+        if stored is None or limit < 1:
+            return []
+        counts: dict[str, int] = {}
+        for text, weight in ((stored.title, 3), (stored.body, 1)):
+            for token in self.analyzer(text):
+                counts[token.text] = counts.get(token.text, 0) + weight
+        words = sorted(counts, key=lambda w: -counts[w])[:RELATED_TERMS]
+        facets = [f"f{value_hash(name, v):016x}" for name in ("person", "place") for v in stored.facets[name]]
+        parts = [f"(@(title,subtitle,body) {' | '.join(words)})"] if words else []
+        if facets:
+            parts.append(f"(@facets {' | '.join(facets)})")
+        if not parts:
+            return []
+        sets = self._query(f"SELECT doc, WEIGHT() AS w FROM {DIST_ARTICLES.format(slot=self._slot())} "
+                           f"WHERE MATCH(%s) AND id != %s ORDER BY w DESC, id ASC LIMIT {limit} OPTION {RANKING}",
+                           [" | ".join(parts), doc_id(article_id)], set())
+        return [_hit(StoredArticle.from_stored(orjson.loads(doc)), set(), self.analyzer, float(w), True)
+                for doc, w in sets[0]]
+
+
+def _message(error: BaseException) -> str:
+    args: tuple = tuple(getattr(error, "args", ()))
+    return str(args[1] if len(args) > 1 else error).strip().rstrip("\x00")
+
+
+class _ClusterQuery:
+    """One search request against the live generation."""
+
+    def __init__(self, engine: ClusterSearch, request: SearchRequest) -> None:
+        self.engine = engine
+        self.request = request
+        self.slot = engine._slot()
+        self.index = DIST_ARTICLES.format(slot=self.slot)
+        self.notices: list[str] = []
+        self.missing: set[str] = set()
+        self.interpreted_as: str | None = None
+        self.compiler = MatchCompiler(engine.analyzer, engine.names)
+        self.max_matches = engine._bound
+
+    def run(self) -> SearchResult:
+        text = self._query_text()
+        node = self._parse(text)
+        compiled = self.compiler.compile(node)
+        if node is not None and not compiled.searchable and compiled.days is None:
+            self.notices.append("The query has only very common words, which are not indexed; type other words.")
+            return self._result(0, [], {name: [] for name in FACET_FIELDS}, np.zeros(0, dtype=np.int64))
+        if node is not None and has_fallback(node):
+            total = self._count(compiled)
+            if total < ANY_WORD_BELOW:
+                fallback = self.compiler.compile(node, any_word=True)
+                if fallback.match is not None and self._count(fallback) > total:
+                    self.interpreted_as = _describe_any(node)
+                    self.notices.append(_any_word_notice(total))
+                    compiled = fallback
+        hits, total = self._hits(compiled)
+        facets, days = self._facets(compiled)
+        return self._result(total, hits, facets, days)
+
+    def _result(self, total: int, hits: list[Hit], facets: dict[str, list[FacetValue]],
+                days: np.ndarray) -> SearchResult:
+        request = self.request
+        max_page_size = self.engine.limits.max_page_size
+        page_size = min(request.page_size, max_page_size)
+        if page_size < request.page_size:
+            self.notices.append(f"At most {max_page_size} results are shown per page.")
+        extra: dict = {}
+        if self.missing:
+            missing = sorted(self.missing)
+            extra["missing_shards"] = missing
+            self.notices.append(f"Part of the archive did not answer ({'; '.join(missing)}): "
+                                "the results and counts leave out its articles.")
+        return SearchResult(query=request.q, interpreted_as=self.interpreted_as,
+                            notice=" ".join(self.notices) or None, total=total, page=request.page,
+                            page_size=page_size, pages=math.ceil(total / page_size) if total else 0,
+                            sort=request.sort, results=hits, facets=facets, dates=date_histogram(days),
+                            suggestion=None, extra=extra)
+
+    # -- the query text -------------------------------------------------------------------
+
+    def _query_text(self) -> str:
+        raw = self.request.q or ""
+        longest = self.engine.limits.max_query_length
+        text = clean(raw[: longest * 4])
+        if len(text) > longest:
+            cut = text.rfind(" ", 0, longest + 1)
+            text = text[: cut if cut > longest // 2 else longest]
+            self.notices.append(f"The query was longer than {longest} characters; only its start was searched.")
+        return text
+
+    def _parse(self, text: str):
+        try:
+            return parse(text)
+        except (QuerySyntaxError, RecursionError) as error:
+            node = plain_words(text)
+            self.interpreted_as = describe(node) or None
+            self.notices.append(f"Could not read the query as search syntax ({error}); searched for its words instead.")
+            return node
+
+    # -- SQL ------------------------------------------------------------------------------
+
+    def _where(self, compiled: CompiledMatch, leave_out: str | None = None) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        args: list[object] = []
+        if compiled.match is not None:
+            clauses.append("MATCH(%s)")
+            args.append(compiled.match)
+        low, high = compiled.days if compiled.days else (None, None)
+        request = self.request
+        if request.date_from is not None:
+            low = max(low, _day(request.date_from)) if low is not None else _day(request.date_from)
+        if request.date_to is not None:
+            high = min(high, _day(request.date_to)) if high is not None else _day(request.date_to)
+        if low is not None or high is not None or compiled.days is not None:
+            clauses.append("dated = 1")
+            if low is not None:
+                clauses.append(f"day >= {int(low)}")
+            if high is not None:
+                clauses.append(f"day <= {int(high)}")
+        for name, values in request.selections().items():
+            if name == leave_out:
+                continue
+            hashes = sorted({value_hash(name, v) for v in values})
+            clauses.append(f"{name} IN ({','.join(map(str, hashes))})")
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def _count(self, compiled: CompiledMatch) -> int:
+        where, args = self._where(compiled)
+        sets = self._query(f"SELECT id FROM {self.index}{where} LIMIT 1 OPTION max_matches = 1", args)
+        meta = self._query("SHOW META", [])
+        return _total_found(meta[0]) if sets is not None else 0
+
+    def _query(self, text: str, args: list[object]) -> list[list[tuple]]:
+        return self.engine._query(text, args, self.missing)
+
+    def _hits(self, compiled: CompiledMatch) -> tuple[list[Hit], int]:
+        request = self.request
+        page_size = min(request.page_size, self.engine.limits.max_page_size)
+        first = (request.page - 1) * page_size
+        where, args = self._where(compiled)
+        if compiled.match is not None and request.sort == "relevance":
+            order = "w DESC, id ASC"
+        elif request.sort == "oldest":
+            order = "dated DESC, ts ASC, id ASC"
+        else:
+            order = "dated DESC, ts DESC, id ASC"
+        score = "WEIGHT()" if compiled.match is not None else "0"
+        sets = self._query(f"SELECT doc, {score} AS w FROM {self.index}{where} ORDER BY {order} "
+                           f"LIMIT {first}, {page_size} OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
+                           args)
+        total = _total_found(self._query("SHOW META", [])[0])
+        terms = compiled.highlight if compiled.match is not None else set()
+        scored = compiled.match is not None and request.sort == "relevance"
+        hits = [_hit(StoredArticle.from_stored(orjson.loads(doc)), terms, self.engine.analyzer,
+                     float(w) if scored else None, request.snippets) for doc, w in sets[0]]
+        return hits, total
+
+    def _facets(self, compiled: CompiledMatch) -> tuple[dict[str, list[FacetValue]], np.ndarray]:
+        limit = self.max_matches
+        selections = self.request.selections()
+        together = [name for name in FACET_FIELDS if name not in selections]
+        counts: dict[str, list[tuple[int, int]]] = {}
+        where, args = self._where(compiled)
+        facet_sql = "".join(f" FACET {name} ORDER BY COUNT(*) DESC LIMIT {limit}" for name in together)
+        sets = self._query(f"SELECT id FROM {self.index}{where} LIMIT 1 OPTION max_matches = {limit}"
+                           f"{facet_sql} FACET day ORDER BY COUNT(*) DESC LIMIT {limit}", args)
+        for name, rows in zip(together, sets[1:]):
+            counts[name] = [(int(v), int(c)) for v, c in rows]
+        day_rows = sets[-1]
+        for name in selections:
+            where, args = self._where(compiled, leave_out=name)
+            sets = self._query(f"SELECT id FROM {self.index}{where} LIMIT 1 OPTION max_matches = {limit} "
+                               f"FACET {name} ORDER BY COUNT(*) DESC LIMIT {limit}", args)
+            counts[name] = [(int(v), int(c)) for v, c in sets[1]]
+        if any(len(rows) >= limit for rows in [*counts.values(), day_rows]):
+            self.notices.append(f"A facet has more than {limit} values: raise max_matches in the cluster file "
+                                f"({self.engine.spec.path}) for exact counts.")
+        dated = [(int(d), int(c)) for d, c in day_rows if int(d) != UNDATED_DAY]
+        days = np.repeat(np.array([d for d, _ in dated], dtype=np.int64), [c for _, c in dated])
+        return self._facet_values(counts), days
+
+    def _facet_values(self, counts: dict[str, list[tuple[int, int]]]) -> dict[str, list[FacetValue]]:
+        """As the embedded engine lists them (search.index.columns.top_values): by count, then name;
+        the first `facet_limit` and every selected value, a selected value unknown here at 0."""
+        limit = self.request.facet_limit
+        selections = self.request.selections()
+        candidates: dict[str, list[tuple[int, int]]] = {}
+        selected: dict[str, dict[int, str]] = {}
+        for name in FACET_FIELDS:
+            rows = counts.get(name, [])
+            selected[name] = {value_hash(name, v): v for v in selections.get(name, ())}
+            if 0 < limit < len(rows):
+                boundary = rows[limit - 1][1]  # rows come by count: keep all tied with the last shown
+                rows = [r for r in rows if r[1] >= boundary or r[0] in selected[name]]
+            candidates[name] = rows
+        labels = self.engine.labels({v for rows in candidates.values() for v, _ in rows}
+                                    | {h for chosen in selected.values() for h in chosen})
+        out: dict[str, list[FacetValue]] = {}
+        for name, rows in candidates.items():
+            listed = sorted((FacetValue(labels.get(v, f"#{v}"), c, v in selected[name]) for v, c in rows),
+                            key=lambda f: (-f.count, f.value.casefold()))
+            counted = {v for v, _ in rows}
+            listed += [FacetValue(labels.get(h, typed), 0, True) for h, typed in selected[name].items()
+                       if h not in counted]
+            out[name] = visible_values(listed, limit)
+        return out
+
+
+def _day(when) -> int:
+    from search.index.columns import day_number
+
+    return day_number(when)
+
+
+def _total_found(rows: list[tuple]) -> int:
+    for name, value in rows:
+        if name == "total_found":
+            return int(value)
+    return 0
+
+
+def _empty(request: SearchRequest, notice: str) -> SearchResult:
+    from search.results import DateHistogram
+
+    return SearchResult(query=request.q, interpreted_as=None, notice=notice, total=0, page=request.page,
+                        page_size=request.page_size, pages=0, sort=request.sort, results=[],
+                        facets={name: [] for name in FACET_FIELDS}, dates=DateHistogram("year", []),
+                        suggestion=None, extra={"unavailable": True})

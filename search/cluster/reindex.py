@@ -1,0 +1,92 @@
+"""`dateline reindex --engine cluster.toml`: the corpus into a new generation of the cluster.
+
+Always a full rebuild beside the live generation (the cluster keeps no manifest to compare
+against); entities come from the entity cache in the cluster file's folder first, so a rebuild
+re-runs spaCy only for new or changed articles. The reading and the entity pipeline are the
+embedded indexer's (search.index.indexer).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from search.article import Problem
+from search.cluster.spec import ClusterSpec
+from search.cluster.writer import ClusterWriter
+from search.index import store as index_store
+from search.index.indexer import (
+    EntityExtractorLike,
+    NothingRead,
+    ReindexReport,
+    _CountingExtractor,
+    _LazyExtractor,
+    _with_entities,
+)
+
+ENTITY_CACHE_FILE = "entities.sqlite"
+
+
+def reindex_cluster(corpus: Sequence[Path], spec: ClusterSpec, *, workers: int | None = None, read_options=None,
+                    extractor: EntityExtractorLike | None = None, wait: bool = True,
+                    log: Callable[[str], None] | None = None) -> ReindexReport:
+    """Raises ClusterWriteError (one line naming the node) or NothingRead; the live generation is
+    then untouched."""
+    from search.entities.cache import EntityCache, extract_with_cache
+    from search.readers import ReadOptions, read_corpus
+
+    started = time.perf_counter()
+    workers = max(1, workers or os.cpu_count() or 1)
+    report = ReindexReport(full=True, full_reason="the search cluster is always rebuilt whole")
+    say = log or (lambda message: None)
+    with index_store.writer_lock(spec.folder, wait=wait):
+        writer = ClusterWriter(spec)
+        try:
+            generation = writer.new_generation()
+            say(f"writing generation {generation.number} into slot {generation.slot}")
+            batch = writer.batch(generation)
+            seen: set[str] = set()
+
+            def articles():
+                for item in read_corpus(corpus, options=read_options or ReadOptions()):
+                    if isinstance(item, Problem):
+                        (report.skipped if item.severity == "error" else report.warnings).append(item)
+                        continue
+                    if item.id in seen:
+                        report.duplicates += 1
+                        continue
+                    seen.add(item.id)
+                    report.read += 1
+                    report.added += 1
+                    yield item
+
+            cache = EntityCache(spec.folder / ENTITY_CACHE_FILE)
+            lazy = None if extractor else _LazyExtractor(workers)
+            counting = _CountingExtractor(extractor or lazy)  # type: ignore[arg-type]  # one of them is set
+            try:
+                for article, entities in _with_entities(articles(), lambda a: extract_with_cache(a, counting, cache)):  # type: ignore[arg-type]
+                    batch.add(article, entities, article.content_hash())
+            except BaseException as error:
+                if lazy is not None:
+                    lazy.abort(error)
+                raise
+            else:
+                if lazy is not None:
+                    lazy.close()
+            finally:
+                report.extracted = counting.count
+                cache.close()
+            if report.read == 0:
+                where = ", ".join(str(p) for p in corpus)
+                raise NothingRead(f"no article could be read from {where}")
+            counts = batch.commit()
+            writer.publish(generation, counts)
+            report.written = True
+            report.generation = f"generation {generation.number} (slot {generation.slot})"
+            report.documents = sum(counts)
+        finally:
+            writer.close()
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,260 @@
+"""Writing a generation into the cluster: every shard's articles to its primary and its mirrors.
+
+Sphinx 2.2 has no replication, so Dateline writes each row to every replica of its shard. A full
+rebuild fills the generation slot that is not live (TRUNCATE RTINDEX, then INSERTs), checks that
+every replica holds what was written, and only then switches `dateline_meta` (one REPLACE per node)
+to the new slot: searches read the live slot throughout. A replica that cannot be reached fails
+the rebuild with one line naming it, before the switch; a mirror that later holds fewer articles
+than its primary (`replica_report`) is reported, and `catch_up` copies the primary's rows to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from search.analysis import NewsTokenizer, news_analyzer
+from search.article import Article, Entities
+from search.cluster import connection as sql
+from search.cluster.connection import NodeDown, connect
+from search.cluster.documents import ArticleRow
+from search.cluster.spec import ARTICLES, META, NAMES, SLOTS, ClusterSpec, Node
+
+BATCH_ROWS = 200
+ARTICLE_COLUMNS = ("id", "title", "subtitle", "body", "facets", "every", "aid", "doc", "ts", "dated", "day",
+                   "person", "place", "country", "source")
+MVA_COLUMNS = frozenset({"person", "place", "country", "source"})
+
+
+class ClusterWriteError(RuntimeError):
+    """A generation could not be written; the live one is untouched. One line, naming the node."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    slot: str
+    number: int
+
+
+def _failed(node: Node, error: BaseException) -> ClusterWriteError:
+    reason = error.args[1] if isinstance(error, sql.Error) and len(error.args) > 1 else error
+    text = " ".join(str(reason).split()).rstrip("\x00")
+    text = text if len(text) <= 200 else text[:200] + "…"
+    return ClusterWriteError(f"{node.label} at {node.address} failed: {text}; "
+                             "the live generation is untouched")
+
+
+def _insert(table: str, columns: Sequence[str], rows: list[dict[str, Any]], verb: str = "INSERT") -> tuple[str, list]:
+    values, args = [], []
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row[column]
+            if column in MVA_COLUMNS:
+                cells.append("(" + ",".join(str(int(v)) for v in value) + ")")
+            elif isinstance(value, int):
+                cells.append(str(value))
+            else:
+                cells.append("%s")
+                args.append(value)
+        values.append("(" + ",".join(cells) + ")")
+    return f"{verb} INTO {table} ({','.join(columns)}) VALUES {','.join(values)}", args
+
+
+class ClusterWriter:
+    """The write side: one rebuild at a time (the caller holds the cluster folder's writer lock)."""
+
+    def __init__(self, spec: ClusterSpec, analyzer: NewsTokenizer | None = None) -> None:
+        self.spec = spec
+        self.analyzer = analyzer or news_analyzer()
+        self._connections: dict[str, Any] = {}
+
+    def _connection(self, node: Node) -> Any:
+        connection = self._connections.get(node.name)
+        if connection is None:
+            try:
+                connection = self._connections[node.name] = connect(node)
+            except NodeDown as error:
+                raise ClusterWriteError(f"{error}; the live generation is untouched") from None
+        return connection
+
+    def _run(self, node: Node, text: str, args: Sequence[object] | None = None) -> list[tuple]:
+        try:
+            return sql.run(self._connection(node), text, args)
+        except sql.Error as error:
+            self._connections.pop(node.name, None)
+            raise _failed(node, error) from None
+
+    def live(self) -> tuple[str, int] | None:
+        rows = self._run(self.spec.coordinator, f"SELECT live, generation FROM {META} WHERE id = 1")
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def new_generation(self) -> Generation:
+        """The slot that is not live, emptied on every replica (every node must answer)."""
+        for node in self.spec.nodes:
+            self._connection(node)  # all reachable before anything is touched
+        live = self.live()
+        slot = SLOTS[0] if live is None else SLOTS[(SLOTS.index(live[0]) + 1) % len(SLOTS)]
+        for replicas in self.spec.shards:
+            for node in replicas:
+                for table in (ARTICLES, NAMES):
+                    self._run(node, f"TRUNCATE RTINDEX {table.format(slot=slot)}")
+        return Generation(slot, (live[1] if live else 0) + 1)
+
+    def batch(self, generation: Generation) -> ShardedBatch:
+        return ShardedBatch(self, generation)
+
+    def count(self, node: Node, slot: str) -> int:
+        rows = self._run(node, f"SELECT COUNT(*) FROM {ARTICLES.format(slot=slot)}")
+        return int(rows[0][0]) if rows else 0
+
+    def publish(self, generation: Generation, counts: Sequence[int]) -> None:
+        """Switches every node's pointer to `generation` (the coordinator last: it is the one asked first)."""
+        note = orjson.dumps(list(counts)).decode()
+        for node in (*self.spec.nodes[1:], self.spec.coordinator):
+            self._run(node, f"REPLACE INTO {META} (id, note, live, generation, counts) VALUES (1, 'live', %s, %s, %s)",
+                      [generation.slot, generation.number, note])
+
+    def close(self) -> None:
+        for connection in self._connections.values():
+            try:
+                connection.close()
+            except Exception:  # a dead node's connection: nothing to close
+                pass
+        self._connections.clear()
+
+
+@dataclass
+class _ShardBuffer:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    names: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+    written: int = 0
+    named: set[int] = field(default_factory=set)
+
+
+class ShardedBatch:
+    """Rows routed to shards by article id, written to every replica in batches of BATCH_ROWS."""
+
+    def __init__(self, writer: ClusterWriter, generation: Generation) -> None:
+        self.writer = writer
+        self.generation = generation
+        self.shards = [_ShardBuffer() for _ in writer.spec.shards]
+        self.ids: set[int] = set()
+
+    def add(self, article: Article, entities: Entities, content_hash: str) -> None:
+        self.add_row(ArticleRow.of(article, entities, content_hash, self.writer.analyzer))
+
+    def add_row(self, row: ArticleRow) -> None:
+        if row.id in self.ids:
+            return  # the same article twice (the first copy is indexed)
+        self.ids.add(row.id)
+        shard = self.shards[row.id % len(self.shards)]
+        shard.rows.append({"id": row.id, **row.values})
+        for name in row.names:
+            if name[0] not in shard.named:
+                shard.names[name[0]] = name
+        if len(shard.rows) >= BATCH_ROWS:
+            self._flush(row.id % len(self.shards))
+
+    def _flush(self, number: int) -> None:
+        shard = self.shards[number]
+        slot = self.generation.slot
+        if shard.rows:
+            text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, shard.rows)
+            for node in self.writer.spec.shards[number]:
+                self.writer._run(node, text, args)
+            shard.written += len(shard.rows)
+            shard.rows = []
+        if shard.names:
+            rows = [{"id": i, "words": label.casefold(), "kind": facet, "label": label}
+                    for i, facet, label in shard.names.values()]
+            text, args = _insert(NAMES.format(slot=slot), ("id", "words", "kind", "label"), rows, verb="REPLACE")
+            for node in self.writer.spec.shards[number]:
+                self.writer._run(node, text, args)
+            shard.named.update(shard.names)
+            shard.names = {}
+
+    def commit(self) -> list[int]:
+        """Writes what is buffered and checks every replica holds it; the articles per shard."""
+        for number in range(len(self.shards)):
+            self._flush(number)
+        for number, replicas in enumerate(self.writer.spec.shards):
+            expected = self.shards[number].written
+            for node in replicas:
+                held = self.writer.count(node, self.generation.slot)
+                if held != expected:
+                    raise ClusterWriteError(f"{node.label} at {node.address} holds {held} articles, "
+                                            f"{expected} were written; the live generation is untouched")
+        return [shard.written for shard in self.shards]
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    node: Node
+    held: int | None  # None: did not answer
+    expected: int
+
+    @property
+    def line(self) -> str:
+        if self.held is None:
+            return f"{self.node.label} at {self.node.address}: down"
+        if self.held != self.expected:
+            return f"{self.node.label} at {self.node.address}: STALE, {self.held} of {self.expected} articles"
+        return f"{self.node.label} at {self.node.address}: {self.held} articles"
+
+
+def replica_report(spec: ClusterSpec) -> list[ReplicaState]:
+    """What every replica holds of the live generation against what was written to it."""
+    writer = ClusterWriter(spec)
+    try:
+        live = writer.live()
+        rows = writer._run(spec.coordinator, f"SELECT counts FROM {META} WHERE id = 1") if live else []
+        counts = orjson.loads(rows[0][0]) if rows else [0] * len(spec.shards)
+        states = []
+        for number, replicas in enumerate(spec.shards):
+            for node in replicas:
+                try:
+                    held: int | None = writer.count(node, live[0]) if live else 0
+                except ClusterWriteError:
+                    held = None
+                states.append(ReplicaState(node, held, int(counts[number]) if number < len(counts) else 0))
+        return states
+    finally:
+        writer.close()
+
+
+def catch_up(spec: ClusterSpec, node: Node) -> int:
+    """Rewrites a replica's live generation from its shard's primary; the articles copied."""
+    if node.shard is None or node is spec.shards[node.shard][0]:
+        raise ClusterWriteError(f"{node.label} is not a mirror")
+    writer = ClusterWriter(spec)
+    try:
+        live = writer.live()
+        if live is None:
+            return 0
+        slot = live[0]
+        primary = spec.shards[node.shard][0]
+        for table in (ARTICLES, NAMES):
+            writer._run(node, f"TRUNCATE RTINDEX {table.format(slot=slot)}")
+        copied, last = 0, 0
+        while True:
+            rows = writer._run(primary, f"SELECT id, doc FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
+                                        f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}", [last])
+            if not rows:
+                break
+            built = [ArticleRow.from_stored(orjson.loads(doc), writer.analyzer) for _, doc in rows]
+            text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, [{"id": r.id, **r.values} for r in built])
+            writer._run(node, text, args)
+            names = {n[0]: n for r in built for n in r.names}
+            text, args = _insert(NAMES.format(slot=slot), ("id", "words", "kind", "label"),
+                                 [{"id": i, "words": label.casefold(), "kind": f, "label": label}
+                                  for i, f, label in names.values()], verb="REPLACE")
+            writer._run(node, text, args)
+            copied += len(rows)
+            last = int(rows[-1][0])
+        return copied
+    finally:
+        writer.close()
