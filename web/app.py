@@ -33,9 +33,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     holder = app.config.get("SEARCHER_HOLDER") or SearcherHolder(
-        app.config["INDEX_DIR"], refresh_interval=float(app.config["REFRESH_INTERVAL"]),
+        app.config["ENGINE"] or app.config["INDEX_DIR"], refresh_interval=float(app.config["REFRESH_INTERVAL"]),
         cache_size=int(app.config["CACHE_SIZE"]), background=bool(app.config["REFRESH_IN_BACKGROUND"]),
-        limits=web_config.limits(app.config))
+        limits=web_config.limits(app.config), **_cluster_access(app.config))
     app.extensions["dateline.searcher"] = holder
 
     from web.views import bp
@@ -55,3 +55,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if not logging.getLogger("dateline.web").handlers and not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app
+
+
+def _cluster_access(config: Mapping[str, Any]) -> dict[str, Any]:
+    """With ENGINE (--engine FILE, DATELINE_ENGINE) the search cluster is opened instead of the index folder."""
+    if not config.get("ENGINE"):
+        return {}
+    from search.cluster.open import cluster_opener
+
+    opener, version = cluster_opener(config["ENGINE"], web_config.limits(config))
+    return {"opener": opener, "version": version}

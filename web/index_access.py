@@ -38,8 +38,11 @@ class SearcherHolder:
 
     def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 2048,
                  opener: Callable[[Path], Any] | None = None, background: bool = True,
-                 close_grace: float = 60.0, limits: Limits | None = None) -> None:
+                 close_grace: float = 60.0, limits: Limits | None = None,
+                 version: Callable[[], str | None] | None = None) -> None:
         self.index_dir = Path(index_dir)
+        # The live index version; a search cluster passes its own (search.cluster.open).
+        self._version = version or (lambda: live_version(self.index_dir))
         self.limits = limits
         self.refresh_interval = refresh_interval
         self.background = background
@@ -54,7 +57,7 @@ class SearcherHolder:
         self._recent = ResultCache(min(cache_size, RECENT_RESULTS))
 
     def _open(self) -> tuple[Any, str | None]:
-        version = live_version(self.index_dir)  # read first: a publish during the open is seen next time
+        version = self._version()  # read first: a publish during the open is seen next time
         if version is None:
             raise IndexUnavailable(str(self.index_dir))
         try:
@@ -96,7 +99,7 @@ class SearcherHolder:
         now = time.monotonic()
         if now - self._checked_at >= self.refresh_interval:
             self._checked_at = now
-            if live_version(self.index_dir) not in (self._current[1], None):
+            if self._version() not in (self._current[1], None):
                 self._reload()
         return self._current
 

@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"worker processes (default: one per CPU, here {default_workers()})")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
     parser.add_argument("--index", help="index folder (default: $DATELINE_INDEX or ./index)")
+    parser.add_argument("--engine", metavar="FILE",
+                        help="serve the search cluster of this cluster.toml (default: $DATELINE_ENGINE)")
     parser.set_defaults(func=serve)
 
 
@@ -57,7 +59,9 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError("--threads must be at least 1")
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
-    overrides = {"INDEX_DIR": args.index} if args.index else None
+    overrides: dict[str, object] = {"INDEX_DIR": args.index} if args.index else {}
+    if args.engine:
+        overrides["ENGINE"] = args.engine
     try:
         app = create_app(overrides)
     except ValueError as error:  # a malformed DATELINE_* variable
@@ -81,7 +85,9 @@ def serve(args: argparse.Namespace) -> int:
     def announce() -> None:
         print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} "
               "threads)", flush=True)
-        if live_version(index_dir) is None:
+        if app.config["ENGINE"]:
+            print(f"dateline serve: searching the cluster of {app.config['ENGINE']}", flush=True)
+        elif live_version(index_dir) is None:
             print(f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon "
                   "as it is built)", flush=True)
 

@@ -128,18 +128,26 @@ class ClusterSearch:
     # -- queries --------------------------------------------------------------------------
 
     def _query(self, sql_text: str, args: list[object], missing: set[str]) -> list[list[tuple]]:
-        sets, warnings = self.entry.query_sets(sql_text, args)
-        for warning in warnings:
-            missing.update(self._shards_named(warning))
-        return sets
+        """Runs a statement; when a shard that has mirrors did not answer, runs it again (searchd
+        does not retry on another mirror: its next pick, `nodeads`, avoids the dead one)."""
+        retries = 2 * max(len(replicas) for replicas in self.spec.shards)
+        for attempt in range(retries + 1):
+            sets, warnings = self.entry.query_sets(sql_text, args)
+            failed = {shard for warning in warnings for shard in self._shards_named(warning)}
+            if not any(len(self.spec.shards[shard]) > 1 for shard in failed) or attempt == retries:
+                missing.update(self._describe(shard) for shard in failed)
+                return sets
+        raise AssertionError("unreachable")
 
-    def _shards_named(self, warning: str) -> set[str]:
+    def _describe(self, shard: int) -> str:
+        return f"shard {shard} ({', '.join(n.address for n in self.spec.shards[shard])})"
+
+    def _shards_named(self, warning: str) -> set[int]:
         found = set()
         for address in re.findall(r"agent ([\w.\-]+:\d+)", warning):
             node = self._agents.get(address)
             if node is not None and node.shard is not None:
-                replicas = self.spec.shards[node.shard]
-                found.add(f"shard {node.shard} ({', '.join(n.address for n in replicas)})")
+                found.add(node.shard)
         return found
 
     def names(self, field: str, words: list[str], prefix: bool) -> list[int]:

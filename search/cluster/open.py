@@ -3,6 +3,7 @@ DATELINE_ENGINE (search.settings)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from search.engine.interface import SearchEngine
@@ -15,3 +16,25 @@ def open_cluster_search(engine_file: Path, limits: Limits | None = None) -> Sear
     from search.cluster.spec import ClusterSpec
 
     return ClusterSearch.open(ClusterSpec.load(engine_file), limits=limits)
+
+
+def cluster_opener(engine_file: Path | str, limits: Limits | None = None
+                   ) -> tuple[Callable[[Path], SearchEngine], Callable[[], str | None]]:
+    """For the web app's SearcherHolder: open the cluster's engine, and read its live generation
+    ("a/7": slot and number; None when it has none or no node answers)."""
+    from search.cluster.connection import EntryPoints
+    from search.cluster.engine import read_live
+    from search.cluster.spec import ClusterSpec
+
+    spec = ClusterSpec.load(engine_file)
+    entry = EntryPoints(spec.entry_points)
+
+    def version() -> str | None:
+        try:
+            live = read_live(entry)
+        except Exception:  # no node answers: keep serving what is open
+            entry.drop()
+            return None
+        return f"{live.slot}/{live.generation}" if live else None
+
+    return (lambda _: open_cluster_search(spec.path, limits)), version

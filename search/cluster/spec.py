@@ -2,7 +2,7 @@
 
     [cluster]
     max_matches = 200000        # >= distinct values of any facet and distinct days: exact counts
-    ha_strategy = "roundrobin"  # how a distributed index picks among a shard's replicas
+    ha_strategy = "nodeads"     # how a distributed index picks among a shard's replicas (dead ones avoided)
     agent_retry_count = 2
 
     [coordinator]
@@ -69,7 +69,7 @@ class ClusterSpec:
     coordinator: Node
     shards: tuple[tuple[Node, ...], ...]  # per shard: primary first, then mirrors
     max_matches: int = 200_000
-    ha_strategy: str = "roundrobin"
+    ha_strategy: str = "nodeads"
     agent_retry_count: int = 2
 
     @property
@@ -110,7 +110,7 @@ class ClusterSpec:
             if not shards:
                 raise ValueError("no [[shard]]")
             return cls(path, coordinator, tuple(shards), int(options.get("max_matches", 200_000)),
-                       str(options.get("ha_strategy", "roundrobin")), int(options.get("agent_retry_count", 2)))
+                       str(options.get("ha_strategy", "nodeads")), int(options.get("agent_retry_count", 2)))
         except (KeyError, TypeError, ValueError) as error:
             raise ClusterSpecError(f"{path}: malformed cluster file ({error!r})") from None
 
