@@ -9,13 +9,13 @@ faults: a killed primary, a shard with no replica left, a reindex with a node do
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from cluster_fixtures import NODES, free_base_port, running_cluster
 from conftest import shared_path
 from helpers import shared_spacy_extractor, write_jsonl
 from search.cli import main
@@ -35,38 +35,9 @@ pytestmark = [
                                                               "Debian's sphinxsearch"),
 ]
 
-NODES = 7  # coordinator + 3 shards x (primary + mirror)
-
-
-def free_base_port(count: int = 2 * NODES) -> int:
-    """The first of `count` consecutive free loopback ports."""
-    for base in range(24000, 60000, 97):
-        sockets = []
-        try:
-            for port in range(base, base + count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no free ports")
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cluster") / "c"
-    assert main(["cluster", "init", str(folder), "--shards", "3", "--mirrors", "1",
-                 "--base-port", str(free_base_port())]) == 0
-    spec = ClusterSpec.load(folder / "cluster.toml")
-    try:
-        assert main(["cluster", "start", str(folder)]) == 0
-        yield spec
-    finally:
-        local.stop(spec)
+    yield from running_cluster(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

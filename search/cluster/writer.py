@@ -101,8 +101,17 @@ class ClusterWriter:
         for replicas in self.spec.shards:
             for node in replicas:
                 for table in (ARTICLES, NAMES):
-                    self._run(node, f"TRUNCATE RTINDEX {table.format(slot=slot)}")
+                    self.truncate(node, table.format(slot=slot))
         return Generation(slot, (live[1] if live else 0) + 1)
+
+    def truncate(self, node: Node, table: str) -> None:
+        """Empties an RT index: Sphinx 2.2 says TRUNCATE RTINDEX, Manticore TRUNCATE TABLE."""
+        try:
+            sql.run(self._connection(node), f"TRUNCATE RTINDEX {table}")
+        except sql.Error as error:
+            if sql.is_connection_error(error):
+                raise _failed(node, error) from None
+            self._run(node, f"TRUNCATE TABLE {table}")
 
     def batch(self, generation: Generation) -> ShardedBatch:
         return ShardedBatch(self, generation)
@@ -238,7 +247,7 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
         slot = live[0]
         primary = spec.shards[node.shard][0]
         for table in (ARTICLES, NAMES):
-            writer._run(node, f"TRUNCATE RTINDEX {table.format(slot=slot)}")
+            writer.truncate(node, table.format(slot=slot))
         copied, last = 0, 0
         while True:
             rows = writer._run(primary, f"SELECT id, doc FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
