@@ -30,6 +30,8 @@ def register(subparsers) -> None:
     parser.add_argument("--engine", type=Path, metavar="FILE",
                         help="index into the search cluster of this cluster.toml (default: DATELINE_ENGINE; "
                              "unset: the embedded index); always a full rebuild")
+    parser.add_argument("--dask", metavar="tcp://HOST:PORT",
+                        help="run entity extraction (spaCy) on this Dask distributed scheduler's workers")
     parser.set_defaults(func=run)
 
 
@@ -64,13 +66,14 @@ def run(args: argparse.Namespace) -> int:
         who = f"pid {pid}" if pid else "another process"
         print(f"dateline reindex: waiting for another reindex ({who}) to finish", file=sys.stderr, flush=True)
 
-    engine_file = args.engine or settings.engine
-    if engine_file is not None:
-        return _run_cluster(args, corpus, engine_file, settings, log)
+    extractor = _dask_extractor(args.dask) if args.dask else None
     try:
+        engine_file = args.engine or settings.engine
+        if engine_file is not None:
+            return _run_cluster(args, corpus, engine_file, settings, log, extractor)
         report = reindex(corpus, index_dir, full=args.full, workers=args.workers, progress=not args.quiet,
                          read_options=ReadOptions(default_timezone=settings.default_timezone),
-                         wait=not args.no_wait, on_wait=waiting, log=log)
+                         wait=not args.no_wait, on_wait=waiting, log=log, extractor=extractor)
     except IndexBusy as error:
         raise CommandError(f"{error}; try again when it has finished (or leave out --no-wait)") from None
     except NothingRead as error:
@@ -81,13 +84,25 @@ def run(args: argparse.Namespace) -> int:
         where = f" {error.filename}" if error.filename else ""
         raise CommandError(f"could not write the index in {index_dir}:{where}: {error.strerror or error}; "
                            "the previous index is still live") from None
+    finally:
+        if extractor is not None:
+            extractor.close()
     if not args.quiet:
         for line in report.summary():
             print(line)
     return 0
 
 
-def _run_cluster(args: argparse.Namespace, corpus, engine_file: Path, settings, log) -> int:
+def _dask_extractor(address: str):
+    from search.entities.dask_extract import DaskExtractor, DaskUnavailable
+
+    try:
+        return DaskExtractor(address)
+    except DaskUnavailable as error:
+        raise CommandError(str(error)) from None
+
+
+def _run_cluster(args: argparse.Namespace, corpus, engine_file: Path, settings, log, extractor=None) -> int:
     from search.cluster.reindex import reindex_cluster
     from search.cluster.spec import ClusterSpec, ClusterSpecError
     from search.cluster.writer import ClusterWriteError
@@ -98,7 +113,7 @@ def _run_cluster(args: argparse.Namespace, corpus, engine_file: Path, settings, 
     try:
         report = reindex_cluster(corpus, ClusterSpec.load(engine_file), workers=args.workers,
                                  read_options=ReadOptions(default_timezone=settings.default_timezone),
-                                 wait=not args.no_wait, log=log)
+                                 wait=not args.no_wait, log=log, extractor=extractor)
     except (ClusterSpecError, ClusterWriteError) as error:
         raise CommandError(str(error)) from None
     except IndexBusy as error:
