@@ -2,9 +2,9 @@
 
 Per request: one query for the page of hits (MATCH(), attribute filters, ORDER BY, LIMIT), one
 FACET query for the facet counts and the days of the date histogram, and one more per ticked
-facet (a facet is counted under every filter but its own). `max_matches` and the FACET limits are
-the cluster's `max_matches`, above the number of distinct values, so counts are exact across
-shards. Snippets and marked titles are made by Dateline from the stored text (search.snippets),
+facet (a facet is counted under every filter but its own). Each FACET limit, and max_matches, is
+set above the facet's distinct values in the live generation (counted once per generation), so
+counts are exact across shards without paying for a large limit everywhere. Snippets and marked titles are made by Dateline from the stored text (search.snippets),
 as the embedded engine makes them.
 
 A shard that does not answer (no replica up) leaves its part out: the result says which part
@@ -75,7 +75,7 @@ class ClusterSearch:
         self._live: LiveGeneration | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
-        self._bound = spec.max_matches
+        self._bounds: dict[str, int] = {}
         self._agents = {f"{n.host}:{n.api_port}": n for n in spec.nodes}
 
     @classmethod
@@ -94,17 +94,23 @@ class ClusterSearch:
         with self._lock:
             changed = live != self._live
             if changed and live is not None:
-                self._bound = self._group_bound(live)
+                self._bounds = self._group_bounds(live)
             self._live, self._checked = live, time.monotonic()
         return changed
 
-    def _group_bound(self, live: LiveGeneration) -> int:
-        """At least the distinct values of any facet and the distinct days of the generation: the
-        max_matches and FACET limit that make counts exact (a larger one costs memory per query)."""
+    def _group_bounds(self, live: LiveGeneration) -> dict[str, int]:
+        """Per facet (and "day"), more than its distinct values in the generation: the FACET limit
+        (and max_matches) that make its counts exact, capped by the cluster file's max_matches. A
+        larger limit than needed costs memory and time on every query of every shard."""
+        cap = self.spec.max_matches
         sets, _ = self.entry.query_sets(f"SELECT kind, COUNT(*) AS n FROM {DIST_NAMES.format(slot=live.slot)} "
                                         "GROUP BY kind LIMIT 100")
-        names = max((int(n) for _, n in sets[0]), default=0)  # shards may repeat a name: an upper bound
-        return max(1000, min(self.spec.max_matches, max(names, sum(live.counts)) + 1))
+        names = {int(kind): int(n) for kind, n in sets[0]}  # shards may repeat a name: an upper bound
+        sets, _ = self.entry.query_sets(f"SELECT day FROM {DIST_ARTICLES.format(slot=live.slot)} GROUP BY day "
+                                        f"LIMIT {cap} OPTION max_matches = {cap}")
+        bounds = {name: min(cap, names.get(number, 0) + 1) for name, number in FACET_NUMBER.items()}
+        bounds["day"] = min(cap, len(sets[0]) + 1)
+        return bounds
 
     def _slot(self) -> str:
         if time.monotonic() - self._checked > self.refresh_interval:
@@ -246,7 +252,8 @@ class _ClusterQuery:
         self.missing: set[str] = set()
         self.interpreted_as: str | None = None
         self.compiler = MatchCompiler(engine.analyzer, engine.names)
-        self.max_matches = engine._bound
+        self.bounds = engine._bounds
+        self.cap = engine.spec.max_matches
 
     def run(self) -> SearchResult:
         text = self._query_text()
@@ -366,28 +373,32 @@ class _ClusterQuery:
         return hits, total
 
     def _facets(self, compiled: CompiledMatch) -> tuple[dict[str, list[FacetValue]], np.ndarray]:
-        limit = self.max_matches
         selections = self.request.selections()
         together = [name for name in FACET_FIELDS if name not in selections]
         counts: dict[str, list[tuple[int, int]]] = {}
         where, args = self._where(compiled)
-        facet_sql = "".join(f" FACET {name} ORDER BY COUNT(*) DESC LIMIT {limit}" for name in together)
-        sets = self._query(f"SELECT id FROM {self.index}{where} LIMIT 1 OPTION max_matches = {limit}"
-                           f"{facet_sql} FACET day ORDER BY COUNT(*) DESC LIMIT {limit}", args)
+        sets = self._query(self._facet_sql(where, [*together, "day"]), args)
         for name, rows in zip(together, sets[1:]):
             counts[name] = [(int(v), int(c)) for v, c in rows]
         day_rows = sets[-1]
         for name in selections:
             where, args = self._where(compiled, leave_out=name)
-            sets = self._query(f"SELECT id FROM {self.index}{where} LIMIT 1 OPTION max_matches = {limit} "
-                               f"FACET {name} ORDER BY COUNT(*) DESC LIMIT {limit}", args)
-            counts[name] = [(int(v), int(c)) for v, c in sets[1]]
-        if any(len(rows) >= limit for rows in [*counts.values(), day_rows]):
-            self.notices.append(f"A facet has more than {limit} values: raise max_matches in the cluster file "
+            counts[name] = [(int(v), int(c)) for v, c in self._query(self._facet_sql(where, [name]), args)[1]]
+        if any(len(rows) >= self._limit(name) for name, rows in [*counts.items(), ("day", day_rows)]):
+            self.notices.append(f"A facet has more than {self.cap} values: raise max_matches in the cluster file "
                                 f"({self.engine.spec.path}) for exact counts.")
         dated = [(int(d), int(c)) for d, c in day_rows if int(d) != UNDATED_DAY]
         days = np.repeat(np.array([d for d, _ in dated], dtype=np.int64), [c for _, c in dated])
         return self._facet_values(counts), days
+
+    def _limit(self, name: str) -> int:
+        return self.bounds.get(name, self.cap)
+
+    def _facet_sql(self, where: str, names: list[str]) -> str:
+        """One row of hits (unused) and a FACET per name, each limited above its distinct values."""
+        limit = max(self._limit(name) for name in names)
+        facets = "".join(f" FACET {name} ORDER BY COUNT(*) DESC LIMIT {self._limit(name)}" for name in names)
+        return f"SELECT id FROM {self.index}{where} LIMIT 1 OPTION max_matches = {limit}{facets}"
 
     def _facet_values(self, counts: dict[str, list[tuple[int, int]]]) -> dict[str, list[FacetValue]]:
         """As the embedded engine lists them (search.index.columns.top_values): by count, then name;
