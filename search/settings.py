@@ -11,6 +11,11 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 BANGLADESH_TIME = timezone(timedelta(hours=6), "+06:00")
+# Articles longer than this (characters of title, subtitle and body) are indexed cut, with a warning:
+# no real news story is near it, and one huge record must not stall analysis or the writer.
+DEFAULT_MAX_ARTICLE_CHARS = 5_000_000
+# A single record larger than this is skipped with a warning (it bounds a reader's memory).
+DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -41,6 +46,7 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     # Pages that print local times without a zone (bdnews24, Dhaka Tribune) are in Bangladesh time.
     default_timezone: tzinfo = BANGLADESH_TIME
+    max_article_chars: int = DEFAULT_MAX_ARTICLE_CHARS
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -53,8 +59,15 @@ class Settings:
                 zone = parse_utc_offset(env["DATELINE_TIMEZONE"])
             except ValueError as error:
                 raise SettingsError(f"DATELINE_TIMEZONE: {error}") from None
+        max_chars = defaults.max_article_chars
+        if env.get("DATELINE_MAX_ARTICLE_CHARS"):
+            text = env["DATELINE_MAX_ARTICLE_CHARS"].strip().replace("_", "")
+            if not text.isdigit() or int(text) < 1:
+                raise SettingsError(f"DATELINE_MAX_ARTICLE_CHARS: not a positive number: {text!r}")
+            max_chars = int(text)
         return cls(
             corpus=tuple(Path(p) for p in corpus.split(os.pathsep) if p) if corpus else defaults.corpus,
             index_dir=Path(env["DATELINE_INDEX"]) if env.get("DATELINE_INDEX") else defaults.index_dir,
             default_timezone=zone,
+            max_article_chars=max_chars,
         )
