@@ -112,6 +112,24 @@ class Entities:
         return tuple(dict.fromkeys(p.country for p in self.places if p.country))
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print and to encode as UTF-8: bytes of a file name that were not UTF-8
+    (kept by Python as lone surrogates) and control characters (terminal escapes, line
+    breaks) become visible escapes: "bad-\\xff.txt", "a\\x1b[31m"."""
+    if text.isprintable() and not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\x{code:02x}" if code < 256 \
+        else f"\\u{code:04x}"
+
+
 def representable_in_utc(value: datetime) -> bool:
     """Whether an aware time converts to UTC (0001-01-01T00:00+06:00 falls before year 1)."""
     try:

@@ -138,12 +138,17 @@ def read_meta(generation: Generation) -> dict:
 
 
 def write_json_atomically(path: Path, value: object) -> None:
+    data = orjson.dumps(value)  # before any file exists: a value that cannot be written leaves nothing
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as file:
-        file.write(orjson.dumps(value))
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_meta(generation: Generation, meta: dict) -> None:

@@ -32,7 +32,7 @@ import orjson
 import whoosh.index
 
 from search import index_store
-from search.article import Article, Entities, Problem
+from search.article import Article, Entities, Problem, printable
 from search.index_store import Generation
 from search.index_writer import DocumentSink
 from search.schema import INDEX_FORMAT, build_schema, to_document
@@ -43,6 +43,24 @@ class EntityExtractorLike(Protocol):
 
 class IndexWriteError(Exception):
     """The index could not be written; the previous one is still live."""
+
+
+class CorpusNotFound(FileNotFoundError):
+    """A corpus path the user named does not exist: nothing is read, nothing written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no such file or directory: {printable(str(path))}")
+        self.path = path
+
+
+class WouldRemove(Exception):
+    """The run would remove indexed articles whose files lie outside the corpus it was given."""
+
+    def __init__(self, count: int, corpus: list[str]) -> None:
+        where = ", ".join(corpus[:3]) + (f" and {len(corpus) - 3} more" if len(corpus) > 3 else "")
+        super().__init__(f"{count:,} indexed article{'s' * (count != 1)} come from files outside the corpus "
+                         f"given (the index was built from {where or 'another corpus'}); they would be removed")
+        self.count = count
 
 
 @dataclass
@@ -89,7 +107,8 @@ class ReindexReport:
         for title, problems in (("skipped", self.skipped), ("warnings", self.warnings)):
             if problems:
                 lines.append(f"{title}:")
-                lines += [f"  {problem}" for problem in problems[:max_problems]]
+                # One line each, whatever a file name or a reason holds (terminal escapes, line breaks).
+                lines += [f"  {printable(str(problem))}" for problem in problems[:max_problems]]
                 if len(problems) > max_problems:
                     lines.append(f"  ... and {len(problems) - max_problems} more")
         lines.append(f"index: {self.generation}, {self.documents} articles")
@@ -107,30 +126,37 @@ class IndexedArticle:
 def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, workers: int | None = None,
             progress: bool = False, read_options=None, extractor: EntityExtractorLike | None = None,
             wait: bool = True, on_wait: Callable[[int | None], None] | None = None,
-            log: Callable[[str], None] | None = None) -> ReindexReport:
+            log: Callable[[str], None] | None = None, prune: bool = False) -> ReindexReport:
     """Brings the index in `index_dir` up to date with the corpus.
 
     Incremental unless `full` (or the index format on disk is outdated, or there is
     no index yet). `extractor` replaces the spaCy extractor (tests); entities are
     always looked up in the index folder's entity cache first. Raises IndexBusy when
     another reindex runs and not `wait`; IndexWriteError when the index could not
-    be written (the previous one is then still live).
+    be written (the previous one is then still live). Raises CorpusNotFound for a corpus
+    path that does not exist (before anything is created), and WouldRemove when indexed
+    articles from files outside `corpus` would be removed and `prune` is not set.
     """
     started = time.perf_counter()
+    for path in corpus:
+        if not os.path.lexists(path):
+            raise CorpusNotFound(Path(path))
     index_dir = Path(index_dir)
     workers = max(1, workers or os.cpu_count() or 1)
     say = log or (lambda message: None)
     with index_store.writer_lock(index_dir, wait=wait, on_wait=on_wait):
         for path in index_store.clean_up(index_dir):
             say(f"removed {path.name} (left by an earlier run)")
-        report = _Reindex(corpus, index_dir, full, workers, progress, read_options, extractor, say).run()
+        report = _Reindex(corpus, index_dir, full, workers, progress, read_options, extractor, say, prune).run()
     report.seconds = time.perf_counter() - started
     return report
 
 
 class _Reindex:
-    def __init__(self, corpus, index_dir, full, workers, progress, read_options, extractor, say) -> None:
+    def __init__(self, corpus, index_dir, full, workers, progress, read_options, extractor, say,
+                 prune: bool = False) -> None:
         self.corpus = [Path(p) for p in corpus]
+        self.prune = prune
         self.index_dir = index_dir
         self.workers = workers
         self.progress = progress
@@ -158,6 +184,11 @@ class _Reindex:
     def run(self) -> ReindexReport:
         report = self.report
         previous, self.manifest_fresh = load_manifest(self.live) if self.live else ({}, True)
+        if not self.prune:
+            outside = sum(not _under_corpus(indexed.path, self.corpus) for indexed in previous.values())
+            if outside:
+                meta = index_store.read_meta(self.live) if self.live else {}
+                raise WouldRemove(outside, [printable(str(_path_from_json(p))) for p in meta.get("corpus") or []])
         if self.full_reason:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
@@ -211,6 +242,8 @@ class _Reindex:
                 _carry_over(self.live, carried, sink)
             manifest = {**seen, **carried}
             if self.full_reason or sink.pending:
+                self.say(f"writing the index: {report.added + report.updated + len(carried):,} articles to add, "
+                         f"{len(self.replaced) + (0 if self.full_reason else report.removed):,} to remove")
                 sink.commit()
                 report.written = True
         except BaseException:
@@ -226,7 +259,7 @@ class _Reindex:
                 "format": INDEX_FORMAT,
                 "extractor_version": _extractor_version(),
                 "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "corpus": [str(p) for p in self.corpus],
+                "corpus": [_path_to_json(str(p)) for p in self.corpus],
                 "documents": len(manifest),
             })
         return manifest
@@ -236,16 +269,18 @@ class _Reindex:
         """Reads the corpus; yields the articles to (re)index, counts the rest."""
         from search.readers import ReadOptions, read_corpus
 
+        from search.readers import corpus_size
+
         report = self.report
         options = self.read_options or ReadOptions()
-        items = read_corpus(self.corpus, options=options)
-        bar = _progress_bar(self.progress)
+        bar = _progress_bar(self.progress, *(corpus_size(self.corpus) if self.progress else (0, 0)))
+        items = read_corpus(self.corpus, options=options, on_bytes=bar.update if self.progress else None)
         try:
             for item in items:
                 if isinstance(item, Problem):
                     (report.skipped if item.severity == "error" else report.warnings).append(item)
                     continue
-                bar.update()
+                bar.set_postfix_str(f"{report.read + 1:,} articles", refresh=False)
                 if item.id in seen:
                     report.duplicates += 1
                     continue
@@ -302,6 +337,21 @@ def _extractor_version() -> str:
     from search.entities import EXTRACTOR_VERSION
 
     return str(EXTRACTOR_VERSION)
+
+
+def _under_corpus(path: str, corpus: list[Path]) -> bool:
+    """Whether an indexed article's file lies under one of the corpus paths (as written or resolved)."""
+    pure = PurePath(path)
+    resolved = None
+    for root in corpus:
+        if pure == root or root in pure.parents:
+            return True
+        if resolved is None:
+            resolved = Path(os.path.abspath(path))
+        absolute = Path(os.path.abspath(root))
+        if resolved == absolute or absolute in resolved.parents:
+            return True
+    return False
 
 
 def _under_any(path: str, roots: list[PurePath]) -> bool:
@@ -396,7 +446,7 @@ def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bo
     except (FileNotFoundError, orjson.JSONDecodeError):
         data = None
     if data and data.get("toc") == index_store.toc_generation(generation.path):
-        return {key: IndexedArticle(h, p) for key, (h, p) in data["articles"].items()}, True
+        return {key: IndexedArticle(h, _path_from_json(p)) for key, (h, p) in data["articles"].items()}, True
     # A run was killed between Whoosh's commit and the manifest: ask the index itself.
     ix = whoosh.index.open_dir(str(generation.path))
     with ix.searcher() as searcher:
@@ -407,8 +457,24 @@ def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bo
 def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) -> None:
     index_store.write_json_atomically(generation.path / index_store.MANIFEST_FILE, {
         "toc": index_store.toc_generation(generation.path),
-        "articles": {key: (a.content_hash, a.path) for key, a in articles.items()},
+        "articles": {key: (a.content_hash, _path_to_json(a.path)) for key, a in articles.items()},
     })
+
+
+def _path_to_json(path: str) -> str | dict:
+    """A path as JSON can hold it: a file name that is not UTF-8 (held by Python with lone
+    surrogates, which JSON cannot encode) is kept as its bytes, escaped, to read back exactly."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return {"bytes": os.fsencode(path).decode("latin-1")}
+
+
+def _path_from_json(value: str | dict) -> str:
+    if isinstance(value, dict):
+        return os.fsdecode(value["bytes"].encode("latin-1"))
+    return value
 
 
 def _origin_path(origin: str) -> str:
@@ -444,9 +510,10 @@ def _check_count(generation: Generation, expected: int) -> None:
         raise IndexWriteError(f"the index holds {count} articles after writing, expected {expected}")
 
 
-def _progress_bar(enabled: bool):
-    """tqdm on a terminal's stderr; a no-op otherwise."""
+def _progress_bar(enabled: bool, files: int = 0, size: int = 0):
+    """tqdm on a terminal's stderr, measured in bytes of the corpus (counted first, so it shows
+    a total, a percentage and the time left); a no-op otherwise."""
     from tqdm import tqdm
 
-    return tqdm(desc="reading", unit=" articles", file=sys.stderr, mininterval=0.5,
-                disable=not (enabled and sys.stderr.isatty()))
+    return tqdm(desc=f"reading {files:,} file{'s' * (files != 1)}", total=size or None, unit="B", unit_scale=True,
+                unit_divisor=1024, file=sys.stderr, mininterval=0.5, disable=not (enabled and sys.stderr.isatty()))

@@ -24,8 +24,9 @@ from search.periods import period
 
 TEXT_FIELDS = ("title", "subtitle", "body")
 FACET_ALIASES = {"person": "person", "people": "person", "place": "place", "places": "place",
-                 "country": "country", "countries": "country", "source": "source", "byline": "source"}
-TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body"}
+                 "country": "country", "countries": "country", "source": "source"}
+TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body",
+                "byline": "byline", "author": "byline"}
 DATE_ALIASES = {"date", "published"}
 KNOWN_FIELDS = set(FACET_ALIASES) | set(TEXT_ALIASES) | DATE_ALIASES
 

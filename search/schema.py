@@ -8,10 +8,10 @@ import orjson
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
-from search.article import Article, Entities, Place
+from search.article import Article, Entities, Place, printable
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: byline and topic
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
 # Facet fields hold several values per article, joined by FACET_SEPARATOR (values never
@@ -32,6 +32,9 @@ def build_schema() -> Schema:
         title=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["title"]),
         subtitle=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["subtitle"]),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["body"]),
+        # The author(s): words, searchable as byline:rahman (not a facet: bylines are too varied).
+        byline=TEXT(analyzer=analyzer, stored=True),
+        topic=STORED(),  # the source's own section or topic, as given (a facet of its own later)
         # Facets: exact values, searchable as field:value, counted from their postings.
         source=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
         person=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
@@ -64,6 +67,8 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "subtitle": article.subtitle,
         "body": article.body_text,  # paragraphs joined by a blank line
         "source": _facet_value([article.source]),
+        "byline": article.byline,
+        "topic": article.topic,
         "person": _facet_value(entities.people),
         "place": _facet_value([p.name for p in entities.places]),
         "country": _facet_value(entities.countries),
@@ -71,7 +76,7 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "updated_iso": article.updated.isoformat() if article.updated else None,
         "language": article.language,
         "url": article.url,
-        "origin": str(article.origin),
+        "origin": printable(str(article.origin)),
         "places_json": orjson.dumps([{"name": p.name, "country": p.country} for p in entities.places]).decode(),
     }
     if article.published:

@@ -158,6 +158,8 @@ class Searcher:
             title=stored.get("title", ""),
             subtitle=stored.get("subtitle", ""),
             source=stored.get("source", ""),
+            byline=stored.get("byline", ""),
+            topic=stored.get("topic", ""),
             published=stored.get("published_iso"),
             updated=stored.get("updated_iso"),
             body=[p for p in body.split("\n\n") if p.strip()],

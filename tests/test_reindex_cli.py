@@ -84,10 +84,14 @@ def test_cli_exit_status_when_nothing_can_be_indexed(tmp_path, capsys):
     assert err.startswith("dateline reindex: no article could be read from")
     assert "left as it was" in err and "Traceback" not in err
 
-    status = main(["reindex", "--corpus", str(tmp_path / "missing"), "--index", str(index_dir)])
-    _, err = capsys.readouterr()
-    assert status == 1 and "no article could be read" in err
     assert index_store.current_generation(index_dir) is None
+
+    # A wrong --corpus path is named, and nothing is created.
+    fresh = tmp_path / "fresh-index"
+    status = main(["reindex", "--corpus", str(tmp_path / "missing"), "--index", str(fresh)])
+    _, err = capsys.readouterr()
+    assert (status, err) == (1, f"dateline reindex: no such file or directory: {tmp_path / 'missing'}\n")
+    assert not fresh.exists()
 
 
 def test_cli_unwritable_index_folder_is_one_line(small_corpus, tmp_path, capsys):
