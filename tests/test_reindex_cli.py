@@ -113,10 +113,14 @@ def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, 
 
     process = run_cli("--full", "--corpus", str(corpus), "--index", str(index_dir), "--workers", "2")
     building = index_store.generation_path(index_dir, first.number + 1)
-    deadline = time.monotonic() + 60
-    while not building.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(1.0)  # well into reading and writing
+    # Kill it at an observable point, not after a guessed delay: the first job file handed to the
+    # writer processes (Whoosh's MAIN.tmp in the new generation). 250 of 6,000 stories are then
+    # written at most, so the rebuild is still under way; the writer processes exist.
+    jobs = building / "MAIN.tmp"
+    give_up = time.monotonic() + 300  # only so that a hung run cannot hang the suite
+    while process.poll() is None and not (jobs.is_dir() and any(jobs.glob("*.doclist"))) \
+            and time.monotonic() < give_up:
+        time.sleep(0.005)
     children = _children(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
