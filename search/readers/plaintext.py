@@ -42,6 +42,8 @@ def read_plain_text(path: str, text: str, options: ReadOptions) -> Iterator[Arti
         Origin(path, line=start + 1), title=title, body=body, source=outlet_from_folder(path),
         metadata={"folder": folder} if folder else None, max_chars=options.max_article_chars,
     )
+    if article is not None and not article.body:
+        problems.append(Problem(path, "only a title line, no body text", severity="warning"))
     yield from problems
     if article is not None:
         yield article

@@ -21,7 +21,7 @@ from search.readers.options import ReadOptions
 from search.readers.text import clean_text, decode_bytes
 
 REUTERS_TIME = ZoneInfo("America/New_York")
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
 
 _STORY_END = b"</REUTERS>"
 _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
@@ -82,28 +82,27 @@ def _stories(stream: BinaryIO, limit: int) -> Iterator[tuple[str | None, str | N
 
     A story over `limit` bytes comes out as (None, None, complete): it is dropped as it is read,
     so an unterminated story or a file of one huge story never takes more than `limit` to read.
-    Each chunk is searched once (from where the last search stopped): linear in the file size.
+    Each byte is searched once for the end tag: linear in the size of the file.
     """
-    pending = bytearray()
+    pending = b""
     searched = 0  # bytes of `pending` known to hold no end tag
-    dropping = False  # inside a story that is over the limit
+    dropping = False  # inside a story that is over the limit: only the end tag is looked for
+    keep = len(_STORY_END) - 1
     while True:
         chunk = stream.read(CHUNK_BYTES)
         if not chunk:
             break
-        pending += chunk
+        pending = pending[searched:] + chunk if dropping else pending + chunk
+        if dropping:
+            searched = 0
         cut = pending.rfind(_STORY_END, searched)
         if cut < 0:
-            searched = max(0, len(pending) - len(_STORY_END) + 1)
+            searched = max(0, len(pending) - keep)
             if len(pending) > limit:
-                if not dropping:
-                    dropping = True
-                del pending[:searched]
-                searched = 0
+                dropping = True
+                pending, searched = pending[searched:], 0
             continue
-        ready = bytes(pending[:cut])
-        del pending[:cut + len(_STORY_END)]
-        searched = 0
+        ready, pending, searched = pending[:cut], pending[cut + len(_STORY_END):], 0
         pieces = ready.split(_STORY_END)
         if dropping:
             dropping = False
@@ -121,7 +120,7 @@ def _stories(stream: BinaryIO, limit: int) -> Iterator[tuple[str | None, str | N
     if dropping:
         yield None, None, False
     elif pending.strip():
-        text, note = decode_bytes(bytes(pending))
+        text, note = decode_bytes(pending)
         start = text.find("<REUTERS")
         if start >= 0:
             yield text[start:], note, False

@@ -69,6 +69,8 @@ def head_bytes(stream: BinaryIO, size: int) -> bytes:
     return head
 
 
+# Compressed or binary formats, by their first bytes (a .gz renamed .jsonl is still a .gz).
+_BINARY_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"(\xb5/\xfd", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x0b\x1b")
 
 
@@ -81,6 +83,8 @@ def looks_binary(head: bytes, record_format: bool) -> bool:
     """
     if not head:
         return False
+    if head.startswith(_BINARY_MAGIC):
+        return True
     if not record_format:
         return b"\x00" in head
     control = len(head) - len(head.translate(None, _CONTROL_BYTES))
