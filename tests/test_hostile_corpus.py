@@ -271,3 +271,46 @@ def test_inspect_json_survives_metadata_nested_300_levels(tmp_path, capsys):
     records = [orjson.loads(line) for line in out.splitlines()]
     assert [r.get("id") for r in records if "problem" not in r] == ["g1", "g2"]
     assert any("nests deeper than" in r["problem"]["reason"] for r in records if "problem" in r)
+
+
+# --- 9. progress that informs ------------------------------------------------------------------
+
+
+def test_progress_on_a_terminal_shows_the_total_and_a_percentage_and_the_writing_step(tmp_path):
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from search.settings import PROJECT_ROOT
+
+    corpus = tmp_path / "c"
+    write_jsonl(corpus / "a.jsonl", GOOD)
+    write_jsonl(corpus / "b.jsonl", [{**GOOD[0], "id": "b1"}])
+    total = sum(p.stat().st_size for p in corpus.iterdir())
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal has a size
+    command = "import sys; from search.cli import main; sys.exit(main(sys.argv[1:]))"
+    process = subprocess.Popen([sys.executable, "-c", command, "reindex", "--corpus", str(corpus), "--index",
+                                str(tmp_path / "index"), "--workers", "1"], cwd=PROJECT_ROOT,
+                               stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    out, _ = process.communicate(timeout=300)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the terminal is closed once the process is gone
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    terminal = b"".join(chunks).decode("utf-8", "replace")
+    assert process.returncode == 0, terminal
+    assert "reading 2 files" in terminal and "100%" in terminal
+    assert f"{total}/{total}" in terminal  # the total, counted before reading
+    assert "writing the index: 3 articles to add" in terminal  # no silent tail after the bar
+    assert "3 read, 3 added" in out
