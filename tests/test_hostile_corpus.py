@@ -314,3 +314,12 @@ def test_progress_on_a_terminal_shows_the_total_and_a_percentage_and_the_writing
     assert f"{total}/{total}" in terminal  # the total, counted before reading
     assert "writing the index: 3 articles to add" in terminal  # no silent tail after the bar
     assert "3 read, 3 added" in out
+
+
+def test_inspect_json_shows_a_non_utf8_file_name_escaped(tmp_path, capsys):
+    with open(os.path.join(os.fsencode(tmp_path), b"bad-\xff.txt"), "wb") as file:
+        file.write(b"T\n\nBody.\n")
+    assert main(["inspect", "--json", str(tmp_path)]) == 0
+    out, _ = capsys.readouterr()
+    (record,) = [orjson.loads(line) for line in out.splitlines()]
+    assert record["origin"]["path"].endswith("bad-\\xff.txt") and record["title"] == "T"
