@@ -125,7 +125,7 @@ def _read_stream(path: Path, fmt: str, stream: BinaryIO, options: ReadOptions,
     elif fmt == "sgml":
         count = 0
         for item in read_reuters(name, stream, options):
-            count += isinstance(item, Article)
+            count += isinstance(item, Article) or item.record is not None  # a story, read or not
             yield item
         if count == 0:
             yield Problem(name, "no <REUTERS> stories found (not Reuters-21578 SGML?)")
