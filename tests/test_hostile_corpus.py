@@ -323,3 +323,13 @@ def test_inspect_json_shows_a_non_utf8_file_name_escaped(tmp_path, capsys):
     out, _ = capsys.readouterr()
     (record,) = [orjson.loads(line) for line in out.splitlines()]
     assert record["origin"]["path"].endswith("bad-\\xff.txt") and record["title"] == "T"
+
+
+def test_a_million_bad_records_are_counted_exactly_but_kept_only_in_part(tmp_path, capsys):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "bad.jsonl").write_bytes(orjson.dumps(GOOD[0]) + b"\n" + b"not json\n" * 1500)
+    status, out, err = reindex_cli(capsys, corpus, tmp_path / "index")
+    assert status == 0, err
+    assert "1 read, 1 added, 0 updated, 0 removed, 0 unchanged, 1500 skipped" in out
+    assert "... and 1,480 more" in out  # 20 shown; the report itself keeps at most 1,000

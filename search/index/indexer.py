@@ -63,6 +63,9 @@ class WouldRemove(Exception):
         self.count = count
 
 
+KEEP_PROBLEMS = 1000
+
+
 @dataclass
 class ReindexReport:
     """What a reindex did; `summary()` is what `dateline reindex` prints."""
@@ -75,14 +78,29 @@ class ReindexReport:
     kept: int = 0  # indexed articles of files that could not be read this time: left in place
     duplicates: int = 0  # articles whose id was already read in this run (the first one wins)
     extracted: int = 0  # articles whose entities were computed (not found in the cache)
+    # The first KEEP_PROBLEMS of each kind (a hostile corpus may hold millions); the counts are exact.
     skipped: list[Problem] = field(default_factory=list)  # errors: not indexed
     warnings: list[Problem] = field(default_factory=list)  # indexed, but something was odd
+    skipped_count: int = 0
+    warning_count: int = 0
+    unreadable_paths: set[str] = field(default_factory=set)  # files (or folders) an error was met in
     seconds: float = 0.0
     full: bool = False
     full_reason: str = ""  # why the whole index was rebuilt
     generation: str = ""  # the live generation afterwards
     documents: int = 0  # articles in the live index afterwards
     written: bool = False  # whether anything was committed
+
+    def add_problem(self, problem: Problem) -> None:
+        if problem.severity == "error":
+            self.skipped_count += 1
+            self.unreadable_paths.add(problem.path)
+            if len(self.skipped) < KEEP_PROBLEMS:
+                self.skipped.append(problem)
+        else:
+            self.warning_count += 1
+            if len(self.warnings) < KEEP_PROBLEMS:
+                self.warnings.append(problem)
 
     @property
     def docs_per_second(self) -> float:
@@ -92,7 +110,7 @@ class ReindexReport:
         mode = f"full rebuild ({self.full_reason})" if self.full else "incremental"
         lines = [
             f"{self.read} read, {self.added} added, {self.updated} updated, {self.removed} removed, "
-            f"{self.unchanged} unchanged, {len(self.skipped)} skipped "
+            f"{self.unchanged} unchanged, {self.skipped_count} skipped "
             f"in {self.seconds:.1f} s ({self.docs_per_second:.0f} docs/s), {mode}",
         ]
         details = []
@@ -104,13 +122,14 @@ class ReindexReport:
         if self.duplicates:
             details.append(f"{self.duplicates} duplicates ignored (an id read twice; the first copy is indexed)")
         lines += details
-        for title, problems in (("skipped", self.skipped), ("warnings", self.warnings)):
+        for title, problems, count in (("skipped", self.skipped, self.skipped_count),
+                                       ("warnings", self.warnings, self.warning_count)):
             if problems:
                 lines.append(f"{title}:")
                 # One line each, whatever a file name or a reason holds (terminal escapes, line breaks).
                 lines += [f"  {printable(str(problem))}" for problem in problems[:max_problems]]
-                if len(problems) > max_problems:
-                    lines.append(f"  ... and {len(problems) - max_problems} more")
+                if count > max_problems:
+                    lines.append(f"  ... and {count - max_problems:,} more")
         lines.append(f"index: {self.generation}, {self.documents} articles")
         return lines
 
@@ -278,7 +297,7 @@ class _Reindex:
         try:
             for item in items:
                 if isinstance(item, Problem):
-                    (report.skipped if item.severity == "error" else report.warnings).append(item)
+                    report.add_problem(item)
                     continue
                 bar.set_postfix_str(f"{report.read + 1:,} articles", refresh=False)
                 if item.id in seen:
@@ -319,13 +338,13 @@ class _Reindex:
             self.report.extracted = extractor.count
             cache.close()
 
-    def _protected_paths(self) -> list[PurePath]:
-        return [PurePath(p.path) for p in self.report.skipped]
+    def _protected_paths(self) -> set[PurePath]:
+        return {PurePath(p) for p in self.report.unreadable_paths}
 
     def _nothing_read_message(self) -> str:
         where = ", ".join(str(p) for p in self.corpus)
-        if self.report.skipped:
-            return f"no article could be read from {where} ({len(self.report.skipped)} problems)"
+        if self.report.skipped_count:
+            return f"no article could be read from {where} ({self.report.skipped_count} problems)"
         return f"no articles found in {where}"
 
 
@@ -354,11 +373,12 @@ def _under_corpus(path: str, corpus: list[Path]) -> bool:
     return False
 
 
-def _under_any(path: str, roots: list[PurePath]) -> bool:
+def _under_any(path: str, roots: set[PurePath]) -> bool:
+    """Whether `path` is one of `roots` or lies under one (a set: many unreadable files stay cheap)."""
     if not roots:
         return False
     pure = PurePath(path)
-    return any(pure == root or root in pure.parents for root in roots)
+    return pure in roots or any(parent in roots for parent in pure.parents)
 
 
 def _with_entities(articles: Iterator[Article],
