@@ -98,10 +98,12 @@ def test_an_article_of_20_mb_is_indexed_cut_to_the_limit_with_a_warning(tmp_path
 @pytest.mark.parametrize("date", ["0001-01-01T00:00:00+06:00", "9999-12-31T23:59:59-12:00",
                                   "1 January 0001 12:00 AM"])
 def test_a_date_with_no_utc_time_costs_only_that_date(tmp_path, date):
-    path = write_jsonl(tmp_path / "dates.jsonl", [GOOD[0], {**GOOD[1], "published": date},
+    # No id: the article id is then made from the title and the publication minute in UTC.
+    undated = {key: value for key, value in GOOD[1].items() if key != "id"}
+    path = write_jsonl(tmp_path / "dates.jsonl", [GOOD[0], {**undated, "published": date},
                                                  {**GOOD[1], "id": "g3", "title": "Later record"}])
     articles, problems = split(read_corpus([path]))
-    assert [a.id for a in articles] == ["g1", "g2", "g3"]
+    assert [a.id for a in articles][::2] == ["g1", "g3"] and len(articles) == 3
     assert articles[1].published is None
     assert [(p.record, p.severity) for p in problems] == [(2, "warning")]
     assert date in problems[0].reason
