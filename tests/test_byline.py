@@ -4,7 +4,7 @@ searchable as byline: (author: too), apart from the outlet (source:)."""
 from __future__ import annotations
 
 import pytest
-from test_indexer import write_jsonl
+from helpers import write_jsonl
 
 from search.cli import main
 from search.engine.searcher import Searcher

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 import zstandard
-from test_indexer import write_jsonl
+from helpers import write_jsonl
 
 from search.article import Article, Problem
 from search.cli import main

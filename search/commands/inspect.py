@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--limit must be 1 or more")
 
     report = ReadReport()
-    stream = report.track(read_corpus(paths, ReadOptions(default_timezone=settings.default_timezone)))
+    stream = report.track(read_corpus(paths, ReadOptions(default_timezone=settings.default_timezone,
+                                                                 max_article_chars=settings.max_article_chars)))
     items = _with_entities(stream) if args.entities else ((item, None) for item in stream)
     write = sys.stdout.write
     shown = 0

@@ -45,8 +45,8 @@ def _positive_int(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from search.article import printable
-    from search.index.store import IndexBusy
     from search.index.indexer import CorpusNotFound, IndexWriteError, NothingRead, WouldRemove, reindex
+    from search.index.store import IndexBusy
     from search.readers import ReadOptions
     from search.settings import Settings
 
