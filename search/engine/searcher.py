@@ -22,6 +22,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import news_analyzer
+from search.article import printable
 from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.suggest import suggest
