@@ -78,7 +78,7 @@ def reindex_peak(corpus: Path, index_dir: Path) -> tuple[int, float, str]:
 
 def corpus_state(folder: Path, rows: int) -> list[str]:
     """What grows with the corpus, measured on generated data."""
-    from search.index.indexer import IndexedArticle
+    from search.index.manifest import CACHE_KIB
     from search.readers import ReadOptions
     from search.readers.csv_files import best_rows
 
@@ -97,13 +97,23 @@ def corpus_state(folder: Path, rows: int) -> list[str]:
     best.close()
     lines.append(f"CSV duplicate table: {kept:,} ids, {peak / 2**20:.1f} MB of Python memory at peak "
                  f"(SQLite page cache capped at {best.CACHE_KIB // 1024} MB), {db_size / 2**20:.1f} MB on disk")
+    from search.index.manifest import RunState
+
     tracemalloc.start()
+    state = RunState()
     path = str(folder / "some" / "file.jsonl")
-    manifest = {f"{n:016x}": IndexedArticle(f"{n:032x}", path) for n in range(rows)}
-    current, _ = tracemalloc.get_traced_memory()
+    for n in range(rows):
+        state.add_seen(f"{n:016x}", f"{n:032x}", path)
+    for n in range(0, rows, 7):
+        state.previous_hash(f"{n:016x}")
+    documents = state.count()
+    _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    lines.append(f"manifest in memory: {current / len(manifest):.0f} bytes per article "
-                 f"({current / 2**20:.1f} MB for {len(manifest):,}; grows with the corpus)")
+    disk = Path(state.db.execute("PRAGMA database_list").fetchone()[2]).stat().st_size
+    state.close()
+    lines.append(f"reindex run state (manifest of {documents:,} articles read): {peak / 2**20:.1f} MB of Python memory "
+                 f"at peak, {disk / documents:.0f} bytes per article on disk (SQLite page cache capped at "
+                 f"{CACHE_KIB // 1024} MB)")
     return lines
 
 

@@ -28,12 +28,12 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
-import orjson
 import whoosh.index
 
 from search.article import Article, Entities, Problem, printable
 from search.index import store as index_store
-from search.index.schema import INDEX_FORMAT, StoredArticle, build_schema, to_document
+from search.index.schema import INDEX_FORMAT, build_schema, to_document
+from search.index.manifest import RunState
 from search.index.store import Generation
 from search.index.writer import DocumentSink
 
@@ -220,10 +220,17 @@ class _Reindex:
         return ""
 
     def run(self) -> ReindexReport:
+        state = RunState()
+        try:
+            return self._run(state)
+        finally:
+            state.close()
+
+    def _run(self, state: RunState) -> ReindexReport:
         report = self.report
-        previous, self.manifest_fresh = load_manifest(self.live) if self.live else ({}, True)
+        self.manifest_fresh = state.load_previous(self.live) if self.live else True
         if not self.prune:
-            outside = sum(not _under_corpus(indexed.path, self.corpus) for indexed in previous.values())
+            outside = sum(count for path, count in state.previous_files() if not _under_corpus(path, self.corpus))
             if outside:
                 meta = index_store.read_meta(self.live) if self.live else {}
                 raise WouldRemove(outside, [printable(str(_path_from_json(p))) for p in meta.get("corpus") or []])
@@ -231,12 +238,10 @@ class _Reindex:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
             target = index_store.create_generation(self.index_dir, build_schema())
-            known: dict[str, IndexedArticle] = {}
         else:
             target = self.live
-            known = previous
         try:
-            manifest = self._index_into(target, known, previous)
+            documents = self._index_into(target, state)
         except BaseException:
             if self.full:
                 # Not live yet: nobody reads it. (A SIGKILL leaves it for clean_up.)
@@ -247,63 +252,62 @@ class _Reindex:
             index_store.clean_up(self.index_dir)
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
-        report.documents = len(manifest)
+        report.documents = documents
         return report
 
-    def _index_into(self, target: Generation, known: dict[str, IndexedArticle],
-                    previous: dict[str, IndexedArticle]) -> dict[str, IndexedArticle]:
+    def _index_into(self, target: Generation, state: RunState) -> int:
+        """Indexes what changed; returns the number of articles in the target afterwards."""
         report = self.report
         ix = whoosh.index.open_dir(str(target.path))
-        sink = DocumentSink(ix, self.workers, expected=len(previous) if self.full else 0)
-        seen: dict[str, IndexedArticle] = {}
-        changed = self._changed_articles(known, seen)
+        sink = DocumentSink(ix, self.workers, expected=state.previous_count() if self.full else 0)
+        changed = self._changed_articles(state)
         try:
             for article, entities in _with_entities(changed, self._entities):
-                sink.add(to_document(article, entities, seen[article.id].content_hash))
+                sink.add(to_document(article, entities))
             if report.read == 0:
                 raise NothingRead(self._nothing_read_message())
             for article_id in self.replaced:
                 sink.delete(article_id)
             protected = self._protected_paths()
-            carried = {}
-            for article_id, indexed in (previous if self.full else known).items():
-                if article_id in seen:
-                    continue
-                if _under_any(indexed.path, protected):
-                    carried[article_id] = indexed
-                    continue
-                report.removed += 1
-                if not self.full:  # a new generation simply leaves it out
-                    sink.delete(article_id)
-            report.kept = len(carried)
-            if self.full and carried:
-                _carry_over(self.live, carried, sink)
-            manifest = {**seen, **carried}
+
+            def unseen() -> Iterator[tuple[str, str, str]]:
+                for article_id, content_hash, path in state.unseen_previous():
+                    if _under_any(path, protected):
+                        report.kept += 1
+                        yield article_id, content_hash, path
+                        continue
+                    report.removed += 1
+                    if not self.full:  # a new generation simply leaves it out
+                        sink.delete(article_id)
+
+            state.carry(unseen())
+            if self.full and report.kept:
+                _carry_over(self.live, state.carried_ids(), sink)
             if self.full or sink.pending:
-                self.say(f"writing the index: {report.added + report.updated + len(carried):,} articles to add, "
+                self.say(f"writing the index: {report.added + report.updated + report.kept:,} articles to add, "
                          f"{len(self.replaced) + (0 if self.full else report.removed):,} to remove")
                 sink.commit()
                 report.written = True
         except BaseException:
             sink.cancel()
             raise
-        if not report.written and (manifest != known or not self.manifest_fresh):
+        documents = state.count()
+        if not report.written and (not self.manifest_fresh or state.differs_from_previous()):
             # Nothing to write in the index, but the manifest was stale or files moved.
-            write_manifest(target, manifest)
+            state.write(target)
         if report.written:
-            _check_count(target, len(manifest))
-            write_manifest(target, manifest)
+            _check_count(target, documents)
+            state.write(target)
             index_store.write_meta(target, {
                 "format": INDEX_FORMAT,
                 "extractor_version": _extractor_version(),
                 "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "corpus": [_path_to_json(str(p)) for p in self.corpus],
-                "documents": len(manifest),
+                "documents": documents,
             })
-        return manifest
+        return documents
 
-    def _changed_articles(self, known: dict[str, IndexedArticle],
-                          seen: dict[str, IndexedArticle]) -> Iterator[Article]:
+    def _changed_articles(self, state: RunState) -> Iterator[Article]:
         """Reads the corpus; yields the articles to (re)index, counts the rest."""
         from search.readers import ReadOptions, read_corpus
 
@@ -319,16 +323,15 @@ class _Reindex:
                     report.add_problem(item)
                     continue
                 bar.set_postfix_str(f"{report.read + 1:,} articles", refresh=False)
-                if item.id in seen:
+                content_hash = item.content_hash()
+                if not state.add_seen(item.id, content_hash, item.origin.path):
                     report.duplicates += 1
                     continue
                 report.read += 1
-                content_hash = item.content_hash()
-                seen[item.id] = IndexedArticle(content_hash, item.origin.path)
-                before = known.get(item.id)
+                before = None if self.full else state.previous_hash(item.id)
                 if before is None:
                     report.added += 1
-                elif before.content_hash != content_hash:
+                elif before != content_hash:
                     report.updated += 1
                     self.replaced.append(item.id)
                 else:
@@ -474,30 +477,14 @@ class _LazyExtractor:
 
 
 def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bool]:
-    """The indexed articles of a generation, and whether the manifest file was up to date.
-
-    When it was not (a run killed between Whoosh's commit and writing the manifest),
-    the articles come from the index's stored fields, which is slower.
-    """
-    path = generation.path / index_store.MANIFEST_FILE
+    """The indexed articles of a generation, in memory (for tests and tools: a reindex queries
+    them in place), and whether the manifest file was up to date."""
+    state = RunState()
     try:
-        data = orjson.loads(path.read_bytes())
-    except (FileNotFoundError, orjson.JSONDecodeError):
-        data = None
-    if data and data.get("toc") == index_store.toc_generation(generation.path):
-        return {key: IndexedArticle(h, _path_from_json(p)) for key, (h, p) in data["articles"].items()}, True
-    # A run was killed between Whoosh's commit and the manifest: ask the index itself.
-    ix = whoosh.index.open_dir(str(generation.path))
-    with ix.searcher() as searcher:
-        stored = (StoredArticle.from_stored(fields) for fields in searcher.reader().all_stored_fields())
-        return {article.id: IndexedArticle(article.content_hash, article.origin.path) for article in stored}, False
-
-
-def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) -> None:
-    index_store.write_json_atomically(generation.path / index_store.MANIFEST_FILE, {
-        "toc": index_store.toc_generation(generation.path),
-        "articles": {key: (a.content_hash, _path_to_json(a.path)) for key, a in articles.items()},
-    })
+        fresh = state.load_previous(generation)
+        return {key: IndexedArticle(h, p) for key, h, p in state.previous_articles()}, fresh
+    finally:
+        state.close()
 
 
 def _path_to_json(path: str) -> str | dict:
@@ -516,7 +503,7 @@ def _path_from_json(value: str | dict) -> str:
     return value
 
 
-def _carry_over(live: Generation | None, carried: dict[str, IndexedArticle], sink: DocumentSink) -> None:
+def _carry_over(live: Generation | None, carried: Iterable[str], sink: DocumentSink) -> None:
     """Copies documents from the previous generation into the new one (their files were unreadable)."""
     if live is None:
         return

@@ -3,7 +3,7 @@
 Layout of an index folder (``index/`` by default)::
 
     CURRENT             name of the live generation, e.g. "gen-000042" (replaced atomically)
-    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.json: id -> hash)
+    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.sqlite: id -> hash, file)
     gen-000041/         the previous generation, kept so searchers still holding it keep working
     reindex.lock        fcntl lock: one reindex at a time; holds the writer's pid
     entities.sqlite     entity cache, shared by all generations (search.entities.cache)
@@ -33,7 +33,7 @@ from whoosh.filedb.filestore import FileStorage
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "reindex.lock"
 META_FILE = "dateline.json"
-MANIFEST_FILE = "manifest.json"
+MANIFEST_FILE = "manifest.sqlite"  # search.index.manifest
 ENTITY_CACHE_FILE = "entities.sqlite"
 GENERATION_PREFIX = "gen-"
 
