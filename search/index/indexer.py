@@ -28,14 +28,13 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
-import whoosh.index
-
 from search.article import Article, Entities, Problem, printable
+from search.engine.interface import IndexEngine
+from search.engine.whoosh_engine import WhooshIndex
 from search.index import store as index_store
-from search.index.schema import INDEX_FORMAT, build_schema, to_document
 from search.index.manifest import RunState
+from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
-from search.index.writer import DocumentSink
 
 
 class EntityExtractorLike(Protocol):
@@ -202,6 +201,7 @@ class _Reindex:
         self.report = ReindexReport()
         self.replaced: list[str] = []  # ids whose old document gives way to a new one
         self.live = index_store.current_generation(job.index_dir)
+        self.engine: IndexEngine = WhooshIndex(job.index_dir)
         # A full rebuild writes a new generation; `full_reason` only says why (for the report).
         self.full_reason = "requested" if job.full else self._full_rebuild_reason()
         self.full = bool(self.full_reason)
@@ -228,7 +228,7 @@ class _Reindex:
 
     def _run(self, state: RunState) -> ReindexReport:
         report = self.report
-        self.manifest_fresh = state.load_previous(self.live) if self.live else True
+        self.manifest_fresh = state.load_previous(self.live, self.engine.stored_articles) if self.live else True
         if not self.prune:
             outside = sum(count for path, count in state.previous_files() if not _under_corpus(path, self.corpus))
             if outside:
@@ -237,8 +237,9 @@ class _Reindex:
         if self.full:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
-            target = index_store.create_generation(self.index_dir, build_schema())
+            target = self.engine.new_generation()
         else:
+            assert self.live is not None  # without a live index the run is a full one
             target = self.live
         try:
             documents = self._index_into(target, state)
@@ -248,7 +249,7 @@ class _Reindex:
                 shutil.rmtree(target.path, ignore_errors=True)
             raise
         if self.full and report.written:
-            index_store.publish(self.index_dir, target)
+            self.engine.publish(target)
             index_store.clean_up(self.index_dir)
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
@@ -258,12 +259,11 @@ class _Reindex:
     def _index_into(self, target: Generation, state: RunState) -> int:
         """Indexes what changed; returns the number of articles in the target afterwards."""
         report = self.report
-        ix = whoosh.index.open_dir(str(target.path))
-        sink = DocumentSink(ix, self.workers, expected=state.previous_count() if self.full else 0)
+        sink = self.engine.batch(target, self.workers, expected=state.previous_count() if self.full else 0)
         changed = self._changed_articles(state)
         try:
             for article, entities in _with_entities(changed, self._entities):
-                sink.add(to_document(article, entities))
+                sink.add(article, entities, article.content_hash())
             if report.read == 0:
                 raise NothingRead(self._nothing_read_message())
             for article_id in self.replaced:
@@ -281,8 +281,8 @@ class _Reindex:
                         sink.delete(article_id)
 
             state.carry(unseen())
-            if self.full and report.kept:
-                _carry_over(self.live, state.carried_ids(), sink)
+            if self.full and report.kept and self.live is not None:
+                sink.carry_over(self.live, list(state.carried_ids()))
             if self.full or sink.pending:
                 self.say(f"writing the index: {report.added + report.updated + report.kept:,} articles to add, "
                          f"{len(self.replaced) + (0 if self.full else report.removed):,} to remove")
@@ -296,7 +296,9 @@ class _Reindex:
             # Nothing to write in the index, but the manifest was stale or files moved.
             state.write(target)
         if report.written:
-            _check_count(target, documents)
+            count = self.engine.count(target)
+            if count != documents:
+                raise IndexWriteError(f"the index holds {count} articles after writing, expected {documents}")
             state.write(target)
             index_store.write_meta(target, {
                 "format": INDEX_FORMAT,
@@ -346,9 +348,9 @@ class _Reindex:
 
         cache = EntityCache(index_store.entity_cache_path(self.index_dir))
         lazy = None if self.extractor else _LazyExtractor(self.workers)
-        extractor = _CountingExtractor(self.extractor or lazy)
+        extractor = _CountingExtractor(self.extractor or lazy)  # type: ignore[arg-type]  # one of them is set
         try:
-            yield from extract_with_cache(articles, extractor, cache)
+            yield from extract_with_cache(articles, extractor, cache)  # type: ignore[arg-type]  # duck-typed
         except BaseException as error:  # including GeneratorExit when the writing side failed
             if lazy is not None:
                 lazy.abort(error)
@@ -440,7 +442,7 @@ class _LazyExtractor:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._extractor = None
+        self._extractor: Any = None  # an EntityExtractor, once needed
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         iterator = iter(articles)
@@ -481,7 +483,7 @@ def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bo
     them in place), and whether the manifest file was up to date."""
     state = RunState()
     try:
-        fresh = state.load_previous(generation)
+        fresh = state.load_previous(generation, WhooshIndex(generation.path.parent).stored_articles)
         return {key: IndexedArticle(h, p) for key, h, p in state.previous_articles()}, fresh
     finally:
         state.close()
@@ -501,30 +503,6 @@ def _path_from_json(value: str | dict) -> str:
     if isinstance(value, dict):
         return os.fsdecode(value["bytes"].encode("latin-1"))
     return value
-
-
-def _carry_over(live: Generation | None, carried: Iterable[str], sink: DocumentSink) -> None:
-    """Copies documents from the previous generation into the new one (their files were unreadable)."""
-    if live is None:
-        return
-    ix = whoosh.index.open_dir(str(live.path))
-    with ix.searcher() as searcher:
-        for article_id in carried:
-            stored = searcher.document(id=article_id)
-            if stored is None:
-                continue
-            doc = dict(stored)
-            if doc.get("published_iso"):
-                doc["published"] = datetime.fromisoformat(doc["published_iso"]).astimezone(timezone.utc) \
-                    .replace(tzinfo=None)
-            sink.add(doc)
-
-
-def _check_count(generation: Generation, expected: int) -> None:
-    ix = whoosh.index.open_dir(str(generation.path))
-    count = ix.doc_count()
-    if count != expected:
-        raise IndexWriteError(f"the index holds {count} articles after writing, expected {expected}")
 
 
 def _progress_bar(enabled: bool, files: int = 0, size: int = 0):

@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-
-import whoosh.index
 
 from search.index import store as index_store
 from search.index.schema import StoredArticle
@@ -65,7 +63,8 @@ class RunState:
 
     # --- the previous generation ---
 
-    def load_previous(self, generation: Generation) -> bool:
+    def load_previous(self, generation: Generation,
+                      stored_articles: Callable[[Generation], Iterable[StoredArticle]]) -> bool:
         """Copies a generation's manifest into `previous`; returns whether it was current. When
         it was not (a run killed between Whoosh's commit and the manifest), the articles come
         from the index's stored fields, which is slower."""
@@ -77,10 +76,7 @@ class RunState:
             finally:
                 self.db.execute("DETACH DATABASE old")
             return True
-        ix = whoosh.index.open_dir(str(generation.path))
-        with ix.searcher() as searcher:
-            stored = (StoredArticle.from_stored(fields) for fields in searcher.reader().all_stored_fields())
-            self._insert("previous", ((a.id, a.content_hash, a.origin.path) for a in stored))
+        self._insert("previous", ((a.id, a.content_hash, a.origin.path) for a in stored_articles(generation)))
         return False
 
     def previous_count(self) -> int:
