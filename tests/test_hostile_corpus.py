@@ -339,3 +339,13 @@ def test_a_million_bad_records_are_counted_exactly_but_kept_only_in_part(tmp_pat
     assert status == 0, err
     assert "1 read, 1 added, 0 updated, 0 removed, 0 unchanged, 1500 skipped" in out
     assert "... and 1,480 more" in out  # 20 shown; the report itself keeps at most 1,000
+
+
+def test_a_damaged_compressed_file_is_one_problem_naming_it(tmp_path):
+    write_jsonl(tmp_path / "good.jsonl", GOOD)
+    for name in ("a.jsonl.zst", "b.jsonl.gz", "c.csv.xz", "d.jsonl.bz2"):
+        (tmp_path / name).write_bytes(b"not compressed at all\n" * 10)
+    articles, problems = split(read_corpus([tmp_path]))
+    assert [a.id for a in articles] == ["g1", "g2"]
+    assert [(Path(p.path).name, p.reason.startswith("cannot read")) for p in problems] == [
+        ("a.jsonl.zst", True), ("b.jsonl.gz", True), ("c.csv.xz", True), ("d.jsonl.bz2", True)]

@@ -80,7 +80,7 @@ def _open(path: Path, options: ReadOptions) -> tuple[_Opened | None, Problem | N
         return None, Problem(name, f"cannot open: {error.strerror or error}")
     try:
         head = head_bytes(stream, SNIFF_BYTES)
-    except (OSError, EOFError, ValueError) as error:  # a damaged .gz/.bz2/.xz/.zst fails here
+    except Exception as error:  # noqa: BLE001 - a damaged .gz/.bz2/.xz/.zst fails here (zstd has its own error)
         stream.close()
         return None, Problem(name, f"cannot read: {getattr(error, 'strerror', None) or error}")
     problem = None
