@@ -349,3 +349,13 @@ def test_a_damaged_compressed_file_is_one_problem_naming_it(tmp_path):
     assert [a.id for a in articles] == ["g1", "g2"]
     assert [(Path(p.path).name, p.reason.startswith("cannot read")) for p in problems] == [
         ("a.jsonl.zst", True), ("b.jsonl.gz", True), ("c.csv.xz", True), ("d.jsonl.bz2", True)]
+
+
+def test_inspect_text_escapes_file_names_like_reindex(tmp_path, capsys):
+    with open(os.path.join(os.fsencode(tmp_path), b"bad-\xff.txt"), "wb") as file:
+        file.write(b"T\n\nBody.\n")
+    (tmp_path / "evil\x1b[31m\nname.jsonl").write_text("not json\n")
+    assert main(["inspect", str(tmp_path)]) == 0
+    out, _ = capsys.readouterr()
+    assert "\x1b" not in out and "bad-\\xff.txt (line 1)" in out
+    assert "evil\\x1b[31m\\x0aname.jsonl (record 1): line 1 is not valid JSON" in out

@@ -171,7 +171,7 @@ def _article_text(article: Article, entities: Entities | None, number: int) -> s
     characters = sum(len(p) for p in article.body)
     parts = [f"\n{number}. {_safe(article.title)}\n",
              _field("id", article.id, width),
-             _field("from", str(article.origin), width)]
+             _field("from", printable(str(article.origin)), width)]
     if article.subtitle:
         parts.append(_field("subtitle", article.subtitle, width))
     parts.append(_field("source", article.source or "-", width))
@@ -203,4 +203,4 @@ def _article_text(article: Article, entities: Entities | None, number: int) -> s
 
 
 def _problem_text(problem: Problem) -> str:
-    return f"\n{_safe(str(problem))}\n"
+    return f"\n{printable(str(problem))}\n"  # one line, escaped as `dateline reindex` prints it
