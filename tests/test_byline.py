@@ -4,8 +4,8 @@ searchable as byline: (author: too), apart from the outlet (source:)."""
 from __future__ import annotations
 
 import pytest
-from helpers import write_jsonl
 
+from helpers import write_jsonl
 from search.cli import main
 from search.engine.searcher import Searcher
 from search.results import SearchRequest

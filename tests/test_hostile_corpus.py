@@ -14,8 +14,8 @@ from pathlib import Path
 import orjson
 import pytest
 import zstandard
-from helpers import write_jsonl
 
+from helpers import write_jsonl
 from search.article import Article, Problem
 from search.cli import main
 from search.engine.searcher import Searcher

@@ -311,9 +311,7 @@ class _Reindex:
 
     def _changed_articles(self, state: RunState) -> Iterator[Article]:
         """Reads the corpus; yields the articles to (re)index, counts the rest."""
-        from search.readers import ReadOptions, read_corpus
-
-        from search.readers import corpus_size
+        from search.readers import ReadOptions, corpus_size, read_corpus
 
         report = self.report
         options = self.read_options or ReadOptions()

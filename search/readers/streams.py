@@ -28,7 +28,7 @@ def inner_suffix(path: Path) -> str:
 class _Decompressed(io.BufferedReader):
     """A buffered decompressing reader that closes the file under it too."""
 
-    def __init__(self, inner, raw: BinaryIO) -> None:
+    def __init__(self, inner: io.RawIOBase | io.BufferedIOBase, raw: BinaryIO) -> None:
         super().__init__(inner, _READ_BUFFER)
         self._raw = raw
 
@@ -45,8 +45,9 @@ def open_stream(path: Path) -> tuple[BinaryIO, BinaryIO]:
     raw = path.open("rb")
     suffix = path.suffix.lower()
     try:
+        inner: io.RawIOBase | io.BufferedIOBase
         if suffix == ".gz":
-            inner: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
+            inner = gzip.GzipFile(fileobj=raw, mode="rb")
         elif suffix == ".bz2":
             inner = bz2.BZ2File(raw, mode="rb")
         elif suffix == ".xz":
@@ -54,10 +55,11 @@ def open_stream(path: Path) -> tuple[BinaryIO, BinaryIO]:
         elif suffix == ".zst":
             import zstandard
 
-            inner = zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)
+            # A raw stream in all but name (readinto, readable, close): what BufferedReader needs.
+            inner = zstandard.ZstdDecompressor().stream_reader(raw, closefd=False)  # type: ignore[assignment]
         else:
             return raw, raw
-        return _Decompressed(inner, raw), raw  # type: ignore[return-value]
+        return _Decompressed(inner, raw), raw
     except BaseException:
         raw.close()
         raise
