@@ -220,7 +220,7 @@ class _Reindex:
         return ""
 
     def run(self) -> ReindexReport:
-        state = RunState()
+        state = RunState(self.index_dir)
         try:
             return self._run(state)
         finally:
@@ -250,7 +250,7 @@ class _Reindex:
             raise
         if self.full and report.written:
             self.engine.publish(target)
-            index_store.clean_up(self.index_dir)
+            index_store.clean_up(self.index_dir, runs=False)  # this run's own tables are still open
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
         report.documents = documents
