@@ -79,6 +79,8 @@ class FacetColumn:
 
         With `prefix`, the last word may be the start of a word (person:oba*).
         """
+        if not words:  # nothing to look for (person:"-" has no words): no value matches
+            return []
         if self._words is None:
             self._words = [tuple(_loose_key(key).split()) for key in self.keys]
         n = len(words)

@@ -161,6 +161,10 @@ def _error(description: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+# Text without a NUL character (the parameters refuse NUL with a 400).
+NO_NUL = "^[^\\u0000]*$"
+
+
 def _errors(*statuses: int) -> dict:
     text = {400: "A parameter is malformed or beyond a limit; `parameter` names it.",
             404: "No such article.",
@@ -173,15 +177,16 @@ def build_document(config: dict) -> dict:
     """The document, with the limits this server was configured with."""
     facet_params = [
         _param(name, f"Only articles with this {name} (repeat for several: values of one facet are ORed, "
-                     "different facets ANDed). Exact value as listed in `facets`.",
-               {"type": "string", "maxLength": 200}, repeat=True)
+                     "different facets ANDed). Exact value as listed in `facets`. A value holding a NUL character "
+                     "is refused with 400.",
+               {"type": "string", "maxLength": 200, "pattern": NO_NUL}, repeat=True)
         for name in FILTER_FACETS
     ]
     search_params = [
         _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (title, person, place, country, "
                     "source). Empty: every article, newest first. A query that cannot be parsed is searched "
-                    "as plain words and `notice` says so.",
-               {"type": "string", "maxLength": config["MAX_QUERY_LENGTH"]}),
+                    "as plain words and `notice` says so. A query holding a NUL character is refused with 400.",
+               {"type": "string", "maxLength": config["MAX_QUERY_LENGTH"], "pattern": NO_NUL}),
         *facet_params,
         _param("from", "First day, inclusive: YYYY-MM-DD (YYYY-MM and YYYY mean their first day).",
                {"type": "string", "examples": ["1987-03-01"]}),

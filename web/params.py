@@ -91,8 +91,10 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
         if len(values) > MAX_FACET_VALUES:
             raise BadRequest(f"{name} was given {len(values)} values; the limit is {MAX_FACET_VALUES}", name)
         for value in values:
-            if len(value) > MAX_FACET_VALUE_LENGTH or "\x00" in value:
-                raise BadRequest(f"{name} value is too long or malformed (limit {MAX_FACET_VALUE_LENGTH} characters)", name)
+            if "\x00" in value:
+                raise BadRequest(f"{name} must not contain NUL characters", name)
+            if len(value) > MAX_FACET_VALUE_LENGTH:
+                raise BadRequest(f"{name} value is too long (limit {MAX_FACET_VALUE_LENGTH} characters)", name)
         facets[name] = values
 
     date_from = date_to = None
