@@ -6,12 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from web import config as web_config
-from web.errors import register_error_handlers
+from web.errors import error_response, register_error_handlers
 from web.formatting import register_filters
 from web.index_access import SearcherHolder
+from web.limits import longest_request_line
 
 # No inline scripts or styles anywhere: everything the page needs is served from /static.
 CONTENT_SECURITY_POLICY = (
@@ -44,6 +45,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_filters(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+    longest = longest_request_line(app.config)
+
+    @app.before_request
+    def request_line_within_limits() -> Response | None:
+        # The server lets through any request line (its own cap is below what the limits allow);
+        # one longer than any valid request can be is refused here, in the one error shape.
+        line = request.environ.get("RAW_URI") or request.full_path
+        if len(line) > longest:
+            return error_response(414, f"The address is {len(line):,} bytes long; no valid request needs more "
+                                       f"than {longest:,}.")
+        return None
 
     @app.after_request
     def security_headers(response: Response) -> Response:

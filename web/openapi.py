@@ -168,6 +168,7 @@ NO_NUL = "^[^\\u0000]*$"
 def _errors(*statuses: int) -> dict:
     text = {400: "A parameter is malformed or beyond a limit; `parameter` names it.",
             404: "No such article.",
+            414: "The address is longer than any valid request needs.",
             503: "No index has been built yet (run `dateline reindex`).",
             500: "An unexpected error; it was logged."}
     return {str(s): _error(text[s]) for s in statuses}
@@ -222,7 +223,7 @@ def build_document(config: dict) -> dict:
                         "200": {"description": "One page of results with facets and a date histogram.",
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/SearchResult"}}}},
-                        **_errors(400, 503, 500),
+                        **_errors(400, 414, 503, 500),
                     },
                 }
             },

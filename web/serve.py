@@ -168,6 +168,9 @@ class DatelineServer:
                  listening: WorkersListening | None = None) -> None:
         from gunicorn.app.base import BaseApplication
 
+        from web.limits import gunicorn_request_line_limit
+        from web.server_errors import DatelineWorker
+
         def post_fork(arbiter: Any, worker: Any) -> None:
             if listening is not None:
                 listening.worker_listens()
@@ -179,7 +182,10 @@ class DatelineServer:
             "bind": [bind],
             "reuse_port": REUSE_PORT,
             "workers": workers,
-            "worker_class": "gthread",
+            "worker_class": DatelineWorker,  # gthread, answering what gunicorn refuses in the app's shape
+            # Every request the documented limits allow must reach the app (a 1,000-character query
+            # in Bengali is ~12 KB encoded; gunicorn's default stops at 4 KB).
+            "limit_request_line": gunicorn_request_line_limit(app.config),
             "threads": threads,
             "preload_app": True,
             "timeout": WORKER_TIMEOUT_SECONDS,

@@ -1,0 +1,77 @@
+"""Errors gunicorn answers itself (a malformed request, headers too large) in the app's own shape.
+
+gunicorn answers a request it cannot parse with a bare HTML page of its own, without the security
+headers. The worker class here writes those answers like the app's: the JSON error shape (or the
+HTML error page for a page address) and the same security headers.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.gthread import ThreadWorker
+
+log = logging.getLogger("dateline.web")
+
+# The status gunicorn's parse errors stand for; any other parse error is a 400.
+_STATUS = {
+    http_errors.LimitRequestLine: 414,
+    http_errors.LimitRequestHeaders: 431,
+    http_errors.UnsupportedTransferCoding: 501,
+    http_errors.ExpectationFailed: 417,
+    http_errors.ForbiddenProxyRequest: 403,
+}
+
+
+def status_of(error: BaseException) -> int:
+    for kind, status in _STATUS.items():
+        if isinstance(error, kind):
+            return status
+    if isinstance(error, http_errors.ConfigurationProblem):
+        return 500
+    return 400 if isinstance(error, http_errors.ParseException) else 500
+
+
+def message_of(status: int, error: BaseException) -> str:
+    if status == 414:
+        return "The request line is longer than this server accepts."
+    if status == 431:
+        return "The request's headers are larger than this server accepts."
+    if status >= 500:
+        return "Something went wrong on our side; the error has been logged."
+    return f"The request is malformed: {error}"
+
+
+def error_bytes(app: Any, status: int, message: str, path: str | None) -> bytes:
+    """A complete HTTP response, made by the app's own error_response (JSON or page) with its headers."""
+    from web.app import SECURITY_HEADERS
+    from web.errors import error_response
+
+    # An unknown address (the request line could not be read) gets JSON: the shape any client reads.
+    with app.test_request_context(path or "/api/"):
+        response = error_response(status, message)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    body = response.get_data()
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Connection: close", f"Content-Length: {len(body)}"]
+    head += [f"{name}: {value}" for name, value in response.headers.items() if name.lower() != "content-length"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+class DatelineWorker(ThreadWorker):
+    """gunicorn's threaded worker, answering what it refuses in the app's error shape."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        status = status_of(exc)
+        if status >= 500:
+            log.error("error handling a request", exc_info=exc)
+        else:
+            log.warning("refused a request from %s: %s", (addr or ("",))[0], exc)
+        path = getattr(req, "path", None) or getattr(getattr(exc, "req", None), "path", None)
+        try:
+            client.sendall(error_bytes(self.wsgi, status, message_of(status, exc), path))
+        except Exception:
+            log.debug("could not send the error response", exc_info=True)
