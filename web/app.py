@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from web import config as web_config
+from web.article_urls import ArticleIdConverter, article_url
 from web.errors import error_response, register_error_handlers
 from web.formatting import register_filters
 from web.index_access import SearcherHolder
@@ -40,6 +41,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     from web.views import bp
 
+    app.url_map.converters["article_id"] = ArticleIdConverter
+    app.jinja_env.globals["article_url"] = article_url
     app.register_blueprint(bp)
     register_error_handlers(app)
     register_filters(app)
