@@ -282,7 +282,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus for --during-reindex")
     args = parser.parse_args()
 
-    from search.index_store import live_version
+    from search.index.store import live_version
 
     if live_version(args.index) is None:
         sys.exit(f"load: no index in {args.index}; build one with "

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from search.results import SearchRequest  # noqa: E402
-from search.schema import FACET_FIELDS, FIELD_BOOSTS, stored_values  # noqa: E402
-from search.searcher import ANY_WORD_BELOW, Searcher  # noqa: E402
+from search.index.schema import FACET_FIELDS, FIELD_BOOSTS, stored_values  # noqa: E402
+from search.engine.searcher import ANY_WORD_BELOW, Searcher  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578"
 
@@ -77,7 +77,7 @@ def build_reuters_index(index_dir: Path) -> None:
 
     from search.article import Article, Entities, Place
     from search.readers import read_corpus
-    from search.schema import build_schema, to_document
+    from search.index.schema import build_schema, to_document
 
     def names(value) -> tuple[str, ...]:
         items = value if isinstance(value, (list, tuple)) else []

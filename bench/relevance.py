@@ -1,11 +1,11 @@
 """Ranking quality on the TIME test collection: the product, its ranking alone, Whoosh's defaults.
 
     .venv/bin/python bench/relevance.py            # product (headline), ranking only, baseline
-    .venv/bin/python bench/relevance.py --grid     # also the tuning grid behind search/ranking.py
+    .venv/bin/python bench/relevance.py --grid     # also the tuning grid behind search/engine/ranking.py
 
 The headline row is the product path: each query through Searcher.search, exactly as
 the web page and `dateline search` run it (all words; any word, by BM25F, when all
-words find fewer than a page). "ranking only" is search.ranking's query and weighting
+words find fewer than a page). "ranking only" is search.engine.ranking's query and weighting
 straight on Whoosh; "baseline" is Whoosh out of the box.
 
 Measures (trec_eval's, through ir-measures): MAP, nDCG@10, P@10, R@100, each the
@@ -33,9 +33,9 @@ from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 
-from search import ranking  # noqa: E402
+from search.engine import ranking  # noqa: E402
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
-from search.schema import build_schema  # noqa: E402
+from search.index.schema import build_schema  # noqa: E402
 from time_collection import TimeCollection, build_index, build_product_index  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
@@ -125,7 +125,7 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
 
 
 def ours_run(collection: TimeCollection, ix) -> Run:
-    """Exactly what search/ranking.py ships: weighting() and natural_query() over the text fields."""
+    """Exactly what search/engine/ranking.py ships: weighting() and natural_query() over the text fields."""
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
@@ -161,7 +161,7 @@ def matched_words(collection: TimeCollection, ix) -> dict[str, dict[str, int]]:
 
 def policy_runs(all_words: Run, any_word: Run, words: dict[str, dict[str, int]],
                 min_hits: int = 10) -> dict[str, Run]:
-    """(The searcher ships the last: search.searcher.ANY_WORD_BELOW is min_hits.)"""
+    """(The searcher ships the last: search.engine.searcher.ANY_WORD_BELOW is min_hits.)"""
     """The same ranking under ways of combining the every-word and any-word queries."""
     names = ("every word, else any word", "every word, else any word by words matched, then score",
              "every word first, then any word", f"every word if >= {min_hits} hits, else any word")
@@ -194,7 +194,7 @@ def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
     Searcher.search, paging 100 at a time down to DEPTH. Scores are ranks, so the run keeps
     the product's order exactly (the product rounds scores, and trec_eval re-sorts ties)."""
     from search.results import MAX_PAGE_SIZE, SearchRequest
-    from search.searcher import Searcher
+    from search.engine.searcher import Searcher
 
     index_dir = build_product_index(collection.documents, workdir / "product")
     run: Run = {}
@@ -294,12 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))",
                       evaluate(product.run, collection.qrels)))
-        print(row("ranking only: search.ranking (weighting + natural_query)", evaluate(ours, collection.qrels)))
+        print(row("ranking only: search.engine.ranking (weighting + natural_query)", evaluate(ours, collection.qrels)))
         print(row("baseline: Whoosh StemmingAnalyzer + BM25F(), OR of words", baseline))
         if product is not None:
             print(f"  (product: {product.all_words} of {len(collection.queries)} queries answered by all "
                   f"their words, {product.any_word} read as any word, {product.empty} found nothing)")
-        from search.searcher import ANY_WORD_BELOW
+        from search.engine.searcher import ANY_WORD_BELOW
         print(f"\nOur ranking under other AND-first policies (simulated; the product ships the last, "
               f"ANY_WORD_BELOW={ANY_WORD_BELOW}):")
         simulated = policy_runs(all_words_run(collection, ix), ours, matched_words(collection, ix),

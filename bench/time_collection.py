@@ -136,11 +136,11 @@ def build_index(documents: Iterable[TimeDocument], directory: Path, schema: Sche
                 body_field: str = "body") -> windex.Index:
     """A Whoosh index of the documents: id = *TEXT number, text in `body_field`.
 
-    With no schema, the product's (search.schema.build_schema()); the baseline
+    With no schema, the product's (search.index.schema.build_schema()); the baseline
     passes its own. `published` is set when the schema has it.
     """
     if schema is None:
-        from search.schema import build_schema
+        from search.index.schema import build_schema
 
         schema = build_schema()
     directory.mkdir(parents=True, exist_ok=True)
@@ -171,9 +171,9 @@ def build_product_index(documents: Iterable[TimeDocument], index_dir: Path) -> P
 
     Entities are left empty: people and places feed facets, never the ranking.
     """
-    from search import index_store
+    from search.index import store as index_store
     from search.article import Entities
-    from search.schema import build_schema, to_document
+    from search.index.schema import build_schema, to_document
 
     generation = index_store.create_generation(index_dir, build_schema())
     ix = windex.open_dir(str(generation.path))

@@ -127,7 +127,7 @@ class NewsTokenizer(Tokenizer):
 
         Exactly the terms and positions `__call__(value, positions=True)` yields (stop
         words removed, their positions skipped), without a Token per word: Whoosh's
-        writer processes use it (search.indexer) to index faster.
+        writer processes use it (search.index.indexer) to index faster.
         """
         normalize = self.normalizer
         found: dict[str, list[int]] = {}

@@ -10,7 +10,7 @@ from whoosh.qparser import QueryParser
 
 from search.analysis import ENGLISH_STOP_WORDS, TermNormalizer, analyze, news_analyzer
 from search.article import Entities, Origin, Article
-from search.schema import build_schema, to_document
+from search.index.schema import build_schema, to_document
 
 
 def test_words_are_case_folded_stemmed_and_stop_words_dropped():

@@ -8,10 +8,10 @@ import sqlite3
 
 import pytest
 
-import search.entity_cache as entity_cache
+import search.entities.cache as entity_cache
 from search.article import Article, Entities, Origin, Place
-from search.entities import EntityExtractor
-from search.entity_cache import EntityCache, entity_key, extract_with_cache
+from search.entities.extract import EntityExtractor
+from search.entities.cache import EntityCache, entity_key, extract_with_cache
 from search.readers import read_file
 from conftest import shared_path
 
@@ -104,7 +104,7 @@ def test_concurrent_connections_read_while_one_writes(tmp_path):
 def test_corrupt_cache_file_is_rebuilt_with_a_warning(tmp_path, caplog):
     path = tmp_path / entity_cache.CACHE_FILENAME
     path.write_bytes(b"this is not a database" * 200)
-    with caplog.at_level(logging.WARNING, logger="search.entity_cache"):
+    with caplog.at_level(logging.WARNING, logger="search.entities.cache"):
         cache = EntityCache(path)
     try:
         assert "unreadable" in caplog.text and str(path) in caplog.text
@@ -128,7 +128,7 @@ def test_unwritable_cache_does_not_stop_extraction(tmp_path, extractor, stories,
     with EntityCache(tmp_path) as cache:
         cache._db.close()
         cache._db = sqlite3.connect(f"file:{cache.path}?mode=ro", uri=True)
-        with caplog.at_level(logging.WARNING, logger="search.entity_cache"):
+        with caplog.at_level(logging.WARNING, logger="search.entities.cache"):
             result = list(extract_with_cache(stories[:3], extractor, cache))
     assert len(result) == 3
     assert "write failed" in caplog.text

@@ -11,10 +11,10 @@ import orjson
 import pytest
 import whoosh.index
 
-from search import index_store
-from search.indexer import NothingRead, load_manifest, reindex
+from search.index import store as index_store
+from search.index.indexer import NothingRead, load_manifest, reindex
 from search.readers import read_corpus
-from search.schema import build_schema, stored_values, to_document
+from search.index.schema import build_schema, stored_values, to_document
 
 STORIES = {
     "putin-macron": {
@@ -79,7 +79,7 @@ class CountingExtractor:
 @functools.cache
 def shared_spacy_extractor():
     """One spaCy extractor for the whole test session (loading the model is the slow part)."""
-    from search.entities import EntityExtractor
+    from search.entities.extract import EntityExtractor
 
     return EntityExtractor(workers=1)
 

@@ -14,9 +14,9 @@ import whoosh.index
 from test_indexer import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from whoosh.qparser import QueryParser
 
-from search import index_store
+from search.index import store as index_store
 from search.cli import main
-from search.indexer import reindex
+from search.index.indexer import reindex
 from search.settings import PROJECT_ROOT
 
 PEOPLE = ["Angela Merkel", "Joe Biden", "Narendra Modi", "Lula da Silva", "Cyril Ramaphosa", "Fumio Kishida"]
@@ -189,9 +189,9 @@ def test_parallel_writers_index_exactly_what_whoosh_itself_writes(tmp_path, extr
     from whoosh.writing import SegmentWriter
 
     from search.article import Article
-    from search.entity_cache import EntityCache, extract_with_cache
+    from search.entities.cache import EntityCache, extract_with_cache
     from search.readers import read_corpus
-    from search.schema import build_schema, to_document
+    from search.index.schema import build_schema, to_document
 
     corpus = tmp_path / "corpus"
     write_jsonl(corpus / "wire.jsonl", many_stories(2500) + [story("putin-macron"), story("dhaka-floods")])

@@ -1,4 +1,4 @@
-"""Ranking (search/ranking.py) and the TIME test collection it was tuned on (bench/)."""
+"""Ranking (search/engine/ranking.py) and the TIME test collection it was tuned on (bench/)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from search import ranking
-from search.schema import build_schema
+from search.engine import ranking
+from search.index.schema import build_schema
 from conftest import shared_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -145,7 +145,7 @@ def test_evaluate_counts_queries_without_results_as_zero():
 # -- the product uses this ranking ---------------------------------------------------------------
 
 def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
-    searching = pytest.importorskip("search.searcher")
+    searching = pytest.importorskip("search.engine.searcher")
     from search.results import SearchRequest
 
     index_dir = tc.build_product_index(collection.documents, tmp_path / "index")
@@ -155,7 +155,7 @@ def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
     product = {hit.id: hit.score for hit in result.results}
     assert product
 
-    from search.index_store import open_live_index
+    from search.index.store import open_live_index
     ix = open_live_index(index_dir)
     query = wq.Or([wq.Term(f, word) for f in ranking.TEXT_FIELDS])
     with ix.searcher(weighting=ranking.weighting()) as s:
@@ -169,7 +169,7 @@ def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
 def test_the_product_path_ranks_as_well_as_the_ranking_alone(collection, time_index, tmp_path):
     """Long questions find few articles with every word; the searcher widens them to any word,
     ranked by BM25F alone, so the product keeps the ranking's quality (MAP 0.70 on TIME)."""
-    pytest.importorskip("search.searcher")
+    pytest.importorskip("search.engine.searcher")
     product = relevance.product_run(collection, tmp_path)
     assert product.any_word > 60 and product.empty == 0  # TIME's questions are long
     scores = relevance.evaluate(product.run, collection.qrels)

@@ -13,8 +13,8 @@ from whoosh import index as whoosh_index
 
 from search.article import Article, Entities, Origin, Place
 from search.results import MAX_PAGE_SIZE, MAX_QUERY_LENGTH, BadRequest, SearchRequest
-from search.schema import build_schema, to_document
-from search.searcher import IndexMissing, Searcher
+from search.index.schema import build_schema, to_document
+from search.engine.searcher import IndexMissing, Searcher
 
 DHAKA = timezone(timedelta(hours=6))
 UTC = timezone.utc
@@ -189,8 +189,8 @@ def test_few_all_word_matches_widen_to_any_word_ranked_by_score(searcher):
 
 def test_any_word_order_is_bm25f_alone(searcher, index_dir):
     """No words-matched-first sort: the order is ranking.natural_query's on Whoosh, score for score."""
-    from search import ranking
-    from search.index_store import open_live_index
+    from search.engine import ranking
+    from search.index.store import open_live_index
 
     q = "rocket launch seoul"  # only a1 has all three; a2 has two of them, in its headline
     result = searcher.search(SearchRequest(q=q, page_size=MAX_PAGE_SIZE))

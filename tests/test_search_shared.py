@@ -1,4 +1,4 @@
-"""The searcher on an index that `search.indexer.reindex` built from the real bdnews24 pages."""
+"""The searcher on an index that `search.index.indexer.reindex` built from the real bdnews24 pages."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 
 from conftest import shared_path
 from search.results import SearchRequest
-from search.searcher import Searcher
+from search.engine.searcher import Searcher
 
 pytestmark = pytest.mark.shared
 
 @pytest.fixture(scope="session")
 def pages_searcher(tmp_path_factory):
-    from search.indexer import reindex
+    from search.index.indexer import reindex
 
     pages = shared_path("corpus", "pages")
     index_dir = tmp_path_factory.mktemp("pages-index")
@@ -54,7 +54,7 @@ def test_numpy_match_sets_agree_with_whoosh(pages_searcher):
     queries = ["coronavirus", "dhaka OR chattogram", "virus -china", '"prime minister"',
                "title:bangladesh", "flight* airport"]
     for text in queries:
-        from search.query import parse
+        from search.query.parse import parse
         query = gen.compiler.compile(parse(text)).query
         ours = set(np.flatnonzero(gen.matches.mask(query)).tolist())
         theirs = set(gen.searcher.docs_for_query(query))
@@ -69,7 +69,7 @@ def test_related_pages(pages_searcher):
 
 
 def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_searcher):
-    from search.searcher import ANY_WORD_BELOW
+    from search.engine.searcher import ANY_WORD_BELOW
 
     both = pages_searcher.search(SearchRequest(q="coronavirus dhaka", page_size=100))
     assert both.total >= ANY_WORD_BELOW
@@ -88,8 +88,8 @@ def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_s
 
 
 def test_numpy_scores_agree_with_whoosh(pages_searcher):
-    """search.scores ranks every match with numpy; Whoosh's own matchers must give the same figures."""
-    from search.query import parse
+    """search.engine.scores ranks every match with numpy; Whoosh's own matchers must give the same figures."""
+    from search.query.parse import parse
 
     gen = pages_searcher._current()
     queries = ["coronavirus dhaka", '"prime minister" hasina', "virus -china", "dhaka OR chattogram",

@@ -75,7 +75,7 @@ def corpus_paths(extra_dir: Path) -> list[Path]:
 
 
 def build_index(corpus: list[Path], index_dir: Path, *, full: bool = False) -> None:
-    from search.indexer import reindex
+    from search.index.indexer import reindex
 
     reindex(corpus, index_dir, full=full, workers=1)
 

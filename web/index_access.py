@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from search.index_store import IndexMissing, live_version
+from search.index.store import IndexMissing, live_version
 
 from web.errors import IndexUnavailable
 
@@ -59,7 +59,7 @@ class SearcherHolder:
         try:
             if self._opener is not None:
                 return self._opener(self.index_dir), version
-            from search.searcher import Searcher  # the engine is imported on first use, not at app creation
+            from search.engine.searcher import Searcher  # the engine is imported on first use, not at app creation
 
             return Searcher.open(self.index_dir), version
         except (IndexMissing, FileNotFoundError) as error:

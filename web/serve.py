@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from search.cli import CommandError
-    from search.index_store import live_version
+    from search.index.store import live_version
     from web import create_app
 
     workers = default_workers() if args.workers is None else args.workers
@@ -156,7 +156,7 @@ class WorkersListening:
 
 
 def _import_engine() -> None:
-    import search.searcher  # noqa: F401  (whoosh, numpy, nltk: imported before the fork, shared)
+    import search.engine.searcher  # noqa: F401  (whoosh, numpy, nltk: imported before the fork, shared)
 
 
 

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _with_entities(stream: Iterable[Article | Problem]) -> Iterator[tuple[Article | Problem, Entities | None]]:
     """The stream in its order, articles paired with their entities (the extractor reads ahead)."""
-    from search.entities import EntityExtractor  # spaCy loads only when --entities asks for it
+    from search.entities.extract import EntityExtractor  # spaCy loads only when --entities asks for it
     pending: deque[Article | Problem] = deque()
 
     def articles() -> Iterator[Article]:

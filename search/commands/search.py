@@ -63,9 +63,9 @@ def _whole(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
-    from search.index_store import IndexMissing
+    from search.index.store import IndexMissing
     from search.results import BadRequest, SearchRequest
-    from search.searcher import Searcher
+    from search.engine.searcher import Searcher
     from search.settings import Settings
 
     try:

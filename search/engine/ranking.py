@@ -66,7 +66,7 @@ def weighting() -> WeightingModel:
 
 @lru_cache(maxsize=1)
 def _default_schema() -> Schema:
-    from search.schema import build_schema
+    from search.index.schema import build_schema
 
     return build_schema()
 

@@ -17,7 +17,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
-from search.query_compiler import DocnumsQuery, MatchSets
+from search.query.compile import DocnumsQuery, MatchSets
 
 
 class Scores:

@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from search.article import Article, Entities, Place
-from search.entities import EXTRACTOR_VERSION, EntityExtractor
+from search.entities.extract import EXTRACTOR_VERSION, EntityExtractor
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ The pipeline streams: readers -> content-hash check against the live index ->
 entity extraction (cached, spaCy over worker processes for the misses) ->
 Whoosh writer (several writer processes for large batches). A full rebuild goes
 into a new generation folder that replaces the live one atomically only once it
-is complete (search.index_store).
+is complete (search.index.store).
 
 What "removed" means: an article that is in the index but no longer comes out of
 the corpus. When a file that held indexed articles cannot be read this time (an
@@ -31,11 +31,11 @@ from typing import Protocol
 import orjson
 import whoosh.index
 
-from search import index_store
+from search.index import store as index_store
 from search.article import Article, Entities, Problem
-from search.index_store import Generation
-from search.index_writer import DocumentSink
-from search.schema import INDEX_FORMAT, build_schema, to_document
+from search.index.store import Generation
+from search.index.writer import DocumentSink
+from search.index.schema import INDEX_FORMAT, build_schema, to_document
 
 class EntityExtractorLike(Protocol):
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]: ...
@@ -266,7 +266,7 @@ class _Reindex:
             bar.close()
 
     def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        from search.entity_cache import EntityCache, extract_with_cache
+        from search.entities.cache import EntityCache, extract_with_cache
 
         cache = EntityCache(index_store.entity_cache_path(self.index_dir))
         lazy = None if self.extractor else _LazyExtractor(self.workers)
@@ -299,7 +299,7 @@ class NothingRead(Exception):
 
 
 def _extractor_version() -> str:
-    from search.entities import EXTRACTOR_VERSION
+    from search.entities.extract import EXTRACTOR_VERSION
 
     return str(EXTRACTOR_VERSION)
 
@@ -354,7 +354,7 @@ class _LazyExtractor:
         iterator = iter(articles)
         for first in iterator:
             if self._extractor is None:
-                from search.entities import EntityExtractor
+                from search.entities.extract import EntityExtractor
 
                 self._extractor = EntityExtractor(workers=self.workers)
 

@@ -1,4 +1,4 @@
-"""Compiling a parsed query (search.query) against an open index: Whoosh query objects for
+"""Compiling a parsed query (search.query.parse) against an open index: Whoosh query objects for
 ranking, and numpy match sets over every document for counting and filtering.
 
 Parsing is pure; this half needs the index (the vocabulary for wildcards and fuzzy words,
@@ -15,8 +15,8 @@ from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
-from search.facets import Collection, facet_key
-from search.query import (MAX_EXPANSION, MAX_FACET_EXPANSION, TEXT_FIELDS, Adjacent, AllOf, AnyOf, DateRange,
+from search.index.columns import Collection, facet_key
+from search.query.parse import (MAX_EXPANSION, MAX_FACET_EXPANSION, TEXT_FIELDS, Adjacent, AllOf, AnyOf, DateRange,
                           FacetMatch, Fuzzy, Not, Phrase, Required, Wildcard, Word, describe)
 
 

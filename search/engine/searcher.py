@@ -6,7 +6,7 @@
 One Searcher serves many threads: each request takes the lock, so Whoosh's readers
 (which share file handles) are never used by two threads at once; with the GIL the
 searches would not run in parallel anyway. Facet arrays are built once per index
-generation (search.facets) and rebuilt by `refresh()` when a reindex publishes.
+generation (search.index.columns) and rebuilt by `refresh()` when a reindex publishes.
 """
 
 from __future__ import annotations
@@ -21,19 +21,19 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from search import ranking
+from search.engine import ranking
 from search.analysis import news_analyzer
-from search.facets import NO_TIME, Collection, date_histogram, top_values
-from search.index_store import IndexMissing, live_version, open_live_index
-from search.query import (Adjacent, QuerySyntaxError, Word, clean, describe, has_fallback, is_fixed, parse,
+from search.index.columns import NO_TIME, Collection, date_histogram, top_values
+from search.index.store import IndexMissing, live_version, open_live_index
+from search.query.parse import (Adjacent, QuerySyntaxError, Word, clean, describe, has_fallback, is_fixed, parse,
                           plain_words)
-from search.query_compiler import Compiler, MatchSets
+from search.query.compile import Compiler, MatchSets
 from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
                             BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
-from search.schema import FACET_FIELDS, stored_places, stored_values
-from search.scores import Scores
+from search.index.schema import FACET_FIELDS, stored_places, stored_values
+from search.engine.scores import Scores
 from search.snippets import lead, mark_all, snippets
-from search.suggest import suggest
+from search.engine.suggest import suggest
 
 __all__ = ["Searcher", "IndexMissing"]
 
@@ -194,7 +194,7 @@ class Searcher:
             if scores is None:
                 best = [(h.docnum, h.score) for h in s.search(query, limit=limit, mask={docnum})]
             else:
-                # The same ranking with numpy (search.scores): Whoosh's matchers take 30-300 ms
+                # The same ranking with numpy (search.engine.scores): Whoosh's matchers take 30-300 ms
                 # over these ~30 clauses, and every article page asks for it.
                 candidates = np.flatnonzero((scores > 0) & gen.collection.live)
                 candidates = candidates[candidates != docnum]

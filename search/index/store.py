@@ -6,7 +6,7 @@ Layout of an index folder (``index/`` by default)::
     gen-000042/         a Whoosh index (+ dateline.json: format; manifest.json: id -> hash)
     gen-000041/         the previous generation, kept so searchers still holding it keep working
     reindex.lock        fcntl lock: one reindex at a time; holds the writer's pid
-    entities.sqlite     entity cache, shared by all generations (search.entity_cache)
+    entities.sqlite     entity cache, shared by all generations (search.entities.cache)
 
 A full rebuild writes a new generation beside the live one and publishes it by
 replacing CURRENT (os.replace), so a crash at any moment leaves the previous

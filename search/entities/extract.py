@@ -2,7 +2,7 @@
 
 spaCy's `en_core_web_sm` NER finds PERSON and GPE/LOC spans; the rest is our own cleaning:
 titles and honorifics dropped from names, a surname alone merged into the full name the article
-gives, junk dropped, places resolved to one canonical place and its country (search/places.py).
+gives, junk dropped, places resolved to one canonical place and its country (search/entities/places.py).
 
 Speed (measured on Reuters-21578, see the report in bench/index.py): only the `ner` pipe runs (its
 own internal tok2vec; without tagger, parser, lemmatizer, attribute_ruler and the shared tok2vec
@@ -32,7 +32,7 @@ if "numpy" not in sys.modules:
 from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
-from search.places import gazetteer, is_demonym, place_key
+from search.entities.places import gazetteer, is_demonym, place_key
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
 EXTRACTOR_VERSION = "4"

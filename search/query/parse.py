@@ -9,7 +9,7 @@ Grammar (Google-like: adjacent clauses are all required, OR binds tighter than a
 
 Upper-case AND, OR and NOT are operators; lower-case ones are (stop) words. A query
 that does not parse is never an error: the caller reads it as plain words instead and
-says so. Parsing is pure (an AST); search.query_compiler compiles it against the open
+says so. Parsing is pure (an AST); search.query.compile compiles it against the open
 index (facet values, dates, the vocabulary for wildcards).
 """
 

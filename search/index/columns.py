@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from search.results import DateBucket, DateHistogram, FacetValue
-from search.schema import FACET_FIELDS, stored_values
+from search.index.schema import FACET_FIELDS, stored_values
 
 # Sentinel for "no date" in the day and time arrays.
 NO_DAY = np.iinfo(np.int32).min

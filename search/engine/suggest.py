@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from search.analysis import NewsTokenizer
-from search.query import Word, positive_words
+from search.query.parse import Word, positive_words
 
 SUGGEST_FIELDS = ("body", "title")
 RARE = 2  # a word found in fewer articles than this may be a typo
