@@ -78,6 +78,8 @@ class DateBucket:
 class DateHistogram:
     unit: Literal["year", "month", "day"]
     buckets: list[DateBucket]
+    before: int = 0  # dated matches before the first bucket (outliers left out of the bars)
+    after: int = 0  # and after the last one
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     holder = app.config.get("SEARCHER_HOLDER") or SearcherHolder(
         app.config["INDEX_DIR"], refresh_interval=float(app.config["REFRESH_INTERVAL"]),
-        cache_size=int(app.config["CACHE_SIZE"]), background=bool(app.config["REFRESH_IN_BACKGROUND"]))
+        cache_size=int(app.config["CACHE_SIZE"]),
+        cache_bytes=int(app.config["CACHE_BYTES"]), background=bool(app.config["REFRESH_IN_BACKGROUND"]))
     app.extensions["dateline.searcher"] = holder
 
     from web.views import bp

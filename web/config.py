@@ -10,6 +10,8 @@ from typing import Any
 from search.results import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH
 from search.settings import Settings
 
+from web.index_access import DEFAULT_CACHE_BYTES
+
 # Flask config key -> (environment variable, type). INDEX_DIR comes from search.settings so
 # `dateline search` and `dateline serve` agree on DATELINE_INDEX.
 ENVIRONMENT: dict[str, tuple[str, type]] = {
@@ -19,6 +21,7 @@ ENVIRONMENT: dict[str, tuple[str, type]] = {
     "MAX_PAGE": ("DATELINE_MAX_PAGE", int),
     "REFRESH_INTERVAL": ("DATELINE_REFRESH_INTERVAL", float),
     "CACHE_SIZE": ("DATELINE_CACHE_SIZE", int),
+    "CACHE_BYTES": ("DATELINE_CACHE_BYTES", int),
 }
 
 
@@ -37,6 +40,9 @@ def defaults() -> dict[str, Any]:
         # Rendered pages and JSON (bytes, ~35 KB at most) and related lists kept per index version and
         # worker process (0: no cache). A few thousand cover the popular searches and their clicks.
         "CACHE_SIZE": 4096,
+        # ... and at most this many bytes of them (each of the page and the result cache), whatever
+        # the pages weigh.
+        "CACHE_BYTES": DEFAULT_CACHE_BYTES,
         "FACET_LIMIT": 10,
         "RELATED_LIMIT": 5,
         "JSON_SORT_KEYS": False,

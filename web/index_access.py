@@ -21,6 +21,12 @@ from web.errors import IndexUnavailable
 
 log = logging.getLogger("dateline.web")
 
+# Bytes of rendered pages, JSON and results one process keeps (each of its two caches).
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+# What an entry that is not bytes (a result, a related list) is counted as: they are small objects
+# (10 hits, facet tops, at most MAX_BARS dates); counting them exactly would cost more than they do.
+OBJECT_BYTES = 16 * 1024
+
 # Search results (large objects) are kept only while the same search is likely to be asked for
 # in its other format: the page and its JSON twin, both of which are cached as bytes for longer.
 RECENT_RESULTS = 256
@@ -38,7 +44,7 @@ class SearcherHolder:
 
     def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 2048,
                  opener: Callable[[Path], Any] | None = None, background: bool = True,
-                 close_grace: float = 60.0) -> None:
+                 close_grace: float = 60.0, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.index_dir = Path(index_dir)
         self.refresh_interval = refresh_interval
         self.background = background
@@ -49,8 +55,8 @@ class SearcherHolder:
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._reloading = False
-        self._cache = ResultCache(cache_size)
-        self._recent = ResultCache(min(cache_size, RECENT_RESULTS))
+        self._cache = ResultCache(cache_size, cache_bytes)
+        self._recent = ResultCache(min(cache_size, RECENT_RESULTS), cache_bytes)
 
     def _open(self) -> tuple[Any, str | None]:
         version = live_version(self.index_dir)  # read first: a publish during the open is seen next time
@@ -133,6 +139,11 @@ class SearcherHolder:
         return old
 
     @property
+    def cached_bytes(self) -> tuple[int, int]:
+        """Bytes held by the page cache and by the recent-results cache."""
+        return self._cache.bytes, self._recent.bytes
+
+    @property
     def version(self) -> str | None:
         return self._current[1]
 
@@ -163,31 +174,41 @@ def _close_quietly(searcher: Any) -> None:
 
 
 class ResultCache:
-    """A small thread-safe LRU: popular searches (the empty page, facet clicks) cost one lookup."""
+    """A small thread-safe LRU: popular searches (the empty page, facet clicks) cost one lookup.
 
-    def __init__(self, size: int) -> None:
+    Bounded both in entries and in bytes, so a few huge pages cannot grow a worker without limit."""
+
+    def __init__(self, size: int, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
         if self.size <= 0:
             return None
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
 
     def put(self, key: Hashable, value: Any) -> None:
-        if self.size <= 0:
+        cost = len(value) if isinstance(value, (bytes, str)) else OBJECT_BYTES
+        if self.size <= 0 or cost > self.max_bytes:
             return
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            previous = self._items.pop(key, None)
+            if previous is not None:
+                self.bytes -= previous[1]
+            self._items[key] = (value, cost)
+            self.bytes += cost
+            while len(self._items) > self.size or self.bytes > self.max_bytes:
+                self.bytes -= self._items.popitem(last=False)[1][1]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.bytes = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.index.columns import MAX_BARS
 from search.results import FILTER_FACETS, SORTS
 
 _nullable_string = {"type": ["string", "null"]}
@@ -87,11 +88,14 @@ SCHEMAS: dict[str, Any] = {
     },
     "DateHistogram": {
         "type": "object",
-        "required": ["unit", "buckets"],
+        "required": ["unit", "buckets", "before", "after"],
         "additionalProperties": False,
         "properties": {
             "unit": {"enum": ["year", "month", "day"]},
-            "buckets": {"type": "array", "items": {"$ref": "#/components/schemas/DateBucket"}},
+            "buckets": {"type": "array", "items": {"$ref": "#/components/schemas/DateBucket"}, "maxItems": MAX_BARS},
+            "before": {"type": "integer", "minimum": 0,
+                       "description": "Dated matches before the first bucket: outliers the bars leave out."},
+            "after": {"type": "integer", "minimum": 0, "description": "Dated matches after the last bucket."},
         },
     },
     "SearchResult": {

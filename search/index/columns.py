@@ -175,39 +175,73 @@ def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], lim
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_DAY_BUCKETS = 62  # two months of days; longer spans count months
 MAX_MONTH_BUCKETS = 36  # three years of months; longer spans count years
+MAX_BARS = 120  # longer spans of years count several years a bar
+# The dates beyond this share at either end are outliers (a typo'd year 1 or 9999) when they stretch
+# the span more than OUTLIER_STRETCH times and to a coarser unit: the histogram then covers the bulk
+# between them and counts the rest as before/after.
+OUTLIER_SHARE = 0.01
+OUTLIER_STRETCH = 3
+
+
+def _unit(first: int, last: int) -> str:
+    """The bar unit a span of day numbers gets."""
+    if last - first < MAX_DAY_BUCKETS:
+        return "day"
+    months = np.array([first, last]).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return "month" if months[1] - months[0] < MAX_MONTH_BUCKETS else "year"
+
+
+def _bulk(days: np.ndarray) -> tuple[int, int]:
+    """First and last day number of the histogram: all the dates, unless a few outliers would stretch
+    it far, to a coarser unit than the bulk of them needs (then the bulk, trimmed at both ends)."""
+    first, last = int(days.min()), int(days.max())
+    trim = int(np.ceil(days.size * OUTLIER_SHARE))
+    if days.size <= 2 * trim:
+        return first, last
+    low, high = np.partition(days, (trim, days.size - 1 - trim))[[trim, days.size - 1 - trim]]
+    low, high = int(low), int(high)
+    stretched = last - first > OUTLIER_STRETCH * max(high - low, 1) and _unit(low, high) != _unit(first, last)
+    return (low, high) if stretched else (first, last)
 
 
 def date_histogram(days: np.ndarray) -> DateHistogram:
-    """Buckets that fit the span of the dates: days up to two months, months up to three years, else years."""
+    """Buckets that fit the span of the dates: days up to two months, months up to three years, else years
+    (several a bar beyond MAX_BARS). Outlying dates are counted in `before` and `after`, not drawn."""
     days = days[days != NO_DAY]
     if days.size == 0:
         return DateHistogram("year", [])
-    first, last = day_from_number(days.min()), day_from_number(days.max())
-    if (last - first).days < MAX_DAY_BUCKETS:
-        counts = np.bincount(days - days.min())
+    low, high = _bulk(days)
+    before, after = int(np.count_nonzero(days < low)), int(np.count_nonzero(days > high))
+    days = days[(days >= low) & (days <= high)]
+    first = day_from_number(low)
+    unit = _unit(low, high)
+    if unit == "day":
         buckets = []
-        for offset, count in enumerate(counts.tolist()):
+        for offset, count in enumerate(np.bincount(days - low).tolist()):
             day = first + timedelta(days=offset)
             buckets.append(DateBucket(day.isoformat(), day.isoformat(),
                                       f"{day.day} {_MONTHS[day.month - 1]} {day.year}", count))
-        return DateHistogram("day", buckets)
+        return DateHistogram("day", buckets, before, after)
     as_dates = days.astype("datetime64[D]")
-    months = as_dates.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-    if months.max() - months.min() < MAX_MONTH_BUCKETS:
-        counts = np.bincount(months - months.min())
+    if unit == "month":
+        months = as_dates.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+        first_month = int(np.datetime64(first, "M").astype(np.int64))
         buckets = []
-        for offset, count in enumerate(counts.tolist()):
-            year, month = divmod(int(months.min()) + offset, 12)
+        for offset, count in enumerate(np.bincount(months - first_month).tolist()):
+            year, month = divmod(first_month + offset, 12)
             year += 1970
             month += 1
             end = date(year, month, monthrange(year, month)[1])
             buckets.append(DateBucket(date(year, month, 1).isoformat(), end.isoformat(),
                                       f"{_MONTHS[month - 1]} {year}", count))
-        return DateHistogram("month", buckets)
-    years = as_dates.astype("datetime64[Y]").astype(np.int64)
-    counts = np.bincount(years - years.min())
+        return DateHistogram("month", buckets, before, after)
+    years = as_dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    first_year, last_year = first.year, day_from_number(high).year
+    step = -(-(last_year - first_year + 1) // MAX_BARS)  # years a bar: at most MAX_BARS bars
     buckets = []
-    for offset, count in enumerate(counts.tolist()):
-        year = 1970 + int(years.min()) + offset
-        buckets.append(DateBucket(date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat(), str(year), count))
-    return DateHistogram("year", buckets)
+    for offset, count in enumerate(np.bincount((years - first_year) // step).tolist()):
+        start = first_year + offset * step
+        end = min(start + step - 1, last_year)
+        label = str(start) if step == 1 else f"{start}–{end}"
+        buckets.append(DateBucket(date(start, 1, 1).isoformat(), date(end, 12, 31).isoformat(), label, count))
+    return DateHistogram("year", buckets, before, after)
