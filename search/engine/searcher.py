@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
@@ -139,11 +139,16 @@ class Searcher:
             gen = self._current()
             gen.matches.request_memo = {}
             try:
-                result = _Search(self, gen, request).run()
+                search = _Search(self, gen, request)
+                result = search.run()
             finally:
                 gen.matches.request_memo = None
+        # Snippets read only the stored fields already in hand: made outside the lock, a long article's
+        # snippets do not hold up the other threads' searches.
+        hits = [_hit(stored, search.highlight, self.analyzer, score, snippet=request.snippets)
+                for stored, score in search.page]
         took = round((time.perf_counter() - started) * 1000, 2)
-        return _with_time(result, took)
+        return replace(result, results=hits, took_ms=took)
 
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
@@ -226,6 +231,8 @@ class _Search:
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
+        self.highlight: set[str] = set()  # index terms to mark in the hits
+        self.page: list[tuple[dict, float | None]] = []  # stored fields and score of each hit, in order
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -268,8 +275,8 @@ class _Search:
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
                                      filtered=bool(filters))
         s = self.gen.searcher
-        hits = [_hit(s.stored_fields(d), highlight, self.owner.analyzer, score,
-                     snippet=request.snippets) for d, score in zip(docnums, scores)]
+        self.page = [(s.stored_fields(d), score) for d, score in zip(docnums, scores)]
+        self.highlight = highlight
         suggestion = None
         if total < SUGGEST_BELOW and node is not None:
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
@@ -283,7 +290,7 @@ class _Search:
             page_size=page_size,
             pages=pages,
             sort=request.sort,
-            results=hits,
+            results=[],  # the hits are made from self.page by the caller, outside the lock
             facets=facets,
             dates=dates,
             suggestion=suggestion,
@@ -497,8 +504,5 @@ def _validate(request: SearchRequest) -> None:
         raise BadRequest("q must be text", "q")
 
 
-def _with_time(result: SearchResult, took: float) -> SearchResult:
-    from dataclasses import replace
 
-    return replace(result, took_ms=took)
 
