@@ -193,7 +193,10 @@ def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
     """Each query lower-cased (TIME's upper-case AND/OR/NOT are not meant as operators) through
     Searcher.search, paging 100 at a time down to DEPTH. Scores are ranks, so the run keeps
     the product's order exactly (the product rounds scores, and trec_eval re-sorts ties)."""
-    from search.results import MAX_PAGE_SIZE, SearchRequest
+    from search.results import SearchRequest
+    from search.settings import Limits
+
+    MAX_PAGE_SIZE = Limits().max_page_size
     from search.engine.searcher import Searcher
 
     index_dir = build_product_index(collection.documents, workdir / "product")

@@ -12,9 +12,13 @@ import pytest
 from whoosh import index as whoosh_index
 
 from search.article import Article, Entities, Origin, Place
-from search.results import MAX_PAGE_SIZE, MAX_QUERY_LENGTH, BadRequest, SearchRequest
+from search.results import BadRequest, SearchRequest
+from search.settings import Limits
 from search.index.schema import build_schema, to_document
 from search.engine.searcher import IndexMissing, Searcher
+
+MAX_PAGE_SIZE = Limits().max_page_size
+MAX_QUERY_LENGTH = Limits().max_query_length
 
 DHAKA = timezone(timedelta(hours=6))
 UTC = timezone.utc

@@ -6,7 +6,7 @@ from urllib.parse import urljoin, urlsplit
 
 import orjson
 import pytest
-from test_web_support import Page, build_index, write_jsonl
+from helpers import Page, build_index, write_jsonl
 
 from web import create_app
 

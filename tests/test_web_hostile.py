@@ -6,7 +6,7 @@ import re
 
 import orjson
 import pytest
-from test_web_support import shared_index
+from helpers import shared_index
 
 from web import create_app
 

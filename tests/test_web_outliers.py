@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import orjson
 import pytest
-from test_web_support import Page, build_index, write_jsonl
+from helpers import Page, build_index, write_jsonl
 
 from search.index.columns import MAX_BARS, date_histogram, day_number
 from web import create_app
@@ -56,7 +56,7 @@ def test_a_normal_spread_keeps_every_date():
 
 
 def test_the_page_cache_is_bounded_in_bytes(index_dir):
-    app = create_app({"INDEX_DIR": str(index_dir), "REFRESH_INTERVAL": 0, "CACHE_BYTES": 150_000})
+    app = create_app({"INDEX_DIR": str(index_dir), "REFRESH_INTERVAL": 0, "CACHE_MB": 0.15})
     client = app.test_client()
     for i in range(40):
         assert client.get(f"/?q=harbour+{i}").status_code == 200

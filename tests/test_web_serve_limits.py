@@ -10,7 +10,7 @@ from urllib.parse import quote
 import orjson
 import pytest
 from test_web_serve import start, stop
-from test_web_support import shared_index
+from helpers import shared_index
 
 from web import create_app
 from web.limits import longest_request_line

@@ -36,8 +36,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     holder = app.config.get("SEARCHER_HOLDER") or SearcherHolder(
         app.config["INDEX_DIR"], refresh_interval=float(app.config["REFRESH_INTERVAL"]),
-        cache_size=int(app.config["CACHE_SIZE"]),
-        cache_bytes=int(app.config["CACHE_BYTES"]), background=bool(app.config["REFRESH_IN_BACKGROUND"]))
+        cache_size=int(app.config["CACHE_SIZE"]), cache_bytes=int(app.config["CACHE_MB"] * 1_000_000),
+        background=bool(app.config["REFRESH_IN_BACKGROUND"]), limits=web_config.limits(app.config))
     app.extensions["dateline.searcher"] = holder
 
     from web.views import bp

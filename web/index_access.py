@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from search.index.store import IndexMissing, live_version
+from search.settings import SETTINGS_BY_NAME, Limits
 
 from web.errors import IndexUnavailable
 
 log = logging.getLogger("dateline.web")
 
-# Bytes of rendered pages, JSON and results one process keeps (each of its two caches).
-DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+DEFAULT_CACHE_BYTES = int(SETTINGS_BY_NAME["cache_mb"].default * 1_000_000)
 # What an entry that is not bytes (a result, a related list) is counted as: they are small objects
 # (10 hits, facet tops, at most MAX_BARS dates); counting them exactly would cost more than they do.
 OBJECT_BYTES = 16 * 1024
@@ -44,8 +44,10 @@ class SearcherHolder:
 
     def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 2048,
                  opener: Callable[[Path], Any] | None = None, background: bool = True,
-                 close_grace: float = 60.0, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+                 close_grace: float = 60.0, limits: Limits | None = None,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.index_dir = Path(index_dir)
+        self.limits = limits
         self.refresh_interval = refresh_interval
         self.background = background
         self.close_grace = close_grace
@@ -67,7 +69,7 @@ class SearcherHolder:
                 return self._opener(self.index_dir), version
             from search.engine.searcher import Searcher  # the engine is imported on first use, not at app creation
 
-            return Searcher.open(self.index_dir), version
+            return Searcher.open(self.index_dir, limits=self.limits), version
         except (IndexMissing, FileNotFoundError) as error:
             raise IndexUnavailable(str(self.index_dir), str(error)) from error
 

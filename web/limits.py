@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from search.results import FILTER_FACETS
-
-from web.params import MAX_FACET_VALUE_LENGTH, MAX_FACET_VALUES
+from search.results import FILTER_FACETS, MAX_FACET_VALUE_LENGTH, MAX_FACET_VALUES
 
 # A character is at most 4 bytes of UTF-8, each sent as %XX: 12 bytes on the request line.
 ENCODED_BYTES_PER_CHARACTER = 12

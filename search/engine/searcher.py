@@ -28,8 +28,8 @@ from search.index.store import IndexMissing, live_version, open_live_index
 from search.query.parse import (Adjacent, QuerySyntaxError, Word, clean, describe, has_fallback, is_fixed, parse,
                           plain_words)
 from search.query.compile import Compiler, MatchSets
-from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
-                            BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
+from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchRequest, SearchResult
+from search.settings import Limits, Settings
 from search.index.schema import FACET_FIELDS, stored_places, stored_values
 from search.engine.scores import Scores
 from search.snippets import lead, mark_all, snippets
@@ -64,8 +64,11 @@ class _Generation:
 
 
 class Searcher:
-    def __init__(self, index_dir: Path, any_word_below: int = ANY_WORD_BELOW) -> None:
+    def __init__(self, index_dir: Path, any_word_below: int = ANY_WORD_BELOW, limits: Limits | None = None) -> None:
         self.index_dir = Path(index_dir)
+        # The limits the front ends refuse beyond (DATELINE_MAX_*); here a request beyond them is
+        # clamped, with a notice.
+        self.limits = limits if limits is not None else Settings.from_env().limits
         # Below this many all-word matches, side-by-side words are read as any word (1: only
         # when no article has them all, which is how the query language alone reads them).
         self.any_word_below = any_word_below
@@ -77,9 +80,10 @@ class Searcher:
     # -- lifecycle ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, index_dir: Path | str, any_word_below: int = ANY_WORD_BELOW) -> Searcher:
+    def open(cls, index_dir: Path | str, any_word_below: int = ANY_WORD_BELOW,
+             limits: Limits | None = None) -> Searcher:
         """Raises IndexMissing (message: "no index at X: run dateline reindex") when there is none."""
-        searcher = cls(Path(index_dir), any_word_below)
+        searcher = cls(Path(index_dir), any_word_below, limits)
         searcher._generation = searcher._load()
         return searcher
 
@@ -134,7 +138,7 @@ class Searcher:
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
-        _validate(request)
+        request.validate()
         with self._lock:
             gen = self._current()
             gen.matches.request_memo = {}
@@ -267,9 +271,10 @@ class _Search:
         total = int(matched.sum())
         facets = self._facets(base, filters)
         dates = date_histogram(collection.day[matched])
-        page_size = min(request.page_size, MAX_PAGE_SIZE)
+        max_page_size = self.owner.limits.max_page_size
+        page_size = min(request.page_size, max_page_size)
         if page_size < request.page_size:
-            self.notices.append(f"At most {MAX_PAGE_SIZE} results are shown per page.")
+            self.notices.append(f"At most {max_page_size} results are shown per page.")
         pages = math.ceil(total / page_size) if total else 0
         first = (request.page - 1) * page_size
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
@@ -300,13 +305,14 @@ class _Search:
 
     def _query_text(self) -> str:
         raw = self.request.q or ""
-        text = clean(raw[: MAX_QUERY_LENGTH * 4])
+        longest = self.owner.limits.max_query_length
+        text = clean(raw[: longest * 4])
         if clean(raw) != raw.strip() and any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in raw if c not in "\t\n\r"):
             self.notices.append("Control characters in the query were ignored.")
-        if len(text) > MAX_QUERY_LENGTH:
-            cut = text.rfind(" ", 0, MAX_QUERY_LENGTH + 1)
-            text = text[: cut if cut > MAX_QUERY_LENGTH // 2 else MAX_QUERY_LENGTH]
-            self.notices.append(f"The query was longer than {MAX_QUERY_LENGTH} characters; "
+        if len(text) > longest:
+            cut = text.rfind(" ", 0, longest + 1)
+            text = text[: cut if cut > longest // 2 else longest]
+            self.notices.append(f"The query was longer than {longest} characters; "
                                 "only its start was searched.")
         return text
 
@@ -486,22 +492,6 @@ def _hit(stored: dict, terms: set[str], analyzer, score: float | None, snippet: 
         url=stored.get("url"),
         score=score,
     )
-
-
-def _validate(request: SearchRequest) -> None:
-    if not isinstance(request.page, int) or request.page < 1:
-        raise BadRequest("page must be a whole number from 1", "page")
-    if not isinstance(request.page_size, int) or request.page_size < 1:
-        raise BadRequest(f"page_size must be a whole number from 1 (at most {MAX_PAGE_SIZE} are shown)",
-                         "page_size")
-    if request.sort not in SORTS:
-        raise BadRequest(f"sort must be one of {', '.join(SORTS)}", "sort")
-    if not isinstance(request.facet_limit, int) or request.facet_limit < 0:
-        raise BadRequest("facet_limit must be 0 (all values) or more", "facet_limit")
-    if request.date_from and request.date_to and request.date_from > request.date_to:
-        raise BadRequest("date_from is after date_to", "date_from")
-    if not isinstance(request.q, str):
-        raise BadRequest("q must be text", "q")
 
 
 
