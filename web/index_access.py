@@ -7,6 +7,7 @@ opens it, without a restart.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -15,13 +16,15 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from search.index.store import IndexMissing, live_version
+from search.index.store import IndexMissing, live_version, register_reader, unregister_reader
 from search.settings import SETTINGS_BY_NAME, Limits
 
 from web.errors import IndexUnavailable
 
 log = logging.getLogger("dateline.web")
 
+# Seconds between a server process's checks for a newly published index (two small file reads).
+WATCH_INTERVAL = 0.05
 DEFAULT_CACHE_BYTES = int(SETTINGS_BY_NAME["cache_mb"].default * 1_000_000)
 # What an entry that is not bytes (a result, a related list) is counted as: they are small objects
 # (10 hits, facet tops, at most MAX_BARS dates); counting them exactly would cost more than they do.
@@ -57,6 +60,7 @@ class SearcherHolder:
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._reloading = False
+        self._watching = False
         self._cache = ResultCache(cache_size, cache_bytes)
         self._recent = ResultCache(min(cache_size, RECENT_RESULTS), cache_bytes)
 
@@ -76,16 +80,39 @@ class SearcherHolder:
     def warm(self) -> None:
         """Open the index now in a background thread (a server process that just started);
         requests meanwhile wait for it as they would for the first open. No index yet is fine."""
+        threading.Thread(target=self._open_quietly, name="dateline-index-open", daemon=True).start()
 
-        def open_quietly() -> None:
-            try:
-                self.snapshot()
-            except IndexUnavailable:
-                pass
-            except Exception:
-                log.exception("could not open the index in %s", self.index_dir)
+    def _open_quietly(self) -> None:
+        try:
+            self.snapshot()
+        except IndexUnavailable:
+            pass
+        except Exception:
+            log.exception("could not open the index in %s", self.index_dir)
 
-        threading.Thread(target=open_quietly, name="dateline-index-open", daemon=True).start()
+    def watch(self, interval: float = WATCH_INTERVAL) -> None:
+        """A server process: open the index now, then, in a background thread, open every newly
+        published version as soon as it appears and switch to it once open, and tell the index
+        folder which version this process serves: `dateline reindex` returns once every server
+        serves what it wrote, so no request after it sees the old index, and none waits for an open."""
+        self._watching = True
+        atexit.register(unregister_reader, self.index_dir)
+
+        def follow() -> None:
+            self._open_quietly()
+            told: object = object()
+            while True:
+                try:
+                    if live_version(self.index_dir) not in (self._current[1], None):
+                        self._reload_in_this_thread()
+                    if self._current[1] != told:
+                        told = self._current[1]
+                        register_reader(self.index_dir, self._current[1])
+                except Exception:
+                    log.exception("watching %s for a new index", self.index_dir)
+                time.sleep(interval)
+
+        threading.Thread(target=follow, name="dateline-index-watch", daemon=True).start()
 
     def get(self) -> Any:
         return self.snapshot()[0]
@@ -99,6 +126,8 @@ class SearcherHolder:
                     self._swap(*self._open())
                     self._checked_at = time.monotonic()
                 return self._current
+        if self._watching:
+            return self._current  # the watching thread switches versions
         now = time.monotonic()
         if now - self._checked_at >= self.refresh_interval:
             self._checked_at = now
@@ -115,6 +144,13 @@ class SearcherHolder:
             threading.Thread(target=self._reload_now, name="dateline-index-reload", daemon=True).start()
         else:
             self._reload_now()
+
+    def _reload_in_this_thread(self) -> None:
+        with self._lock:
+            if self._reloading:
+                return
+            self._reloading = True
+        self._reload_now()
 
     def _reload_now(self) -> None:
         try:

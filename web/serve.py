@@ -175,8 +175,15 @@ class DatelineServer:
             if listening is not None:
                 listening.worker_listens()
             # The worker opens its own Searcher at once, in the background: its first request
-            # does not pay for it and its heartbeat to the master is never held up.
-            app.extensions["dateline.searcher"].warm()
+            # does not pay for it and its heartbeat to the master is never held up. It then
+            # follows every reindex the same way (see SearcherHolder.watch).
+            app.extensions["dateline.searcher"].watch()
+
+        def worker_exit(arbiter: Any, worker: Any) -> None:
+            from search.index.store import unregister_reader
+
+            # A reindex waits for the serving processes; one that left is no longer waited for.
+            unregister_reader(app.config["INDEX_DIR"], worker.pid)
 
         settings = {
             "bind": [bind],
@@ -197,6 +204,7 @@ class DatelineServer:
             "accesslog": None,
             "control_socket_disable": True,  # no gunicornc socket in $HOME shared by every server
             "post_fork": post_fork,
+            "worker_exit": worker_exit,
         }
 
         class Application(BaseApplication):

@@ -175,6 +175,11 @@ class _Reindex:
             raise
         if self.full_reason and report.written:
             index_store.publish(self.index_dir, target)
+        if report.written:
+            # Running servers open what was written in the background; once they serve it, the
+            # first request after this returns sees it.
+            index_store.wait_for_readers(self.index_dir)
+        if self.full_reason and report.written:
             index_store.clean_up(self.index_dir)
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
