@@ -1,8 +1,13 @@
-"""Errors gunicorn answers itself (a malformed request, headers too large) in the app's own shape.
+"""dateline serve's gunicorn worker: gthread, with errors in the app's shape and balanced connections.
 
 gunicorn answers a request it cannot parse with a bare HTML page of its own, without the security
 headers. The worker class here writes those answers like the app's: the JSON error shape (or the
 HTML error page for a page address) and the same security headers.
+
+All workers accept from one socket, and a keep-alive connection stays with the worker that accepted
+it: 32 clients connecting at once could all land on the worker that woke first and stay there.
+Closing a connection after REQUESTS_PER_CONNECTION answers makes its client connect again, and the
+least busy worker, first to accept, takes it: the load spreads within a few seconds.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
 log = logging.getLogger("dateline.web")
+
+REQUESTS_PER_CONNECTION = 100
 
 # The status gunicorn's parse errors stand for; any other parse error is a 400.
 _STATUS = {
@@ -63,6 +70,13 @@ def error_bytes(app: Any, status: int, message: str, path: str | None) -> bytes:
 
 class DatelineWorker(ThreadWorker):
     """gunicorn's threaded worker, answering what it refuses in the app's error shape."""
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        served = getattr(conn, "dateline_served", 0) + 1
+        conn.dateline_served = served
+        if served >= REQUESTS_PER_CONNECTION:
+            req.must_close = True  # answered with "Connection: close"; the client reconnects
+        return super().handle_request(req, conn)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status = status_of(exc)
