@@ -28,15 +28,15 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import ir_measures  # noqa: E402
 from ir_measures import AP, P, R, nDCG  # noqa: E402
+from time_collection import TimeCollection, build_index, build_product_index  # noqa: E402
 from whoosh import query as wq  # noqa: E402
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 
-from search.engine import ranking  # noqa: E402
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
+from search.engine import ranking  # noqa: E402
 from search.index.schema import build_schema  # noqa: E402
-from time_collection import TimeCollection, build_index, build_product_index  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
 MEASURES = (AP, nDCG @ 10, P @ 10, R @ 100)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from helpers import index_articles
 from search.cli import main
-from test_search import build_index
 
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
-    return build_index(tmp_path_factory.mktemp("cli-index"))
+    return index_articles(tmp_path_factory.mktemp("cli-index"))
 
 
 def test_text_mode_shows_marks_without_html(index_dir, capsys):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers import QUAYSIDE_COUNT, PEOPLE, Page, shared_index
 
+from helpers import PEOPLE, QUAYSIDE_COUNT, Page, shared_index
 from web import create_app
 
 

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from helpers import QUAYSIDE_COUNT, PEOPLE, shared_index
 
+from helpers import PEOPLE, QUAYSIDE_COUNT, shared_index
 from web import create_app
 
 

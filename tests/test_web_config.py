@@ -84,12 +84,12 @@ def big_index(tmp_path_factory):
     """160 dated articles that all have the word "harbour": more than the default page-size cap."""
     from datetime import datetime, timedelta, timezone
 
-    from test_search import _article, build_index
+    from helpers import index_articles, made_article
 
     start = datetime(2020, 1, 1, tzinfo=timezone.utc)
-    articles = [_article(f"h{i:03d}", f"Harbour report {i}", f"Ships in the harbour, day {i}.",
+    articles = [made_article(f"h{i:03d}", f"Harbour report {i}", f"Ships in the harbour, day {i}.",
                          published=start + timedelta(days=i)) for i in range(160)]
-    return build_index(tmp_path_factory.mktemp("big-index"), articles)
+    return index_articles(tmp_path_factory.mktemp("big-index"), articles)
 
 
 def test_a_raised_page_size_cap_lets_more_results_through(clean_env, big_index):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.facet_registry import FACETS
 from search.index.columns import MAX_BARS
 from search.results import FILTER_FACETS, MAX_FACET_LIMIT, MAX_FACET_VALUE_LENGTH, SORTS
 
@@ -184,11 +185,11 @@ def build_document(config: dict) -> dict:
     page_size = {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE_SIZE"],
                  "default": config["DEFAULT_PAGE_SIZE"]}
     facet_params = [
-        _param(name, f"Only articles with this {name} (repeat for several: values of one facet are ORed, "
-                     "different facets ANDed). Exact value as listed in `facets`. A value holding a NUL character "
-                     "is refused with 400.",
+        _param(facet.name, f"Only articles with this {facet.singular.lower()} (repeat for several: values of one "
+                           "facet are ORed, different facets ANDed). Exact value as listed in `facets`. A value "
+                           "holding a NUL character is refused with 400.",
                {"type": "string", "maxLength": MAX_FACET_VALUE_LENGTH, "pattern": NO_NUL}, repeat=True)
-        for name in FILTER_FACETS
+        for facet in FACETS
     ]
     search_params = [
         _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (title, person, place, country, "
