@@ -143,6 +143,15 @@ class NewsTokenizer(Tokenizer):
             pos += 1
         return found
 
+    def term_spans(self, value: str, terms: set[str] | frozenset[str]) -> Iterator[tuple[int, int, str]]:
+        """(start, end, term) of each word of a text whose index term is one of `terms`: the spans
+        `__call__(value, chars=True)` yields for them, without a Token per word (snippets)."""
+        normalize = self.normalizer
+        for match in self._finditer(value):
+            term, stop = normalize(match.group())
+            if term in terms and not stop:
+                yield match.start(), match.end(), term
+
     def __getstate__(self) -> dict:
         # Multiprocess writers pickle the schema: send the settings, not the cache.
         return {"stop_words": self.normalizer.stop_words}

@@ -38,11 +38,11 @@ def matches(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenizer
     if not terms or not text:
         return []
     found = []
-    for token in analyzer(text[start:end] if start or end is not None else text, chars=True):
-        if token.text in terms:
-            found.append(Span(start + token.startchar, start + token.endchar, token.text))
-            if len(found) >= limit:
-                break
+    part = text[start:end] if start or end is not None else text
+    for first, last, term in analyzer.term_spans(part, terms):
+        found.append(Span(start + first, start + last, term))
+        if len(found) >= limit:
+            break
     return found
 
 

@@ -15,9 +15,9 @@ class CountingAnalyzer:
         self.analyzer = news_analyzer()
         self.characters = 0
 
-    def __call__(self, text: str, **options):
+    def term_spans(self, text: str, terms):
         self.characters += len(text)
-        return self.analyzer(text, **options)
+        return self.analyzer.term_spans(text, terms)
 
 
 def huge(middle: str = "", end: str = "") -> str:
@@ -66,3 +66,12 @@ def test_common_likely_words_read_a_bounded_number_of_windows():
     analyzer = CountingAnalyzer()
     snippets(text, terms("shipment"), analyzer)
     assert analyzer.characters <= SCAN_CHARS + LOCATE_WINDOWS * 1_000
+
+
+def test_term_spans_are_the_analyzers_character_spans():
+    analyzer = news_analyzer()
+    text = "The U.S. said Ukraine's ＯＩＬ exports, and the oil-price break-up, were flying; flies flew. US oil"
+    wanted = {t.text for t in analyzer(text)}
+    expected = [(t.startchar, t.endchar, t.text) for t in analyzer(text, chars=True)]
+    assert list(analyzer.term_spans(text, wanted)) == expected
+    assert list(analyzer.term_spans(text, {"oil"})) == [s for s in expected if s[2] == "oil"]
