@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import shared_index
 
+from helpers import shared_index
 from search.engine.suggest import terms_within
 from search.index.store import open_live_index
 

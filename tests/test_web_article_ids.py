@@ -6,8 +6,8 @@ from urllib.parse import urljoin, urlsplit
 
 import orjson
 import pytest
-from helpers import Page, build_index, write_jsonl
 
+from helpers import Page, build_index, write_jsonl
 from web import create_app
 
 ODD_IDS = [
@@ -91,7 +91,7 @@ def test_an_unknown_odd_id_is_a_404_not_a_500(client):
 
 
 def test_a_real_server_opens_every_link(index_dir, client):
-    from test_web_serve import get, start, stop
+    from helpers import get, start, stop
 
     links = hrefs_to_articles(client)
     process, port = start("--workers", "1", "--index", str(index_dir))

@@ -6,8 +6,8 @@ import re
 
 import orjson
 import pytest
-from helpers import shared_index
 
+from helpers import shared_index
 from web import create_app
 
 

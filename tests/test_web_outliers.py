@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import numpy as np
 import orjson
 import pytest
-from helpers import Page, build_index, write_jsonl
 
+from helpers import Page, build_index, write_jsonl
 from search.index.columns import MAX_BARS, date_histogram, day_number
 from web import create_app
 

@@ -6,10 +6,11 @@ import subprocess
 
 import orjson
 import pytest
-from helpers import build_index, write_jsonl
-from test_web_serve import get, start, stop
 
+from helpers import build_index, get, start, stop, write_jsonl
 from search.index.store import READERS_DIR, live_version, readers_behind, register_reader
+
+pytestmark = pytest.mark.slow  # starts real servers
 
 
 def article(article_id: str, word: str) -> dict:

@@ -9,11 +9,12 @@ from urllib.parse import quote
 
 import orjson
 import pytest
-from test_web_serve import start, stop
-from helpers import shared_index
 
+from helpers import shared_index, start, stop
 from web import create_app
 from web.limits import longest_request_line
+
+pytestmark = pytest.mark.slow  # starts real servers
 
 BENGALI = "বাংলাদেশের রাজধানী ঢাকা "  # 3-byte characters: 9 bytes each once percent-encoded
 

@@ -11,8 +11,10 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from helpers import shared_index
-from test_web_serve import children, start, stop
+
+from helpers import children, shared_index, start, stop
+
+pytestmark = pytest.mark.slow  # starts real servers
 
 QUERIES = ["quayside", "fire", "dock strike", "rotterdam", "london", "cargo", "grain", "shipping"]
 RETRIED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from search.results import FILTER_FACETS, MAX_FACET_VALUE_LENGTH, MAX_FACET_VALUES
+from search.facet_registry import FACETS
 
 # A character is at most 4 bytes of UTF-8, each sent as %XX: 12 bytes on the request line.
 ENCODED_BYTES_PER_CHARACTER = 12
@@ -18,8 +18,10 @@ GUNICORN_MAX_REQUEST_LINE = 8190
 def longest_request_line(config: Mapping[str, Any]) -> int:
     """Bytes of the longest request line a valid search can need: the longest query and every facet
     value at its limit, in 4-byte characters, percent-encoded."""
-    characters = int(config["MAX_QUERY_LENGTH"]) + len(FILTER_FACETS) * MAX_FACET_VALUES * MAX_FACET_VALUE_LENGTH
-    names = len(FILTER_FACETS) * MAX_FACET_VALUES * (len("&country=") + 1)
+    limits = config["SETTINGS"].limits
+    values = len(FACETS) * limits.max_facet_values
+    characters = limits.max_query_length + values * limits.max_facet_value_length
+    names = sum(len(f"&{facet.name}=") for facet in FACETS) * limits.max_facet_values
     return characters * ENCODED_BYTES_PER_CHARACTER + names + REQUEST_LINE_OVERHEAD
 
 

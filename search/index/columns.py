@@ -244,8 +244,9 @@ def date_histogram(days: np.ndarray) -> DateHistogram:
     step = -(-(last_year - first_year + 1) // MAX_BARS)  # years a bar: at most MAX_BARS bars
     buckets = []
     for offset, count in enumerate(np.bincount((years - first_year) // step).tolist()):
-        start = first_year + offset * step
-        end = min(start + step - 1, last_year)
-        label = str(start) if step == 1 else f"{start}–{end}"
-        buckets.append(DateBucket(date(start, 1, 1).isoformat(), date(end, 12, 31).isoformat(), label, count))
+        from_year = first_year + offset * step
+        to_year = min(from_year + step - 1, last_year)
+        label = str(from_year) if step == 1 else f"{from_year}–{to_year}"
+        buckets.append(DateBucket(date(from_year, 1, 1).isoformat(), date(to_year, 12, 31).isoformat(), label,
+                                  count))
     return DateHistogram("year", buckets, before, after)
