@@ -355,7 +355,7 @@ class Run:
         """Load until `until(elapsed seconds)` is true; then its figures."""
         self.stats.take()
         started = time.perf_counter()
-        server_cpu = process_tree_cpu(self.server.pid)
+        server_cpu, own_cpu = process_tree_cpu(self.server.pid), time.process_time()
         while not until(time.perf_counter() - started):
             time.sleep(0.2)
         seconds = time.perf_counter() - started
@@ -364,8 +364,10 @@ class Run:
         report(stats, seconds, name)
         report_windows(stats, started)
         workers = " + ".join(f"{spent / seconds:.2f}" for pid, spent in used.items() if pid != self.server.pid)
-        print(f"cpu:      server {sum(used.values()) / seconds:.2f} cores (workers {workers}), of "
-              f"{os.cpu_count() or 1}; server per request {sum(used.values()) * 1000 / max(1, stats.count()):.1f} ms")
+        own = (time.process_time() - own_cpu) / seconds
+        print(f"cpu:      server {sum(used.values()) / seconds:.2f} cores (workers {workers}), load generator "
+              f"{own:.2f} cores, of {os.cpu_count() or 1}; server per request "
+              f"{sum(used.values()) * 1000 / max(1, stats.count()):.1f} ms")
         memory = [resident_mb(pid) for pid in process_tree(self.server.pid)]
         print(f"memory:   server master {memory[0]:.0f} MB, workers "
               f"{', '.join(f'{mb:.0f}' for mb in memory[1:])} MB resident at the end", flush=True)
