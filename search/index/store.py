@@ -304,6 +304,11 @@ def register_reader(index_dir: Path, version: str | None, pid: int | None = None
         pass  # a read-only index folder: nobody can wait for us, and nobody needs to
 
 
+def reader_registered(index_dir: Path, pid: int) -> bool:
+    """Whether a serving process has said which version it serves (it has opened the index, or tried)."""
+    return _reader_file(index_dir, pid).exists()
+
+
 def unregister_reader(index_dir: Path, pid: int | None = None) -> None:
     try:
         _reader_file(index_dir, pid or os.getpid()).unlink()
