@@ -93,6 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
     # Rendered pages and JSON (bytes, ~35 KB at most) kept per index version and worker process.
     Setting("cache_size", _integer, 4096, "DATELINE_CACHE_SIZE",
             "rendered searches kept per server process (0: none)", minimum=0),
+    # A few huge pages (an article with 10,000 dates once did 3 MB a page) must not grow a worker.
+    Setting("cache_mb", _number, 64, "DATELINE_CACHE_MB",
+            "megabytes of rendered pages and results kept per server process, in each of its two caches", minimum=0),
+    # A rebuild is batch work on the machine that serves searches: it yields the CPU to them.
+    Setting("reindex_nice", _integer, 10, "DATELINE_REINDEX_NICE",
+            "niceness `dateline reindex` gives itself, so searches served meanwhile stay fast (0: none)", minimum=0),
     Setting("refresh_interval", _number, 1.0, "DATELINE_REFRESH_INTERVAL",
             "seconds between checks for a newer index", minimum=0),
 )
@@ -125,6 +131,8 @@ class Settings:
     max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default
     max_page: int = SETTINGS_BY_NAME["max_page"].default
     cache_size: int = SETTINGS_BY_NAME["cache_size"].default
+    cache_mb: float = SETTINGS_BY_NAME["cache_mb"].default
+    reindex_nice: int = SETTINGS_BY_NAME["reindex_nice"].default
     refresh_interval: float = SETTINGS_BY_NAME["refresh_interval"].default
 
     def __post_init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     corpus = tuple(args.corpus) if args.corpus else settings.corpus
     index_dir = args.index or settings.index_dir
+    if settings.reindex_nice:
+        os.nice(settings.reindex_nice)  # its worker processes inherit it
 
     def log(message: str) -> None:
         if not args.quiet:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -148,9 +148,14 @@ class Searcher:
         request.validate()
         with self._lock:
             gen = self._current()
-            result = _Search(self, gen, request).run()
+            search = _Search(self, gen, request)
+            result = search.run()
+        # Snippets read only the stored fields already in hand: made outside the lock, a long article's
+        # snippets do not hold up the other threads' searches.
+        hits = [_hit(stored, search.highlight, self.analyzer, score, snippet=request.snippets)
+                for stored, score in search.page]
         took = round((time.perf_counter() - started) * 1000, 2)
-        return _with_time(result, took)
+        return replace(result, results=hits, took_ms=took)
 
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
@@ -265,6 +270,8 @@ class _Search:
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
+        self.highlight: set[str] | None = None  # index terms to mark in the hits
+        self.page: list[tuple[StoredArticle, float | None]] = []  # each hit's stored article and score, in order
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -304,8 +311,8 @@ class _Search:
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
                                      filtered=bool(self.filters.masks))
         s = self.gen.searcher
-        hits = [_hit(self.gen.stored(d), highlight, self.owner.analyzer, score,
-                     snippet=request.snippets) for d, score in zip(docnums, scores)]
+        self.page = [(self.gen.stored(d), score) for d, score in zip(docnums, scores)]
+        self.highlight = highlight
         suggestion = None
         if total < SUGGEST_BELOW and node is not None:
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
@@ -319,7 +326,7 @@ class _Search:
             page_size=page_size,
             pages=pages,
             sort=request.sort,
-            results=hits,
+            results=[],  # the hits are made from self.page by the caller, outside the lock
             facets=facets,
             dates=dates,
             suggestion=suggestion,
@@ -488,8 +495,5 @@ def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float |
     )
 
 
-def _with_time(result: SearchResult, took: float) -> SearchResult:
-    from dataclasses import replace
 
-    return replace(result, took_ms=took)
 

@@ -248,6 +248,8 @@ class _Parser:
         if name in FACET_ALIASES:
             facet = FACET_ALIASES[name]
             if token.kind == "phrase":
+                if not token.text[1:-1].strip():
+                    raise QuerySyntaxError(f'{name}:"" names no {facet}')
                 return FacetMatch(facet, token.text[1:-1], exact=True)
             text = token.text
             if text.endswith("*") and "*" not in text[:-1] and len(text) > 1:
