@@ -80,7 +80,7 @@ PARITY = [
     SearchRequest(q="", facet_limit=0),
     SearchRequest(q="", sort="newest", date_from=date(2020, 3, 1), date_to=date(2020, 3, 15), facet_limit=0),
     SearchRequest(q="coronavirus", country=("China",), facet_limit=0),
-    SearchRequest(q="hospital", place=("Dhaka", "Wuhan"), source=("Staff Correspondent",), facet_limit=3),
+    SearchRequest(q="hospital", place=("Dhaka", "Wuhan"), source=("bdnews24.com",), facet_limit=3),
     SearchRequest(q="test", facet_limit=5, page=2),
 ]
 

@@ -30,7 +30,7 @@ from search.cluster.documents import FACET_NUMBER, UNDATED_DAY, doc_id, value_ha
 from search.cluster.match import CompiledMatch, MatchCompiler
 from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, META, ClusterSpec
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
-from search.engine.searcher import _any_word_notice, _describe_any, _hit  # the same shapes and words
+from search.engine.searcher import _any_word_notice, _describe_any, _hit, article_view  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import date_histogram
 from search.index.schema import StoredArticle
@@ -197,12 +197,7 @@ class ClusterSearch:
 
     def article(self, article_id: str) -> ArticleView | None:
         stored = self._stored(article_id)
-        if stored is None:
-            return None
-        return ArticleView(id=stored.id, title=stored.title, subtitle=stored.subtitle, source=stored.source,
-                           published=stored.published_iso, updated=stored.updated_iso, body=stored.paragraphs,
-                           language=stored.language, url=stored.url, origin=str(stored.origin),
-                           people=list(stored.people), places=list(stored.places), countries=list(stored.countries))
+        return article_view(stored) if stored is not None else None
 
     def _stored(self, article_id: str) -> StoredArticle | None:
         sets = self._query(f"SELECT doc FROM {DIST_ARTICLES.format(slot=self._slot())} WHERE id = %s LIMIT 1",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import news_analyzer
+from search.article import printable
 from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
@@ -147,9 +148,14 @@ class Searcher:
         request.validate()
         with self._lock:
             gen = self._current()
-            result = _Search(self, gen, request).run()
+            search = _Search(self, gen, request)
+            result = search.run()
+        # Snippets read only the stored fields already in hand: made outside the lock, a long article's
+        # snippets do not hold up the other threads' searches.
+        hits = [_hit(stored, search.highlight, self.analyzer, score, snippet=request.snippets)
+                for stored, score in search.page]
         took = round((time.perf_counter() - started) * 1000, 2)
-        return _with_time(result, took)
+        return replace(result, results=hits, took_ms=took)
 
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
@@ -161,21 +167,7 @@ class Searcher:
             if docnum is None:
                 return None
             stored = gen.stored(docnum)
-        return ArticleView(
-            id=stored.id,
-            title=stored.title,
-            subtitle=stored.subtitle,
-            source=stored.source,
-            published=stored.published_iso,
-            updated=stored.updated_iso,
-            body=stored.paragraphs,
-            language=stored.language,
-            url=stored.url,
-            origin=str(stored.origin),
-            people=list(stored.people),
-            places=list(stored.places),
-            countries=list(stored.countries),
-        )
+        return article_view(stored)
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles like this one: its key words, and the people and places it shares. Never itself."""
@@ -262,6 +254,8 @@ class _Search:
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
+        self.highlight: set[str] | None = None  # index terms to mark in the hits
+        self.page: list[tuple[StoredArticle, float | None]] = []  # each hit's stored article and score, in order
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -301,8 +295,8 @@ class _Search:
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
                                      filtered=bool(self.filters.masks))
         s = self.gen.searcher
-        hits = [_hit(self.gen.stored(d), highlight, self.owner.analyzer, score,
-                     snippet=request.snippets) for d, score in zip(docnums, scores)]
+        self.page = [(self.gen.stored(d), score) for d, score in zip(docnums, scores)]
+        self.highlight = highlight
         suggestion = None
         if total < SUGGEST_BELOW and node is not None:
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
@@ -316,7 +310,7 @@ class _Search:
             page_size=page_size,
             pages=pages,
             sort=request.sort,
-            results=hits,
+            results=[],  # the hits are made from self.page by the caller, outside the lock
             facets=facets,
             dates=dates,
             suggestion=suggestion,
@@ -464,6 +458,27 @@ def _describe_any(node) -> str:
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
 
+def article_view(stored: StoredArticle) -> ArticleView:
+    """An article as the article page shows it (both engines make it here)."""
+    return ArticleView(
+        id=stored.id,
+        title=stored.title,
+        subtitle=stored.subtitle,
+        source=stored.source,
+        byline=stored.byline,
+        topic=stored.topic,
+        published=stored.published_iso,
+        updated=stored.updated_iso,
+        body=stored.paragraphs,
+        language=stored.language,
+        url=stored.url,
+        origin=printable(str(stored.origin)),  # a file name that is not UTF-8 shown escaped
+        people=list(stored.people),
+        places=list(stored.places),
+        countries=list(stored.countries),
+    )
+
+
 def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True) -> Hit:
     title = stored.title
     body = stored.body or stored.subtitle
@@ -485,8 +500,5 @@ def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float |
     )
 
 
-def _with_time(result: SearchResult, took: float) -> SearchResult:
-    from dataclasses import replace
 
-    return replace(result, took_ms=took)
 
