@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from search.article import Problem
+from search.article import Article, Entities, Problem
 from search.cluster.spec import ClusterSpec
 from search.cluster.writer import ClusterWriter
 from search.index import store as index_store
-from search.index.indexer import (
-    EntityExtractorLike,
-    NothingRead,
-    ReindexReport,
-    _CountingExtractor,
-    _LazyExtractor,
-    _with_entities,
-)
+from search.index.indexer import EntityExtractorLike, NothingRead, ReindexReport, _with_entities, cached_entities
 
 ENTITY_CACHE_FILE = "entities.sqlite"
 
@@ -34,7 +27,6 @@ def reindex_cluster(corpus: Sequence[Path], spec: ClusterSpec, *, workers: int |
                     log: Callable[[str], None] | None = None) -> ReindexReport:
     """Raises ClusterWriteError (one line naming the node) or NothingRead; the live generation is
     then untouched."""
-    from search.entities.cache import EntityCache, extract_with_cache
     from search.readers import ReadOptions, read_corpus
 
     started = time.perf_counter()
@@ -52,7 +44,7 @@ def reindex_cluster(corpus: Sequence[Path], spec: ClusterSpec, *, workers: int |
             def articles():
                 for item in read_corpus(corpus, options=read_options or ReadOptions()):
                     if isinstance(item, Problem):
-                        (report.skipped if item.severity == "error" else report.warnings).append(item)
+                        report.add_problem(item)
                         continue
                     if item.id in seen:
                         report.duplicates += 1
@@ -62,22 +54,11 @@ def reindex_cluster(corpus: Sequence[Path], spec: ClusterSpec, *, workers: int |
                     report.added += 1
                     yield item
 
-            cache = EntityCache(spec.folder / ENTITY_CACHE_FILE)
-            lazy = None if extractor else _LazyExtractor(workers)
-            counting = _CountingExtractor(extractor or lazy)  # type: ignore[arg-type]  # one of them is set
-            try:
-                for article, entities in _with_entities(articles(), lambda a: extract_with_cache(a, counting, cache)):  # type: ignore[arg-type]
-                    batch.add(article, entities, article.content_hash())
-            except BaseException as error:
-                if lazy is not None:
-                    lazy.abort(error)
-                raise
-            else:
-                if lazy is not None:
-                    lazy.close()
-            finally:
-                report.extracted = counting.count
-                cache.close()
+            def entities(found: Iterable[Article]) -> Iterator[Entities]:
+                return cached_entities(found, spec.folder / ENTITY_CACHE_FILE, extractor, workers, report)
+
+            for article, found in _with_entities(articles(), entities):
+                batch.add(article, found, article.content_hash())
             if report.read == 0:
                 where = ", ".join(str(p) for p in corpus)
                 raise NothingRead(f"no article could be read from {where}")

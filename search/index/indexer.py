@@ -346,23 +346,8 @@ class _Reindex:
             bar.close()
 
     def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        from search.entities.cache import EntityCache, extract_with_cache
-
-        cache = EntityCache(index_store.entity_cache_path(self.index_dir))
-        lazy = None if self.extractor else _LazyExtractor(self.workers)
-        extractor = _CountingExtractor(self.extractor or lazy)  # type: ignore[arg-type]  # one of them is set
-        try:
-            yield from extract_with_cache(articles, extractor, cache)  # type: ignore[arg-type]  # duck-typed
-        except BaseException as error:  # including GeneratorExit when the writing side failed
-            if lazy is not None:
-                lazy.abort(error)
-            raise
-        else:
-            if lazy is not None:
-                lazy.close()
-        finally:
-            self.report.extracted = extractor.count
-            cache.close()
+        return cached_entities(articles, index_store.entity_cache_path(self.index_dir), self.extractor,
+                               self.workers, self.report)
 
     def _protected_paths(self) -> set[PurePath]:
         return {PurePath(p) for p in self.report.unreadable_paths}
@@ -372,6 +357,29 @@ class _Reindex:
         if self.report.skipped_count:
             return f"no article could be read from {where} ({self.report.skipped_count} problems)"
         return f"no articles found in {where}"
+
+
+def cached_entities(articles: Iterable[Article], cache_path: Path, extractor: EntityExtractorLike | None,
+                    workers: int, report: ReindexReport) -> Iterator[Entities]:
+    """Entities for each article, in order: from the entity cache at `cache_path` first, else from
+    `extractor` (spaCy in `workers` processes when None); `report.extracted` counts the latter."""
+    from search.entities.cache import EntityCache, extract_with_cache
+
+    cache = EntityCache(cache_path)
+    lazy = None if extractor else _LazyExtractor(workers)
+    counting = _CountingExtractor(extractor or lazy)  # type: ignore[arg-type]  # one of them is set
+    try:
+        yield from extract_with_cache(articles, counting, cache)  # type: ignore[arg-type]  # duck-typed
+    except BaseException as error:  # including GeneratorExit when the writing side failed
+        if lazy is not None:
+            lazy.abort(error)
+        raise
+    else:
+        if lazy is not None:
+            lazy.close()
+    finally:
+        report.extracted = counting.count
+        cache.close()
 
 
 class NothingRead(Exception):
