@@ -34,6 +34,7 @@ from search.index.schema import FACET_FIELDS, stored_places, stored_values
 from search.engine.scores import Scores
 from search.snippets import lead, mark_all, snippets
 from search.engine.suggest import suggest
+from search.entities.places import alias_notice, canonical_value
 
 __all__ = ["Searcher", "IndexMissing"]
 
@@ -382,13 +383,25 @@ class _Search:
         self._selected: dict[str, list[int]] = {}
         for name, values in request.selections().items():
             column = collection.facets[name]
-            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
+            ids = [i for i in (column.value_id(v) for v in self._canonical(name, values)) if i is not None]
             self._selected[name] = list(dict.fromkeys(ids))
             filters[name] = column.docs_with(ids, collection.size)
         if request.date_from or request.date_to:
             filters["date"] = collection.day_mask(request.date_from, request.date_to)
         self._filter_cache = filters
         return filters
+
+    def _canonical(self, name: str, values: tuple[str, ...] | list[str]) -> list[str]:
+        """Selected values with each other spelling of a place or country replaced by its canonical
+        value (kept too, for an index built before), said in a notice."""
+        out: list[str] = []
+        for value in values:
+            canonical = canonical_value(name, value)
+            if canonical is not None:
+                self.notices.append(alias_notice(name, value, canonical))
+                out.append(canonical)
+            out.append(value)
+        return out
 
     def _facets(self, base: np.ndarray, filters: dict[str, np.ndarray]) -> dict[str, list[FacetValue]]:
         """Counts per facet under every filter but the facet's own, so siblings stay visible."""

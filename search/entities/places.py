@@ -406,3 +406,36 @@ def is_demonym(text: str, guess: bool = True) -> bool:
         return False
     last = words[-1] if words else ""
     return last.endswith(_DEMONYM_ENDINGS) and last[:1].isalpha()
+
+
+def canonical_value(field: str, value: str) -> str | None:
+    """The canonical facet value a reader's spelling stands for, or None if it is one already or
+    unknown: place "Chattogram" -> "Chittagong", "Sunāmganj" -> "Sunamganj", "Bombay" -> "Mumbai";
+    country "U.S."/"USA"/"America" -> "United States". What search uses for place: and country:."""
+    if field not in ("place", "country") or not value.strip():
+        return None
+    gaz = gazetteer()
+    fixed, candidates = gaz.candidates(value)
+    canonical: str | None = None
+    if field == "country":
+        if fixed is not None and fixed.country and fixed.name == fixed.country:
+            canonical = fixed.country
+    elif fixed is not None:
+        canonical = fixed.name
+    elif candidates:
+        key = place_key(value)
+        if not any(c.own_name and place_key(c.name) == key for c in candidates):
+            names = {c.name for c in candidates}
+            canonical = names.pop() if len(names) == 1 else None  # one place known by that name
+        if canonical is None and english_form(value) != value and place_key(english_form(value)) == key:
+            canonical = english_form(value)  # the same name without its diacritics
+    if canonical is None or canonical == " ".join(value.split()):
+        return None
+    return canonical
+
+
+def alias_notice(field: str, value: str, canonical: str) -> str:
+    """What the page says when a spelling was searched as its canonical value."""
+    def quoted(text: str) -> str:
+        return text if text.replace("-", "").isalnum() else f'"{text}"'
+    return f"{field}:{quoted(' '.join(value.split()))} searched as {canonical}."
