@@ -33,7 +33,7 @@ from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
 from search.entities.gazetteer import ensure_built
-from search.entities.places import gazetteer, is_demonym, outlet_country, place_key
+from search.entities.places import gazetteer, is_demonym, outlet_country, party_tag_states, place_key
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
 EXTRACTOR_VERSION = "5"
@@ -260,6 +260,11 @@ def _after_locative(doc: Any, start: int) -> bool:
     return previous == "of" and start >= 2 and doc[start - 2].lower_ in _PLACE_NOUNS
 
 
+def _toward(doc: Any, start: int) -> bool:
+    """After "to" (not "according to"): weaker than a locative, so only for places the context has."""
+    return start >= 1 and doc[start - 1].lower_ == "to" and (start < 2 or doc[start - 2].lower_ != "according")
+
+
 def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
     """Entities for several articles, each given as its outlet's country and its parts (title,
     subtitle, paragraphs)."""
@@ -273,6 +278,8 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
     for index, (_, headlines) in enumerate(plans):
         for headline in headlines:
             places[index].extend(gaz.scan_headline(headline))
+        for part in articles[index]:
+            places[index].extend(party_tag_states(part))  # "(D-Mass.)": Massachusetts
     jobs = ((text, index) for index, (paragraphs, _) in enumerate(plans) for text in paragraphs)
     for doc, index in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
         for ent in doc.ents:
@@ -285,11 +292,13 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
                 text = ent.text.strip(" ,.;:'\"")
                 if not is_demonym(text):
                     places[index].append(text)
-            elif ent.label_ in _MISREAD_LABELS and _after_locative(doc, ent.start):
-                if gaz.knows(ent.text):
-                    places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
-                elif place_key(ent.text) in gaz.cities:
-                    tentative[index].append(ent.text)  # "stationed from Banani": a Dhaka neighbourhood
+            elif ent.label_ in _MISREAD_LABELS and _after_locative(doc, ent.start) and gaz.knows(ent.text):
+                places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
+            elif ent.label_ == "ORG" and gaz.is_country(ent.text):
+                places[index].append(ent.text)  # "Ecuador and Paraguay": a national side names its country
+            elif ent.label_ in _MISREAD_LABELS and (_after_locative(doc, ent.start) or _toward(doc, ent.start)) \
+                    and place_key(ent.text) in gaz.cities:
+                tentative[index].append(ent.text)  # "stationed from Banani": a Dhaka neighbourhood
     results: list[_Result] = []
     for index in range(len(articles)):
         resolved = gaz.resolve_all(places[index], outlet=work[index][0], people=[name for name, _ in people[index]],

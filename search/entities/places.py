@@ -254,7 +254,14 @@ class Gazetteer:
 
     def candidates(self, text: str) -> tuple[Place | None, tuple[Candidate, ...]]:
         key = place_key(text)
-        return self.fixed.get(key), self.cities.lookup(key) if key else ()
+        fixed, candidates = self.fixed.get(key), self.cities.lookup(key) if key else ()
+        if fixed is None and not candidates and key.startswith(_OF_PREFIXES):
+            return self.candidates(key.split(" of ", 1)[1])  # "the State of California"
+        return fixed, candidates
+
+    def is_country(self, text: str) -> bool:
+        place = self.fixed.get(place_key(text))
+        return place is not None and place.name == place.country
 
     def knows(self, text: str) -> bool:
         """True for a country, alias, region or the own name of a city of 15,000 or more (not an
@@ -339,6 +346,7 @@ class Gazetteer:
 
 # A namesake in a country the article names wins unless the most populous one is this many times bigger.
 _CONTEXT_RATIO = 20
+_OF_PREFIXES = ("state of ", "city of ", "province of ", "district of ", "county of ")
 # What a place of unknown population (a cities1000 town, an upazila) is taken to have.
 _SMALL_PLACE = 1_000
 # Without help from the article, a city named so gets its country when it has this many people
@@ -439,3 +447,20 @@ def alias_notice(field: str, value: str, canonical: str) -> str:
     def quoted(text: str) -> str:
         return text if text.replace("-", "").isalnum() else f'"{text}"'
     return f"{field}:{quoted(' '.join(value.split()))} searched as {canonical}."
+
+
+# A US lawmaker's party and state: "(D-Mass.)", "R-Okla.,", "D-Texas)".
+_PARTY_TAG = re.compile(r"\b[RDI]-((?:[A-Z]\.){2}|[A-Z][a-z]+\.?(?: [A-Z][a-z]+\.?)?)(?=[,)])")
+
+
+def party_tag_states(text: str) -> list[str]:
+    """The states of the party tags in a text ("Nancy Pelosi, D-Calif., said" -> ["California"])."""
+    if "-" not in text:
+        return []
+    gaz = gazetteer()
+    states = []
+    for match in _PARTY_TAG.finditer(text):
+        place = gaz.fixed.get(place_key(match.group(1)))
+        if place is not None and place.country == "United States" and place.name != place.country:
+            states.append(place.name)
+    return states
