@@ -260,6 +260,19 @@ def _after_locative(doc: Any, start: int) -> bool:
     return previous == "of" and start >= 2 and doc[start - 2].lower_ in _PLACE_NOUNS
 
 
+# "Real Madrid", "Inter Milan", "Bayer Leverkusen": the place word of a club's name.
+_CLUB_PREFIXES = frozenset({"Real", "Inter", "Atletico", "Atlético", "Sporting", "Athletic", "Dynamo", "Dinamo",
+                            "Olympique", "Borussia", "Bayer", "Racing", "AC", "AS", "FC", "AFC", "RC"})
+
+
+def _names_a_place(doc: Any, start: int, text: str) -> bool:
+    """False for a GPE span that is no place name: all lower case ("in midfield"), or the place
+    word of a club's name."""
+    if text == text.lower():
+        return False
+    return start == 0 or doc[start - 1].text not in _CLUB_PREFIXES
+
+
 def _toward(doc: Any, start: int) -> bool:
     """After "to" (not "according to"): weaker than a locative, so only for places the context has."""
     return start >= 1 and doc[start - 1].lower_ == "to" and (start < 2 or doc[start - 2].lower_ != "according")
@@ -290,7 +303,7 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
                     people[index].append((name, titled or before in TITLE_WORDS))
             elif ent.label_ in _PLACE_LABELS:
                 text = ent.text.strip(" ,.;:'\"")
-                if not is_demonym(text):
+                if not is_demonym(text) and _names_a_place(doc, ent.start, text):
                     places[index].append(text)
             elif ent.label_ in _MISREAD_LABELS and _after_locative(doc, ent.start) and gaz.knows(ent.text):
                 places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
