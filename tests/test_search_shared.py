@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from search.results import SearchRequest
 from search.engine.searcher import Searcher
+from search.results import SearchRequest
 
 pytestmark = pytest.mark.shared
 

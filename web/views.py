@@ -10,11 +10,11 @@ import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult
-
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
-from web.timeline import articles as articles_label, build_timeline
+from web.timeline import articles as articles_label
+from web.timeline import build_timeline
 
 bp = Blueprint("dateline", __name__)
 

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from search.index.schema import FACET_FIELDS, StoredArticle
 from search.results import DateBucket, DateHistogram, FacetValue
-from search.index.schema import FACET_FIELDS, stored_values
 
 # Sentinel for "no date" in the day and time arrays.
 NO_DAY = np.iinfo(np.int32).min
@@ -112,23 +112,21 @@ class Collection:
         ids: list[str | None] = [None] * size
         day = np.full(size, NO_DAY, dtype=np.int32)
         utc = np.full(size, NO_TIME, dtype=np.int64)
-        builders = {name: ([], {}, [], []) for name in FACET_FIELDS}  # labels, keys, docs, values
-        for docnum, stored in reader.iter_docs():
+        # Per facet: labels, label key -> value id, docnums, value ids.
+        builders: dict[str, tuple[list[str], dict[str, int], list[int], list[int]]] = {
+            name: ([], {}, [], []) for name in FACET_FIELDS}
+        for docnum, fields in reader.iter_docs():
+            stored = StoredArticle.from_stored(fields)
             live[docnum] = True
-            ids[docnum] = stored.get("id")
-            iso = stored.get("published_iso")
-            if iso:
-                try:
-                    when = datetime.fromisoformat(iso)
-                except ValueError:
-                    when = None
-                if when is not None:
-                    day[docnum] = day_number(when.date())
-                    utc[docnum] = int(when.timestamp()) if when.tzinfo else int(
-                        (when - datetime(1970, 1, 1)).total_seconds())
+            ids[docnum] = stored.id
+            when = stored.published
+            if when is not None:
+                day[docnum] = day_number(when.date())
+                utc[docnum] = int(when.timestamp()) if when.tzinfo else int(
+                    (when - datetime(1970, 1, 1)).total_seconds())
             for name in FACET_FIELDS:
                 labels, keys, docs, values = builders[name]
-                for value in stored_values(stored, name):
+                for value in stored.facets[name]:
                     key = facet_key(value)
                     if not key:
                         continue

@@ -31,11 +31,12 @@ from typing import Protocol
 import orjson
 import whoosh.index
 
-from search.index import store as index_store
 from search.article import Article, Entities, Problem
+from search.index import store as index_store
+from search.index.schema import INDEX_FORMAT, StoredArticle, build_schema, to_document
 from search.index.store import Generation
 from search.index.writer import DocumentSink
-from search.index.schema import INDEX_FORMAT, build_schema, to_document
+
 
 class EntityExtractorLike(Protocol):
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]: ...
@@ -400,8 +401,8 @@ def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bo
     # A run was killed between Whoosh's commit and the manifest: ask the index itself.
     ix = whoosh.index.open_dir(str(generation.path))
     with ix.searcher() as searcher:
-        return {stored["id"]: IndexedArticle(stored.get("content_hash", ""), _origin_path(stored.get("origin", "")))
-                for stored in searcher.reader().all_stored_fields()}, False
+        stored = (StoredArticle.from_stored(fields) for fields in searcher.reader().all_stored_fields())
+        return {article.id: IndexedArticle(article.content_hash, article.origin.path) for article in stored}, False
 
 
 def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) -> None:
@@ -409,15 +410,6 @@ def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) 
         "toc": index_store.toc_generation(generation.path),
         "articles": {key: (a.content_hash, a.path) for key, a in articles.items()},
     })
-
-
-def _origin_path(origin: str) -> str:
-    # str(Origin) is "path" or "path (record N, line M)"
-    head, sep, tail = origin.rpartition(" (")
-    if sep and tail.endswith(")") and tail[:-1].replace(",", "").replace(" ", "").replace("record", "") \
-            .replace("line", "").isdigit():
-        return head
-    return origin
 
 
 def _carry_over(live: Generation | None, carried: dict[str, IndexedArticle], sink: DocumentSink) -> None:

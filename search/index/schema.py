@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any
 
 import orjson
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
-from search.article import Article, Entities, Place
+from search.article import Article, Entities, Origin, Place
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
-SCHEMA_VERSION = "1"
+# 2: the origin stored as path, record and line (was str(Origin)).
+SCHEMA_VERSION = "2"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
 # Facet fields hold several values per article, joined by FACET_SEPARATOR (values never
@@ -44,7 +49,10 @@ def build_schema() -> Schema:
         updated_iso=STORED(),
         language=ID(stored=True),
         url=STORED(),
-        origin=STORED(),  # str(Origin): file path and record
+        # Where the article was read (Origin): the file, and the record and line inside it.
+        origin_path=STORED(),
+        origin_record=STORED(),
+        origin_line=STORED(),
         # JSON list of {"name", "country"} so a hit shows its places without rereading the corpus.
         places_json=STORED(),
     )
@@ -71,7 +79,9 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "updated_iso": article.updated.isoformat() if article.updated else None,
         "language": article.language,
         "url": article.url,
-        "origin": str(article.origin),
+        "origin_path": article.origin.path,
+        "origin_record": article.origin.record,
+        "origin_line": article.origin.line,
         "places_json": orjson.dumps([{"name": p.name, "country": p.country} for p in entities.places]).decode(),
     }
     if article.published:
@@ -79,11 +89,73 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
     return {key: value for key, value in doc.items() if value not in (None, "")}
 
 
-def stored_places(stored: dict) -> list[Place]:
-    return [Place(p["name"], p.get("country")) for p in orjson.loads(stored.get("places_json") or "[]")]
-
-
-def stored_values(stored: dict, field: str) -> list[str]:
+def stored_values(stored: Mapping[str, Any], field: str) -> list[str]:
     """A facet field's values as written, from a stored document."""
     value = stored.get(field) or ""
     return [v for v in value.split(FACET_SEPARATOR) if v]
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An indexed article as the index stores it; decoded from the stored fields here and nowhere else."""
+
+    id: str
+    content_hash: str
+    title: str
+    subtitle: str
+    body: str  # paragraphs joined by a blank line
+    source: str
+    facets: Mapping[str, tuple[str, ...]]  # facet field -> its values as written
+    published_iso: str | None  # ISO 8601 with the article's own offset
+    updated_iso: str | None
+    language: str
+    url: str | None
+    origin: Origin
+    places_json: str = "[]"
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> StoredArticle:
+        return cls(
+            id=stored["id"],
+            content_hash=stored.get("content_hash", ""),
+            title=stored.get("title", ""),
+            subtitle=stored.get("subtitle", ""),
+            body=stored.get("body") or "",
+            source=stored.get("source", ""),
+            facets={name: tuple(stored_values(stored, name)) for name in FACET_FIELDS},
+            published_iso=stored.get("published_iso"),
+            updated_iso=stored.get("updated_iso"),
+            language=stored.get("language", ""),
+            url=stored.get("url"),
+            # An index of schema 1 kept str(Origin); it is shown as written until the automatic rebuild.
+            origin=Origin(stored.get("origin_path") or stored.get("origin", ""), stored.get("origin_record"),
+                          stored.get("origin_line")),
+            places_json=stored.get("places_json") or "[]",
+        )
+
+    @cached_property
+    def places(self) -> tuple[Place, ...]:
+        # Decoded on first use: opening an index reads every document's facets, never its places.
+        return tuple(Place(p["name"], p.get("country")) for p in orjson.loads(self.places_json))
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        return self.facets["person"]
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return self.facets["country"]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+    @property
+    def published(self) -> datetime | None:
+        """The publication time as the article gave it; None when missing or unreadable."""
+        if not self.published_iso:
+            return None
+        try:
+            return datetime.fromisoformat(self.published_iso)
+        except ValueError:
+            return None

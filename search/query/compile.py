@@ -17,8 +17,23 @@ from whoosh.matching import ListMatcher, NullMatcher
 from search.analysis import NewsTokenizer
 from search.entities.places import alias_notice, canonical_value
 from search.index.columns import Collection, facet_key
-from search.query.parse import (MAX_EXPANSION, MAX_FACET_EXPANSION, TEXT_FIELDS, Adjacent, AllOf, AnyOf, DateRange,
-                          FacetMatch, Fuzzy, Not, Phrase, Required, Wildcard, Word, describe)
+from search.query.parse import (
+    MAX_EXPANSION,
+    MAX_FACET_EXPANSION,
+    TEXT_FIELDS,
+    Adjacent,
+    AllOf,
+    AnyOf,
+    DateRange,
+    FacetMatch,
+    Fuzzy,
+    Not,
+    Phrase,
+    Required,
+    Wildcard,
+    Word,
+    describe,
+)
 
 
 class DocnumsQuery(wq.Query):
