@@ -36,9 +36,7 @@ Rules (see also the tables below):
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 
 from search.article import Place
