@@ -278,6 +278,18 @@ def _toward(doc: Any, start: int) -> bool:
     return start >= 1 and doc[start - 1].lower_ == "to" and (start < 2 or doc[start - 2].lower_ != "according")
 
 
+def _misread_place(doc: Any, ent: Any, gaz: Any, places: list[str], tentative: list[str]) -> None:
+    """A span the model did not call a place that names one: added to `places`, or to
+    `tentative` when only the article's context can say it is a place."""
+    after_locative = _after_locative(doc, ent.start)
+    if ent.label_ != "PERSON" and after_locative and gaz.knows(ent.text):
+        places.append(ent.text)  # "the city of Bakhmut" read as an ORG
+    elif ent.label_ == "ORG" and gaz.is_country(ent.text):
+        places.append(ent.text)  # "Ecuador and Paraguay": a national side names its country
+    elif (after_locative or (ent.label_ == "PERSON" and _toward(doc, ent.start))) and place_key(ent.text) in gaz.cities:
+        tentative.append(ent.text)  # "stationed from Banani", "to Khilkhet": Dhaka neighbourhoods
+
+
 def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
     """Entities for several articles, each given as its outlet's country and its parts (title,
     subtitle, paragraphs)."""
@@ -305,13 +317,8 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
                 text = ent.text.strip(" ,.;:'\"")
                 if not is_demonym(text) and _names_a_place(doc, ent.start, text):
                     places[index].append(text)
-            elif ent.label_ in _MISREAD_LABELS and _after_locative(doc, ent.start) and gaz.knows(ent.text):
-                places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
-            elif ent.label_ == "ORG" and gaz.is_country(ent.text):
-                places[index].append(ent.text)  # "Ecuador and Paraguay": a national side names its country
-            elif ent.label_ in _MISREAD_LABELS and (_after_locative(doc, ent.start) or _toward(doc, ent.start)) \
-                    and place_key(ent.text) in gaz.cities:
-                tentative[index].append(ent.text)  # "stationed from Banani": a Dhaka neighbourhood
+            if ent.label_ in _MISREAD_LABELS:
+                _misread_place(doc, ent, gaz, places[index], tentative[index])
     results: list[_Result] = []
     for index in range(len(articles)):
         resolved = gaz.resolve_all(places[index], outlet=work[index][0], people=[name for name, _ in people[index]],

@@ -301,6 +301,8 @@ class Gazetteer:
         wanted = _with_successors(context)
         top = max(candidates, key=_size)
         local = [c for c in candidates if self.country_by_code.get(c.country_code) in wanted]
+        if tentative:  # the model did not call it a place: a small town of that name is not enough
+            local = [c for c in local if c.kind != "town"]
         if local:
             best = max(local, key=_size)
             # A namesake in a country the article names wins, unless the famous one dwarfs it
