@@ -4,6 +4,7 @@ on real articles (Dhaka Tribune, bdnews24 pages), the real spaCy model and a rea
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
@@ -11,7 +12,7 @@ from conftest import shared_path
 from search.article import Article, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.gazetteer import english_form, place_table
-from search.entities.places import canonical_value, gazetteer, outlet_country
+from search.entities.places import canonical_value, gazetteer, outlet_country, party_tag_states
 from search.readers import read_file
 from search.results import SearchRequest
 
@@ -91,6 +92,51 @@ def test_state_abbreviations_are_the_state():
     assert g.resolve("Fla.") == Place("Florida", "United States")
     assert g.resolve("Ga") == Place("Georgia", "United States")
     assert g.resolve_all(["Florida", "Fla."]) == [Place("Florida", "United States")]
+
+
+def test_party_tags_name_the_state():
+    # Real AllSides text: "Rep. Michael Capuano (D-Mass.)", "Nancy Pelosi, D-Calif.,".
+    import gzip
+    import json
+
+    found: list[str] = []
+    with gzip.open(shared_path("corpus", "allsides", "articles.jsonl.gz"), "rt", encoding="utf-8") as lines:
+        for line in lines:
+            body = json.loads(line).get("body") or ""
+            if re.search(r"\b[RD]-(?:Calif|Mass|Texas|Fla)\.?[,)]", body):
+                found = party_tag_states(body)
+                break
+    assert found and {"California", "Massachusetts", "Texas", "Florida"} & set(found)
+    assert all(gazetteer().resolve(state) == Place(state, "United States") for state in found)
+    assert party_tag_states("X-Men, Coca-Cola and COVID-19, in Kuala Lumpur") == []
+
+
+def test_the_place_word_of_a_club_is_not_a_place(extractor):
+    # Dhaka Tribune football reports that name Real Madrid but never Madrid the city.
+    articles = [a for a in dhaka_tribune("Real Madrid", limit=40)
+                if a.text.count("Madrid") == a.text.count("Real Madrid")][:3]
+    assert articles
+    for entities in extractor.extract_many(articles):
+        assert "Madrid" not in {p.name for p in entities.places}
+
+
+def test_lower_case_words_are_not_places(extractor):
+    # "pulling strings in midfield": the model's GPE; also a town in Alabama.
+    articles = dhaka_tribune("in midfield", limit=3)
+    assert articles
+    for entities in extractor.extract_many(articles):
+        assert all(p.name != p.name.lower() for p in entities.places)
+        assert "midfield" not in {p.name.casefold() for p in entities.places}
+
+
+def test_a_neighbourhood_the_model_reads_as_a_name(extractor):
+    # "... from Khilkhet to ...": the model calls it a PERSON or an ORG; in a Dhaka paper's story
+    # the context makes it the neighbourhood.
+    articles = [a for a in dhaka_tribune("Khilkhet", limit=10)
+                if re.search(r"\b(?:from|to|in|at) Khilkhet\b", a.text)]
+    assert articles
+    found = [Place("Khilkhet", "Bangladesh") in entities.places for entities in extractor.extract_many(articles)]
+    assert any(found)
 
 
 # --- names as readers write them ---------------------------------------------------------------
