@@ -9,7 +9,9 @@
   (b) Reuters-21578: the countries of our places against the stories' gold PLACES tags
       (precision, recall), as bench/index.py (d) measures them, without building an index;
   (c) memory: RSS that loading the gazetteer (countries in memory, the place table on disk)
-      adds to a fresh process, which is what every entity worker pays.
+      adds to a fresh process, which is what every entity worker pays;
+  (d) speed: extraction docs/s on Reuters, and the share of it spent resolving places
+      (measured in this process on the first --cost-docs stories, one process).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--errors", action="store_true", help="score.py's list of misses and wrong countries")
     parser.add_argument("--predictions", type=Path, default=None, help="also keep the dev predictions here")
+    parser.add_argument("--cost-docs", type=int, default=2000, help="Reuters stories for (d)")
     args = parser.parse_args()
     if not (EVAL / "dev.jsonl").exists():
         print(f"no gold set at {EVAL}", file=sys.stderr)
@@ -60,6 +63,7 @@ def main() -> int:
             precision, recall, stories = _reuters_agreement(extractor, files)
             print(f"\n(b) Reuters-21578 ({len(files)} files): countries vs gold PLACES over {stories} stories "
                   f"with PLACES: precision {precision:.3f}, recall {recall:.3f}")
+            _resolution_cost(files, args.cost_docs)
     return 0
 
 
@@ -123,6 +127,37 @@ def _reuters_agreement(extractor: EntityExtractor, files: list[Path]) -> tuple[f
         predicted += len(found)
         gold_total += len(gold)
     return (hits / predicted if predicted else 0.0, hits / gold_total if gold_total else 0.0, len(articles))
+
+
+def _resolution_cost(files: list[Path], limit: int) -> None:
+    """Seconds of one-process extraction, and how many of them resolving places took."""
+    import time
+
+    from search.entities import places
+
+    articles = [a for a in read_corpus(files) if isinstance(a, Article)][:limit]
+    spent = [0.0]
+    resolve_all = places.Gazetteer.resolve_all
+
+    def timed(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return resolve_all(self, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - started
+
+    places.Gazetteer.resolve_all = timed  # type: ignore[method-assign]
+    try:
+        with EntityExtractor(workers=1) as extractor:
+            started = time.perf_counter()
+            for _ in extractor.extract_many(articles):
+                pass
+            total = time.perf_counter() - started
+    finally:
+        places.Gazetteer.resolve_all = resolve_all  # type: ignore[method-assign]
+    print(f"(d) {len(articles)} Reuters stories in one process: {len(articles) / total:.0f} docs/s; "
+          f"resolving places {spent[0]:.2f} s of {total:.1f} s ({100 * spent[0] / total:.1f}%, "
+          f"{1e6 * spent[0] / len(articles):.0f} µs per story)")
 
 
 def _gazetteer_rss_mb() -> float:

@@ -296,7 +296,8 @@ class Gazetteer:
             return fixed
         if not candidates:
             return None
-        if place_key(text) in people_words:
+        if place_key(text) in people_words and not any(
+                c.own_name and c.population >= _PERSON_PROOF_POPULATION for c in candidates):
             return None  # "Yunus" where the article names Muhammad Yunus: a person, not Khan Yunis
         wanted = _with_successors(context)
         top = max(candidates, key=_size)
@@ -334,8 +335,9 @@ class Gazetteer:
                 top = max(candidates, key=_size)
                 if _stands_alone(top, candidates):
                     context.add(self.country_by_code.get(top.country_code) or "")
-        # Words of full names only: the model also calls a lone "Sylhet" or "Chittagong" a PERSON.
-        people_words = {place_key(word) for person in people if " " in person for word in person.split()}
+        # Words after the first of full names only: the model also calls a lone "Sylhet" a PERSON,
+        # and "Banani Graveyard" (a place word first) a person.
+        people_words = {place_key(word) for person in people if " " in person for word in person.split()[1:]}
         places = [self.resolve(name, context, people_words) for name in names]
         places += [self.resolve(name, context, people_words, tentative=True) for name in maybe]
         return list(dict.fromkeys(p for p in places if p is not None))
@@ -360,6 +362,8 @@ class Gazetteer:
 
 # A namesake in a country the article names wins unless the most populous one is this many times bigger.
 _CONTEXT_RATIO = 20
+# A city this big, named so, stays a place even beside a person of that name ("Leonardo da Vinci Rome").
+_PERSON_PROOF_POPULATION = 100_000
 _OF_PREFIXES = ("state of ", "city of ", "province of ", "district of ", "county of ")
 # What a place of unknown population (a cities1000 town, an upazila) is taken to have.
 _SMALL_PLACE = 1_000
