@@ -7,11 +7,12 @@ from datetime import date
 from typing import Literal
 
 from search.article import Place
+from search.facet_registry import FACET_NAMES
 from search.settings import Limits
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
-FILTER_FACETS: tuple[str, ...] = ("person", "place", "country", "source")
+FILTER_FACETS = FACET_NAMES  # search.facet_registry
 
 # Facet values are names; nobody needs more of them, and each one is a filter clause.
 MAX_FACET_VALUES = 50
@@ -106,6 +107,14 @@ class FacetValue:
     value: str
     count: int
     selected: bool
+
+
+def visible_values(values: list[FacetValue], limit: int) -> list[FacetValue]:
+    """The first `limit` values (0: all) and every selected value after them: a selected value
+    always stays visible, so that it can be unticked. The one place this rule lives."""
+    if limit <= 0:
+        return list(values)
+    return values[:limit] + [v for v in values[limit:] if v.selected]
 
 
 @dataclass(frozen=True)

@@ -215,6 +215,9 @@ def test_place_filter_aliases_find_the_same_articles(pages_searcher):
     alias = pages_searcher.search(SearchRequest(place=("Chattogram",), page_size=100))
     assert canonical.total >= 3 and ids(alias) == ids(canonical)
     assert alias.notice is not None and "searched as Chittagong" in alias.notice
+    # The facet shows the canonical value ticked, not the spelling typed at zero.
+    ticked = [value for value in alias.facets["place"] if value.selected]
+    assert [(v.value, v.count) for v in ticked] == [("Chittagong", alias.total)]
 
 
 @pytest.mark.parametrize("typed", ['country:"U.S."', "country:USA", "country:US", "country:America"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.facet_registry import FACETS
 from search.results import FILTER_FACETS, MAX_FACET_LIMIT, MAX_FACET_VALUE_LENGTH, SORTS
 
 _nullable_string = {"type": ["string", "null"]}
@@ -175,10 +176,10 @@ def build_document(config: dict) -> dict:
     page_size = {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE_SIZE"],
                  "default": config["DEFAULT_PAGE_SIZE"]}
     facet_params = [
-        _param(name, f"Only articles with this {name} (repeat for several: values of one facet are ORed, "
-                     "different facets ANDed). Exact value as listed in `facets`.",
+        _param(facet.name, f"Only articles with this {facet.singular.lower()} (repeat for several: values of one "
+                           "facet are ORed, different facets ANDed). Exact value as listed in `facets`.",
                {"type": "string", "maxLength": MAX_FACET_VALUE_LENGTH}, repeat=True)
-        for name in FILTER_FACETS
+        for facet in FACETS
     ]
     search_params = [
         _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (title, person, place, country, "

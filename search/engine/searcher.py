@@ -14,22 +14,23 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 
 from search.analysis import news_analyzer
 from search.engine import ranking
-from search.engine.scores import Scores
+from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.suggest import suggest
 from search.entities.places import alias_notice, canonical_value
 from search.index.columns import NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
-from search.query.compile import Compiler, MatchSets
+from search.query.compile import Compiler
 from search.query.parse import (
     Adjacent,
     QuerySyntaxError,
@@ -41,7 +42,7 @@ from search.query.parse import (
     parse,
     plain_words,
 )
-from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchRequest, SearchResult
+from search.results import ArticleView, FacetValue, Hit, SearchRequest, SearchResult
 from search.settings import Limits, Settings
 from search.snippets import lead, mark_all, snippets
 
@@ -61,13 +62,12 @@ class _Generation:
     """Everything opened for one version of the index."""
 
     version: str | None
-    index: object
-    searcher: object  # whoosh.searching.Searcher
+    index: Any  # whoosh.index.Index
+    searcher: Any  # whoosh.searching.Searcher
     collection: Collection
     offsets: dict[int, int]
     compiler: Compiler
-    matches: MatchSets
-    scores: Scores
+    evaluator: Evaluator  # match sets and scores of queries, with numpy
 
     def close(self) -> None:
         self.searcher.close()
@@ -110,9 +110,8 @@ class Searcher:
         collection = Collection.from_reader(whoosh_searcher.reader())
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
-        matches = MatchSets(whoosh_searcher, collection.live)
-        scores = Scores(whoosh_searcher, matches)
-        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, matches, scores)
+        evaluator = Evaluator(whoosh_searcher, collection.live)
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, evaluator)
 
     def refresh(self) -> bool:
         """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
@@ -154,13 +153,12 @@ class Searcher:
         request.validate()
         with self._lock:
             gen = self._current()
-            gen.matches.request_memo = {}
-            try:
-                result = _Search(self, gen, request).run()
-            finally:
-                gen.matches.request_memo = None
+            result = _Search(self, gen, request).run()
         took = round((time.perf_counter() - started) * 1000, 2)
         return _with_time(result, took)
+
+    def suggest(self, q: str) -> str | None:
+        return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
 
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
@@ -206,11 +204,11 @@ class Searcher:
             if not clauses:
                 return []
             query = wq.Or(clauses)
-            scores = gen.scores.scores(query)
+            scores = gen.evaluator.scores(query)
             if scores is None:
                 best = [(h.docnum, h.score) for h in s.search(query, limit=limit, mask={docnum})]
             else:
-                # The same ranking with numpy (search.engine.scores): Whoosh's matchers take 30-300 ms
+                # The same ranking with numpy (search.engine.evaluate): Whoosh's matchers take 30-300 ms
                 # over these ~30 clauses, and every article page asks for it.
                 candidates = np.flatnonzero((scores > 0) & gen.collection.live)
                 candidates = candidates[candidates != docnum]
@@ -231,6 +229,51 @@ class _Reading:
     described: str | None = None
 
 
+@dataclass(frozen=True)
+class _Filters:
+    """The request's filters over one generation: a mask per selected facet (its values ORed) and
+    the date range, their intersection, and the value ids of each facet's selected values."""
+
+    masks: dict[str, np.ndarray]
+    narrow: np.ndarray  # live documents that pass every filter
+    selected: dict[str, list[int]]
+    notices: tuple[str, ...] = ()  # "place:Chattogram searched as Chittagong."
+    shown: dict[str, tuple[str, ...]] = field(default_factory=dict)  # selected values, aliases as canonical
+
+    @classmethod
+    def of(cls, request: SearchRequest, collection: Collection) -> _Filters:
+        masks: dict[str, np.ndarray] = {}
+        selected: dict[str, list[int]] = {}
+        notices: list[str] = []
+        shown: dict[str, tuple[str, ...]] = {}
+        for name, values in request.selections().items():
+            column = collection.facets[name]
+            searched = _canonical(name, values, notices)
+            shown[name] = tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
+            ids = [i for i in (column.value_id(v) for v in searched) if i is not None]
+            selected[name] = list(dict.fromkeys(ids))
+            masks[name] = column.docs_with(ids, collection.size)
+        if request.date_from or request.date_to:
+            masks["date"] = collection.day_mask(request.date_from, request.date_to)
+        narrow = collection.live.copy()
+        for mask in masks.values():
+            narrow &= mask
+        return cls(masks, narrow, selected, tuple(notices), shown)
+
+
+def _canonical(name: str, values: tuple[str, ...], notices: list[str]) -> list[str]:
+    """The selected values with the canonical value before each other spelling of a place or
+    country (the spelling stays too, for an index built before), each alias said in `notices`."""
+    out: list[str] = []
+    for value in values:
+        canonical = canonical_value(name, value)
+        if canonical is not None:
+            notices.append(alias_notice(name, value, canonical))
+            out.append(canonical)
+        out.append(value)
+    return out
+
+
 class _Search:
     """One search request against one generation."""
 
@@ -239,7 +282,9 @@ class _Search:
         self.gen = gen
         self.request = request
         self.collection = gen.collection
-        self.notices: list[str] = []
+        self.evaluation: RequestEvaluator = gen.evaluator.request()  # remembers this request's phrase matches
+        self.filters = _Filters.of(request, gen.collection)
+        self.notices: list[str] = list(self.filters.notices)
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
 
@@ -250,13 +295,9 @@ class _Search:
         compiled = self.gen.compiler.compile(node)
         self.notices.extend(compiled.notes)
         query = compiled.query
-        highlight = compiled.highlight
+        highlight: set[str] | None = compiled.highlight
 
-        filters = self._filters()
-        narrow = collection.live.copy()
-        for mask in filters.values():
-            narrow &= mask
-
+        narrow = self.filters.narrow
         if node is None:
             base = collection.live
         elif query is None:
@@ -274,7 +315,7 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        facets = self._facets(base, filters)
+        facets = self._facets(base)
         dates = date_histogram(collection.day[matched])
         max_page_size = self.owner.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
@@ -283,7 +324,7 @@ class _Search:
         pages = math.ceil(total / page_size) if total else 0
         first = (request.page - 1) * page_size
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
-                                     filtered=bool(filters))
+                                     filtered=bool(self.filters.masks))
         s = self.gen.searcher
         hits = [_hit(self.gen.stored(d), highlight, self.owner.analyzer, score,
                      snippet=request.snippets) for d, score in zip(docnums, scores)]
@@ -352,7 +393,7 @@ class _Search:
 
     def _docs(self, query: wq.Query) -> np.ndarray:
         """Mask of the documents matching a query, unscored."""
-        return self.gen.matches.mask(query)
+        return self.evaluation.mask(query)
 
     def _count_text(self, text: str) -> tuple[int, bool]:
         """Hits of another query text under the same filters, and whether it was read as any word."""
@@ -363,9 +404,7 @@ class _Search:
         compiled = self.gen.compiler.compile(node)
         if compiled.query is None:
             return 0, False
-        narrow = self.collection.live.copy()
-        for mask in self._filters().values():
-            narrow &= mask
+        narrow = self.filters.narrow
         reading = self._read(node, text, compiled.query, narrow)
         return int((reading.base & narrow).sum()), reading.any_word
 
@@ -391,54 +430,19 @@ class _Search:
 
     # -- facets and filters ---------------------------------------------------------------
 
-    def _filters(self) -> dict[str, np.ndarray]:
-        """One mask per active filter: each selected facet (its values ORed) and the date range."""
-        if hasattr(self, "_filter_cache"):
-            return self._filter_cache
-        request, collection = self.request, self.collection
-        filters: dict[str, np.ndarray] = {}
-        self._selected: dict[str, list[int]] = {}
-        for name, values in request.selections().items():
-            column = collection.facets[name]
-            ids = [i for i in (column.value_id(v) for v in self._canonical(name, values)) if i is not None]
-            self._selected[name] = list(dict.fromkeys(ids))
-            filters[name] = column.docs_with(ids, collection.size)
-        if request.date_from or request.date_to:
-            filters["date"] = collection.day_mask(request.date_from, request.date_to)
-        self._filter_cache = filters
-        return filters
-
-    def _canonical(self, name: str, values: tuple[str, ...] | list[str]) -> list[str]:
-        """Selected values with each other spelling of a place or country replaced by its canonical
-        value (kept too, for an index built before), said in a notice."""
-        out: list[str] = []
-        for value in values:
-            canonical = canonical_value(name, value)
-            if canonical is not None:
-                self.notices.append(alias_notice(name, value, canonical))
-                out.append(canonical)
-            out.append(value)
-        return out
-
-    def _facets(self, base: np.ndarray, filters: dict[str, np.ndarray]) -> dict[str, list[FacetValue]]:
+    def _facets(self, base: np.ndarray) -> dict[str, list[FacetValue]]:
         """Counts per facet under every filter but the facet's own, so siblings stay visible."""
         out = {}
         for name in FACET_FIELDS:
             column = self.collection.facets[name]
             mask = base.copy()
-            for other, other_mask in filters.items():
+            for other, other_mask in self.filters.masks.items():
                 if other != name:
                     mask &= other_mask
             counts = column.counts(mask)
-            selected = self._selected.get(name, [])
-            values = top_values(column, counts, selected, self.request.facet_limit)
-            # Selected values the index does not know are still listed, at 0.
-            known = {column.labels[i].casefold() for i in selected}
-            for value in getattr(self.request, name) if name in FILTER_FACETS else ():
-                if column.value_id(value) is None and value.casefold() not in known:
-                    values.append(FacetValue(value, 0, True))
-                    known.add(value.casefold())
-            out[name] = values
+            selected = self.filters.selected.get(name, [])
+            out[name] = top_values(column, counts, selected, self.request.facet_limit,
+                                   self.filters.shown.get(name, ()))
         return out
 
     # -- ranking and pages ------------------------------------------------------------------
@@ -457,7 +461,7 @@ class _Search:
             order = np.lexsort((docnums, key, undated))
             chosen = docnums[order[first:first + size]]
             return chosen.tolist(), [None] * len(chosen)
-        scores = self.gen.scores.scores(query)
+        scores = self.evaluation.scores(query)
         if scores is not None:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from search.index.schema import FACET_FIELDS, StoredArticle
-from search.results import DateBucket, DateHistogram, FacetValue
+from search.results import DateBucket, DateHistogram, FacetValue, visible_values
 
 # Sentinel for "no date" in the day and time arrays.
 NO_DAY = np.iinfo(np.int32).min
@@ -154,18 +154,24 @@ class Collection:
         return mask
 
 
-def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int) -> list[FacetValue]:
-    """Values by count (then name); selected values are always listed, even at count 0."""
+def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int,
+               selected_values: tuple[str, ...] = ()) -> list[FacetValue]:
+    """Values by count (then name), the first `limit` of them (0: all) and every selected value,
+    even at count 0; a selected value the index does not know is listed at 0 too."""
     nonzero = np.flatnonzero(counts)
     # Sort by count descending, ties by label for a stable, readable order.
     order = sorted(nonzero.tolist(), key=lambda v: (-int(counts[v]), column.labels[v].casefold()))
-    if limit > 0:
-        order = order[:limit]
     chosen = set(selected)
-    listed = [FacetValue(column.labels[v], int(counts[v]), v in chosen) for v in order]
-    shown = set(order)
-    listed += [FacetValue(column.labels[v], int(counts[v]), True) for v in selected if v not in shown]
-    return listed
+    # Only the values that can be shown are made into FacetValues: a facet may have a million.
+    wanted = order[:limit] + [v for v in order[limit:] if v in chosen] if limit > 0 else order
+    listed = [FacetValue(column.labels[v], int(counts[v]), v in chosen) for v in wanted]
+    listed += [FacetValue(column.labels[v], 0, True) for v in selected if not counts[v]]
+    known = {column.labels[i].casefold() for i in selected}
+    for value in selected_values:
+        if column.value_id(value) is None and value.casefold() not in known:
+            listed.append(FacetValue(value, 0, True))
+            known.add(value.casefold())
+    return visible_values(listed, limit)
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -13,16 +13,16 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
 from search.article import Article, Entities, Origin, Place
+from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
 # 2: the origin stored as path, record and line (was str(Origin)).
 SCHEMA_VERSION = "2"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
-# Facet fields hold several values per article, joined by FACET_SEPARATOR (values never
-# contain it: the indexer replaces commas in names). Terms are the lower-cased values;
-# the stored field keeps them as written, for display.
-FACET_FIELDS = ("person", "place", "country", "source")
+# Facet fields (search.facet_registry) hold several values per article, joined by
+# FACET_SEPARATOR (values never contain it: the indexer replaces commas in names). Terms are the
+# lower-cased values; the stored field keeps them as written, for display.
 FACET_SEPARATOR = ","
 
 # BM25F field weights: a word in the title says more than one in the body.
@@ -38,10 +38,7 @@ def build_schema() -> Schema:
         subtitle=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["subtitle"]),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["body"]),
         # Facets: exact values, searchable as field:value, counted from their postings.
-        source=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        person=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        place=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        country=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
+        **{facet.field: KEYWORD(stored=True, commas=True, lowercase=True, scorable=False) for facet in FACETS},
         # Naive UTC (what Whoosh's DATETIME holds), for sorting and ranges ...
         published=DATETIME(stored=False, sortable=True),
         # ... and the times as the article gave them, ISO 8601 with their offset, for display.
@@ -58,23 +55,20 @@ def build_schema() -> Schema:
     )
 
 
-def _facet_value(values: list[str] | tuple[str, ...]) -> str:
+def _facet_value(values: Sequence[str]) -> str:
     # Dedupe keeping order; commas would split a value in two.
     return FACET_SEPARATOR.join(dict.fromkeys(v.replace(FACET_SEPARATOR, " ").strip() for v in values if v.strip()))
 
 
 def to_document(article: Article, entities: Entities, content_hash: str | None = None) -> dict:
     """The Whoosh document for an article: what the indexer writes and the searcher reads back."""
-    doc = {
+    doc: dict[str, Any] = {
         "id": article.id,
         "content_hash": content_hash or article.content_hash(),
         "title": article.title,
         "subtitle": article.subtitle,
         "body": article.body_text,  # paragraphs joined by a blank line
-        "source": _facet_value([article.source]),
-        "person": _facet_value(entities.people),
-        "place": _facet_value([p.name for p in entities.places]),
-        "country": _facet_value(entities.countries),
+        **{facet.field: _facet_value(facet.values(article, entities)) for facet in FACETS},
         "published_iso": article.published.isoformat() if article.published else None,
         "updated_iso": article.updated.isoformat() if article.updated else None,
         "language": article.language,

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from search.analysis import TOKEN_PATTERN
+from search.facet_registry import QUERY_FIELDS
 from search.periods import period
 
 TEXT_FIELDS = ("title", "subtitle", "body")
-FACET_ALIASES = {"person": "person", "people": "person", "place": "place", "places": "place",
-                 "country": "country", "countries": "country", "source": "source", "byline": "source"}
+FACET_ALIASES = QUERY_FIELDS  # person:, people:, place:, ... (search.facet_registry)
 TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body"}
 DATE_ALIASES = {"date", "published"}
 KNOWN_FIELDS = set(FACET_ALIASES) | set(TEXT_ALIASES) | DATE_ALIASES
@@ -132,7 +132,7 @@ def _lex(text: str) -> list[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         assert match is not None  # the word alternative takes any other character
-        kind = match.lastgroup
+        kind = match.lastgroup or "word"
         value = match.group()
         position = match.end()
         if kind == "space":
