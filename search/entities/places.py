@@ -232,19 +232,18 @@ class Gazetteer:
             self.fixed[place_key(row["name"])] = Place(name, name)
         for alias, name in COUNTRY_ALIASES.items():
             self.fixed[place_key(alias)] = Place(name, name)
-        for country in pycountry.countries:  # ISO names: "Viet Nam", "Syrian Arab Republic", ...
-            name = self.country_by_code.get(country.alpha_2)
+        for iso in pycountry.countries:  # ISO names: "Viet Nam", "Syrian Arab Republic", ...
+            name = self.country_by_code.get(iso.alpha_2)
             if name:
-                for written in (country.name, getattr(country, "common_name", None),
-                                getattr(country, "official_name", None)):
+                for written in (iso.name, getattr(iso, "common_name", None), getattr(iso, "official_name", None)):
                     if written:
                         self.fixed.setdefault(place_key(written), Place(name, name))
         for state in gc.get_us_states().values():
             self.fixed.setdefault(place_key(state["name"]), Place(state["name"], "United States"))
-        abbreviations = {}
-        for abbreviation, state in US_STATE_ABBREVIATIONS.items():
+        abbreviations: dict[str, Place] = {}
+        for abbreviation, state_name in US_STATE_ABBREVIATIONS.items():
             for written in (abbreviation, abbreviation.rstrip(".")):
-                abbreviations[place_key(written)] = Place(state, "United States")
+                abbreviations[place_key(written)] = Place(state_name, "United States")
         for name, country in REGIONS.items():
             self.fixed.setdefault(place_key(name), Place(REGION_CANONICAL.get(name, name), country))
         for name, canonical in AREAS.items():
