@@ -63,7 +63,8 @@ def main() -> int:
             precision, recall, stories = _reuters_agreement(extractor, files)
             print(f"\n(b) Reuters-21578 ({len(files)} files): countries vs gold PLACES over {stories} stories "
                   f"with PLACES: precision {precision:.3f}, recall {recall:.3f}")
-            _resolution_cost(files, args.cost_docs)
+            if args.cost_docs > 0:
+                _resolution_cost(files, args.cost_docs)
     return 0
 
 
