@@ -282,7 +282,7 @@ def _misread_place(doc: Any, ent: Any, gaz: Any, places: list[str], tentative: l
     """A span the model did not call a place that names one: added to `places`, or to
     `tentative` when only the article's context can say it is a place."""
     after_locative = _after_locative(doc, ent.start)
-    if ent.label_ != "PERSON" and after_locative and gaz.knows(ent.text):
+    if ent.label_ != "PERSON" and (after_locative or _toward(doc, ent.start)) and gaz.knows(ent.text):
         places.append(ent.text)  # "the city of Bakhmut" read as an ORG
     elif ent.label_ == "ORG" and gaz.is_country(ent.text):
         places.append(ent.text)  # "Ecuador and Paraguay": a national side names its country
