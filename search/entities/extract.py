@@ -265,12 +265,27 @@ _CLUB_PREFIXES = frozenset({"Real", "Inter", "Atletico", "Atlético", "Sporting"
                             "Olympique", "Borussia", "Bayer", "Racing", "AC", "AS", "FC", "AFC", "RC"})
 
 
+# A span ending in one of these names a building, a road or a venue, which is no place here.
+_FACILITY_WORDS = frozenset({"house", "hall", "tower", "towers", "building", "stadium", "arena", "airport",
+                             "station", "hospital", "hotel", "bridge", "road", "avenue", "street", "palace"})
+
+
 def _names_a_place(doc: Any, start: int, text: str) -> bool:
-    """False for a GPE span that is no place name: all lower case ("in midfield"), or the place
-    word of a club's name."""
-    if text == text.lower():
+    """False for a GPE span that is no place name: all lower case ("in midfield"), the place
+    word of a club's name ("Real Madrid"), or a facility ("the White House", "Gulshan Avenue")."""
+    if text == text.lower() or text.rsplit(" ", 1)[-1].casefold() in _FACILITY_WORDS:
         return False
     return start == 0 or doc[start - 1].text not in _CLUB_PREFIXES
+
+
+def _whole_name(doc: Any, start: int, text: str, gaz: Any) -> str:
+    """The span with the words before it that make a longer known name ("sub-Saharan" + "Africa")."""
+    for reach in (3, 2, 1):
+        if start >= reach:
+            longer = doc[start - reach:start].text + " " + text
+            if place_key(longer) in gaz.fixed:
+                return longer
+    return text
 
 
 def _toward(doc: Any, start: int) -> bool:
@@ -314,7 +329,7 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
                 if name:
                     people[index].append((name, titled or before in TITLE_WORDS))
             elif ent.label_ in _PLACE_LABELS:
-                text = ent.text.strip(" ,.;:'\"")
+                text = _whole_name(doc, ent.start, ent.text.strip(" ,.;:'\""), gaz)
                 if not is_demonym(text) and _names_a_place(doc, ent.start, text):
                     places[index].append(text)
             if ent.label_ in _MISREAD_LABELS:

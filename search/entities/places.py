@@ -150,7 +150,9 @@ AREAS = {
     "North Sea": "North Sea", "South China Sea": "South China Sea", "East China Sea": "East China Sea",
     "Indian Ocean": "Indian Ocean", "Bay of Bengal": "Bay of Bengal", "Strait of Hormuz": "Strait of Hormuz",
     "Korean Peninsula": "Korean Peninsula", "Korea": "Korea", "Indochina": "Indochina",
-    "Kurile Islands": "Kuril Islands", "West": "West",
+    "Kurile Islands": "Kuril Islands", "West": "West", "Australasia": "Australasia", "Oceania": "Oceania",
+    "Southern Hemisphere": "Southern Hemisphere", "Northern Hemisphere": "Northern Hemisphere",
+    "Horn of Africa": "Horn of Africa", "Sahel": "Sahel", "Levant": "Levant", "Maghreb": "Maghreb",
 }
 
 # Nationality and group words are never places, whatever the NER says: a name that is not a
