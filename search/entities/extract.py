@@ -33,7 +33,8 @@ from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
 from search.entities.gazetteer import ensure_built
-from search.entities.places import gazetteer, is_demonym, outlet_country, party_tag_states, place_key
+from search.entities.places import (gazetteer, is_demonym, outlet_country, party_tag_states, place_key,
+                                    used_only_as_a_side)
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
 EXTRACTOR_VERSION = "5"
@@ -336,7 +337,9 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
                 _misread_place(doc, ent, gaz, places[index], tentative[index])
     results: list[_Result] = []
     for index in range(len(articles)):
-        resolved = gaz.resolve_all(places[index], outlet=work[index][0], people=[name for name, _ in people[index]],
+        text = "\n".join(articles[index])
+        named = [name for name in places[index] if not used_only_as_a_side(name, text)]
+        resolved = gaz.resolve_all(named, outlet=work[index][0], people=[name for name, _ in people[index]],
                                    tentative=tentative[index])
         results.append((merge_people(people[index]), tuple((p.name, p.country) for p in resolved)))
     return results

@@ -490,3 +490,21 @@ def party_tag_states(text: str) -> list[str]:
         if place is not None and place.country == "United States" and place.name != place.country:
             states.append(place.name)
     return states
+
+
+# Words that make a place name a sports side: "Lancashire's squad", "Liverpool legend", "Barca coach".
+_SIDE_WORDS = ("squad", "side", "coach", "boss", "manager", "legend", "great", "supporters", "fans", "striker",
+               "midfielder", "defender", "goalkeeper", "winger", "captain", "contract", "academy", "outfit")
+_SIDE = re.compile(r"(?:['’]s)?\s+(?:" + "|".join(_SIDE_WORDS) + r")\b")
+
+
+def used_only_as_a_side(name: str, text: str) -> bool:
+    """True when an article uses a (non-country) place name as a sports club and never as a
+    location: "Liverpool legend Phil Thompson" with no "in Liverpool". Clubs are organisations."""
+    gaz = gazetteer()
+    if gaz.is_country(name) or name not in text:
+        return False
+    escaped = re.escape(name)
+    if not re.search(r"\b" + escaped + _SIDE.pattern, text):
+        return False
+    return re.search(r"\b(?:in|near|outside|around)\s+" + escaped + r"\b", text) is None
