@@ -12,7 +12,8 @@ from conftest import shared_path
 from search.article import Article, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.gazetteer import english_form, place_table
-from search.entities.places import canonical_value, gazetteer, outlet_country, party_tag_states
+from search.entities.places import (canonical_value, gazetteer, outlet_country, party_tag_states,
+                                    used_only_as_a_side)
 from search.readers import read_file
 from search.results import SearchRequest
 
@@ -118,6 +119,28 @@ def test_the_place_word_of_a_club_is_not_a_place(extractor):
     assert articles
     for entities in extractor.extract_many(articles):
         assert "Madrid" not in {p.name for p in entities.places}
+
+
+def test_a_place_used_only_as_a_sports_side_is_the_club(extractor):
+    # Dhaka Tribune cricket and football reports: "Lancashire's squad", "Leverkusen coach Alonso".
+    text = "He has been included in Lancashire's squad for their match against Derbyshire."
+    assert used_only_as_a_side("Lancashire", text)
+    assert not used_only_as_a_side("Lancashire", text + " He grew up in Lancashire.")
+    assert not used_only_as_a_side("England", "England captain Ben Stokes")  # a national side names its country
+    articles = [a for a in dhaka_tribune("Leverkusen coach", limit=3) if " in Leverkusen" not in a.text]
+    assert articles
+    for entities in extractor.extract_many(articles):
+        assert "Leverkusen" not in {p.name for p in entities.places}
+
+
+def test_facilities_are_not_places_and_regions_are_whole(extractor):
+    entities = extractor.extract(Article(
+        id="f", title="Aid", origin=Origin("t"),
+        body=("Businesses in sub-Saharan Africa are failing to plan for HIV, a survey says.",
+              "Officials at the White House said the plan would go to Congress next week.")))
+    names = {p.name for p in entities.places}
+    assert "Sub-Saharan Africa" in names and "Africa" not in names
+    assert not names & {"White House", "Congress"}
 
 
 def test_lower_case_words_are_not_places(extractor):

@@ -499,12 +499,12 @@ _SIDE = re.compile(r"(?:['’]s)?\s+(?:" + "|".join(_SIDE_WORDS) + r")\b")
 
 
 def used_only_as_a_side(name: str, text: str) -> bool:
-    """True when an article uses a (non-country) place name as a sports club and never as a
-    location: "Liverpool legend Phil Thompson" with no "in Liverpool". Clubs are organisations."""
-    gaz = gazetteer()
-    if gaz.is_country(name) or name not in text:
-        return False
+    """True when an article uses a place name as a sports club and never as a location:
+    "Liverpool legend Phil Thompson" with no "in Liverpool". Clubs are organisations."""
+    if place_key(name) in gazetteer().fixed or name not in text:
+        return False  # a country, a nation of the UK, a state: a national side names it
     escaped = re.escape(name)
     if not re.search(r"\b" + escaped + _SIDE.pattern, text):
         return False
-    return re.search(r"\b(?:in|near|outside|around)\s+" + escaped + r"\b", text) is None
+    located = re.compile(r"\b(?:in|near|outside|around)\s+" + escaped + r"\b(?!['’]s)(?!" + _SIDE.pattern + ")")
+    return located.search(text) is None
