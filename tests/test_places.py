@@ -12,8 +12,7 @@ from conftest import shared_path
 from search.article import Article, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.gazetteer import english_form, place_table
-from search.entities.places import (canonical_value, gazetteer, outlet_country, party_tag_states,
-                                    used_only_as_a_side)
+from search.entities.places import canonical_value, gazetteer, outlet_country, party_tag_states, used_only_as_a_side
 from search.readers import read_file
 from search.results import SearchRequest
 

@@ -33,8 +33,14 @@ from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
 from search.entities.gazetteer import ensure_built
-from search.entities.places import (gazetteer, is_demonym, outlet_country, party_tag_states, place_key,
-                                    used_only_as_a_side)
+from search.entities.places import (
+    gazetteer,
+    is_demonym,
+    outlet_country,
+    party_tag_states,
+    place_key,
+    used_only_as_a_side,
+)
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
 EXTRACTOR_VERSION = "5"
