@@ -192,6 +192,7 @@ def test_small_places_are_known():
 def test_other_spellings_have_one_canonical_value(field, typed, canonical):
     assert canonical_value(field, typed) == canonical
     assert canonical_value(field, canonical) is None
+    assert canonical_value(field, canonical.lower()) is None  # the same value: no notice
 
 
 # --- an alias search on a real index ----------------------------------------------------------

@@ -463,8 +463,8 @@ def canonical_value(field: str, value: str) -> str | None:
             canonical = names.pop() if len(names) == 1 else None  # one place known by that name
         if canonical is None and english_form(value) != value and place_key(english_form(value)) == key:
             canonical = english_form(value)  # the same name without its diacritics
-    if canonical is None or canonical == " ".join(value.split()):
-        return None
+    if canonical is None or canonical.casefold() == " ".join(value.split()).casefold():
+        return None  # the value itself, in another case: nothing to say
     return canonical
 
 
