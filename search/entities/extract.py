@@ -33,14 +33,8 @@ from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
 from search.entities.gazetteer import ensure_built
-from search.entities.places import (
-    gazetteer,
-    is_demonym,
-    outlet_country,
-    party_tag_states,
-    place_key,
-    used_only_as_a_side,
-)
+from search.entities.place_spans import MISREAD_LABELS, PLACE_LABELS, Span, article_places
+from search.entities.places import gazetteer, is_demonym, outlet_country, place_key
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
 EXTRACTOR_VERSION = "5"
@@ -249,84 +243,14 @@ def load_model() -> Any:
         return _nlp
 
 
-_PLACE_LABELS = frozenset({"GPE", "LOC"})
-# The small model reads some less known towns as organisations or people; after a locative
-# phrase ("in", "near", "city of") a span that is a known place name is taken as that place.
-_MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC"})
-_LOCATIVE_WORDS = frozenset({"in", "near", "at", "outside", "around", "from"})
-_PLACE_NOUNS = frozenset({"city", "town", "village", "port", "capital", "region", "province",
-                          "district", "state", "island", "settlement", "oblast"})
-
-
-def _after_locative(doc: Any, start: int) -> bool:
-    if start == 0:
-        return False
-    previous = doc[start - 1].lower_
-    if previous in _LOCATIVE_WORDS:
-        return True
-    return previous == "of" and start >= 2 and doc[start - 2].lower_ in _PLACE_NOUNS
-
-
-# "Real Madrid", "Inter Milan", "Bayer Leverkusen": the place word of a club's name.
-_CLUB_PREFIXES = frozenset({"Real", "Inter", "Atletico", "Atlético", "Sporting", "Athletic", "Dynamo", "Dinamo",
-                            "Olympique", "Borussia", "Bayer", "Racing", "AC", "AS", "FC", "AFC", "RC"})
-
-
-# A span ending in one of these names a building, a road or a venue, which is no place here.
-_FACILITY_WORDS = frozenset({"house", "hall", "tower", "towers", "building", "stadium", "arena", "airport",
-                             "station", "hospital", "hotel", "bridge", "road", "avenue", "street", "palace"})
-
-
-def _names_a_place(doc: Any, start: int, text: str) -> bool:
-    """False for a GPE span that is no place name: all lower case ("in midfield"), the place
-    word of a club's name ("Real Madrid"), or a facility ("the White House", "Gulshan Avenue")."""
-    if text == text.lower() or text.rsplit(" ", 1)[-1].casefold() in _FACILITY_WORDS:
-        return False
-    return start == 0 or doc[start - 1].text not in _CLUB_PREFIXES
-
-
-def _whole_name(doc: Any, start: int, text: str, gaz: Any) -> str:
-    """The span with the words before it that make a longer known name ("sub-Saharan" + "Africa")."""
-    for reach in (3, 2, 1):
-        if start >= reach:
-            longer = doc[start - reach:start].text + " " + text
-            if place_key(longer) in gaz.fixed:
-                return longer
-    return text
-
-
-def _toward(doc: Any, start: int) -> bool:
-    """After "to" (not "according to"): weaker than a locative, so only for places the context has."""
-    return start >= 1 and doc[start - 1].lower_ == "to" and (start < 2 or doc[start - 2].lower_ != "according")
-
-
-def _misread_place(doc: Any, ent: Any, gaz: Any, places: list[str], tentative: list[str]) -> None:
-    """A span the model did not call a place that names one: added to `places`, or to
-    `tentative` when only the article's context can say it is a place."""
-    after_locative = _after_locative(doc, ent.start)
-    if ent.label_ != "PERSON" and (after_locative or _toward(doc, ent.start)) and gaz.knows(ent.text):
-        places.append(ent.text)  # "the city of Bakhmut" read as an ORG
-    elif ent.label_ == "ORG" and gaz.is_country(ent.text):
-        places.append(ent.text)  # "Ecuador and Paraguay": a national side names its country
-    elif (after_locative or (ent.label_ == "PERSON" and _toward(doc, ent.start))) and place_key(ent.text) in gaz.cities:
-        tentative.append(ent.text)  # "stationed from Banani", "to Khilkhet": Dhaka neighbourhoods
-
-
 def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
     """Entities for several articles, each given as its outlet's country and its parts (title,
     subtitle, paragraphs)."""
     articles = [parts for _, parts in work]
     nlp = load_model()
-    gaz = gazetteer()
     plans = [_plan(parts) for parts in articles]
     people: list[list[tuple[str, bool]]] = [[] for _ in articles]
-    places: list[list[str]] = [[] for _ in articles]
-    tentative: list[list[str]] = [[] for _ in articles]  # places only if the article's context agrees
-    for index, (_, headlines) in enumerate(plans):
-        for headline in headlines:
-            places[index].extend(gaz.scan_headline(headline))
-        for part in articles[index]:
-            places[index].extend(party_tag_states(part))  # "(D-Mass.)": Massachusetts
+    spans: list[list[Span]] = [[] for _ in articles]  # for the place rules (search/entities/place_spans.py)
     jobs = ((text, index) for index, (paragraphs, _) in enumerate(plans) for text in paragraphs)
     for doc, index in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
         for ent in doc.ents:
@@ -335,19 +259,15 @@ def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
                 name, titled = clean_person(ent.text)
                 if name:
                     people[index].append((name, titled or before in TITLE_WORDS))
-            elif ent.label_ in _PLACE_LABELS:
-                text = _whole_name(doc, ent.start, ent.text.strip(" ,.;:'\""), gaz)
-                if not is_demonym(text) and _names_a_place(doc, ent.start, text):
-                    places[index].append(text)
-            if ent.label_ in _MISREAD_LABELS:
-                _misread_place(doc, ent, gaz, places[index], tentative[index])
+            if ent.label_ in PLACE_LABELS or ent.label_ in MISREAD_LABELS:
+                start = ent.start
+                spans[index].append((ent.label_, ent.text, doc[start - 1].text if start else "",
+                                     doc[start - 2].text if start > 1 else ""))
     results: list[_Result] = []
-    for index in range(len(articles)):
-        text = "\n".join(articles[index])
-        named = [name for name in places[index] if not used_only_as_a_side(name, text)]
-        resolved = gaz.resolve_all(named, outlet=work[index][0], people=[name for name, _ in people[index]],
-                                   tentative=tentative[index])
-        results.append((merge_people(people[index]), tuple((p.name, p.country) for p in resolved)))
+    for index, (outlet, parts) in enumerate(work):
+        places = article_places(spans[index], "\n".join(parts), plans[index][1], outlet,
+                                [name for name, _ in people[index]])
+        results.append((merge_people(people[index]), tuple((p.name, p.country) for p in places)))
     return results
 
 

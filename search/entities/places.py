@@ -152,6 +152,7 @@ AREAS = {
     "Korean Peninsula": "Korean Peninsula", "Korea": "Korea", "Indochina": "Indochina",
     "Kurile Islands": "Kuril Islands", "West": "West", "Australasia": "Australasia", "Oceania": "Oceania",
     "Southern Hemisphere": "Southern Hemisphere", "Northern Hemisphere": "Northern Hemisphere",
+    "Saharan Africa": "Sub-Saharan Africa",  # "sub-Saharan Africa" as the model splits it
     "Horn of Africa": "Horn of Africa", "Sahel": "Sahel", "Levant": "Levant", "Maghreb": "Maghreb",
 }
 
