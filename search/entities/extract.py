@@ -2,7 +2,8 @@
 
 spaCy's `en_core_web_sm` NER finds PERSON and GPE/LOC spans; the rest is our own cleaning:
 titles and honorifics dropped from names, a surname alone merged into the full name the article
-gives, junk dropped, places resolved to one canonical place and its country (search/entities/places.py).
+gives, junk dropped; place spans judged in the article's context (search/entities/place_spans.py) and
+resolved to one canonical place and its country (search/entities/places.py).
 
 Speed (measured on Reuters-21578, see the report in bench/index.py): only the `ner` pipe runs (its
 own internal tok2vec; without tagger, parser, lemmatizer, attribute_ruler and the shared tok2vec
