@@ -3,6 +3,7 @@ one killed mid-run; the entities equal the in-process path's on real bdnews24 pa
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,10 +27,11 @@ DASK = Path(sys.executable).with_name("dask")
 
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
-    """tcp://127.0.0.1:PORT with two single-threaded workers (no nanny: killing one kills it)."""
-    port = free_base_port(1)
-    address = f"tcp://127.0.0.1:{port}"
+    """tcp://127.0.0.1:PORT with two single-threaded workers (no nanny: killing one kills it). The
+    scheduler picks its own free port (other tests choose ports at the same time) and writes it
+    to its scheduler file."""
     logs = tmp_path_factory.mktemp("dask")
+    scheduler_file = logs / "scheduler.json"
     started = []
 
     def launch(*args: str, name: str) -> subprocess.Popen:
@@ -40,7 +42,9 @@ def dask_cluster(tmp_path_factory):
         return process
 
     try:
-        launch("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard", name="scheduler")
+        launch("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
+               str(scheduler_file), name="scheduler")
+        address = scheduler_address(scheduler_file)
         workers = [launch("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
                           "--name", f"w{n}", name=f"worker{n}") for n in range(2)]
         from distributed import Client
@@ -56,6 +60,17 @@ def dask_cluster(tmp_path_factory):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def scheduler_address(scheduler_file: Path, timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return json.loads(scheduler_file.read_text())["address"]
+        except (OSError, ValueError, KeyError):  # not written yet, or half written
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def pages(limit: int) -> list[Article]:

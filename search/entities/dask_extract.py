@@ -1,6 +1,6 @@
 """Entity extraction on a Dask distributed cluster: `dateline reindex --dask tcp://HOST:PORT`.
 
-The articles' text parts go to the cluster in batches; each worker process loads spaCy once and
+The articles' text parts (with their outlet's country) go to the cluster in batches; each worker process loads spaCy once and
 runs the same extraction as the in-process path (search.entities.extract), so the entities are
 the same. A worker that dies mid-batch costs that batch a rerun on another worker: the scheduler
 reassigns the tasks of a lost worker (up to distributed's `allowed-failures`), and `retries`
@@ -15,7 +15,7 @@ from itertools import islice
 from typing import Any
 
 from search.article import Article, Entities
-from search.entities.extract import _parts, _to_entities
+from search.entities.extract import _job, _to_entities
 
 BATCH_ARTICLES = 32
 IN_FLIGHT_PER_WORKER = 2
@@ -23,14 +23,14 @@ IN_FLIGHT_PER_WORKER = 2
 _worker_extractor: Any = None  # one EntityExtractor per worker process, loaded on its first batch
 
 
-def extract_batch(parts: list[tuple[str, ...]]) -> list[Any]:
-    """Runs on a Dask worker: plain-data results for a batch of article parts."""
+def extract_batch(jobs: list[Any]) -> list[Any]:
+    """Runs on a Dask worker: plain-data results for a batch of articles' jobs (outlet, parts)."""
     global _worker_extractor
     if _worker_extractor is None:
         from search.entities.extract import EntityExtractor
 
         _worker_extractor = EntityExtractor(workers=1)
-    return list(_worker_extractor.extract_parts_many(parts))
+    return list(_worker_extractor.extract_parts_many(jobs))
 
 
 class DaskUnavailable(ConnectionError):
@@ -54,7 +54,7 @@ class DaskExtractor:
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         iterator = iter(articles)
-        batches = iter(lambda: [_parts(a) for a in islice(iterator, self.batch_size)], [])
+        batches = iter(lambda: [_job(a) for a in islice(iterator, self.batch_size)], [])
         workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         pending: deque = deque()
         for batch in batches:
