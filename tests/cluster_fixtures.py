@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 
 from search.cli import main
@@ -12,8 +13,10 @@ NODES = 7  # coordinator + 3 shards x (primary + mirror)
 
 
 def free_base_port(count: int = 2 * NODES) -> int:
-    """The first of `count` consecutive free loopback ports."""
-    for base in range(24000, 60000, 97):
+    """The first of `count` consecutive free loopback ports, from a random start (test processes
+    run side by side: the same first choice in two of them would collide)."""
+    start = random.randrange(20000, 50000)
+    for base in range(start, 60000, 97):
         sockets = []
         try:
             for port in range(base, base + count):
@@ -30,15 +33,17 @@ def free_base_port(count: int = 2 * NODES) -> int:
 
 
 def running_cluster(tmp_path_factory):
-    """For a module-scoped fixture: started by the CLI (dateline cluster init / start), stopped after."""
-    folder = tmp_path_factory.mktemp("cluster") / "c"
-    assert main(["cluster", "init", str(folder), "--shards", "3", "--mirrors", "1",
-                 "--base-port", str(free_base_port())]) == 0
-    spec = ClusterSpec.load(folder / "cluster.toml")
-    try:
-        assert main(["cluster", "start", str(folder)]) == 0
-        yield spec
-    finally:
-        local.stop(spec)
-
-
+    """For a module-scoped fixture: started by the CLI (dateline cluster init / start), stopped after.
+    Ports taken meanwhile by another process make searchd fail to start: then other ports."""
+    for attempt in range(5):
+        folder = tmp_path_factory.mktemp("cluster") / "c"
+        assert main(["cluster", "init", str(folder), "--shards", "3", "--mirrors", "1",
+                     "--base-port", str(free_base_port())]) == 0
+        spec = ClusterSpec.load(folder / "cluster.toml")
+        try:
+            if main(["cluster", "start", str(folder)]) == 0:
+                yield spec
+                return
+        finally:
+            local.stop(spec)
+    raise RuntimeError("the test cluster did not start on five sets of ports")
