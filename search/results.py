@@ -159,7 +159,9 @@ class ArticleView:
     id: str
     title: str
     subtitle: str
-    source: str
+    source: str  # the outlet or agency
+    byline: str  # the author(s)
+    topic: str
     published: str | None  # ISO 8601 with offset
     updated: str | None
     body: list[str]  # paragraphs, plain text (escape when rendering)

@@ -18,6 +18,11 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 BANGLADESH_TIME = timezone(timedelta(hours=6), "+06:00")
+# Articles longer than this (characters of title, subtitle and body) are indexed cut, with a warning:
+# no real news story is near it, and one huge record must not stall analysis or the writer.
+DEFAULT_MAX_ARTICLE_CHARS = 5_000_000
+# A single record larger than this is skipped with a warning (it bounds a reader's memory).
+DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -77,6 +82,8 @@ SETTINGS: tuple[Setting, ...] = (
     # Pages that print local times without a zone (bdnews24, Dhaka Tribune) are in Bangladesh time.
     Setting("default_timezone", parse_utc_offset, BANGLADESH_TIME, "DATELINE_TIMEZONE",
             "zone of times printed without one (`+06:00`, `UTC`, `Asia/Dhaka`)"),
+    Setting("max_article_chars", _integer, DEFAULT_MAX_ARTICLE_CHARS, "DATELINE_MAX_ARTICLE_CHARS",
+            "longer articles are indexed cut to this many characters, with a warning", minimum=1),
     Setting("default_page_size", _integer, 10, "DATELINE_PAGE_SIZE", "results per page", minimum=1),
     Setting("max_page_size", _integer, 100, "DATELINE_MAX_PAGE_SIZE", "the cap on `page_size`", minimum=1),
     Setting("max_query_length", _integer, 1000, "DATELINE_MAX_QUERY_LENGTH", "longest query, in characters",
@@ -118,6 +125,7 @@ class Settings:
     corpus: tuple[Path, ...] = SETTINGS_BY_NAME["corpus"].default
     index_dir: Path = SETTINGS_BY_NAME["index_dir"].default
     default_timezone: tzinfo = SETTINGS_BY_NAME["default_timezone"].default
+    max_article_chars: int = SETTINGS_BY_NAME["max_article_chars"].default
     default_page_size: int = SETTINGS_BY_NAME["default_page_size"].default
     max_page_size: int = SETTINGS_BY_NAME["max_page_size"].default
     max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default

@@ -23,6 +23,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import news_analyzer
+from search.article import printable
 from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
@@ -171,12 +172,14 @@ class Searcher:
             title=stored.title,
             subtitle=stored.subtitle,
             source=stored.source,
+            byline=stored.byline,
+            topic=stored.topic,
             published=stored.published_iso,
             updated=stored.updated_iso,
             body=stored.paragraphs,
             language=stored.language,
             url=stored.url,
-            origin=str(stored.origin),
+            origin=printable(str(stored.origin)),  # a file name that is not UTF-8 shown escaped
             people=list(stored.people),
             places=list(stored.places),
             countries=list(stored.countries),

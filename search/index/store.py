@@ -3,7 +3,7 @@
 Layout of an index folder (``index/`` by default)::
 
     CURRENT             name of the live generation, e.g. "gen-000042" (replaced atomically)
-    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.json: id -> hash)
+    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.sqlite: id -> hash, file)
     gen-000041/         the previous generation, kept so searchers still holding it keep working
     reindex.lock        fcntl lock: one reindex at a time; holds the writer's pid
     entities.sqlite     entity cache, shared by all generations (search.entities.cache)
@@ -34,7 +34,7 @@ from whoosh.filedb.filestore import FileStorage
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "reindex.lock"
 META_FILE = "dateline.json"
-MANIFEST_FILE = "manifest.json"
+MANIFEST_FILE = "manifest.sqlite"  # search.index.manifest
 ENTITY_CACHE_FILE = "entities.sqlite"
 GENERATION_PREFIX = "gen-"
 READERS_DIR = "readers"
@@ -142,12 +142,17 @@ def read_meta(generation: Generation) -> dict:
 
 
 def write_json_atomically(path: Path, value: object) -> None:
+    data = orjson.dumps(value)  # before any file exists: a value that cannot be written leaves nothing
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as file:
-        file.write(orjson.dumps(value))
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_meta(generation: Generation, meta: dict) -> None:

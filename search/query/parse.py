@@ -25,7 +25,8 @@ from search.periods import period
 
 TEXT_FIELDS = ("title", "subtitle", "body")
 FACET_ALIASES = QUERY_FIELDS  # person:, people:, place:, ... (search.facet_registry)
-TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body"}
+TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body",
+                "byline": "byline", "author": "byline"}
 DATE_ALIASES = {"date", "published"}
 KNOWN_FIELDS = set(FACET_ALIASES) | set(TEXT_ALIASES) | DATE_ALIASES
 
