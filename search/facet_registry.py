@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from search.article import Article, Entities
+from search.topics import article_topics
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ FACETS: tuple[Facet, ...] = (
           "countries", aliases=("countries",)),
     # The outlet or agency; the byline (the author) is a text field of its own (byline:).
     Facet("source", "source", lambda article, entities: [article.source], "Sources", "Source", "sources"),
+    # What the source files the article under (section, topic, TOPICS, keywords), normalised.
+    Facet("topic", "topic", lambda article, entities: article_topics(article), "Topics", "Topic", "topics",
+          aliases=("topics",)),
 )
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 FACET_NAMES: tuple[str, ...] = tuple(facet.name for facet in FACETS)

@@ -31,6 +31,7 @@ class SearchRequest:
     place: tuple[str, ...] = ()
     country: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
+    topic: tuple[str, ...] = ()
     date_from: date | None = None  # inclusive
     date_to: date | None = None  # inclusive
     sort: Sort = "relevance"
@@ -161,7 +162,8 @@ class ArticleView:
     subtitle: str
     source: str  # the outlet or agency
     byline: str  # the author(s)
-    topic: str
+    topic: str  # the topics, joined by ", "
+    topics: list[str]  # the topic facet's values
     published: str | None  # ISO 8601 with offset
     updated: str | None
     body: list[str]  # paragraphs, plain text (escape when rendering)

@@ -130,7 +130,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Article": {
         "type": "object",
-        "required": ["id", "title", "subtitle", "source", "byline", "topic", "published", "updated", "body",
+        "required": ["id", "title", "subtitle", "source", "byline", "topic", "topics", "published", "updated", "body",
                      "language", "url", "origin", "people", "places", "countries", "related"],
         "additionalProperties": False,
         "properties": {
@@ -139,7 +139,10 @@ SCHEMAS: dict[str, Any] = {
             "subtitle": {"type": "string"},
             "source": {"type": "string", "description": "The outlet or news agency."},
             "byline": {"type": "string", "description": "The author(s), as the source credits them."},
-            "topic": {"type": "string", "description": "The section or topic the source files it under."},
+            "topic": {"type": "string", "description": "The article's topics, joined by \", \"."},
+            "topics": {"type": "array", "items": {"type": "string"},
+                       "description": "Topic facet values: the section, topic, TOPICS or keywords the source files "
+                                      "it under, normalised (case, plurals)."},
             "published": _nullable_string,
             "updated": _nullable_string,
             "body": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs, plain text."},

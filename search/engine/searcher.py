@@ -48,7 +48,6 @@ from search.snippets import lead, mark_all, snippets
 
 __all__ = ["Searcher", "IndexMissing"]
 
-SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
 RELATED_TERMS = 12
 
 
@@ -174,6 +173,7 @@ class Searcher:
             source=stored.source,
             byline=stored.byline,
             topic=stored.topic,
+            topics=list(stored.facets["topic"]),
             published=stored.published_iso,
             updated=stored.updated_iso,
             body=stored.paragraphs,
@@ -314,7 +314,7 @@ class _Search:
         self.page = [(self.gen.stored(d), score) for d, score in zip(docnums, scores)]
         self.highlight = highlight
         suggestion = None
-        if total < SUGGEST_BELOW and node is not None:
+        if node is not None:  # suggest() returns at once when every word is in the archive
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
                                  fell_back=self.used_any_word)
         return SearchResult(
