@@ -34,6 +34,7 @@ class SearchRequest:
     topic: tuple[str, ...] = ()
     date_from: date | None = None  # inclusive
     date_to: date | None = None  # inclusive
+    undated: bool = False  # only articles without a publication date
     sort: Sort = "relevance"
     page: int = 1
     page_size: int = Limits().default_page_size
@@ -56,6 +57,10 @@ class SearchRequest:
             # Named as the web and the CLI name them (from, --from): what the user typed.
             raise BadRequest(f"from ({self.date_from.isoformat()}) is after to ({self.date_to.isoformat()})",
                              "date_from")
+        if self.undated is not False and self.undated is not True:
+            raise BadRequest(f"undated must be true or false, got {self.undated!r}", "undated")
+        if self.undated and (self.date_from or self.date_to):
+            raise BadRequest("undated (articles without a date) cannot be combined with from or to", "undated")
         if limits is None:
             return
         if "\x00" in self.q:
@@ -130,6 +135,7 @@ class DateHistogram:
     buckets: list[DateBucket]
     before: int = 0  # dated matches before the first bucket (outliers left out of the bars)
     after: int = 0  # and after the last one
+    undated: int = 0  # matches without a publication date (never in a bucket)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def test_json_mode_is_the_search_result_shape(index_dir, capsys):
     assert data["total"] == 2 and data["sort"] == "newest" and data["page_size"] == 2
     assert [hit["id"] for hit in data["results"]] == ["a2", "a1"]
     assert "<mark>" in data["results"][0]["title_html"]
-    assert set(data["facets"]) == {"person", "place", "country", "source"}
+    assert set(data["facets"]) == {"person", "place", "country", "source", "topic"}
     assert data["dates"]["unit"] in ("day", "month", "year")
 
 

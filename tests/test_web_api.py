@@ -85,7 +85,7 @@ def test_search(client, openapi):
     assert len(data["results"]) == 10
     assert all(any("<mark>" in s for s in hit["snippets"]) or "<mark>" in hit["title_html"]
                for hit in data["results"])
-    assert set(data["facets"]) == {"person", "place", "country", "source"}
+    assert set(data["facets"]) == {"person", "place", "country", "source", "topic"}
     people = {v["value"]: v for v in data["facets"]["person"]}
     assert set(PEOPLE) <= set(people)
     assert data["dates"]["buckets"] and sum(b["count"] for b in data["dates"]["buckets"]) == QUAYSIDE_COUNT

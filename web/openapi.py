@@ -89,7 +89,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "DateHistogram": {
         "type": "object",
-        "required": ["unit", "buckets", "before", "after"],
+        "required": ["unit", "buckets", "before", "after", "undated"],
         "additionalProperties": False,
         "properties": {
             "unit": {"enum": ["year", "month", "day"]},
@@ -97,6 +97,9 @@ SCHEMAS: dict[str, Any] = {
             "before": {"type": "integer", "minimum": 0,
                        "description": "Dated matches before the first bucket: outliers the bars leave out."},
             "after": {"type": "integer", "minimum": 0, "description": "Dated matches after the last bucket."},
+            "undated": {"type": "integer", "minimum": 0,
+                        "description": "Matches without a publication date (in no bucket; `undated=true` lists "
+                                       "only them)."},
         },
     },
     "SearchResult": {
@@ -206,6 +209,8 @@ def build_document(config: dict) -> dict:
                {"type": "string", "examples": ["1987-03-01"]}),
         _param("to", "Last day, inclusive: YYYY-MM-DD (YYYY-MM and YYYY mean their last day). "
                      "Must not be before `from`.", {"type": "string", "examples": ["1987-03-31"]}),
+        _param("undated", "Only articles without a publication date (`dates.undated` says how many there are). "
+                          "Cannot be combined with `from` or `to`.", {"type": "boolean", "default": False}),
         _param("sort", "Order; default relevance with a query, newest without.", {"enum": list(SORTS)}),
         _param("page", "1-based page number. Beyond the last page gives an empty `results` list.",
                {"type": "integer", "minimum": 1, "maximum": limits.max_page, "default": 1}),

@@ -122,6 +122,8 @@ def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     if r.date_from or r.date_to:
         label = f"{r.date_from.isoformat() if r.date_from else '…'} – {r.date_to.isoformat() if r.date_to else '…'}"
         chips.append({"label": f"Dates: {label}", "href": urls.dates(None, None)})
+    if r.undated:
+        chips.append({"label": "Undated only", "href": urls.undated(False)})
     return chips
 
 

@@ -28,7 +28,7 @@ from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
-from search.index.columns import NO_TIME, Collection, date_histogram, top_values
+from search.index.columns import NO_DAY, NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
 from search.query.compile import Compiler
@@ -251,6 +251,8 @@ class _Filters:
             masks[name] = column.docs_with(ids, collection.size)
         if request.date_from or request.date_to:
             masks["date"] = collection.day_mask(request.date_from, request.date_to)
+        elif request.undated:
+            masks["date"] = collection.day == NO_DAY
         narrow = collection.live.copy()
         for mask in masks.values():
             narrow &= mask

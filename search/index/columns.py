@@ -9,7 +9,7 @@ values of a result set is then one boolean gather and one `bincount`.
 from __future__ import annotations
 
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -209,6 +209,12 @@ def _bulk(days: np.ndarray) -> tuple[int, int]:
 
 
 def date_histogram(days: np.ndarray) -> DateHistogram:
+    """The histogram of the dated days, saying how many have no date (NO_DAY)."""
+    undated = int(np.count_nonzero(days == NO_DAY))
+    return replace(_dated_histogram(days), undated=undated)
+
+
+def _dated_histogram(days: np.ndarray) -> DateHistogram:
     """Buckets that fit the span of the dates: days up to two months, months up to three years, else years
     (several a bar beyond MAX_BARS). Outlying dates are counted in `before` and `after`, not drawn."""
     days = days[days != NO_DAY]
