@@ -162,6 +162,47 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+SCHEMAS["EntityProfile"] = {
+    "type": "object",
+    "description": "What the archive says about a person or a place: /api/people/{name}, /api/places/{name}.",
+    "required": ["facet", "name", "total", "dates", "people", "places", "countries", "latest", "relevant", "page",
+                 "search"],
+    "additionalProperties": False,
+    "properties": {
+        "facet": {"enum": ["person", "place"]},
+        "name": {"type": "string", "description": "The name as the index writes it."},
+        "total": {"type": "integer", "minimum": 1, "description": "Articles that name them."},
+        "dates": {"$ref": "#/components/schemas/DateHistogram"},
+        "people": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
+                   "description": "People most often named in the same articles (never the person itself)."},
+        "places": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
+                   "description": "Places most often named in the same articles (never the place itself)."},
+        "countries": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}},
+        "latest": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}, "description": "Newest first."},
+        "relevant": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"},
+                     "description": "The articles most about them: the name as a phrase, best first (the latest "
+                                    "when the articles never write the name as such)."},
+        "page": {"type": "string", "description": "The HTML page's address."},
+        "search": {"type": "string", "description": "The search page of every article naming them."},
+    },
+}
+
+
+def _entity_path(folder: str, noun: str) -> dict:
+    return {"get": {
+        "operationId": folder,
+        "summary": f"A {noun}'s page: articles over time, who and what is named with them, latest and most relevant",
+        "description": "The name is percent-encoded as one path segment (a `/` in it is %2F); case and spacing do "
+                       f"not matter. The names `.` and `..` are given as `/api/{folder}/?name=..`.",
+        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": {"description": f"The {noun}'s profile.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EntityProfile"}}}},
+            **_errors(400, 404, 503, 500),
+        },
+    }}
+
+
 def _param(name: str, description: str, schema: dict, *, repeat: bool = False) -> dict:
     if repeat:
         return {"name": name, "in": "query", "description": description, "required": False,
@@ -180,7 +221,7 @@ NO_NUL = "^[^\\u0000]*$"
 
 def _errors(*statuses: int) -> dict:
     text = {400: "A parameter is unknown, malformed or beyond a limit; `parameter` names it.",
-            404: "No such article.",
+            404: "No such article, or no article names that person or place.",
             414: "The address is longer than any valid request needs.",
             503: "No index has been built yet (run `dateline reindex`).",
             500: "An unexpected error; it was logged."}
@@ -258,6 +299,8 @@ def build_document(config: dict) -> dict:
                     },
                 }
             },
+            "/api/people/{name}": _entity_path("people", "person"),
+            "/api/places/{name}": _entity_path("places", "place"),
             "/api/openapi.json": {
                 "get": {"operationId": "openapi", "summary": "This document",
                         "responses": {"200": {"description": "OpenAPI 3.1 document",

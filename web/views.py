@@ -9,9 +9,11 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from search.entity_profile import ENTITY_FACETS
 from search.facet_registry import FACETS_BY_NAME
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
 from web.article_urls import article_url
+from web.entities import entity_url
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
@@ -107,6 +109,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
             "values": [{"value": v.value, "count": v.count, "selected": v.selected,
                         "href": urls.toggle(name, v.value)} for v in shown],
             "expanded": expanded,
+            "entity": name in ENTITY_FACETS,  # values link to their pages too
             "more": len(values) > len(shown),
             "expand_href": urls.expand(None if expanded else name),
             "clear_href": urls.clear(name) if selected else None,
@@ -116,8 +119,8 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
 
 def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
-    chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}",
-              "href": urls.toggle(name, value)}
+    chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}", "value": value,
+              "href": urls.toggle(name, value), "page": entity_url(name, value) if name in ENTITY_FACETS else None}
              for name in FILTER_FACETS for value in getattr(r, name)]
     if r.date_from or r.date_to:
         label = f"{r.date_from.isoformat() if r.date_from else '…'} – {r.date_to.isoformat() if r.date_to else '…'}"
