@@ -51,7 +51,7 @@ def entity_profile(engine: SearchEngine, facet: str, name: str, limits: Limits |
     latest = engine.search(request)
     if latest.total == 0:
         return None
-    written = next((v.value for v in latest.facets[facet] if v.selected), name)
+    written = next((v.value for v in latest.facets.get(facet, []) if v.selected), name)
 
     def others(name_of_facet: str) -> list[FacetValue]:
         values = latest.facets.get(name_of_facet, [])

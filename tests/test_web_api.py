@@ -261,7 +261,7 @@ def test_page_size_and_its_alias_size(client, openapi):
 
 
 @pytest.mark.parametrize("query, unknown", [("q=x&pagesize=5", "pagesize"), ("colour=red", "colour"),
-                                            ("q=x&expand=person", "expand")])
+                                            ("q=x&expanded=person", "expanded")])
 def test_an_unknown_api_parameter_is_a_400_naming_it(client, openapi, query, unknown):
     error = assert_error(openapi, client.get(f"/api/search?{query}"), 400, unknown)
     assert repr(unknown) in error["message"] and "/api/openapi.json" in error["message"]

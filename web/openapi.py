@@ -105,7 +105,7 @@ SCHEMAS: dict[str, Any] = {
     "SearchResult": {
         "type": "object",
         "required": ["query", "interpreted_as", "notice", "total", "page", "page_size", "pages", "sort",
-                     "results", "facets", "dates", "suggestion"],
+                     "results", "facets", "dates", "suggestion", "facet_totals"],
         "additionalProperties": False,
         "properties": {
             "query": {"type": "string"},
@@ -126,7 +126,17 @@ SCHEMAS: dict[str, Any] = {
                 "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}},
             },
             "dates": {"$ref": "#/components/schemas/DateHistogram"},
-            "suggestion": {**_nullable_string, "description": "\"Did you mean\": a corrected query."},
+            "suggestion": {**_nullable_string,
+                           "description": "\"Did you mean\": a corrected query, offered only when a word of the "
+                                          "query is not in the archive and the correction finds clearly more "
+                                          "(twice as many and at least 3 more), or finds all the words where the "
+                                          "query found only some."},
+            "facet_totals": {
+                "type": "object", "propertyNames": {"enum": list(FILTER_FACETS)},
+                "additionalProperties": {"type": "integer", "minimum": 0},
+                "description": "How many values each facet has in these results (the `expand`ed facet: those "
+                               "containing `facet_q`); `facets` lists the first of them.",
+            },
             "took_ms": {"type": "number", "minimum": 0},
             "extra": {"type": "object"},
         },
@@ -261,6 +271,11 @@ def build_document(config: dict) -> dict:
         _param("facet_limit", "Top values returned per facet; 0 returns all.",
                {"type": "integer", "minimum": 0, "maximum": limits.max_facet_limit, "default": config["FACET_LIMIT"]}),
         _param("snippets", "Whether hits carry highlighted snippets.", {"type": "boolean", "default": True}),
+        _param("expand", f"One facet listed at length: up to {limits.expanded_facet_values} values (with "
+                         "`facet_q`, those containing it).", {"enum": list(FILTER_FACETS)}),
+        _param("facet_q", "Only values of the `expand`ed facet containing this text (any case): a filter over "
+                          "long facet lists. Needs `expand`.",
+               {"type": "string", "maxLength": limits.max_facet_value_length}),
     ]
     return {
         "openapi": "3.1.0",

@@ -22,12 +22,12 @@ from search.results import FILTER_FACETS, BadRequest, SearchRequest
 from web.config import limits
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.
-PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "undated", "sort", "page", "page_size", "expand")
+PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "undated", "sort", "page", "page_size", "expand", "facet_q")
 # Other names a parameter is accepted under (requests only; links use the name above).
 ALIASES = {"size": "page_size"}
 # What /api/search understands; any other parameter there is a 400 naming it (the page ignores them).
 API_PARAMETERS = frozenset({"q", *FILTER_FACETS, "from", "to", "undated", "sort", "page", "page_size", *ALIASES,
-                            "facet_limit", "snippets"})
+                            "facet_limit", "snippets", "expand", "facet_q"})
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,13 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
     facet_limit = config["FACET_LIMIT"] if api else config["FACET_LIMIT"] + 1
     if api and (raw_limit := _single(args, "facet_limit")):
         facet_limit = _whole_number(raw_limit, "facet_limit")
-    if expand:
-        facet_limit = 0  # all values; the page trims the other facets back to FACET_LIMIT
+    facet_q = (_single(args, "facet_q") or "").strip()
 
     snippets = _boolean(args, "snippets", default=True) if api else True
 
     request = SearchRequest(q=q, date_from=date_from, date_to=date_to, undated=undated, sort=sort, page=page,  # type: ignore[arg-type]
-                            page_size=size, facet_limit=facet_limit, snippets=snippets, **facets)
+                            page_size=size, facet_limit=facet_limit, snippets=snippets, expand=expand,
+                            facet_q=facet_q, **facets)
     try:
         request.validate(limits(config))
     except BadRequest as error:
@@ -170,6 +170,8 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
         pairs.append(("page_size", str(size)))
     if expand:
         pairs.append(("expand", expand))
+        if facet_q := value("facet_q"):
+            pairs.append(("facet_q", facet_q))
     return pairs
 
 
@@ -213,6 +215,10 @@ class UrlState:
         return self._url(_params(value, self.state.sort_given if sort_given is None else sort_given,
                                  self.state.expand if expand is _KEEP else expand, self.default_size))
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """The query string pairs of this search (for the hidden fields of forms)."""
+        return state_params(self.state, self.default_size)
+
     def current(self) -> str:
         return self._url(state_params(self.state, self.default_size))
 
@@ -247,7 +253,12 @@ class UrlState:
         return self._changed(undated=only, date_from=None, date_to=None)
 
     def expand(self, facet: str | None) -> str:
-        return self._changed(keep_page=True, expand=facet)
+        return self._changed(keep_page=True, expand=facet, facet_q="")
+
+    def page_size(self, size: int) -> str:
+        """The same results, `size` a page, on the page that holds the first hit shown now."""
+        r = self.state.request
+        return self._changed(keep_page=True, page=(r.page - 1) * r.page_size // size + 1, page_size=size)
 
     def query(self, q: str) -> str:
         # A new query gets its own default sort unless one was chosen explicitly.
@@ -259,7 +270,7 @@ class UrlState:
 
     def json(self) -> str:
         """The /api/search twin of this page."""
-        pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k != "expand"]
+        pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k not in ("expand", "facet_q")]
         return "/api/search" + ("?" + encode_params(pairs) if pairs else "")
 
 

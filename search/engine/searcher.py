@@ -185,6 +185,18 @@ class Searcher:
             countries=list(stored.countries),
         )
 
+    def marked_body(self, article_id: str, q: str) -> list[str] | None:
+        with self._lock:
+            gen = self._current()
+            docnum = gen.collection.docnum_of.get(article_id)
+            if docnum is None:
+                return None
+            stored = gen.stored(docnum)
+            terms = _highlight_terms(gen.compiler, q[: self.limits.max_query_length])
+        if not terms:
+            return [escape(p) for p in stored.paragraphs]
+        return [mark_all(p, terms, self.analyzer) for p in stored.paragraphs]
+
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles like this one: its key words, and the people and places it shares. Never itself."""
         if limit < 1:
@@ -302,7 +314,7 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        facets = self._facets(base)
+        facets, facet_totals = self._facets(base)
         dates = date_histogram(collection.day[matched])
         max_page_size = self.owner.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
@@ -332,6 +344,7 @@ class _Search:
             facets=facets,
             dates=dates,
             suggestion=suggestion,
+            facet_totals=facet_totals,
         )
 
     # -- query --------------------------------------------------------------------------
@@ -412,9 +425,11 @@ class _Search:
 
     # -- facets and filters ---------------------------------------------------------------
 
-    def _facets(self, base: np.ndarray) -> dict[str, list[FacetValue]]:
-        """Counts per facet under every filter but the facet's own, so siblings stay visible."""
-        out = {}
+    def _facets(self, base: np.ndarray) -> tuple[dict[str, list[FacetValue]], dict[str, int]]:
+        """Counts per facet under every filter but the facet's own, so siblings stay visible; and how
+        many values each facet has in these results (the expanded one: those containing facet_q)."""
+        out, totals = {}, {}
+        request = self.request
         for name in FACET_FIELDS:
             column = self.collection.facets[name]
             mask = base.copy()
@@ -422,10 +437,15 @@ class _Search:
                 if other != name:
                     mask &= other_mask
             counts = column.counts(mask)
+            limit = request.facet_limit
+            if name == request.expand:
+                limit = self.owner.limits.expanded_facet_values
+                if request.facet_q.strip():
+                    counts = np.where(column.containing(request.facet_q), counts, 0)
+            totals[name] = int(np.count_nonzero(counts))
             selected = self.filters.selected.get(name, [])
-            out[name] = top_values(column, counts, selected, self.request.facet_limit,
-                                   self.request.selections().get(name, ()))
-        return out
+            out[name] = top_values(column, counts, selected, limit, request.selections().get(name, ()))
+        return out, totals
 
     # -- ranking and pages ------------------------------------------------------------------
 
@@ -454,6 +474,18 @@ class _Search:
         results = self.gen.searcher.search(query, limit=first + size, filter=allow)
         page = results[first:first + size]
         return [h.docnum for h in page], [round(float(h.score), 4) for h in page]
+
+
+def _highlight_terms(compiler: Compiler, q: str) -> set[str]:
+    """The index terms a query marks in text: its words, read as the search reads them."""
+    text = clean(q)
+    try:
+        node = parse(text)
+    except (QuerySyntaxError, RecursionError):
+        node = plain_words(text)
+    if node is None:
+        return set()
+    return set(compiler.compile(node).highlight)
 
 
 def _any_word_notice(all_words: int) -> str:

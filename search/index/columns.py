@@ -52,6 +52,7 @@ class FacetColumn:
         self.value_of = value_of
         self._words: list[tuple[str, ...]] | None = None
         self._loose: dict[str, int] | None = None
+        self._folded: list[str] | None = None
 
     def counts(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.value_of[mask[self.doc_of]], minlength=len(self.labels))
@@ -62,6 +63,13 @@ class FacetColumn:
         if len(value_ids):
             mask[self.doc_of[np.isin(self.value_of, np.asarray(value_ids, dtype=np.int32))]] = True
         return mask
+
+    def containing(self, text: str) -> np.ndarray:
+        """Mask over value ids: the values that contain `text`, ignoring case and spacing."""
+        if self._folded is None:
+            self._folded = [_loose_key(label) for label in self.labels]
+        needle = _loose_key(text)
+        return np.fromiter((needle in label for label in self._folded), dtype=bool, count=len(self.labels))
 
     def value_id(self, value: str) -> int | None:
         """The id of a value as a user typed it: case and spacing do not matter."""
