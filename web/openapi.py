@@ -129,7 +129,7 @@ SCHEMAS: dict[str, Any] = {
             "suggestion": {**_nullable_string,
                            "description": "\"Did you mean\": a corrected query, offered only when a word of the "
                                           "query is not in the archive and the correction finds clearly more "
-                                          "(twice as many and at least 3 more), or finds all the words where the "
+                                          "(a quarter more and at least 3 more), or finds all the words where the "
                                           "query found only some."},
             "facet_totals": {
                 "type": "object", "propertyNames": {"enum": list(FILTER_FACETS)},

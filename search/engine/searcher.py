@@ -28,6 +28,7 @@ from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
+from search.facet_registry import FACETS_BY_NAME
 from search.index.columns import NO_DAY, NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
@@ -258,7 +259,8 @@ class _Filters:
         selected: dict[str, list[int]] = {}
         for name, values in request.selections().items():
             column = collection.facets[name]
-            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
+            normalise = FACETS_BY_NAME[name].normalise
+            ids = [i for i in (column.value_id(normalise(v)) for v in values) if i is not None]
             selected[name] = list(dict.fromkeys(ids))
             masks[name] = column.docs_with(ids, collection.size)
         if request.date_from or request.date_to:

@@ -21,7 +21,7 @@ from search.query.parse import Word, positive_words
 
 SUGGEST_FIELDS = ("body", "title")
 RARE = 2  # a word found in fewer articles than this may be a typo (when the query found nothing)
-MORE_BY = 3  # a correction must find at least this many articles more (and twice as many)
+MORE_BY = 3  # a correction must find at least this many articles more (and a quarter more)
 SURFACE_SAMPLE_DOCS = 3
 
 
@@ -105,10 +105,10 @@ def surface_form(searcher, stem: str, analyzer: NewsTokenizer, fields: tuple[str
 
 def clearly_more(count: int, total: int) -> bool:
     """Whether a corrected query finds clearly more than the query as typed: anything when it found
-    nothing, else at least twice as many and at least MORE_BY more."""
+    nothing, else at least a quarter more and at least MORE_BY more."""
     if total == 0:
         return count > 0
-    return count >= 2 * total and count >= total + MORE_BY
+    return count * 4 >= total * 5 and count >= total + MORE_BY
 
 
 def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], tuple[int, bool]],
