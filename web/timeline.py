@@ -41,6 +41,7 @@ class Timeline:
     max_count: int
     outside: str = ""  # "2 articles dated earlier and 1 later are not shown" (outliers), or ""
     single: bool = False  # one bar (one day, month or year): its label is its axis
+    bar_count: int = 0  # with fewer than MIN_SLOTS bars, the axis is inset like them (CSS .axis-bars-N)
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -74,7 +75,7 @@ def build_timeline(histogram: DateHistogram, link: Callable[[str, str], str],
             href=link(bucket.start, bucket.end), selected=bool(selected)))
     return Timeline(unit=histogram.unit, bars=bars, first_label=buckets[0].label,
                     last_label=buckets[-1].label, max_count=top, outside=_outside(histogram),
-                    single=len(buckets) == 1)
+                    single=len(buckets) == 1, bar_count=len(buckets))
 
 
 def _outside(histogram: DateHistogram) -> str:

@@ -16,6 +16,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
 from search.engine import ranking
+from search.facet_registry import FACETS
 from search.index.columns import Collection, facet_key
 from search.query.parse import (
     MAX_EXPANSION,
@@ -34,6 +35,8 @@ from search.query.parse import (
     Word,
     describe,
 )
+
+FACET_NORMALISERS = {facet.field: facet.normalise for facet in FACETS}
 
 
 class DocnumsQuery(wq.Query):
@@ -250,14 +253,15 @@ class Compiler:
 
     def _facet(self, node: FacetMatch, out: Compiled) -> wq.Query:
         column = self.collection.facets[node.field]
+        value = FACET_NORMALISERS[node.field](node.value) or node.value  # as indexed: topic:sports -> Sport
         if node.exact:
-            value_id = column.value_id(node.value)
+            value_id = column.value_id(value)
             keys = [list(column.keys)[value_id]] if value_id is not None else []
             if not keys:  # a quoted part of a name: person:"Jong Un"
-                keys = column.matching_keys(node.value.casefold().split())
+                keys = column.matching_keys(value.casefold().split())
         else:
-            words = [w for w in re.split(r"[\s_]+", node.value.casefold().replace("-", " ")) if w]
-            exact = column.value_id(node.value)
+            words = [w for w in re.split(r"[\s_]+", value.casefold().replace("-", " ")) if w]
+            exact = column.value_id(value)
             keys = [list(column.keys)[exact]] if exact is not None and not node.prefix else []
             keys += [k for k in column.matching_keys(words, prefix=node.prefix) if k not in keys]
         if len(keys) > MAX_FACET_EXPANSION:
