@@ -16,7 +16,7 @@ from web import create_app
 UTC = timezone.utc
 # Names that must round-trip through a URL: a slash, dots, a dot segment, accents, another script,
 # and markup.
-ODD = ("AC/DC Jones", "St. Louis", "..", "José Martí", "শেখ হাসিনা", "<b>Bold</b> & Co")
+ODD = ("AC/DC Jones", "St. Louis", "..", "José Martí", "শেখ হাসিনা", "<b>Bold</b> & Co", "Q&A #1? 50%")
 
 
 @pytest.fixture(scope="module")
