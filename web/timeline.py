@@ -41,7 +41,12 @@ class Timeline:
     max_count: int
     outside: str = ""  # "2 articles dated earlier and 1 later are not shown" (outliers), or ""
     single: bool = False  # one bar (one day, month or year): its label is its axis
-    bar_count: int = 0  # with fewer than MIN_SLOTS bars, the axis is inset like them (CSS .axis-bars-N)
+    bar_count: int = 0
+
+    @property
+    def axis_class(self) -> str:
+        """With fewer than MIN_SLOTS bars the bars are centred; the axis is inset as much (.axis-bars-N)."""
+        return f"axis-bars-{self.bar_count}" if 1 < self.bar_count < MIN_SLOTS else ""
     width: int = WIDTH
     height: int = HEIGHT
 

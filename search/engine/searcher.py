@@ -160,13 +160,15 @@ class Searcher:
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
 
+    def _stored(self, gen: _Generation, article_id: str) -> StoredArticle | None:
+        docnum = gen.collection.docnum_of.get(article_id)
+        return None if docnum is None else gen.stored(docnum)
+
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
-            gen = self._current()
-            docnum = gen.collection.docnum_of.get(article_id)
-            if docnum is None:
-                return None
-            stored = gen.stored(docnum)
+            stored = self._stored(self._current(), article_id)
+        if stored is None:
+            return None
         return ArticleView(
             id=stored.id,
             title=stored.title,
@@ -189,11 +191,10 @@ class Searcher:
     def marked_body(self, article_id: str, q: str) -> list[str] | None:
         with self._lock:
             gen = self._current()
-            docnum = gen.collection.docnum_of.get(article_id)
-            if docnum is None:
-                return None
-            stored = gen.stored(docnum)
+            stored = self._stored(gen, article_id)
             terms = _highlight_terms(gen.compiler, q[: self.limits.max_query_length])
+        if stored is None:
+            return None
         if not terms:
             return [escape(p) for p in stored.paragraphs]
         return [mark_all(p, terms, self.analyzer) for p in stored.paragraphs]
