@@ -99,6 +99,7 @@ class Stats:
     paths: set[str] = field(default_factory=set)
     finished: list[tuple[float, float]] = field(default_factory=list)  # (when, latency)
     retried: int = 0  # requests sent again after the server closed an idle keep-alive connection
+    error_times: list[float] = field(default_factory=list)  # perf_counter() of each error
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, seconds: float, path: str) -> None:
@@ -114,13 +115,15 @@ class Stats:
     def error(self, message: str) -> None:
         with self.lock:
             self.errors.append(message)
+            self.error_times.append(time.perf_counter())
 
     def take(self) -> Stats:
         """What was recorded so far, as its own Stats; recording starts afresh."""
         with self.lock:
-            taken = Stats(self.latencies, self.errors, self.paths, self.finished, retried=self.retried)
+            taken = Stats(self.latencies, self.errors, self.paths, self.finished, retried=self.retried,
+                          error_times=self.error_times)
             self.latencies, self.errors, self.paths, self.finished = defaultdict(list), [], set(), []
-            self.retried = 0
+            self.retried, self.error_times = 0, []
         return taken
 
 
@@ -348,11 +351,11 @@ class Run:
         for thread in self.threads:
             thread.start()
 
-    def phase(self, name: str, until: Callable[[float], bool]) -> None:
+    def phase(self, name: str, until: Callable[[float], bool]) -> Stats:
         """Load until `until(elapsed seconds)` is true; then its figures."""
         self.stats.take()
         started = time.perf_counter()
-        server_cpu = process_tree_cpu(self.server.pid)
+        server_cpu, own_cpu = process_tree_cpu(self.server.pid), time.process_time()
         while not until(time.perf_counter() - started):
             time.sleep(0.2)
         seconds = time.perf_counter() - started
@@ -361,11 +364,14 @@ class Run:
         report(stats, seconds, name)
         report_windows(stats, started)
         workers = " + ".join(f"{spent / seconds:.2f}" for pid, spent in used.items() if pid != self.server.pid)
-        print(f"cpu:      server {sum(used.values()) / seconds:.2f} cores (workers {workers}), of "
-              f"{os.cpu_count() or 1}; server per request {sum(used.values()) * 1000 / max(1, stats.count()):.1f} ms")
+        own = (time.process_time() - own_cpu) / seconds
+        print(f"cpu:      server {sum(used.values()) / seconds:.2f} cores (workers {workers}), load generator "
+              f"{own:.2f} cores, of {os.cpu_count() or 1}; server per request "
+              f"{sum(used.values()) * 1000 / max(1, stats.count()):.1f} ms")
         memory = [resident_mb(pid) for pid in process_tree(self.server.pid)]
         print(f"memory:   server master {memory[0]:.0f} MB, workers "
               f"{', '.join(f'{mb:.0f}' for mb in memory[1:])} MB resident at the end", flush=True)
+        return stats
 
     def workers(self) -> set[int]:
         return set(process_tree(self.server.pid)) - {self.server.pid}
@@ -445,27 +451,39 @@ def main() -> int:
     return 0
 
 
+RECYCLE_AFTER = 1000  # --max-requests of the restarts phase's server
+
+
 def restarts(args: argparse.Namespace, distinct: DistinctQueries | None) -> None:
     """A graceful restart, worker recycling and a killed worker, under the same load."""
     import signal
 
-    run = Run(args, distinct, max_requests=500)
+    run = Run(args, distinct, max_requests=RECYCLE_AFTER)
     try:
         time.sleep(args.warmup)
         events: list[str] = []
+        times: list[float] = []
 
         def script(elapsed: float) -> bool:
             if elapsed >= args.duration / 3 and not events:
-                events.append(f"SIGHUP at {elapsed:.0f} s (workers {sorted(run.workers())})")
+                events.append(f"SIGHUP at {elapsed:.0f} s")
+                times.append(time.perf_counter())
                 run.server.send_signal(signal.SIGHUP)
             elif elapsed >= 2 * args.duration / 3 and len(events) == 1:
                 victim = max(run.workers())  # the newest: one of those the SIGHUP started
-                events.append(f"SIGKILL worker {victim} at {elapsed:.0f} s")
+                events.append(f"SIGKILL of worker {victim} at {elapsed:.0f} s")
+                times.append(time.perf_counter())
                 os.kill(victim, signal.SIGKILL)
             return elapsed >= args.duration
 
-        run.phase("restarts: workers recycled every ~500 requests, a SIGHUP, a SIGKILL", script)
-        print("events:   " + "; ".join(events) + f"; workers at the end {sorted(run.workers())}")
+        stats = run.phase(f"restarts: workers recycled every ~{RECYCLE_AFTER} requests, a SIGHUP, a SIGKILL", script)
+        print("events:   " + "; ".join(events))
+        windows = [("recycling only, before the SIGHUP", -1e9), ("from the SIGHUP", times[0] if times else 1e18),
+                   ("from the SIGKILL", times[1] if len(times) > 1 else 1e18)]
+        for i, (label, start) in enumerate(windows):
+            end = windows[i + 1][1] if i + 1 < len(windows) else 1e18
+            failed = sum(1 for when in stats.error_times if start <= when < end)
+            print(f"errors {label}: {failed}")
         print(f"          (a killed worker may lose the requests it was serving: at most {args.threads}, its threads)")
     finally:
         run.close()

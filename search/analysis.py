@@ -149,8 +149,16 @@ class NewsTokenizer(Tokenizer):
         """(start, end, term) of each word of a text whose index term is one of `terms`: the spans
         `__call__(value, chars=True)` yields for them, without a Token per word (snippets)."""
         normalize = self.normalizer
+        # Normalising every word (stemming) is the cost; an ASCII word keeps its first letter as its
+        # term's first letter (stems cut endings, acronyms lose dots), so one whose first letter
+        # starts no wanted term is skipped. Other words may change under NFKC: always normalised.
+        initials = {term[:1] for term in terms}
         for match in self._finditer(value):
-            term, stop = normalize(match.group())
+            raw = match.group()
+            first = raw[0]
+            if first.isascii() and first.lower() not in initials:
+                continue
+            term, stop = normalize(raw)
             if term in terms and not stop:
                 yield match.start(), match.end(), term
 

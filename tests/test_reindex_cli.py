@@ -145,6 +145,7 @@ def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, 
     report = reindex([corpus], index_dir, extractor=extractor)
     assert (report.unchanged, report.added, extractor.calls) == (6000, 0, 0)
     assert [g.name for g in index_store.list_generations(index_dir)] == [first.name]
+    assert not list(index_dir.glob(".reindex-*.tmp"))  # the killed run's scratch tables are gone too
 
 
 @pytest.mark.slow

@@ -60,6 +60,7 @@ class SearcherHolder:
         self._checked_at = 0.0
         self._reloading = False
         self._watching = False
+        self._first_open = threading.Event()  # set once the first open has succeeded or failed
         self._cache = ResultCache(cache_size, cache_bytes)
         self._recent = ResultCache(min(cache_size, RECENT_RESULTS), cache_bytes)
 
@@ -89,6 +90,12 @@ class SearcherHolder:
             pass
         except Exception:
             log.exception("could not open the index in %s", self.index_dir)
+        finally:
+            self._first_open.set()
+
+    def wait_until_open(self, timeout: float) -> bool:
+        """True once the first open (started by warm() or watch()) has finished, either way."""
+        return self._first_open.wait(timeout)
 
     def watch(self, interval: float = WATCH_INTERVAL) -> None:
         """A server process: open the index now, then, in a background thread, open every newly

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import time
+from pathlib import Path
 from typing import Any
 
 # Seconds a worker has to finish its requests after SIGTERM before it is killed.
@@ -109,6 +111,42 @@ def _import_engine() -> None:
 
 
 
+# How long replaced workers keep serving, at most, while their successors open the index.
+SUCCESSORS_READY_SECONDS = 60.0
+
+
+def dateline_arbiter(index_dir: Path) -> Any:
+    """gunicorn's master, keeping the workers a restart (SIGHUP) replaces until their successors
+    have opened the index: gunicorn would stop them at once, and the connections would wait for
+    the successors' open in the queue instead of being served."""
+    from gunicorn.arbiter import Arbiter
+
+    from search.index.store import reader_registered
+
+    class DatelineArbiter(Arbiter):
+        def __init__(self, app: Any) -> None:
+            super().__init__(app)
+            self.spawned_at: dict[int, float] = {}
+
+        def spawn_worker(self) -> int:
+            pid = super().spawn_worker()
+            self.spawned_at[pid] = time.monotonic()
+            return pid
+
+        def manage_workers(self) -> None:
+            if len(self.WORKERS) > self.num_workers and not self._successors_ready():
+                return  # the old ones go on serving; checked again on the next round (~1 s)
+            super().manage_workers()
+
+        def _successors_ready(self) -> bool:
+            newest = sorted(self.WORKERS.items(), key=lambda item: item[1].age)[-self.num_workers:]
+            now = time.monotonic()
+            return all(reader_registered(index_dir, pid)
+                       or now - self.spawned_at.get(pid, 0.0) > SUCCESSORS_READY_SECONDS for pid, _ in newest)
+
+    return DatelineArbiter
+
+
 class DatelineServer:
     """gunicorn run from Python (its BaseApplication) on a listening socket."""
 
@@ -153,6 +191,8 @@ class DatelineServer:
             "worker_exit": worker_exit,
         }
 
+        arbiter = dateline_arbiter(Path(app.config["INDEX_DIR"]))
+
         class Application(BaseApplication):
             def load_config(self) -> None:
                 for key, value in settings.items():
@@ -160,6 +200,12 @@ class DatelineServer:
 
             def load(self) -> Any:
                 return app
+
+            def run(self) -> None:
+                try:
+                    arbiter(self).run()
+                except RuntimeError as error:  # gunicorn's word for a configuration it cannot run
+                    raise SystemExit(f"dateline serve: {error}") from None
 
         self._application = Application()
 

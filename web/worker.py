@@ -8,11 +8,16 @@ All workers accept from one socket, and a keep-alive connection stays with the w
 it: 32 clients connecting at once could all land on the worker that woke first and stay there.
 Closing a connection after REQUESTS_PER_CONNECTION answers makes its client connect again, and the
 least busy worker, first to accept, takes it: the load spreads within a few seconds.
+
+A worker accepts nothing until it has opened the index: a worker started by a restart, by
+recycling or to replace one that died leaves the connections to the others meanwhile, instead of
+making them wait for its open.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 from typing import Any
 
@@ -22,6 +27,8 @@ from gunicorn.workers.gthread import ThreadWorker
 log = logging.getLogger("dateline.web")
 
 REQUESTS_PER_CONNECTION = 100
+# A worker whose index takes longer than this to open starts accepting anyway (and its requests wait).
+OPEN_BEFORE_ACCEPTING_SECONDS = 60.0
 
 # The status gunicorn's parse errors stand for; any other parse error is a 400.
 _STATUS = {
@@ -70,6 +77,13 @@ def error_bytes(app: Any, status: int, message: str, path: str | None) -> bytes:
 
 class DatelineWorker(ThreadWorker):
     """gunicorn's threaded worker, answering what it refuses in the app's error shape."""
+
+    def run(self) -> None:
+        holder = self.wsgi.extensions["dateline.searcher"]
+        deadline = time.monotonic() + OPEN_BEFORE_ACCEPTING_SECONDS
+        while self.alive and time.monotonic() < deadline and not holder.wait_until_open(0.1):
+            self.notify()  # the master replaces a worker that stays silent
+        super().run()
 
     def handle_request(self, req: Any, conn: Any) -> bool:
         served = getattr(conn, "dateline_served", 0) + 1

@@ -58,8 +58,12 @@ def terms_within(reader, field: str, stem: str, distance: int) -> Iterator[str]:
     if not stem or field not in reader.schema:
         return
     by_length = _terms_by_length(reader, field, stem[:1])
+    letters = set(stem)
     for length in range(len(stem) - distance, len(stem) + distance + 1):
         for term in by_length.get(length, ()):
+            # Each edit brings in or takes away at most one letter: a cheap bound before the real measure.
+            if len(letters.symmetric_difference(term)) > 2 * distance:
+                continue
             if damerau_levenshtein(term, stem, limit=distance) <= distance:
                 yield term
 

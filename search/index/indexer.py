@@ -220,7 +220,7 @@ class _Reindex:
         return ""
 
     def run(self) -> ReindexReport:
-        state = RunState()
+        state = RunState(self.index_dir)
         try:
             return self._run(state)
         finally:
@@ -250,12 +250,11 @@ class _Reindex:
             raise
         if self.full and report.written:
             self.engine.publish(target)
+            index_store.clean_up(self.index_dir, runs=False)  # this run's own tables are still open
         if report.written:
             # Running servers open what was written in the background; once they serve it, the
             # first request after this returns sees it.
             index_store.wait_for_readers(self.index_dir)
-        if self.full and report.written:
-            index_store.clean_up(self.index_dir)
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
         report.documents = documents

@@ -45,11 +45,15 @@ def _is_current(path: Path, generation: Generation) -> bool:
     return row is not None and row[0] == index_store.toc_generation(generation.path)
 
 
-class RunState:
-    """The tables of one reindex run, in a temporary SQLite file."""
+RUN_FOLDER_PREFIX, RUN_FOLDER_SUFFIX = ".reindex-", ".tmp"  # in the index folder; index_store.clean_up removes
+# the one a killed run leaves
 
-    def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="dateline-reindex-")
+
+class RunState:
+    """The tables of one reindex run, in a temporary SQLite file (in `folder`, else the system's temp)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix=RUN_FOLDER_PREFIX, suffix=RUN_FOLDER_SUFFIX, dir=folder)
         self.db = _open(Path(self._folder.name) / "run.sqlite")
         self.db.executescript(f"""
             PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;

@@ -206,7 +206,7 @@ def publish(index_dir: Path, generation: Generation) -> None:
     _fsync_dir(Path(index_dir))
 
 
-def clean_up(index_dir: Path, keep_previous: int = 1) -> list[Path]:
+def clean_up(index_dir: Path, keep_previous: int = 1, runs: bool = True) -> list[Path]:
     """Removes half-built and old generations; call only while holding the writer lock.
 
     Generations newer than the live one were left by a build that never finished.
@@ -233,8 +233,16 @@ def clean_up(index_dir: Path, keep_previous: int = 1) -> list[Path]:
             if scratch.is_dir():
                 shutil.rmtree(scratch, ignore_errors=True)
                 removed.append(scratch)
+        for stale in live.path.glob(f".{MANIFEST_FILE}.*.tmp"):  # a manifest being written when killed
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
     for stale in index_dir.glob(f".{CURRENT_FILE}.*.tmp") if index_dir.is_dir() else ():
         stale.unlink(missing_ok=True)
+    # The run tables of a reindex that was killed (search.index.manifest.RunState); `runs=False`
+    # from inside a run, whose own tables are still in use.
+    for scratch in index_dir.glob(".reindex-*.tmp") if runs and index_dir.is_dir() else ():
+        shutil.rmtree(scratch, ignore_errors=True)
+        removed.append(scratch)
     return removed
 
 
@@ -307,6 +315,11 @@ def register_reader(index_dir: Path, version: str | None, pid: int | None = None
         write_json_atomically(path, {"version": version})
     except OSError:
         pass  # a read-only index folder: nobody can wait for us, and nobody needs to
+
+
+def reader_registered(index_dir: Path, pid: int) -> bool:
+    """Whether a serving process has said which version it serves (it has opened the index, or tried)."""
+    return _reader_file(index_dir, pid).exists()
 
 
 def unregister_reader(index_dir: Path, pid: int | None = None) -> None:
