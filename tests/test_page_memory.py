@@ -117,3 +117,12 @@ def test_a_one_day_result_is_one_labelled_bar_not_a_block(client):
     assert len(bars) == 1
     assert float(bars[0].attrs["width"]) <= 1000 / 12
     assert page.one("div", "single").text.strip() == "2 Apr 1987: 1 article"
+
+
+def test_an_article_lists_its_topics_as_filters(client):
+    hit = client.get("/api/search?topic=agriculture&snippets=false").json["results"][0]
+    article = client.get(f"/api/articles/{hit['id']}").json
+    assert "Agriculture" in article["topics"]
+    links = get_page(client, f"/articles/{hit['id']}").inside("topics", "a")
+    assert [a.text for a in links] == article["topics"]
+    assert all(a.params == {"topic": [a.text]} for a in links)
