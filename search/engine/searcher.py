@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
+from search.entities.places import alias_notice, canonical_value
 from search.facet_registry import FACETS_BY_NAME
 from search.index.columns import NO_DAY, NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
@@ -253,15 +254,21 @@ class _Filters:
     masks: dict[str, np.ndarray]
     narrow: np.ndarray  # live documents that pass every filter
     selected: dict[str, list[int]]
+    notices: tuple[str, ...] = ()  # "place:Chattogram searched as Chittagong."
+    shown: dict[str, tuple[str, ...]] = field(default_factory=dict)  # selected values, aliases as canonical
 
     @classmethod
     def of(cls, request: SearchRequest, collection: Collection) -> _Filters:
         masks: dict[str, np.ndarray] = {}
         selected: dict[str, list[int]] = {}
+        notices: list[str] = []
+        shown: dict[str, tuple[str, ...]] = {}
         for name, values in request.selections().items():
             column = collection.facets[name]
-            normalise = FACETS_BY_NAME[name].normalise
-            ids = [i for i in (column.value_id(normalise(v)) for v in values) if i is not None]
+            searched = _canonical(name, values, notices)
+            shown[name] = tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
+            normalise = FACETS_BY_NAME[name].normalise  # as indexed: topic=Sports -> Sport
+            ids = [i for i in (column.value_id(normalise(v) or v) for v in searched) if i is not None]
             selected[name] = list(dict.fromkeys(ids))
             masks[name] = column.docs_with(ids, collection.size)
         if request.date_from or request.date_to:
@@ -271,7 +278,20 @@ class _Filters:
         narrow = collection.live.copy()
         for mask in masks.values():
             narrow &= mask
-        return cls(masks, narrow, selected)
+        return cls(masks, narrow, selected, tuple(notices), shown)
+
+
+def _canonical(name: str, values: tuple[str, ...], notices: list[str]) -> list[str]:
+    """The selected values with the canonical value before each other spelling of a place or
+    country (the spelling stays too, for an index built before), each alias said in `notices`."""
+    out: list[str] = []
+    for value in values:
+        canonical = canonical_value(name, value)
+        if canonical is not None:
+            notices.append(alias_notice(name, value, canonical))
+            out.append(canonical)
+        out.append(value)
+    return out
 
 
 class _Search:
@@ -284,7 +304,7 @@ class _Search:
         self.collection = gen.collection
         self.evaluation: RequestEvaluator = gen.evaluator.request()  # remembers this request's phrase matches
         self.filters = _Filters.of(request, gen.collection)
-        self.notices: list[str] = []
+        self.notices: list[str] = list(self.filters.notices)
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
         self.highlight: set[str] | None = None  # index terms to mark in the hits
@@ -447,7 +467,7 @@ class _Search:
                     counts = np.where(column.containing(request.facet_q), counts, 0)
             totals[name] = int(np.count_nonzero(counts))
             selected = self.filters.selected.get(name, [])
-            out[name] = top_values(column, counts, selected, limit, request.selections().get(name, ()))
+            out[name] = top_values(column, counts, selected, limit, self.filters.shown.get(name, ()))
         return out, totals
 
     # -- ranking and pages ------------------------------------------------------------------

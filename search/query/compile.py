@@ -16,6 +16,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
 from search.engine import ranking
+from search.entities.places import alias_notice, canonical_value
 from search.facet_registry import FACETS
 from search.index.columns import Collection, facet_key
 from search.query.parse import (
@@ -252,6 +253,25 @@ class Compiler:
         return self._expanded(name, words, out, negated, f"{text}~")
 
     def _facet(self, node: FacetMatch, out: Compiled) -> wq.Query:
+        canonical = canonical_value(node.field, node.value) if not node.prefix else None
+        if canonical is not None:
+            # Another spelling of a place or country: the canonical value, and the spelling as
+            # typed too, for an index built before the name was made canonical.
+            out.notes.append(alias_notice(node.field, node.value, canonical))
+            keys = self._facet_keys(FacetMatch(node.field, canonical, exact=True))
+            keys += [k for k in self._facet_keys(node) if k not in keys]
+        else:
+            keys = self._facet_keys(node)
+        if len(keys) > MAX_FACET_EXPANSION:
+            out.notes.append(f"{describe(node)} matches too many names; searched the first {MAX_FACET_EXPANSION}.")
+            keys = keys[:MAX_FACET_EXPANSION]
+        if not keys:
+            # No such value: a term that matches nothing, so the query finds nothing.
+            return wq.Term(node.field, facet_key(node.value))
+        terms = [wq.Term(node.field, k) for k in keys]
+        return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+    def _facet_keys(self, node: FacetMatch) -> list[str]:
         column = self.collection.facets[node.field]
         value = FACET_NORMALISERS[node.field](node.value) or node.value  # as indexed: topic:sports -> Sport
         if node.exact:
@@ -264,14 +284,7 @@ class Compiler:
             exact = column.value_id(value)
             keys = [list(column.keys)[exact]] if exact is not None and not node.prefix else []
             keys += [k for k in column.matching_keys(words, prefix=node.prefix) if k not in keys]
-        if len(keys) > MAX_FACET_EXPANSION:
-            out.notes.append(f"{describe(node)} matches too many names; searched the first {MAX_FACET_EXPANSION}.")
-            keys = keys[:MAX_FACET_EXPANSION]
-        if not keys:
-            # No such value: a term that matches nothing, so the query finds nothing.
-            return wq.Term(node.field, facet_key(node.value))
-        terms = [wq.Term(node.field, k) for k in keys]
-        return terms[0] if len(terms) == 1 else wq.Or(terms)
+        return keys
 
 
 def _limited(iterable, limit: int):
