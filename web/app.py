@@ -44,7 +44,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["article_id"] = ArticleIdConverter
     app.jinja_env.globals["article_url"] = article_url
+    from web.entities import bp as entities_bp
+
     app.register_blueprint(bp)
+    app.register_blueprint(entities_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.trim_blocks = True
