@@ -111,6 +111,8 @@ def test_snippets_mark_the_words_as_written(engines):
     assert article is not None and article.id == hit.id and article.body
     related = sharded.related(hit.id)
     assert related and hit.id not in {r.id for r in related}
+    marked = sharded.marked_body(hit.id, "hospitals")
+    assert marked is not None and len(marked) == len(article.body) and "<mark>" in "".join(marked)
 
 
 @pytest.mark.parametrize("q", ["coronavirus~", "cor?navirus", "co*rus", "virus OR date:2020", "dhaka OR -china"])

@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, replace
+from html import escape
 
 import numpy as np
 import orjson
@@ -29,14 +30,16 @@ from search.cluster.connection import EntryPoints, NodeDown
 from search.cluster.documents import FACET_NUMBER, UNDATED_DAY, doc_id, value_hash
 from search.cluster.match import CompiledMatch, MatchCompiler
 from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, META, ClusterSpec
+from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
 from search.engine.searcher import _any_word_notice, _describe_any, _hit, article_view  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import date_histogram
 from search.index.schema import StoredArticle
 from search.query.parse import QuerySyntaxError, clean, describe, has_fallback, parse, plain_words
-from search.results import ArticleView, FacetValue, Hit, SearchRequest, SearchResult, visible_values
+from search.results import ArticleView, BadRequest, FacetValue, Hit, SearchRequest, SearchResult, visible_values
 from search.settings import Limits, Settings
+from search.snippets import mark_all
 
 WEIGHTS = ", ".join(f"{name}={max(1, round(boost))}" for name, boost in FIELD_BOOSTS.items())
 RANKING = f"ranker=proximity_bm25, field_weights=({WEIGHTS})"
@@ -198,6 +201,24 @@ class ClusterSearch:
     def article(self, article_id: str) -> ArticleView | None:
         stored = self._stored(article_id)
         return article_view(stored) if stored is not None else None
+
+    def marked_body(self, article_id: str, q: str) -> list[str] | None:
+        """The article's paragraphs, escaped, with the query's words marked as a search marks them."""
+        stored = self._stored(article_id)
+        if stored is None:
+            return None
+        text = clean(q[: self.limits.max_query_length])
+        try:
+            node = parse(text)
+        except (QuerySyntaxError, RecursionError):
+            node = plain_words(text)
+        try:
+            terms = MatchCompiler(self.analyzer, self.names).compile(node).highlight
+        except BadRequest:  # a query the cluster refuses marks its plain words
+            terms = MatchCompiler(self.analyzer, self.names).compile(plain_words(text)).highlight
+        if not terms:
+            return [escape(p) for p in stored.paragraphs]
+        return [mark_all(p, terms, self.analyzer) for p in stored.paragraphs]
 
     def _stored(self, article_id: str) -> StoredArticle | None:
         sets = self._query(f"SELECT doc FROM {DIST_ARTICLES.format(slot=self._slot())} WHERE id = %s LIMIT 1",
@@ -442,3 +463,7 @@ def _empty(request: SearchRequest, notice: str) -> SearchResult:
                         page_size=request.page_size, pages=0, sort=request.sort, results=[],
                         facets={name: [] for name in FACET_FIELDS}, dates=DateHistogram("year", []),
                         suggestion=None, extra={"unavailable": True})
+
+
+def _conforms(engine: ClusterSearch) -> SearchEngine:
+    return engine  # mypy checks that ClusterSearch implements the seam

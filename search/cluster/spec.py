@@ -26,6 +26,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.facet_registry import FACET_FIELDS
+
 SLOTS = ("a", "b")  # generation slots: a rebuild fills the one that is not live
 ARTICLES = "dateline_{slot}"  # RT index of a shard's articles
 NAMES = "names_{slot}"  # RT index of a shard's facet values as written
@@ -152,9 +154,10 @@ def _rt_index(name: str, data: Path, fields: tuple[str, ...], attributes: tuple[
 
 
 ARTICLE_FIELDS = ("title", "subtitle", "body", "facets", "every")
+# Each facet of the registry is an MVA of value hashes (search.cluster.documents).
 ARTICLE_ATTRIBUTES = ("rt_attr_string = aid", "rt_attr_string = doc", "rt_attr_bigint = ts",
-                      "rt_attr_uint = dated", "rt_attr_bigint = day", "rt_attr_multi_64 = person",
-                      "rt_attr_multi_64 = place", "rt_attr_multi_64 = country", "rt_attr_multi_64 = source")
+                      "rt_attr_uint = dated", "rt_attr_bigint = day",
+                      *(f"rt_attr_multi_64 = {name}" for name in FACET_FIELDS))
 NAME_FIELDS = ("words",)
 NAME_ATTRIBUTES = ("rt_attr_uint = kind", "rt_attr_string = label")
 

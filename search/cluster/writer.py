@@ -22,11 +22,12 @@ from search.cluster import connection as sql
 from search.cluster.connection import NodeDown, connect
 from search.cluster.documents import ArticleRow
 from search.cluster.spec import ARTICLES, META, NAMES, SLOTS, ClusterSpec, Node
+from search.facet_registry import FACET_FIELDS
 
 BATCH_ROWS = 200
 ARTICLE_COLUMNS = ("id", "title", "subtitle", "body", "facets", "every", "aid", "doc", "ts", "dated", "day",
-                   "person", "place", "country", "source")
-MVA_COLUMNS = frozenset({"person", "place", "country", "source"})
+                   *FACET_FIELDS)
+MVA_COLUMNS = frozenset(FACET_FIELDS)
 
 
 class ClusterWriteError(RuntimeError):

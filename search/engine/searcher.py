@@ -29,7 +29,8 @@ from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
 from search.entities.places import alias_notice, canonical_value
-from search.index.columns import NO_TIME, Collection, date_histogram, top_values
+from search.facet_registry import FACETS_BY_NAME
+from search.index.columns import NO_DAY, NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
 from search.query.compile import Compiler
@@ -49,7 +50,6 @@ from search.snippets import lead, mark_all, snippets
 
 __all__ = ["Searcher", "IndexMissing"]
 
-SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
 RELATED_TERMS = 12
 
 
@@ -161,14 +161,25 @@ class Searcher:
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
 
+    def _stored(self, gen: _Generation, article_id: str) -> StoredArticle | None:
+        docnum = gen.collection.docnum_of.get(article_id)
+        return None if docnum is None else gen.stored(docnum)
+
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
+            stored = self._stored(self._current(), article_id)
+        return article_view(stored) if stored is not None else None
+
+    def marked_body(self, article_id: str, q: str) -> list[str] | None:
+        with self._lock:
             gen = self._current()
-            docnum = gen.collection.docnum_of.get(article_id)
-            if docnum is None:
-                return None
-            stored = gen.stored(docnum)
-        return article_view(stored)
+            stored = self._stored(gen, article_id)
+            terms = _highlight_terms(gen.compiler, q[: self.limits.max_query_length])
+        if stored is None:
+            return None
+        if not terms:
+            return [escape(p) for p in stored.paragraphs]
+        return [mark_all(p, terms, self.analyzer) for p in stored.paragraphs]
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles like this one: its key words, and the people and places it shares. Never itself."""
@@ -237,11 +248,14 @@ class _Filters:
             column = collection.facets[name]
             searched = _canonical(name, values, notices)
             shown[name] = tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
-            ids = [i for i in (column.value_id(v) for v in searched) if i is not None]
+            normalise = FACETS_BY_NAME[name].normalise  # as indexed: topic=Sports -> Sport
+            ids = [i for i in (column.value_id(normalise(v) or v) for v in searched) if i is not None]
             selected[name] = list(dict.fromkeys(ids))
             masks[name] = column.docs_with(ids, collection.size)
         if request.date_from or request.date_to:
             masks["date"] = collection.day_mask(request.date_from, request.date_to)
+        elif request.undated:
+            masks["date"] = collection.day == NO_DAY
         narrow = collection.live.copy()
         for mask in masks.values():
             narrow &= mask
@@ -304,7 +318,7 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        facets = self._facets(base)
+        facets, facet_totals = self._facets(base)
         dates = date_histogram(collection.day[matched])
         max_page_size = self.owner.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
@@ -318,7 +332,7 @@ class _Search:
         self.page = [(self.gen.stored(d), score) for d, score in zip(docnums, scores)]
         self.highlight = highlight
         suggestion = None
-        if total < SUGGEST_BELOW and node is not None:
+        if node is not None:  # suggest() returns at once when every word is in the archive
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
                                  fell_back=self.used_any_word)
         return SearchResult(
@@ -334,6 +348,7 @@ class _Search:
             facets=facets,
             dates=dates,
             suggestion=suggestion,
+            facet_totals=facet_totals,
         )
 
     # -- query --------------------------------------------------------------------------
@@ -414,9 +429,11 @@ class _Search:
 
     # -- facets and filters ---------------------------------------------------------------
 
-    def _facets(self, base: np.ndarray) -> dict[str, list[FacetValue]]:
-        """Counts per facet under every filter but the facet's own, so siblings stay visible."""
-        out = {}
+    def _facets(self, base: np.ndarray) -> tuple[dict[str, list[FacetValue]], dict[str, int]]:
+        """Counts per facet under every filter but the facet's own, so siblings stay visible; and how
+        many values each facet has in these results (the expanded one: those containing facet_q)."""
+        out, totals = {}, {}
+        request = self.request
         for name in FACET_FIELDS:
             column = self.collection.facets[name]
             mask = base.copy()
@@ -424,10 +441,15 @@ class _Search:
                 if other != name:
                     mask &= other_mask
             counts = column.counts(mask)
+            limit = request.facet_limit
+            if name == request.expand:
+                limit = self.owner.limits.expanded_facet_values
+                if request.facet_q.strip():
+                    counts = np.where(column.containing(request.facet_q), counts, 0)
+            totals[name] = int(np.count_nonzero(counts))
             selected = self.filters.selected.get(name, [])
-            out[name] = top_values(column, counts, selected, self.request.facet_limit,
-                                   self.filters.shown.get(name, ()))
-        return out
+            out[name] = top_values(column, counts, selected, limit, self.filters.shown.get(name, ()))
+        return out, totals
 
     # -- ranking and pages ------------------------------------------------------------------
 
@@ -456,6 +478,18 @@ class _Search:
         results = self.gen.searcher.search(query, limit=first + size, filter=allow)
         page = results[first:first + size]
         return [h.docnum for h in page], [round(float(h.score), 4) for h in page]
+
+
+def _highlight_terms(compiler: Compiler, q: str) -> set[str]:
+    """The index terms a query marks in text: its words, read as the search reads them."""
+    text = clean(q)
+    try:
+        node = parse(text)
+    except (QuerySyntaxError, RecursionError):
+        node = plain_words(text)
+    if node is None:
+        return set()
+    return set(compiler.compile(node).highlight)
 
 
 def _any_word_notice(all_words: int) -> str:
@@ -487,6 +521,7 @@ def article_view(stored: StoredArticle) -> ArticleView:
         source=stored.source,
         byline=stored.byline,
         topic=stored.topic,
+        topics=list(stored.facets["topic"]),
         published=stored.published_iso,
         updated=stored.updated_iso,
         body=stored.paragraphs,

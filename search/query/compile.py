@@ -17,6 +17,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 from search.analysis import NewsTokenizer
 from search.engine import ranking
 from search.entities.places import alias_notice, canonical_value
+from search.facet_registry import FACETS
 from search.index.columns import Collection, facet_key
 from search.query.parse import (
     MAX_EXPANSION,
@@ -35,6 +36,8 @@ from search.query.parse import (
     Word,
     describe,
 )
+
+FACET_NORMALISERS = {facet.field: facet.normalise for facet in FACETS}
 
 
 class DocnumsQuery(wq.Query):
@@ -270,14 +273,15 @@ class Compiler:
 
     def _facet_keys(self, node: FacetMatch) -> list[str]:
         column = self.collection.facets[node.field]
+        value = FACET_NORMALISERS[node.field](node.value) or node.value  # as indexed: topic:sports -> Sport
         if node.exact:
-            value_id = column.value_id(node.value)
+            value_id = column.value_id(value)
             keys = [list(column.keys)[value_id]] if value_id is not None else []
             if not keys:  # a quoted part of a name: person:"Jong Un"
-                keys = column.matching_keys(node.value.casefold().split())
+                keys = column.matching_keys(value.casefold().split())
         else:
-            words = [w for w in re.split(r"[\s_]+", node.value.casefold().replace("-", " ")) if w]
-            exact = column.value_id(node.value)
+            words = [w for w in re.split(r"[\s_]+", value.casefold().replace("-", " ")) if w]
+            exact = column.value_id(value)
             keys = [list(column.keys)[exact]] if exact is not None and not node.prefix else []
             keys += [k for k in column.matching_keys(words, prefix=node.prefix) if k not in keys]
         return keys
