@@ -82,6 +82,7 @@ PARITY = [
     SearchRequest(q="coronavirus", country=("China",), facet_limit=0),
     SearchRequest(q="hospital", place=("Dhaka", "Wuhan"), source=("bdnews24.com",), facet_limit=3),
     SearchRequest(q="test", facet_limit=5, page=2),
+    SearchRequest(q="coronavirus", expand="place", facet_q="an", facet_limit=3),
 ]
 
 
@@ -97,10 +98,20 @@ def test_the_cluster_answers_as_the_embedded_engine(engines, request_):
     assert [(f.value.casefold(), f.count, f.selected) for f in theirs.facets["person"]] == \
            [(f.value.casefold(), f.count, f.selected) for f in ours.facets["person"]]
     assert theirs.dates == ours.dates
+    assert theirs.facet_totals == ours.facet_totals
     assert theirs.interpreted_as == ours.interpreted_as
     assert not theirs.extra
     if request_.sort == "newest":
         assert [h.published for h in theirs.results] == [h.published for h in ours.results]
+
+
+def test_undated_articles_as_the_embedded_engine(engines):
+    embedded, sharded = engines
+    request = SearchRequest(undated=True, facet_limit=0)
+    ours, theirs = embedded.search(request), sharded.search(request)
+    assert theirs.total == ours.total and facet_counts(theirs) == facet_counts(ours)
+    everything = SearchRequest(facet_limit=0)
+    assert sharded.search(everything).dates.undated == embedded.search(everything).dates.undated
 
 
 def test_snippets_mark_the_words_as_written(engines):

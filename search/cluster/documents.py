@@ -18,13 +18,14 @@ import orjson
 from search.analysis import NewsTokenizer
 from search.article import Article, Entities
 from search.cluster.spec import GAP_TOKEN
-from search.facet_registry import FACET_FIELDS
+from search.facet_registry import FACET_FIELDS, FACETS
 from search.index.columns import day_number
 from search.index.schema import stored_values, to_document
 
 EVERY_WORD = "all"
 UNDATED_DAY = -(2**40)  # the day of an undated article: no date filter or histogram bucket reaches it  # every article's `every` field: what a query of only exclusions starts from
 FACET_NUMBER = {name: n for n, name in enumerate(FACET_FIELDS)}
+FACETS_BY_FIELD = {facet.field: facet for facet in FACETS}
 
 
 def _hash63(text: str) -> int:
@@ -47,7 +48,9 @@ def value_key(value: str) -> str:
 
 
 def value_hash(field: str, value: str) -> int:
-    return _hash63(f"{field}\0{value_key(value)}")
+    """The same for a value as indexed and as typed (the facet's normalise: topic "Sports" is "Sport")."""
+    normalise = FACETS_BY_FIELD[field].normalise
+    return _hash63(f"{field}\0{value_key(normalise(value) or value)}")
 
 
 def facet_word(field: str, value: str) -> str:

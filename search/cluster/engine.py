@@ -34,7 +34,7 @@ from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
 from search.engine.searcher import _any_word_notice, _describe_any, _hit, article_view  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
-from search.index.columns import date_histogram
+from search.index.columns import NO_DAY, date_histogram
 from search.index.schema import StoredArticle
 from search.query.parse import QuerySyntaxError, clean, describe, has_fallback, parse, plain_words
 from search.results import ArticleView, BadRequest, FacetValue, Hit, SearchRequest, SearchResult, visible_values
@@ -269,6 +269,7 @@ class _ClusterQuery:
         self.interpreted_as: str | None = None
         self.compiler = MatchCompiler(engine.analyzer, engine.names)
         self.bounds = engine._bounds
+        self.facet_totals: dict[str, int] = {}
         self.cap = engine.spec.max_matches
 
     def run(self) -> SearchResult:
@@ -292,6 +293,7 @@ class _ClusterQuery:
 
     def _result(self, total: int, hits: list[Hit], facets: dict[str, list[FacetValue]],
                 days: np.ndarray) -> SearchResult:
+        """`days`: each matching article's day number, NO_DAY for the undated."""
         request = self.request
         max_page_size = self.engine.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
@@ -307,7 +309,7 @@ class _ClusterQuery:
                             notice=" ".join(self.notices) or None, total=total, page=request.page,
                             page_size=page_size, pages=math.ceil(total / page_size) if total else 0,
                             sort=request.sort, results=hits, facets=facets, dates=date_histogram(days),
-                            suggestion=None, extra=extra)
+                            suggestion=None, facet_totals=self.facet_totals, extra=extra)
 
     # -- the query text -------------------------------------------------------------------
 
@@ -344,7 +346,9 @@ class _ClusterQuery:
             low = max(low, _day(request.date_from)) if low is not None else _day(request.date_from)
         if request.date_to is not None:
             high = min(high, _day(request.date_to)) if high is not None else _day(request.date_to)
-        if low is not None or high is not None or compiled.days is not None:
+        if request.undated and low is None and high is None and compiled.days is None:
+            clauses.append("dated = 0")  # only articles without a date (SearchRequest refuses it with from/to)
+        elif low is not None or high is not None or compiled.days is not None:
             clauses.append("dated = 1")
             if low is not None:
                 clauses.append(f"day >= {int(low)}")
@@ -403,8 +407,9 @@ class _ClusterQuery:
         if any(len(rows) >= self._limit(name) for name, rows in [*counts.items(), ("day", day_rows)]):
             self.notices.append(f"A facet has more than {self.cap} values: raise max_matches in the cluster file "
                                 f"({self.engine.spec.path}) for exact counts.")
-        dated = [(int(d), int(c)) for d, c in day_rows if int(d) != UNDATED_DAY]
-        days = np.repeat(np.array([d for d, _ in dated], dtype=np.int64), [c for _, c in dated])
+        # Undated articles are counted as such by the histogram (NO_DAY), never in a bar.
+        day_counts = [(NO_DAY if int(d) == UNDATED_DAY else int(d), int(c)) for d, c in day_rows]
+        days = np.repeat(np.array([d for d, _ in day_counts], dtype=np.int64), [c for _, c in day_counts])
         return self._facet_values(counts), days
 
     def _limit(self, name: str) -> int:
@@ -418,14 +423,23 @@ class _ClusterQuery:
 
     def _facet_values(self, counts: dict[str, list[tuple[int, int]]]) -> dict[str, list[FacetValue]]:
         """As the embedded engine lists them (search.index.columns.top_values): by count, then name;
-        the first `facet_limit` and every selected value, a selected value unknown here at 0."""
-        limit = self.request.facet_limit
-        selections = self.request.selections()
+        the first `facet_limit` (the expanded facet: `expanded_facet_values` of those containing
+        `facet_q`) and every selected value, a selected value unknown here at 0. Sets facet_totals."""
+        request = self.request
+        selections = request.selections()
         candidates: dict[str, list[tuple[int, int]]] = {}
         selected: dict[str, dict[int, str]] = {}
+        limits: dict[str, int] = {}
         for name in FACET_FIELDS:
             rows = counts.get(name, [])
             selected[name] = {value_hash(name, v): v for v in selections.get(name, ())}
+            limit = limits[name] = self.engine.limits.expanded_facet_values if name == request.expand \
+                else request.facet_limit
+            if name == request.expand and request.facet_q.strip():
+                needle = " ".join(request.facet_q.split()).casefold()
+                named = self.engine.labels({v for v, _ in rows})
+                rows = [r for r in rows if needle in " ".join(named.get(r[0], "").split()).casefold()]
+            self.facet_totals[name] = len(rows)
             if 0 < limit < len(rows):
                 boundary = rows[limit - 1][1]  # rows come by count: keep all tied with the last shown
                 rows = [r for r in rows if r[1] >= boundary or r[0] in selected[name]]
@@ -439,7 +453,7 @@ class _ClusterQuery:
             counted = {v for v, _ in rows}
             listed += [FacetValue(labels.get(h, typed), 0, True) for h, typed in selected[name].items()
                        if h not in counted]
-            out[name] = visible_values(listed, limit)
+            out[name] = visible_values(listed, limits[name])
         return out
 
 
