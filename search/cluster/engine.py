@@ -32,7 +32,8 @@ from search.cluster.match import CompiledMatch, MatchCompiler
 from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, META, ClusterSpec
 from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
-from search.engine.searcher import _any_word_notice, _describe_any, _hit, article_view  # the same shapes and words
+from search.engine.searcher import _any_word_notice, _canonical, _describe_any, _hit, article_view
+from search.entities.places import canonical_value  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import NO_DAY, date_histogram
 from search.index.schema import StoredArticle
@@ -270,6 +271,11 @@ class _ClusterQuery:
         self.compiler = MatchCompiler(engine.analyzer, engine.names)
         self.bounds = engine._bounds
         self.facet_totals: dict[str, int] = {}
+        # Selected values with their canonical spelling first (country "USA" -> "United States"),
+        # each alias said in a notice, as the embedded engine does.
+        self.searched = {name: _canonical(name, values, self.notices) for name, values in request.selections().items()}
+        self.shown = {name: tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
+                      for name, values in request.selections().items()}
         self.cap = engine.spec.max_matches
 
     def run(self) -> SearchResult:
@@ -354,7 +360,7 @@ class _ClusterQuery:
                 clauses.append(f"day >= {int(low)}")
             if high is not None:
                 clauses.append(f"day <= {int(high)}")
-        for name, values in request.selections().items():
+        for name, values in self.searched.items():
             if name == leave_out:
                 continue
             hashes = sorted({value_hash(name, v) for v in values})
@@ -426,13 +432,12 @@ class _ClusterQuery:
         the first `facet_limit` (the expanded facet: `expanded_facet_values` of those containing
         `facet_q`) and every selected value, a selected value unknown here at 0. Sets facet_totals."""
         request = self.request
-        selections = request.selections()
         candidates: dict[str, list[tuple[int, int]]] = {}
         selected: dict[str, dict[int, str]] = {}
         limits: dict[str, int] = {}
         for name in FACET_FIELDS:
             rows = counts.get(name, [])
-            selected[name] = {value_hash(name, v): v for v in selections.get(name, ())}
+            selected[name] = {value_hash(name, v): v for v in self.shown.get(name, ())}
             limit = limits[name] = self.engine.limits.expanded_facet_values if name == request.expand \
                 else request.facet_limit
             if name == request.expand and request.facet_q.strip():
