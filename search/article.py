@@ -102,6 +102,9 @@ class Entities:
 
     people: tuple[str, ...] = ()
     places: tuple[Place, ...] = ()
+    # Name keys the model gave another label than person here (ORG, GPE, ...): the evidence the
+    # corpus-level name map weighs to decide what is a person (search.entities.name_map).
+    other_names: tuple[str, ...] = ()
 
     @property
     def countries(self) -> tuple[str, ...]:

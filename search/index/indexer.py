@@ -333,14 +333,16 @@ class _CountingExtractor:
     def __init__(self, inner: EntityExtractorLike) -> None:
         self.inner = inner
         self.count = 0
+        if hasattr(inner, "raw_many"):  # the model's spans, which the entity cache keeps
+            self.raw_many = lambda articles: inner.raw_many(self._counted(articles))
+
+    def _counted(self, articles: Iterable[Article]) -> Iterator[Article]:
+        for article in articles:
+            self.count += 1
+            yield article
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        def counted() -> Iterator[Article]:
-            for article in articles:
-                self.count += 1
-                yield article
-
-        return self.inner.extract_many(counted())
+        return self.inner.extract_many(self._counted(articles))
 
 
 class _LazyExtractor:
@@ -351,6 +353,13 @@ class _LazyExtractor:
         self._extractor = None
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        return self._run("extract_many", articles)
+
+    def raw_many(self, articles: Iterable[Article]) -> Iterator:
+        """The model's spans (search.entities.extract.RawArticle), which the entity cache keeps."""
+        return self._run("raw_many", articles)
+
+    def _run(self, method: str, articles: Iterable[Article]) -> Iterator:
         iterator = iter(articles)
         for first in iterator:
             if self._extractor is None:
@@ -362,7 +371,7 @@ class _LazyExtractor:
                 yield first
                 yield from iterator
 
-            yield from self._extractor.extract_many(chained())
+            yield from getattr(self._extractor, method)(chained())
             return
 
     def close(self) -> None:
