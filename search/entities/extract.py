@@ -32,7 +32,7 @@ if "numpy" not in sys.modules:
 from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
-from search.entities.people import PERSON, RawSpan, line_up_names, merge_people, other_names, person_mentions
+from search.entities.people import PERSON, TEAM_SHEET, RawSpan, line_up_names, merge_people, other_names, person_mentions
 from search.entities.places import gazetteer, is_demonym
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
@@ -150,10 +150,11 @@ def _raw_parts(articles: list[tuple[str, ...]], batch_size: int) -> list[RawArti
     jobs = ((text, index) for index, (paragraphs, _) in enumerate(plans) for text in paragraphs)
     for doc, index in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
         ents = [ent for ent in doc.ents if ent.label_ in _KEPT_LABELS]
-        players = line_up_names(doc.text, sum(1 for ent in ents if ent.label_ == PERSON)) if len(ents) >= 3 else []
+        players = line_up_names(doc.text, sum(1 for ent in ents if ent.label_ == PERSON),
+                                sum(1 for ent in ents if ent.label_ in _PLACE_LABELS)) if len(ents) >= 3 else []
         if players:
             # A team sheet: its names are people, whatever the model made of them.
-            spans[index].extend((PERSON, doc.text[start:end], "", "", -1) for start, end in players)
+            spans[index].extend((PERSON, doc.text[start:end], "", "", TEAM_SHEET) for start, end in players)
             ents = [ent for ent in ents if not any(ent.start_char < end and start < ent.end_char
                                                    for start, end in players)]
         end = -1

@@ -34,8 +34,8 @@ TITLE_WORDS = frozenset("""
 mr mrs ms miss mx dr prof professor sir dame lord lady rev reverend father sister brother
 president vice prime minister premier chancellor secretary treasury state foreign defence defense
 finance trade interior home economy economic energy oil agriculture health education justice
-emperor empress crown cardinal archbishop bishop imam ayatollah
-emir sultan shah gen general lt lieutenant col colonel maj major capt captain adm admiral
+emperor empress crown cardinal archbishop bishop ayatollah
+emir gen general lt lieutenant col colonel maj major capt captain adm admiral
 cmdr commander sgt sergeant cpl marshal field brig brigadier sen senator rep representative
 congressman congresswoman gov governor mayor judge magistrate chief leader chairman chairwoman
 chairperson chair ceo cfo coo executive director manager spokesman spokeswoman spokesperson ambassador envoy
@@ -91,8 +91,9 @@ OTHER_LABELS = frozenset({"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "WORK_O
 
 # One span as the model gave it, in plain data (what the entity cache keeps):
 # label, text, the token before it, the token before that, tokens since the previous span
-# of the same paragraph (-1: the first span of a paragraph).
+# of the same paragraph (-1: the first span of a paragraph; TEAM_SHEET: a player of a team sheet).
 RawSpan = tuple[str, str, str, str, int]
+TEAM_SHEET = -2
 
 
 def _word(token: str) -> str:
@@ -123,6 +124,12 @@ def clean_person(text: str) -> tuple[str | None, bool]:
         titled = True
     if tokens and tokens[0].casefold() == "the":
         tokens.pop(0)
+    # A portfolio or body before the title ("Law Adviser Asif Nazrul", "BNP Standing Committee
+    # Member Amir Khasru"): everything up to the last title word within the first five words goes.
+    last_title = max((i for i in range(1, min(5, len(tokens) - 1)) if _is_title(tokens[i])), default=0)
+    if last_title:
+        tokens = tokens[last_title + 1:]
+        titled = True
     while len(tokens) > 1 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
         tokens = tokens[:-2] if tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS else tokens[:-1]
     if not tokens or len(tokens) > 6 or _is_title(tokens[0]):
@@ -195,8 +202,8 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             continue
         if label == PERSON:
             name, titled = clean_person(text)
-            if name:
-                mentions.append((name, titled or _is_title(before)))
+            if name:  # a team sheet's player is as sure as a titled name
+                mentions.append((name, titled or _is_title(before) or span[4] == TEAM_SHEET))
         elif label == "ORG" and (_is_title(before) or _is_title(text.split()[0])):
             # "BGMEA President Rubana Huq" read as one organisation: a person after a title.
             name, titled = clean_person(text)
@@ -250,7 +257,8 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
 
     def full_form(key: str) -> str | None:
         parts = split[key]
-        longer = [other for other in keys if len(split[other]) > len(parts) and fits(parts, split[other])]
+        longer = [other for other in keys if other != key and fits(parts, split[other]) and (
+            len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))]
         if not longer:
             return None
         longest = max(len(split[other]) for other in longer)
@@ -282,12 +290,12 @@ _INITIAL_ITEM = re.compile(r"[A-Z]\.? [A-Z]")
 _MIN_LINE_UP = 6
 
 
-def line_up_names(paragraph: str, person_items: int) -> list[tuple[int, int]]:
+def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> list[tuple[int, int]]:
     """Character ranges of the players' names when the paragraph is a team sheet, else [].
 
     A team sheet: at least six comma- or semicolon-separated items, nearly all of them names,
-    and either most written "Initial Surname" or several already read as people by the model
-    (`person_items`): a list of towns is neither."""
+    and either most written "Initial Surname", or some already read as people by the model
+    (`person_items`) and fewer as places (`place_items`): a list of towns is neither."""
     text = _PARENTHESES.sub(lambda m: " " * len(m.group()), paragraph)
     label_end = text.find(":")
     if 0 <= label_end < 40:  # "Chelsea: Cech, ..." or "Subs Not Used: ..."
@@ -304,7 +312,7 @@ def line_up_names(paragraph: str, person_items: int) -> list[tuple[int, int]]:
     if len(names) < 0.8 * len(items):
         return []
     initials = sum(1 for _, _, item in names if _INITIAL_ITEM.match(item))
-    if initials < 0.6 * len(names) and person_items < 3:
+    if initials < 0.6 * len(names) and (person_items < 2 or place_items >= person_items):
         return []
     return [(start, end) for start, end, item in names
             if item.split()[-1].casefold() not in NOT_NAME_WORDS and not _is_place_name(item, item.split())]

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
 from search.results import DateBucket, DateHistogram, FacetValue
 from search.index.schema import FACET_FIELDS, stored_values
 
@@ -44,12 +45,16 @@ class FacetColumn:
     """One facet field: value labels as written, and the (docnum, value id) pairs of the index."""
 
     def __init__(self, name: str, labels: list[str], keys: dict[str, int],
-                 doc_of: np.ndarray, value_of: np.ndarray) -> None:
+                 doc_of: np.ndarray, value_of: np.ndarray, aliases: dict[str, int] | None = None) -> None:
         self.name = name
         self.labels = labels
         self.keys = keys
         self.doc_of = doc_of
         self.value_of = value_of
+        # Stored forms that show as another value (the person name map): "reagan" -> Ronald Reagan.
+        # A mapped column is filtered by its arrays, never by the index's own terms.
+        self.aliases = aliases or {}
+        self.mapped = aliases is not None
         self._words: list[tuple[str, ...]] | None = None
         self._loose: dict[str, int] | None = None
 
@@ -66,6 +71,8 @@ class FacetColumn:
     def value_id(self, value: str) -> int | None:
         """The id of a value as a user typed it: case and spacing do not matter."""
         found = self.keys.get(facet_key(value))
+        if found is None:
+            found = self.aliases.get(facet_key(value))
         if found is None:
             if self._loose is None:
                 self._loose = {}
@@ -113,8 +120,10 @@ class Collection:
         day = np.full(size, NO_DAY, dtype=np.int32)
         utc = np.full(size, NO_TIME, dtype=np.int64)
         builders = {name: ([], {}, [], []) for name in FACET_FIELDS}  # labels, keys, docs, values
+        evidence = NameEvidence()
         for docnum, stored in reader.iter_docs():
             live[docnum] = True
+            evidence.add_other_names(stored.get("other_names"))
             ids[docnum] = stored.get("id")
             iso = stored.get("published_iso")
             if iso:
@@ -143,6 +152,7 @@ class Collection:
                               np.asarray(values, dtype=np.int32))
             for name, (labels, keys, docs, values) in builders.items()
         }
+        facets["person"] = _canonical_people(facets["person"], day, evidence)
         docnum_of = {doc_id: n for n, doc_id in enumerate(ids) if doc_id is not None}
         return cls(size, live, ids, docnum_of, day, utc, facets)
 
@@ -154,6 +164,15 @@ class Collection:
         if end is not None:
             mask &= self.day <= day_number(end)
         return mask
+
+
+def _canonical_people(column: FacetColumn, day: np.ndarray, evidence: NameEvidence) -> FacetColumn:
+    """The person column with the corpus-level name map applied (search.entities.name_map)."""
+    years = day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    years[day == NO_DAY] = NO_YEAR
+    labels, keys, doc_of, value_of, aliases = canonical_people(column.labels, column.doc_of, column.value_of,
+                                                               years, evidence)
+    return FacetColumn(column.name, labels, keys, doc_of, value_of, aliases)
 
 
 def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int) -> list[FacetValue]:

@@ -11,7 +11,7 @@ from search.analysis import ANALYSIS_VERSION, news_analyzer
 from search.article import Article, Entities, Place
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
 # Facet fields hold several values per article, joined by FACET_SEPARATOR (values never
@@ -47,6 +47,9 @@ def build_schema() -> Schema:
         origin=STORED(),  # str(Origin): file path and record
         # JSON list of {"name", "country"} so a hit shows its places without rereading the corpus.
         places_json=STORED(),
+        # Name keys the model called something other than a person in this article, one per
+        # line: evidence for the corpus-level name map (search.entities.name_map), never shown.
+        other_names=STORED(),
     )
 
 
@@ -73,6 +76,7 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "url": article.url,
         "origin": str(article.origin),
         "places_json": orjson.dumps([{"name": p.name, "country": p.country} for p in entities.places]).decode(),
+        "other_names": "\n".join(entities.other_names),
     }
     if article.published:
         doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)
