@@ -164,7 +164,7 @@ class Searcher:
             language=stored.get("language", ""),
             url=stored.get("url"),
             origin=stored.get("origin", ""),
-            people=stored_values(stored, "person"),
+            people=gen.collection.facets["person"].values_of(docnum),  # after the corpus-level name map
             places=stored_places(stored),
             countries=stored_values(stored, "country"),
         )

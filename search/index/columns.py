@@ -68,6 +68,10 @@ class FacetColumn:
             mask[self.doc_of[np.isin(self.value_of, np.asarray(value_ids, dtype=np.int32))]] = True
         return mask
 
+    def values_of(self, docnum: int) -> list[str]:
+        """One document's values as the column shows them (canonical people, not stored forms)."""
+        return [self.labels[v] for v in self.value_of[self.doc_of == docnum].tolist()]
+
     def value_id(self, value: str) -> int | None:
         """The id of a value as a user typed it: case and spacing do not matter."""
         found = self.keys.get(facet_key(value))
