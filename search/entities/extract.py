@@ -51,7 +51,7 @@ MAX_CHARS = 20_000  # of one article's text sent to the model: a book-length "ar
 # change of rules reruns no model.
 RawArticle = tuple[tuple[RawSpan, ...], tuple[str, ...]]
 # Bump when the raw spans for the same text may change (model, pipes, which text is sent).
-RAW_VERSION = "1"
+RAW_VERSION = "2"
 
 # --- which text goes to the model -------------------------------------------------------------
 
@@ -85,11 +85,26 @@ def _plan(parts: Iterable[str]) -> tuple[list[str], list[str]]:
             continue
         if not any(c.islower() for c in text):
             headlines.append(text)
+        elif is_credit_line(text):
+            continue  # who wrote or photographed the story is not who it names
         elif may_name_entity(text):
             text = near_capitals(text)[:budget]
             for_model.append(text)
             budget -= len(text)
     return for_model, headlines
+
+
+_CREDIT_LINE = re.compile(
+    r"^By (?:[A-Z][\w.'’-]+ ?){1,4}(?:(?:,| and) (?:[A-Z][\w.'’-]+ ?){1,4})*$"
+    r"|^(?:[-—–]\s*)?(?:(?:Additional )?[Rr]eporting by|Writing by|Editing by|With assistance by|Compiled by)\s+[A-Z]"
+    r"|contributed (?:to )?(?:this|the) (?:report|story|article)|^\(?(?:AP|AFP|Reuters|Getty) Photo"
+    r"|^(?:Photo|Photograph|Image|File photo)(?: credit)?\s*:|'s earlier report")
+_CREDIT_MAX_WORDS = 40
+
+
+def is_credit_line(paragraph: str) -> bool:
+    """A byline, a "contributed to this report" line or a photo credit: short, and says so."""
+    return len(paragraph.split()) <= _CREDIT_MAX_WORDS and _CREDIT_LINE.search(paragraph) is not None
 
 
 def near_capitals(text: str, reach: int = 5) -> str:

@@ -104,8 +104,10 @@ def _is_title(token: str) -> bool:
     return _word(token) in TITLE_WORDS
 
 
-def clean_person(text: str) -> tuple[str | None, bool]:
-    """A PERSON span as a name, or None if it is not one; and whether a title was dropped."""
+def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool]:
+    """A PERSON span as a name, or None if it is not one; and whether a title was dropped.
+
+    A name that is also a place ("Shah Alam", a Malaysian city) is a person only after a title."""
     text = text.replace("’", "'").replace("‘", "'").strip(" ,.;:-–—'\n\t")
     if _BAD_CHARS.search(text) or not re.search(r"[a-z]", text) or _RUN_ON.search(text):
         return None, False  # digits, markup, all capitals, words run together
@@ -148,7 +150,7 @@ def clean_person(text: str) -> tuple[str | None, bool]:
     name = " ".join(tokens)
     if len(tokens) == 1 and (len(name) < 3 or "." in name or name.isupper()):
         return None, titled
-    if _is_place_name(name, tokens):
+    if not (titled or after_title) and _is_place_name(name, tokens):
         return None, titled
     if style is not None and len(tokens) == 1:
         name = f"{style} {name}"  # "Pope Francis"
@@ -183,10 +185,7 @@ def _is_credit(span: RawSpan) -> bool:
 
 
 def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
-    """(name, had a title) for each person mention of an article's spans, in order.
-
-    A name the model calls something else at least as often in the same article ("Lancashire"
-    as a person once, as an organisation once) is not taken as a person."""
+    """(name, had a title) for each person mention of an article's spans, in order."""
     mentions: list[tuple[str, bool]] = []
     joined: list[RawSpan] = []
     for span in spans:
@@ -201,20 +200,31 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
         if _is_credit(span):
             continue
         if label == PERSON:
-            name, titled = clean_person(text)
+            name, titled = clean_person(text, after_title=_is_title(before))
             if name:  # a team sheet's player is as sure as a titled name
                 mentions.append((name, titled or _is_title(before) or span[4] == TEAM_SHEET))
         elif label == "ORG" and (_is_title(before) or _is_title(text.split()[0])):
             # "BGMEA President Rubana Huq" read as one organisation: a person after a title.
-            name, titled = clean_person(text)
+            name, titled = clean_person(text, after_title=True)
             if name and (titled or _is_title(before)) and len(name.split()) >= 2:
                 mentions.append((name, True))
     if not mentions:
         return mentions
+    # "Novak Djokovic" read as an organisation in an article that calls "Djokovic" a person:
+    # a short name-shaped span that ends with a person's surname is that person.
+    surnames = {name.split()[-1] for name, _ in mentions}
+    for label, text, before, _, _ in joined:
+        if label == "ORG" and 2 <= len(text.split()) <= 4 and text.split()[-1].rstrip("'s’") in surnames:
+            name, _ = clean_person(text)
+            if name:
+                mentions.append((name, False))
+    # A single word without a title is not a person when it is a known place ("Durham",
+    # "Banani") or when the model calls it something else more often here.
     other = Counter(name_key(text) for label, text, _, _, _ in joined if label in OTHER_LABELS)
     person = Counter(name_key(name) for name, _ in mentions)
+    gaz = gazetteer()
     return [(name, titled) for name, titled in mentions
-            if titled or other[name_key(name)] < person[name_key(name)]]
+            if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))]
 
 
 def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
