@@ -30,12 +30,12 @@ import whoosh.index  # noqa: E402
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 from whoosh.fields import ID, STORED, TEXT, Schema  # noqa: E402
 
-from search.index import store as index_store  # noqa: E402
 from search.article import Article  # noqa: E402
-from search.index.indexer import reindex  # noqa: E402
-from search.readers import read_corpus  # noqa: E402
 from search.entities.places import reuters_place_code  # noqa: E402
+from search.index import store as index_store  # noqa: E402
+from search.index.indexer import reindex  # noqa: E402
 from search.index.schema import stored_values  # noqa: E402
+from search.readers import read_corpus  # noqa: E402
 from search.settings import PROJECT_ROOT  # noqa: E402
 
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "reuters21578"

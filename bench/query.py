@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.results import SearchRequest  # noqa: E402
-from search.index.schema import FACET_FIELDS, FIELD_BOOSTS, stored_values  # noqa: E402
 from search.engine.searcher import ANY_WORD_BELOW, Searcher  # noqa: E402
+from search.index.schema import FACET_FIELDS, FIELD_BOOSTS, stored_values  # noqa: E402
+from search.results import SearchRequest  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578"
 
@@ -76,8 +76,8 @@ def build_reuters_index(index_dir: Path) -> None:
     from whoosh import index as whoosh_index
 
     from search.article import Article, Entities, Place
-    from search.readers import read_corpus
     from search.index.schema import build_schema, to_document
+    from search.readers import read_corpus
 
     def names(value) -> tuple[str, ...]:
         items = value if isinstance(value, (list, tuple)) else []

@@ -28,15 +28,15 @@ sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import ir_measures  # noqa: E402
 from ir_measures import AP, P, R, nDCG  # noqa: E402
+from time_collection import TimeCollection, build_index, build_product_index  # noqa: E402
 from whoosh import query as wq  # noqa: E402
 from whoosh.analysis import StemmingAnalyzer  # noqa: E402
 from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 
-from search.engine import ranking  # noqa: E402
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
+from search.engine import ranking  # noqa: E402
 from search.index.schema import build_schema  # noqa: E402
-from time_collection import TimeCollection, build_index, build_product_index  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
 MEASURES = (AP, nDCG @ 10, P @ 10, R @ 100)
@@ -193,7 +193,10 @@ def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
     """Each query lower-cased (TIME's upper-case AND/OR/NOT are not meant as operators) through
     Searcher.search, paging 100 at a time down to DEPTH. Scores are ranks, so the run keeps
     the product's order exactly (the product rounds scores, and trec_eval re-sorts ties)."""
-    from search.results import MAX_PAGE_SIZE, SearchRequest
+    from search.results import SearchRequest
+    from search.settings import Limits
+
+    MAX_PAGE_SIZE = Limits().max_page_size
     from search.engine.searcher import Searcher
 
     index_dir = build_product_index(collection.documents, workdir / "product")

@@ -171,8 +171,8 @@ def build_product_index(documents: Iterable[TimeDocument], index_dir: Path) -> P
 
     Entities are left empty: people and places feed facets, never the ranking.
     """
-    from search.index import store as index_store
     from search.article import Entities
+    from search.index import store as index_store
     from search.index.schema import build_schema, to_document
 
     generation = index_store.create_generation(index_dir, build_schema())

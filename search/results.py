@@ -7,14 +7,17 @@ from datetime import date
 from typing import Literal
 
 from search.article import Place
+from search.facet_registry import FACET_NAMES
+from search.settings import Limits
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
-FILTER_FACETS: tuple[str, ...] = ("person", "place", "country", "source")
+FILTER_FACETS = FACET_NAMES  # search.facet_registry
 
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 10
-MAX_QUERY_LENGTH = 1000
+# Facet values are names; nobody needs more of them, and each one is a filter clause.
+MAX_FACET_VALUES = 50
+MAX_FACET_VALUE_LENGTH = 200
+MAX_FACET_LIMIT = 1000
 
 
 class BadRequest(ValueError):
@@ -37,12 +40,52 @@ class SearchRequest:
     date_to: date | None = None  # inclusive
     sort: Sort = "relevance"
     page: int = 1
-    page_size: int = DEFAULT_PAGE_SIZE
+    page_size: int = Limits().default_page_size
     facet_limit: int = 10  # top values per facet; 0 = all values
     snippets: bool = True
 
+    def validate(self, limits: Limits | None = None) -> None:
+        """BadRequest (naming the field) for a request that means nothing and, given `limits`, for
+        one beyond them. Front ends pass their limits: a program asking for page_size=100000 learns
+        the cap from the error instead of getting fewer results than it thinks it asked for. The
+        searcher passes none and clamps to the same limits instead, with a notice."""
+        if not isinstance(self.q, str):
+            raise BadRequest("q must be text", "q")
+        _check_whole("page", self.page, 1, limits.max_page if limits else None)
+        _check_whole("page_size", self.page_size, 1, limits.max_page_size if limits else None)
+        _check_whole("facet_limit", self.facet_limit, 0, MAX_FACET_LIMIT if limits else None)
+        if self.sort not in SORTS:
+            raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}", "sort")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            # Named as the web and the CLI name them (from, --from): what the user typed.
+            raise BadRequest(f"from ({self.date_from.isoformat()}) is after to ({self.date_to.isoformat()})",
+                             "date_from")
+        if limits is None:
+            return
+        if "\x00" in self.q:
+            raise BadRequest("q must not contain NUL characters", "q")
+        if len(self.q) > limits.max_query_length:
+            raise BadRequest(f"q is {len(self.q)} characters long; the limit is {limits.max_query_length}", "q")
+        for name in FILTER_FACETS:
+            values = getattr(self, name)
+            if len(values) > MAX_FACET_VALUES:
+                raise BadRequest(f"{name} was given {len(values)} values; the limit is {MAX_FACET_VALUES}", name)
+            for value in values:
+                if len(value) > MAX_FACET_VALUE_LENGTH or "\x00" in value:
+                    raise BadRequest(f"{name} value is too long or malformed "
+                                     f"(limit {MAX_FACET_VALUE_LENGTH} characters)", name)
+
     def selections(self) -> dict[str, tuple[str, ...]]:
         return {name: getattr(self, name) for name in FILTER_FACETS if getattr(self, name)}
+
+
+def _check_whole(name: str, value: object, minimum: int, maximum: int | None) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest(f"{name} must be a whole number, got {value!r}", name)
+    if maximum is not None and not minimum <= value <= maximum:
+        raise BadRequest(f"{name} must be between {minimum} and {maximum}, got {value}", name)
+    if value < minimum:
+        raise BadRequest(f"{name} must be a whole number from {minimum}, got {value}", name)
 
 
 @dataclass(frozen=True)
@@ -64,6 +107,14 @@ class FacetValue:
     value: str
     count: int
     selected: bool
+
+
+def visible_values(values: list[FacetValue], limit: int) -> list[FacetValue]:
+    """The first `limit` values (0: all) and every selected value after them: a selected value
+    always stays visible, so that it can be unticked. The one place this rule lives."""
+    if limit <= 0:
+        return list(values)
+    return values[:limit] + [v for v in values[limit:] if v.selected]
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,18 @@
-"""Settings with one precedence everywhere: explicit argument > environment variable > default."""
+"""Every setting in one registry, with one precedence everywhere: explicit > environment variable > default.
+
+`SETTINGS` lists each setting once (name, type, default, environment variable, help); the CLI, the
+web app and the searcher all read `Settings`, built from it. The README's settings table is this
+registry (tests/test_settings.py holds them together).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Any
 
 # The folder that holds search/, web/, corpus/ and index/ in a checkout.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,26 +42,104 @@ def parse_utc_offset(text: str) -> tzinfo:
         raise ValueError(f"unknown time zone {text!r} (use +HH:MM, UTC or an IANA name)") from error
 
 
+def _paths(text: str) -> tuple[Path, ...]:
+    return tuple(Path(p) for p in text.split(os.pathsep) if p)
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"must be an integer, got {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"must be a number, got {text!r}") from None
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # attribute of Settings; upper-cased, the web app's config key
+    parse: Callable[[str], Any]  # environment text -> value; ValueError with a reason
+    default: Any
+    env: str
+    help: str
+    minimum: float | None = None  # numbers below are refused
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("corpus", _paths, (PROJECT_ROOT / "corpus",), "DATELINE_CORPUS",
+            "corpus folders or files, separated by `:`"),
+    Setting("index_dir", Path, PROJECT_ROOT / "index", "DATELINE_INDEX", "index folder"),
+    # Pages that print local times without a zone (bdnews24, Dhaka Tribune) are in Bangladesh time.
+    Setting("default_timezone", parse_utc_offset, BANGLADESH_TIME, "DATELINE_TIMEZONE",
+            "zone of times printed without one (`+06:00`, `UTC`, `Asia/Dhaka`)"),
+    Setting("default_page_size", _integer, 10, "DATELINE_PAGE_SIZE", "results per page", minimum=1),
+    Setting("max_page_size", _integer, 100, "DATELINE_MAX_PAGE_SIZE", "the cap on `page_size`", minimum=1),
+    Setting("max_query_length", _integer, 1000, "DATELINE_MAX_QUERY_LENGTH", "longest query, in characters",
+            minimum=1),
+    # Deep pages cost a sort of page * page_size hits; nobody reads page 1001 of a result list.
+    Setting("max_page", _integer, 1000, "DATELINE_MAX_PAGE", "deepest page", minimum=1),
+    # Rendered pages and JSON (bytes, ~35 KB at most) kept per index version and worker process.
+    Setting("cache_size", _integer, 4096, "DATELINE_CACHE_SIZE",
+            "rendered searches kept per server process (0: none)", minimum=0),
+    Setting("refresh_interval", _number, 1.0, "DATELINE_REFRESH_INTERVAL",
+            "seconds between checks for a newer index", minimum=0),
+)
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The request limits the front ends refuse beyond and the searcher never exceeds."""
+
+    default_page_size: int = SETTINGS_BY_NAME["default_page_size"].default
+    max_page_size: int = SETTINGS_BY_NAME["max_page_size"].default
+    max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default
+    max_page: int = SETTINGS_BY_NAME["max_page"].default
+
+
 @dataclass(frozen=True)
 class Settings:
-    corpus: tuple[Path, ...] = field(default_factory=lambda: (PROJECT_ROOT / "corpus",))
-    index_dir: Path = PROJECT_ROOT / "index"
-    # Pages that print local times without a zone (bdnews24, Dhaka Tribune) are in Bangladesh time.
-    default_timezone: tzinfo = BANGLADESH_TIME
+    corpus: tuple[Path, ...] = SETTINGS_BY_NAME["corpus"].default
+    index_dir: Path = SETTINGS_BY_NAME["index_dir"].default
+    default_timezone: tzinfo = SETTINGS_BY_NAME["default_timezone"].default
+    default_page_size: int = SETTINGS_BY_NAME["default_page_size"].default
+    max_page_size: int = SETTINGS_BY_NAME["max_page_size"].default
+    max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default
+    max_page: int = SETTINGS_BY_NAME["max_page"].default
+    cache_size: int = SETTINGS_BY_NAME["cache_size"].default
+    refresh_interval: float = SETTINGS_BY_NAME["refresh_interval"].default
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index_dir", Path(self.index_dir))  # an override may be a str
+        for setting in SETTINGS:
+            value = getattr(self, setting.name)
+            if setting.minimum is not None and value < setting.minimum:
+                raise SettingsError(f"{setting.env}: must be at least {setting.minimum:g}, got {value!r}")
+        if self.default_page_size > self.max_page_size:
+            # A default above the cap would make every plain search a 400.
+            object.__setattr__(self, "default_page_size", self.max_page_size)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The defaults, replaced by the environment's values, replaced by `overrides`; a
+        malformed value is a SettingsError naming the variable. An empty variable is unset."""
         env = os.environ if environ is None else environ
-        defaults = cls()
-        corpus = env.get("DATELINE_CORPUS")
-        zone = defaults.default_timezone
-        if env.get("DATELINE_TIMEZONE"):
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env, "").strip()
+            if not raw:
+                continue
             try:
-                zone = parse_utc_offset(env["DATELINE_TIMEZONE"])
+                values[setting.name] = setting.parse(raw)
             except ValueError as error:
-                raise SettingsError(f"DATELINE_TIMEZONE: {error}") from None
-        return cls(
-            corpus=tuple(Path(p) for p in corpus.split(os.pathsep) if p) if corpus else defaults.corpus,
-            index_dir=Path(env["DATELINE_INDEX"]) if env.get("DATELINE_INDEX") else defaults.index_dir,
-            default_timezone=zone,
-        )
+                raise SettingsError(f"{setting.env}: {error}") from None
+        return cls(**(values | overrides))
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)})

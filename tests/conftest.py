@@ -33,7 +33,7 @@ def shared():
 @pytest.fixture(scope="module")
 def app():
     """The real Flask app over the web tests' real index (built once per run)."""
-    from test_web_support import shared_index
+    from helpers import shared_index
     from web import create_app
 
     return create_app({"INDEX_DIR": str(shared_index()), "REFRESH_INTERVAL": 0})

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pickle
 
-from whoosh.highlight import highlight, HtmlFormatter, ContextFragmenter
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.index import create_in
 from whoosh.qparser import QueryParser
 
 from search.analysis import ENGLISH_STOP_WORDS, TermNormalizer, analyze, news_analyzer
-from search.article import Entities, Origin, Article
+from search.article import Article, Entities, Origin
 from search.index.schema import build_schema, to_document
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_web_support import QUAYSIDE_COUNT, shared_index
 
+from helpers import QUAYSIDE_COUNT, shared_index
 from search.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser

@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 
+from conftest import shared_path
 from search.article import Article, Entities, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.people import clean_person, merge_people
 from search.entities.places import gazetteer, reuters_place_code
 from search.readers import read_file
-from conftest import shared_path
 
 
 @pytest.fixture(scope="session")

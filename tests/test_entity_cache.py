@@ -9,11 +9,11 @@ import sqlite3
 import pytest
 
 import search.entities.cache as entity_cache
-from search.article import Article, Origin
-from search.entities.extract import EntityExtractor
-from search.entities.cache import EntityCache, entity_key, extract_with_cache
-from search.readers import read_file
 from conftest import shared_path
+from search.article import Article, Origin
+from search.entities.cache import EntityCache, entity_key, extract_with_cache
+from search.entities.extract import EntityExtractor
+from search.readers import read_file
 
 
 class CountingExtractor(EntityExtractor):

@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from pathlib import Path
 
-import orjson
 import pytest
 import whoosh.index
 
+from helpers import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from search.index import store as index_store
 from search.index.indexer import NothingRead, load_manifest, reindex
-from search.readers import read_corpus
 from search.index.schema import build_schema, stored_values, to_document
-
-STORIES = {
-    "putin-macron": {
-        "title": "Putin and Macron meet in Paris",
-        "published": "2023-07-04T10:00:00+02:00",
-        "body": ["Russian President Vladimir Putin met French President Emmanuel Macron in Paris on Tuesday.",
-                 "The two leaders discussed the war in Ukraine for three hours."],
-    },
-    "dhaka-floods": {
-        "title": "Floods cut roads around Dhaka",
-        "published": "2023-07-05T08:30:00+06:00",
-        "body": ["Heavy monsoon rain flooded streets in Dhaka, the capital of Bangladesh, on Wednesday.",
-                 "Prime Minister Sheikh Hasina ordered relief for families in Sylhet."],
-    },
-    "tokyo-shares": {
-        "title": "Tokyo shares rise",
-        "published": "2023-07-06T15:00:00+09:00",
-        "body": ["Shares rose in Tokyo as exporters gained, and the yen weakened against the dollar.",
-                 "Traders in Japan expect the central bank to keep rates low."],
-    },
-}
-
-
-def story(key: str, **changes) -> dict:
-    return {"id": key, "source": "Dateline Wire", **STORIES[key], **changes}
-
-
-def write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
-    return path
+from search.readers import read_corpus
 
 
 def stored_documents(index_dir: Path) -> dict[str, dict]:
@@ -58,30 +26,6 @@ def terms(index_dir: Path, field: str) -> set[str]:
     ix = index_store.open_live_index(index_dir)
     with ix.reader() as reader:
         return {t.decode() if isinstance(t, bytes) else t for t in reader.lexicon(field)}
-
-
-class CountingExtractor:
-    """The real extractor, counting the articles that reach it."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.calls = 0
-
-    def extract_many(self, articles):
-        def counted():
-            for article in articles:
-                self.calls += 1
-                yield article
-
-        return self.inner.extract_many(counted())
-
-
-@functools.cache
-def shared_spacy_extractor():
-    """One spaCy extractor for the whole test session (loading the model is the slow part)."""
-    from search.entities.extract import EntityExtractor
-
-    return EntityExtractor(workers=1)
 
 
 @pytest.fixture
@@ -329,3 +273,17 @@ def test_live_version_changes_with_every_reindex_that_writes(corpus, tmp_path, e
     assert index_store.live_version(index_dir) not in (first, second)
     assert index_store.live_version(index_dir).startswith(index_store.current_generation(index_dir).name)
     assert isinstance(index_store.open_live_index(index_dir), whoosh.index.Index)
+
+
+def test_the_origin_is_stored_as_path_record_and_line(corpus, tmp_path, extractor):
+    index_dir = tmp_path / "index"
+    reindex([corpus], index_dir, extractor=extractor)
+    stored = stored_documents(index_dir)["putin-macron"]
+    assert (stored["origin_path"], stored["origin_record"], stored["origin_line"]) == (
+        str(corpus / "europe.jsonl"), 1, 1)
+    assert "origin" not in stored  # no str(Origin) to parse back apart
+    # Without its manifest file the indexer reads paths back from the stored fields, exactly.
+    generation = index_store.current_generation(index_dir)
+    (generation.path / index_store.MANIFEST_FILE).unlink()
+    manifest, fresh = load_manifest(generation)
+    assert not fresh and manifest["putin-macron"].path == str(corpus / "europe.jsonl")

@@ -8,9 +8,9 @@ import sys
 import orjson
 import pytest
 
+from conftest import shared_path
 from search.cli import main
 from search.settings import PROJECT_ROOT
-from conftest import shared_path
 
 PAGE = (" date 2021-09-02     বাংলা\n\n    Nairobi hosts climate summit\n\n"
         "    Leaders from 40 countries arrive in Kenya\n\n    AFP\n"

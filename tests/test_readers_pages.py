@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import shared_path
 from search.article import Article, Problem
 from search.readers import ReadOptions, read_file
 from search.settings import parse_utc_offset
-from conftest import shared_path
 
 SEED_NAME = "000_5c0d1201479ab30b.txt"
 

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from conftest import shared_path
 from search.article import Article, Problem
 from search.readers import ReadReport, read_corpus, read_file
 from search.readers.text import clean_text
-from conftest import shared_path
 
 pytestmark = pytest.mark.shared
 

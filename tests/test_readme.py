@@ -9,9 +9,9 @@ import shlex
 import pytest
 
 from search.cli import main
+from search.engine.searcher import Searcher
 from search.index.indexer import reindex
 from search.results import SearchRequest
-from search.engine.searcher import Searcher
 from search.settings import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import whoosh.index
-from test_indexer import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from whoosh.qparser import QueryParser
 
-from search.index import store as index_store
+from helpers import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from search.cli import main
+from search.index import store as index_store
 from search.index.indexer import reindex
 from search.settings import PROJECT_ROOT
 
@@ -190,8 +190,8 @@ def test_parallel_writers_index_exactly_what_whoosh_itself_writes(tmp_path, extr
 
     from search.article import Article
     from search.entities.cache import EntityCache, extract_with_cache
-    from search.readers import read_corpus
     from search.index.schema import build_schema, to_document
+    from search.readers import read_corpus
 
     corpus = tmp_path / "corpus"
     write_jsonl(corpus / "wire.jsonl", many_stories(2500) + [story("putin-macron"), story("dhaka-floods")])

@@ -9,9 +9,9 @@ import pytest
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
+from conftest import shared_path
 from search.engine import ranking
 from search.index.schema import build_schema
-from conftest import shared_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 

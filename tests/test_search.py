@@ -5,86 +5,25 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
 from whoosh import index as whoosh_index
 
-from search.article import Article, Entities, Origin, Place
-from search.results import MAX_PAGE_SIZE, MAX_QUERY_LENGTH, BadRequest, SearchRequest
-from search.index.schema import build_schema, to_document
+from helpers import ARTICLES, index_articles
+from search.article import Entities, Place
 from search.engine.searcher import IndexMissing, Searcher
+from search.index.schema import to_document
+from search.results import BadRequest, SearchRequest
+from search.settings import Limits
 
-DHAKA = timezone(timedelta(hours=6))
-UTC = timezone.utc
-
-
-def _article(key: str, title: str, body: str, *, published: datetime | None, source: str = "Reuters",
-             people=(), places=(), subtitle: str = "") -> tuple[Article, Entities]:
-    article = Article(id=key, title=title, origin=Origin(f"made/{key}.txt"), subtitle=subtitle,
-                      source=source, published=published, body=tuple(body.split("\n\n")))
-    return article, Entities(tuple(people), tuple(Place(name, country) for name, country in places))
-
-
-KOREA = ("North Korea", "North Korea")
-SEOUL = ("Seoul", "South Korea")
-TOKYO = ("Tokyo", "Japan")
-JAPAN = ("Japan", "Japan")
-DHAKA_PLACE = ("Dhaka", "Bangladesh")
-
-ARTICLES = [
-    _article("a1", "North Korea fires rockets into the sea",
-             "North Korea fired two rockets on Monday. The rocket launch was condemned in Seoul.\n\n"
-             "Kim Jong Un watched the launch, state media said.",
-             published=datetime(2023, 7, 10, 9, 0, tzinfo=UTC), people=["Kim Jong Un"], places=[KOREA, SEOUL]),
-    _article("a2", "Rocket launch delayed again",
-             "The launch of the rocket was delayed by weather at the coast.",
-             published=datetime(2023, 7, 20, 9, 0, tzinfo=UTC), source="AFP", places=[TOKYO]),
-    _article("a3", "Bank of Japan holds rates",
-             "The Bank of Japan kept interest rates unchanged. Governor Kazuo Ueda said inflation was easing.",
-             published=datetime(2023, 6, 15, 3, 0, tzinfo=UTC), people=["Kazuo Ueda"], places=[JAPAN, TOKYO]),
-    _article("a4", "Japan's bank lending rises",
-             "Lending by banks in Japan rose in May, a bank survey showed.",
-             published=datetime(2023, 6, 1, 3, 0, tzinfo=UTC), source="Kyodo", places=[JAPAN]),
-    _article("a5", "Dhaka prepares for monsoon floods",
-             "Officials in Dhaka prepared pumps as the monsoon arrived. Sheikh Hasina visited shelters.",
-             # 02:00 in Dhaka on 1 July is still 30 June in UTC: the article's own date counts.
-             published=datetime(2023, 7, 1, 2, 0, tzinfo=DHAKA), source="bdnews24.com",
-             people=["Sheikh Hasina"], places=[DHAKA_PLACE]),
-    _article("a6", "<script>alert(1)</script> in the headline",
-             "A page carried <script>alert(1)</script> & other <b>markup</b> about rockets.",
-             published=datetime(2022, 1, 5, 12, 0, tzinfo=UTC), source="Test & Co"),
-    _article("a7", "Undated note on rockets",
-             "A rocket enthusiast wrote about model rockets and a launch pad.",
-             published=None, source="AFP"),
-    _article("a8", "Kim Jong Un meets officials",
-             "Kim Jong Un met party officials in Pyongyang to discuss the harvest.",
-             published=datetime(2023, 8, 2, 9, 0, tzinfo=UTC), people=["Kim Jong Un"], places=[KOREA]),
-    _article("a9", "Seoul markets calm",
-             "Investors in Seoul were calm. Kazuo Ueda's remarks were noted by traders.",
-             published=datetime(2021, 3, 3, 9, 0, tzinfo=UTC), people=["Kazuo Ueda"], places=[SEOUL]),
-    _article("a10", "Coffee prices climb in Brazil",
-             "Coffee prices rose as frost hit Brazil's plantations; economists expect economies to feel it.",
-             published=datetime(2020, 2, 2, 9, 0, tzinfo=UTC), source="Reuters", places=[("Brazil", "Brazil")]),
-]
-
-
-def build_index(index_dir: Path, articles=ARTICLES, generation: str = "gen-000001") -> Path:
-    """An index folder laid out as the indexer publishes it: a generation and CURRENT."""
-    path = index_dir / generation
-    path.mkdir(parents=True)
-    ix = whoosh_index.create_in(str(path), build_schema())
-    with ix.writer() as writer:
-        for article, entities in articles:
-            writer.add_document(**to_document(article, entities))
-    (index_dir / "CURRENT").write_text(generation + "\n")
-    return index_dir
-
+MAX_PAGE_SIZE = Limits().max_page_size
+MAX_QUERY_LENGTH = Limits().max_query_length
 
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory) -> Path:
-    return build_index(tmp_path_factory.mktemp("search-index"))
+    return index_articles(tmp_path_factory.mktemp("search-index"))
 
 
 @pytest.fixture(scope="session")
@@ -501,11 +440,11 @@ def test_missing_index(tmp_path):
 
 
 def test_refresh_sees_a_new_generation(tmp_path):
-    build_index(tmp_path, ARTICLES[:2])
+    index_articles(tmp_path, ARTICLES[:2])
     with Searcher.open(tmp_path) as searcher:
         assert searcher.refresh() is False
         assert searcher.search(SearchRequest(q="coffee")).total == 0
-        build_index(tmp_path, ARTICLES, generation="gen-000002")
+        index_articles(tmp_path, ARTICLES, generation="gen-000002")
         assert searcher.refresh() is True
         assert searcher.search(SearchRequest(q="coffee")).total == 1
         # An incremental commit inside the live generation is noticed too.

@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from helpers import index_articles
 from search.cli import main
-from test_search import build_index
 
 
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
-    return build_index(tmp_path_factory.mktemp("cli-index"))
+    return index_articles(tmp_path_factory.mktemp("cli-index"))
 
 
 def test_text_mode_shows_marks_without_html(index_dir, capsys):
@@ -54,9 +54,9 @@ def test_missing_index_is_a_one_line_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--page", "0"], "--page: page must be a whole number from 1"),
+    (["--page", "0"], "--page: page must be between 1 and 1000"),
     (["--page-size", "0"], "--page-size: page_size must be"),
-    (["--from", "2023-05-01", "--to", "2023-01-01"], "--from: date_from is after date_to"),
+    (["--from", "2023-05-01", "--to", "2023-01-01"], "--from: from (2023-05-01) is after to (2023-01-01)"),
 ])
 def test_bad_parameters_are_one_line_errors(index_dir, capsys, args, message):
     assert main(["search", "x", *args, "--index", str(index_dir)]) == 1

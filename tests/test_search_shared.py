@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from search.results import SearchRequest
 from search.engine.searcher import Searcher
+from search.results import SearchRequest
 
 pytestmark = pytest.mark.shared
 
@@ -56,7 +56,7 @@ def test_numpy_match_sets_agree_with_whoosh(pages_searcher):
     for text in queries:
         from search.query.parse import parse
         query = gen.compiler.compile(parse(text)).query
-        ours = set(np.flatnonzero(gen.matches.mask(query)).tolist())
+        ours = set(np.flatnonzero(gen.evaluator.mask(query)).tolist())
         theirs = set(gen.searcher.docs_for_query(query))
         assert ours == theirs, text
         assert ours, text
@@ -88,7 +88,7 @@ def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_s
 
 
 def test_numpy_scores_agree_with_whoosh(pages_searcher):
-    """search.engine.scores ranks every match with numpy; Whoosh's own matchers must give the same figures."""
+    """search.engine.evaluate ranks every match with numpy; Whoosh's own matchers must give the same figures."""
     from search.query.parse import parse
 
     gen = pages_searcher._current()
@@ -97,9 +97,9 @@ def test_numpy_scores_agree_with_whoosh(pages_searcher):
     for text in queries:
         for any_word in (False, True):
             query = gen.compiler.compile(parse(text), any_word=any_word).query
-            scores = gen.scores.scores(query)
+            scores = gen.evaluator.scores(query)
             assert scores is not None, text
             expected = {h.docnum: h.score for h in gen.searcher.search(query, limit=None)}
             assert expected, text
-            assert set(np.flatnonzero(gen.matches.mask(query)).tolist()) == set(expected), text
+            assert set(np.flatnonzero(gen.evaluator.mask(query)).tolist()) == set(expected), text
             assert max(abs(scores[d] - s) for d, s in expected.items()) < 1e-9, text

@@ -48,3 +48,32 @@ def test_the_cli_reports_a_malformed_setting_in_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("dateline inspect: DATELINE_TIMEZONE: unknown time zone 'bogus'")
     assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_the_readme_documents_every_setting_of_the_registry():
+    from search.settings import SETTINGS
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`"): line for line in readme.splitlines()
+            if line.startswith("| `DATELINE_")}
+    assert set(rows) == {setting.env for setting in SETTINGS}
+    for setting in SETTINGS:
+        assert setting.help in rows[setting.env]
+        if isinstance(setting.default, (int, float)):
+            assert f"| {setting.default:g} |" in rows[setting.env]
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("DATELINE_MAX_PAGE_SIZE", "many", "must be an integer"), ("DATELINE_REFRESH_INTERVAL", "soon", "must be a number"),
+    ("DATELINE_MAX_PAGE", "0", "at least 1"), ("DATELINE_CACHE_SIZE", "-1", "at least 0"),
+])
+def test_a_malformed_number_names_its_variable(variable, value, message):
+    with pytest.raises(SettingsError, match=f"{variable}: .*{message}"):
+        Settings.from_env({variable: value})
+
+
+def test_limits_come_from_the_environment():
+    limits = Settings.from_env({"DATELINE_MAX_PAGE_SIZE": "200", "DATELINE_MAX_QUERY_LENGTH": "5000"}).limits
+    assert (limits.max_page_size, limits.max_query_length, limits.default_page_size) == (200, 5000, 10)
+    # A default page size above the cap is lowered to it rather than making every search a 400.
+    assert Settings.from_env({"DATELINE_MAX_PAGE_SIZE": "5"}).limits.default_page_size == 5

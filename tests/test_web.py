@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from test_web_support import QUAYSIDE_COUNT, PEOPLE, Page, shared_index
 
+from helpers import PEOPLE, QUAYSIDE_COUNT, Page, shared_index
 from web import create_app
 
 
@@ -195,7 +195,7 @@ def test_page_size(client):
     page = get_page(client, "/?q=quayside&size=5")
     assert len(page.hit_ids()) == 5
     next_link = next(a for a in page.inside("pagination", "a") if a.attrs.get("rel") == "next")
-    assert next_link.params["size"] == ["5"]
+    assert next_link.params["page_size"] == ["5"]
 
 
 def test_did_you_mean(client):

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from test_web_support import QUAYSIDE_COUNT, PEOPLE, shared_index
 
+from helpers import PEOPLE, QUAYSIDE_COUNT, shared_index
 from web import create_app
 
 
@@ -54,7 +54,7 @@ def test_openapi_document_is_3_1_with_valid_schemas(openapi):
     for name, schema in openapi["components"]["schemas"].items():
         jsonschema.Draft202012Validator.check_schema(schema)
     params = {p["name"] for p in openapi["paths"]["/api/search"]["get"]["parameters"]}
-    assert {"q", "person", "place", "country", "source", "from", "to", "sort", "page", "size"} <= params
+    assert {"q", "person", "place", "country", "source", "from", "to", "sort", "page", "page_size", "size"} <= params
     search_responses = openapi["paths"]["/api/search"]["get"]["responses"]
     assert search_responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
 
@@ -62,7 +62,7 @@ def test_openapi_document_is_3_1_with_valid_schemas(openapi):
 def test_openapi_states_this_servers_limits():
     client = create_app({"INDEX_DIR": str(shared_index()), "MAX_PAGE_SIZE": 20}).test_client()
     params = {p["name"]: p for p in client.get("/api/openapi.json").json["paths"]["/api/search"]["get"]["parameters"]}
-    assert params["size"]["schema"]["maximum"] == 20
+    assert params["page_size"]["schema"]["maximum"] == 20 and params["size"]["schema"]["maximum"] == 20
 
 
 def test_schemas_reject_what_they_should(openapi):
@@ -241,3 +241,32 @@ def test_missing_index_is_503_json(openapi, tmp_path):
     response = create_app({"INDEX_DIR": str(tmp_path)}).test_client().get("/api/articles/x")
     error = assert_error(openapi, response, 503)
     assert "dateline reindex" in error["message"]
+
+
+# --- parameter names: page_size everywhere, size accepted; unknown parameters named -------------
+
+
+def test_page_size_and_its_alias_size(client, openapi):
+    by_name = client.get("/api/search?q=quayside&page_size=3").json
+    by_alias = client.get("/api/search?q=quayside&size=3").json
+    assert by_name == by_alias | {"took_ms": by_name["took_ms"]}
+    assert by_name["page_size"] == 3 and len(by_name["results"]) == 3
+    assert client.get("/api/search?q=quayside&size=3&page_size=3").json["page_size"] == 3
+    error = assert_error(openapi, client.get("/api/search?q=quayside&size=3&page_size=4"), 400, "page_size")
+    assert "give one of them" in error["message"]
+    error = assert_error(openapi, client.get("/api/search?page_size=0"), 400, "page_size")
+    assert "between 1 and 100" in error["message"]
+    params = {p["name"]: p for p in openapi["paths"]["/api/search"]["get"]["parameters"]}
+    assert params["page_size"]["schema"]["maximum"] == 100 and "size" in params["page_size"]["description"]
+
+
+@pytest.mark.parametrize("query, unknown", [("q=x&pagesize=5", "pagesize"), ("colour=red", "colour"),
+                                            ("q=x&expand=person", "expand")])
+def test_an_unknown_api_parameter_is_a_400_naming_it(client, openapi, query, unknown):
+    error = assert_error(openapi, client.get(f"/api/search?{query}"), 400, unknown)
+    assert repr(unknown) in error["message"] and "/api/openapi.json" in error["message"]
+
+
+def test_the_html_page_ignores_unknown_parameters(client):
+    response = client.get("/?q=quayside&colour=red")
+    assert response.status_code == 200

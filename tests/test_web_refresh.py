@@ -6,8 +6,8 @@ import threading
 import time
 
 import pytest
-from test_web_support import build_index, write_jsonl
 
+from helpers import build_index, write_jsonl
 from web import create_app
 
 

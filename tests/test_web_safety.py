@@ -6,8 +6,8 @@ import re
 from urllib.parse import quote
 
 import pytest
-from test_web_support import IMG, MARKUP_STRINGS, SCRIPT, Page, shared_index
 
+from helpers import IMG, MARKUP_STRINGS, SCRIPT, Page, shared_index
 from web import create_app
 
 

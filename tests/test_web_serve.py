@@ -14,8 +14,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from test_web_support import QUAYSIDE_COUNT, shared_index
 
+from helpers import QUAYSIDE_COUNT, shared_index
 from search.settings import PROJECT_ROOT
 
 

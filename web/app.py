@@ -34,7 +34,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     holder = app.config.get("SEARCHER_HOLDER") or SearcherHolder(
         app.config["INDEX_DIR"], refresh_interval=float(app.config["REFRESH_INTERVAL"]),
-        cache_size=int(app.config["CACHE_SIZE"]), background=bool(app.config["REFRESH_IN_BACKGROUND"]))
+        cache_size=int(app.config["CACHE_SIZE"]), background=bool(app.config["REFRESH_IN_BACKGROUND"]),
+        limits=web_config.limits(app.config))
     app.extensions["dateline.searcher"] = holder
 
     from web.views import bp

@@ -55,7 +55,7 @@ def error_response(status: int, message: str, parameter: str | None = None,
     return response
 
 
-ENGINE_TO_PARAMETER = {"page_size": "size", "date_from": "from", "date_to": "to"}
+ENGINE_TO_PARAMETER = {"date_from": "from", "date_to": "to"}
 
 _MESSAGES = {
     404: "There is nothing at this address.",

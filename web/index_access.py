@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from search.index.store import IndexMissing, live_version
-
+from search.settings import Limits
 from web.errors import IndexUnavailable
 
 log = logging.getLogger("dateline.web")
@@ -38,8 +38,9 @@ class SearcherHolder:
 
     def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 2048,
                  opener: Callable[[Path], Any] | None = None, background: bool = True,
-                 close_grace: float = 60.0) -> None:
+                 close_grace: float = 60.0, limits: Limits | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self.limits = limits
         self.refresh_interval = refresh_interval
         self.background = background
         self.close_grace = close_grace
@@ -61,7 +62,7 @@ class SearcherHolder:
                 return self._opener(self.index_dir), version
             from search.engine.searcher import Searcher  # the engine is imported on first use, not at app creation
 
-            return Searcher.open(self.index_dir), version
+            return Searcher.open(self.index_dir, limits=self.limits), version
         except (IndexMissing, FileNotFoundError) as error:
             raise IndexUnavailable(str(self.index_dir), str(error)) from error
 

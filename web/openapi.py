@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.results import FILTER_FACETS, SORTS
+from search.facet_registry import FACETS
+from search.results import FILTER_FACETS, MAX_FACET_LIMIT, MAX_FACET_VALUE_LENGTH, SORTS
 
 _nullable_string = {"type": ["string", "null"]}
 
@@ -162,7 +163,7 @@ def _error(description: str) -> dict:
 
 
 def _errors(*statuses: int) -> dict:
-    text = {400: "A parameter is malformed or beyond a limit; `parameter` names it.",
+    text = {400: "A parameter is unknown, malformed or beyond a limit; `parameter` names it.",
             404: "No such article.",
             503: "No index has been built yet (run `dateline reindex`).",
             500: "An unexpected error; it was logged."}
@@ -170,12 +171,15 @@ def _errors(*statuses: int) -> dict:
 
 
 def build_document(config: dict) -> dict:
-    """The document, with the limits this server was configured with."""
+    """The document, with the limits this server was configured with. Any parameter not listed
+    here is refused with 400."""
+    page_size = {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE_SIZE"],
+                 "default": config["DEFAULT_PAGE_SIZE"]}
     facet_params = [
-        _param(name, f"Only articles with this {name} (repeat for several: values of one facet are ORed, "
-                     "different facets ANDed). Exact value as listed in `facets`.",
-               {"type": "string", "maxLength": 200}, repeat=True)
-        for name in FILTER_FACETS
+        _param(facet.name, f"Only articles with this {facet.singular.lower()} (repeat for several: values of one "
+                           "facet are ORed, different facets ANDed). Exact value as listed in `facets`.",
+               {"type": "string", "maxLength": MAX_FACET_VALUE_LENGTH}, repeat=True)
+        for facet in FACETS
     ]
     search_params = [
         _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (title, person, place, country, "
@@ -190,11 +194,11 @@ def build_document(config: dict) -> dict:
         _param("sort", "Order; default relevance with a query, newest without.", {"enum": list(SORTS)}),
         _param("page", "1-based page number. Beyond the last page gives an empty `results` list.",
                {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE"], "default": 1}),
-        _param("size", "Results per page. Values beyond the limit are refused with 400, never clamped.",
-               {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE_SIZE"],
-                "default": config["DEFAULT_PAGE_SIZE"]}),
+        _param("page_size", "Results per page (also accepted as `size`). Values beyond the limit are refused "
+                            "with 400, never clamped.", page_size),
+        _param("size", "The same as `page_size` (give one of them).", page_size),
         _param("facet_limit", "Top values returned per facet; 0 returns all.",
-               {"type": "integer", "minimum": 0, "maximum": 1000, "default": config["FACET_LIMIT"]}),
+               {"type": "integer", "minimum": 0, "maximum": MAX_FACET_LIMIT, "default": config["FACET_LIMIT"]}),
         _param("snippets", "Whether hits carry highlighted snippets.", {"type": "boolean", "default": True}),
     ]
     return {

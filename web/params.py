@@ -2,7 +2,7 @@
 
 The whole state of a search lives in the query string, so a search can be shared and the
 back button works: q, person, place, country, source (repeatable), from, to, sort, page,
-size, and expand (the one facet shown with all its values).
+page_size (also accepted as `size`), and expand (the one facet shown with all its values).
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from urllib.parse import quote_plus, urlencode
 from werkzeug.datastructures import MultiDict
 
 from search.periods import NotADate, period
-from search.results import FILTER_FACETS, SORTS, BadRequest, SearchRequest
-
-# Facet values are names; nobody needs more of them, and each one is a filter clause.
-MAX_FACET_VALUES = 50
-MAX_FACET_VALUE_LENGTH = 200
-MAX_FACET_LIMIT = 1000
-
+from search.results import FILTER_FACETS, BadRequest, SearchRequest
+from web.config import limits
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.
-PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "sort", "page", "size", "expand")
+PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "sort", "page", "page_size", "expand")
+# Other names a parameter is accepted under (requests only; links use the name above).
+ALIASES = {"size": "page_size"}
+# What /api/search understands; any other parameter there is a 400 naming it (the page ignores them).
+API_PARAMETERS = frozenset({"q", *FILTER_FACETS, "from", "to", "sort", "page", "page_size", *ALIASES,
+                            "facet_limit", "snippets"})
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,11 @@ def parse_date(text: str, parameter: str, *, end: bool) -> date:
     return last if end else first
 
 
-def _positive_int(text: str, parameter: str, *, maximum: int, minimum: int = 1) -> int:
+def _whole_number(text: str, parameter: str) -> int:
     value = text.strip()
     if not re.fullmatch(r"[+]?\d{1,9}", value):
         raise BadRequest(f"{parameter} must be a whole number, got {text!r}", parameter)
-    number = int(value)
-    if number < minimum or number > maximum:
-        raise BadRequest(f"{parameter} must be between {minimum} and {maximum}, got {number}", parameter)
-    return number
+    return int(value)
 
 
 def _single(args: MultiDict, name: str) -> str | None:
@@ -73,48 +70,42 @@ def _single(args: MultiDict, name: str) -> str | None:
     return values[0]
 
 
+def _single_of(args: MultiDict, name: str) -> tuple[str | None, str]:
+    """The value of a parameter given under its name or one of its aliases, and the name used."""
+    given = [n for n in (name, *(a for a, target in ALIASES.items() if target == name)) if n in args]
+    if len(given) > 1 and len({v for n in given for v in args.getlist(n)}) > 1:
+        raise BadRequest(f"{' and '.join(given)} name the same parameter; give one of them", given[0])
+    return (_single(args, given[0]), given[0]) if given else (None, name)
+
+
 def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = False) -> SearchState:
     """The search request the query string describes, or BadRequest naming the bad parameter.
 
-    Limits are enforced, never silently clamped: a program asking for size=100000 learns the cap
-    from the 400 instead of getting fewer results than it thinks it asked for.
+    This only turns strings into values; SearchRequest.validate enforces the limits (config's
+    settings), and its errors are reported under the parameter name the user typed.
     """
+    if api:
+        unknown = sorted(name for name in args if name not in API_PARAMETERS)
+        if unknown:
+            raise BadRequest(f"unknown parameter {unknown[0]!r}; the parameters are listed at /api/openapi.json",
+                             unknown[0])
     q = _single(args, "q") or ""
-    if "\x00" in q:
-        raise BadRequest("q must not contain NUL characters", "q")
-    if len(q) > config["MAX_QUERY_LENGTH"]:
-        raise BadRequest(f"q is {len(q)} characters long; the limit is {config['MAX_QUERY_LENGTH']}", "q")
-
-    facets: dict[str, tuple[str, ...]] = {}
-    for name in FILTER_FACETS:
-        values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
-        if len(values) > MAX_FACET_VALUES:
-            raise BadRequest(f"{name} was given {len(values)} values; the limit is {MAX_FACET_VALUES}", name)
-        for value in values:
-            if len(value) > MAX_FACET_VALUE_LENGTH or "\x00" in value:
-                raise BadRequest(f"{name} value is too long or malformed (limit {MAX_FACET_VALUE_LENGTH} characters)", name)
-        facets[name] = values
+    facets = {name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+              for name in FILTER_FACETS}
 
     date_from = date_to = None
     if raw := (_single(args, "from") or "").strip():
         date_from = parse_date(raw, "from", end=False)
     if raw := (_single(args, "to") or "").strip():
         date_to = parse_date(raw, "to", end=True)
-    if date_from and date_to and date_from > date_to:
-        raise BadRequest(f"from ({date_from.isoformat()}) is after to ({date_to.isoformat()})", "from")
 
     raw_sort = (_single(args, "sort") or "").strip()
-    if raw_sort and raw_sort not in SORTS:
-        raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {raw_sort!r}", "sort")
     # With no words there is nothing to rank by: browsing shows the newest first.
     sort = raw_sort or ("relevance" if q.strip() else "newest")
 
-    page = 1
-    if raw := _single(args, "page"):
-        page = _positive_int(raw, "page", maximum=config["MAX_PAGE"])
-    size = config["DEFAULT_PAGE_SIZE"]
-    if raw := _single(args, "size"):
-        size = _positive_int(raw, "size", maximum=config["MAX_PAGE_SIZE"])
+    page = _whole_number(raw, "page") if (raw := _single(args, "page")) else 1
+    raw_size, size_name = _single_of(args, "page_size")
+    size = _whole_number(raw_size, size_name) if raw_size else config["DEFAULT_PAGE_SIZE"]
 
     expand = (_single(args, "expand") or "").strip() or None
     if expand is not None and expand not in FILTER_FACETS:
@@ -122,7 +113,7 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
     # The page asks for one value more than it lists, to know whether to offer "show all".
     facet_limit = config["FACET_LIMIT"] if api else config["FACET_LIMIT"] + 1
     if api and (raw := _single(args, "facet_limit")):
-        facet_limit = _positive_int(raw, "facet_limit", minimum=0, maximum=MAX_FACET_LIMIT)
+        facet_limit = _whole_number(raw, "facet_limit")
     if expand:
         facet_limit = 0  # all values; the page trims the other facets back to FACET_LIMIT
 
@@ -134,6 +125,12 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
 
     request = SearchRequest(q=q, date_from=date_from, date_to=date_to, sort=sort, page=page,  # type: ignore[arg-type]
                             page_size=size, facet_limit=facet_limit, snippets=snippets, **facets)
+    try:
+        request.validate(limits(config))
+    except BadRequest as error:
+        if error.parameter == "page_size":
+            error.parameter = size_name  # as typed; web.errors names the other fields' parameters
+        raise
     return SearchState(request=request, expand=expand, sort_given=bool(raw_sort))
 
 
@@ -160,7 +157,7 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
     if (page := value("page")) != 1:
         pairs.append(("page", str(page)))
     if (size := value("page_size")) != default_size:
-        pairs.append(("size", str(size)))
+        pairs.append(("page_size", str(size)))
     if expand:
         pairs.append(("expand", expand))
     return pairs

@@ -9,18 +9,16 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult
-
+from search.facet_registry import FACETS_BY_NAME
+from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
-from web.timeline import articles as articles_label, build_timeline
+from web.timeline import articles as articles_label
+from web.timeline import build_timeline
 
 bp = Blueprint("dateline", __name__)
 
-FACET_TITLES = {"person": "People", "place": "Places", "country": "Countries", "source": "Sources"}
-FACET_SINGULAR = {"person": "Person", "place": "Place", "country": "Country", "source": "Source"}
-FACET_NOUNS = {"person": "people", "place": "places", "country": "countries", "source": "sources"}
 MAX_ARTICLE_ID = 200
 
 
@@ -99,16 +97,14 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
     limit = current_app.config["FACET_LIMIT"]
     groups = []
     for name in FILTER_FACETS:
+        # The engine lists every selected value; the page shows the first values and those.
         values: list[FacetValue] = list(result.facets.get(name, []))
         selected = getattr(state.request, name)
-        # A selected value always stays visible, so it can be unticked.
-        listed = {v.value for v in values}
-        values += [FacetValue(value, 0, True) for value in selected if value not in listed]
         expanded = state.expand == name
-        shown = values if expanded else values[:limit] + [v for v in values[limit:] if v.selected]
+        shown = visible_values(values, 0 if expanded else limit)
         groups.append({
-            "name": name, "title": FACET_TITLES[name], "noun": FACET_NOUNS[name],
-            "values": [{"value": v.value, "count": v.count, "selected": v.selected or v.value in selected,
+            "name": name, "title": FACETS_BY_NAME[name].title, "noun": FACETS_BY_NAME[name].plural,
+            "values": [{"value": v.value, "count": v.count, "selected": v.selected,
                         "href": urls.toggle(name, v.value)} for v in shown],
             "expanded": expanded,
             "more": len(values) > len(shown),
@@ -120,7 +116,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
 
 def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
-    chips = [{"label": f"{FACET_SINGULAR[name]}: {value}",
+    chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}",
               "href": urls.toggle(name, value)}
              for name in FILTER_FACETS for value in getattr(r, name)]
     if r.date_from or r.date_to:

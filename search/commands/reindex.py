@@ -41,8 +41,8 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search.index.store import IndexBusy
     from search.index.indexer import IndexWriteError, NothingRead, reindex
+    from search.index.store import IndexBusy
     from search.readers import ReadOptions
     from search.settings import Settings
 

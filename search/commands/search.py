@@ -12,7 +12,9 @@ from datetime import date
 from pathlib import Path
 
 from search.cli import CommandError
-from search.results import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORTS
+from search.facet_registry import FACETS
+from search.results import SORTS
+from search.settings import Limits
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -26,9 +28,8 @@ def register(subparsers) -> None:
                     'title: person: place: country: source: date:2023-07, rock*, rockt~, ( ).',
     )
     parser.add_argument("query", nargs="*", help="the query (empty: every article, newest first)")
-    for name in ("person", "place", "country", "source"):
-        parser.add_argument(f"--{name}", action="append", default=[], metavar="NAME",
-                            help=f"only articles with this {name} (repeat: any of them)")
+    for facet in FACETS:
+        parser.add_argument(f"--{facet.name}", action="append", default=[], metavar="NAME", help=facet.help)
     parser.add_argument("--from", dest="date_from", type=_day, metavar="YYYY-MM-DD",
                         help="published on or after this day")
     parser.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD",
@@ -36,8 +37,9 @@ def register(subparsers) -> None:
     parser.add_argument("--sort", choices=SORTS, default=None,
                         help="relevance (default with a query), newest (default without), oldest")
     parser.add_argument("--page", type=_whole, default=1, metavar="N")
-    parser.add_argument("--page-size", type=_whole, default=DEFAULT_PAGE_SIZE, metavar="N",
-                        help=f"results per page (1-{MAX_PAGE_SIZE})")
+    parser.add_argument("--page-size", "--size", dest="page_size", type=_whole, default=None, metavar="N",
+                        help=f"results per page (default: DATELINE_PAGE_SIZE or {Limits().default_page_size}; "
+                             f"at most DATELINE_MAX_PAGE_SIZE or {Limits().max_page_size})")
     parser.add_argument("--facets", type=int, default=5, metavar="N",
                         help="values shown per facet (0: all)")
     parser.add_argument("--index", type=Path, metavar="DIR",
@@ -63,9 +65,9 @@ def _whole(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
+    from search.engine.searcher import Searcher
     from search.index.store import IndexMissing
     from search.results import BadRequest, SearchRequest
-    from search.engine.searcher import Searcher
     from search.settings import Settings
 
     try:
@@ -77,12 +79,14 @@ def run(args: argparse.Namespace) -> int:
     sort = args.sort or ("relevance" if q.strip() else "newest")
     if args.facets < 0:
         raise CommandError("--facets must be 0 (all) or more")
+    limits = settings.limits
     try:
-        request = SearchRequest(q=q, person=tuple(args.person), place=tuple(args.place),
-                                country=tuple(args.country), source=tuple(args.source),
-                                date_from=args.date_from, date_to=args.date_to, sort=sort,
-                                page=args.page, page_size=args.page_size, facet_limit=args.facets)
-        with Searcher.open(index_dir) as searcher:
+        request = SearchRequest(q=q, **{facet.name: tuple(getattr(args, facet.name)) for facet in FACETS},
+                                date_from=args.date_from, date_to=args.date_to, sort=sort, page=args.page,
+                                page_size=limits.default_page_size if args.page_size is None else args.page_size,
+                                facet_limit=args.facets)
+        request.validate(limits)
+        with Searcher.open(index_dir, limits=limits) as searcher:
             result = searcher.search(request)
     except IndexMissing:
         raise CommandError(f"no index at {index_dir}: run dateline reindex") from None

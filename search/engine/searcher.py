@@ -21,19 +21,28 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 
-from search.engine import ranking
 from search.analysis import news_analyzer
-from search.index.columns import NO_TIME, Collection, date_histogram, top_values
-from search.index.store import IndexMissing, live_version, open_live_index
-from search.query.parse import (Adjacent, QuerySyntaxError, Word, clean, describe, has_fallback, is_fixed, parse,
-                          plain_words)
-from search.query.compile import Compiler, MatchSets
-from search.results import (FILTER_FACETS, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SORTS, ArticleView,
-                            BadRequest, FacetValue, Hit, SearchRequest, SearchResult)
-from search.index.schema import FACET_FIELDS, stored_places, stored_values
-from search.engine.scores import Scores
-from search.snippets import lead, mark_all, snippets
+from search.engine import ranking
+from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.suggest import suggest
+from search.index.columns import NO_TIME, Collection, date_histogram, top_values
+from search.index.schema import FACET_FIELDS, StoredArticle
+from search.index.store import IndexMissing, live_version, open_live_index
+from search.query.compile import Compiler
+from search.query.parse import (
+    Adjacent,
+    QuerySyntaxError,
+    Word,
+    clean,
+    describe,
+    has_fallback,
+    is_fixed,
+    parse,
+    plain_words,
+)
+from search.results import ArticleView, FacetValue, Hit, SearchRequest, SearchResult
+from search.settings import Limits, Settings
+from search.snippets import lead, mark_all, snippets
 
 __all__ = ["Searcher", "IndexMissing"]
 
@@ -56,16 +65,21 @@ class _Generation:
     collection: Collection
     offsets: dict[int, int]
     compiler: Compiler
-    matches: MatchSets
-    scores: Scores
+    evaluator: Evaluator  # match sets and scores of queries, with numpy
 
     def close(self) -> None:
         self.searcher.close()
 
+    def stored(self, docnum: int) -> StoredArticle:
+        return StoredArticle.from_stored(self.searcher.stored_fields(docnum))
+
 
 class Searcher:
-    def __init__(self, index_dir: Path, any_word_below: int = ANY_WORD_BELOW) -> None:
+    def __init__(self, index_dir: Path, any_word_below: int = ANY_WORD_BELOW, limits: Limits | None = None) -> None:
         self.index_dir = Path(index_dir)
+        # The limits the front ends refuse beyond (DATELINE_MAX_*); here a request beyond them is
+        # clamped, with a notice.
+        self.limits = limits if limits is not None else Settings.from_env().limits
         # Below this many all-word matches, side-by-side words are read as any word (1: only
         # when no article has them all, which is how the query language alone reads them).
         self.any_word_below = any_word_below
@@ -77,9 +91,10 @@ class Searcher:
     # -- lifecycle ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, index_dir: Path | str, any_word_below: int = ANY_WORD_BELOW) -> Searcher:
+    def open(cls, index_dir: Path | str, any_word_below: int = ANY_WORD_BELOW,
+             limits: Limits | None = None) -> Searcher:
         """Raises IndexMissing (message: "no index at X: run dateline reindex") when there is none."""
-        searcher = cls(Path(index_dir), any_word_below)
+        searcher = cls(Path(index_dir), any_word_below, limits)
         searcher._generation = searcher._load()
         return searcher
 
@@ -93,9 +108,8 @@ class Searcher:
         collection = Collection.from_reader(whoosh_searcher.reader())
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
-        matches = MatchSets(whoosh_searcher, collection.live)
-        scores = Scores(whoosh_searcher, matches)
-        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, matches, scores)
+        evaluator = Evaluator(whoosh_searcher, collection.live)
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, evaluator)
 
     def refresh(self) -> bool:
         """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
@@ -134,14 +148,10 @@ class Searcher:
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
-        _validate(request)
+        request.validate()
         with self._lock:
             gen = self._current()
-            gen.matches.request_memo = {}
-            try:
-                result = _Search(self, gen, request).run()
-            finally:
-                gen.matches.request_memo = None
+            result = _Search(self, gen, request).run()
         took = round((time.perf_counter() - started) * 1000, 2)
         return _with_time(result, took)
 
@@ -151,22 +161,21 @@ class Searcher:
             docnum = gen.collection.docnum_of.get(article_id)
             if docnum is None:
                 return None
-            stored = gen.searcher.stored_fields(docnum)
-        body = stored.get("body") or ""
+            stored = gen.stored(docnum)
         return ArticleView(
-            id=stored["id"],
-            title=stored.get("title", ""),
-            subtitle=stored.get("subtitle", ""),
-            source=stored.get("source", ""),
-            published=stored.get("published_iso"),
-            updated=stored.get("updated_iso"),
-            body=[p for p in body.split("\n\n") if p.strip()],
-            language=stored.get("language", ""),
-            url=stored.get("url"),
-            origin=stored.get("origin", ""),
+            id=stored.id,
+            title=stored.title,
+            subtitle=stored.subtitle,
+            source=stored.source,
+            published=stored.published_iso,
+            updated=stored.updated_iso,
+            body=stored.paragraphs,
+            language=stored.language,
+            url=stored.url,
+            origin=str(stored.origin),
             people=gen.collection.facets["person"].values_of(docnum),  # after the corpus-level name map
-            places=stored_places(stored),
-            countries=stored_values(stored, "country"),
+            places=list(stored.places),
+            countries=list(stored.countries),
         )
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
@@ -179,28 +188,28 @@ class Searcher:
             if docnum is None:
                 return []
             s = gen.searcher
-            stored = s.stored_fields(docnum)
-            text = " ".join(filter(None, (stored.get("title"), stored.get("subtitle"), stored.get("body"))))
+            stored = gen.stored(docnum)
+            text = " ".join(filter(None, (stored.title, stored.subtitle, stored.body)))
             clauses: list[wq.Query] = []
             for term, weight in s.key_terms_from_text("body", text, numterms=RELATED_TERMS, normalize=True):
                 clauses.append(wq.Or([wq.Term("title", term), wq.Term("body", term)], boost=weight))
             for name, boost in (("person", 0.5), ("place", 0.3)):
-                for value in stored_values(stored, name):
+                for value in stored.facets[name]:
                     clauses.append(wq.Term(name, value.strip().lower(), boost=boost))
             if not clauses:
                 return []
             query = wq.Or(clauses)
-            scores = gen.scores.scores(query)
+            scores = gen.evaluator.scores(query)
             if scores is None:
                 best = [(h.docnum, h.score) for h in s.search(query, limit=limit, mask={docnum})]
             else:
-                # The same ranking with numpy (search.engine.scores): Whoosh's matchers take 30-300 ms
+                # The same ranking with numpy (search.engine.evaluate): Whoosh's matchers take 30-300 ms
                 # over these ~30 clauses, and every article page asks for it.
                 candidates = np.flatnonzero((scores > 0) & gen.collection.live)
                 candidates = candidates[candidates != docnum]
                 chosen = candidates[np.lexsort((candidates, -scores[candidates]))[:limit]]
                 best = [(int(d), float(scores[d])) for d in chosen]
-            return [_hit(s.stored_fields(d), set(), self.analyzer, score, snippet=True) for d, score in best]
+            return [_hit(gen.stored(d), set(), self.analyzer, score, snippet=True) for d, score in best]
 
 
 @dataclass
@@ -215,6 +224,32 @@ class _Reading:
     described: str | None = None
 
 
+@dataclass(frozen=True)
+class _Filters:
+    """The request's filters over one generation: a mask per selected facet (its values ORed) and
+    the date range, their intersection, and the value ids of each facet's selected values."""
+
+    masks: dict[str, np.ndarray]
+    narrow: np.ndarray  # live documents that pass every filter
+    selected: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, request: SearchRequest, collection: Collection) -> _Filters:
+        masks: dict[str, np.ndarray] = {}
+        selected: dict[str, list[int]] = {}
+        for name, values in request.selections().items():
+            column = collection.facets[name]
+            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
+            selected[name] = list(dict.fromkeys(ids))
+            masks[name] = column.docs_with(ids, collection.size)
+        if request.date_from or request.date_to:
+            masks["date"] = collection.day_mask(request.date_from, request.date_to)
+        narrow = collection.live.copy()
+        for mask in masks.values():
+            narrow &= mask
+        return cls(masks, narrow, selected)
+
+
 class _Search:
     """One search request against one generation."""
 
@@ -223,6 +258,8 @@ class _Search:
         self.gen = gen
         self.request = request
         self.collection = gen.collection
+        self.evaluation: RequestEvaluator = gen.evaluator.request()  # remembers this request's phrase matches
+        self.filters = _Filters.of(request, gen.collection)
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
@@ -236,11 +273,7 @@ class _Search:
         query = compiled.query
         highlight = compiled.highlight
 
-        filters = self._filters()
-        narrow = collection.live.copy()
-        for mask in filters.values():
-            narrow &= mask
-
+        narrow = self.filters.narrow
         if node is None:
             base = collection.live
         elif query is None:
@@ -258,17 +291,18 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        facets = self._facets(base, filters)
+        facets = self._facets(base)
         dates = date_histogram(collection.day[matched])
-        page_size = min(request.page_size, MAX_PAGE_SIZE)
+        max_page_size = self.owner.limits.max_page_size
+        page_size = min(request.page_size, max_page_size)
         if page_size < request.page_size:
-            self.notices.append(f"At most {MAX_PAGE_SIZE} results are shown per page.")
+            self.notices.append(f"At most {max_page_size} results are shown per page.")
         pages = math.ceil(total / page_size) if total else 0
         first = (request.page - 1) * page_size
         docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
-                                     filtered=bool(filters))
+                                     filtered=bool(self.filters.masks))
         s = self.gen.searcher
-        hits = [_hit(s.stored_fields(d), highlight, self.owner.analyzer, score,
+        hits = [_hit(self.gen.stored(d), highlight, self.owner.analyzer, score,
                      snippet=request.snippets) for d, score in zip(docnums, scores)]
         suggestion = None
         if total < SUGGEST_BELOW and node is not None:
@@ -293,13 +327,14 @@ class _Search:
 
     def _query_text(self) -> str:
         raw = self.request.q or ""
-        text = clean(raw[: MAX_QUERY_LENGTH * 4])
+        longest = self.owner.limits.max_query_length
+        text = clean(raw[: longest * 4])
         if clean(raw) != raw.strip() and any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in raw if c not in "\t\n\r"):
             self.notices.append("Control characters in the query were ignored.")
-        if len(text) > MAX_QUERY_LENGTH:
-            cut = text.rfind(" ", 0, MAX_QUERY_LENGTH + 1)
-            text = text[: cut if cut > MAX_QUERY_LENGTH // 2 else MAX_QUERY_LENGTH]
-            self.notices.append(f"The query was longer than {MAX_QUERY_LENGTH} characters; "
+        if len(text) > longest:
+            cut = text.rfind(" ", 0, longest + 1)
+            text = text[: cut if cut > longest // 2 else longest]
+            self.notices.append(f"The query was longer than {longest} characters; "
                                 "only its start was searched.")
         return text
 
@@ -334,7 +369,7 @@ class _Search:
 
     def _docs(self, query: wq.Query) -> np.ndarray:
         """Mask of the documents matching a query, unscored."""
-        return self.gen.matches.mask(query)
+        return self.evaluation.mask(query)
 
     def _count_text(self, text: str) -> tuple[int, bool]:
         """Hits of another query text under the same filters, and whether it was read as any word."""
@@ -345,9 +380,7 @@ class _Search:
         compiled = self.gen.compiler.compile(node)
         if compiled.query is None:
             return 0, False
-        narrow = self.collection.live.copy()
-        for mask in self._filters().values():
-            narrow &= mask
+        narrow = self.filters.narrow
         reading = self._read(node, text, compiled.query, narrow)
         return int((reading.base & narrow).sum()), reading.any_word
 
@@ -373,42 +406,19 @@ class _Search:
 
     # -- facets and filters ---------------------------------------------------------------
 
-    def _filters(self) -> dict[str, np.ndarray]:
-        """One mask per active filter: each selected facet (its values ORed) and the date range."""
-        if hasattr(self, "_filter_cache"):
-            return self._filter_cache
-        request, collection = self.request, self.collection
-        filters: dict[str, np.ndarray] = {}
-        self._selected: dict[str, list[int]] = {}
-        for name, values in request.selections().items():
-            column = collection.facets[name]
-            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
-            self._selected[name] = list(dict.fromkeys(ids))
-            filters[name] = column.docs_with(ids, collection.size)
-        if request.date_from or request.date_to:
-            filters["date"] = collection.day_mask(request.date_from, request.date_to)
-        self._filter_cache = filters
-        return filters
-
-    def _facets(self, base: np.ndarray, filters: dict[str, np.ndarray]) -> dict[str, list[FacetValue]]:
+    def _facets(self, base: np.ndarray) -> dict[str, list[FacetValue]]:
         """Counts per facet under every filter but the facet's own, so siblings stay visible."""
         out = {}
         for name in FACET_FIELDS:
             column = self.collection.facets[name]
             mask = base.copy()
-            for other, other_mask in filters.items():
+            for other, other_mask in self.filters.masks.items():
                 if other != name:
                     mask &= other_mask
             counts = column.counts(mask)
-            selected = self._selected.get(name, [])
-            values = top_values(column, counts, selected, self.request.facet_limit)
-            # Selected values the index does not know are still listed, at 0.
-            known = {column.labels[i].casefold() for i in selected}
-            for value in getattr(self.request, name) if name in FILTER_FACETS else ():
-                if column.value_id(value) is None and value.casefold() not in known:
-                    values.append(FacetValue(value, 0, True))
-                    known.add(value.casefold())
-            out[name] = values
+            selected = self.filters.selected.get(name, [])
+            out[name] = top_values(column, counts, selected, self.request.facet_limit,
+                                   self.request.selections().get(name, ()))
         return out
 
     # -- ranking and pages ------------------------------------------------------------------
@@ -427,7 +437,7 @@ class _Search:
             order = np.lexsort((docnums, key, undated))
             chosen = docnums[order[first:first + size]]
             return chosen.tolist(), [None] * len(chosen)
-        scores = self.gen.scores.scores(query)
+        scores = self.evaluation.scores(query)
         if scores is not None:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)
@@ -460,41 +470,25 @@ def _describe_any(node) -> str:
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
 
-def _hit(stored: dict, terms: set[str], analyzer, score: float | None, snippet: bool = True) -> Hit:
-    title = stored.get("title", "")
-    body = stored.get("body") or stored.get("subtitle") or ""
+def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True) -> Hit:
+    title = stored.title
+    body = stored.body or stored.subtitle
     if snippet:
         fragments = snippets(body, terms, analyzer) if terms else ([lead(body)] if body else [])
     else:
         fragments = []
     return Hit(
-        id=stored["id"],
+        id=stored.id,
         title=title,
         title_html=mark_all(title, terms, analyzer) if terms else escape(title),
         snippets=fragments,
-        published=stored.get("published_iso"),
-        source=stored.get("source", ""),
-        people=stored_values(stored, "person"),
-        places=stored_places(stored),
-        url=stored.get("url"),
+        published=stored.published_iso,
+        source=stored.source,
+        people=list(stored.people),
+        places=list(stored.places),
+        url=stored.url,
         score=score,
     )
-
-
-def _validate(request: SearchRequest) -> None:
-    if not isinstance(request.page, int) or request.page < 1:
-        raise BadRequest("page must be a whole number from 1", "page")
-    if not isinstance(request.page_size, int) or request.page_size < 1:
-        raise BadRequest(f"page_size must be a whole number from 1 (at most {MAX_PAGE_SIZE} are shown)",
-                         "page_size")
-    if request.sort not in SORTS:
-        raise BadRequest(f"sort must be one of {', '.join(SORTS)}", "sort")
-    if not isinstance(request.facet_limit, int) or request.facet_limit < 0:
-        raise BadRequest("facet_limit must be 0 (all values) or more", "facet_limit")
-    if request.date_from and request.date_to and request.date_from > request.date_to:
-        raise BadRequest("date_from is after date_to", "date_from")
-    if not isinstance(request.q, str):
-        raise BadRequest("q must be text", "q")
 
 
 def _with_time(result: SearchResult, took: float) -> SearchResult:

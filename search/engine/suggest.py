@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from search.analysis import NewsTokenizer
+from search.index.schema import StoredArticle
 from search.query.parse import Word, positive_words
 
 SUGGEST_FIELDS = ("body", "title")
@@ -53,7 +54,7 @@ def surface_form(searcher, stem: str, analyzer: NewsTokenizer, fields: tuple[str
         for n, docnum in enumerate(postings.all_ids()):
             if n >= SURFACE_SAMPLE_DOCS:
                 break
-            text = searcher.stored_fields(docnum).get(f) or ""
+            text = getattr(StoredArticle.from_stored(searcher.stored_fields(docnum)), f)
             for token in analyzer(text, keeporiginal=True):
                 if token.text == stem:
                     forms[token.original.casefold()] += 1

@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
-from search.results import DateBucket, DateHistogram, FacetValue
-from search.index.schema import FACET_FIELDS, stored_values
+from search.index.schema import FACET_FIELDS, StoredArticle
+from search.results import DateBucket, DateHistogram, FacetValue, visible_values
 
 # Sentinel for "no date" in the day and time arrays.
 NO_DAY = np.iinfo(np.int32).min
@@ -123,25 +123,23 @@ class Collection:
         ids: list[str | None] = [None] * size
         day = np.full(size, NO_DAY, dtype=np.int32)
         utc = np.full(size, NO_TIME, dtype=np.int64)
-        builders = {name: ([], {}, [], []) for name in FACET_FIELDS}  # labels, keys, docs, values
+        # Per facet: labels, label key -> value id, docnums, value ids.
+        builders: dict[str, tuple[list[str], dict[str, int], list[int], list[int]]] = {
+            name: ([], {}, [], []) for name in FACET_FIELDS}
         evidence = NameEvidence()
-        for docnum, stored in reader.iter_docs():
+        for docnum, fields in reader.iter_docs():
+            stored = StoredArticle.from_stored(fields)
             live[docnum] = True
-            evidence.add_other_names(stored.get("other_names"))
-            ids[docnum] = stored.get("id")
-            iso = stored.get("published_iso")
-            if iso:
-                try:
-                    when = datetime.fromisoformat(iso)
-                except ValueError:
-                    when = None
-                if when is not None:
-                    day[docnum] = day_number(when.date())
-                    utc[docnum] = int(when.timestamp()) if when.tzinfo else int(
-                        (when - datetime(1970, 1, 1)).total_seconds())
+            evidence.add_other_names(fields.get("other_names"))
+            ids[docnum] = stored.id
+            when = stored.published
+            if when is not None:
+                day[docnum] = day_number(when.date())
+                utc[docnum] = int(when.timestamp()) if when.tzinfo else int(
+                    (when - datetime(1970, 1, 1)).total_seconds())
             for name in FACET_FIELDS:
                 labels, keys, docs, values = builders[name]
-                for value in stored_values(stored, name):
+                for value in stored.facets[name]:
                     key = facet_key(value)
                     if not key:
                         continue
@@ -179,18 +177,24 @@ def _canonical_people(column: FacetColumn, day: np.ndarray, evidence: NameEviden
     return FacetColumn(column.name, labels, keys, doc_of, value_of, aliases)
 
 
-def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int) -> list[FacetValue]:
-    """Values by count (then name); selected values are always listed, even at count 0."""
+def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int,
+               selected_values: tuple[str, ...] = ()) -> list[FacetValue]:
+    """Values by count (then name), the first `limit` of them (0: all) and every selected value,
+    even at count 0; a selected value the index does not know is listed at 0 too."""
     nonzero = np.flatnonzero(counts)
     # Sort by count descending, ties by label for a stable, readable order.
     order = sorted(nonzero.tolist(), key=lambda v: (-int(counts[v]), column.labels[v].casefold()))
-    if limit > 0:
-        order = order[:limit]
     chosen = set(selected)
-    listed = [FacetValue(column.labels[v], int(counts[v]), v in chosen) for v in order]
-    shown = set(order)
-    listed += [FacetValue(column.labels[v], int(counts[v]), True) for v in selected if v not in shown]
-    return listed
+    # Only the values that can be shown are made into FacetValues: a facet may have a million.
+    wanted = order[:limit] + [v for v in order[limit:] if v in chosen] if limit > 0 else order
+    listed = [FacetValue(column.labels[v], int(counts[v]), v in chosen) for v in wanted]
+    listed += [FacetValue(column.labels[v], 0, True) for v in selected if not counts[v]]
+    known = {column.labels[i].casefold() for i in selected}
+    for value in selected_values:
+        if column.value_id(value) is None and value.casefold() not in known:
+            listed.append(FacetValue(value, 0, True))
+            known.add(value.casefold())
+    return visible_values(listed, limit)
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -26,16 +26,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 import whoosh.index
 
-from search.index import store as index_store
 from search.article import Article, Entities, Problem
+from search.index import store as index_store
+from search.index.schema import INDEX_FORMAT, StoredArticle, build_schema, to_document
 from search.index.store import Generation
 from search.index.writer import DocumentSink
-from search.index.schema import INDEX_FORMAT, build_schema, to_document
+
 
 class EntityExtractorLike(Protocol):
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]: ...
@@ -96,6 +97,20 @@ class ReindexReport:
         return lines
 
 
+@dataclass(frozen=True)
+class ReindexJob:
+    """What one reindex run was asked to do."""
+
+    corpus: tuple[Path, ...]
+    index_dir: Path
+    full: bool  # rebuild everything even if the index on disk is current
+    workers: int
+    progress: bool
+    read_options: Any
+    extractor: EntityExtractorLike | None
+    say: Callable[[str], None]
+
+
 @dataclass(frozen=True, slots=True)
 class IndexedArticle:
     """What the manifest remembers of an indexed article."""
@@ -123,25 +138,29 @@ def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, work
     with index_store.writer_lock(index_dir, wait=wait, on_wait=on_wait):
         for path in index_store.clean_up(index_dir):
             say(f"removed {path.name} (left by an earlier run)")
-        report = _Reindex(corpus, index_dir, full, workers, progress, read_options, extractor, say).run()
+        job = ReindexJob(corpus=tuple(Path(p) for p in corpus), index_dir=index_dir, full=full, workers=workers,
+                         progress=progress, read_options=read_options, extractor=extractor, say=say)
+        report = _Reindex(job).run()
     report.seconds = time.perf_counter() - started
     return report
 
 
 class _Reindex:
-    def __init__(self, corpus, index_dir, full, workers, progress, read_options, extractor, say) -> None:
-        self.corpus = [Path(p) for p in corpus]
-        self.index_dir = index_dir
-        self.workers = workers
-        self.progress = progress
-        self.read_options = read_options
-        self.extractor = extractor
-        self.say = say
+    def __init__(self, job: ReindexJob) -> None:
+        self.corpus = list(job.corpus)
+        self.index_dir = job.index_dir
+        self.workers = job.workers
+        self.progress = job.progress
+        self.read_options = job.read_options
+        self.extractor = job.extractor
+        self.say = job.say
         self.report = ReindexReport()
         self.replaced: list[str] = []  # ids whose old document gives way to a new one
-        self.live = index_store.current_generation(index_dir)
-        self.full_reason = "requested" if full else self._full_rebuild_reason()
-        self.report.full = bool(self.full_reason)
+        self.live = index_store.current_generation(job.index_dir)
+        # A full rebuild writes a new generation; `full_reason` only says why (for the report).
+        self.full_reason = "requested" if job.full else self._full_rebuild_reason()
+        self.full = bool(self.full_reason)
+        self.report.full = self.full
         self.report.full_reason = self.full_reason
 
     def _full_rebuild_reason(self) -> str:
@@ -158,7 +177,7 @@ class _Reindex:
     def run(self) -> ReindexReport:
         report = self.report
         previous, self.manifest_fresh = load_manifest(self.live) if self.live else ({}, True)
-        if self.full_reason:
+        if self.full:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
             target = index_store.create_generation(self.index_dir, build_schema())
@@ -169,11 +188,11 @@ class _Reindex:
         try:
             manifest = self._index_into(target, known, previous)
         except BaseException:
-            if self.full_reason:
+            if self.full:
                 # Not live yet: nobody reads it. (A SIGKILL leaves it for clean_up.)
                 shutil.rmtree(target.path, ignore_errors=True)
             raise
-        if self.full_reason and report.written:
+        if self.full and report.written:
             index_store.publish(self.index_dir, target)
             index_store.clean_up(self.index_dir)
         live = index_store.current_generation(self.index_dir)
@@ -185,7 +204,7 @@ class _Reindex:
                     previous: dict[str, IndexedArticle]) -> dict[str, IndexedArticle]:
         report = self.report
         ix = whoosh.index.open_dir(str(target.path))
-        sink = DocumentSink(ix, self.workers, expected=len(previous) if self.full_reason else 0)
+        sink = DocumentSink(ix, self.workers, expected=len(previous) if self.full else 0)
         seen: dict[str, IndexedArticle] = {}
         changed = self._changed_articles(known, seen)
         try:
@@ -197,20 +216,20 @@ class _Reindex:
                 sink.delete(article_id)
             protected = self._protected_paths()
             carried = {}
-            for article_id, indexed in (previous if self.full_reason else known).items():
+            for article_id, indexed in (previous if self.full else known).items():
                 if article_id in seen:
                     continue
                 if _under_any(indexed.path, protected):
                     carried[article_id] = indexed
                     continue
                 report.removed += 1
-                if not self.full_reason:  # a new generation simply leaves it out
+                if not self.full:  # a new generation simply leaves it out
                     sink.delete(article_id)
             report.kept = len(carried)
-            if self.full_reason and carried:
+            if self.full and carried:
                 _carry_over(self.live, carried, sink)
             manifest = {**seen, **carried}
-            if self.full_reason or sink.pending:
+            if self.full or sink.pending:
                 sink.commit()
                 report.written = True
         except BaseException:
@@ -409,8 +428,8 @@ def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bo
     # A run was killed between Whoosh's commit and the manifest: ask the index itself.
     ix = whoosh.index.open_dir(str(generation.path))
     with ix.searcher() as searcher:
-        return {stored["id"]: IndexedArticle(stored.get("content_hash", ""), _origin_path(stored.get("origin", "")))
-                for stored in searcher.reader().all_stored_fields()}, False
+        stored = (StoredArticle.from_stored(fields) for fields in searcher.reader().all_stored_fields())
+        return {article.id: IndexedArticle(article.content_hash, article.origin.path) for article in stored}, False
 
 
 def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) -> None:
@@ -418,15 +437,6 @@ def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) 
         "toc": index_store.toc_generation(generation.path),
         "articles": {key: (a.content_hash, a.path) for key, a in articles.items()},
     })
-
-
-def _origin_path(origin: str) -> str:
-    # str(Origin) is "path" or "path (record N, line M)"
-    head, sep, tail = origin.rpartition(" (")
-    if sep and tail.endswith(")") and tail[:-1].replace(",", "").replace(" ", "").replace("record", "") \
-            .replace("line", "").isdigit():
-        return head
-    return origin
 
 
 def _carry_over(live: Generation | None, carried: dict[str, IndexedArticle], sink: DocumentSink) -> None:

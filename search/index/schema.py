@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any
 
 import orjson
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
-from search.article import Article, Entities, Place
+from search.article import Article, Entities, Origin, Place
+from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
-SCHEMA_VERSION = "2"
+# 2: the origin stored as path, record and line (was str(Origin)).
+# 3: other_names, the evidence of the corpus-level person name map.
+SCHEMA_VERSION = "3"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
-# Facet fields hold several values per article, joined by FACET_SEPARATOR (values never
-# contain it: the indexer replaces commas in names). Terms are the lower-cased values;
-# the stored field keeps them as written, for display.
-FACET_FIELDS = ("person", "place", "country", "source")
+# Facet fields (search.facet_registry) hold several values per article, joined by
+# FACET_SEPARATOR (values never contain it: the indexer replaces commas in names). Terms are the
+# lower-cased values; the stored field keeps them as written, for display.
 FACET_SEPARATOR = ","
 
 # BM25F field weights: a word in the title says more than one in the body.
@@ -33,10 +39,7 @@ def build_schema() -> Schema:
         subtitle=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["subtitle"]),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["body"]),
         # Facets: exact values, searchable as field:value, counted from their postings.
-        source=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        person=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        place=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
-        country=KEYWORD(stored=True, commas=True, lowercase=True, scorable=False),
+        **{facet.field: KEYWORD(stored=True, commas=True, lowercase=True, scorable=False) for facet in FACETS},
         # Naive UTC (what Whoosh's DATETIME holds), for sorting and ranges ...
         published=DATETIME(stored=False, sortable=True),
         # ... and the times as the article gave them, ISO 8601 with their offset, for display.
@@ -44,7 +47,10 @@ def build_schema() -> Schema:
         updated_iso=STORED(),
         language=ID(stored=True),
         url=STORED(),
-        origin=STORED(),  # str(Origin): file path and record
+        # Where the article was read (Origin): the file, and the record and line inside it.
+        origin_path=STORED(),
+        origin_record=STORED(),
+        origin_line=STORED(),
         # JSON list of {"name", "country"} so a hit shows its places without rereading the corpus.
         places_json=STORED(),
         # Name keys the model called something other than a person in this article, one per
@@ -66,15 +72,14 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "title": article.title,
         "subtitle": article.subtitle,
         "body": article.body_text,  # paragraphs joined by a blank line
-        "source": _facet_value([article.source]),
-        "person": _facet_value(entities.people),
-        "place": _facet_value([p.name for p in entities.places]),
-        "country": _facet_value(entities.countries),
+        **{facet.field: _facet_value(facet.values(article, entities)) for facet in FACETS},
         "published_iso": article.published.isoformat() if article.published else None,
         "updated_iso": article.updated.isoformat() if article.updated else None,
         "language": article.language,
         "url": article.url,
-        "origin": str(article.origin),
+        "origin_path": article.origin.path,
+        "origin_record": article.origin.record,
+        "origin_line": article.origin.line,
         "places_json": orjson.dumps([{"name": p.name, "country": p.country} for p in entities.places]).decode(),
         "other_names": "\n".join(entities.other_names),
     }
@@ -83,11 +88,73 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
     return {key: value for key, value in doc.items() if value not in (None, "")}
 
 
-def stored_places(stored: dict) -> list[Place]:
-    return [Place(p["name"], p.get("country")) for p in orjson.loads(stored.get("places_json") or "[]")]
-
-
-def stored_values(stored: dict, field: str) -> list[str]:
+def stored_values(stored: Mapping[str, Any], field: str) -> list[str]:
     """A facet field's values as written, from a stored document."""
     value = stored.get(field) or ""
     return [v for v in value.split(FACET_SEPARATOR) if v]
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An indexed article as the index stores it; decoded from the stored fields here and nowhere else."""
+
+    id: str
+    content_hash: str
+    title: str
+    subtitle: str
+    body: str  # paragraphs joined by a blank line
+    source: str
+    facets: Mapping[str, tuple[str, ...]]  # facet field -> its values as written
+    published_iso: str | None  # ISO 8601 with the article's own offset
+    updated_iso: str | None
+    language: str
+    url: str | None
+    origin: Origin
+    places_json: str = "[]"
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> StoredArticle:
+        return cls(
+            id=stored["id"],
+            content_hash=stored.get("content_hash", ""),
+            title=stored.get("title", ""),
+            subtitle=stored.get("subtitle", ""),
+            body=stored.get("body") or "",
+            source=stored.get("source", ""),
+            facets={name: tuple(stored_values(stored, name)) for name in FACET_FIELDS},
+            published_iso=stored.get("published_iso"),
+            updated_iso=stored.get("updated_iso"),
+            language=stored.get("language", ""),
+            url=stored.get("url"),
+            # An index of schema 1 kept str(Origin); it is shown as written until the automatic rebuild.
+            origin=Origin(stored.get("origin_path") or stored.get("origin", ""), stored.get("origin_record"),
+                          stored.get("origin_line")),
+            places_json=stored.get("places_json") or "[]",
+        )
+
+    @cached_property
+    def places(self) -> tuple[Place, ...]:
+        # Decoded on first use: opening an index reads every document's facets, never its places.
+        return tuple(Place(p["name"], p.get("country")) for p in orjson.loads(self.places_json))
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        return self.facets["person"]
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        return self.facets["country"]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+    @property
+    def published(self) -> datetime | None:
+        """The publication time as the article gave it; None when missing or unreadable."""
+        if not self.published_iso:
+            return None
+        try:
+            return datetime.fromisoformat(self.published_iso)
+        except ValueError:
+            return None

@@ -16,8 +16,23 @@ from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
 from search.index.columns import Collection, facet_key
-from search.query.parse import (MAX_EXPANSION, MAX_FACET_EXPANSION, TEXT_FIELDS, Adjacent, AllOf, AnyOf, DateRange,
-                          FacetMatch, Fuzzy, Not, Phrase, Required, Wildcard, Word, describe)
+from search.query.parse import (
+    MAX_EXPANSION,
+    MAX_FACET_EXPANSION,
+    TEXT_FIELDS,
+    Adjacent,
+    AllOf,
+    AnyOf,
+    DateRange,
+    FacetMatch,
+    Fuzzy,
+    Not,
+    Phrase,
+    Required,
+    Wildcard,
+    Word,
+    describe,
+)
 
 
 class DocnumsQuery(wq.Query):
@@ -254,103 +269,6 @@ class Compiler:
             return DocnumsQuery(column.docs_with(ids, self.collection.size), self.offsets, describe(node))
         terms = [wq.Term(node.field, k) for k in keys]
         return terms[0] if len(terms) == 1 else wq.Or(terms)
-
-
-class MatchSets:
-    """Which documents a query matches, as a boolean mask, evaluated with numpy.
-
-    Whoosh's matchers visit every posting in Python; here each term's docnums are
-    read block by block into an array (and cached per index generation), and
-    And/Or/Not become &, |, ~. Positional queries (phrases) still go through Whoosh.
-    """
-
-    CACHE_TERMS = 4096
-
-    def __init__(self, searcher, live: np.ndarray) -> None:
-        self.searcher = searcher
-        self.live = live
-        self.size = live.size
-        self.leaves = [(leaf.reader(), leaf, offset) for leaf, offset in searcher.leaf_searchers()]
-        self._cache: dict[tuple[str, str], np.ndarray] = {}
-        # Positional matches (phrases) of the request in progress, which the scorer reuses;
-        # the searcher sets and clears it under its lock.
-        self.request_memo: dict | None = None
-
-    def term_docnums(self, fieldname: str, text: str) -> np.ndarray:
-        key = (fieldname, text)
-        found = self._cache.get(key)
-        if found is not None:
-            return found
-        parts = []
-        for reader, _, offset in self.leaves:
-            if (fieldname, text) not in reader:
-                continue
-            matcher = reader.postings(fieldname, text)
-            while hasattr(matcher, "child"):  # deletions wrap the postings; `live` handles them
-                matcher = matcher.child
-            if not hasattr(matcher, "_read_ids"):
-                parts.append(np.fromiter(matcher.all_ids(), dtype=np.int64) + offset)
-                continue
-            while matcher.is_active():
-                matcher._read_ids()
-                parts.append(np.asarray(matcher._ids, dtype=np.int64) + offset)
-                matcher._next_block()
-        found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        if len(self._cache) >= self.CACHE_TERMS:
-            self._cache.clear()
-        self._cache[key] = found
-        return found
-
-    def mask(self, q: wq.Query) -> np.ndarray:
-        return self._mask(q) & self.live
-
-    def _mask(self, q: wq.Query) -> np.ndarray:
-        if isinstance(q, wq.Term):
-            mask = np.zeros(self.size, dtype=bool)
-            mask[self.term_docnums(q.fieldname, q.text)] = True
-            return mask
-        if isinstance(q, DocnumsQuery):
-            return q.mask.copy()
-        if isinstance(q, wq.Not):
-            return ~self._mask(q.query)
-        if isinstance(q, wq.Every):
-            return self.live.copy()
-        if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
-            return np.zeros(self.size, dtype=bool)
-        if isinstance(q, wq.AndMaybe):
-            return self._mask(q.a)
-        if isinstance(q, wq.AndNot):
-            return self._mask(q.a) & ~self._mask(q.b)
-        if isinstance(q, wq.And):
-            mask = self._mask(q.subqueries[0])
-            for sub in q.subqueries[1:]:
-                mask &= self._mask(sub)
-            return mask
-        if isinstance(q, wq.Or) and not isinstance(q, wq.DisjunctionMax):
-            mask = np.zeros(self.size, dtype=bool)
-            for sub in q.subqueries:
-                mask |= self._mask(sub)
-            return mask
-        return self._whoosh_mask(q)
-
-    def _whoosh_mask(self, q: wq.Query) -> np.ndarray:
-        memo = self.request_memo
-        if memo is not None:
-            found = memo.get(q)
-            if found is None:
-                found = memo[q] = self._whoosh_matches(q)
-            return found.copy()
-        return self._whoosh_matches(q)
-
-    def _whoosh_matches(self, q: wq.Query) -> np.ndarray:
-        mask = np.zeros(self.size, dtype=bool)
-        context = self.searcher.boolean_context()
-        for _, leaf, offset in self.leaves:
-            matcher = q.matcher(leaf, context)
-            if matcher.is_active():
-                ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
-                mask[ids + offset] = True
-        return mask
 
 
 def _limited(iterable, limit: int):

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from search.analysis import TOKEN_PATTERN
+from search.facet_registry import QUERY_FIELDS
 from search.periods import period
 
 TEXT_FIELDS = ("title", "subtitle", "body")
-FACET_ALIASES = {"person": "person", "people": "person", "place": "place", "places": "place",
-                 "country": "country", "countries": "country", "source": "source", "byline": "source"}
+FACET_ALIASES = QUERY_FIELDS  # person:, people:, place:, ... (search.facet_registry)
 TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body"}
 DATE_ALIASES = {"date", "published"}
 KNOWN_FIELDS = set(FACET_ALIASES) | set(TEXT_ALIASES) | DATE_ALIASES

@@ -1,4 +1,6 @@
-"""Shared by the web tests: a real index built by the real indexer, once per test process.
+"""Helpers the test modules share (tests never import each other): articles, corpora and indexes.
+
+The web tests' index: a real index built by the real indexer, once per test process.
 
 The index holds the repository's sample corpus (corpus/) plus test articles written here as
 JSON Lines: enough dated articles for paging, a timeline and facets, and articles whose
@@ -8,14 +10,18 @@ title, body, source and URL carry markup meant to break out of HTML.
 from __future__ import annotations
 
 import atexit
+import functools
 import shutil
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
 import orjson
+from whoosh import index as whoosh_index
 
+from search.article import Article, Entities, Origin, Place
+from search.index.schema import build_schema, to_document
 from search.settings import PROJECT_ROOT
 
 SAMPLE_CORPUS = PROJECT_ROOT / "corpus"
@@ -166,3 +172,123 @@ class Page(HTMLParser):
     def hit_ids(self) -> list[str]:
         return [a.href.rsplit("/", 1)[-1] for a in self.inside("hit-title", "a")
                 if not any("related" in p.classes for p in a.parents)]
+
+
+# --- a small index written directly (no readers, no spaCy): the searcher's and the CLI's tests -----
+
+DHAKA = timezone(timedelta(hours=6))
+UTC = timezone.utc
+
+
+def made_article(key: str, title: str, body: str, *, published: datetime | None, source: str = "Reuters",
+             people=(), places=(), subtitle: str = "") -> tuple[Article, Entities]:
+    article = Article(id=key, title=title, origin=Origin(f"made/{key}.txt"), subtitle=subtitle,
+                      source=source, published=published, body=tuple(body.split("\n\n")))
+    return article, Entities(tuple(people), tuple(Place(name, country) for name, country in places))
+
+
+KOREA = ("North Korea", "North Korea")
+SEOUL = ("Seoul", "South Korea")
+TOKYO = ("Tokyo", "Japan")
+JAPAN = ("Japan", "Japan")
+DHAKA_PLACE = ("Dhaka", "Bangladesh")
+
+ARTICLES = [
+    made_article("a1", "North Korea fires rockets into the sea",
+             "North Korea fired two rockets on Monday. The rocket launch was condemned in Seoul.\n\n"
+             "Kim Jong Un watched the launch, state media said.",
+             published=datetime(2023, 7, 10, 9, 0, tzinfo=UTC), people=["Kim Jong Un"], places=[KOREA, SEOUL]),
+    made_article("a2", "Rocket launch delayed again",
+             "The launch of the rocket was delayed by weather at the coast.",
+             published=datetime(2023, 7, 20, 9, 0, tzinfo=UTC), source="AFP", places=[TOKYO]),
+    made_article("a3", "Bank of Japan holds rates",
+             "The Bank of Japan kept interest rates unchanged. Governor Kazuo Ueda said inflation was easing.",
+             published=datetime(2023, 6, 15, 3, 0, tzinfo=UTC), people=["Kazuo Ueda"], places=[JAPAN, TOKYO]),
+    made_article("a4", "Japan's bank lending rises",
+             "Lending by banks in Japan rose in May, a bank survey showed.",
+             published=datetime(2023, 6, 1, 3, 0, tzinfo=UTC), source="Kyodo", places=[JAPAN]),
+    made_article("a5", "Dhaka prepares for monsoon floods",
+             "Officials in Dhaka prepared pumps as the monsoon arrived. Sheikh Hasina visited shelters.",
+             # 02:00 in Dhaka on 1 July is still 30 June in UTC: the article's own date counts.
+             published=datetime(2023, 7, 1, 2, 0, tzinfo=DHAKA), source="bdnews24.com",
+             people=["Sheikh Hasina"], places=[DHAKA_PLACE]),
+    made_article("a6", "<script>alert(1)</script> in the headline",
+             "A page carried <script>alert(1)</script> & other <b>markup</b> about rockets.",
+             published=datetime(2022, 1, 5, 12, 0, tzinfo=UTC), source="Test & Co"),
+    made_article("a7", "Undated note on rockets",
+             "A rocket enthusiast wrote about model rockets and a launch pad.",
+             published=None, source="AFP"),
+    made_article("a8", "Kim Jong Un meets officials",
+             "Kim Jong Un met party officials in Pyongyang to discuss the harvest.",
+             published=datetime(2023, 8, 2, 9, 0, tzinfo=UTC), people=["Kim Jong Un"], places=[KOREA]),
+    made_article("a9", "Seoul markets calm",
+             "Investors in Seoul were calm. Kazuo Ueda's remarks were noted by traders.",
+             published=datetime(2021, 3, 3, 9, 0, tzinfo=UTC), people=["Kazuo Ueda"], places=[SEOUL]),
+    made_article("a10", "Coffee prices climb in Brazil",
+             "Coffee prices rose as frost hit Brazil's plantations; economists expect economies to feel it.",
+             published=datetime(2020, 2, 2, 9, 0, tzinfo=UTC), source="Reuters", places=[("Brazil", "Brazil")]),
+]
+
+
+def index_articles(index_dir: Path, articles=ARTICLES, generation: str = "gen-000001") -> Path:
+    """An index folder laid out as the indexer publishes it: a generation and CURRENT."""
+    path = index_dir / generation
+    path.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(path), build_schema())
+    with ix.writer() as writer:
+        for article, entities in articles:
+            writer.add_document(**to_document(article, entities))
+    (index_dir / "CURRENT").write_text(generation + "\n")
+    return index_dir
+
+
+# --- the indexer's stories and its counting extractor ------------------------------------------
+
+STORIES = {
+    "putin-macron": {
+        "title": "Putin and Macron meet in Paris",
+        "published": "2023-07-04T10:00:00+02:00",
+        "body": ["Russian President Vladimir Putin met French President Emmanuel Macron in Paris on Tuesday.",
+                 "The two leaders discussed the war in Ukraine for three hours."],
+    },
+    "dhaka-floods": {
+        "title": "Floods cut roads around Dhaka",
+        "published": "2023-07-05T08:30:00+06:00",
+        "body": ["Heavy monsoon rain flooded streets in Dhaka, the capital of Bangladesh, on Wednesday.",
+                 "Prime Minister Sheikh Hasina ordered relief for families in Sylhet."],
+    },
+    "tokyo-shares": {
+        "title": "Tokyo shares rise",
+        "published": "2023-07-06T15:00:00+09:00",
+        "body": ["Shares rose in Tokyo as exporters gained, and the yen weakened against the dollar.",
+                 "Traders in Japan expect the central bank to keep rates low."],
+    },
+}
+
+
+def story(key: str, **changes) -> dict:
+    return {"id": key, "source": "Dateline Wire", **STORIES[key], **changes}
+
+
+class CountingExtractor:
+    """The real extractor, counting the articles that reach it."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def extract_many(self, articles):
+        def counted():
+            for article in articles:
+                self.calls += 1
+                yield article
+
+        return self.inner.extract_many(counted())
+
+
+@functools.cache
+def shared_spacy_extractor():
+    """One spaCy extractor for the whole test session (loading the model is the slow part)."""
+    from search.entities.extract import EntityExtractor
+
+    return EntityExtractor(workers=1)

@@ -1,0 +1,256 @@
+"""Every use of Whoosh's private API, in one place, checked against the one Whoosh version it was
+written for (2.7.4, pinned in requirements.in).
+
+Dateline reads Whoosh's posting blocks and field-length columns directly (numpy match sets and
+scores: search.engine.evaluate) and writes with faster code paths in its writer processes
+(search.index.writer). A different Whoosh may lay these out differently, so importing this module
+with one fails at once with a clear message instead of giving wrong results.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import signal
+from collections.abc import Iterator
+
+import numpy as np
+import whoosh
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.formats import Positions
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+from search.analysis import NewsTokenizer
+
+WHOOSH_VERSION = (2, 7, 4)
+
+
+def check_whoosh_version(found: tuple = tuple(whoosh.__version__)) -> None:
+    if tuple(found[:3]) != WHOOSH_VERSION:
+        raise ImportError(
+            f"Dateline needs Whoosh {'.'.join(map(str, WHOOSH_VERSION))} (it reads Whoosh's posting blocks and "
+            f"length columns directly), but Whoosh {'.'.join(map(str, found))} is installed; "
+            "install the locked versions with scripts/install")
+
+
+check_whoosh_version()
+
+
+# --- reading: postings a block at a time, field lengths a column at a time --------------------
+
+
+def posting_blocks(reader, fieldname: str, text: str, *,
+                   weights: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """The postings of a term in one segment's reader, a block at a time: (docnums in the segment,
+    weights or None). The term must be in the reader. Deleted documents are included."""
+    matcher = reader.postings(fieldname, text)
+    while hasattr(matcher, "child"):  # deletions wrap the postings; callers mask them out
+        matcher = matcher.child
+    if not hasattr(matcher, "_read_ids"):  # not a block matcher: the public API, one posting at a time
+        ids, found = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            if weights:
+                found.append(matcher.weight())
+            matcher.next()
+        yield np.asarray(ids, dtype=np.int64), np.asarray(found, dtype=np.float64) if weights else None
+        return
+    while matcher.is_active():
+        matcher._read_ids()
+        if weights:
+            matcher._read_weights()
+        yield (np.asarray(matcher._ids, dtype=np.int64),
+               np.asarray(matcher._weights, dtype=np.float64) if weights else None)
+        matcher._next_block()
+
+
+def _length_table(perdoc: W3PerDocReader, fieldname: str) -> list[int | None] | None:
+    """Each document's length in a field (None where it has none), read from the segment's
+    lengths column in one pass; None when the segment has no such column."""
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return None
+    return [byte_to_length(b) if b else None for b in (column[i] for i in range(perdoc.doc_count_all()))]
+
+
+def field_lengths(reader, fieldname: str, default: float = 1.0) -> np.ndarray:
+    """Each document's length in a field for one segment's reader, as Whoosh's scorer reads it
+    (`default` where a document has none)."""
+    count = reader.doc_count_all()
+    perdoc = getattr(reader, "_perdoc", None)
+    if isinstance(perdoc, W3PerDocReader):
+        table = _length_table(perdoc, fieldname)
+        if table is None:
+            return np.full(count, default, dtype=np.float64)
+        return np.asarray([default if n is None else n for n in table], dtype=np.float64)
+    return np.asarray([reader.doc_field_length(d, fieldname) or default for d in range(count)], dtype=np.float64)
+
+
+# --- writing: writer processes with faster code paths -----------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+
+
+class _SubWriter(SubWriterTask):
+    """A Whoosh writer process that dies with its parent and leaves Ctrl-C to it."""
+
+    def run(self) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:  # Linux: without this a SIGKILLed reindex leaves writers blocked on the job queue forever
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        use_fast_paths()
+        # Indexing allocates millions of small, long-lived tuples and lists: the cyclic
+        # collector would walk them again and again for no garbage (there are no cycles).
+        gc.freeze()
+        gc.set_threshold(200_000, 50, 100)
+        super().run()
+
+
+# --- fast paths for the writer processes ----------------------------------------------------
+# Whoosh spends most of its indexing time in per-token and per-posting Python calls. These
+# replacements write byte-for-byte the same index; they are installed only inside the writer
+# processes this module starts, so nothing else in a program ever runs them.
+
+_original_positions_word_values = Positions.word_values
+
+
+def _positions_word_values(self, value, analyzer, **kwargs):
+    if type(analyzer) is not NewsTokenizer or not isinstance(value, str):
+        yield from _original_positions_word_values(self, value, analyzer, **kwargs)
+        return
+    field_boost = self.field_boost
+    encode = self.encode
+    # Every token of NewsTokenizer has boost 1.0, so a term's weight is its frequency.
+    for term, positions in analyzer.term_positions(value).items():
+        yield term, len(positions), float(len(positions)) * field_boost, encode(positions)
+
+
+class _PreloadedLengths:
+    """A per-document reader whose field lengths come from lists read once per field."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self._tables: dict[str, list | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+        table = self._tables.get(fieldname, _MISSING)
+        if table is _MISSING:
+            table = self._tables[fieldname] = _length_table(self._reader, fieldname)
+        return default if table is None else table[docnum]
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+
+_MISSING = object()
+
+
+def _fast_text_field(field) -> bool:
+    """A phrase TEXT field analysed by NewsTokenizer: its postings can be made in one step."""
+    return (type(field.analyzer) is NewsTokenizer and type(field.format) is Positions
+            and not field.vector and not field.separate_spelling())
+
+
+class _FastSegmentWriter(SegmentWriter):
+    def add_document(self, **fields) -> None:
+        # SegmentWriter.add_document with one difference: text fields analysed by NewsTokenizer
+        # go straight from term_positions() to the posting pool, without the three generators
+        # (analyzer tokens, Format.word_values, FieldType.index) per term. Same postings.
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        add_post = self.pool.add
+
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted([name for name in fields.keys() if not name.startswith("_")])
+        self._check_fields(schema, fieldnames)
+
+        perdocwriter.start_doc(docnum)
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+
+            length = 0
+            if field.indexed:
+                fieldboost = self._field_boost(fields, fieldname, docboost)
+                scorable = field.scorable
+                if isinstance(value, str) and _fast_text_field(field):
+                    format_boost = field.format.field_boost
+                    encode = field.format.encode
+                    for term, positions in field.analyzer.term_positions(value).items():
+                        freq = len(positions)
+                        if scorable:
+                            length += freq
+                        add_post((fieldname, term.encode("utf-8"), docnum,
+                                  float(freq) * format_boost * fieldboost, encode(positions)))
+                else:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        weight *= fieldboost
+                        if scorable:
+                            length += freq
+                        add_post((fieldname, tbytes, docnum, weight, vbytes))
+
+            if field.separate_spelling():
+                spellfield = field.spelling_fieldname(fieldname)
+                for word in field.spellable_words(value):
+                    add_post((spellfield, word.encode("utf-8"), 0, 1, None))
+
+            vformat = field.vector
+            if vformat:
+                vitems = vformat.word_values(value, field.analyzer, mode="index")
+                vitems = sorted((text, weight, vbytes) for text, _, weight, vbytes in vitems)
+                perdocwriter.add_vector_items(fieldname, field, vitems)
+
+            customval = fields.get("_stored_%s" % fieldname, value)
+            perdocwriter.add_field(fieldname, field, customval if field.stored else None, length)
+
+            column = field.column_type
+            if column and customval is not None:
+                perdocwriter.add_column_value(fieldname, column, field.to_column_value(customval))
+
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        reader = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _PreloadedLengths(reader) if isinstance(reader, W3PerDocReader) else reader
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if reader:
+            reader.close()
+
+
+def use_fast_paths() -> None:
+    """Installs the fast paths in this process: called by each writer process this module starts
+    (explicitly, never at import), so nothing else in a program ever runs them."""
+    import whoosh.multiproc
+
+    Positions.word_values = _positions_word_values
+    whoosh.multiproc.SegmentWriter = _FastSegmentWriter
+
+
+class ParallelWriter(MpWriter):
+    """Whoosh's multi-process writer whose processes die with their parent and run the fast paths."""
+
+    def _new_task(self) -> _SubWriter:
+        task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
+                          self.multisegment)
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self) -> None:
+        for task in self.tasks:
+            if task.is_alive():
+                task.kill()
+            task.join()
+        SegmentWriter.cancel(self)

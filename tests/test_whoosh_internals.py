@@ -1,0 +1,31 @@
+"""The one module that touches Whoosh's private API: its version check and its readers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import ARTICLES, index_articles
+from search.index.store import open_live_index
+from search.index.whoosh_internals import WHOOSH_VERSION, check_whoosh_version, field_lengths, posting_blocks
+
+
+def test_another_whoosh_version_is_refused_with_a_clear_message():
+    check_whoosh_version(WHOOSH_VERSION)
+    with pytest.raises(ImportError, match=r"Dateline needs Whoosh 2\.7\.4 .* but Whoosh 2\.7\.5 is installed"):
+        check_whoosh_version((2, 7, 5))
+
+
+def test_posting_blocks_and_field_lengths_agree_with_whooshs_public_api(tmp_path):
+    ix = open_live_index(index_articles(tmp_path / "index", ARTICLES))
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        for fieldname, text in (("body", "rocket"), ("title", "launch"), ("place", "seoul")):
+            blocks = list(posting_blocks(reader, fieldname, text, weights=True))
+            ids = np.concatenate([b[0] for b in blocks]).tolist()
+            weights = np.concatenate([b[1] for b in blocks]).tolist()
+            public = reader.postings(fieldname, text)
+            assert ids == list(public.all_ids())
+            assert weights == [w for _, w in reader.postings(fieldname, text).items_as("weight")]
+        lengths = field_lengths(reader, "body", default=1.0)
+        assert lengths.tolist() == [reader.doc_field_length(d, "body") or 1.0 for d in range(reader.doc_count_all())]
