@@ -49,7 +49,7 @@ from search.entities.people import name_key  # noqa: E402
 from search.entities.places import reuters_place_code  # noqa: E402
 from search.index.columns import Collection  # noqa: E402
 from search.index.indexer import reindex  # noqa: E402
-from search.index.schema import stored_places, stored_values  # noqa: E402
+from search.index.schema import StoredArticle  # noqa: E402
 from search.readers import ReadOptions, read_corpus  # noqa: E402
 from search.readers.jsonl import article_from_record  # noqa: E402
 from search.settings import PROJECT_ROOT  # noqa: E402
@@ -124,9 +124,9 @@ def main() -> int:
         started = time.perf_counter()
         collection = Collection.from_reader(reader)
         columns_s = time.perf_counter() - started
-        stored = {docnum: fields for docnum, fields in reader.iter_docs()}
+        stored = {docnum: StoredArticle.from_stored(fields) for docnum, fields in reader.iter_docs()}
     person = collection.facets["person"]
-    raw_people = {value for fields in stored.values() for value in stored_values(fields, "person")}
+    raw_people = {value for article in stored.values() for value in article.facets["person"]}
     print(f"facet columns built in {columns_s:.1f} s for {collection.size} articles: "
           f"{len(raw_people)} stored person forms -> {len(person.labels)} person values "
           f"({len(person.aliases)} forms shown as another value)")
@@ -193,10 +193,10 @@ def dev_quality(gold: list[dict], collection: Collection, stored: dict, work: Pa
             if docnum is None:
                 continue
             fields = stored[docnum]
-            places = [{"name": p.name, "country": p.country or ""} for p in stored_places(fields)]
+            places = [{"name": p.name, "country": p.country or ""} for p in fields.places]
             people = [person.labels[v] for v in person.value_of[person.doc_of == docnum].tolist()]
             out.write(orjson.dumps({"corpus": corpus, "key": key, "people": people, "places": places}) + b"\n")
-            out_raw.write(orjson.dumps({"corpus": corpus, "key": key, "people": stored_values(fields, "person"),
+            out_raw.write(orjson.dumps({"corpus": corpus, "key": key, "people": list(fields.facets["person"]),
                                         "places": places}) + b"\n")
     print(f"\n(1) gold set {GOLD} ({len(ids)} of {len(gold)} articles found in the index), facets as shown:")
     print(_score(shown))
@@ -235,7 +235,7 @@ def reuters_agreement(collection: Collection, stored: dict) -> None:
             counts["people_right"] += sum(1 for v in ours if any(set(tag) <= set(v) for tag in gold_people))
         gold_places = set(article.source_metadata.get("places") or ())
         if gold_places:
-            ours_places = {reuters_place_code(c) for c in stored_values(stored[docnum], "country")}
+            ours_places = {reuters_place_code(c) for c in stored[docnum].facets["country"]}
             counts["places_docs"] += 1
             counts["places_gold"] += len(gold_places)
             counts["places_found"] += len(gold_places & ours_places)
@@ -254,8 +254,7 @@ def reuters_agreement(collection: Collection, stored: dict) -> None:
 # --- (3) facet integrity ----------------------------------------------------------------------
 
 def integrity(collection: Collection, stored: dict) -> None:
-    texts = {docnum: "\n".join(filter(None, (f.get("title"), f.get("subtitle"), f.get("body"))))
-             for docnum, f in stored.items()}
+    texts = {docnum: "\n".join(filter(None, (f.title, f.subtitle, f.body))) for docnum, f in stored.items()}
     print("\n(3) facet integrity on the combined corpora (articles naming them by text vs found by their facet value):")
     print(f"    {'who / where':<30}{'facet':>7}{'named':>8}{'found':>8}{'share':>7}{'values':>8}  value ticked")
     shares = []

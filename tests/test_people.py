@@ -107,3 +107,28 @@ def test_merge_people_forms():
     # Two full names the surname fits: it stays apart.
     assert set(merge_people([("James Baker", True), ("Howard Baker", True), ("Baker", True)])) == {
         "James Baker", "Howard Baker", "Baker"}
+
+
+def test_people_a_record_gives_go_through_the_same_rules(tmp_path):
+    """JSON Lines `people` and `places` are taken instead of the model's, normalised alike."""
+    from search.engine.searcher import Searcher
+    from search.index.indexer import reindex
+    from search.results import SearchRequest
+
+    source = dhakatribune("Khaleda Zia returns home to massive public welcome")
+    record = {"id": "given-1", "title": source.title, "body": list(source.body),
+              "people": ["Begum Khaleda Zia", "BNP Chairperson Khaleda Zia", "Mirza Fakhrul Islam Alamgir",
+                         "Fakhrul"],
+              "places": ["Dhaka", {"name": "London", "country": "United Kingdom"}]}
+    corpus = tmp_path / "given.jsonl"
+    import orjson
+
+    corpus.write_bytes(orjson.dumps(record) + b"\n")
+    report = reindex([corpus], tmp_path / "index", workers=1)
+    assert (report.supplied, report.extracted) == (1, 0)
+    assert "1 supplied by their records" in " ".join(report.summary())
+    with Searcher.open(tmp_path / "index") as searcher:
+        article = searcher.article("given-1")
+        assert article.people == ["Khaleda Zia", "Mirza Fakhrul Islam Alamgir"]
+        assert [(p.name, p.country) for p in article.places] == [("Dhaka", "Bangladesh"), ("London", "United Kingdom")]
+        assert searcher.search(SearchRequest(person=("Khaleda Zia",))).total == 1

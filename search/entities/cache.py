@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from search.article import Article, Entities
-from search.entities.extract import RAW_VERSION, EntityExtractor, RawArticle, cook
+from search.entities.extract import RAW_VERSION, EntityExtractor, RawArticle, cook, supplied_entities
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,9 @@ def extract_with_cache(articles: Iterable[Article], extractor: EntityExtractor, 
     stays bounded; chunks are large because worker processes idle briefly at the end of each."""
     iterator = iter(articles)
     while chunk := list(islice(iterator, chunk_size)):
+        if any(article.supplied is not None for article in chunk):
+            yield from _with_supplied(chunk, extractor, cache)
+            continue
         keys = [entity_key(article) for article in chunk]
         found = cache.get_many(keys)
         misses = [i for i, key in enumerate(keys) if key not in found]
@@ -149,3 +152,10 @@ def extract_with_cache(articles: Iterable[Article], extractor: EntityExtractor, 
             found.update(fresh)
         for key in keys:
             yield cook(found[key])
+
+
+def _with_supplied(chunk: list[Article], extractor: EntityExtractor, cache: EntityCache) -> Iterator[Entities]:
+    """A chunk where some records give their own entities: those skip the model, the rest do not."""
+    extracted = iter(extract_with_cache([a for a in chunk if a.supplied is None], extractor, cache, len(chunk)))
+    for article in chunk:
+        yield supplied_entities(article.supplied) if article.supplied is not None else next(extracted)

@@ -32,7 +32,8 @@ if "numpy" not in sys.modules:
 from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
-from search.entities.people import PERSON, TEAM_SHEET, RawSpan, line_up_names, merge_people, other_names, person_mentions
+from search.entities.people import (PERSON, TEAM_SHEET, RawSpan, given_people, line_up_names, merge_people, other_names,
+                                    person_mentions)
 from search.entities.places import gazetteer, is_demonym
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
@@ -198,6 +199,19 @@ def cook(raw: RawArticle) -> Entities:
     resolved = gaz.resolve_all(places)
     return Entities(people=merge_people(person_mentions(spans)), places=tuple(resolved),
                     other_names=other_names(spans))
+
+
+def supplied_entities(given: Entities) -> Entities:
+    """Entities a record gives itself, normalised like extracted ones: people by the person
+    rules, places resolved by the gazetteer (a given country is kept)."""
+    gaz = gazetteer()
+    places: list[Place] = []
+    for place in given.places:
+        if place.country:
+            places.append(place)
+        else:
+            places.extend(gaz.resolve_all([place.name]) or [Place(place.name, None)])
+    return Entities(people=given_people(given.people), places=tuple(dict.fromkeys(places)))
 
 
 def article_parts(article: Article) -> tuple[str, ...]:

@@ -227,6 +227,18 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))]
 
 
+def given_people(names: Iterable[str]) -> tuple[str, ...]:
+    """People a record gives itself, through the same rules: titles dropped, forms joined.
+
+    A given name is trusted to be a person: it is kept (as written, spaces tidied) even where
+    the rules for the model's spans would reject it."""
+    mentions = []
+    for given in names:
+        name, _ = clean_person(given, after_title=True)
+        mentions.append((name or " ".join(given.split()), True))
+    return merge_people(mentions)
+
+
 def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
     """Name-shaped strings the model calls something other than a person (evidence for the
     corpus-level decision about what is a person), as name keys, once each."""
@@ -261,6 +273,8 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
             return True
         if n >= 2 and len(short[0]) == 1 and n == len(long) and long[0][0] == short[0] and long[1:] == short[1:]:
             return True  # "C Paterson" in a team sheet, "Chris Paterson" in the report
+        if n == 1 and len(long) >= 3 and short[0] in long:
+            return True  # "Fakhrul" for Mirza Fakhrul Islam Alamgir: a long name called by its middle
         # "George Bush" in "George W Bush", "Hillary Clinton" in "Hillary Rodham Clinton":
         # first and last kept, middle names left out
         return n >= 2 and long[0] == short[0] and long[-1] == short[-1]

@@ -58,6 +58,7 @@ class ReindexReport:
     kept: int = 0  # indexed articles of files that could not be read this time: left in place
     duplicates: int = 0  # articles whose id was already read in this run (the first one wins)
     extracted: int = 0  # articles whose entities were computed (not found in the cache)
+    supplied: int = 0  # articles whose records gave their own people and places (not extracted)
     skipped: list[Problem] = field(default_factory=list)  # errors: not indexed
     warnings: list[Problem] = field(default_factory=list)  # indexed, but something was odd
     seconds: float = 0.0
@@ -81,7 +82,8 @@ class ReindexReport:
         details = []
         if self.added or self.updated:
             details.append(f"entities: {self.extracted} extracted, "
-                           f"{self.added + self.updated - self.extracted} from cache")
+                           f"{self.added + self.updated - self.extracted - self.supplied} from cache"
+                           + (f", {self.supplied} supplied by their records" if self.supplied else ""))
         if self.kept:
             details.append(f"{self.kept} articles kept from files that could not be read this time")
         if self.duplicates:
@@ -280,6 +282,8 @@ class _Reindex:
                 else:
                     report.unchanged += 1
                     continue
+                if item.supplied is not None:
+                    report.supplied += 1
                 yield item
         finally:
             bar.close()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from search.article import Article, Origin, Problem, article_id
+from search.article import Article, Entities, Origin, Problem, article_id
 from search.readers.text import clean_paragraphs, clean_text
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -36,6 +36,7 @@ def build_article(
     metadata: Mapping[str, object] | None = None,
     warnings: Iterable[str] = (),
     cleaned: bool = False,
+    supplied: Entities | None = None,
 ) -> tuple[Article | None, list[Problem]]:
     """The article, plus warning Problems mirroring its warnings; or None and an error Problem.
 
@@ -69,6 +70,7 @@ def build_article(
         url=url,
         source_metadata=dict(metadata or {}),
         warnings=tuple(notes),
+        supplied=supplied,
     )
     problems = [Problem(origin.path, note, origin.record, "warning") for note in notes]
     return article, problems

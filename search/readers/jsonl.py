@@ -2,7 +2,10 @@
 
 Fields (all optional but a title or a body): id, title, subtitle, source, published, updated
 (ISO 8601; a time without a zone is in the default zone), body (a list of paragraphs, or a
-string with paragraphs separated by blank lines), language, url, metadata (an object).
+string with paragraphs separated by blank lines), language, url, metadata (an object);
+people (a list of names) and places (a list of names, or of objects with "name" and an optional
+"country"): entities the record gives itself, used instead of the model's and normalised the
+same way (titles dropped, names joined, places resolved).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import BinaryIO
 
 import orjson
 
-from search.article import Article, Origin, Problem
+from search.article import Article, Entities, Origin, Place, Problem
 from search.readers.build import build_article
 from search.readers.dates import parse_datetime
 from search.readers.options import ReadOptions
@@ -57,13 +60,38 @@ def article_from_record(record: dict, origin: Origin, options: ReadOptions
     if metadata is not None and not isinstance(metadata, dict):
         warnings.append("field 'metadata' is not an object; ignored")
         metadata = None
+    supplied = _supplied_entities(record, warnings)
     return build_article(
         origin, title=text["title"], subtitle=text["subtitle"], source=text["source"],
         published=_date(record, "published", options, warnings),
         updated=_date(record, "updated", options, warnings),
         body=body, language=text["language"], url=text["url"], given_id=text["id"].strip() or None,
-        metadata=metadata, warnings=warnings,
+        metadata=metadata, warnings=warnings, supplied=supplied,
     )
+
+
+def _supplied_entities(record: dict, warnings: list[str]) -> Entities | None:
+    """The record's own `people` and `places`, as given (normalised later, like extracted ones)."""
+    if "people" not in record and "places" not in record:
+        return None
+    people = record.get("people") or []
+    if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
+        warnings.append("field 'people' is not a list of names; ignored")
+        people = []
+    places: list[Place] = []
+    given = record.get("places") or []
+    if not isinstance(given, list):
+        warnings.append("field 'places' is not a list; ignored")
+        given = []
+    for item in given:
+        if isinstance(item, str):
+            places.append(Place(item, None))
+        elif isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("country"), (str, type(None))):
+            places.append(Place(item["name"], item.get("country") or None))
+        else:
+            warnings.append(f"a place {orjson.dumps(item).decode()[:60]} is neither a name nor "
+                            "{\"name\", \"country\"}; ignored")
+    return Entities(people=tuple(p for p in people if p.strip()), places=tuple(p for p in places if p.name.strip()))
 
 
 def read_jsonl(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Article | Problem]:
