@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from search.article import Place
 from search.entities.places import gazetteer, is_demonym, place_key
@@ -46,7 +46,7 @@ treasurer mines labour labor commerce transport industry planning
 begum adviser advisor retd advocate barrister engineer maulana mawlana moulana hazrat alhaj haji shaheed
 principal vc proctor convener convenor coordinator organiser organizer member whip
 senior joint assistant additional organising organizing general-secretary secretary-general
-superstar star actor actress singer filmmaker director producer photographer teenager youngster veteran
+young teenage superstar star actor actress singer filmmaker director producer photographer teenager youngster veteran
 striker midfielder defender goalkeeper keeper forward winger captain skipper coach batter batsman
 bowler pacer spinner opener all-rounder allrounder legend
 inspector superintendent constable detective sheriff
@@ -195,7 +195,7 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             previous = joined.pop()
             span = (PERSON, f"{previous[1]} {text}", previous[2], previous[3], previous[4])
         joined.append(span)
-    for span in joined:
+    for span in _split_possessives(joined):
         label, text, before, _, _ = span
         if _is_credit(span):
             continue
@@ -237,6 +237,22 @@ def given_people(names: Iterable[str]) -> tuple[str, ...]:
         name, _ = clean_person(given, after_title=True)
         mentions.append((name or " ".join(given.split()), True))
     return merge_people(mentions)
+
+
+_INNER_POSSESSIVE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z])")
+
+
+def _split_possessives(spans: list[RawSpan]) -> Iterator[RawSpan]:
+    """"Robach's Giuffre interview": a possessive inside a PERSON span ends one name."""
+    for span in spans:
+        label, text, before, before2, gap = span
+        parts = _INNER_POSSESSIVE.split(text) if label == PERSON else [text]
+        if len(parts) == 1:
+            yield span
+            continue
+        yield (label, parts[0], before, before2, gap)
+        for part in parts[1:]:
+            yield (label, part, "'s", parts[0].split()[-1], 0)
 
 
 def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
