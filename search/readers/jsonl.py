@@ -133,4 +133,7 @@ def article_to_record(article: Article) -> dict:
         record["url"] = article.url
     if article.source_metadata:
         record["metadata"] = dict(article.source_metadata)
+    if article.supplied is not None:
+        record["people"] = list(article.supplied.people)
+        record["places"] = [{"name": p.name, "country": p.country} for p in article.supplied.places]
     return record
