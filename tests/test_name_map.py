@@ -11,6 +11,7 @@ import orjson
 import pytest
 import whoosh.index
 
+from conftest import shared_path
 from search.article import Article
 from search.engine.searcher import Searcher
 from search.entities.name_map import join_partial_names
@@ -19,7 +20,6 @@ from search.index.indexer import reindex
 from search.index.schema import stored_values
 from search.readers import read_file
 from search.results import SearchRequest
-from conftest import shared_path
 
 pytestmark = pytest.mark.shared
 

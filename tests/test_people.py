@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import shared_path
 from search.article import Article
 from search.entities.extract import EntityExtractor
 from search.entities.people import clean_person, line_up_names, merge_people, person_mentions
 from search.readers import read_file
-from conftest import shared_path
 
 pytestmark = pytest.mark.shared
 

@@ -32,8 +32,16 @@ if "numpy" not in sys.modules:
 from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
-from search.entities.people import (PERSON, TEAM_SHEET, RawSpan, given_people, line_up_names, merge_people, other_names,
-                                    person_mentions)
+from search.entities.people import (
+    PERSON,
+    TEAM_SHEET,
+    RawSpan,
+    given_people,
+    line_up_names,
+    merge_people,
+    other_names,
+    person_mentions,
+)
 from search.entities.places import gazetteer, is_demonym
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
