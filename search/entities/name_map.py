@@ -22,6 +22,7 @@ articles: the counts come from the facet column's own arrays with numpy.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -55,7 +56,12 @@ class NameEvidence:
         total: Counter[str] = Counter()
         for (_, key), count in person_docs.items():
             total[key] += count
-        not_people = {key for key, count in total.items() if self.other_docs.get(key, 0) > count}
+        # Person support counts the fuller names a form is part of: "Trump" read as an
+        # organisation in "Trump administration" is still mostly Donald Trump's name.
+        support = dict(total)
+        for key, fuller in _fuller_names(total).items():
+            support[key] += sum(total[other] for other in fuller)
+        not_people = {key for key, count in support.items() if self.other_docs.get(key, 0) > count}
         by_year: dict[int, dict[str, int]] = defaultdict(dict)
         for (year, key), count in person_docs.items():
             if key not in not_people:
@@ -68,20 +74,26 @@ class NameEvidence:
         return decided
 
 
-def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
-    """For one year's names (key -> articles), each name's target: itself or the full name it joins."""
-    words = {key: key.split() for key in counts}
+def _fuller_names(keys: Iterable[str]) -> dict[str, set[str]]:
+    """Each name key -> the longer name keys it fits (shares first or last words with)."""
+    words = {key: key.split() for key in keys}
     by_word: dict[str, list[str]] = defaultdict(list)
     for key, parts in words.items():
         if len(parts) > 1:
             by_word[parts[0]].append(key)
             by_word[parts[-1]].append(key)
+    return {key: {other for word in {parts[0], parts[-1]} for other in by_word.get(word, ())
+                  if _fits(parts, words[other])} for key, parts in words.items()}
+
+
+def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
+    """For one year's names (key -> articles), each name's target: itself or the full name it joins."""
+    words = {key: key.split() for key in counts}
+    fuller = _fuller_names(counts)
     target: dict[str, str] = {}
     # Longest names first, so a partial name joins the final form of its full name.
     for key in sorted(counts, key=lambda k: -len(words[k])):
-        parts = words[key]
-        candidates = {other for word in {parts[0], parts[-1]} for other in by_word.get(word, ())
-                      if _fits(parts, words[other])}
+        candidates = fuller[key]
         if not candidates:
             target[key] = key
             continue
