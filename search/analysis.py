@@ -148,7 +148,7 @@ class NewsTokenizer(Tokenizer):
         return {"stop_words": self.normalizer.stop_words}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(TermNormalizer(state["stop_words"]))
+        NewsTokenizer.__init__(self, TermNormalizer(state["stop_words"]))
 
 
 def news_analyzer() -> NewsTokenizer:

@@ -22,7 +22,8 @@ def period(text: str, *, slashes: bool = True) -> tuple[date, date]:
     match = _PERIOD.match(text.strip())
     if not match or (not slashes and "/" in text):
         raise NotADate(f"{text!r} is not a date (use 2023, 2023-07 or 2023-07-14)")
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year = int(match.group(1))  # the pattern requires a year
+    month, day = (int(g) if g else None for g in match.groups()[1:])
     try:
         if month is None:
             return date(year, 1, 1), date(year, 12, 31)

@@ -60,9 +60,10 @@ class SearcherHolder:
         try:
             if self._opener is not None:
                 return self._opener(self.index_dir), version
-            from search.engine.searcher import Searcher  # the engine is imported on first use, not at app creation
+            # The engine is imported on first use, not at app creation.
+            from search.engine.whoosh_engine import open_search_engine
 
-            return Searcher.open(self.index_dir, limits=self.limits), version
+            return open_search_engine(self.index_dir, limits=self.limits), version
         except (IndexMissing, FileNotFoundError) as error:
             raise IndexUnavailable(str(self.index_dir), str(error)) from error
 

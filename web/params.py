@@ -103,7 +103,8 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
     # With no words there is nothing to rank by: browsing shows the newest first.
     sort = raw_sort or ("relevance" if q.strip() else "newest")
 
-    page = _whole_number(raw, "page") if (raw := _single(args, "page")) else 1
+    raw_page = _single(args, "page")
+    page = _whole_number(raw_page, "page") if raw_page else 1
     raw_size, size_name = _single_of(args, "page_size")
     size = _whole_number(raw_size, size_name) if raw_size else config["DEFAULT_PAGE_SIZE"]
 
@@ -112,16 +113,16 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
         raise BadRequest(f"expand must be one of {', '.join(FILTER_FACETS)}, got {expand!r}", "expand")
     # The page asks for one value more than it lists, to know whether to offer "show all".
     facet_limit = config["FACET_LIMIT"] if api else config["FACET_LIMIT"] + 1
-    if api and (raw := _single(args, "facet_limit")):
-        facet_limit = _whole_number(raw, "facet_limit")
+    if api and (raw_limit := _single(args, "facet_limit")):
+        facet_limit = _whole_number(raw_limit, "facet_limit")
     if expand:
         facet_limit = 0  # all values; the page trims the other facets back to FACET_LIMIT
 
     snippets = True
-    if api and (raw := _single(args, "snippets")):
-        if raw.lower() not in ("true", "false", "1", "0"):
-            raise BadRequest(f"snippets must be true or false, got {raw!r}", "snippets")
-        snippets = raw.lower() in ("true", "1")
+    if api and (raw_snippets := _single(args, "snippets")):
+        if raw_snippets.lower() not in ("true", "false", "1", "0"):
+            raise BadRequest(f"snippets must be true or false, got {raw_snippets!r}", "snippets")
+        snippets = raw_snippets.lower() in ("true", "1")
 
     request = SearchRequest(q=q, date_from=date_from, date_to=date_to, sort=sort, page=page,  # type: ignore[arg-type]
                             page_size=size, facet_limit=facet_limit, snippets=snippets, **facets)
@@ -219,14 +220,14 @@ class UrlState:
             values = tuple(v for v in values if v != value)
         else:
             values = (*values, value)
-        return self._changed(**{facet: values})
+        return self._changed(**_change(facet, values))
 
     def add(self, facet: str, value: str) -> str:
         values: tuple[str, ...] = getattr(self.state.request, facet)
-        return self._changed(**{facet: values if value in values else (*values, value)})
+        return self._changed(**_change(facet, values if value in values else (*values, value)))
 
     def clear(self, facet: str) -> str:
-        return self._changed(**{facet: ()})
+        return self._changed(**_change(facet, ()))
 
     def dates(self, start: date | str | None, end: date | str | None) -> str:
         as_date = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
@@ -247,6 +248,10 @@ class UrlState:
         """The /api/search twin of this page."""
         pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k != "expand"]
         return "/api/search" + ("?" + encode_params(pairs) if pairs else "")
+
+
+def _change(facet: str, values: tuple[str, ...]) -> dict[str, Any]:
+    return {facet: values}
 
 
 def facet_search_url(facet: str, value: str) -> str:

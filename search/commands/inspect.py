@@ -103,7 +103,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def article_dict(article: Article, entities: Entities | None = None) -> dict:
-    data = {
+    data: dict[str, object] = {
         "id": article.id,
         "title": article.title,
         "subtitle": article.subtitle,

@@ -10,6 +10,7 @@ import sys
 import textwrap
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from search.cli import CommandError
 from search.facet_registry import FACETS
@@ -65,7 +66,7 @@ def _whole(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
-    from search.engine.searcher import Searcher
+    from search.engine.whoosh_engine import open_search_engine
     from search.index.store import IndexMissing
     from search.results import BadRequest, SearchRequest
     from search.settings import Settings
@@ -76,18 +77,22 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     index_dir = args.index or settings.index_dir
     q = " ".join(args.query)
-    sort = args.sort or ("relevance" if q.strip() else "newest")
+    sort: Any = args.sort or ("relevance" if q.strip() else "newest")  # SearchRequest.validate checks it
     if args.facets < 0:
         raise CommandError("--facets must be 0 (all) or more")
     limits = settings.limits
     try:
-        request = SearchRequest(q=q, **{facet.name: tuple(getattr(args, facet.name)) for facet in FACETS},
+        filters: dict[str, Any] = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
+        request = SearchRequest(q=q, **filters,
                                 date_from=args.date_from, date_to=args.date_to, sort=sort, page=args.page,
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,
                                 facet_limit=args.facets)
         request.validate(limits)
-        with Searcher.open(index_dir, limits=limits) as searcher:
-            result = searcher.search(request)
+        engine = open_search_engine(index_dir, limits=limits)
+        try:
+            result = engine.search(request)
+        finally:
+            engine.close()
     except IndexMissing:
         raise CommandError(f"no index at {index_dir}: run dateline reindex") from None
     except BadRequest as error:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -60,8 +61,8 @@ class _Generation:
     """Everything opened for one version of the index."""
 
     version: str | None
-    index: object
-    searcher: object  # whoosh.searching.Searcher
+    index: Any  # whoosh.index.Index
+    searcher: Any  # whoosh.searching.Searcher
     collection: Collection
     offsets: dict[int, int]
     compiler: Compiler
@@ -154,6 +155,9 @@ class Searcher:
             result = _Search(self, gen, request).run()
         took = round((time.perf_counter() - started) * 1000, 2)
         return _with_time(result, took)
+
+    def suggest(self, q: str) -> str | None:
+        return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
 
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
@@ -271,7 +275,7 @@ class _Search:
         compiled = self.gen.compiler.compile(node)
         self.notices.extend(compiled.notes)
         query = compiled.query
-        highlight = compiled.highlight
+        highlight: set[str] | None = compiled.highlight
 
         narrow = self.filters.narrow
         if node is None:

@@ -29,13 +29,13 @@ from pathlib import Path, PurePath
 from typing import Any, Protocol
 
 import orjson
-import whoosh.index
 
 from search.article import Article, Entities, Problem
+from search.engine.interface import IndexEngine
+from search.engine.whoosh_engine import WhooshIndex
 from search.index import store as index_store
-from search.index.schema import INDEX_FORMAT, StoredArticle, build_schema, to_document
+from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
-from search.index.writer import DocumentSink
 
 
 class EntityExtractorLike(Protocol):
@@ -159,6 +159,7 @@ class _Reindex:
         self.report = ReindexReport()
         self.replaced: list[str] = []  # ids whose old document gives way to a new one
         self.live = index_store.current_generation(job.index_dir)
+        self.engine: IndexEngine = WhooshIndex(job.index_dir)
         # A full rebuild writes a new generation; `full_reason` only says why (for the report).
         self.full_reason = "requested" if job.full else self._full_rebuild_reason()
         self.full = bool(self.full_reason)
@@ -182,9 +183,10 @@ class _Reindex:
         if self.full:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
-            target = index_store.create_generation(self.index_dir, build_schema())
+            target = self.engine.new_generation()
             known: dict[str, IndexedArticle] = {}
         else:
+            assert self.live is not None  # without a live index the run is a full one
             target = self.live
             known = previous
         try:
@@ -195,7 +197,7 @@ class _Reindex:
                 shutil.rmtree(target.path, ignore_errors=True)
             raise
         if self.full and report.written:
-            index_store.publish(self.index_dir, target)
+            self.engine.publish(target)
             index_store.clean_up(self.index_dir)
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
@@ -205,13 +207,12 @@ class _Reindex:
     def _index_into(self, target: Generation, known: dict[str, IndexedArticle],
                     previous: dict[str, IndexedArticle]) -> dict[str, IndexedArticle]:
         report = self.report
-        ix = whoosh.index.open_dir(str(target.path))
-        sink = DocumentSink(ix, self.workers, expected=len(previous) if self.full else 0)
+        sink = self.engine.batch(target, self.workers, expected=len(previous) if self.full else 0)
         seen: dict[str, IndexedArticle] = {}
         changed = self._changed_articles(known, seen)
         try:
             for article, entities in _with_entities(changed, self._entities):
-                sink.add(to_document(article, entities, seen[article.id].content_hash))
+                sink.add(article, entities, seen[article.id].content_hash)
             if report.read == 0:
                 raise NothingRead(self._nothing_read_message())
             for article_id in self.replaced:
@@ -228,8 +229,8 @@ class _Reindex:
                 if not self.full:  # a new generation simply leaves it out
                     sink.delete(article_id)
             report.kept = len(carried)
-            if self.full and carried:
-                _carry_over(self.live, carried, sink)
+            if self.full and carried and self.live is not None:
+                sink.carry_over(self.live, carried)
             manifest = {**seen, **carried}
             if self.full or sink.pending:
                 sink.commit()
@@ -241,7 +242,9 @@ class _Reindex:
             # Nothing to write in the index, but the manifest was stale or files moved.
             write_manifest(target, manifest)
         if report.written:
-            _check_count(target, len(manifest))
+            count = self.engine.count(target)
+            if count != len(manifest):
+                raise IndexWriteError(f"the index holds {count} articles after writing, expected {len(manifest)}")
             write_manifest(target, manifest)
             index_store.write_meta(target, {
                 "format": INDEX_FORMAT,
@@ -293,9 +296,9 @@ class _Reindex:
 
         cache = EntityCache(index_store.entity_cache_path(self.index_dir))
         lazy = None if self.extractor else _LazyExtractor(self.workers)
-        extractor = _CountingExtractor(self.extractor or lazy)
+        extractor = _CountingExtractor(self.extractor or lazy)  # type: ignore[arg-type]  # one of them is set
         try:
-            yield from extract_with_cache(articles, extractor, cache)
+            yield from extract_with_cache(articles, extractor, cache)  # type: ignore[arg-type]  # duck-typed
         except BaseException as error:  # including GeneratorExit when the writing side failed
             if lazy is not None:
                 lazy.abort(error)
@@ -373,7 +376,7 @@ class _LazyExtractor:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._extractor = None
+        self._extractor: Any = None  # an EntityExtractor, once needed
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         return self._run("extract_many", articles)
@@ -430,10 +433,8 @@ def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bo
     if data and data.get("toc") == index_store.toc_generation(generation.path):
         return {key: IndexedArticle(h, p) for key, (h, p) in data["articles"].items()}, True
     # A run was killed between Whoosh's commit and the manifest: ask the index itself.
-    ix = whoosh.index.open_dir(str(generation.path))
-    with ix.searcher() as searcher:
-        stored = (StoredArticle.from_stored(fields) for fields in searcher.reader().all_stored_fields())
-        return {article.id: IndexedArticle(article.content_hash, article.origin.path) for article in stored}, False
+    stored = WhooshIndex(generation.path.parent).stored_articles(generation)
+    return {article.id: IndexedArticle(article.content_hash, article.origin.path) for article in stored}, False
 
 
 def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) -> None:
@@ -441,30 +442,6 @@ def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) 
         "toc": index_store.toc_generation(generation.path),
         "articles": {key: (a.content_hash, a.path) for key, a in articles.items()},
     })
-
-
-def _carry_over(live: Generation | None, carried: dict[str, IndexedArticle], sink: DocumentSink) -> None:
-    """Copies documents from the previous generation into the new one (their files were unreadable)."""
-    if live is None:
-        return
-    ix = whoosh.index.open_dir(str(live.path))
-    with ix.searcher() as searcher:
-        for article_id in carried:
-            stored = searcher.document(id=article_id)
-            if stored is None:
-                continue
-            doc = dict(stored)
-            if doc.get("published_iso"):
-                doc["published"] = datetime.fromisoformat(doc["published_iso"]).astimezone(timezone.utc) \
-                    .replace(tzinfo=None)
-            sink.add(doc)
-
-
-def _check_count(generation: Generation, expected: int) -> None:
-    ix = whoosh.index.open_dir(str(generation.path))
-    count = ix.doc_count()
-    if count != expected:
-        raise IndexWriteError(f"the index holds {count} articles after writing, expected {expected}")
 
 
 def _progress_bar(enabled: bool):

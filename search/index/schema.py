@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -59,14 +59,14 @@ def build_schema() -> Schema:
     )
 
 
-def _facet_value(values: list[str] | tuple[str, ...]) -> str:
+def _facet_value(values: Sequence[str]) -> str:
     # Dedupe keeping order; commas would split a value in two.
     return FACET_SEPARATOR.join(dict.fromkeys(v.replace(FACET_SEPARATOR, " ").strip() for v in values if v.strip()))
 
 
 def to_document(article: Article, entities: Entities, content_hash: str | None = None) -> dict:
     """The Whoosh document for an article: what the indexer writes and the searcher reads back."""
-    doc = {
+    doc: dict[str, Any] = {
         "id": article.id,
         "content_hash": content_hash or article.content_hash(),
         "title": article.title,

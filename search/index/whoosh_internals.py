@@ -134,12 +134,12 @@ class _PreloadedLengths:
 
     def __init__(self, reader) -> None:
         self._reader = reader
-        self._tables: dict[str, list | None] = {}
+        self._tables: dict[str, list[int | None] | None] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
-        table = self._tables.get(fieldname, _MISSING)
-        if table is _MISSING:
-            table = self._tables[fieldname] = _length_table(self._reader, fieldname)
+        if fieldname not in self._tables:
+            self._tables[fieldname] = _length_table(self._reader, fieldname)
+        table = self._tables[fieldname]
         return default if table is None else table[docnum]
 
     def __getattr__(self, name: str):

@@ -69,6 +69,7 @@ class DocumentSink:
     def commit(self) -> None:
         if self.writer is None:
             self._open(parallel=False)
+        assert self.writer is not None
         for article_id in self.deletions:
             # The writer's searcher sees only committed segments, so this never hits a new document.
             self.writer.delete_by_term("id", article_id)

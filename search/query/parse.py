@@ -132,7 +132,7 @@ def _lex(text: str) -> list[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         assert match is not None  # the word alternative takes any other character
-        kind = match.lastgroup
+        kind = match.lastgroup or "word"
         value = match.group()
         position = match.end()
         if kind == "space":
