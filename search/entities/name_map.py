@@ -8,8 +8,8 @@ incremental reindex stays proportional to its change:
 
 - spellings that differ only in dots, case or diacritics are one name ("George W. Bush",
   "George W Bush"), shown in the form most articles use;
-- a string the model calls an organisation or a place in more articles than it calls it a
-  person is not a person ("Gartner", "Rakhine State", "Lib Dems");
+- a string the model usually calls an organisation or a place (OTHER_SHARE) is not a person
+  ("Gartner", "Rakhine State", "Lib Dems", "White House");
 - a surname or partial name ("Reagan", "AMM Nasir") joins a full name when, among the articles
   of the same year, that full name accounts for nearly all (JOIN_SHARE) of the articles that
   use a full name it fits; otherwise it stays apart ("Baker" in a year of James Baker and
@@ -31,6 +31,11 @@ from search.entities.people import name_key
 # "Nearly all": the share of a year's articles using a full name that fits a partial one,
 # which one full name must have for the partial name to join it.
 JOIN_SHARE = 0.8
+# "Usually something else": the model gives the string another label in at least OTHER_SHARE
+# times as many articles as support it as a person, and in at least MIN_OTHER_DOCS articles
+# (one odd reading of a rare name is noise, not evidence).
+OTHER_SHARE = 2
+MIN_OTHER_DOCS = 3
 NO_YEAR = -1
 
 
@@ -61,7 +66,8 @@ class NameEvidence:
         support = dict(total)
         for key, fuller in _fuller_names(total).items():
             support[key] += sum(total[other] for other in fuller)
-        not_people = {key for key, count in support.items() if self.other_docs.get(key, 0) > count}
+        not_people = {key for key, count in support.items()
+                      if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count}
         by_year: dict[int, dict[str, int]] = defaultdict(dict)
         for (year, key), count in person_docs.items():
             if key not in not_people:
