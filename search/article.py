@@ -110,6 +110,9 @@ class Entities:
     # Name keys the model gave another label than person here (ORG, GPE, ...): the evidence the
     # corpus-level name map weighs to decide what is a person (search.entities.name_map).
     other_names: tuple[str, ...] = ()
+    # Single words named once, with no title and no fuller form here ("Messi", "Pfizer"): shown
+    # only when the corpus joins them to a full name (search.entities.name_map).
+    partial_people: tuple[str, ...] = ()
 
     @property
     def countries(self) -> tuple[str, ...]:

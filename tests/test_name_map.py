@@ -53,10 +53,12 @@ def indexed(tmp_path_factory):
 
 
 def _stored_people(root: Path) -> dict[str, list[str]]:
-    """id -> the people each article stores itself (before the corpus-level map)."""
+    """id -> the people each article stores itself (before the corpus-level map), with its single
+    names too weak to show alone."""
     ix = whoosh.index.open_dir(str(store.current_generation(root / "index").path))
     with ix.reader() as reader:
-        return {fields["id"]: stored_values(fields, "person") for _, fields in reader.iter_docs()}
+        return {fields["id"]: stored_values(fields, "person") + (fields.get("person_partial") or "").split("\n")
+                for _, fields in reader.iter_docs()}
 
 
 def _ids(searcher: Searcher, **selection) -> set[str]:

@@ -36,9 +36,9 @@ from search.entities.people import (
     PERSON,
     TEAM_SHEET,
     RawSpan,
+    article_people,
     given_people,
     line_up_names,
-    merge_people,
     other_names,
     person_mentions,
 )
@@ -205,7 +205,8 @@ def cook(raw: RawArticle) -> Entities:
         elif label in _MISREAD_LABELS and _after_locative(before, before2) and gaz.knows(text):
             places.append(text)  # "the city of Bakhmut" read as an ORG
     resolved = gaz.resolve_all(places)
-    return Entities(people=merge_people(person_mentions(spans)), places=tuple(resolved),
+    people, partial_people = article_people(person_mentions(spans))
+    return Entities(people=people, places=tuple(resolved), partial_people=partial_people,
                     other_names=other_names(spans))
 
 

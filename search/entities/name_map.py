@@ -36,6 +36,8 @@ JOIN_SHARE = 0.8
 # (one odd reading of a rare name is noise, not evidence).
 OTHER_SHARE = 2
 MIN_OTHER_DOCS = 3
+# A full name joined by partial ones is named in full in at least this many articles that year.
+MIN_FULL_DOCS = 2
 NO_YEAR = -1
 
 
@@ -51,10 +53,19 @@ class NameEvidence:
 
     def __init__(self) -> None:
         self.other_docs: Counter[str] = Counter()  # name key -> articles that call it something else
+        # (document, form) of the single names too weak to show alone (Entities.partial_people):
+        # as many as such mentions, like the column's own pairs.
+        self.partial_docs: list[int] = []
+        self.partial_forms: list[str] = []
 
-    def add_other_names(self, stored_value: str | None) -> None:
-        if stored_value:
-            self.other_docs.update(set(stored_value.split("\n")))
+    def add_article(self, docnum: int, other_names: str | None, partial_people: str | None) -> None:
+        """One stored article's evidence: its other-label name keys, its partial names."""
+        if other_names:
+            self.other_docs.update(set(other_names.split("\n")))
+        if partial_people:
+            for form in partial_people.split("\n"):
+                self.partial_docs.append(docnum)
+                self.partial_forms.append(form)
 
     def decide(self, person_docs: dict[tuple[int, str], int]) -> dict[tuple[int, str], str | None]:
         """(year, name key) -> the name key it is shown as, or None when it is not a person."""
@@ -72,6 +83,7 @@ class NameEvidence:
         for (year, key), count in person_docs.items():
             if key not in not_people:
                 by_year[year][key] = count
+        self.by_year = by_year
         decided: dict[tuple[int, str], str | None] = {(year, key): None for year, key in person_docs
                                                        if key in not_people}
         for year, counts in by_year.items():
@@ -92,6 +104,46 @@ def _fuller_names(keys: Iterable[str]) -> dict[str, set[str]]:
                   if _fits(parts, words[other])} for key, parts in words.items()}
 
 
+def _joins(key: str, own: int, best: int, total: int) -> bool:
+    """Whether a name joins the fuller name that has `best` of the `total` articles using a fuller
+    name it fits: nearly all of them, in at least MIN_FULL_DOCS articles; and a name of two words
+    or more ("Sheikh Hasina") joins only a fuller name more common than itself, never a rare
+    variant ("HPM Sheikh Hasina", "George W. Bush Administration")."""
+    if best < MIN_FULL_DOCS or best < JOIN_SHARE * total:
+        return False
+    return " " not in key or best > own
+
+
+def partial_targets(partial: set[tuple[int, str]], by_year: dict[int, dict[str, int]],
+                    decided: dict[tuple[int, str], str | None]) -> dict[tuple[int, str], str | None]:
+    """Weak single names (year, key) -> the full name they join that year, or None: a weak name
+    is shown only as the person a full name of its year nearly always is."""
+    targets: dict[tuple[int, str], str | None] = {}
+    indexes: dict[int, dict[str, list[str]]] = {}
+    for year, key in partial:
+        if (year, key) in decided:
+            targets[(year, key)] = decided[(year, key)]
+            continue
+        counts = by_year.get(year, {})
+        index = indexes.get(year)
+        if index is None:
+            index = indexes[year] = defaultdict(list)
+            for other in counts:
+                words = other.split()
+                if len(words) > 1:
+                    for word in set(words):
+                        index[word].append(other)
+        finals: Counter[str] = Counter()
+        for other in index.get(key, ()):
+            if _fits([key], other.split()):
+                final = decided.get((year, other), other)
+                if final is not None:
+                    finals[final] += counts[other]
+        best = finals.most_common(1)
+        targets[(year, key)] = best[0][0] if best and _joins(key, 0, best[0][1], sum(finals.values())) else None
+    return targets
+
+
 def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
     """For one year's names (key -> articles), each name's target: itself or the full name it joins."""
     words = {key: key.split() for key in counts}
@@ -107,7 +159,7 @@ def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
         for other in candidates:
             finals[target.get(other, other)] += counts[other]
         best, best_count = finals.most_common(1)[0]
-        target[key] = best if best_count >= JOIN_SHARE * sum(finals.values()) else key
+        target[key] = best if _joins(key, counts[key], best_count, sum(finals.values())) else key
     return target
 
 
@@ -133,6 +185,36 @@ def canonical_people(labels: list[str], doc_of: np.ndarray, value_of: np.ndarray
         year, value = divmod(code, max(1, len(labels)))
         person_docs[(int(year_ids[year]), raw_keys[value])] += count
     decided = evidence.decide(person_docs)
+
+    # Weak single names join a full name of their year or are left out: appended as extra
+    # stored forms whose (year, form) codes are decided by partial_targets.
+    if evidence.partial_forms:
+        label_of = {facet_key(label): value for value, label in enumerate(labels)}
+        labels = list(labels)
+        weak_values = []
+        for form in evidence.partial_forms:
+            value = label_of.get(facet_key(form))
+            if value is None:
+                value = label_of[facet_key(form)] = len(labels)
+                labels.append(form)
+            weak_values.append(value)
+        raw_keys = [name_key(label) for label in labels]
+        uses = np.bincount(value_of, minlength=len(labels))
+        weak_docs = np.asarray(evidence.partial_docs, dtype=np.int64)
+        doc_of = np.concatenate([doc_of.astype(np.int64), weak_docs])
+        value_of = np.concatenate([value_of.astype(np.int64), np.asarray(weak_values, dtype=np.int64)])
+        weak_years = doc_year[weak_docs].astype(np.int64)
+        years = np.concatenate([years, weak_years])
+        year_ids, year_index = np.unique(years, return_inverse=True)
+        codes = year_index.astype(np.int64) * max(1, len(labels)) + value_of
+        unique_codes, code_index, code_counts = np.unique(codes, return_inverse=True, return_counts=True)
+        weak_pairs = {(int(year), raw_keys[value]) for year, value in zip(weak_years.tolist(), weak_values)}
+        decided = {**partial_targets(weak_pairs, evidence.by_year, decided), **decided}
+        # A weak form never stands for itself: only its join, if any.
+        for pair in weak_pairs:
+            if pair not in person_docs:
+                target = decided.get(pair)
+                decided[pair] = target if target != pair[1] else None
 
     # The form shown for a name key: the one most mentions use.
     best_form: dict[str, tuple[int, str]] = {}

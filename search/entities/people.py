@@ -227,6 +227,18 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))]
 
 
+def article_people(mentions: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(people, partial people) of an article: a single word named once, without a title and
+    without a fuller form in the article, is too weak alone (measured: mostly companies, clubs,
+    places and common words); it is kept apart for the corpus-level name map to join to a full
+    name, or to leave out."""
+    people = merge_people(mentions)
+    uses = Counter(name_key(name) for name, _ in mentions)
+    titled = {name_key(name) for name, had_title in mentions if had_title}
+    weak = {name for name in people if " " not in name and uses[name_key(name)] < 2 and name_key(name) not in titled}
+    return tuple(name for name in people if name not in weak), tuple(name for name in people if name in weak)
+
+
 def given_people(names: Iterable[str]) -> tuple[str, ...]:
     """People a record gives itself, through the same rules: titles dropped, forms joined.
 

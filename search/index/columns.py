@@ -130,7 +130,7 @@ class Collection:
         for docnum, fields in reader.iter_docs():
             stored = StoredArticle.from_stored(fields)
             live[docnum] = True
-            evidence.add_other_names(fields.get("other_names"))
+            evidence.add_article(docnum, fields.get("other_names"), fields.get("person_partial"))
             ids[docnum] = stored.id
             when = stored.published
             if when is not None:
