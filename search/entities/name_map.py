@@ -48,6 +48,12 @@ def _fits(short: list[str], long: list[str]) -> bool:
     return long[-n:] == short or long[:n] == short or (n >= 2 and long[0] == short[0] and long[-1] == short[-1])
 
 
+def _joinable(short: list[str], long: list[str]) -> bool:
+    """A corpus-level join: a single word joins by surname only (a first name alone is shared by
+    too many people across a year); a longer partial name by its first or last words."""
+    return long[-1] == short[0] if len(short) == 1 and len(long) > 1 else _fits(short, long)
+
+
 class NameEvidence:
     """Counts over one generation that decide the name map."""
 
@@ -121,8 +127,9 @@ def partial_targets(partial: set[tuple[int, str]], by_year: dict[int, dict[str, 
     targets: dict[tuple[int, str], str | None] = {}
     indexes: dict[int, dict[str, list[str]]] = {}
     for year, key in partial:
-        if (year, key) in decided:
-            targets[(year, key)] = decided[(year, key)]
+        joined = decided.get((year, key))
+        if joined is not None and joined != key:
+            targets[(year, key)] = joined  # the same word, named strongly elsewhere, joins a full name
             continue
         counts = by_year.get(year, {})
         index = indexes.get(year)
@@ -130,9 +137,8 @@ def partial_targets(partial: set[tuple[int, str]], by_year: dict[int, dict[str, 
             index = indexes[year] = defaultdict(list)
             for other in counts:
                 words = other.split()
-                if len(words) > 1:
-                    for word in set(words):
-                        index[word].append(other)
+                if len(words) > 1:  # by surname: a first name alone is shared by too many people
+                    index[words[-1]].append(other)
         finals: Counter[str] = Counter()
         for other in index.get(key, ()):
             if _fits([key], other.split()):
@@ -151,7 +157,7 @@ def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
     target: dict[str, str] = {}
     # Longest names first, so a partial name joins the final form of its full name.
     for key in sorted(counts, key=lambda k: -len(words[k])):
-        candidates = fuller[key]
+        candidates = {other for other in fuller[key] if _joinable(words[key], words[other])}
         if not candidates:
             target[key] = key
             continue
