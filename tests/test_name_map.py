@@ -126,3 +126,12 @@ def test_join_needs_one_full_name_with_nearly_all_uses():
     assert join_partial_names({"reagan": 85, "ronald reagan": 24, "nancy reagan": 1})["reagan"] == "ronald reagan"
     assert join_partial_names({"baker": 13, "james baker": 19, "howard baker": 13})["baker"] == "baker"
     assert join_partial_names({"amm nasir": 2, "amm nasir uddin": 5})["amm nasir"] == "amm nasir uddin"
+
+
+def test_a_stray_word_before_or_after_a_far_more_common_name_is_that_name():
+    from search.entities.name_map import stray_word_variants
+
+    counts = {"sheikh hasina": 50, "hpm sheikh hasina": 1, "donald trump": 100, "donald trump jr": 5,
+              "george w bush": 40, "george w bush administration": 1, "abul kalam azad": 2, "kalam azad": 1}
+    assert stray_word_variants(counts) == {"hpm sheikh hasina": "sheikh hasina",
+                                           "george w bush administration": "george w bush"}

@@ -85,16 +85,21 @@ class NameEvidence:
             support[key] += sum(total[other] for other in fuller)
         not_people = {key for key, count in support.items()
                       if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count}
-        by_year: dict[int, dict[str, int]] = defaultdict(dict)
+        variants = stray_word_variants(total)
+        by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (year, key), count in person_docs.items():
             if key not in not_people:
-                by_year[year][key] = count
+                by_year[year][variants.get(key, key)] += count
         self.by_year = by_year
         decided: dict[tuple[int, str], str | None] = {(year, key): None for year, key in person_docs
                                                        if key in not_people}
         for year, counts in by_year.items():
             for key, target in join_partial_names(counts).items():
                 decided[(year, key)] = target
+        for (year, key) in person_docs:
+            if key in variants and key not in not_people:
+                core = variants[key]
+                decided[(year, key)] = decided.get((year, core), core)
         return decided
 
 
@@ -108,6 +113,32 @@ def _fuller_names(keys: Iterable[str]) -> dict[str, set[str]]:
             by_word[parts[-1]].append(key)
     return {key: {other for word in {parts[0], parts[-1]} for other in by_word.get(word, ())
                   if _fits(parts, words[other])} for key, parts in words.items()}
+
+
+# A name with one stray word before or after a far more common name ("HPM Sheikh Hasina",
+# "Crooked Hillary Clinton", "George W. Bush Administration") is that name.
+VARIANT_RATIO = 10
+MIN_VARIANT_CORE_DOCS = 5
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # "Donald Trump Jr" is his son
+
+
+def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
+    """Name key -> the far more common name it is with one stray word (title-case headlines,
+    unknown titles, "Administration" run on); years do not matter for a stray word."""
+    variants: dict[str, str] = {}
+    for key, count in total.items():
+        words = key.split()
+        if len(words) < 3:
+            continue
+        cores = [" ".join(words[1:])]
+        if words[-1] not in _NAME_SUFFIXES:
+            cores.append(" ".join(words[:-1]))
+        for core in cores:
+            found = total.get(core, 0)
+            if found >= MIN_VARIANT_CORE_DOCS and found >= VARIANT_RATIO * count:
+                variants[key] = core
+                break
+    return variants
 
 
 def _joins(key: str, own: int, best: int, total: int) -> bool:
