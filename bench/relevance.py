@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         if product is not None:
             print(f"  (product: {product.all_words} of {len(collection.queries)} queries answered by all "
                   f"their words, {product.any_word} read as any word, {product.empty} found nothing)")
-        from search.engine.searcher import ANY_WORD_BELOW
+        from search.engine.ranking import ANY_WORD_BELOW
         print(f"\nOur ranking under other AND-first policies (simulated; the product ships the last, "
               f"ANY_WORD_BELOW={ANY_WORD_BELOW}):")
         simulated = policy_runs(all_words_run(collection, ix), ours, matched_words(collection, ix),

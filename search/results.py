@@ -14,11 +14,6 @@ Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 FILTER_FACETS = FACET_NAMES  # search.facet_registry
 
-# Facet values are names; nobody needs more of them, and each one is a filter clause.
-MAX_FACET_VALUES = 50
-MAX_FACET_VALUE_LENGTH = 200
-MAX_FACET_LIMIT = 1000
-
 
 class BadRequest(ValueError):
     """A request parameter that cannot be honoured; the message is shown to the user as is."""
@@ -53,7 +48,7 @@ class SearchRequest:
             raise BadRequest("q must be text", "q")
         _check_whole("page", self.page, 1, limits.max_page if limits else None)
         _check_whole("page_size", self.page_size, 1, limits.max_page_size if limits else None)
-        _check_whole("facet_limit", self.facet_limit, 0, MAX_FACET_LIMIT if limits else None)
+        _check_whole("facet_limit", self.facet_limit, 0, limits.max_facet_limit if limits else None)
         if self.sort not in SORTS:
             raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}", "sort")
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -68,12 +63,13 @@ class SearchRequest:
             raise BadRequest(f"q is {len(self.q)} characters long; the limit is {limits.max_query_length}", "q")
         for name in FILTER_FACETS:
             values = getattr(self, name)
-            if len(values) > MAX_FACET_VALUES:
-                raise BadRequest(f"{name} was given {len(values)} values; the limit is {MAX_FACET_VALUES}", name)
+            if len(values) > limits.max_facet_values:
+                raise BadRequest(f"{name} was given {len(values)} values; the limit is {limits.max_facet_values}",
+                                 name)
             for value in values:
-                if len(value) > MAX_FACET_VALUE_LENGTH or "\x00" in value:
+                if len(value) > limits.max_facet_value_length or "\x00" in value:
                     raise BadRequest(f"{name} value is too long or malformed "
-                                     f"(limit {MAX_FACET_VALUE_LENGTH} characters)", name)
+                                     f"(limit {limits.max_facet_value_length} characters)", name)
 
     def selections(self) -> dict[str, tuple[str, ...]]:
         return {name: getattr(self, name) for name in FILTER_FACETS if getattr(self, name)}

@@ -94,12 +94,17 @@ SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 @dataclass(frozen=True)
 class Limits:
-    """The request limits the front ends refuse beyond and the searcher never exceeds."""
+    """Every request limit: the front ends refuse beyond them, the searcher never exceeds them.
+    The first four are settings (above); the rest are fixed."""
 
     default_page_size: int = SETTINGS_BY_NAME["default_page_size"].default
     max_page_size: int = SETTINGS_BY_NAME["max_page_size"].default
     max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default
     max_page: int = SETTINGS_BY_NAME["max_page"].default
+    # Facet values are names; nobody needs more of them, and each one is a filter clause.
+    max_facet_values: int = 50  # selected values per facet
+    max_facet_value_length: int = 200
+    max_facet_limit: int = 1000  # values listed per facet (0 lists all)
 
 
 @dataclass(frozen=True)
@@ -142,4 +147,4 @@ class Settings:
 
     @property
     def limits(self) -> Limits:
-        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)})
+        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits) if f.name in SETTINGS_BY_NAME})

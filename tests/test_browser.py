@@ -17,7 +17,7 @@ import pytest
 from helpers import QUAYSIDE_COUNT, shared_index
 from search.settings import PROJECT_ROOT
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

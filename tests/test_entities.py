@@ -161,6 +161,7 @@ def test_reuters_place_codes():
     assert reuters_place_code(None) is None
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_same_entities_in_order(extractor):
     stories = read_articles("corpus", "reuters21578", "reut2-000.sgm", limit=300)
     one = list(extractor.extract_many(stories))

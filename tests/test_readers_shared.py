@@ -14,7 +14,7 @@ from search.article import Article, Problem
 from search.readers import ReadReport, read_corpus, read_file
 from search.readers.text import clean_text
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]  # reads whole real corpora
 
 
 def articles(*paths, **kwargs) -> list[Article]:

@@ -99,6 +99,7 @@ def test_cli_unwritable_index_folder_is_one_line(small_corpus, tmp_path, capsys)
     assert err.startswith("dateline reindex: could not write the index") and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, extractor):
     corpus = tmp_path / "corpus"
     write_jsonl(corpus / "wire.jsonl", many_stories(6000))
@@ -138,6 +139,7 @@ def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, 
     assert [g.name for g in index_store.list_generations(index_dir)] == [first.name]
 
 
+@pytest.mark.slow
 def test_a_second_cli_reindex_waits_or_exits_with_a_message(small_corpus, tmp_path, extractor):
     index_dir = tmp_path / "index"
     reindex([small_corpus], index_dir, extractor=extractor)
@@ -184,6 +186,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 def test_parallel_writers_index_exactly_what_whoosh_itself_writes(tmp_path, extractor):
     """The writer processes use faster code paths; the index must not differ by one posting."""
     from whoosh.writing import SegmentWriter

@@ -126,6 +126,7 @@ def test_our_ranking_puts_a_judged_document_first_on_easy_queries(collection, ti
         assert hits and hits[0]["id"] in collection.qrels[qid]
 
 
+@pytest.mark.slow
 def test_our_ranking_beats_whoosh_defaults_on_time(collection, time_index, tmp_path):
     ours = relevance.evaluate(relevance.ours_run(collection, time_index), collection.qrels)
     baseline = relevance.evaluate(relevance.baseline_run(collection, tmp_path), collection.qrels)
@@ -144,6 +145,7 @@ def test_evaluate_counts_queries_without_results_as_zero():
 
 # -- the product uses this ranking ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
     searching = pytest.importorskip("search.engine.searcher")
     from search.results import SearchRequest
@@ -166,6 +168,7 @@ def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
     assert whoosh_default != pytest.approx(expected, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_the_product_path_ranks_as_well_as_the_ranking_alone(collection, time_index, tmp_path):
     """Long questions find few articles with every word; the searcher widens them to any word,
     ranked by BM25F alone, so the product keeps the ranking's quality (MAP 0.70 on TIME)."""

@@ -56,6 +56,7 @@ def test_missing_index_is_a_one_line_error(tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--page", "0"], "--page: page must be between 1 and 1000"),
     (["--page-size", "0"], "--page-size: page_size must be"),
+    (["--facets", "-1"], "--facets: facet_limit must be between 0 and 1000"),
     (["--from", "2023-05-01", "--to", "2023-01-01"], "--from: from (2023-05-01) is after to (2023-01-01)"),
 ])
 def test_bad_parameters_are_one_line_errors(index_dir, capsys, args, message):

@@ -12,7 +12,7 @@ from conftest import shared_path
 from search.engine.searcher import Searcher
 from search.results import SearchRequest
 
-pytestmark = pytest.mark.shared
+pytestmark = [pytest.mark.shared, pytest.mark.slow]  # builds an index of the real pages with spaCy
 
 @pytest.fixture(scope="session")
 def pages_searcher(tmp_path_factory):
@@ -69,7 +69,7 @@ def test_related_pages(pages_searcher):
 
 
 def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_searcher):
-    from search.engine.searcher import ANY_WORD_BELOW
+    from search.engine.ranking import ANY_WORD_BELOW
 
     both = pages_searcher.search(SearchRequest(q="coronavirus dhaka", page_size=100))
     assert both.total >= ANY_WORD_BELOW

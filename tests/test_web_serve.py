@@ -18,6 +18,8 @@ import pytest
 from helpers import QUAYSIDE_COUNT, shared_index
 from search.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # starts real gunicorn servers
+
 
 def dateline_command() -> list[str]:
     script = Path(sys.executable).with_name("dateline")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from search.facet_registry import FACETS
-from search.results import FILTER_FACETS, MAX_FACET_LIMIT, MAX_FACET_VALUE_LENGTH, SORTS
+from search.results import FILTER_FACETS, SORTS
 
 _nullable_string = {"type": ["string", "null"]}
 
@@ -173,19 +173,19 @@ def _errors(*statuses: int) -> dict:
 def build_document(config: dict) -> dict:
     """The document, with the limits this server was configured with. Any parameter not listed
     here is refused with 400."""
-    page_size = {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE_SIZE"],
-                 "default": config["DEFAULT_PAGE_SIZE"]}
+    limits = config["SETTINGS"].limits
+    page_size = {"type": "integer", "minimum": 1, "maximum": limits.max_page_size, "default": limits.default_page_size}
     facet_params = [
         _param(facet.name, f"Only articles with this {facet.singular.lower()} (repeat for several: values of one "
                            "facet are ORed, different facets ANDed). Exact value as listed in `facets`.",
-               {"type": "string", "maxLength": MAX_FACET_VALUE_LENGTH}, repeat=True)
+               {"type": "string", "maxLength": limits.max_facet_value_length}, repeat=True)
         for facet in FACETS
     ]
     search_params = [
         _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (title, person, place, country, "
                     "source). Empty: every article, newest first. A query that cannot be parsed is searched "
                     "as plain words and `notice` says so.",
-               {"type": "string", "maxLength": config["MAX_QUERY_LENGTH"]}),
+               {"type": "string", "maxLength": limits.max_query_length}),
         *facet_params,
         _param("from", "First day, inclusive: YYYY-MM-DD (YYYY-MM and YYYY mean their first day).",
                {"type": "string", "examples": ["1987-03-01"]}),
@@ -193,12 +193,12 @@ def build_document(config: dict) -> dict:
                      "Must not be before `from`.", {"type": "string", "examples": ["1987-03-31"]}),
         _param("sort", "Order; default relevance with a query, newest without.", {"enum": list(SORTS)}),
         _param("page", "1-based page number. Beyond the last page gives an empty `results` list.",
-               {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE"], "default": 1}),
+               {"type": "integer", "minimum": 1, "maximum": limits.max_page, "default": 1}),
         _param("page_size", "Results per page (also accepted as `size`). Values beyond the limit are refused "
                             "with 400, never clamped.", page_size),
         _param("size", "The same as `page_size` (give one of them).", page_size),
         _param("facet_limit", "Top values returned per facet; 0 returns all.",
-               {"type": "integer", "minimum": 0, "maximum": MAX_FACET_LIMIT, "default": config["FACET_LIMIT"]}),
+               {"type": "integer", "minimum": 0, "maximum": limits.max_facet_limit, "default": config["FACET_LIMIT"]}),
         _param("snippets", "Whether hits carry highlighted snippets.", {"type": "boolean", "default": True}),
     ]
     return {

@@ -17,6 +17,8 @@ from search.facet_registry import FACETS
 from search.results import SORTS
 from search.settings import Limits
 
+# SearchRequest field -> the option that sets it, for errors that name what the user typed.
+OPTIONS = {"page_size": "--page-size", "date_from": "--from", "date_to": "--to", "facet_limit": "--facets"}
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -78,8 +80,6 @@ def run(args: argparse.Namespace) -> int:
     index_dir = args.index or settings.index_dir
     q = " ".join(args.query)
     sort: Any = args.sort or ("relevance" if q.strip() else "newest")  # SearchRequest.validate checks it
-    if args.facets < 0:
-        raise CommandError("--facets must be 0 (all) or more")
     limits = settings.limits
     try:
         filters: dict[str, Any] = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
@@ -96,8 +96,7 @@ def run(args: argparse.Namespace) -> int:
     except IndexMissing:
         raise CommandError(f"no index at {index_dir}: run dateline reindex") from None
     except BadRequest as error:
-        option = {"page_size": "--page-size", "date_from": "--from", "date_to": "--to"}.get(
-            error.parameter or "", f"--{error.parameter}" if error.parameter else "")
+        option = OPTIONS.get(error.parameter or "", f"--{error.parameter}" if error.parameter else "")
         raise CommandError(f"{option}: {error}" if option else str(error)) from None
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")

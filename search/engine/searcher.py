@@ -25,6 +25,7 @@ from whoosh import query as wq
 from search.analysis import news_analyzer
 from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
+from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
 from search.index.columns import NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
@@ -33,7 +34,6 @@ from search.query.compile import Compiler
 from search.query.parse import (
     Adjacent,
     QuerySyntaxError,
-    Word,
     clean,
     describe,
     has_fallback,
@@ -48,11 +48,6 @@ from search.snippets import lead, mark_all, snippets
 __all__ = ["Searcher", "IndexMissing"]
 
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
-# Words typed side by side must all match; when that finds fewer articles than this (a
-# page), the words are read as alternatives, ranked by BM25F alone: articles with all
-# the words usually still lead, and a long natural-language question (where no article
-# has every word) still finds what it asks about. bench/relevance.py measures it.
-ANY_WORD_BELOW = 10
 RELATED_TERMS = 12
 
 
@@ -363,11 +358,6 @@ class _Search:
         fallback = self.gen.compiler.compile(node, any_word=True)
         if fallback.query is None:
             return None
-        optional = [n for n in node.nodes if isinstance(n, Word) and n.field is None]
-        if isinstance(node, Adjacent) and len(optional) == len(node.nodes):
-            # Plain words only: the relevance helper's tuned any-words query.
-            fallback.query = ranking.natural_query(" ".join(n.text for n in optional),
-                                                   schema=self.gen.index.schema)
         fallback.described = _describe_any(node)
         return fallback
 

@@ -13,6 +13,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
 from search.article import Article, Entities, Origin, Place
+from search.engine.ranking import FIELD_BOOSTS
 from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
@@ -27,8 +28,6 @@ INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 # lower-cased values; the stored field keeps them as written, for display.
 FACET_SEPARATOR = ","
 
-# BM25F field weights: a word in the title says more than one in the body.
-FIELD_BOOSTS = {"title": 3.0, "subtitle": 1.8, "body": 1.0}
 
 
 def build_schema() -> Schema:

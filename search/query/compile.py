@@ -15,6 +15,7 @@ from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
+from search.engine import ranking
 from search.index.columns import Collection, facet_key
 from search.query.parse import (
     MAX_EXPANSION,
@@ -141,7 +142,8 @@ class Compiler:
         return subs[0] if len(subs) == 1 else wq.And(subs)
 
     def _fallback(self, nodes, out: Compiled) -> wq.Query | None:
-        """Any of the plain clauses; +required, -excluded and filter clauses (person:, date:) still hold."""
+        """Any of the plain clauses; +required, -excluded and filter clauses (person:, date:) still hold.
+        Plain words only: ranking's tuned any-words query (the one any-word reading there is)."""
         optional, required, fixed = [], [], []
         for n in nodes:
             sub = self._node(n, out, negated=False)
@@ -158,6 +160,8 @@ class Compiler:
             if not required:
                 parts = [wq.Every(), *parts]
             return wq.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
+        if all(isinstance(n, Word) and n.field is None for n in nodes):
+            return ranking.natural_query(" ".join(n.text for n in nodes), schema=self.reader.schema)
         anyone = optional[0] if len(optional) == 1 else wq.Or(optional)
         if required:
             # +words must match; the others only rank.
