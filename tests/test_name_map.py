@@ -75,6 +75,7 @@ def _person_values(searcher: Searcher) -> dict[str, int]:
     return {value.value: value.count for value in result.facets["person"]}
 
 
+@pytest.mark.slow
 def test_a_surname_joins_the_full_name_that_has_nearly_all_its_uses(indexed):
     root, _, _ = indexed
     searcher = Searcher.open(root / "index")
@@ -90,6 +91,7 @@ def test_a_surname_joins_the_full_name_that_has_nearly_all_its_uses(indexed):
     assert searcher.article(sorted(only_surname)[0]).people.count("Ronald Reagan") == 1
 
 
+@pytest.mark.slow
 def test_a_surname_shared_by_two_full_names_stays_apart(indexed):
     root, _, _ = indexed
     searcher = Searcher.open(root / "index")
@@ -103,6 +105,7 @@ def test_a_surname_shared_by_two_full_names_stays_apart(indexed):
     assert not only_surname & _ids(searcher, person=("Howard Baker",))
 
 
+@pytest.mark.slow
 def test_what_the_model_usually_calls_something_else_is_not_a_person(indexed):
     root, _, _ = indexed
     searcher = Searcher.open(root / "index")
@@ -112,6 +115,7 @@ def test_what_the_model_usually_calls_something_else_is_not_a_person(indexed):
     assert _ids(searcher, person=("White House",)) == set()
 
 
+@pytest.mark.slow
 def test_a_new_article_rewrites_no_unchanged_article(indexed):
     root, corpus, stories = indexed
     _write(corpus, stories)
