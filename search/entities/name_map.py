@@ -104,15 +104,19 @@ class NameEvidence:
 
 
 def _fuller_names(keys: Iterable[str]) -> dict[str, set[str]]:
-    """Each name key -> the longer name keys it fits (shares first or last words with)."""
-    words = {key: key.split() for key in keys}
-    by_word: dict[str, list[str]] = defaultdict(list)
-    for key, parts in words.items():
-        if len(parts) > 1:
-            by_word[parts[0]].append(key)
-            by_word[parts[-1]].append(key)
-    return {key: {other for word in {parts[0], parts[-1]} for other in by_word.get(word, ())
-                  if _fits(parts, words[other])} for key, parts in words.items()}
+    """Each name key -> the longer name keys it fits: their first words, their last words, or
+    their first and last word. Each longer name is filed under every such part once, so the
+    lookup is one dictionary access per name (no scan of every name sharing a common word)."""
+    keys = list(keys)
+    parts_of: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        words = key.split()
+        for i in range(1, len(words)):
+            parts_of[" ".join(words[i:])].add(key)
+            parts_of[" ".join(words[:i])].add(key)
+        if len(words) > 2:
+            parts_of[f"{words[0]} {words[-1]}"].add(key)
+    return {key: parts_of.get(key, set()) for key in keys}
 
 
 # A name with one stray word before or after a far more common name ("HPM Sheikh Hasina",
