@@ -181,7 +181,7 @@ class Searcher:
             language=stored.language,
             url=stored.url,
             origin=printable(str(stored.origin)),  # a file name that is not UTF-8 shown escaped
-            people=list(stored.people),
+            people=gen.collection.facets["person"].values_of(docnum),  # after the corpus-level name map
             places=list(stored.places),
             countries=list(stored.countries),
         )
