@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -95,6 +96,23 @@ def test_key_ignores_what_entities_do_not_come_from(stories):
     moved = Article(id="other", title=story.title, subtitle=story.subtitle, body=story.body,
                     origin=Origin("elsewhere.sgm", 9), source="Someone else", url="https://example.org/x")
     assert entity_key(moved) == entity_key(story)
+
+
+def test_a_change_of_outlet_is_honoured_without_a_model_run(tmp_path, extractor):
+    """The outlet's country is a prior for places but nothing the model sees: the same text under
+    no known outlet is served from the cache, and its places are judged without that prior."""
+    dhaka = (item for item in read_file(shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"))
+             if isinstance(item, Article) and "Gulshan" in item.text)
+    articles = list(itertools.islice(dhaka, 12))
+    unknown = [replace(article, source="", url=None) for article in articles]
+    assert [entity_key(a) for a in unknown] == [entity_key(a) for a in articles]
+    with EntityCache(tmp_path) as cache:
+        at_home = list(extract_with_cache(articles, extractor, cache))
+        extractor.sent = 0
+        elsewhere = list(extract_with_cache(unknown, extractor, cache))
+    assert extractor.sent == 0
+    assert elsewhere != at_home  # some place got its country from the outlet alone
+    assert elsewhere == list(extractor.extract_many(unknown))  # as without a cache
 
 
 def test_concurrent_connections_read_while_one_writes(tmp_path):
