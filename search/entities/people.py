@@ -75,7 +75,7 @@ investment investments insurance savings bancorp bancshares railways railway uni
 fc club coronavirus covid cases parish county falls river lake bay port mount codes
 dal parishad oikya andolan shakti forum front jote league sangsad samity samiti sangram
 centre center foundation hall graveyard square airport hotel sheraton road avenue street stadium
-bridge makeover highlights state char upazila district division city island dems
+bridge makeover highlights state char upazila district division city island dems market
 """.split())
 
 _BAD_CHARS = re.compile(r"[\d<>@/\\|#&=+_*%$\[\]{}()\"“”;:!?]")
@@ -225,6 +225,28 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
     gaz = gazetteer()
     return [(name, titled) for name, titled in mentions
             if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))]
+
+
+def not_places(mentions: list[tuple[str, bool]], places: Iterable[Place],
+               outlet: str | None = None) -> list[tuple[str, bool]]:
+    """The mentions without single untitled words that are places of this article: ones it names
+    as places, and the names of districts, neighbourhoods and cities (no mere towns) in its
+    countries or its outlet's. The model calls "Banani" or "Khilkhet" (Dhaka neighbourhoods, too
+    small for `knows`) a PERSON in "passed through Khilkhet"; outside such an article a person
+    of that name stays one, and so does a word that is only another name of a place there."""
+    gaz = gazetteer()
+    placed = {place_key(place.name) for place in places}
+    countries = {place.country for place in places if place.country} | ({outlet} if outlet else set())
+
+    def is_place(name: str) -> bool:
+        key = place_key(name)
+        if key in placed:
+            return True
+        # The place's own name ("Ray" is no other name of Raytown), not a mere town.
+        return any(c.own_name and c.kind != "town" and gaz.country_by_code.get(c.country_code) in countries
+                   for c in gaz.cities.lookup(key))
+
+    return [(name, titled) for name, titled in mentions if titled or " " in name or not is_place(name)]
 
 
 def article_people(mentions: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
