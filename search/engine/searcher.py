@@ -167,9 +167,12 @@ class Searcher:
 
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
-            stored = self._stored(self._current(), article_id)
-        if stored is None:
-            return None
+            gen = self._current()
+            docnum = gen.collection.docnum_of.get(article_id)
+            if docnum is None:
+                return None
+            stored = gen.stored(docnum)
+            people = gen.collection.facets["person"].values_of(docnum)  # after the corpus-level name map
         return ArticleView(
             id=stored.id,
             title=stored.title,
@@ -184,7 +187,7 @@ class Searcher:
             language=stored.language,
             url=stored.url,
             origin=printable(str(stored.origin)),  # a file name that is not UTF-8 shown escaped
-            people=list(stored.people),
+            people=people,
             places=list(stored.places),
             countries=list(stored.countries),
         )
