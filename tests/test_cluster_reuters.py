@@ -70,7 +70,10 @@ REQUESTS = [
 
 
 def facet_counts(result) -> dict[str, set[tuple[str, int]]]:
-    return {name: {(v.value.casefold(), v.count) for v in values} for name, values in result.facets.items()}
+    """Every facet but person: the embedded engine shows people through its corpus-level name map,
+    which the cluster does not have (see tests/test_cluster.py)."""
+    return {name: {(v.value.casefold(), v.count) for v in values} for name, values in result.facets.items()
+            if name != "person"}
 
 
 @pytest.mark.parametrize("request_", REQUESTS, ids=lambda r: r.q or "everything")
@@ -84,7 +87,8 @@ def test_reuters_parity(engines, request_):
     assert theirs.total == ours.total > 0
     assert facet_counts(theirs) == facet_counts(ours)
     assert theirs.dates == ours.dates
-    assert theirs.facet_totals == ours.facet_totals
+    assert {k: v for k, v in theirs.facet_totals.items() if k != "person"} == \
+           {k: v for k, v in ours.facet_totals.items() if k != "person"}
     assert not theirs.extra and not (theirs.notice or "").startswith("A facet has more")
 
 

@@ -52,6 +52,8 @@ def reindex_cluster(corpus: Sequence[Path], spec: ClusterSpec, *, workers: int |
                     seen.add(item.id)
                     report.read += 1
                     report.added += 1
+                    if item.supplied is not None:
+                        report.supplied += 1
                     yield item
 
             def entities(found: Iterable[Article]) -> Iterator[Entities]:

@@ -167,8 +167,13 @@ class Searcher:
 
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
-            stored = self._stored(self._current(), article_id)
-        return article_view(stored) if stored is not None else None
+            gen = self._current()
+            docnum = gen.collection.docnum_of.get(article_id)
+            if docnum is None:
+                return None
+            stored = gen.stored(docnum)
+            people = gen.collection.facets["person"].values_of(docnum)  # after the corpus-level name map
+        return article_view(stored, people)
 
     def marked_body(self, article_id: str, q: str) -> list[str] | None:
         with self._lock:
@@ -512,8 +517,9 @@ def _describe_any(node) -> str:
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
 
-def article_view(stored: StoredArticle) -> ArticleView:
-    """An article as the article page shows it (both engines make it here)."""
+def article_view(stored: StoredArticle, people: list[str] | None = None) -> ArticleView:
+    """An article as the article page shows it (both engines make it here); `people`: as the
+    corpus-level name map shows them, when the engine applies it."""
     return ArticleView(
         id=stored.id,
         title=stored.title,
@@ -528,7 +534,7 @@ def article_view(stored: StoredArticle) -> ArticleView:
         language=stored.language,
         url=stored.url,
         origin=printable(str(stored.origin)),  # a file name that is not UTF-8 shown escaped
-        people=list(stored.people),
+        people=people if people is not None else list(stored.people),
         places=list(stored.places),
         countries=list(stored.countries),
     )
