@@ -15,6 +15,9 @@ SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 FILTER_FACETS = FACET_NAMES  # search.facet_registry
 
 
+MAX_CURSOR_LENGTH = 1000
+
+
 class BadRequest(ValueError):
     """A request parameter that cannot be honoured; the message is shown to the user as is."""
 
@@ -38,6 +41,8 @@ class SearchRequest:
     page_size: int = Limits().default_page_size
     facet_limit: int = 10  # top values per facet; 0 = all values
     snippets: bool = True
+    collapse: bool = True  # one article per group of wire copies (search.index.duplicates)
+    cursor: str | None = None  # continue after this hit (search.cursor): deep paging instead of `page`
 
     def validate(self, limits: Limits | None = None) -> None:
         """BadRequest (naming the field) for a request that means nothing and, given `limits`, for
@@ -49,6 +54,13 @@ class SearchRequest:
         _check_whole("page", self.page, 1, limits.max_page if limits else None)
         _check_whole("page_size", self.page_size, 1, limits.max_page_size if limits else None)
         _check_whole("facet_limit", self.facet_limit, 0, limits.max_facet_limit if limits else None)
+        if not isinstance(self.collapse, bool):
+            raise BadRequest("collapse must be on or off", "collapse")
+        if self.cursor is not None:
+            if not isinstance(self.cursor, str) or not self.cursor or len(self.cursor) > MAX_CURSOR_LENGTH:
+                raise BadRequest("cursor is malformed: pass back a next_cursor unchanged", "cursor")
+            if self.page != 1:
+                raise BadRequest("give page or cursor, not both", "cursor")
         if self.sort not in SORTS:
             raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}", "sort")
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -85,6 +97,16 @@ def _check_whole(name: str, value: object, minimum: int, maximum: int | None) ->
 
 
 @dataclass(frozen=True)
+class Version:
+    """Another article of the same group of wire copies, listed with a hit or an article."""
+
+    id: str
+    title: str
+    source: str
+    published: str | None
+
+
+@dataclass(frozen=True)
 class Hit:
     id: str
     title: str  # plain text
@@ -96,6 +118,10 @@ class Hit:
     places: list[Place]
     url: str | None
     score: float | None
+    updated: str | None = None  # ISO 8601, when the article says it was updated
+    indexed: str | None = None  # ISO 8601 UTC, when it was indexed
+    other_versions: int = 0  # other articles of its group of wire copies in the result set
+    versions: list[Version] = field(default_factory=list)  # the first of them, newest first
 
 
 @dataclass(frozen=True)
@@ -141,6 +167,9 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     dates: DateHistogram
     suggestion: str | None  # "did you mean"
+    groups: int = 0  # groups of wire copies in the result set (an article without copies is one)
+    collapse: bool = True  # whether the result list shows one article per group
+    next_cursor: str | None = None  # the cursor of the next page; None on the last one
     took_ms: float = 0.0
     extra: dict = field(default_factory=dict)
 
@@ -165,6 +194,7 @@ class ArticleView:
     people: list[str]
     places: list[Place]
     countries: list[str]
+    versions: list[Version] = field(default_factory=list)  # its group of wire copies, newest first
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -45,10 +45,22 @@ SCHEMAS: dict[str, Any] = {
             "country": {**_nullable_string, "description": "Its country; a country is its own country."},
         },
     },
+    "Version": {
+        "type": "object",
+        "description": "Another article of the same group of wire copies (near duplicates found at index time).",
+        "required": ["id", "title", "source", "published"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "source": {"type": "string"},
+            "published": _nullable_string,
+        },
+    },
     "Hit": {
         "type": "object",
         "required": ["id", "title", "title_html", "snippets", "published", "source", "people", "places",
-                     "url", "score"],
+                     "url", "score", "updated", "indexed", "other_versions", "versions"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string"},
@@ -63,6 +75,12 @@ SCHEMAS: dict[str, Any] = {
             "places": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
             "url": {**_nullable_string, "description": "The article's original address, when known."},
             "score": {"type": ["number", "null"], "description": "Relevance score; null when sorted by date."},
+            "updated": {**_nullable_string, "description": "When the article says it was updated (ISO 8601)."},
+            "indexed": {**_nullable_string, "description": "When it was indexed (ISO 8601, UTC)."},
+            "other_versions": {"type": "integer", "minimum": 0,
+                               "description": "Other articles of its group of wire copies in this result set."},
+            "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"},
+                         "description": "The first ten of them, newest first."},
         },
     },
     "FacetValue": {
@@ -98,7 +116,7 @@ SCHEMAS: dict[str, Any] = {
     "SearchResult": {
         "type": "object",
         "required": ["query", "interpreted_as", "notice", "total", "page", "page_size", "pages", "sort",
-                     "results", "facets", "dates", "suggestion"],
+                     "results", "facets", "dates", "suggestion", "groups", "collapse", "next_cursor"],
         "additionalProperties": False,
         "properties": {
             "query": {"type": "string"},
@@ -120,6 +138,14 @@ SCHEMAS: dict[str, Any] = {
             },
             "dates": {"$ref": "#/components/schemas/DateHistogram"},
             "suggestion": {**_nullable_string, "description": "\"Did you mean\": a corrected query."},
+            "groups": {"type": "integer", "minimum": 0,
+                       "description": "Groups of wire copies in the result set (an article without copies is a "
+                                      "group of one). With collapse, `results` and `pages` count groups; `total` "
+                                      "and facet counts always count articles."},
+            "collapse": {"type": "boolean", "description": "Whether `results` shows one article per group."},
+            "next_cursor": {**_nullable_string,
+                            "description": "Pass as `cursor` (with the same other parameters) for the next page; "
+                                           "null on the last page."},
             "took_ms": {"type": "number", "minimum": 0},
             "extra": {"type": "object"},
         },
@@ -127,7 +153,7 @@ SCHEMAS: dict[str, Any] = {
     "Article": {
         "type": "object",
         "required": ["id", "title", "subtitle", "source", "published", "updated", "body", "language", "url",
-                     "origin", "people", "places", "countries", "related"],
+                     "origin", "people", "places", "countries", "versions", "related"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string"},
@@ -143,6 +169,8 @@ SCHEMAS: dict[str, Any] = {
             "people": {"type": "array", "items": {"type": "string"}},
             "places": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
             "countries": {"type": "array", "items": {"type": "string"}},
+            "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"},
+                         "description": "The other articles of its group of wire copies, newest first."},
             "related": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"},
                         "description": "Articles most like this one."},
         },

@@ -22,12 +22,13 @@ from search.results import FILTER_FACETS, BadRequest, SearchRequest
 from web.config import limits
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.
-PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "sort", "page", "page_size", "expand")
+PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "sort", "collapse", "page", "page_size", "expand")
 # Other names a parameter is accepted under (requests only; links use the name above).
 ALIASES = {"size": "page_size"}
 # What /api/search understands; any other parameter there is a 400 naming it (the page ignores them).
 API_PARAMETERS = frozenset({"q", *FILTER_FACETS, "from", "to", "sort", "page", "page_size", *ALIASES,
-                            "facet_limit", "snippets"})
+                            "facet_limit", "snippets", "collapse", "cursor", "format"})
+COLLAPSE_VALUES = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
             raise BadRequest(f"unknown parameter {unknown[0]!r}; the parameters are listed at /api/openapi.json",
                              unknown[0])
     q = _single(args, "q") or ""
-    facets = {name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+    facets: dict[str, Any] = {name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
               for name in FILTER_FACETS}
 
     date_from = date_to = None
@@ -124,8 +125,16 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
             raise BadRequest(f"snippets must be true or false, got {raw_snippets!r}", "snippets")
         snippets = raw_snippets.lower() in ("true", "1")
 
+    collapse = True
+    if raw_collapse := (_single(args, "collapse") or "").strip():
+        if raw_collapse.lower() not in COLLAPSE_VALUES:
+            raise BadRequest(f"collapse must be on or off, got {raw_collapse!r}", "collapse")
+        collapse = COLLAPSE_VALUES[raw_collapse.lower()]
+    cursor = (_single(args, "cursor") or "").strip() or None if api else None
+
     request = SearchRequest(q=q, date_from=date_from, date_to=date_to, sort=sort, page=page,  # type: ignore[arg-type]
-                            page_size=size, facet_limit=facet_limit, snippets=snippets, **facets)
+                            page_size=size, facet_limit=facet_limit, snippets=snippets, collapse=collapse,
+                            cursor=cursor, **facets)
     try:
         request.validate(limits(config))
     except BadRequest as error:
@@ -155,6 +164,8 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
         pairs.append(("to", date_to.isoformat()))
     if sort_given:
         pairs.append(("sort", value("sort")))
+    if not value("collapse"):
+        pairs.append(("collapse", "off"))
     if (page := value("page")) != 1:
         pairs.append(("page", str(page)))
     if (size := value("page_size")) != default_size:
@@ -240,14 +251,24 @@ class UrlState:
         # A new query gets its own default sort unless one was chosen explicitly.
         return self._changed(q=q)
 
+    def collapse(self, on: bool) -> str:
+        return self._changed(collapse=on)
+
     def clear_all(self) -> str:
-        state = SearchState(SearchRequest(q=self.state.request.q, page_size=self.state.request.page_size))
+        state = SearchState(SearchRequest(q=self.state.request.q, page_size=self.state.request.page_size,
+                                          collapse=self.state.request.collapse))
         return self._url(state_params(state, self.default_size))
 
     def json(self) -> str:
         """The /api/search twin of this page."""
         pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k != "expand"]
         return "/api/search" + ("?" + encode_params(pairs) if pairs else "")
+
+    def twin(self, path: str) -> str:
+        """This search at another address (its feed or an export): no page, page size or expand."""
+        pairs = [(k, v) for k, v in state_params(self.state, self.default_size)
+                 if k not in ("expand", "page", "page_size")]
+        return path + ("?" + encode_params(pairs) if pairs else "")
 
 
 def _change(facet: str, values: tuple[str, ...]) -> dict[str, Any]:

@@ -23,10 +23,12 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import news_analyzer
+from search.cursor import Cursor
 from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
+from search.index import duplicates
 from search.index.columns import NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
@@ -41,13 +43,15 @@ from search.query.parse import (
     parse,
     plain_words,
 )
-from search.results import ArticleView, FacetValue, Hit, SearchRequest, SearchResult
+from search.results import ArticleView, BadRequest, FacetValue, Hit, SearchRequest, SearchResult, Version
 from search.settings import Limits, Settings
 from search.snippets import lead, mark_all, snippets
 
 __all__ = ["Searcher", "IndexMissing"]
 
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
+VERSIONS_LISTED = 10  # other versions listed with a hit (all are counted)
+ARTICLE_VERSIONS_LISTED = 100  # other versions listed on an article's page
 RELATED_TERMS = 12
 
 
@@ -62,6 +66,7 @@ class _Generation:
     offsets: dict[int, int]
     compiler: Compiler
     evaluator: Evaluator  # match sets and scores of queries, with numpy
+    group: np.ndarray  # group number of wire copies per docnum (search.index.duplicates.group_numbers)
 
     def close(self) -> None:
         self.searcher.close()
@@ -105,7 +110,8 @@ class Searcher:
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
         evaluator = Evaluator(whoosh_searcher, collection.live)
-        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, evaluator)
+        group = duplicates.group_numbers(collection.ids, duplicates.load_groups(Path(index.storage.folder)))
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, evaluator, group)
 
     def refresh(self) -> bool:
         """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
@@ -151,6 +157,16 @@ class Searcher:
         took = round((time.perf_counter() - started) * 1000, 2)
         return _with_time(result, took)
 
+    def export(self, request: SearchRequest, limit: int) -> SearchResult:
+        """Up to `limit` hits of a search in its order (from its cursor, if any), without snippets,
+        facets or listed versions: the rows of a CSV or JSON Lines export."""
+        from dataclasses import replace
+
+        request = replace(request, page=1, page_size=max(1, limit), snippets=False, facet_limit=1)
+        request.validate()
+        with self._lock:
+            return _Search(self, self._current(), request, export=True).run()
+
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
 
@@ -161,6 +177,7 @@ class Searcher:
             if docnum is None:
                 return None
             stored = gen.stored(docnum)
+            versions = _versions_of(gen, docnum, gen.collection.live, ARTICLE_VERSIONS_LISTED)[1]
         return ArticleView(
             id=stored.id,
             title=stored.title,
@@ -175,6 +192,7 @@ class Searcher:
             people=list(stored.people),
             places=list(stored.places),
             countries=list(stored.countries),
+            versions=versions,
         )
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
@@ -252,8 +270,9 @@ class _Filters:
 class _Search:
     """One search request against one generation."""
 
-    def __init__(self, owner: Searcher, gen: _Generation, request: SearchRequest) -> None:
+    def __init__(self, owner: Searcher, gen: _Generation, request: SearchRequest, export: bool = False) -> None:
         self.owner = owner
+        self.export = export  # many rows, no facets, no listed versions, no page-size cap
         self.gen = gen
         self.request = request
         self.collection = gen.collection
@@ -290,21 +309,26 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        facets = self._facets(base)
+        groups = int(np.unique(self.gen.group[matched]).size)
+        facets = {} if self.export else self._facets(base)
         dates = date_histogram(collection.day[matched])
-        max_page_size = self.owner.limits.max_page_size
+        max_page_size = request.page_size if self.export else self.owner.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
         if page_size < request.page_size:
             self.notices.append(f"At most {max_page_size} results are shown per page.")
-        pages = math.ceil(total / page_size) if total else 0
+        listed = groups if request.collapse else total
+        pages = math.ceil(listed / page_size) if listed else 0
         first = (request.page - 1) * page_size
-        docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
-                                     filtered=bool(self.filters.masks))
+        cursor = self._cursor()
+        page = self._page(query if node is not None else None, matched, listed, first, page_size,
+                          filtered=bool(self.filters.masks), cursor=cursor)
         s = self.gen.searcher
-        hits = [_hit(self.gen.stored(d), highlight, self.owner.analyzer, score,
-                     snippet=request.snippets) for d, score in zip(docnums, scores)]
+        versions = self._versions(page.docnums, matched)
+        hits = [_hit(self.gen.stored(d), None if self.export else highlight, self.owner.analyzer, score,
+                     snippet=request.snippets, versions=versions.get(d))
+                for d, score in zip(page.docnums, page.scores)]
         suggestion = None
-        if total < SUGGEST_BELOW and node is not None:
+        if total < SUGGEST_BELOW and node is not None and not self.export:
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
                                  fell_back=self.used_any_word)
         return SearchResult(
@@ -320,7 +344,23 @@ class _Search:
             facets=facets,
             dates=dates,
             suggestion=suggestion,
+            groups=groups,
+            collapse=request.collapse,
+            next_cursor=page.next_cursor,
         )
+
+    def _cursor(self) -> Cursor | None:
+        """The request's cursor, checked against this index version and this search."""
+        if self.request.cursor is None:
+            return None
+        cursor = Cursor.decode(self.request.cursor)
+        if cursor.version != self.gen.version:
+            raise BadRequest("the index has changed since this cursor was made: start again from the first page "
+                             "(without cursor)", "cursor")
+        if cursor.sort != self.request.sort or cursor.collapse != self.request.collapse:
+            raise BadRequest("this cursor belongs to a search with another sort or collapse; pass it with the "
+                             "parameters of the search that returned it", "cursor")
+        return cursor
 
     # -- query --------------------------------------------------------------------------
 
@@ -417,10 +457,38 @@ class _Search:
 
     # -- ranking and pages ------------------------------------------------------------------
 
-    def _page(self, query: wq.Query | None, matched: np.ndarray, total: int, first: int, size: int,
-              filtered: bool) -> tuple[list[int], list[float | None]]:
-        if first >= total:
-            return [], []
+    def _page(self, query: wq.Query | None, matched: np.ndarray, listed: int, first: int, size: int,
+              filtered: bool, cursor: Cursor | None) -> _Page:
+        """One page of the result list: after `cursor` when given, else from position `first`; with
+        collapse, the list holds the first (best, newest) article of each group of wire copies."""
+        if cursor is None and first >= listed:
+            return _Page([], [])
+        ordered, keys = self._ordered(query, matched, filtered, None if cursor or self.request.collapse
+                                      else first + size)
+        if self.request.collapse and len(ordered):
+            _, firsts = np.unique(self.gen.group[ordered], return_index=True)
+            keep = np.sort(firsts)
+            ordered, keys = ordered[keep], keys[keep]
+        if cursor is not None:
+            first = self._after(cursor, ordered, keys)
+        chosen = ordered[first:first + size]
+        scores: list[float | None] = [None] * len(chosen) if keys.dtype == np.int64 else \
+            [round(float(x), 4) for x in keys[first:first + size]]
+        next_cursor = None
+        if len(chosen) and first + size < len(ordered):
+            last = first + len(chosen) - 1
+            key: float | int | None = keys[last].item()
+            if key == NO_TIME:
+                key = None
+            docnum = int(ordered[last])
+            next_cursor = Cursor(str(self.gen.version), self.request.sort, self.request.collapse, key,
+                                 str(self.collection.ids[docnum])).encode()
+        return _Page(chosen.tolist(), scores, next_cursor)
+
+    def _ordered(self, query: wq.Query | None, matched: np.ndarray, filtered: bool,
+                 limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The matched docnums in result order (the first `limit` at least; None: all) and each one's
+        sort key: its score (float64) or its UTC time (int64, NO_TIME when undated)."""
         sort = self.request.sort
         if query is None or sort != "relevance":
             docnums = np.flatnonzero(matched)
@@ -428,20 +496,66 @@ class _Search:
             undated = times == NO_TIME
             # Newest (or oldest) first; undated articles last either way; docnum breaks ties.
             key = -times if sort != "oldest" else times
-            order = np.lexsort((docnums, key, undated))
-            chosen = docnums[order[first:first + size]]
-            return chosen.tolist(), [None] * len(chosen)
+            ordered = docnums[np.lexsort((docnums, key, undated))]
+            return ordered, self.collection.time[ordered]
         scores = self.evaluation.scores(query)
         if scores is not None:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)
             ranked = scores[docnums]
-            order = np.lexsort((docnums, -ranked))[first:first + size]
-            return docnums[order].tolist(), [round(float(x), 4) for x in ranked[order]]
+            order = np.lexsort((docnums, -ranked))
+            return docnums[order], ranked[order].astype(np.float64)
         allow = set(np.flatnonzero(matched).tolist()) if filtered else None
-        results = self.gen.searcher.search(query, limit=first + size, filter=allow)
-        page = results[first:first + size]
-        return [h.docnum for h in page], [round(float(h.score), 4) for h in page]
+        results = self.gen.searcher.search(query, limit=limit, filter=allow)
+        return (np.asarray([h.docnum for h in results], dtype=np.int64),
+                np.asarray([h.score for h in results], dtype=np.float64))
+
+    def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
+        """The position after the cursor's hit in the result list."""
+        docnum = self.collection.docnum_of.get(cursor.id)
+        found = np.flatnonzero(ordered == docnum) if docnum is not None else np.zeros(0, dtype=np.int64)
+        key = None if not len(found) else keys[found[0]].item()
+        if not len(found) or (None if key == NO_TIME else key) != cursor.key:
+            raise BadRequest("this cursor does not belong to this search; pass it with the parameters of the "
+                             "search that returned it", "cursor")
+        return int(found[0]) + 1
+
+    def _versions(self, docnums: list[int], matched: np.ndarray) -> dict[int, tuple[int, list[Version]]]:
+        """For each hit with wire copies in the result set: how many, and the first of them."""
+        group = self.gen.group
+        if not docnums:
+            return {}
+        in_groups = [d for d in docnums if group[d] >= 0]
+        if not in_groups:
+            return {}
+        if self.export:
+            numbers, counts = np.unique(group[matched & (group >= 0)], return_counts=True)
+            found = dict(zip(numbers.tolist(), counts.tolist()))
+            return {d: (found.get(int(group[d]), 1) - 1, []) for d in in_groups}
+        return {d: _versions_of(self.gen, d, matched, VERSIONS_LISTED) for d in in_groups}
+
+
+@dataclass(frozen=True)
+class _Page:
+    docnums: list[int]
+    scores: list[float | None]
+    next_cursor: str | None = None
+
+
+def _versions_of(gen: _Generation, docnum: int, among: np.ndarray, listed: int) -> tuple[int, list[Version]]:
+    """The other articles of `docnum`'s group in `among`: how many, and the first `listed`, newest first."""
+    number = gen.group[docnum]
+    if number < 0:
+        return 0, []
+    others = np.flatnonzero((gen.group == number) & among)
+    others = others[others != docnum]
+    times = gen.collection.time[others]
+    others = others[np.lexsort((others, -times, times == NO_TIME))]
+    versions = []
+    for other in others[:listed].tolist():
+        stored = gen.stored(other)
+        versions.append(Version(stored.id, stored.title, stored.source, stored.published_iso))
+    return len(others), versions
 
 
 def _any_word_notice(all_words: int) -> str:
@@ -464,7 +578,8 @@ def _describe_any(node) -> str:
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
 
-def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True) -> Hit:
+def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True,
+         versions: tuple[int, list[Version]] | None = None) -> Hit:
     title = stored.title
     body = stored.body or stored.subtitle
     if snippet:
@@ -482,6 +597,10 @@ def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float |
         places=list(stored.places),
         url=stored.url,
         score=score,
+        updated=stored.updated_iso,
+        indexed=stored.indexed_iso,
+        other_versions=versions[0] if versions else 0,
+        versions=versions[1] if versions else [],
     )
 
 

@@ -28,11 +28,13 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
+import numpy as np
 import orjson
 
 from search.article import Article, Entities, Problem
 from search.engine.interface import IndexEngine
 from search.engine.whoosh_engine import WhooshIndex
+from search.index import duplicates
 from search.index import store as index_store
 from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
@@ -58,6 +60,11 @@ class ReindexReport:
     kept: int = 0  # indexed articles of files that could not be read this time: left in place
     duplicates: int = 0  # articles whose id was already read in this run (the first one wins)
     extracted: int = 0  # articles whose entities were computed (not found in the cache)
+    copies: int = 0  # articles in a group of near duplicates (wire copies) afterwards
+    copy_groups: int = 0  # such groups
+    groups_changed: int = 0  # articles whose group this run changed
+    signed: int = 0  # articles shingled for near-duplicate detection (the others' signatures were kept)
+    duplicate_seconds: float = 0.0  # time spent shingling and grouping
     skipped: list[Problem] = field(default_factory=list)  # errors: not indexed
     warnings: list[Problem] = field(default_factory=list)  # indexed, but something was odd
     seconds: float = 0.0
@@ -84,6 +91,9 @@ class ReindexReport:
                            f"{self.added + self.updated - self.extracted} from cache")
         if self.kept:
             details.append(f"{self.kept} articles kept from files that could not be read this time")
+        if self.copy_groups:
+            details.append(f"wire copies: {self.copies} articles in {self.copy_groups} groups "
+                           f"({self.groups_changed} regrouped)")
         if self.duplicates:
             details.append(f"{self.duplicates} duplicates ignored (an id read twice; the first copy is indexed)")
         lines += details
@@ -156,6 +166,9 @@ class _Reindex:
         self.say = job.say
         self.report = ReindexReport()
         self.replaced: list[str] = []  # ids whose old document gives way to a new one
+        # Near-duplicate signatures by id: kept from the live generation for unchanged articles.
+        self.old_signatures: dict[str, np.ndarray] = {}
+        self.signatures: dict[str, np.ndarray] = {}
         self.live = index_store.current_generation(job.index_dir)
         self.engine: IndexEngine = WhooshIndex(job.index_dir)
         # A full rebuild writes a new generation; `full_reason` only says why (for the report).
@@ -178,6 +191,8 @@ class _Reindex:
     def run(self) -> ReindexReport:
         report = self.report
         previous, self.manifest_fresh = load_manifest(self.live) if self.live else ({}, True)
+        self.old_signatures = duplicates.load_signatures(self.live.path) if self.live else {}
+        self.previous = previous
         if self.full:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
@@ -230,6 +245,7 @@ class _Reindex:
             if self.full and carried and self.live is not None:
                 sink.carry_over(self.live, carried)
             manifest = {**seen, **carried}
+            self._group_copies(target, manifest, carried)
             if self.full or sink.pending:
                 sink.commit()
                 report.written = True
@@ -282,10 +298,44 @@ class _Reindex:
                     self.replaced.append(item.id)
                 else:
                     report.unchanged += 1
+                    self._sign(item, content_hash)
                     continue
+                self._sign(item, content_hash)
                 yield item
         finally:
             bar.close()
+
+    def _sign(self, article: Article, content_hash: str) -> None:
+        """The article's near-duplicate signature: the stored one when its text is unchanged (a full
+        rebuild too), else computed."""
+        indexed = self.previous.get(article.id)
+        same = indexed is not None and indexed.content_hash == content_hash
+        if same and (old := self.old_signatures.get(article.id)) is not None:
+            self.signatures[article.id] = old
+            return
+        started = time.perf_counter()
+        self.signatures[article.id] = duplicates.signature(duplicates.article_text(article.title, article.body_text))
+        self.report.signed += 1
+        self.report.duplicate_seconds += time.perf_counter() - started
+
+    def _group_copies(self, target: Generation, manifest: dict[str, IndexedArticle],
+                      carried: dict[str, IndexedArticle]) -> None:
+        """Groups the generation's near duplicates and stores them with it, before the index commit:
+        a searcher that opens the new commit finds its groups already there."""
+        started = time.perf_counter()
+        for article_id in carried:
+            if (old := self.old_signatures.get(article_id)) is not None:
+                self.signatures[article_id] = old
+        rows = {article_id: self.signatures[article_id] for article_id in manifest if article_id in self.signatures}
+        signatures = duplicates.Signatures.of(rows)
+        groups = duplicates.group(signatures)
+        before = duplicates.load_groups(self.live.path) if self.live else {}
+        duplicates.save(target.path, signatures, groups)
+        report = self.report
+        report.copies = len(groups)
+        report.copy_groups = len(set(groups.values()))
+        report.groups_changed = sum(1 for article_id in manifest if groups.get(article_id) != before.get(article_id))
+        report.duplicate_seconds += time.perf_counter() - started
 
     def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
         from search.entities.cache import EntityCache, extract_with_cache
