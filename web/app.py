@@ -38,9 +38,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         limits=web_config.limits(app.config))
     app.extensions["dateline.searcher"] = holder
 
+    from web.exports import bp as exports_bp
     from web.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.trim_blocks = True

@@ -9,8 +9,10 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from search.export import FORMATS
 from search.facet_registry import FACETS_BY_NAME
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
+from web.exports import export_response
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
@@ -77,6 +79,7 @@ def _render_search(state: SearchState, result: SearchResult) -> str:
         facets=_facet_groups(state, result, urls), pagination=_pagination(result, config["MAX_PAGE"], urls),
         active_filters=_active_filters(state, urls), facet_search_url=facet_search_url,
         json_url=urls.json(), articles_label=articles_label,
+        feed_url=urls.twin("/feed.atom"), export_urls={fmt: urls.twin(f"/api/search.{fmt}") for fmt in FORMATS},
     )
 
 
@@ -84,6 +87,8 @@ def _render_search(state: SearchState, result: SearchResult) -> str:
 @bp.get("/search.json")
 def search_json() -> Response:
     state = parse_search(request.args, current_app.config, api=True)
+    if (fmt := request.args.get("format", "json")) != "json":
+        return export_response(state, fmt)  # csv, jsonl; any other format is a 400 naming `format`
     index = holder()
     searcher, version = index.snapshot()
 
