@@ -39,6 +39,9 @@ class CannedEngine:
                             facets={"source": [FacetValue("Cannery", 1, False)]},
                             dates=DateHistogram("year", []), suggestion=None)
 
+    def export(self, request: SearchRequest, limit: int) -> SearchResult:
+        return self.search(request)
+
     def article(self, article_id: str) -> ArticleView | None:
         return None
 

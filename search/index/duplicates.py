@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,7 @@ SIGNATURES_FILE = "duplicates.npz"
 GROUPS_FILE = "groups.json"
 
 _WORD = re.compile(r"\w+")
+_PERM_CHUNK = 16
 _EMPTY = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)  # no shingles: matches nothing
 _random = np.random.default_rng(20240613)  # fixed: signatures are stored and compared across runs
 _A = _random.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)
@@ -52,31 +53,68 @@ _MIX = _random.integers(1, 2**63, 8, dtype=np.uint64) | np.uint64(1)  # one odd 
 _word_hashes: dict[str, int] = {}
 
 
-def _word_hash(word: str) -> int:
-    found = _word_hashes.get(word)
-    if found is None:
-        if len(_word_hashes) > 2_000_000:  # a bound on memory over a huge corpus
-            _word_hashes.clear()
-        # crc32 rather than hash(): Python's is salted per process, and signatures are stored.
-        found = _word_hashes[word] = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
-    return found
+def _hashes(words: list[str]) -> np.ndarray:
+    """A stable 33-bit hash per word (crc32: Python's hash() is salted per process, and signatures
+    are stored), looked up in a cache of the words seen."""
+    cache = _word_hashes
+    missing = set(words).difference(cache)
+    if missing:
+        if len(cache) > 2_000_000:  # a bound on memory over a huge corpus
+            cache.clear()
+            missing = set(words)
+        for word in missing:
+            cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
+    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+def signatures(texts: Sequence[str]) -> np.ndarray:
+    """MinHash signatures (len(texts) x NUM_PERM uint32) of the texts' word shingles, all at once:
+    the shingles of every text side by side, one permutation pass, a minimum per text. A text of
+    fewer than MIN_WORDS words gets the all-max signature, which matches nothing."""
+    out = np.tile(_EMPTY, (len(texts), 1))
+    hashes, starts, rows = [], [], []
+    offset = 0
+    for row, text in enumerate(texts):
+        words = _WORD.findall(text.lower())
+        if len(words) < MIN_WORDS:
+            continue
+        hashes.append(_hashes(words))
+        starts.append(offset)
+        rows.append(row)
+        offset += len(words)
+    if not rows:
+        return out
+    joined = np.concatenate(hashes)
+    count = len(joined) - SHINGLE + 1
+    with np.errstate(over="ignore"):
+        shingles = joined[:count] * _MIX[0]
+        for k in range(1, SHINGLE):
+            shingles += joined[k:k + count] * _MIX[k]
+    # A shingle starting in a text's last SHINGLE-1 words runs into the next text: never a minimum
+    # candidate, as the reduceat segments below end before them.
+    first = np.asarray(starts)
+    last = np.r_[first[1:], offset] - SHINGLE + 1
+    for begin in range(0, NUM_PERM, _PERM_CHUNK):  # a bounded (shingles x 16) block at a time
+        a, b = _A[begin:begin + _PERM_CHUNK], _B[begin:begin + _PERM_CHUNK]
+        with np.errstate(over="ignore"):
+            permuted = (shingles[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
+        # Segments [first, last) per text; reduceat takes starts only, so mask the tails with max.
+        permuted[_tails(first, last, count)] = np.iinfo(np.uint64).max
+        out[rows, begin:begin + _PERM_CHUNK] = np.minimum.reduceat(permuted, first, axis=0).astype(np.uint32)
+    return out
+
+
+def _tails(first: np.ndarray, last: np.ndarray, count: int) -> np.ndarray:
+    """Positions of shingles that cross from one text into the next."""
+    mask = np.zeros(count, dtype=bool)
+    for end in last[:-1].tolist():
+        mask[end:end + SHINGLE - 1] = True
+    return mask
 
 
 def signature(text: str) -> np.ndarray:
-    """MinHash signature (NUM_PERM uint32) of the text's word 5-shingles; all-max when too short."""
-    words = _WORD.findall(text.casefold())
-    if len(words) < MIN_WORDS:
-        return _EMPTY.copy()
-    hashes = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
-    with np.errstate(over="ignore"):
-        count = len(words) - SHINGLE + 1
-        shingles = hashes[:count] * _MIX[0]
-        for k in range(1, SHINGLE):
-            shingles += hashes[k:k + count] * _MIX[k]
-        shingles = np.unique(shingles)
-        # Multiply-shift hashing: one 64-bit universal hash per permutation, its high 32 bits kept.
-        permuted = (shingles[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
-    return permuted.min(axis=0).astype(np.uint32)
+    """MinHash signature (NUM_PERM uint32) of one text's word shingles."""
+    return signatures([text])[0]
 
 
 def article_text(title: str, body: str) -> str:

@@ -39,6 +39,8 @@ from search.index import store as index_store
 from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
 
+SIGN_BATCH = 128  # articles shingled together (one numpy pass; ~50 MB at most for long articles)
+
 
 class EntityExtractorLike(Protocol):
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]: ...
@@ -169,6 +171,7 @@ class _Reindex:
         # Near-duplicate signatures by id: kept from the live generation for unchanged articles.
         self.old_signatures: dict[str, np.ndarray] = {}
         self.signatures: dict[str, np.ndarray] = {}
+        self.unsigned: list[tuple[str, str]] = []  # (id, text) waiting for the next batch of signatures
         self.live = index_store.current_generation(job.index_dir)
         self.engine: IndexEngine = WhooshIndex(job.index_dir)
         # A full rebuild writes a new generation; `full_reason` only says why (for the report).
@@ -307,21 +310,32 @@ class _Reindex:
 
     def _sign(self, article: Article, content_hash: str) -> None:
         """The article's near-duplicate signature: the stored one when its text is unchanged (a full
-        rebuild too), else computed."""
+        rebuild too), else computed (in batches: search.index.duplicates.signatures)."""
         indexed = self.previous.get(article.id)
         same = indexed is not None and indexed.content_hash == content_hash
         if same and (old := self.old_signatures.get(article.id)) is not None:
             self.signatures[article.id] = old
             return
+        self.unsigned.append((article.id, duplicates.article_text(article.title, article.body_text)))
+        if len(self.unsigned) >= SIGN_BATCH:
+            self._sign_pending()
+
+    def _sign_pending(self) -> None:
+        if not self.unsigned:
+            return
         started = time.perf_counter()
-        self.signatures[article.id] = duplicates.signature(duplicates.article_text(article.title, article.body_text))
-        self.report.signed += 1
+        matrix = duplicates.signatures([text for _, text in self.unsigned])
+        for (article_id, _), row in zip(self.unsigned, matrix):
+            self.signatures[article_id] = row
+        self.report.signed += len(self.unsigned)
+        self.unsigned = []
         self.report.duplicate_seconds += time.perf_counter() - started
 
     def _group_copies(self, target: Generation, manifest: dict[str, IndexedArticle],
                       carried: dict[str, IndexedArticle]) -> None:
         """Groups the generation's near duplicates and stores them with it, before the index commit:
         a searcher that opens the new commit finds its groups already there."""
+        self._sign_pending()
         started = time.perf_counter()
         for article_id in carried:
             if (old := self.old_signatures.get(article_id)) is not None:
@@ -330,7 +344,10 @@ class _Reindex:
         signatures = duplicates.Signatures.of(rows)
         groups = duplicates.group(signatures)
         before = duplicates.load_groups(self.live.path) if self.live else {}
-        duplicates.save(target.path, signatures, groups)
+        unchanged = (target == self.live and not self.report.signed and groups == before
+                     and signatures.ids == sorted(self.old_signatures))
+        if not unchanged:  # an unchanged corpus rewrites nothing
+            duplicates.save(target.path, signatures, groups)
         report = self.report
         report.copies = len(groups)
         report.copy_groups = len(set(groups.values()))
