@@ -76,9 +76,10 @@ class NewsTokenizer(Tokenizer):
     def __init__(self, normalizer: TermNormalizer | None = None) -> None:
         self.normalizer = normalizer or TermNormalizer()
         tokenizer = RegexpTokenizer(TOKEN_PATTERN)
-        self._spans = tokenizer.span_tokenize
-        # The same pattern, engine (`regex`) and flags as the NLTK tokenizer above, without
-        # its per-match timeout wrapper: the indexing fast path (`term_positions`).
+        # The same pattern, engine (`regex`) and flags as NLTK's tokenizer, without its timeout
+        # wrapper: NLTK bounds a whole iteration by 5 s of wall clock (a guard for patterns
+        # callers supply), so a long article whose tokens are consumed slowly failed half-way.
+        # TOKEN_PATTERN is fixed and matches in linear time.
         self._finditer = regex.compile(TOKEN_PATTERN, tokenizer._flags).finditer
 
     def __eq__(self, other: object) -> bool:
@@ -103,8 +104,9 @@ class NewsTokenizer(Tokenizer):
             yield token
             return
         pos = start_pos
-        for start, end in self._spans(value):
-            raw = value[start:end]
+        for match in self._finditer(value):
+            start, end = match.span()
+            raw = match.group()
             term, stop = normalize(raw)
             if stop and removestops:
                 # Stop words still take a position so phrases keep their gaps.
@@ -142,6 +144,23 @@ class NewsTokenizer(Tokenizer):
                     positions.append(pos)
             pos += 1
         return found
+
+    def term_spans(self, value: str, terms: set[str] | frozenset[str]) -> Iterator[tuple[int, int, str]]:
+        """(start, end, term) of each word of a text whose index term is one of `terms`: the spans
+        `__call__(value, chars=True)` yields for them, without a Token per word (snippets)."""
+        normalize = self.normalizer
+        # Normalising every word (stemming) is the cost; an ASCII word keeps its first letter as its
+        # term's first letter (stems cut endings, acronyms lose dots), so one whose first letter
+        # starts no wanted term is skipped. Other words may change under NFKC: always normalised.
+        initials = {term[:1] for term in terms}
+        for match in self._finditer(value):
+            raw = match.group()
+            first = raw[0]
+            if first.isascii() and first.lower() not in initials:
+                continue
+            term, stop = normalize(raw)
+            if term in terms and not stop:
+                yield match.start(), match.end(), term
 
     def __getstate__(self) -> dict:
         # Multiprocess writers pickle the schema: send the settings, not the cache.

@@ -38,12 +38,14 @@ class Article:
     title: str
     origin: Origin
     subtitle: str = ""
-    source: str = ""  # byline or agency
+    source: str = ""  # the outlet or agency: "bdnews24.com", "Dhaka Tribune", "Reuters"
+    byline: str = ""  # the author(s) as the source credits them: "Staff Correspondent", "Jane Doe, John Roe"
     published: datetime | None = None  # always timezone-aware when set
     updated: datetime | None = None
     body: tuple[str, ...] = ()  # paragraphs
     language: str = "en"
     url: str | None = None
+    topic: str = ""  # the section or topic the source files it under (AllSides topic), as given
     # What the source itself tags (Reuters TOPICS/PLACES/PEOPLE, bdnews24 keywords):
     # kept for reference, never used as our facets.
     source_metadata: Mapping[str, object] = field(default_factory=dict, compare=False)
@@ -54,6 +56,8 @@ class Article:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise ValueError(f"Article.{name} must be timezone-aware, got {value!r}")
+            if value is not None and not representable_in_utc(value):
+                raise ValueError(f"Article.{name} cannot be expressed in UTC: {value.isoformat()}")
 
     @property
     def text(self) -> str:
@@ -67,7 +71,7 @@ class Article:
     def content_hash(self) -> str:
         """Changes whenever anything indexed about the article changes."""
         h = hashlib.blake2b(digest_size=16)
-        for part in (self.title, self.subtitle, self.source, _iso(self.published),
+        for part in (self.title, self.subtitle, self.source, self.byline, self.topic, _iso(self.published),
                      _iso(self.updated), self.language, self.url or "", *self.body):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x1f")
@@ -106,6 +110,33 @@ class Entities:
     @property
     def countries(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p.country for p in self.places if p.country))
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print and to encode as UTF-8: bytes of a file name that were not UTF-8
+    (kept by Python as lone surrogates) and control characters (terminal escapes, line
+    breaks) become visible escapes: "bad-\\xff.txt", "a\\x1b[31m"."""
+    if text.isprintable() and not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\x{code:02x}" if code < 256 \
+        else f"\\u{code:04x}"
+
+
+def representable_in_utc(value: datetime) -> bool:
+    """Whether an aware time converts to UTC (0001-01-01T00:00+06:00 falls before year 1)."""
+    try:
+        value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def _iso(value: datetime | None) -> str:

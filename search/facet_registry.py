@@ -22,7 +22,7 @@ class Facet:
     title: str  # the page's heading: "People"
     singular: str  # a chip on the page: "Person: Kim Jong Un"
     plural: str  # "people", as in "3 people"
-    aliases: tuple[str, ...] = ()  # other names in the query language (people:, byline:)
+    aliases: tuple[str, ...] = ()  # other names in the query language (people:, places:)
 
     @property
     def help(self) -> str:
@@ -36,8 +36,8 @@ FACETS: tuple[Facet, ...] = (
           "places", aliases=("places",)),
     Facet("country", "country", lambda article, entities: entities.countries, "Countries", "Country",
           "countries", aliases=("countries",)),
-    Facet("source", "source", lambda article, entities: [article.source], "Sources", "Source", "sources",
-          aliases=("byline",)),
+    # The outlet or agency; the byline (the author) is a text field of its own (byline:).
+    Facet("source", "source", lambda article, entities: [article.source], "Sources", "Source", "sources"),
 )
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 FACET_NAMES: tuple[str, ...] = tuple(facet.name for facet in FACETS)

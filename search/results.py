@@ -79,9 +79,11 @@ class SearchRequest:
                 raise BadRequest(f"{name} was given {len(values)} values; the limit is {limits.max_facet_values}",
                                  name)
             for value in values:
-                if len(value) > limits.max_facet_value_length or "\x00" in value:
-                    raise BadRequest(f"{name} value is too long or malformed "
-                                     f"(limit {limits.max_facet_value_length} characters)", name)
+                if "\x00" in value:
+                    raise BadRequest(f"{name} must not contain NUL characters", name)
+                if len(value) > limits.max_facet_value_length:
+                    raise BadRequest(f"{name} value is too long (limit {limits.max_facet_value_length} characters)",
+                                     name)
 
     def selections(self) -> dict[str, tuple[str, ...]]:
         return {name: getattr(self, name) for name in FILTER_FACETS if getattr(self, name)}
@@ -151,6 +153,8 @@ class DateBucket:
 class DateHistogram:
     unit: Literal["year", "month", "day"]
     buckets: list[DateBucket]
+    before: int = 0  # dated matches before the first bucket (outliers left out of the bars)
+    after: int = 0  # and after the last one
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,9 @@ class ArticleView:
     id: str
     title: str
     subtitle: str
-    source: str
+    source: str  # the outlet or agency
+    byline: str  # the author(s)
+    topic: str
     published: str | None  # ISO 8601 with offset
     updated: str | None
     body: list[str]  # paragraphs, plain text (escape when rendering)

@@ -18,6 +18,11 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 BANGLADESH_TIME = timezone(timedelta(hours=6), "+06:00")
+# Articles longer than this (characters of title, subtitle and body) are indexed cut, with a warning:
+# no real news story is near it, and one huge record must not stall analysis or the writer.
+DEFAULT_MAX_ARTICLE_CHARS = 5_000_000
+# A single record larger than this is skipped with a warning (it bounds a reader's memory).
+DEFAULT_MAX_RECORD_BYTES = 32 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -77,6 +82,8 @@ SETTINGS: tuple[Setting, ...] = (
     # Pages that print local times without a zone (bdnews24, Dhaka Tribune) are in Bangladesh time.
     Setting("default_timezone", parse_utc_offset, BANGLADESH_TIME, "DATELINE_TIMEZONE",
             "zone of times printed without one (`+06:00`, `UTC`, `Asia/Dhaka`)"),
+    Setting("max_article_chars", _integer, DEFAULT_MAX_ARTICLE_CHARS, "DATELINE_MAX_ARTICLE_CHARS",
+            "longer articles are indexed cut to this many characters, with a warning", minimum=1),
     Setting("default_page_size", _integer, 10, "DATELINE_PAGE_SIZE", "results per page", minimum=1),
     Setting("max_page_size", _integer, 100, "DATELINE_MAX_PAGE_SIZE", "the cap on `page_size`", minimum=1),
     Setting("max_query_length", _integer, 1000, "DATELINE_MAX_QUERY_LENGTH", "longest query, in characters",
@@ -89,6 +96,12 @@ SETTINGS: tuple[Setting, ...] = (
     # An export (CSV, JSON Lines) is one sort of the whole result and one stored-field read per row.
     Setting("export_limit", _integer, 10_000, "DATELINE_EXPORT_LIMIT",
             "most rows in an export (CSV, JSON Lines)", minimum=1),
+    # A few huge pages (an article with 10,000 dates once did 3 MB a page) must not grow a worker.
+    Setting("cache_mb", _number, 64, "DATELINE_CACHE_MB",
+            "megabytes of rendered pages and results kept per server process, in each of its two caches", minimum=0),
+    # A rebuild is batch work on the machine that serves searches: it yields the CPU to them.
+    Setting("reindex_nice", _integer, 10, "DATELINE_REINDEX_NICE",
+            "niceness `dateline reindex` gives itself, so searches served meanwhile stay fast (0: none)", minimum=0),
     Setting("refresh_interval", _number, 1.0, "DATELINE_REFRESH_INTERVAL",
             "seconds between checks for a newer index", minimum=0),
 )
@@ -116,12 +129,15 @@ class Settings:
     corpus: tuple[Path, ...] = SETTINGS_BY_NAME["corpus"].default
     index_dir: Path = SETTINGS_BY_NAME["index_dir"].default
     default_timezone: tzinfo = SETTINGS_BY_NAME["default_timezone"].default
+    max_article_chars: int = SETTINGS_BY_NAME["max_article_chars"].default
     default_page_size: int = SETTINGS_BY_NAME["default_page_size"].default
     max_page_size: int = SETTINGS_BY_NAME["max_page_size"].default
     max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default
     max_page: int = SETTINGS_BY_NAME["max_page"].default
     cache_size: int = SETTINGS_BY_NAME["cache_size"].default
     export_limit: int = SETTINGS_BY_NAME["export_limit"].default
+    cache_mb: float = SETTINGS_BY_NAME["cache_mb"].default
+    reindex_nice: int = SETTINGS_BY_NAME["reindex_nice"].default
     refresh_interval: float = SETTINGS_BY_NAME["refresh_interval"].default
 
     def __post_init__(self) -> None:

@@ -18,6 +18,11 @@ MAX_FRAGMENTS = 3
 MAX_MATCHES = 400  # enough to choose fragments from; long articles stop here
 LEAD_CHARS = 60  # context kept before the first mark of a fragment
 ELLIPSIS = "…"
+# A snippet's cost must not grow like the article: the analyzer (stemming, ~1 s per MB) reads at most
+# the first SCAN_CHARS of a text; beyond them a plain substring search (C speed, ~1 ms per MB) finds
+# where words like the query's stand, and only the windows around the first LOCATE_WINDOWS are read.
+SCAN_CHARS = 20_000
+LOCATE_WINDOWS = 12
 
 
 @dataclass(frozen=True)
@@ -28,16 +33,76 @@ class Span:
 
 
 def matches(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenizer,
-            limit: int = MAX_MATCHES) -> list[Span]:
-    """Where the index terms occur in the text, as character spans of the words as written."""
+            limit: int = MAX_MATCHES, start: int = 0, end: int | None = None) -> list[Span]:
+    """Where the index terms occur in text[start:end], as character spans of the words as written."""
     if not terms or not text:
         return []
     found = []
-    for token in analyzer(text, chars=True):
-        if token.text in terms:
-            found.append(Span(token.startchar, token.endchar, token.text))
-            if len(found) >= limit:
-                break
+    part = text[start:end] if start or end is not None else text
+    for first, last, term in analyzer.term_spans(part, terms):
+        found.append(Span(start + first, start + last, term))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _cut_before(text: str, position: int) -> int:
+    """A position at or before `position` between words (so no word is read in half)."""
+    if position <= 0:
+        return 0
+    cut = max(text.rfind(" ", 0, position), text.rfind("\n", 0, position))
+    return cut + 1 if cut != -1 and position - cut <= 100 else position
+
+
+def _cut_after(text: str, position: int) -> int:
+    if position >= len(text):
+        return len(text)
+    found = [c for c in (text.find(" ", position, position + 100), text.find("\n", position, position + 100)) if c != -1]
+    return min(found) if found else position
+
+
+def _prefixes(terms: set[str] | frozenset[str]) -> list[str]:
+    """What words that stem to the terms start with: the term, less a letter a stemmer may have changed
+    (happi-ness, ferri-es)."""
+    return sorted({term[:-1] if len(term) > 3 else term for term in terms if term})
+
+
+def _likely_places(text: str, terms: set[str] | frozenset[str], start: int) -> list[int]:
+    """The first positions from `start` where a word begins with one of the prefixes, in text order."""
+    folded = text.casefold()
+    if len(folded) != len(text):  # folding changed lengths (ß -> ss): offsets would not line up
+        folded = text.lower()
+        if len(folded) != len(text):
+            return []
+    places: set[int] = set()
+    for prefix in _prefixes(terms):
+        at = folded.find(prefix, start)
+        seen = 0
+        while at != -1 and seen < LOCATE_WINDOWS:
+            if at == 0 or not folded[at - 1].isalnum():
+                places.add(at)
+                seen += 1
+            at = folded.find(prefix, at + 1)
+    return sorted(places)[:LOCATE_WINDOWS]
+
+
+def bounded_matches(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenizer) -> list[Span]:
+    """matches() at a cost bounded whatever the length of the text: the start of the text, or the
+    regions around the first likely places of the words further on."""
+    if len(text) <= SCAN_CHARS:
+        return matches(text, terms, analyzer)
+    head = _cut_before(text, SCAN_CHARS)
+    found = matches(text, terms, analyzer, end=head)
+    if found or not terms:
+        return found
+    position = head
+    for likely in _likely_places(text, terms, head):
+        if likely < position:
+            continue  # inside a window already read
+        start = _cut_before(text, max(position, likely - LEAD_CHARS))
+        end = _cut_after(text, likely + FRAGMENT_CHARS)
+        found += matches(text, terms, analyzer, start=start, end=end)
+        position = end
     return found
 
 
@@ -57,8 +122,9 @@ def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -
 
 
 def mark_all(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenizer) -> str:
-    """The whole text escaped and marked (titles)."""
-    return mark(text, matches(text, terms, analyzer))
+    """The whole text escaped and marked (titles; marks only within the first SCAN_CHARS)."""
+    return mark(text, matches(text, terms, analyzer, end=_cut_before(text, SCAN_CHARS)
+                              if len(text) > SCAN_CHARS else None))
 
 
 def _word_start(text: str, position: int) -> int:
@@ -103,7 +169,7 @@ def snippets(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenize
     """
     if not text:
         return []
-    spans = matches(text, terms, analyzer)
+    spans = bounded_matches(text, terms, analyzer)
     if not spans:
         return [lead(text, length)]
     # Score a window starting shortly before each match: distinct terms first, then matches.

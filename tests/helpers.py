@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import atexit
 import functools
+import http.client
+import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
 import orjson
+import pytest
 from whoosh import index as whoosh_index
 
 from search.article import Article, Entities, Origin, Place
@@ -292,3 +298,57 @@ def shared_spacy_extractor():
     from search.entities.extract import EntityExtractor
 
     return EntityExtractor(workers=1)
+
+
+# --- a real `dateline serve` -----------------------------------------------------------
+
+
+def dateline_command() -> list[str]:
+    script = Path(sys.executable).with_name("dateline")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "search.cli"]
+
+
+def start(*options: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([*dateline_command(), "serve", "--host", "127.0.0.1", "--port", "0", *options],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    line = process.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if not match:
+        process.kill()
+        pytest.fail(f"dateline serve did not start: {line!r} {process.stdout.read()}")
+    return process, match.group(1)
+
+
+def get(port: str, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return status != "Z"
+
+
+def stop(process: subprocess.Popen, how: int = signal.SIGTERM) -> int:
+    process.send_signal(how)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail("dateline serve did not stop within 30 s")

@@ -11,7 +11,7 @@ import whoosh.index
 
 from helpers import CountingExtractor, shared_spacy_extractor, story, write_jsonl
 from search.index import store as index_store
-from search.index.indexer import NothingRead, load_manifest, reindex
+from search.index.indexer import NothingRead, WouldRemove, load_manifest, reindex
 from search.index.schema import build_schema, stored_values, to_document
 from search.readers import read_corpus
 
@@ -223,10 +223,12 @@ def test_a_corpus_without_articles_leaves_the_index_alone(corpus, tmp_path, extr
     version = index_store.live_version(index_dir)
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(NothingRead):
+    with pytest.raises(WouldRemove):  # another corpus: its articles would go
         reindex([empty], index_dir, extractor=extractor)
     with pytest.raises(NothingRead):
-        reindex([empty], index_dir, full=True, extractor=extractor)
+        reindex([empty], index_dir, extractor=extractor, prune=True)
+    with pytest.raises(NothingRead):
+        reindex([empty], index_dir, full=True, extractor=extractor, prune=True)
     assert index_store.live_version(index_dir) == version
     assert len(stored_documents(index_dir)) == 3
     assert len(index_store.list_generations(index_dir)) == 1

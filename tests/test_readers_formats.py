@@ -142,7 +142,7 @@ def test_csv_duplicates_keep_the_most_complete_copy_across_files(tmp_path):
     assert problems == []
     assert [(a.url, a.origin.path.rsplit("/", 1)[1], a.origin.record) for a in articles] == [
         ("https://x.org/2", "a.csv", 2), ("https://x.org/1", "b.csv", 1)]
-    assert articles[1].source_metadata == {"category": "business"}
+    assert articles[1].topic == "business" and articles[1].source == "x.org"
 
 
 def test_csv_body_paragraph_splitting():

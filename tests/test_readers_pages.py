@@ -154,7 +154,7 @@ def test_page_without_title_gets_one_from_its_body(tmp_path):
             "    RELATED STORIES\n    Other story\n")
     (article,), problems = read_text(tmp_path, text)
     assert article.title == "Rain flooded low-lying streets in Sylhet on Monday."
-    assert article.source == "Staff Correspondent"
+    assert (article.byline, article.source) == ("Staff Correspondent", "")
     assert [p.reason for p in problems] == ["no title; title taken from the first sentence of the body"]
     assert "Other story" not in article.text
 

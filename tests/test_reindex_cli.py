@@ -84,10 +84,14 @@ def test_cli_exit_status_when_nothing_can_be_indexed(tmp_path, capsys):
     assert err.startswith("dateline reindex: no article could be read from")
     assert "left as it was" in err and "Traceback" not in err
 
-    status = main(["reindex", "--corpus", str(tmp_path / "missing"), "--index", str(index_dir)])
-    _, err = capsys.readouterr()
-    assert status == 1 and "no article could be read" in err
     assert index_store.current_generation(index_dir) is None
+
+    # A wrong --corpus path is named, and nothing is created.
+    fresh = tmp_path / "fresh-index"
+    status = main(["reindex", "--corpus", str(tmp_path / "missing"), "--index", str(fresh)])
+    _, err = capsys.readouterr()
+    assert (status, err) == (1, f"dateline reindex: no such file or directory: {tmp_path / 'missing'}\n")
+    assert not fresh.exists()
 
 
 def test_cli_unwritable_index_folder_is_one_line(small_corpus, tmp_path, capsys):
@@ -110,10 +114,14 @@ def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, 
 
     process = run_cli("--full", "--corpus", str(corpus), "--index", str(index_dir), "--workers", "2")
     building = index_store.generation_path(index_dir, first.number + 1)
-    deadline = time.monotonic() + 60
-    while not building.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(1.0)  # well into reading and writing
+    # Kill it at an observable point, not after a guessed delay: the first job file handed to the
+    # writer processes (Whoosh's MAIN.tmp in the new generation). 250 of 6,000 stories are then
+    # written at most, so the rebuild is still under way; the writer processes exist.
+    jobs = building / "MAIN.tmp"
+    give_up = time.monotonic() + 300  # only so that a hung run cannot hang the suite
+    while process.poll() is None and not (jobs.is_dir() and any(jobs.glob("*.doclist"))) \
+            and time.monotonic() < give_up:
+        time.sleep(0.005)
     children = _children(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
@@ -137,6 +145,7 @@ def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, 
     report = reindex([corpus], index_dir, extractor=extractor)
     assert (report.unchanged, report.added, extractor.calls) == (6000, 0, 0)
     assert [g.name for g in index_store.list_generations(index_dir)] == [first.name]
+    assert not list(index_dir.glob(".reindex-*.tmp"))  # the killed run's scratch tables are gone too
 
 
 @pytest.mark.slow

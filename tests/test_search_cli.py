@@ -69,3 +69,9 @@ def test_unparseable_dates_are_rejected_by_the_parser(index_dir, capsys):
     with pytest.raises(SystemExit):
         main(["search", "x", "--from", "yesterday", "--index", str(index_dir)])
     assert "not a day" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("query", ['place:""', 'person:" "', 'source:""', 'person:-'])
+def test_an_empty_facet_value_is_an_answer_not_a_traceback(index_dir, capsys, query):
+    assert main(["search", query, "--json", "--index", str(index_dir)]) == 0
+    assert "total" in orjson.loads(capsys.readouterr().out)

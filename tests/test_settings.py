@@ -59,7 +59,9 @@ def test_the_readme_documents_every_setting_of_the_registry():
     assert set(rows) == {setting.env for setting in SETTINGS}
     for setting in SETTINGS:
         assert setting.help in rows[setting.env]
-        if isinstance(setting.default, (int, float)):
+        if isinstance(setting.default, int):
+            assert f"| {setting.default} |" in rows[setting.env]
+        elif isinstance(setting.default, float):
             assert f"| {setting.default:g} |" in rows[setting.env]
 
 

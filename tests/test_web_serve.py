@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import http.client
-import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,61 +12,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from helpers import QUAYSIDE_COUNT, shared_index
+from helpers import QUAYSIDE_COUNT, alive, children, dateline_command, get, shared_index, start, stop
 from search.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow  # starts real gunicorn servers
-
-
-def dateline_command() -> list[str]:
-    script = Path(sys.executable).with_name("dateline")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "search.cli"]
-
-
-def start(*options: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([*dateline_command(), "serve", "--host", "127.0.0.1", "--port", "0", *options],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
-    line = process.stdout.readline()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-    if not match:
-        process.kill()
-        pytest.fail(f"dateline serve did not start: {line!r} {process.stdout.read()}")
-    return process, match.group(1)
-
-
-def get(port: str, path: str) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(child) for child in (task / "children").read_text().split()}
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return status != "Z"
-
-
-def stop(process: subprocess.Popen, how: int = signal.SIGTERM) -> int:
-    process.send_signal(how)
-    try:
-        return process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        pytest.fail("dateline serve did not stop within 30 s")
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from web import config as web_config
-from web.errors import register_error_handlers
+from web.article_urls import ArticleIdConverter, article_url
+from web.errors import error_response, register_error_handlers
 from web.formatting import register_filters
 from web.index_access import SearcherHolder
+from web.limits import longest_request_line
 
 # No inline scripts or styles anywhere: everything the page needs is served from /static.
 CONTENT_SECURITY_POLICY = (
@@ -34,19 +36,33 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     holder = app.config.get("SEARCHER_HOLDER") or SearcherHolder(
         app.config["INDEX_DIR"], refresh_interval=float(app.config["REFRESH_INTERVAL"]),
-        cache_size=int(app.config["CACHE_SIZE"]), background=bool(app.config["REFRESH_IN_BACKGROUND"]),
-        limits=web_config.limits(app.config))
+        cache_size=int(app.config["CACHE_SIZE"]), cache_bytes=int(app.config["CACHE_MB"] * 1_000_000),
+        background=bool(app.config["REFRESH_IN_BACKGROUND"]), limits=web_config.limits(app.config))
     app.extensions["dateline.searcher"] = holder
 
     from web.exports import bp as exports_bp
     from web.views import bp
 
+    app.url_map.converters["article_id"] = ArticleIdConverter
+    app.jinja_env.globals["article_url"] = article_url
     app.register_blueprint(bp)
     app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+    longest = longest_request_line(app.config)
+
+    @app.before_request
+    def request_line_within_limits() -> Response | None:
+        # The server lets through any request line (its own cap is below what the limits allow);
+        # one longer than any valid request can be is refused here, in the one error shape.
+        line = request.environ.get("RAW_URI") or request.full_path
+        if len(line) > longest:
+            return error_response(414, f"The address is {len(line):,} bytes long; no valid request needs more "
+                                       f"than {longest:,}.")
+        return None
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -7,6 +7,7 @@ opens it, without a restart.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -15,11 +16,18 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-from search.index.store import IndexMissing, live_version
-from search.settings import Limits
+from search.index.store import IndexMissing, live_version, register_reader, unregister_reader
+from search.settings import SETTINGS_BY_NAME, Limits
 from web.errors import IndexUnavailable
 
 log = logging.getLogger("dateline.web")
+
+# Seconds between a server process's checks for a newly published index (two small file reads).
+WATCH_INTERVAL = 0.05
+DEFAULT_CACHE_BYTES = int(SETTINGS_BY_NAME["cache_mb"].default * 1_000_000)
+# What an entry that is not bytes (a result, a related list) is counted as: they are small objects
+# (10 hits, facet tops, at most MAX_BARS dates); counting them exactly would cost more than they do.
+OBJECT_BYTES = 16 * 1024
 
 # Search results (large objects) are kept only while the same search is likely to be asked for
 # in its other format: the page and its JSON twin, both of which are cached as bytes for longer.
@@ -38,7 +46,8 @@ class SearcherHolder:
 
     def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 2048,
                  opener: Callable[[Path], Any] | None = None, background: bool = True,
-                 close_grace: float = 60.0, limits: Limits | None = None) -> None:
+                 close_grace: float = 60.0, limits: Limits | None = None,
+                 cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.index_dir = Path(index_dir)
         self.limits = limits
         self.refresh_interval = refresh_interval
@@ -50,8 +59,10 @@ class SearcherHolder:
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._reloading = False
-        self._cache = ResultCache(cache_size)
-        self._recent = ResultCache(min(cache_size, RECENT_RESULTS))
+        self._watching = False
+        self._first_open = threading.Event()  # set once the first open has succeeded or failed
+        self._cache = ResultCache(cache_size, cache_bytes)
+        self._recent = ResultCache(min(cache_size, RECENT_RESULTS), cache_bytes)
 
     def _open(self) -> tuple[Any, str | None]:
         version = live_version(self.index_dir)  # read first: a publish during the open is seen next time
@@ -70,16 +81,45 @@ class SearcherHolder:
     def warm(self) -> None:
         """Open the index now in a background thread (a server process that just started);
         requests meanwhile wait for it as they would for the first open. No index yet is fine."""
+        threading.Thread(target=self._open_quietly, name="dateline-index-open", daemon=True).start()
 
-        def open_quietly() -> None:
-            try:
-                self.snapshot()
-            except IndexUnavailable:
-                pass
-            except Exception:
-                log.exception("could not open the index in %s", self.index_dir)
+    def _open_quietly(self) -> None:
+        try:
+            self.snapshot()
+        except IndexUnavailable:
+            pass
+        except Exception:
+            log.exception("could not open the index in %s", self.index_dir)
+        finally:
+            self._first_open.set()
 
-        threading.Thread(target=open_quietly, name="dateline-index-open", daemon=True).start()
+    def wait_until_open(self, timeout: float) -> bool:
+        """True once the first open (started by warm() or watch()) has finished, either way."""
+        return self._first_open.wait(timeout)
+
+    def watch(self, interval: float = WATCH_INTERVAL) -> None:
+        """A server process: open the index now, then, in a background thread, open every newly
+        published version as soon as it appears and switch to it once open, and tell the index
+        folder which version this process serves: `dateline reindex` returns once every server
+        serves what it wrote, so no request after it sees the old index, and none waits for an open."""
+        self._watching = True
+        atexit.register(unregister_reader, self.index_dir)
+
+        def follow() -> None:
+            self._open_quietly()
+            told: object = object()
+            while True:
+                try:
+                    if live_version(self.index_dir) not in (self._current[1], None):
+                        self._reload_in_this_thread()
+                    if self._current[1] != told:
+                        told = self._current[1]
+                        register_reader(self.index_dir, self._current[1])
+                except Exception:
+                    log.exception("watching %s for a new index", self.index_dir)
+                time.sleep(interval)
+
+        threading.Thread(target=follow, name="dateline-index-watch", daemon=True).start()
 
     def get(self) -> Any:
         return self.snapshot()[0]
@@ -93,6 +133,8 @@ class SearcherHolder:
                     self._swap(*self._open())
                     self._checked_at = time.monotonic()
                 return self._current
+        if self._watching:
+            return self._current  # the watching thread switches versions
         now = time.monotonic()
         if now - self._checked_at >= self.refresh_interval:
             self._checked_at = now
@@ -109,6 +151,13 @@ class SearcherHolder:
             threading.Thread(target=self._reload_now, name="dateline-index-reload", daemon=True).start()
         else:
             self._reload_now()
+
+    def _reload_in_this_thread(self) -> None:
+        with self._lock:
+            if self._reloading:
+                return
+            self._reloading = True
+        self._reload_now()
 
     def _reload_now(self) -> None:
         try:
@@ -133,6 +182,11 @@ class SearcherHolder:
         self._cache.clear()  # results of the previous index must never be served again
         self._recent.clear()
         return old
+
+    @property
+    def cached_bytes(self) -> tuple[int, int]:
+        """Bytes held by the page cache and by the recent-results cache."""
+        return self._cache.bytes, self._recent.bytes
 
     @property
     def version(self) -> str | None:
@@ -165,31 +219,41 @@ def _close_quietly(searcher: Any) -> None:
 
 
 class ResultCache:
-    """A small thread-safe LRU: popular searches (the empty page, facet clicks) cost one lookup."""
+    """A small thread-safe LRU: popular searches (the empty page, facet clicks) cost one lookup.
 
-    def __init__(self, size: int) -> None:
+    Bounded both in entries and in bytes, so a few huge pages cannot grow a worker without limit."""
+
+    def __init__(self, size: int, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
         if self.size <= 0:
             return None
         with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
 
     def put(self, key: Hashable, value: Any) -> None:
-        if self.size <= 0:
+        cost = len(value) if isinstance(value, (bytes, str)) else OBJECT_BYTES
+        if self.size <= 0 or cost > self.max_bytes:
             return
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            previous = self._items.pop(key, None)
+            if previous is not None:
+                self.bytes -= previous[1]
+            self._items[key] = (value, cost)
+            self.bytes += cost
+            while len(self._items) > self.size or self.bytes > self.max_bytes:
+                self.bytes -= self._items.popitem(last=False)[1][1]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.bytes = 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from search.export import COLUMNS, FORMATS
 from search.facet_registry import FACETS
+from search.index.columns import MAX_BARS
 from search.results import FILTER_FACETS, MAX_CURSOR_LENGTH, SORTS
 
 _nullable_string = {"type": ["string", "null"]}
@@ -107,11 +108,14 @@ SCHEMAS: dict[str, Any] = {
     },
     "DateHistogram": {
         "type": "object",
-        "required": ["unit", "buckets"],
+        "required": ["unit", "buckets", "before", "after"],
         "additionalProperties": False,
         "properties": {
             "unit": {"enum": ["year", "month", "day"]},
-            "buckets": {"type": "array", "items": {"$ref": "#/components/schemas/DateBucket"}},
+            "buckets": {"type": "array", "items": {"$ref": "#/components/schemas/DateBucket"}, "maxItems": MAX_BARS},
+            "before": {"type": "integer", "minimum": 0,
+                       "description": "Dated matches before the first bucket: outliers the bars leave out."},
+            "after": {"type": "integer", "minimum": 0, "description": "Dated matches after the last bucket."},
         },
     },
     "SearchResult": {
@@ -172,14 +176,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Article": {
         "type": "object",
-        "required": ["id", "title", "subtitle", "source", "published", "updated", "body", "language", "url",
-                     "origin", "people", "places", "countries", "versions", "related"],
+        "required": ["id", "title", "subtitle", "source", "byline", "topic", "published", "updated", "body",
+                     "language", "url", "origin", "people", "places", "countries", "versions", "related"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string"},
             "title": {"type": "string"},
             "subtitle": {"type": "string"},
-            "source": {"type": "string"},
+            "source": {"type": "string", "description": "The outlet or news agency."},
+            "byline": {"type": "string", "description": "The author(s), as the source credits them."},
+            "topic": {"type": "string", "description": "The section or topic the source files it under."},
             "published": _nullable_string,
             "updated": _nullable_string,
             "body": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs, plain text."},
@@ -210,9 +216,14 @@ def _error(description: str) -> dict:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+# Text without a NUL character (the parameters refuse NUL with a 400).
+NO_NUL = "^[^\\u0000]*$"
+
+
 def _errors(*statuses: int) -> dict:
     text = {400: "A parameter is unknown, malformed or beyond a limit; `parameter` names it.",
             404: "No such article.",
+            414: "The address is longer than any valid request needs.",
             503: "No index has been built yet (run `dateline reindex`).",
             500: "An unexpected error; it was logged."}
     return {str(s): _error(text[s]) for s in statuses}
@@ -225,15 +236,16 @@ def build_document(config: dict) -> dict:
     page_size = {"type": "integer", "minimum": 1, "maximum": limits.max_page_size, "default": limits.default_page_size}
     facet_params = [
         _param(facet.name, f"Only articles with this {facet.singular.lower()} (repeat for several: values of one "
-                           "facet are ORed, different facets ANDed). Exact value as listed in `facets`.",
-               {"type": "string", "maxLength": limits.max_facet_value_length}, repeat=True)
+                           "facet are ORed, different facets ANDed). Exact value as listed in `facets`. A value "
+                           "holding a NUL character is refused with 400.",
+               {"type": "string", "maxLength": limits.max_facet_value_length, "pattern": NO_NUL}, repeat=True)
         for facet in FACETS
     ]
     search_params = [
         _param("q", "Query: words, \"phrases\", AND/OR/NOT, field:value (title, person, place, country, "
                     "source). Empty: every article, newest first. A query that cannot be parsed is searched "
-                    "as plain words and `notice` says so.",
-               {"type": "string", "maxLength": limits.max_query_length}),
+                    "as plain words and `notice` says so. A query holding a NUL character is refused with 400.",
+               {"type": "string", "maxLength": limits.max_query_length, "pattern": NO_NUL}),
         *facet_params,
         _param("from", "First day, inclusive: YYYY-MM-DD (YYYY-MM and YYYY mean their first day).",
                {"type": "string", "examples": ["1987-03-01"]}),
@@ -286,7 +298,7 @@ def build_document(config: dict) -> dict:
                         "200": {"description": "One page of results with facets and a date histogram.",
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/SearchResult"}}}},
-                        **_errors(400, 503, 500),
+                        **_errors(400, 414, 503, 500),
                     },
                 }
             },

@@ -5,7 +5,8 @@ each running `--threads` threads. Python runs one thread at a time per process, 
 are what use several cores; every worker opens its own Searcher after the fork (Whoosh's
 open files must never be shared between processes) and keeps its own result cache. The
 master restarts a worker that dies, and on SIGTERM or Ctrl-C lets the workers finish the
-requests in hand, then exits 0.
+requests in hand, then exits 0. SIGHUP replaces the workers gracefully (new ones first), and
+--max-requests recycles them; neither loses a request (tests/test_web_serve_restarts.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import sys
-import threading
-from collections.abc import Callable
+import time
+from pathlib import Path
 from typing import Any
 
 # Seconds a worker has to finish its requests after SIGTERM before it is killed.
@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help=f"worker processes (default: one per CPU, here {default_workers()})")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
+    parser.add_argument("--max-requests", type=int, default=0,
+                        help="replace a worker after about this many requests (default 0: never); no request "
+                             "is lost when it is")
     parser.add_argument("--index", help="index folder (default: $DATELINE_INDEX or ./index)")
     parser.set_defaults(func=serve)
 
@@ -55,6 +58,8 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError("--workers must be at least 1")
     if args.threads < 1:
         raise CommandError("--threads must be at least 1")
+    if args.max_requests < 0:
+        raise CommandError("--max-requests must be 0 (never) or more")
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
     overrides = {"INDEX_DIR": args.index} if args.index else None
@@ -64,11 +69,13 @@ def serve(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     index_dir = app.config["INDEX_DIR"]
 
-    # The port is checked and reserved here rather than by gunicorn: a busy port is one line at
-    # once (gunicorn would retry for five seconds and log each attempt), and --port 0 is known
-    # before anything is printed.
+    # The port is checked and bound here rather than by gunicorn: a busy port is one line at once
+    # (gunicorn would retry for five seconds and log each attempt), and --port 0 is known before
+    # anything is printed. All workers accept from this one socket: connections waiting in its
+    # queue survive any worker leaving (a restart, recycling, a crash), which a socket per worker
+    # (SO_REUSEPORT) would reset.
     try:
-        listener = reserve_port(args.host, args.port)
+        listener = listen(args.host, args.port)
     except OSError as error:
         raise CommandError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
     except (OverflowError, ValueError) as error:
@@ -78,21 +85,13 @@ def serve(args: argparse.Namespace) -> int:
         host = f"[{host}]"
     _import_engine()  # once in the master, so the forked workers share its code pages
 
-    def announce() -> None:
-        print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} "
-              "threads)", flush=True)
-        if live_version(index_dir) is None:
-            print(f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon "
-                  "as it is built)", flush=True)
-
-    if REUSE_PORT:
-        # Each worker listens on its own socket (`listener` keeps the port ours meanwhile); the
-        # address is printed once every worker listens, so whoever reads it can connect at once.
-        bind, listening = f"{host}:{port}", WorkersListening(workers, announce)
-    else:
-        bind, listening = f"fd://{listener.detach()}", None
-        announce()
-    server = DatelineServer(app, bind, workers=workers, threads=args.threads, listening=listening)
+    print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} "
+          "threads)", flush=True)
+    if live_version(index_dir) is None:
+        print(f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon "
+              "as it is built)", flush=True)
+    bind = f"fd://{listener.detach()}"
+    server = DatelineServer(app, bind, workers=workers, threads=args.threads, max_requests=args.max_requests)
     try:
         server.run()  # returns (or exits 0) after SIGTERM / SIGINT, once the workers stopped
     except SystemExit as done:
@@ -100,59 +99,10 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-# Each worker gets its own listening socket on the port (SO_REUSEPORT) and the kernel spreads new
-# connections evenly over them. With one shared socket, whichever worker calls accept() first
-# takes the connection: a worker busy opening the index, or serving, loses every race, and a
-# keep-alive connection stays with the worker that accepted it.
-REUSE_PORT = hasattr(socket, "SO_REUSEPORT") and sys.platform.startswith("linux")
-
-
-def reserve_port(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port that keeps it ours: listening (shared by the workers), or,
-    with REUSE_PORT, bound but not listening, so the workers' sockets can join it."""
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, refused when anything else (another server) has the port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    if not REUSE_PORT:
-        return socket.create_server((host, port), family=family, backlog=2048)
-    # First an exclusive bind: it fails when anything else, another `dateline serve` included,
-    # has the port (SO_REUSEPORT alone would quietly share it with a second server).
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
-        port = probe.getsockname()[1]
-        probe.listen(1)  # a listening socket: the check really excludes other listeners
-    reserved = socket.socket(family, socket.SOCK_STREAM)
-    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    reserved.bind((host, port))
-    return reserved
-
-
-class WorkersListening:
-    """Calls `announce` in the master once `workers` worker processes said they listen.
-
-    A worker says so from gunicorn's post_fork hook (its socket is bound and listening by then)
-    by writing one byte to a pipe; a thread of the master reads them. Workers started later, to
-    replace one that died, write too: the thread keeps reading, so they never block.
-    """
-
-    def __init__(self, workers: int, announce: Callable[[], None]) -> None:
-        self._read, self._write = os.pipe()
-        self._workers = workers
-        self._announce = announce
-        threading.Thread(target=self._wait, name="dateline-workers-listening", daemon=True).start()
-
-    def worker_listens(self) -> None:
-        try:
-            os.write(self._write, b".")
-        except OSError:
-            pass  # the master is gone or going: nothing to tell
-
-    def _wait(self) -> None:
-        seen = 0
-        while chunk := os.read(self._read, 64):
-            before, seen = seen, seen + len(chunk)
-            if before < self._workers <= seen:
-                self._announce()
+    return socket.create_server((host, port), family=family, backlog=2048)
 
 
 def _import_engine() -> None:
@@ -161,29 +111,76 @@ def _import_engine() -> None:
 
 
 
-class DatelineServer:
-    """gunicorn run from Python (its BaseApplication) on a reserved port (or a listening socket)."""
+# How long replaced workers keep serving, at most, while their successors open the index.
+SUCCESSORS_READY_SECONDS = 60.0
 
-    def __init__(self, app: Any, bind: str, workers: int, threads: int,
-                 listening: WorkersListening | None = None) -> None:
+
+def dateline_arbiter(index_dir: Path) -> Any:
+    """gunicorn's master, keeping the workers a restart (SIGHUP) replaces until their successors
+    have opened the index: gunicorn would stop them at once, and the connections would wait for
+    the successors' open in the queue instead of being served."""
+    from gunicorn.arbiter import Arbiter
+
+    from search.index.store import reader_registered
+
+    class DatelineArbiter(Arbiter):
+        def __init__(self, app: Any) -> None:
+            super().__init__(app)
+            self.spawned_at: dict[int, float] = {}
+
+        def spawn_worker(self) -> int:
+            pid = super().spawn_worker()
+            self.spawned_at[pid] = time.monotonic()
+            return pid
+
+        def manage_workers(self) -> None:
+            if len(self.WORKERS) > self.num_workers and not self._successors_ready():
+                return  # the old ones go on serving; checked again on the next round (~1 s)
+            super().manage_workers()
+
+        def _successors_ready(self) -> bool:
+            newest = sorted(self.WORKERS.items(), key=lambda item: item[1].age)[-self.num_workers:]
+            now = time.monotonic()
+            return all(reader_registered(index_dir, pid)
+                       or now - self.spawned_at.get(pid, 0.0) > SUCCESSORS_READY_SECONDS for pid, _ in newest)
+
+    return DatelineArbiter
+
+
+class DatelineServer:
+    """gunicorn run from Python (its BaseApplication) on a listening socket."""
+
+    def __init__(self, app: Any, bind: str, workers: int, threads: int, max_requests: int = 0) -> None:
         from gunicorn.app.base import BaseApplication
 
+        from web.limits import gunicorn_request_line_limit
+        from web.worker import DatelineWorker
+
         def post_fork(arbiter: Any, worker: Any) -> None:
-            if listening is not None:
-                listening.worker_listens()
             # The worker opens its own Searcher at once, in the background: its first request
-            # does not pay for it and its heartbeat to the master is never held up.
-            app.extensions["dateline.searcher"].warm()
+            # does not pay for it and its heartbeat to the master is never held up. It then
+            # follows every reindex the same way (see SearcherHolder.watch).
+            app.extensions["dateline.searcher"].watch()
+
+        def worker_exit(arbiter: Any, worker: Any) -> None:
+            from search.index.store import unregister_reader
+
+            # A reindex waits for the serving processes; one that left is no longer waited for.
+            unregister_reader(app.config["INDEX_DIR"], worker.pid)
 
         settings = {
             "bind": [bind],
-            "reuse_port": REUSE_PORT,
             "workers": workers,
-            "worker_class": "gthread",
+            "worker_class": DatelineWorker,  # gthread, answering what gunicorn refuses in the app's shape
+            # Every request the documented limits allow must reach the app (a 1,000-character query
+            # in Bengali is ~12 KB encoded; gunicorn's default stops at 4 KB).
+            "limit_request_line": gunicorn_request_line_limit(app.config),
             "threads": threads,
             "preload_app": True,
             "timeout": WORKER_TIMEOUT_SECONDS,
             "graceful_timeout": GRACEFUL_SECONDS,
+            "max_requests": max_requests,
+            "max_requests_jitter": max_requests // 10,  # workers started together are not replaced together
             "keepalive": KEEPALIVE_SECONDS,
             "proc_name": "dateline serve",
             "loglevel": "warning",
@@ -191,7 +188,10 @@ class DatelineServer:
             "accesslog": None,
             "control_socket_disable": True,  # no gunicornc socket in $HOME shared by every server
             "post_fork": post_fork,
+            "worker_exit": worker_exit,
         }
+
+        arbiter = dateline_arbiter(Path(app.config["INDEX_DIR"]))
 
         class Application(BaseApplication):
             def load_config(self) -> None:
@@ -200,6 +200,12 @@ class DatelineServer:
 
             def load(self) -> Any:
                 return app
+
+            def run(self) -> None:
+                try:
+                    arbiter(self).run()
+                except RuntimeError as error:  # gunicorn's word for a configuration it cannot run
+                    raise SystemExit(f"dateline serve: {error}") from None
 
         self._application = Application()
 

@@ -38,6 +38,7 @@ class Timeline:
     first_label: str
     last_label: str
     max_count: int
+    outside: str = ""  # "2 articles dated earlier and 1 later are not shown" (outliers), or ""
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -67,4 +68,13 @@ def build_timeline(histogram: DateHistogram, link: Callable[[str, str], str],
             description=f"{bucket.label}: {articles(bucket.count)}",
             href=link(bucket.start, bucket.end), selected=bool(selected)))
     return Timeline(unit=histogram.unit, bars=bars, first_label=buckets[0].label,
-                    last_label=buckets[-1].label, max_count=top)
+                    last_label=buckets[-1].label, max_count=top, outside=_outside(histogram))
+
+
+def _outside(histogram: DateHistogram) -> str:
+    parts = []
+    if histogram.before:
+        parts.append(f"{articles(histogram.before)} dated before {histogram.buckets[0].label}")
+    if histogram.after:
+        parts.append(f"{articles(histogram.after)} dated after {histogram.buckets[-1].label}")
+    return " and ".join(parts) + " not shown." if parts else ""

@@ -7,11 +7,12 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from search.export import FORMATS
 from search.facet_registry import FACETS_BY_NAME
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
+from web.article_urls import article_url
 from web.exports import export_response
 from web.index_access import SearcherHolder
 from web.openapi import build_document
@@ -21,7 +22,6 @@ from web.timeline import build_timeline
 
 bp = Blueprint("dateline", __name__)
 
-MAX_ARTICLE_ID = 200
 
 
 def holder() -> SearcherHolder:
@@ -154,19 +154,20 @@ def _pagination(result: SearchResult, max_page: int, urls: UrlState) -> dict | N
 # --- articles --------------------------------------------------------------------------
 
 
-@bp.get("/articles/<article_id>")
+@bp.get("/articles/<article_id:article_id>", merge_slashes=False)
 def article_page(article_id: str) -> Response:
-    if article_id.endswith(".json"):
+    # /articles/<id>.json is the JSON twin, unless an article's own id ends in .json.
+    if article_id.endswith(".json") and not _exists(article_id):
         return article_json(article_id[: -len(".json")])
 
     def render(view: ArticleView, related: list[Hit]) -> bytes:
         return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
-                               json_url=url_for("dateline.article_json", article_id=article_id)).encode()
+                               json_url=article_url(article_id, json=True)).encode()
 
     return html_response(_cached_article(article_id, "article.html", render))
 
 
-@bp.get("/api/articles/<article_id>")
+@bp.get("/api/articles/<article_id:article_id>", merge_slashes=False)
 def article_json(article_id: str) -> Response:
     def encode(view: ArticleView, related: list[Hit]) -> bytes:
         return orjson.dumps(view.to_dict() | {"related": [asdict(hit) for hit in related]})
@@ -174,10 +175,30 @@ def article_json(article_id: str) -> Response:
     return Response(_cached_article(article_id, "article.json", encode), mimetype="application/json")
 
 
+@bp.get("/articles/")
+def article_page_by_query() -> Response:
+    """?id=..: for the ids no path can carry ("." and "..")."""
+    return article_page(_id_parameter())
+
+
+@bp.get("/api/articles/")
+def article_json_by_query() -> Response:
+    return article_json(_id_parameter())
+
+
+def _id_parameter() -> str:
+    article_id = request.args.get("id")
+    if not article_id:
+        abort(404)
+    return article_id
+
+
+def _exists(article_id: str) -> bool:
+    return holder().get().article(article_id) is not None
+
+
 def _cached_article(article_id: str, kind: str, render: Callable[[ArticleView, list[Hit]], bytes]) -> bytes:
     """An article page or its JSON, rendered once per index version (404 for an unknown id)."""
-    if len(article_id) > MAX_ARTICLE_ID:
-        abort(404)
     index = holder()
     searcher, version = index.snapshot()
     return index.cached(version, (kind, article_id), lambda: render(*load_article(article_id, searcher, version)))

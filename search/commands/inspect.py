@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from search.article import Article, Entities, Problem
+from search.article import Article, Entities, Problem, printable
 from search.cli import CommandError
 from search.readers import ReadOptions, ReadReport, read_corpus
 from search.settings import Settings
@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--limit must be 1 or more")
 
     report = ReadReport()
-    stream = report.track(read_corpus(paths, ReadOptions(default_timezone=settings.default_timezone)))
+    stream = report.track(read_corpus(paths, ReadOptions(default_timezone=settings.default_timezone,
+                                                                 max_article_chars=settings.max_article_chars)))
     items = _with_entities(stream) if args.entities else ((item, None) for item in stream)
     write = sys.stdout.write
     shown = 0
@@ -108,6 +109,8 @@ def article_dict(article: Article, entities: Entities | None = None) -> dict:
         "title": article.title,
         "subtitle": article.subtitle,
         "source": article.source,
+        "byline": article.byline,
+        "topic": article.topic,
         "published": _iso(article.published),
         "updated": _iso(article.updated),
         "language": article.language,
@@ -115,7 +118,7 @@ def article_dict(article: Article, entities: Entities | None = None) -> dict:
         "body": list(article.body),
         "paragraphs": len(article.body),
         "characters": sum(len(p) for p in article.body),
-        "origin": {"path": article.origin.path, "record": article.origin.record, "line": article.origin.line},
+        "origin": {"path": printable(article.origin.path), "record": article.origin.record, "line": article.origin.line},
         "source_metadata": dict(article.source_metadata),
         "warnings": list(article.warnings),
     }
@@ -126,11 +129,15 @@ def article_dict(article: Article, entities: Entities | None = None) -> dict:
 
 
 def _article_json(article: Article, entities: Entities | None) -> str:
-    return orjson.dumps(article_dict(article, entities), default=str).decode() + "\n"
+    try:
+        return orjson.dumps(article_dict(article, entities), default=str).decode() + "\n"
+    except orjson.JSONEncodeError as error:  # e.g. metadata that JSON cannot hold: the stream goes on
+        return _problem_json(Problem(article.origin.path, f"article {article.id} cannot be shown as JSON: {error}",
+                                     article.origin.record))
 
 
 def _problem_json(problem: Problem) -> str:
-    return orjson.dumps({"problem": {"path": problem.path, "reason": problem.reason,
+    return orjson.dumps({"problem": {"path": printable(problem.path), "reason": problem.reason,
                                      "record": problem.record, "severity": problem.severity}}).decode() + "\n"
 
 
@@ -164,10 +171,14 @@ def _article_text(article: Article, entities: Entities | None, number: int) -> s
     characters = sum(len(p) for p in article.body)
     parts = [f"\n{number}. {_safe(article.title)}\n",
              _field("id", article.id, width),
-             _field("from", str(article.origin), width)]
+             _field("from", printable(str(article.origin)), width)]
     if article.subtitle:
         parts.append(_field("subtitle", article.subtitle, width))
     parts.append(_field("source", article.source or "-", width))
+    if article.byline:
+        parts.append(_field("byline", article.byline, width))
+    if article.topic:
+        parts.append(_field("topic", article.topic, width))
     parts.append(_field("published", _when(article.published), width))
     if article.updated and article.updated != article.published:
         parts.append(_field("updated", _when(article.updated), width))
@@ -192,4 +203,4 @@ def _article_text(article: Article, entities: Entities | None, number: int) -> s
 
 
 def _problem_text(problem: Problem) -> str:
-    return f"\n{_safe(str(problem))}\n"
+    return f"\n{printable(str(problem))}\n"  # one line, escaped as `dateline reindex` prints it

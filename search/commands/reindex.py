@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,9 @@ def register(subparsers) -> None:
                         help="processes for entity extraction and writing (default: CPU count)")
     parser.add_argument("--no-wait", action="store_true",
                         help="exit at once if another reindex is running, instead of waiting for it")
+    parser.add_argument("--prune", action="store_true",
+                        help="remove indexed articles whose files lie outside the given corpus (without it, "
+                             "such a run stops and says how many would go)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     parser.set_defaults(func=run)
 
@@ -41,7 +45,8 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from search.index.indexer import IndexWriteError, NothingRead, reindex
+    from search.article import printable
+    from search.index.indexer import CorpusNotFound, IndexWriteError, NothingRead, WouldRemove, reindex
     from search.index.store import IndexBusy
     from search.readers import ReadOptions
     from search.settings import Settings
@@ -52,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     corpus = tuple(args.corpus) if args.corpus else settings.corpus
     index_dir = args.index or settings.index_dir
+    if settings.reindex_nice:
+        os.nice(settings.reindex_nice)  # its worker processes inherit it
 
     def log(message: str) -> None:
         if not args.quiet:
@@ -63,16 +70,22 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = reindex(corpus, index_dir, full=args.full, workers=args.workers, progress=not args.quiet,
-                         read_options=ReadOptions(default_timezone=settings.default_timezone),
-                         wait=not args.no_wait, on_wait=waiting, log=log)
+                         read_options=ReadOptions(default_timezone=settings.default_timezone,
+                                                  max_article_chars=settings.max_article_chars),
+                         wait=not args.no_wait, on_wait=waiting, log=log, prune=args.prune)
+    except CorpusNotFound as error:
+        raise CommandError(str(error)) from None
+    except WouldRemove as error:
+        raise CommandError(f"{error}; nothing was changed. Name that corpus too, or pass --prune to remove "
+                           "them") from None
     except IndexBusy as error:
         raise CommandError(f"{error}; try again when it has finished (or leave out --no-wait)") from None
     except NothingRead as error:
-        raise CommandError(f"{error}; the index was left as it was") from None
+        raise CommandError(f"{printable(str(error))}; the index was left as it was") from None
     except IndexWriteError as error:
         raise CommandError(f"could not write the index: {error}; the previous index is still live") from None
     except OSError as error:
-        where = f" {error.filename}" if error.filename else ""
+        where = f" {printable(str(error.filename))}" if error.filename else ""
         raise CommandError(f"could not write the index in {index_dir}:{where}: {error.strerror or error}; "
                            "the previous index is still live") from None
     if not args.quiet:

@@ -185,6 +185,8 @@ def render(result, color: bool = False) -> str:
         busy = [b for b in result.dates.buckets if b.count]
         listed = ", ".join(f"{b.label} ({b.count})" for b in busy[:12])
         more = f", … {len(busy) - 12} more" if len(busy) > 12 else ""
+        outside = [f"{n} {where}" for n, where in ((result.dates.before, "earlier"), (result.dates.after, "later")) if n]
+        more += f" (outliers not shown: {', '.join(outside)})" if outside else ""
         facet_lines.append(f"  dates by {result.dates.unit}: {listed}{more}")
     if facet_lines and result.total:
         lines.append("")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import news_analyzer
+from search.article import printable
 from search.cursor import Cursor
 from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
@@ -153,19 +154,23 @@ class Searcher:
         request.validate()
         with self._lock:
             gen = self._current()
-            result = _Search(self, gen, request).run()
+            search = _Search(self, gen, request)
+            result = search.run()
+        # Snippets read only the stored fields already in hand: made outside the lock, a long article's
+        # snippets do not hold up the other threads' searches.
+        hits = search.hits()
         took = round((time.perf_counter() - started) * 1000, 2)
-        return _with_time(result, took)
+        return replace(result, results=hits, took_ms=took)
 
     def export(self, request: SearchRequest, limit: int) -> SearchResult:
         """Up to `limit` hits of a search in its order (from its cursor, if any), without snippets,
         facets or listed versions: the rows of a CSV or JSON Lines export."""
-        from dataclasses import replace
-
         request = replace(request, page=1, page_size=max(1, limit), snippets=False, facet_limit=1)
         request.validate()
         with self._lock:
-            return _Search(self, self._current(), request, export=True).run()
+            search = _Search(self, self._current(), request, export=True)
+            result = search.run()
+        return replace(result, results=search.hits())
 
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
@@ -183,12 +188,14 @@ class Searcher:
             title=stored.title,
             subtitle=stored.subtitle,
             source=stored.source,
+            byline=stored.byline,
+            topic=stored.topic,
             published=stored.published_iso,
             updated=stored.updated_iso,
             body=stored.paragraphs,
             language=stored.language,
             url=stored.url,
-            origin=str(stored.origin),
+            origin=printable(str(stored.origin)),  # a file name that is not UTF-8 shown escaped
             people=list(stored.people),
             places=list(stored.places),
             countries=list(stored.countries),
@@ -281,6 +288,14 @@ class _Search:
         self.notices: list[str] = []
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
+        self.highlight: set[str] | None = None  # index terms to mark in the hits
+        # Each hit's stored article, score and other versions, in order.
+        self.page: list[tuple[StoredArticle, float | None, tuple[int, list[Version]] | None]] = []
+
+    def hits(self) -> list[Hit]:
+        """The page's hits, made from the stored fields run() read (callers do it outside the lock)."""
+        return [_hit(stored, self.highlight, self.owner.analyzer, score, snippet=self.request.snippets,
+                     versions=versions) for stored, score, versions in self.page]
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -324,9 +339,8 @@ class _Search:
                           filtered=bool(self.filters.masks), cursor=cursor)
         s = self.gen.searcher
         versions = self._versions(page.docnums, matched)
-        hits = [_hit(self.gen.stored(d), None if self.export else highlight, self.owner.analyzer, score,
-                     snippet=request.snippets, versions=versions.get(d))
-                for d, score in zip(page.docnums, page.scores)]
+        self.page = [(self.gen.stored(d), score, versions.get(d)) for d, score in zip(page.docnums, page.scores)]
+        self.highlight = None if self.export else highlight
         suggestion = None
         if total < SUGGEST_BELOW and node is not None and not self.export:
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
@@ -340,7 +354,7 @@ class _Search:
             page_size=page_size,
             pages=pages,
             sort=request.sort,
-            results=hits,
+            results=[],  # the hits are made from self.page by the caller, outside the lock
             facets=facets,
             dates=dates,
             suggestion=suggestion,
@@ -604,8 +618,5 @@ def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float |
     )
 
 
-def _with_time(result: SearchResult, took: float) -> SearchResult:
-    from dataclasses import replace
 
-    return replace(result, took_ms=took)
 

@@ -52,6 +52,16 @@ class FacetColumn:
         self.value_of = value_of
         self._words: list[tuple[str, ...]] | None = None
         self._loose: dict[str, int] | None = None
+        self._label_rank: np.ndarray | None = None
+
+    @property
+    def label_rank(self) -> np.ndarray:
+        """Each value's place in the case-insensitive order of the labels (ties in counts sort by it)."""
+        if self._label_rank is None:
+            rank = np.empty(len(self.labels), dtype=np.int64)
+            rank[sorted(range(len(self.labels)), key=lambda v: self.labels[v].casefold())] = np.arange(len(self.labels))
+            self._label_rank = rank
+        return self._label_rank
 
     def counts(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.value_of[mask[self.doc_of]], minlength=len(self.labels))
@@ -79,6 +89,8 @@ class FacetColumn:
 
         With `prefix`, the last word may be the start of a word (person:oba*).
         """
+        if not words:  # nothing to look for (person:"-" has no words): no value matches
+            return []
         if self._words is None:
             self._words = [tuple(_loose_key(key).split()) for key in self.keys]
         n = len(words)
@@ -159,8 +171,9 @@ def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], lim
     """Values by count (then name), the first `limit` of them (0: all) and every selected value,
     even at count 0; a selected value the index does not know is listed at 0 too."""
     nonzero = np.flatnonzero(counts)
-    # Sort by count descending, ties by label for a stable, readable order.
-    order = sorted(nonzero.tolist(), key=lambda v: (-int(counts[v]), column.labels[v].casefold()))
+    # Sort by count descending, ties by label for a stable, readable order (numpy: a facet may have
+    # thousands of values with a count).
+    order = nonzero[np.lexsort((column.label_rank[nonzero], -counts[nonzero]))].tolist()
     chosen = set(selected)
     # Only the values that can be shown are made into FacetValues: a facet may have a million.
     wanted = order[:limit] + [v for v in order[limit:] if v in chosen] if limit > 0 else order
@@ -177,39 +190,74 @@ def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], lim
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_DAY_BUCKETS = 62  # two months of days; longer spans count months
 MAX_MONTH_BUCKETS = 36  # three years of months; longer spans count years
+MAX_BARS = 120  # longer spans of years count several years a bar
+# The dates beyond this share at either end are outliers (a typo'd year 1 or 9999) when they stretch
+# the span more than OUTLIER_STRETCH times and to a coarser unit: the histogram then covers the bulk
+# between them and counts the rest as before/after.
+OUTLIER_SHARE = 0.01
+OUTLIER_STRETCH = 3
+
+
+def _unit(first: int, last: int) -> str:
+    """The bar unit a span of day numbers gets."""
+    if last - first < MAX_DAY_BUCKETS:
+        return "day"
+    months = np.array([first, last]).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return "month" if months[1] - months[0] < MAX_MONTH_BUCKETS else "year"
+
+
+def _bulk(days: np.ndarray) -> tuple[int, int]:
+    """First and last day number of the histogram: all the dates, unless a few outliers would stretch
+    it far, to a coarser unit than the bulk of them needs (then the bulk, trimmed at both ends)."""
+    first, last = int(days.min()), int(days.max())
+    trim = int(np.ceil(days.size * OUTLIER_SHARE))
+    if days.size <= 2 * trim:
+        return first, last
+    low, high = np.partition(days, (trim, days.size - 1 - trim))[[trim, days.size - 1 - trim]]
+    low, high = int(low), int(high)
+    stretched = last - first > OUTLIER_STRETCH * max(high - low, 1) and _unit(low, high) != _unit(first, last)
+    return (low, high) if stretched else (first, last)
 
 
 def date_histogram(days: np.ndarray) -> DateHistogram:
-    """Buckets that fit the span of the dates: days up to two months, months up to three years, else years."""
+    """Buckets that fit the span of the dates: days up to two months, months up to three years, else years
+    (several a bar beyond MAX_BARS). Outlying dates are counted in `before` and `after`, not drawn."""
     days = days[days != NO_DAY]
     if days.size == 0:
         return DateHistogram("year", [])
-    first, last = day_from_number(days.min()), day_from_number(days.max())
-    if (last - first).days < MAX_DAY_BUCKETS:
-        counts = np.bincount(days - days.min())
+    low, high = _bulk(days)
+    before, after = int(np.count_nonzero(days < low)), int(np.count_nonzero(days > high))
+    days = days[(days >= low) & (days <= high)]
+    first = day_from_number(low)
+    unit = _unit(low, high)
+    if unit == "day":
         buckets = []
-        for offset, count in enumerate(counts.tolist()):
+        for offset, count in enumerate(np.bincount(days - low).tolist()):
             day = first + timedelta(days=offset)
             buckets.append(DateBucket(day.isoformat(), day.isoformat(),
                                       f"{day.day} {_MONTHS[day.month - 1]} {day.year}", count))
-        return DateHistogram("day", buckets)
+        return DateHistogram("day", buckets, before, after)
     as_dates = days.astype("datetime64[D]")
-    months = as_dates.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-    if months.max() - months.min() < MAX_MONTH_BUCKETS:
-        counts = np.bincount(months - months.min())
+    if unit == "month":
+        months = as_dates.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+        first_month = int(np.datetime64(first, "M").astype(np.int64))
         buckets = []
-        for offset, count in enumerate(counts.tolist()):
-            year, month = divmod(int(months.min()) + offset, 12)
+        for offset, count in enumerate(np.bincount(months - first_month).tolist()):
+            year, month = divmod(first_month + offset, 12)
             year += 1970
             month += 1
             end = date(year, month, monthrange(year, month)[1])
             buckets.append(DateBucket(date(year, month, 1).isoformat(), end.isoformat(),
                                       f"{_MONTHS[month - 1]} {year}", count))
-        return DateHistogram("month", buckets)
-    years = as_dates.astype("datetime64[Y]").astype(np.int64)
-    counts = np.bincount(years - years.min())
+        return DateHistogram("month", buckets, before, after)
+    years = as_dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    first_year, last_year = first.year, day_from_number(high).year
+    step = -(-(last_year - first_year + 1) // MAX_BARS)  # years a bar: at most MAX_BARS bars
     buckets = []
-    for offset, count in enumerate(counts.tolist()):
-        year = 1970 + int(years.min()) + offset
-        buckets.append(DateBucket(date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat(), str(year), count))
-    return DateHistogram("year", buckets)
+    for offset, count in enumerate(np.bincount((years - first_year) // step).tolist()):
+        from_year = first_year + offset * step
+        to_year = min(from_year + step - 1, last_year)
+        label = str(from_year) if step == 1 else f"{from_year}–{to_year}"
+        buckets.append(DateBucket(date(from_year, 1, 1).isoformat(), date(to_year, 12, 31).isoformat(), label,
+                                  count))
+    return DateHistogram("year", buckets, before, after)

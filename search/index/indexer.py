@@ -29,13 +29,13 @@ from pathlib import Path, PurePath
 from typing import Any, Protocol
 
 import numpy as np
-import orjson
 
-from search.article import Article, Entities, Problem
+from search.article import Article, Entities, Problem, printable
 from search.engine.interface import IndexEngine
 from search.engine.whoosh_engine import WhooshIndex
 from search.index import duplicates
 from search.index import store as index_store
+from search.index.manifest import RunState
 from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
 
@@ -48,6 +48,27 @@ class EntityExtractorLike(Protocol):
 
 class IndexWriteError(Exception):
     """The index could not be written; the previous one is still live."""
+
+
+class CorpusNotFound(FileNotFoundError):
+    """A corpus path the user named does not exist: nothing is read, nothing written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no such file or directory: {printable(str(path))}")
+        self.path = path
+
+
+class WouldRemove(Exception):
+    """The run would remove indexed articles whose files lie outside the corpus it was given."""
+
+    def __init__(self, count: int, corpus: list[str]) -> None:
+        where = ", ".join(corpus[:3]) + (f" and {len(corpus) - 3} more" if len(corpus) > 3 else "")
+        super().__init__(f"{count:,} indexed article{'s' * (count != 1)} come from files outside the corpus "
+                         f"given (the index was built from {where or 'another corpus'}); they would be removed")
+        self.count = count
+
+
+KEEP_PROBLEMS = 1000
 
 
 @dataclass
@@ -67,14 +88,29 @@ class ReindexReport:
     groups_changed: int = 0  # articles whose group this run changed
     signed: int = 0  # articles shingled for near-duplicate detection (the others' signatures were kept)
     duplicate_seconds: float = 0.0  # time spent shingling and grouping
+    # The first KEEP_PROBLEMS of each kind (a hostile corpus may hold millions); the counts are exact.
     skipped: list[Problem] = field(default_factory=list)  # errors: not indexed
     warnings: list[Problem] = field(default_factory=list)  # indexed, but something was odd
+    skipped_count: int = 0
+    warning_count: int = 0
+    unreadable_paths: set[str] = field(default_factory=set)  # files (or folders) an error was met in
     seconds: float = 0.0
     full: bool = False
     full_reason: str = ""  # why the whole index was rebuilt
     generation: str = ""  # the live generation afterwards
     documents: int = 0  # articles in the live index afterwards
     written: bool = False  # whether anything was committed
+
+    def add_problem(self, problem: Problem) -> None:
+        if problem.severity == "error":
+            self.skipped_count += 1
+            self.unreadable_paths.add(problem.path)
+            if len(self.skipped) < KEEP_PROBLEMS:
+                self.skipped.append(problem)
+        else:
+            self.warning_count += 1
+            if len(self.warnings) < KEEP_PROBLEMS:
+                self.warnings.append(problem)
 
     @property
     def docs_per_second(self) -> float:
@@ -84,7 +120,7 @@ class ReindexReport:
         mode = f"full rebuild ({self.full_reason})" if self.full else "incremental"
         lines = [
             f"{self.read} read, {self.added} added, {self.updated} updated, {self.removed} removed, "
-            f"{self.unchanged} unchanged, {len(self.skipped)} skipped "
+            f"{self.unchanged} unchanged, {self.skipped_count} skipped "
             f"in {self.seconds:.1f} s ({self.docs_per_second:.0f} docs/s), {mode}",
         ]
         details = []
@@ -99,12 +135,14 @@ class ReindexReport:
         if self.duplicates:
             details.append(f"{self.duplicates} duplicates ignored (an id read twice; the first copy is indexed)")
         lines += details
-        for title, problems in (("skipped", self.skipped), ("warnings", self.warnings)):
+        for title, problems, count in (("skipped", self.skipped, self.skipped_count),
+                                       ("warnings", self.warnings, self.warning_count)):
             if problems:
                 lines.append(f"{title}:")
-                lines += [f"  {problem}" for problem in problems[:max_problems]]
-                if len(problems) > max_problems:
-                    lines.append(f"  ... and {len(problems) - max_problems} more")
+                # One line each, whatever a file name or a reason holds (terminal escapes, line breaks).
+                lines += [f"  {printable(str(problem))}" for problem in problems[:max_problems]]
+                if count > max_problems:
+                    lines.append(f"  ... and {count - max_problems:,} more")
         lines.append(f"index: {self.generation}, {self.documents} articles")
         return lines
 
@@ -121,6 +159,7 @@ class ReindexJob:
     read_options: Any
     extractor: EntityExtractorLike | None
     say: Callable[[str], None]
+    prune: bool = False  # remove indexed articles whose files lie outside `corpus` (else WouldRemove)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +173,21 @@ class IndexedArticle:
 def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, workers: int | None = None,
             progress: bool = False, read_options=None, extractor: EntityExtractorLike | None = None,
             wait: bool = True, on_wait: Callable[[int | None], None] | None = None,
-            log: Callable[[str], None] | None = None) -> ReindexReport:
+            log: Callable[[str], None] | None = None, prune: bool = False) -> ReindexReport:
     """Brings the index in `index_dir` up to date with the corpus.
 
     Incremental unless `full` (or the index format on disk is outdated, or there is
     no index yet). `extractor` replaces the spaCy extractor (tests); entities are
     always looked up in the index folder's entity cache first. Raises IndexBusy when
     another reindex runs and not `wait`; IndexWriteError when the index could not
-    be written (the previous one is then still live).
+    be written (the previous one is then still live). Raises CorpusNotFound for a corpus
+    path that does not exist (before anything is created), and WouldRemove when indexed
+    articles from files outside `corpus` would be removed and `prune` is not set.
     """
     started = time.perf_counter()
+    for path in corpus:
+        if not os.path.lexists(path):
+            raise CorpusNotFound(Path(path))
     index_dir = Path(index_dir)
     workers = max(1, workers or os.cpu_count() or 1)
     say = log or (lambda message: None)
@@ -151,7 +195,7 @@ def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, work
         for path in index_store.clean_up(index_dir):
             say(f"removed {path.name} (left by an earlier run)")
         job = ReindexJob(corpus=tuple(Path(p) for p in corpus), index_dir=index_dir, full=full, workers=workers,
-                         progress=progress, read_options=read_options, extractor=extractor, say=say)
+                         progress=progress, read_options=read_options, extractor=extractor, say=say, prune=prune)
         report = _Reindex(job).run()
     report.seconds = time.perf_counter() - started
     return report
@@ -160,6 +204,7 @@ def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, work
 class _Reindex:
     def __init__(self, job: ReindexJob) -> None:
         self.corpus = list(job.corpus)
+        self.prune = job.prune
         self.index_dir = job.index_dir
         self.workers = job.workers
         self.progress = job.progress
@@ -192,21 +237,31 @@ class _Reindex:
         return ""
 
     def run(self) -> ReindexReport:
+        state = RunState(self.index_dir)
+        try:
+            return self._run(state)
+        finally:
+            state.close()
+
+    def _run(self, state: RunState) -> ReindexReport:
         report = self.report
-        previous, self.manifest_fresh = load_manifest(self.live) if self.live else ({}, True)
+        self.manifest_fresh = state.load_previous(self.live, self.engine.stored_articles) if self.live else True
+        if not self.prune:
+            outside = sum(count for path, count in state.previous_files() if not _under_corpus(path, self.corpus))
+            if outside:
+                meta = index_store.read_meta(self.live) if self.live else {}
+                raise WouldRemove(outside, [printable(str(_path_from_json(p))) for p in meta.get("corpus") or []])
+        self.state = state
         self.old_signatures = duplicates.load_signatures(self.live.path) if self.live else {}
-        self.previous = previous
         if self.full:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
             target = self.engine.new_generation()
-            known: dict[str, IndexedArticle] = {}
         else:
             assert self.live is not None  # without a live index the run is a full one
             target = self.live
-            known = previous
         try:
-            manifest = self._index_into(target, known, previous)
+            documents = self._index_into(target, state)
         except BaseException:
             if self.full:
                 # Not live yet: nobody reads it. (A SIGKILL leaves it for clean_up.)
@@ -214,89 +269,93 @@ class _Reindex:
             raise
         if self.full and report.written:
             self.engine.publish(target)
-            index_store.clean_up(self.index_dir)
+            index_store.clean_up(self.index_dir, runs=False)  # this run's own tables are still open
+        if report.written:
+            # Running servers open what was written in the background; once they serve it, the
+            # first request after this returns sees it.
+            index_store.wait_for_readers(self.index_dir)
         live = index_store.current_generation(self.index_dir)
         report.generation = live.name if live else ""
-        report.documents = len(manifest)
+        report.documents = documents
         return report
 
-    def _index_into(self, target: Generation, known: dict[str, IndexedArticle],
-                    previous: dict[str, IndexedArticle]) -> dict[str, IndexedArticle]:
+    def _index_into(self, target: Generation, state: RunState) -> int:
+        """Indexes what changed; returns the number of articles in the target afterwards."""
         report = self.report
-        sink = self.engine.batch(target, self.workers, expected=len(previous) if self.full else 0)
-        seen: dict[str, IndexedArticle] = {}
-        changed = self._changed_articles(known, seen)
+        sink = self.engine.batch(target, self.workers, expected=state.previous_count() if self.full else 0)
+        changed = self._changed_articles(state)
         try:
             for article, entities in _with_entities(changed, self._entities):
-                sink.add(article, entities, seen[article.id].content_hash)
+                sink.add(article, entities, article.content_hash())
             if report.read == 0:
                 raise NothingRead(self._nothing_read_message())
             for article_id in self.replaced:
                 sink.delete(article_id)
             protected = self._protected_paths()
-            carried = {}
-            for article_id, indexed in (previous if self.full else known).items():
-                if article_id in seen:
-                    continue
-                if _under_any(indexed.path, protected):
-                    carried[article_id] = indexed
-                    continue
-                report.removed += 1
-                if not self.full:  # a new generation simply leaves it out
-                    sink.delete(article_id)
-            report.kept = len(carried)
-            if self.full and carried and self.live is not None:
-                sink.carry_over(self.live, carried)
-            manifest = {**seen, **carried}
-            self._group_copies(target, manifest, carried)
+
+            def unseen() -> Iterator[tuple[str, str, str]]:
+                for article_id, content_hash, path in state.unseen_previous():
+                    if _under_any(path, protected):
+                        report.kept += 1
+                        yield article_id, content_hash, path
+                        continue
+                    report.removed += 1
+                    if not self.full:  # a new generation simply leaves it out
+                        sink.delete(article_id)
+
+            state.carry(unseen())
+            if self.full and report.kept and self.live is not None:
+                sink.carry_over(self.live, list(state.carried_ids()))
+            self._group_copies(target, list(state.carried_ids()))
             if self.full or sink.pending:
+                self.say(f"writing the index: {report.added + report.updated + report.kept:,} articles to add, "
+                         f"{len(self.replaced) + (0 if self.full else report.removed):,} to remove")
                 sink.commit()
                 report.written = True
         except BaseException:
             sink.cancel()
             raise
-        if not report.written and (manifest != known or not self.manifest_fresh):
+        documents = state.count()
+        if not report.written and (not self.manifest_fresh or state.differs_from_previous()):
             # Nothing to write in the index, but the manifest was stale or files moved.
-            write_manifest(target, manifest)
+            state.write(target)
         if report.written:
             count = self.engine.count(target)
-            if count != len(manifest):
-                raise IndexWriteError(f"the index holds {count} articles after writing, expected {len(manifest)}")
-            write_manifest(target, manifest)
+            if count != documents:
+                raise IndexWriteError(f"the index holds {count} articles after writing, expected {documents}")
+            state.write(target)
             index_store.write_meta(target, {
                 "format": INDEX_FORMAT,
                 "extractor_version": _extractor_version(),
                 "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "corpus": [str(p) for p in self.corpus],
-                "documents": len(manifest),
+                "corpus": [_path_to_json(str(p)) for p in self.corpus],
+                "documents": documents,
             })
-        return manifest
+        return documents
 
-    def _changed_articles(self, known: dict[str, IndexedArticle],
-                          seen: dict[str, IndexedArticle]) -> Iterator[Article]:
+    def _changed_articles(self, state: RunState) -> Iterator[Article]:
         """Reads the corpus; yields the articles to (re)index, counts the rest."""
-        from search.readers import ReadOptions, read_corpus
+        from search.readers import ReadOptions, corpus_size, read_corpus
 
         report = self.report
         options = self.read_options or ReadOptions()
-        items = read_corpus(self.corpus, options=options)
-        bar = _progress_bar(self.progress)
+        bar = _progress_bar(self.progress, *(corpus_size(self.corpus) if self.progress else (0, 0)))
+        items = read_corpus(self.corpus, options=options, on_bytes=bar.update if self.progress else None)
         try:
             for item in items:
                 if isinstance(item, Problem):
-                    (report.skipped if item.severity == "error" else report.warnings).append(item)
+                    report.add_problem(item)
                     continue
-                bar.update()
-                if item.id in seen:
+                bar.set_postfix_str(f"{report.read + 1:,} articles", refresh=False)
+                content_hash = item.content_hash()
+                if not state.add_seen(item.id, content_hash, item.origin.path):
                     report.duplicates += 1
                     continue
                 report.read += 1
-                content_hash = item.content_hash()
-                seen[item.id] = IndexedArticle(content_hash, item.origin.path)
-                before = known.get(item.id)
+                before = None if self.full else state.previous_hash(item.id)
                 if before is None:
                     report.added += 1
-                elif before.content_hash != content_hash:
+                elif before != content_hash:
                     report.updated += 1
                     self.replaced.append(item.id)
                 else:
@@ -311,9 +370,7 @@ class _Reindex:
     def _sign(self, article: Article, content_hash: str) -> None:
         """The article's near-duplicate signature: the stored one when its text is unchanged (a full
         rebuild too), else computed (in batches: search.index.duplicates.signatures)."""
-        indexed = self.previous.get(article.id)
-        same = indexed is not None and indexed.content_hash == content_hash
-        if same and (old := self.old_signatures.get(article.id)) is not None:
+        if self.state.previous_hash(article.id) == content_hash and (old := self.old_signatures.get(article.id)) is not None:
             self.signatures[article.id] = old
             return
         self.unsigned.append((article.id, duplicates.article_text(article.title, article.body_text)))
@@ -331,8 +388,7 @@ class _Reindex:
         self.unsigned = []
         self.report.duplicate_seconds += time.perf_counter() - started
 
-    def _group_copies(self, target: Generation, manifest: dict[str, IndexedArticle],
-                      carried: dict[str, IndexedArticle]) -> None:
+    def _group_copies(self, target: Generation, carried: list[str]) -> None:
         """Groups the generation's near duplicates and stores them with it, before the index commit:
         a searcher that opens the new commit finds its groups already there."""
         self._sign_pending()
@@ -340,7 +396,8 @@ class _Reindex:
         for article_id in carried:
             if (old := self.old_signatures.get(article_id)) is not None:
                 self.signatures[article_id] = old
-        rows = {article_id: self.signatures[article_id] for article_id in manifest if article_id in self.signatures}
+        # Every article read has a signature by now (self._sign), the carried ones their old one.
+        rows = self.signatures
         signatures = duplicates.Signatures.of(rows)
         groups = duplicates.group(signatures)
         before = duplicates.load_groups(self.live.path) if self.live else {}
@@ -351,7 +408,8 @@ class _Reindex:
         report = self.report
         report.copies = len(groups)
         report.copy_groups = len(set(groups.values()))
-        report.groups_changed = sum(1 for article_id in manifest if groups.get(article_id) != before.get(article_id))
+        report.groups_changed = sum(1 for article_id in groups.keys() | before.keys()
+                                    if groups.get(article_id) != before.get(article_id))
         report.duplicate_seconds += time.perf_counter() - started
 
     def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
@@ -373,13 +431,13 @@ class _Reindex:
             self.report.extracted = extractor.count
             cache.close()
 
-    def _protected_paths(self) -> list[PurePath]:
-        return [PurePath(p.path) for p in self.report.skipped]
+    def _protected_paths(self) -> set[PurePath]:
+        return {PurePath(p) for p in self.report.unreadable_paths}
 
     def _nothing_read_message(self) -> str:
         where = ", ".join(str(p) for p in self.corpus)
-        if self.report.skipped:
-            return f"no article could be read from {where} ({len(self.report.skipped)} problems)"
+        if self.report.skipped_count:
+            return f"no article could be read from {where} ({self.report.skipped_count} problems)"
         return f"no articles found in {where}"
 
 
@@ -393,11 +451,27 @@ def _extractor_version() -> str:
     return str(EXTRACTOR_VERSION)
 
 
-def _under_any(path: str, roots: list[PurePath]) -> bool:
+def _under_corpus(path: str, corpus: list[Path]) -> bool:
+    """Whether an indexed article's file lies under one of the corpus paths (as written or resolved)."""
+    pure = PurePath(path)
+    resolved = None
+    for root in corpus:
+        if pure == root or root in pure.parents:
+            return True
+        if resolved is None:
+            resolved = Path(os.path.abspath(path))
+        absolute = Path(os.path.abspath(root))
+        if resolved == absolute or absolute in resolved.parents:
+            return True
+    return False
+
+
+def _under_any(path: str, roots: set[PurePath]) -> bool:
+    """Whether `path` is one of `roots` or lies under one (a set: many unreadable files stay cheap)."""
     if not roots:
         return False
     pure = PurePath(path)
-    return any(pure == root or root in pure.parents for root in roots)
+    return pure in roots or any(parent in roots for parent in pure.parents)
 
 
 def _with_entities(articles: Iterator[Article],
@@ -474,33 +548,36 @@ class _LazyExtractor:
 
 
 def load_manifest(generation: Generation) -> tuple[dict[str, IndexedArticle], bool]:
-    """The indexed articles of a generation, and whether the manifest file was up to date.
-
-    When it was not (a run killed between Whoosh's commit and writing the manifest),
-    the articles come from the index's stored fields, which is slower.
-    """
-    path = generation.path / index_store.MANIFEST_FILE
+    """The indexed articles of a generation, in memory (for tests and tools: a reindex queries
+    them in place), and whether the manifest file was up to date."""
+    state = RunState()
     try:
-        data = orjson.loads(path.read_bytes())
-    except (FileNotFoundError, orjson.JSONDecodeError):
-        data = None
-    if data and data.get("toc") == index_store.toc_generation(generation.path):
-        return {key: IndexedArticle(h, p) for key, (h, p) in data["articles"].items()}, True
-    # A run was killed between Whoosh's commit and the manifest: ask the index itself.
-    stored = WhooshIndex(generation.path.parent).stored_articles(generation)
-    return {article.id: IndexedArticle(article.content_hash, article.origin.path) for article in stored}, False
+        fresh = state.load_previous(generation, WhooshIndex(generation.path.parent).stored_articles)
+        return {key: IndexedArticle(h, p) for key, h, p in state.previous_articles()}, fresh
+    finally:
+        state.close()
 
 
-def write_manifest(generation: Generation, articles: dict[str, IndexedArticle]) -> None:
-    index_store.write_json_atomically(generation.path / index_store.MANIFEST_FILE, {
-        "toc": index_store.toc_generation(generation.path),
-        "articles": {key: (a.content_hash, a.path) for key, a in articles.items()},
-    })
+def _path_to_json(path: str) -> str | dict:
+    """A path as JSON can hold it: a file name that is not UTF-8 (held by Python with lone
+    surrogates, which JSON cannot encode) is kept as its bytes, escaped, to read back exactly."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return {"bytes": os.fsencode(path).decode("latin-1")}
 
 
-def _progress_bar(enabled: bool):
-    """tqdm on a terminal's stderr; a no-op otherwise."""
+def _path_from_json(value: str | dict) -> str:
+    if isinstance(value, dict):
+        return os.fsdecode(value["bytes"].encode("latin-1"))
+    return value
+
+
+def _progress_bar(enabled: bool, files: int = 0, size: int = 0):
+    """tqdm on a terminal's stderr, measured in bytes of the corpus (counted first, so it shows
+    a total, a percentage and the time left); a no-op otherwise."""
     from tqdm import tqdm
 
-    return tqdm(desc="reading", unit=" articles", file=sys.stderr, mininterval=0.5,
-                disable=not (enabled and sys.stderr.isatty()))
+    return tqdm(desc=f"reading {files:,} file{'s' * (files != 1)}", total=size or None, unit="B", unit_scale=True,
+                unit_divisor=1024, file=sys.stderr, mininterval=0.5, disable=not (enabled and sys.stderr.isatty()))

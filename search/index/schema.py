@@ -17,8 +17,9 @@ from search.engine.ranking import FIELD_BOOSTS
 from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
-# 2: the origin stored as path, record and line (was str(Origin)). 3: indexed_iso, when it was indexed.
-SCHEMA_VERSION = "3"
+# 2: the origin stored as path, record and line (was str(Origin)). 3: byline and topic.
+# 4: indexed_iso, when it was indexed.
+SCHEMA_VERSION = "4"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
 # Facet fields (search.facet_registry) hold several values per article, joined by
@@ -36,6 +37,9 @@ def build_schema() -> Schema:
         title=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["title"]),
         subtitle=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["subtitle"]),
         body=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["body"]),
+        # The author(s): words, searchable as byline:rahman (not a facet: bylines are too varied).
+        byline=TEXT(analyzer=analyzer, stored=True),
+        topic=STORED(),  # the source's own section or topic, as given (a facet of its own later)
         # Facets: exact values, searchable as field:value, counted from their postings.
         **{facet.field: KEYWORD(stored=True, commas=True, lowercase=True, scorable=False) for facet in FACETS},
         # Naive UTC (what Whoosh's DATETIME holds), for sorting and ranges ...
@@ -69,6 +73,8 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "subtitle": article.subtitle,
         "body": article.body_text,  # paragraphs joined by a blank line
         **{facet.field: _facet_value(facet.values(article, entities)) for facet in FACETS},
+        "byline": article.byline,
+        "topic": article.topic,
         "published_iso": article.published.isoformat() if article.published else None,
         "updated_iso": article.updated.isoformat() if article.updated else None,
         "indexed_iso": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -99,7 +105,9 @@ class StoredArticle:
     title: str
     subtitle: str
     body: str  # paragraphs joined by a blank line
-    source: str
+    source: str  # the outlet or agency
+    byline: str  # the author(s)
+    topic: str
     facets: Mapping[str, tuple[str, ...]]  # facet field -> its values as written
     published_iso: str | None  # ISO 8601 with the article's own offset
     updated_iso: str | None
@@ -118,6 +126,8 @@ class StoredArticle:
             subtitle=stored.get("subtitle", ""),
             body=stored.get("body") or "",
             source=stored.get("source", ""),
+            byline=stored.get("byline", ""),
+            topic=stored.get("topic", ""),
             facets={name: tuple(stored_values(stored, name)) for name in FACET_FIELDS},
             published_iso=stored.get("published_iso"),
             updated_iso=stored.get("updated_iso"),

@@ -3,10 +3,11 @@
 Layout of an index folder (``index/`` by default)::
 
     CURRENT             name of the live generation, e.g. "gen-000042" (replaced atomically)
-    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.json: id -> hash)
+    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.sqlite: id -> hash, file)
     gen-000041/         the previous generation, kept so searchers still holding it keep working
     reindex.lock        fcntl lock: one reindex at a time; holds the writer's pid
     entities.sqlite     entity cache, shared by all generations (search.entities.cache)
+    readers/            one file per serving process: the version it serves (see wait_for_readers)
 
 A full rebuild writes a new generation beside the live one and publishes it by
 replacing CURRENT (os.replace), so a crash at any moment leaves the previous
@@ -33,9 +34,12 @@ from whoosh.filedb.filestore import FileStorage
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "reindex.lock"
 META_FILE = "dateline.json"
-MANIFEST_FILE = "manifest.json"
+MANIFEST_FILE = "manifest.sqlite"  # search.index.manifest
 ENTITY_CACHE_FILE = "entities.sqlite"
 GENERATION_PREFIX = "gen-"
+READERS_DIR = "readers"
+# How long a reindex waits, after publishing, for the serving processes to switch to what it wrote.
+READERS_TIMEOUT_SECONDS = 60.0
 
 _GENERATION_NAME = re.compile(r"^gen-(\d{6,})$")
 _TOC_NAME = re.compile(r"^_MAIN_(\d+)\.toc$")
@@ -138,12 +142,17 @@ def read_meta(generation: Generation) -> dict:
 
 
 def write_json_atomically(path: Path, value: object) -> None:
+    data = orjson.dumps(value)  # before any file exists: a value that cannot be written leaves nothing
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as file:
-        file.write(orjson.dumps(value))
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_meta(generation: Generation, meta: dict) -> None:
@@ -197,7 +206,7 @@ def publish(index_dir: Path, generation: Generation) -> None:
     _fsync_dir(Path(index_dir))
 
 
-def clean_up(index_dir: Path, keep_previous: int = 1) -> list[Path]:
+def clean_up(index_dir: Path, keep_previous: int = 1, runs: bool = True) -> list[Path]:
     """Removes half-built and old generations; call only while holding the writer lock.
 
     Generations newer than the live one were left by a build that never finished.
@@ -224,8 +233,16 @@ def clean_up(index_dir: Path, keep_previous: int = 1) -> list[Path]:
             if scratch.is_dir():
                 shutil.rmtree(scratch, ignore_errors=True)
                 removed.append(scratch)
+        for stale in live.path.glob(f".{MANIFEST_FILE}.*.tmp"):  # a manifest being written when killed
+            stale.unlink(missing_ok=True)
+            removed.append(stale)
     for stale in index_dir.glob(f".{CURRENT_FILE}.*.tmp") if index_dir.is_dir() else ():
         stale.unlink(missing_ok=True)
+    # The run tables of a reindex that was killed (search.index.manifest.RunState); `runs=False`
+    # from inside a run, whose own tables are still in use.
+    for scratch in index_dir.glob(".reindex-*.tmp") if runs and index_dir.is_dir() else ():
+        shutil.rmtree(scratch, ignore_errors=True)
+        removed.append(scratch)
     return removed
 
 
@@ -276,3 +293,82 @@ def writer_lock(index_dir: Path, *, wait: bool = True,
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# --- readers: serving processes say which version they serve -----------------------------
+#
+# A reindex returns only once every serving process has opened what it published (or after
+# READERS_TIMEOUT_SECONDS): the first request after `dateline reindex` returns sees the new index,
+# and no request waits for an open, since the processes open it in the background while the
+# reindex waits.
+
+
+def _reader_file(index_dir: Path, pid: int) -> Path:
+    return Path(index_dir) / READERS_DIR / f"{pid}.json"
+
+
+def register_reader(index_dir: Path, version: str | None, pid: int | None = None) -> None:
+    """Record that this process (or `pid`) now serves `version` of the index."""
+    path = _reader_file(index_dir, pid or os.getpid())
+    try:
+        path.parent.mkdir(exist_ok=True)
+        write_json_atomically(path, {"version": version})
+    except OSError:
+        pass  # a read-only index folder: nobody can wait for us, and nobody needs to
+
+
+def reader_registered(index_dir: Path, pid: int) -> bool:
+    """Whether a serving process has said which version it serves (it has opened the index, or tried)."""
+    return _reader_file(index_dir, pid).exists()
+
+
+def unregister_reader(index_dir: Path, pid: int | None = None) -> None:
+    try:
+        _reader_file(index_dir, pid or os.getpid()).unlink()
+    except OSError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def readers_behind(index_dir: Path, version: str | None) -> list[int]:
+    """Pids of the live serving processes not serving `version` yet (files of dead ones are removed)."""
+    folder = Path(index_dir) / READERS_DIR
+    behind = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.name.endswith(".json") or not entry.stem.isdigit():
+            continue
+        pid = int(entry.stem)
+        if not _alive(pid):
+            unregister_reader(index_dir, pid)
+            continue
+        try:
+            served = orjson.loads(entry.read_bytes()).get("version")
+        except (OSError, orjson.JSONDecodeError, AttributeError):
+            continue  # being replaced, or gone: read again on the next round
+        if served != version:
+            behind.append(pid)
+    return behind
+
+
+def wait_for_readers(index_dir: Path, timeout: float = READERS_TIMEOUT_SECONDS) -> list[int]:
+    """Waits until every serving process serves the live version; the pids still behind at the timeout."""
+    import time
+
+    version = live_version(index_dir)
+    deadline = time.monotonic() + timeout
+    while (behind := readers_behind(index_dir, version)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return behind

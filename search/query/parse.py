@@ -25,7 +25,8 @@ from search.periods import period
 
 TEXT_FIELDS = ("title", "subtitle", "body")
 FACET_ALIASES = QUERY_FIELDS  # person:, people:, place:, ... (search.facet_registry)
-TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body"}
+TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body",
+                "byline": "byline", "author": "byline"}
 DATE_ALIASES = {"date", "published"}
 KNOWN_FIELDS = set(FACET_ALIASES) | set(TEXT_ALIASES) | DATE_ALIASES
 
@@ -247,6 +248,8 @@ class _Parser:
         if name in FACET_ALIASES:
             facet = FACET_ALIASES[name]
             if token.kind == "phrase":
+                if not token.text[1:-1].strip():
+                    raise QuerySyntaxError(f'{name}:"" names no {facet}')
                 return FacetMatch(facet, token.text[1:-1], exact=True)
             text = token.text
             if text.endswith("*") and "*" not in text[:-1] and len(text) > 1:

@@ -20,12 +20,33 @@ def derive_title(body: tuple[str, ...]) -> str:
     return " ".join(words[:DERIVED_TITLE_WORDS]) + (" …" if len(words) > DERIVED_TITLE_WORDS else "")
 
 
+def limit_text(parts: list[str], budget: int) -> tuple[list[str], bool]:
+    """The parts cut to `budget` characters in all (at a space where there is one near), and
+    whether anything was cut."""
+    kept: list[str] = []
+    for part in parts:
+        if len(part) <= budget:
+            kept.append(part)
+            budget -= len(part)
+            continue
+        head = part[:budget]
+        space = head.rfind(" ", max(0, budget - 200))
+        if space > 0:
+            head = head[:space]
+        if head.strip():
+            kept.append(head)
+        return kept, True
+    return kept, False
+
+
 def build_article(
     origin: Origin,
     *,
     title: str = "",
     subtitle: str = "",
     source: str = "",
+    byline: str = "",
+    topic: str = "",
     published: datetime | None = None,
     updated: datetime | None = None,
     body: Iterable[str] = (),
@@ -36,6 +57,7 @@ def build_article(
     metadata: Mapping[str, object] | None = None,
     warnings: Iterable[str] = (),
     cleaned: bool = False,
+    max_chars: int | None = None,
 ) -> tuple[Article | None, list[Problem]]:
     """The article, plus warning Problems mirroring its warnings; or None and an error Problem.
 
@@ -43,10 +65,20 @@ def build_article(
     (with a warning); a record with neither is skipped with an error.
     """
     notes = list(warnings)
+    body = list(body)
+    if max_chars is not None:
+        # Cut before cleaning: a 30 MB record is never cleaned, analysed or written whole.
+        kept, cut = limit_text([title, subtitle, *body], max_chars)
+        kept += [""] * (2 - len(kept))
+        title, subtitle, body = kept[0], kept[1], kept[2:]
+        if cut:
+            notes.append(f"article longer than {max_chars:,} characters (DATELINE_MAX_ARTICLE_CHARS); "
+                         "indexed cut to that length")
     if cleaned:
         paragraphs = tuple(body)
     else:
         title, subtitle, source = clean_text(title), clean_text(subtitle), clean_text(source)
+        byline, topic = clean_text(byline), clean_text(topic)
         paragraphs = clean_paragraphs(body)
     if not title:
         if not paragraphs:
@@ -62,11 +94,13 @@ def build_article(
         origin=origin,
         subtitle=subtitle,
         source=source,
+        byline=byline,
         published=published,
         updated=updated,
         body=paragraphs,
         language=(language or "en").strip().lower() or "en",
         url=url,
+        topic=topic,
         source_metadata=dict(metadata or {}),
         warnings=tuple(notes),
     )

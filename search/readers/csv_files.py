@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import re
+import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +24,17 @@ from search.article import Article, Origin, Problem, article_id
 from search.readers.build import build_article
 from search.readers.dates import parse_datetime
 from search.readers.options import ReadOptions
+from search.readers.outlets import outlet_for
+from search.readers.streams import bounded_lines
 from search.readers.text import clean_text, decode_bytes, repair_text
-
-csv.field_size_limit(64 * 1024 * 1024)
 
 KNOWN_COLUMNS = {
     "id": ("id",),
     "title": ("title", "headline", "heading"),
     "subtitle": ("subtitle", "summary", "standfirst", "description", "lead", "dek"),
-    "source": ("source", "byline", "author", "agency"),
+    "source": ("source", "outlet", "publisher", "agency"),
+    "byline": ("byline", "author", "authors", "writer"),
+    "topic": ("topic", "category", "section"),
     "published": ("published", "time", "date", "datetime", "published_at", "pubdate", "publish_date"),
     "updated": ("updated", "modified", "updated_at"),
     "body": ("body", "details", "content", "text", "article", "story"),
@@ -63,10 +67,15 @@ def split_run_in_text(text: str) -> list[str]:
     return [p for p in paragraphs if p.strip()]
 
 
+# bdnews24's CSV exports (title,time,summary,details[,keywords]) name no outlet: the layout is its own.
+_BDNEWS24_LAYOUT = frozenset({"title", "time", "summary", "details"})
+
+
 @dataclass(frozen=True)
 class Layout:
     fields: dict[str, int]  # our field -> column index
     extra: dict[str, int]  # metadata name -> column index
+    outlet: str = ""  # the outlet a known layout stands for
 
 
 def _layout(header: list[str], options: ReadOptions) -> tuple[Layout | None, str | None]:
@@ -88,11 +97,17 @@ def _layout(header: list[str], options: ReadOptions) -> tuple[Layout | None, str
                       "map columns with ReadOptions.csv_columns")
     used = set(fields.values())
     extra = {header[i].strip(): i for i in range(len(header)) if i not in used and header[i].strip()}
-    return Layout(fields, extra), None
+    outlet = "bdnews24.com" if _BDNEWS24_LAYOUT <= set(names) and "url" not in names else ""
+    return Layout(fields, extra, outlet), None
 
 
-def _lines(stream: BinaryIO, notes: list[str]) -> Iterator[str]:
-    for raw in stream:
+def _lines(stream: BinaryIO, notes: list[str], too_long: list[int], limit: int) -> Iterator[str]:
+    """Decoded lines; a line over `limit` bytes becomes an empty line, its number put in `too_long`."""
+    for number, raw in enumerate(bounded_lines(stream, limit), start=1):
+        if raw is None:
+            too_long.append(number)
+            yield "\n"
+            continue
         line, note = decode_bytes(raw)
         if note and not notes:
             notes.append(note)
@@ -120,7 +135,9 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
     scores completeness on the raw fields, so Row.article may then be None with Row.key set.
     """
     notes: list[str] = []
-    reader = csv.reader(_lines(stream, notes), delimiter=_delimiter(path))
+    too_long: list[int] = []
+    csv.field_size_limit(options.max_record_bytes)  # a quoted field may span lines: bound it too
+    reader = csv.reader(_lines(stream, notes, too_long, options.max_record_bytes), delimiter=_delimiter(path))
     try:
         header = next(reader)
     except StopIteration:
@@ -129,11 +146,15 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
     except csv.Error as error:
         yield Problem(path, f"unreadable CSV header: {error}")
         return
+    if too_long:
+        yield Problem(path, f"the header line is over {options.max_record_bytes:,} bytes; not read")
+        return
     layout, error_text = _layout(header, options)
     if layout is None:
         yield Problem(path, error_text or "unusable header")
         return
     number = 0
+    rows_seen = 0
     line = reader.line_num + 1
     while True:
         try:
@@ -142,12 +163,23 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
             break
         except csv.Error as error:
             number += 1
+            rows_seen += 1
             yield Problem(path, f"row {number} is not valid CSV: {error}", number)
             line = reader.line_num + 1
             continue
         number += 1
         row_line, line = line, reader.line_num + 1
+        if too_long:
+            rows_seen += 1
+            yield Problem(path, f"row {number} (line {too_long[0]}) is over {options.max_record_bytes:,} bytes, "
+                                "too large to read within the memory bound; skipped", number, "warning")
+            too_long.clear()
+            continue
         if not any(v.strip() for v in values):
+            continue
+        rows_seen += 1
+        if any("\x00" in v for v in values):
+            yield Problem(path, f"row {number} holds a NUL byte (damaged data); skipped", number)
             continue
         warnings = list(notes)
         notes.clear()
@@ -172,7 +204,8 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
                                   if name.lower() in LIST_COLUMNS else value)
         if quick:
             raw_score = (sum(bool(v) for v in (get("subtitle").strip(), get("source").strip(), dates["published"],
-                                               dates["updated"], get("url").strip(), get("body").strip()))
+                                               dates["updated"], get("url").strip(), get("body").strip(),
+                                               get("byline").strip(), get("topic").strip()))
                          + len(metadata), sum(len(get(f)) for f in ("title", "subtitle", "body")))
             title, url, given = clean_text(get("title")), get("url").strip() or None, get("id").strip() or None
             if title and (url or given or dates["published"]):
@@ -181,32 +214,99 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
                 continue
         else:
             raw_score = None
-        article, problems = build_article(
-            Origin(path, record=number, line=row_line),
-            title=get("title"), subtitle=get("subtitle"), source=get("source"),
-            published=dates["published"], updated=dates["updated"],
-            body=split_run_in_text(repair_text(get("body"))), language=get("language"), url=get("url"),
-            given_id=get("id").strip() or None, metadata=metadata, warnings=warnings,
-        )
+        try:
+            article, problems = _row_article(path, number, row_line, get, dates, metadata, warnings, layout,
+                                             options)
+        except Exception as error:  # noqa: BLE001 - one odd row costs only itself
+            article, problems = None, [Problem(path, f"row {number} could not be read "
+                                                     f"({type(error).__name__}: {error})", number)]
         yield Row(number, row_line, article, problems, article.id if article else None, raw_score)
+    if rows_seen == 0:
+        yield Problem(path, "no data rows: the file holds only its header")
 
 
-def best_rows(paths: list[str], options: ReadOptions,
-              open_file: Callable[[str], BinaryIO | None]) -> dict[str, tuple[tuple[int, int], int, int]]:
-    """First pass: article id -> (completeness, file index, row) of its most complete copy."""
-    best: dict[str, tuple[tuple[int, int], int, int]] = {}
-    for file_index, path in enumerate(paths):
-        stream = open_file(path)
-        if stream is None:
-            continue
-        with stream:
-            for row in _rows(path, stream, options, quick=True):
-                if isinstance(row, Problem) or row.key is None or row.score is None:
-                    continue
-                current = best.get(row.key)
-                # Ties keep the first copy (lower file index, then lower row).
-                if current is None or row.score > current[0]:
-                    best[row.key] = (row.score, file_index, row.number)
+def _row_article(path: str, number: int, row_line: int, get: Callable[[str], str], dates: dict, metadata: dict,
+                 warnings: list[str], layout: Layout, options: ReadOptions) -> tuple[Article | None, list[Problem]]:
+    body = get("body")
+    if len(body) > options.max_article_chars:
+        body = body[:options.max_article_chars + 1]  # build_article cuts it and says so
+    url, byline = get("url"), get("byline")
+    return build_article(
+        Origin(path, record=number, line=row_line),
+        title=get("title"), subtitle=get("subtitle"), byline=byline, topic=get("topic"),
+        source=outlet_for(source=get("source"), url=url, byline=byline, path=path, layout_outlet=layout.outlet),
+        published=dates["published"], updated=dates["updated"],
+        body=split_run_in_text(repair_text(body)), language=get("language"), url=url,
+        given_id=get("id").strip() or None, metadata=metadata, warnings=warnings,
+        max_chars=options.max_article_chars,
+    )
+
+
+class BestRows:
+    """Article id -> (completeness, file index, row) of its most complete copy, across CSV files.
+
+    Kept in a temporary SQLite file with a small page cache, not in a dict: its size grows with
+    the number of rows, and a reader's memory must not.
+    """
+
+    CACHE_KIB = 8 * 1024
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="dateline-csv-")
+        self._db = sqlite3.connect(Path(self._folder.name) / "best.sqlite", isolation_level=None)
+        self._db.executescript(f"""
+            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{self.CACHE_KIB};
+            CREATE TABLE best (id TEXT PRIMARY KEY, score INTEGER, file INTEGER, row INTEGER) WITHOUT ROWID;
+        """)
+
+    def offer(self, rows: list[tuple[str, int, int, int]]) -> None:
+        """(id, score, file, row) candidates; a copy replaces the kept one only with a higher score,
+        so ties keep the first (lower file index, then lower row)."""
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            "INSERT INTO best VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET score = excluded.score, "
+            "file = excluded.file, row = excluded.row WHERE excluded.score > best.score", rows)
+        self._db.execute("COMMIT")
+
+    def keeps(self, article_id: str, file_index: int, row: int) -> bool:
+        """Whether this copy is the one to read (an id never offered is read wherever it is)."""
+        found = self._db.execute("SELECT file, row FROM best WHERE id = ?", (article_id,)).fetchone()
+        return found is None or found == (file_index, row)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM best").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+        self._folder.cleanup()
+
+
+def _packed(score: tuple[int, int]) -> int:
+    fields, length = score
+    return (fields << 40) | min(length, (1 << 40) - 1)
+
+
+def best_rows(paths: list[str], options: ReadOptions, open_file: Callable[[str], BinaryIO | None]) -> BestRows:
+    """First pass: which copy of each repeated article to read (see BestRows)."""
+    best = BestRows()
+    batch: list[tuple[str, int, int, int]] = []
+    try:
+        for file_index, path in enumerate(paths):
+            stream = open_file(path)
+            if stream is None:
+                continue
+            with stream:
+                for row in _rows(path, stream, options, quick=True):
+                    if isinstance(row, Problem) or row.key is None or row.score is None:
+                        continue
+                    batch.append((row.key, _packed(row.score), file_index, row.number))
+                    if len(batch) >= 10_000:
+                        best.offer(batch)
+                        batch = []
+        best.offer(batch)
+    except BaseException:
+        best.close()
+        raise
     return best
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from search.article import representable_in_utc
+
 MONTHS = {name: number for number, names in enumerate((
     ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
@@ -71,10 +73,12 @@ def _build(parts: dict, month: int, default_tz: tzinfo) -> datetime | None:
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     zone = zone_from_text(parts["zone"]) if parts.get("zone") else None
     try:
-        return datetime(int(parts["year"]), month, int(parts["day"]), hour, minute, second,
-                        tzinfo=zone or default_tz)
+        value = datetime(int(parts["year"]), month, int(parts["day"]), hour, minute, second,
+                         tzinfo=zone or default_tz)
     except ValueError:
         return None
+    # Year 1 east of UTC or year 9999 west of it has no UTC time: unusable for sorting and ids.
+    return value if representable_in_utc(value) else None
 
 
 def parse_datetime(text: str, default_tz: tzinfo) -> datetime | None:

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from search.settings import BANGLADESH_TIME
+from search.settings import BANGLADESH_TIME, DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_RECORD_BYTES
 
-ARTICLE_FIELDS = ("id", "title", "subtitle", "source", "published", "updated", "body", "language", "url")
+ARTICLE_FIELDS = ("id", "title", "subtitle", "source", "byline", "published", "updated", "body", "language",
+                  "url", "topic")
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class ReadOptions:
     csv_columns: Mapping[str, str] | None = None
     # Larger files are reported as problems, not read.
     max_file_bytes: int = 2 * 1024**3
+    # Longer articles (title, subtitle and body) are indexed cut to this many characters, with a warning.
+    max_article_chars: int = DEFAULT_MAX_ARTICLE_CHARS
+    # One record (a JSONL line, a CSV row, an SGML story, a one-article text file) larger than this
+    # is skipped with a warning: it bounds the memory a reader needs, whatever a file holds.
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
     def __post_init__(self) -> None:
         if self.csv_columns:
@@ -26,5 +32,6 @@ class ReadOptions:
             if unknown:
                 raise ValueError(f"csv_columns: unknown field(s) {', '.join(unknown)}; "
                                  f"use {', '.join(ARTICLE_FIELDS)}")
-        if self.max_file_bytes <= 0:
-            raise ValueError("max_file_bytes must be positive")
+        for name in ("max_file_bytes", "max_article_chars", "max_record_bytes"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")

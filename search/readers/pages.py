@@ -4,6 +4,8 @@ The layout, read from its structure (blocks of lines between blank lines), not e
 an optional ` date YYYY-MM-DD  বাংলা` header (the site's language switch), the title, an
 optional subtitle, a block with the byline and the `Published :` / `Updated :` lines, the
 body paragraphs, then page noise (a RELATED STORIES block, an Opinion block) that is dropped.
+The byline block ("Staff Correspondent", "Reuters") is the byline; the outlet is bdnews24.com
+(the date header is its layout), or the news agency the byline names.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from search.article import Article, Origin, Problem
 from search.readers.build import build_article
 from search.readers.dates import parse_datetime
 from search.readers.options import ReadOptions
+from search.readers.outlets import outlet_for
 
 _EDGE_SPACE = " \t\r\n\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\u2060\u3000\ufeff"
 _HEADER = re.compile(r"^date\s*:?\s*(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
@@ -127,11 +130,14 @@ def read_page(path: str, text: str, options: ReadOptions) -> Iterator[Article | 
         day = parse_datetime(header_date, options.default_timezone)
         found["published"] = day and datetime.combine(day.date(), time(0), options.default_timezone)
 
+    credit = ", ".join(byline)
     article, problems = build_article(
         Origin(path, line=head[0][0][0] if head else None),
-        title=title, subtitle=subtitle, source=", ".join(byline),
+        title=title, subtitle=subtitle, byline=credit,
+        # The date header with its language switch is bdnews24's page layout.
+        source=outlet_for(byline=credit, path=path, layout_outlet="bdnews24.com" if header_date else ""),
         published=found["published"], updated=found["updated"], body=body, warnings=warnings,
-        metadata={"page_date": header_date} if header_date else None,
+        metadata={"page_date": header_date} if header_date else None, max_chars=options.max_article_chars,
     )
     yield from problems
     if article is not None:

@@ -1,5 +1,6 @@
 """One article per plain-text file: the title on the first line, then a blank line, then
-paragraphs separated by blank lines (the BBC News layout). No date, source or URL."""
+paragraphs separated by blank lines (the BBC News layout). No date, byline or URL; the outlet
+is known only from a corpus folder named after it (bbc_news/ -> BBC News)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from search.article import Article, Origin, Problem
 from search.readers.build import build_article
 from search.readers.options import ReadOptions
+from search.readers.outlets import outlet_from_folder
 from search.readers.text import block_paragraphs
 
 MAX_TITLE_CHARS = 300
@@ -37,9 +39,11 @@ def read_plain_text(path: str, text: str, options: ReadOptions) -> Iterator[Arti
             block = []
     folder = Path(path).parent.name
     article, problems = build_article(
-        Origin(path, line=start + 1), title=title, body=body,
-        metadata={"folder": folder} if folder else None,
+        Origin(path, line=start + 1), title=title, body=body, source=outlet_from_folder(path),
+        metadata={"folder": folder} if folder else None, max_chars=options.max_article_chars,
     )
+    if article is not None and not article.body:
+        problems.append(Problem(path, "only a title line, no body text", severity="warning"))
     yield from problems
     if article is not None:
         yield article

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from search.article import Problem
+from search.readers.streams import inner_suffix
 
 # Files that describe a corpus rather than hold articles: skipped without a word.
 QUIET_NAMES = frozenset({"source.md", "gold.jsonl", "lewis.dtd", "thumbs.db", "desktop.ini"})
@@ -18,9 +19,7 @@ QUIET_SUFFIXES = frozenset({".md", ".rst", ".dtd", ".pyc"})
 UNSUPPORTED = {
     ".xlsx": "an Excel workbook (export the sheet as CSV)", ".xls": "an Excel workbook (export the sheet as CSV)",
     ".ods": "a spreadsheet (export the sheet as CSV)", ".pdf": "a PDF", ".doc": "a Word document",
-    ".docx": "a Word document", ".zip": "an archive (unpack it first)", ".gz": "a compressed file (unpack it first)",
-    ".bz2": "a compressed file (unpack it first)", ".xz": "a compressed file (unpack it first)",
-    ".7z": "an archive (unpack it first)", ".tar": "an archive (unpack it first)", ".png": "an image",
+    ".docx": "a Word document", ".zip": "an archive (unpack it first)", ".7z": "an archive (unpack it first)", ".tar": "an archive (unpack it first)", ".png": "an image",
     ".jpg": "an image", ".jpeg": "an image", ".gif": "an image", ".webp": "an image",
     ".html": "an HTML page (save it as text)", ".htm": "an HTML page (save it as text)",
 }
@@ -94,7 +93,7 @@ def walk(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:
             if key in seen_files:
                 return
             seen_files.add(key)
-            suffix = path.suffix.lower()
+            suffix = inner_suffix(path)  # "story.pdf.gz" is a PDF
             if suffix in UNSUPPORTED:
                 yield Problem(str(path), f"skipped: {UNSUPPORTED[suffix]}, not a format Dateline reads",
                               severity="warning")

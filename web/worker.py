@@ -1,0 +1,105 @@
+"""dateline serve's gunicorn worker: gthread, with errors in the app's shape and balanced connections.
+
+gunicorn answers a request it cannot parse with a bare HTML page of its own, without the security
+headers. The worker class here writes those answers like the app's: the JSON error shape (or the
+HTML error page for a page address) and the same security headers.
+
+All workers accept from one socket, and a keep-alive connection stays with the worker that accepted
+it: 32 clients connecting at once could all land on the worker that woke first and stay there.
+Closing a connection after REQUESTS_PER_CONNECTION answers makes its client connect again, and the
+least busy worker, first to accept, takes it: the load spreads within a few seconds.
+
+A worker accepts nothing until it has opened the index: a worker started by a restart, by
+recycling or to replace one that died leaves the connections to the others meanwhile, instead of
+making them wait for its open.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from http import HTTPStatus
+from typing import Any
+
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.gthread import ThreadWorker
+
+log = logging.getLogger("dateline.web")
+
+REQUESTS_PER_CONNECTION = 100
+# A worker whose index takes longer than this to open starts accepting anyway (and its requests wait).
+OPEN_BEFORE_ACCEPTING_SECONDS = 60.0
+
+# The status gunicorn's parse errors stand for; any other parse error is a 400.
+_STATUS = {
+    http_errors.LimitRequestLine: 414,
+    http_errors.LimitRequestHeaders: 431,
+    http_errors.UnsupportedTransferCoding: 501,
+    http_errors.ExpectationFailed: 417,
+    http_errors.ForbiddenProxyRequest: 403,
+}
+
+
+def status_of(error: BaseException) -> int:
+    for kind, status in _STATUS.items():
+        if isinstance(error, kind):
+            return status
+    if isinstance(error, http_errors.ConfigurationProblem):
+        return 500
+    return 400 if isinstance(error, http_errors.ParseException) else 500
+
+
+def message_of(status: int, error: BaseException) -> str:
+    if status == 414:
+        return "The request line is longer than this server accepts."
+    if status == 431:
+        return "The request's headers are larger than this server accepts."
+    if status >= 500:
+        return "Something went wrong on our side; the error has been logged."
+    return f"The request is malformed: {error}"
+
+
+def error_bytes(app: Any, status: int, message: str, path: str | None) -> bytes:
+    """A complete HTTP response, made by the app's own error_response (JSON or page) with its headers."""
+    from web.app import SECURITY_HEADERS
+    from web.errors import error_response
+
+    # An unknown address (the request line could not be read) gets JSON: the shape any client reads.
+    with app.test_request_context(path or "/api/"):
+        response = error_response(status, message)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    body = response.get_data()
+    head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Connection: close", f"Content-Length: {len(body)}"]
+    head += [f"{name}: {value}" for name, value in response.headers.items() if name.lower() != "content-length"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+class DatelineWorker(ThreadWorker):
+    """gunicorn's threaded worker, answering what it refuses in the app's error shape."""
+
+    def run(self) -> None:
+        holder = self.wsgi.extensions["dateline.searcher"]
+        deadline = time.monotonic() + OPEN_BEFORE_ACCEPTING_SECONDS
+        while self.alive and time.monotonic() < deadline and not holder.wait_until_open(0.1):
+            self.notify()  # the master replaces a worker that stays silent
+        super().run()
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        served = getattr(conn, "dateline_served", 0) + 1
+        conn.dateline_served = served
+        if served >= REQUESTS_PER_CONNECTION:
+            req.must_close = True  # answered with "Connection: close"; the client reconnects
+        return super().handle_request(req, conn)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        status = status_of(exc)
+        if status >= 500:
+            log.error("error handling a request", exc_info=exc)
+        else:
+            log.warning("refused a request from %s: %s", (addr or ("",))[0], exc)
+        path = getattr(req, "path", None) or getattr(getattr(exc, "req", None), "path", None)
+        try:
+            client.sendall(error_bytes(self.wsgi, status, message_of(status, exc), path))
+        except Exception:
+            log.debug("could not send the error response", exc_info=True)
