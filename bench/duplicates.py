@@ -16,6 +16,7 @@ spent shingling and grouping. Prints figures, asserts nothing.
 from __future__ import annotations
 
 import argparse
+import gzip
 import random
 import re
 import sys
@@ -23,6 +24,8 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -64,13 +67,31 @@ def same_figures(a: str, b: str) -> bool:
     return jaccard(numbers_a, numbers_b) >= 0.5
 
 
+def read_texts(paths: list[Path]) -> dict[str, str]:
+    """id -> title and body. AllSides is gzip JSON Lines, which the readers leave to be unpacked."""
+    texts = {}
+    for path in paths:
+        for packed in sorted(path.glob("*.jsonl.gz")) if path.is_dir() else []:
+            with gzip.open(packed, "rb") as lines:
+                for line in lines:
+                    record = orjson.loads(line)
+                    texts[record["id"]] = duplicates.article_text(record.get("title") or "", record.get("body") or "")
+    texts |= {a.id: duplicates.article_text(a.title, a.body_text) for a in read_corpus(paths)
+              if isinstance(a, Article)}
+    return texts
+
+
 def measure(name: str, paths: list[Path], sample: int, rng: random.Random) -> None:
     started = time.perf_counter()
-    texts = {a.id: duplicates.article_text(a.title, a.body_text)
-             for a in read_corpus(paths) if isinstance(a, Article)}
+    texts = read_texts(paths)
     read = time.perf_counter() - started
     started = time.perf_counter()
-    signatures = duplicates.Signatures.of({key: duplicates.signature(text) for key, text in texts.items()})
+    keys = list(texts)
+    rows = {}
+    for begin in range(0, len(keys), 128):  # batches, as the indexer makes them
+        batch = keys[begin:begin + 128]
+        rows |= dict(zip(batch, duplicates.signatures([texts[k] for k in batch])))
+    signatures = duplicates.Signatures.of(rows)
     signing = time.perf_counter() - started
     started = time.perf_counter()
     groups = duplicates.group(signatures)
@@ -101,15 +122,30 @@ def measure(name: str, paths: list[Path], sample: int, rng: random.Random) -> No
     print(f"    both (a copy of the same story): {both / len(chosen):.1%}")
 
 
+def rebuild(paths: list[Path], grouping: bool):
+    """A full rebuild into a fresh folder; without `grouping`, the indexer's shingling and grouping
+    are switched off (the rebuild as it was before wire copies were folded)."""
+    from unittest import mock
+
+    from search.index.indexer import _Reindex
+
+    with tempfile.TemporaryDirectory(prefix="dateline-bench-dup-") as folder, \
+            mock.patch.object(_Reindex, "_sign", _Reindex._sign if grouping else lambda self, a, h: None), \
+            mock.patch.object(_Reindex, "_group_copies", _Reindex._group_copies if grouping
+                              else lambda self, target, manifest, carried: None):
+        return reindex(paths, Path(folder), full=True, workers=2, extractor=NoEntities())
+
+
 def rebuild_cost() -> None:
     paths = CORPORA["Reuters-21578"] + CORPORA["bdnews24 + Dhaka Tribune"]
-    with tempfile.TemporaryDirectory(prefix="dateline-bench-dup-") as folder:
-        report = reindex(paths, Path(folder), full=True, workers=2, extractor=NoEntities())
-    base = report.seconds - report.duplicate_seconds
-    print(f"\nrebuild of Reuters-21578 + bdnews24 + Dhaka Tribune ({report.read} articles, entities stubbed): "
-          f"{report.seconds:.1f} s, of which shingling and grouping {report.duplicate_seconds:.1f} s "
-          f"= {report.duplicate_seconds / base:.1%} added to the rebuild without them "
-          f"({report.copies} articles in {report.copy_groups} groups)")
+    without = rebuild(paths, grouping=False)
+    with_groups = rebuild(paths, grouping=True)
+    print(f"\nfull rebuild of Reuters-21578 + bdnews24 + Dhaka Tribune ({with_groups.read} articles, entities "
+          f"stubbed, 2 writer processes):")
+    print(f"  without grouping {without.seconds:.1f} s; with it {with_groups.seconds:.1f} s "
+          f"(+{with_groups.seconds / without.seconds - 1:.1%}); time inside shingling and grouping "
+          f"{with_groups.duplicate_seconds:.1f} s = {with_groups.duplicate_seconds / without.seconds:.1%} "
+          f"of the rebuild without it; {with_groups.copies} articles in {with_groups.copy_groups} groups")
 
 
 def main() -> None:
