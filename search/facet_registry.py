@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from search.article import Article, Entities
+from search.topics import article_topics, normalise_topic
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Facet:
     singular: str  # a chip on the page: "Person: Kim Jong Un"
     plural: str  # "people", as in "3 people"
     aliases: tuple[str, ...] = ()  # other names in the query language (people:, places:)
+    # A value as typed -> as indexed, when the facet's values are normalised ("Sports" -> "Sport").
+    normalise: Callable[[str], str] = str.strip
 
     @property
     def help(self) -> str:
@@ -38,6 +41,9 @@ FACETS: tuple[Facet, ...] = (
           "countries", aliases=("countries",)),
     # The outlet or agency; the byline (the author) is a text field of its own (byline:).
     Facet("source", "source", lambda article, entities: [article.source], "Sources", "Source", "sources"),
+    # What the source files the article under (section, topic, TOPICS, keywords), normalised.
+    Facet("topic", "topic", lambda article, entities: article_topics(article), "Topics", "Topic", "topics",
+          aliases=("topics",), normalise=normalise_topic),
 )
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 FACET_NAMES: tuple[str, ...] = tuple(facet.name for facet in FACETS)

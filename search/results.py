@@ -34,12 +34,18 @@ class SearchRequest:
     place: tuple[str, ...] = ()
     country: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
+    topic: tuple[str, ...] = ()
     date_from: date | None = None  # inclusive
     date_to: date | None = None  # inclusive
+    undated: bool = False  # only articles without a publication date
     sort: Sort = "relevance"
     page: int = 1
     page_size: int = Limits().default_page_size
     facet_limit: int = 10  # top values per facet; 0 = all values
+    # One facet listed at length (up to Limits.expanded_facet_values values), those containing facet_q
+    # (any case) when it is given: a filter box over 7,000 names instead of a page of all of them.
+    expand: str | None = None
+    facet_q: str = ""
     snippets: bool = True
     collapse: bool = True  # one article per group of wire copies (search.index.duplicates)
     cursor: str | None = None  # continue after this hit (search.cursor): deep paging instead of `page`
@@ -67,6 +73,19 @@ class SearchRequest:
             # Named as the web and the CLI name them (from, --from): what the user typed.
             raise BadRequest(f"from ({self.date_from.isoformat()}) is after to ({self.date_to.isoformat()})",
                              "date_from")
+        if self.expand is not None and self.expand not in FILTER_FACETS:
+            raise BadRequest(f"expand must be one of {', '.join(FILTER_FACETS)}, got {self.expand!r}", "expand")
+        if not isinstance(self.facet_q, str) or "\x00" in self.facet_q:
+            raise BadRequest("facet_q must be text without NUL characters", "facet_q")
+        if self.facet_q and self.expand is None:
+            raise BadRequest("facet_q filters the values of one facet: give expand (the facet) too", "facet_q")
+        if len(self.facet_q) > Limits().max_facet_value_length:
+            raise BadRequest(f"facet_q is {len(self.facet_q)} characters long; the limit is "
+                             f"{Limits().max_facet_value_length}", "facet_q")
+        if self.undated is not False and self.undated is not True:
+            raise BadRequest(f"undated must be true or false, got {self.undated!r}", "undated")
+        if self.undated and (self.date_from or self.date_to):
+            raise BadRequest("undated (articles without a date) cannot be combined with from or to", "undated")
         if limits is None:
             return
         if "\x00" in self.q:
@@ -155,6 +174,7 @@ class DateHistogram:
     buckets: list[DateBucket]
     before: int = 0  # dated matches before the first bucket (outliers left out of the bars)
     after: int = 0  # and after the last one
+    undated: int = 0  # matches without a publication date (never in a bucket)
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,9 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     dates: DateHistogram
     suggestion: str | None  # "did you mean"
+    # Values with a count per facet (for the expanded facet, those containing facet_q): how many
+    # there are beyond the ones listed.
+    facet_totals: dict[str, int] = field(default_factory=dict)
     groups: int = 0  # groups of wire copies in the result set (an article without copies is one)
     collapse: bool = True  # whether the result list shows one article per group
     next_cursor: str | None = None  # the cursor of the next page; None on the last one
@@ -190,7 +213,8 @@ class ArticleView:
     subtitle: str
     source: str  # the outlet or agency
     byline: str  # the author(s)
-    topic: str
+    topic: str  # the topics, joined by ", "
+    topics: list[str]  # the topic facet's values
     published: str | None  # ISO 8601 with offset
     updated: str | None
     body: list[str]  # paragraphs, plain text (escape when rendering)

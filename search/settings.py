@@ -122,6 +122,7 @@ class Limits:
     max_facet_values: int = 50  # selected values per facet
     max_facet_value_length: int = 200
     max_facet_limit: int = 1000  # values listed per facet (0 lists all)
+    expanded_facet_values: int = 100  # values listed for the expanded facet; facet_q narrows them
 
 
 @dataclass(frozen=True)

@@ -189,10 +189,32 @@ def test_search_narrow_page_and_read(server, browser):
     screenshot(driver, "article-phone.png", 390, 844)
     driver.set_window_size(1280, 1000)
 
-    # A place on the article page is a filtered search.
-    place = driver.find_element(By.CSS_SELECTOR, ".article-side a[href*='place=']")
+    # The article opened from the search remembers it: the words marked, next hit, back to results.
+    assert {m.text.lower() for m in driver.find_elements(By.CSS_SELECTOR, ".article-body mark")} == {"quayside"}
+    assert "Result 1 of" in driver.find_element(By.CSS_SELECTOR, ".hit-position").text
+    assert not driver.find_elements(By.CSS_SELECTOR, "a.previous-hit")
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "a.next-hit").click)
+    assert driver.current_url == first_page[1]  # the second hit, with its search
+    assert "Result 2 of" in driver.find_element(By.CSS_SELECTOR, ".hit-position").text
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "a.previous-hit").click)
+    assert driver.current_url == first_page[0]
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "a.back-to-results").click)
+    assert params(driver) == {"q": ["quayside"]} and urlsplit(driver.current_url).fragment == "hit-1"
+    navigate(driver, driver.back)
+
+    # A place on the article page has a page of its own: its articles over time, who is named with it.
+    place = driver.find_element(By.CSS_SELECTOR, ".article-side a.entity-page[href^='/places/']")
     place_name = place.text
     navigate(driver, place.click)
+    assert urlsplit(driver.current_url).path.startswith("/places/")
+    assert driver.find_element(By.TAG_NAME, "h1").text == place_name
+    assert driver.find_elements(By.CSS_SELECTOR, "svg.timeline-chart a")
+    assert driver.find_elements(By.CSS_SELECTOR, ".latest .hit-title a")
+    no_console_errors(driver)
+    screenshot(driver, "entity.png", 1280, 1000)
+    driver.set_window_size(1280, 1000)
+    # ... and from there, the search of every article naming it.
+    navigate(driver, driver.find_element(By.LINK_TEXT, "Search them").click)
     assert params(driver) == {"place": [place_name]}
     assert place_name in driver.find_element(By.CSS_SELECTOR, ".chips").text
 

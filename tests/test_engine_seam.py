@@ -48,6 +48,9 @@ class CannedEngine:
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         return []
 
+    def marked_body(self, article_id: str, q: str) -> list[str] | None:
+        return None
+
     def suggest(self, q: str) -> str | None:
         return None
 
@@ -70,3 +73,6 @@ def test_the_web_app_talks_to_any_engine(tmp_path):
     page = client.get("/?q=harbour").get_data(as_text=True)
     assert "from the canned engine" in page
     assert client.get("/articles/c1").status_code == 404
+    # Entity pages are two searches through the seam: the person as a filter, then as a phrase.
+    assert client.get("/api/people/Kim").json["total"] == 1
+    assert engine.requests[-1].person == ("Kim",) and engine.requests[-1].q == '"Kim"'

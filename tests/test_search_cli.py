@@ -37,7 +37,7 @@ def test_json_mode_is_the_search_result_shape(index_dir, capsys):
     assert data["total"] == 2 and data["sort"] == "newest" and data["page_size"] == 2
     assert [hit["id"] for hit in data["results"]] == ["a2", "a1"]
     assert "<mark>" in data["results"][0]["title_html"]
-    assert set(data["facets"]) == {"person", "place", "country", "source"}
+    assert set(data["facets"]) == {"person", "place", "country", "source", "topic"}
     assert data["dates"]["unit"] in ("day", "month", "year")
 
 
@@ -75,3 +75,14 @@ def test_unparseable_dates_are_rejected_by_the_parser(index_dir, capsys):
 def test_an_empty_facet_value_is_an_answer_not_a_traceback(index_dir, capsys, query):
     assert main(["search", query, "--json", "--index", str(index_dir)]) == 0
     assert "total" in orjson.loads(capsys.readouterr().out)
+
+
+def test_undated_counts_and_lists_the_articles_without_a_date(index_dir, capsys):
+    assert main(["search", "rocket", "--index", str(index_dir)]) == 0
+    assert "undated: 1 (--undated lists them)" in capsys.readouterr().out
+    assert main(["search", "rocket", "--undated", "--json", "--index", str(index_dir)]) == 0
+    data = orjson.loads(capsys.readouterr().out)
+    assert [hit["id"] for hit in data["results"]] == ["a7"] and data["dates"]["undated"] == 1
+    assert main(["search", "rocket", "--undated", "--from", "2023-01-01", "--index", str(index_dir)]) == 1
+    assert capsys.readouterr().err.startswith("dateline search: --undated: undated (articles without a date) "
+                                              "cannot be combined with from or to")

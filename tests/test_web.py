@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 
@@ -247,11 +248,12 @@ def test_article_page(client):
     paragraphs = [p.text for p in page.inside("article-body", "p") if "provenance" not in p.classes]
     assert paragraphs == article["body"]
     assert page.find("time", datetime=article["published"])
-    person_links = [a for a in page.inside("article-side", "a") if "person" in a.params]
+    # People and places link to their entity pages (tests/test_entity_pages.py).
+    person_links = [a for a in page.inside("article-side", "a") if a.href.startswith("/people/")]
     assert [a.text for a in person_links] == article["people"]
     for link in person_links:
-        assert link.params == {"person": [link.text]}
-    place_links = [a for a in page.inside("article-side", "a") if "place" in a.params]
+        assert link.href == "/people/" + quote(link.text, safe="")
+    place_links = [a for a in page.inside("article-side", "a") if a.href.startswith("/places/")]
     assert [a.text for a in place_links] == [p["name"] for p in article["places"]]
     related = page.inside("related", "a")
     assert related and all(a.href.startswith("/articles/") for a in related)

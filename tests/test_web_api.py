@@ -86,7 +86,7 @@ def test_search(client, openapi):
     assert len(data["results"]) == 10
     assert all(any("<mark>" in s for s in hit["snippets"]) or "<mark>" in hit["title_html"]
                for hit in data["results"])
-    assert set(data["facets"]) == {"person", "place", "country", "source"}
+    assert set(data["facets"]) == {"person", "place", "country", "source", "topic"}
     people = {v["value"]: v for v in data["facets"]["person"]}
     assert set(PEOPLE) <= set(people)
     assert data["dates"]["buckets"] and sum(b["count"] for b in data["dates"]["buckets"]) == QUAYSIDE_COUNT
@@ -262,7 +262,7 @@ def test_page_size_and_its_alias_size(client, openapi):
 
 
 @pytest.mark.parametrize("query, unknown", [("q=x&pagesize=5", "pagesize"), ("colour=red", "colour"),
-                                            ("q=x&expand=person", "expand")])
+                                            ("q=x&expanded=person", "expanded")])
 def test_an_unknown_api_parameter_is_a_400_naming_it(client, openapi, query, unknown):
     error = assert_error(openapi, client.get(f"/api/search?{query}"), 400, unknown)
     assert repr(unknown) in error["message"] and "/api/openapi.json" in error["message"]

@@ -45,7 +45,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["article_id"] = ArticleIdConverter
     app.jinja_env.globals["article_url"] = article_url
+    from web.entities import bp as entities_bp
+
     app.register_blueprint(bp)
+    app.register_blueprint(entities_bp)
     app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_filters(app)
@@ -56,8 +59,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def request_line_within_limits() -> Response | None:
-        # The server lets through any request line (its own cap is below what the limits allow);
-        # one longer than any valid request can be is refused here, in the one error shape.
+        # dateline serve's worker reads no longer request line than this (web/worker.py); other servers
+        # (a WSGI test client, a development server) may, and the app refuses it here, in the one error shape.
         line = request.environ.get("RAW_URI") or request.full_path
         if len(line) > longest:
             return error_response(414, f"The address is {len(line):,} bytes long; no valid request needs more "

@@ -13,6 +13,10 @@ ENCODED_BYTES_PER_CHARACTER = 12
 REQUEST_LINE_OVERHEAD = 1024
 # The largest request line gunicorn can be told to accept short of "unlimited" (its own cap).
 GUNICORN_MAX_REQUEST_LINE = 8190
+# Request headers: a browser sends about a dozen, a proxy adds a few; gunicorn's default is 100.
+HEADER_FIELDS = 50
+# One header line (name and value): gunicorn's default, room for a few KB of cookies or a long Referer.
+HEADER_FIELD_BYTES = 8190
 
 
 def longest_request_line(config: Mapping[str, Any]) -> int:
@@ -27,6 +31,7 @@ def longest_request_line(config: Mapping[str, Any]) -> int:
 
 def gunicorn_request_line_limit(config: Mapping[str, Any]) -> int:
     """gunicorn's limit_request_line: the documented limits need more than gunicorn's finite cap, so 0
-    (gunicorn's "no limit"); the app itself refuses a longer line with 414 in its own error shape."""
+    (gunicorn's "no limit"); dateline serve's worker then reads at most longest_request_line and refuses
+    a longer line with 414 in the app's error shape (web/worker.py)."""
     needed = longest_request_line(config)
     return needed if needed <= GUNICORN_MAX_REQUEST_LINE else 0

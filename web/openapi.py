@@ -108,7 +108,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "DateHistogram": {
         "type": "object",
-        "required": ["unit", "buckets", "before", "after"],
+        "required": ["unit", "buckets", "before", "after", "undated"],
         "additionalProperties": False,
         "properties": {
             "unit": {"enum": ["year", "month", "day"]},
@@ -116,12 +116,16 @@ SCHEMAS: dict[str, Any] = {
             "before": {"type": "integer", "minimum": 0,
                        "description": "Dated matches before the first bucket: outliers the bars leave out."},
             "after": {"type": "integer", "minimum": 0, "description": "Dated matches after the last bucket."},
+            "undated": {"type": "integer", "minimum": 0,
+                        "description": "Matches without a publication date (in no bucket; `undated=true` lists "
+                                       "only them)."},
         },
     },
     "SearchResult": {
         "type": "object",
         "required": ["query", "interpreted_as", "notice", "total", "page", "page_size", "pages", "sort",
-                     "results", "facets", "dates", "suggestion", "groups", "collapse", "next_cursor"],
+                     "results", "facets", "dates", "suggestion", "facet_totals", "groups", "collapse",
+                     "next_cursor"],
         "additionalProperties": False,
         "properties": {
             "query": {"type": "string"},
@@ -142,7 +146,17 @@ SCHEMAS: dict[str, Any] = {
                 "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}},
             },
             "dates": {"$ref": "#/components/schemas/DateHistogram"},
-            "suggestion": {**_nullable_string, "description": "\"Did you mean\": a corrected query."},
+            "suggestion": {**_nullable_string,
+                           "description": "\"Did you mean\": a corrected query, offered only when a word of the "
+                                          "query is not in the archive and the correction finds clearly more "
+                                          "(a quarter more and at least 3 more), or finds all the words where the "
+                                          "query found only some."},
+            "facet_totals": {
+                "type": "object", "propertyNames": {"enum": list(FILTER_FACETS)},
+                "additionalProperties": {"type": "integer", "minimum": 0},
+                "description": "How many values each facet has in these results (the `expand`ed facet: those "
+                               "containing `facet_q`); `facets` lists the first of them.",
+            },
             "groups": {"type": "integer", "minimum": 0,
                        "description": "Groups of wire copies in the result set (an article without copies is a "
                                       "group of one). With collapse, `results` and `pages` count groups; `total` "
@@ -176,7 +190,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Article": {
         "type": "object",
-        "required": ["id", "title", "subtitle", "source", "byline", "topic", "published", "updated", "body",
+        "required": ["id", "title", "subtitle", "source", "byline", "topic", "topics", "published", "updated", "body",
                      "language", "url", "origin", "people", "places", "countries", "versions", "related"],
         "additionalProperties": False,
         "properties": {
@@ -185,7 +199,10 @@ SCHEMAS: dict[str, Any] = {
             "subtitle": {"type": "string"},
             "source": {"type": "string", "description": "The outlet or news agency."},
             "byline": {"type": "string", "description": "The author(s), as the source credits them."},
-            "topic": {"type": "string", "description": "The section or topic the source files it under."},
+            "topic": {"type": "string", "description": "The article's topics, joined by \", \"."},
+            "topics": {"type": "array", "items": {"type": "string"},
+                       "description": "Topic facet values: the section, topic, TOPICS or keywords the source files "
+                                      "it under, normalised (case, plurals)."},
             "published": _nullable_string,
             "updated": _nullable_string,
             "body": {"type": "array", "items": {"type": "string"}, "description": "Paragraphs, plain text."},
@@ -202,6 +219,47 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+
+SCHEMAS["EntityProfile"] = {
+    "type": "object",
+    "description": "What the archive says about a person or a place: /api/people/{name}, /api/places/{name}.",
+    "required": ["facet", "name", "total", "dates", "people", "places", "countries", "latest", "relevant", "page",
+                 "search"],
+    "additionalProperties": False,
+    "properties": {
+        "facet": {"enum": ["person", "place"]},
+        "name": {"type": "string", "description": "The name as the index writes it."},
+        "total": {"type": "integer", "minimum": 1, "description": "Articles that name them."},
+        "dates": {"$ref": "#/components/schemas/DateHistogram"},
+        "people": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
+                   "description": "People most often named in the same articles (never the person itself)."},
+        "places": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
+                   "description": "Places most often named in the same articles (never the place itself)."},
+        "countries": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}},
+        "latest": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}, "description": "Newest first."},
+        "relevant": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"},
+                     "description": "The articles most about them: the name as a phrase, best first (the latest "
+                                    "when the articles never write the name as such)."},
+        "page": {"type": "string", "description": "The HTML page's address."},
+        "search": {"type": "string", "description": "The search page of every article naming them."},
+    },
+}
+
+
+def _entity_path(folder: str, noun: str) -> dict:
+    return {"get": {
+        "operationId": folder,
+        "summary": f"A {noun}'s page: articles over time, who and what is named with them, latest and most relevant",
+        "description": "The name is percent-encoded as one path segment (a `/` in it is %2F); case and spacing do "
+                       f"not matter. The names `.` and `..` are given as `/api/{folder}/?name=..`.",
+        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": {"description": f"The {noun}'s profile.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EntityProfile"}}}},
+            **_errors(400, 404, 503, 500),
+        },
+    }}
 
 
 def _param(name: str, description: str, schema: dict, *, repeat: bool = False) -> dict:
@@ -222,7 +280,7 @@ NO_NUL = "^[^\\u0000]*$"
 
 def _errors(*statuses: int) -> dict:
     text = {400: "A parameter is unknown, malformed or beyond a limit; `parameter` names it.",
-            404: "No such article.",
+            404: "No such article, or no article names that person or place.",
             414: "The address is longer than any valid request needs.",
             503: "No index has been built yet (run `dateline reindex`).",
             500: "An unexpected error; it was logged."}
@@ -251,6 +309,8 @@ def build_document(config: dict) -> dict:
                {"type": "string", "examples": ["1987-03-01"]}),
         _param("to", "Last day, inclusive: YYYY-MM-DD (YYYY-MM and YYYY mean their last day). "
                      "Must not be before `from`.", {"type": "string", "examples": ["1987-03-31"]}),
+        _param("undated", "Only articles without a publication date (`dates.undated` says how many there are). "
+                          "Cannot be combined with `from` or `to`.", {"type": "boolean", "default": False}),
         _param("sort", "Order; default relevance with a query, newest without.", {"enum": list(SORTS)}),
         _param("page", "1-based page number. Beyond the last page gives an empty `results` list.",
                {"type": "integer", "minimum": 1, "maximum": limits.max_page, "default": 1}),
@@ -260,6 +320,11 @@ def build_document(config: dict) -> dict:
         _param("facet_limit", "Top values returned per facet; 0 returns all.",
                {"type": "integer", "minimum": 0, "maximum": limits.max_facet_limit, "default": config["FACET_LIMIT"]}),
         _param("snippets", "Whether hits carry highlighted snippets.", {"type": "boolean", "default": True}),
+        _param("expand", f"One facet listed at length: up to {limits.expanded_facet_values} values (with "
+                         "`facet_q`, those containing it).", {"enum": list(FILTER_FACETS)}),
+        _param("facet_q", "Only values of the `expand`ed facet containing this text (any case): a filter over "
+                          "long facet lists. Needs `expand`.",
+               {"type": "string", "maxLength": limits.max_facet_value_length}),
         _param("collapse", "on: one article per group of wire copies (near duplicates found at index time), "
                            "the others counted in `other_versions` and listed in `versions`; `results` and "
                            "`pages` then count groups. off: every article.",
@@ -360,6 +425,8 @@ def build_document(config: dict) -> dict:
                     },
                 }
             },
+            "/api/people/{name}": _entity_path("people", "person"),
+            "/api/places/{name}": _entity_path("places", "place"),
             "/api/openapi.json": {
                 "get": {"operationId": "openapi", "summary": "This document",
                         "responses": {"200": {"description": "OpenAPI 3.1 document",

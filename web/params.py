@@ -22,12 +22,13 @@ from search.results import FILTER_FACETS, BadRequest, SearchRequest
 from web.config import limits
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.
-PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "sort", "collapse", "page", "page_size", "expand")
+PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "undated", "sort", "collapse", "page", "page_size", "expand",
+                   "facet_q")
 # Other names a parameter is accepted under (requests only; links use the name above).
 ALIASES = {"size": "page_size"}
 # What /api/search understands; any other parameter there is a 400 naming it (the page ignores them).
-API_PARAMETERS = frozenset({"q", *FILTER_FACETS, "from", "to", "sort", "page", "page_size", *ALIASES,
-                            "facet_limit", "snippets", "collapse", "cursor", "format"})
+API_PARAMETERS = frozenset({"q", *FILTER_FACETS, "from", "to", "undated", "sort", "page", "page_size", *ALIASES,
+                            "facet_limit", "snippets", "expand", "facet_q", "collapse", "cursor", "format"})
 COLLAPSE_VALUES = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 
 
@@ -60,6 +61,15 @@ def _whole_number(text: str, parameter: str) -> int:
     if not re.fullmatch(r"[+]?\d{1,9}", value):
         raise BadRequest(f"{parameter} must be a whole number, got {text!r}", parameter)
     return int(value)
+
+
+def _boolean(args: MultiDict, name: str, default: bool) -> bool:
+    raw = (_single(args, name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0"):
+        raise BadRequest(f"{name} must be true or false (or 1, 0), got {raw!r}", name)
+    return raw in ("true", "1")
 
 
 def _single(args: MultiDict, name: str) -> str | None:
@@ -100,6 +110,8 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
     if raw := (_single(args, "to") or "").strip():
         date_to = parse_date(raw, "to", end=True)
 
+    undated = _boolean(args, "undated", default=False)
+
     raw_sort = (_single(args, "sort") or "").strip()
     # With no words there is nothing to rank by: browsing shows the newest first.
     sort = raw_sort or ("relevance" if q.strip() else "newest")
@@ -116,14 +128,9 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
     facet_limit = config["FACET_LIMIT"] if api else config["FACET_LIMIT"] + 1
     if api and (raw_limit := _single(args, "facet_limit")):
         facet_limit = _whole_number(raw_limit, "facet_limit")
-    if expand:
-        facet_limit = 0  # all values; the page trims the other facets back to FACET_LIMIT
+    facet_q = (_single(args, "facet_q") or "").strip()
 
-    snippets = True
-    if api and (raw_snippets := _single(args, "snippets")):
-        if raw_snippets.lower() not in ("true", "false", "1", "0"):
-            raise BadRequest(f"snippets must be true or false, got {raw_snippets!r}", "snippets")
-        snippets = raw_snippets.lower() in ("true", "1")
+    snippets = _boolean(args, "snippets", default=True) if api else True
 
     collapse = True
     if raw_collapse := (_single(args, "collapse") or "").strip():
@@ -132,9 +139,9 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
         collapse = COLLAPSE_VALUES[raw_collapse.lower()]
     cursor = (_single(args, "cursor") or "").strip() or None if api else None
 
-    request = SearchRequest(q=q, date_from=date_from, date_to=date_to, sort=sort, page=page,  # type: ignore[arg-type]
-                            page_size=size, facet_limit=facet_limit, snippets=snippets, collapse=collapse,
-                            cursor=cursor, **facets)
+    request = SearchRequest(q=q, date_from=date_from, date_to=date_to, undated=undated, sort=sort, page=page,  # type: ignore[arg-type]
+                            page_size=size, facet_limit=facet_limit, snippets=snippets, expand=expand,
+                            facet_q=facet_q, collapse=collapse, cursor=cursor, **facets)
     try:
         request.validate(limits(config))
     except BadRequest as error:
@@ -162,6 +169,8 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
         pairs.append(("from", date_from.isoformat()))
     if date_to := value("date_to"):
         pairs.append(("to", date_to.isoformat()))
+    if value("undated"):
+        pairs.append(("undated", "1"))
     if sort_given:
         pairs.append(("sort", value("sort")))
     if not value("collapse"):
@@ -172,6 +181,8 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
         pairs.append(("page_size", str(size)))
     if expand:
         pairs.append(("expand", expand))
+        if facet_q := value("facet_q"):
+            pairs.append(("facet_q", facet_q))
     return pairs
 
 
@@ -215,6 +226,10 @@ class UrlState:
         return self._url(_params(value, self.state.sort_given if sort_given is None else sort_given,
                                  self.state.expand if expand is _KEEP else expand, self.default_size))
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """The query string pairs of this search (for the hidden fields of forms)."""
+        return state_params(self.state, self.default_size)
+
     def current(self) -> str:
         return self._url(state_params(self.state, self.default_size))
 
@@ -242,10 +257,19 @@ class UrlState:
 
     def dates(self, start: date | str | None, end: date | str | None) -> str:
         as_date = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
-        return self._changed(date_from=as_date(start), date_to=as_date(end))
+        return self._changed(date_from=as_date(start), date_to=as_date(end), undated=False)
+
+    def undated(self, only: bool) -> str:
+        """Only the articles without a date (dates chosen are dropped), or all again."""
+        return self._changed(undated=only, date_from=None, date_to=None)
 
     def expand(self, facet: str | None) -> str:
-        return self._changed(keep_page=True, expand=facet)
+        return self._changed(keep_page=True, expand=facet, facet_q="")
+
+    def page_size(self, size: int) -> str:
+        """The same results, `size` a page, on the page that holds the first hit shown now."""
+        r = self.state.request
+        return self._changed(keep_page=True, page=(r.page - 1) * r.page_size // size + 1, page_size=size)
 
     def query(self, q: str) -> str:
         # A new query gets its own default sort unless one was chosen explicitly.
@@ -261,7 +285,7 @@ class UrlState:
 
     def json(self) -> str:
         """The /api/search twin of this page."""
-        pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k != "expand"]
+        pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k not in ("expand", "facet_q")]
         return "/api/search" + ("?" + encode_params(pairs) if pairs else "")
 
     def twin(self, path: str) -> str:

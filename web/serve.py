@@ -153,7 +153,7 @@ class DatelineServer:
     def __init__(self, app: Any, bind: str, workers: int, threads: int, max_requests: int = 0) -> None:
         from gunicorn.app.base import BaseApplication
 
-        from web.limits import gunicorn_request_line_limit
+        from web.limits import HEADER_FIELD_BYTES, HEADER_FIELDS, gunicorn_request_line_limit
         from web.worker import DatelineWorker
 
         def post_fork(arbiter: Any, worker: Any) -> None:
@@ -173,8 +173,12 @@ class DatelineServer:
             "workers": workers,
             "worker_class": DatelineWorker,  # gthread, answering what gunicorn refuses in the app's shape
             # Every request the documented limits allow must reach the app (a 1,000-character query
-            # in Bengali is ~12 KB encoded; gunicorn's default stops at 4 KB).
+            # in Bengali is ~12 KB encoded; gunicorn's default stops at 4 KB); the worker reads no more.
             "limit_request_line": gunicorn_request_line_limit(app.config),
+            "http_parser": "python",  # the parser the worker bounds (web/worker.py), even with gunicorn_h1c
+            # At most ~400 KB of headers are read for a request (fields x field size).
+            "limit_request_fields": HEADER_FIELDS,
+            "limit_request_field_size": HEADER_FIELD_BYTES,
             "threads": threads,
             "preload_app": True,
             "timeout": WORKER_TIMEOUT_SECONDS,

@@ -9,19 +9,25 @@ from typing import Any
 import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from search.entity_profile import ENTITY_FACETS
 from search.export import FORMATS
 from search.facet_registry import FACETS_BY_NAME
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
 from web.article_urls import article_url
+from web.entities import entity_url
 from web.exports import export_response
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
+from web.search_context import hit_context, hit_link
 from web.timeline import articles as articles_label
 from web.timeline import build_timeline
 
 bp = Blueprint("dateline", __name__)
 
+
+
+PAGE_SIZES = (10, 25, 50, 100)  # the page's results-per-page choice (within DATELINE_MAX_PAGE_SIZE)
 
 
 def holder() -> SearcherHolder:
@@ -78,7 +84,9 @@ def _render_search(state: SearchState, result: SearchResult) -> str:
         "search.html", state=state, req=r, result=result, urls=urls, timeline=timeline,
         facets=_facet_groups(state, result, urls), pagination=_pagination(result, config["MAX_PAGE"], urls),
         active_filters=_active_filters(state, urls), facet_search_url=facet_search_url,
-        json_url=urls.json(), articles_label=articles_label,
+        json_url=urls.json(), articles_label=articles_label, urls_pairs=urls.pairs(),
+        hit_href=lambda article_id, position: hit_link(article_id, state, config["DEFAULT_PAGE_SIZE"], position),
+        page_sizes=[n for n in PAGE_SIZES if n <= config["MAX_PAGE_SIZE"]],
         feed_url=urls.twin("/feed.atom"), export_urls={fmt: urls.twin(f"/api/search.{fmt}") for fmt in FORMATS},
     )
 
@@ -112,7 +120,11 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
             "values": [{"value": v.value, "count": v.count, "selected": v.selected,
                         "href": urls.toggle(name, v.value)} for v in shown],
             "expanded": expanded,
-            "more": len(values) > len(shown),
+            "entity": name in ENTITY_FACETS,  # values link to their pages too
+            "more": len(values) > len(shown) or result.facet_totals.get(name, 0) > len(shown),
+            "total": result.facet_totals.get(name, len(values)),
+            # A filter box (a plain GET form: facet_q) once a facet has more values than fit.
+            "filterable": result.facet_totals.get(name, 0) > limit or (expanded and bool(state.request.facet_q)),
             "expand_href": urls.expand(None if expanded else name),
             "clear_href": urls.clear(name) if selected else None,
         })
@@ -121,12 +133,14 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
 
 def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
-    chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}",
-              "href": urls.toggle(name, value)}
+    chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}", "value": value,
+              "href": urls.toggle(name, value), "page": entity_url(name, value) if name in ENTITY_FACETS else None}
              for name in FILTER_FACETS for value in getattr(r, name)]
     if r.date_from or r.date_to:
         label = f"{r.date_from.isoformat() if r.date_from else '…'} – {r.date_to.isoformat() if r.date_to else '…'}"
         chips.append({"label": f"Dates: {label}", "href": urls.dates(None, None)})
+    if r.undated:
+        chips.append({"label": "Undated only", "href": urls.undated(False)})
     return chips
 
 
@@ -160,11 +174,31 @@ def article_page(article_id: str) -> Response:
     if article_id.endswith(".json") and not _exists(article_id):
         return article_json(article_id[: -len(".json")])
 
+    if "hit" in request.args:
+        return _article_in_search(article_id)
+
     def render(view: ArticleView, related: list[Hit]) -> bytes:
         return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
-                               json_url=article_url(article_id, json=True)).encode()
+                               json_url=article_url(article_id, json=True), context=None).encode()
 
     return html_response(_cached_article(article_id, "article.html", render))
+
+
+def _article_in_search(article_id: str) -> Response:
+    """The article page opened from a search (web.search_context): marks, back, previous and next."""
+    index = holder()
+    searcher, version = index.snapshot()
+    config = current_app.config
+
+    def render() -> bytes:
+        view, related = load_article(article_id, searcher, version)
+        context = hit_context(article_id, request.args, config, searcher,
+                              lambda state: cached_search(index, searcher, version, state))
+        return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
+                               json_url=article_url(article_id, json=True), context=context).encode()
+
+    key = ("article-in-search", article_id, tuple(sorted(request.args.items(multi=True))))
+    return html_response(index.cached(version, key, render))
 
 
 @bp.get("/api/articles/<article_id:article_id>", merge_slashes=False)

@@ -12,17 +12,27 @@ least busy worker, first to accept, takes it: the load spreads within a few seco
 A worker accepts nothing until it has opened the index: a worker started by a restart, by
 recycling or to replace one that died leaves the connections to the others meanwhile, instead of
 making them wait for its open.
+
+The documented limits need a longer request line than gunicorn's finite cap (8,190 bytes), so serve.py
+sets gunicorn's limit to 0, which gunicorn takes as "no limit": its pure-Python parser would read a
+request line of any length into memory. The worker reads with the app's own bound instead
+(web.limits.longest_request_line) and refuses a longer line with a 414 as soon as it has read past it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from functools import cached_property, partial
 from http import HTTPStatus
 from typing import Any
 
 from gunicorn.http import errors as http_errors
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.http.message import Request
+from gunicorn.http.parser import RequestParser
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from web.limits import longest_request_line
 
 log = logging.getLogger("dateline.web")
 
@@ -75,8 +85,56 @@ def error_bytes(app: Any, status: int, message: str, path: str | None) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
+# How gunicorn is entered here was checked against gunicorn 27.0.1 (requirements.lock): Request.__init__
+# sets limit_request_line (0 when unlimited) and then parses; its pure-Python parser passes
+# limit_request_line to read_line, which stops as soon as the bytes read pass it; TConn.init makes the
+# connection's RequestParser, whose mesg_class makes each request. serve.py pins the pure-Python parser:
+# with gunicorn_h1c installed gunicorn would use that instead, whose "unlimited" is 1 MB (more than any
+# valid request) and which answers a line still unfinished at its bound with a 431, not a 414.
+# tests/test_web_serve_limits.py fails if any of this changes.
+
+
+class BoundedRequest(Request):
+    """gunicorn's HTTP/1 request, reading at most line_limit bytes of request line where gunicorn's own
+    limit is 0 ("no limit"); a longer line raises gunicorn's LimitRequestLine (a 414)."""
+
+    limit_request_line: int  # gunicorn's, set before parse()
+
+    def __init__(self, cfg: Any, unreader: Any, peer_addr: Any, req_number: int = 1, *, line_limit: int) -> None:
+        self.line_limit = line_limit
+        super().__init__(cfg, unreader, peer_addr, req_number)
+
+    def parse(self, unreader: Any) -> Any:
+        if self.limit_request_line == 0:
+            self.limit_request_line = self.line_limit  # read_line stops here
+        return super().parse(unreader)
+
+
+class BoundedConnection(TConn):
+    """A connection whose HTTP/1 requests are BoundedRequests (line_limit is set on it by the worker)."""
+
+    line_limit: int
+
+    def init(self) -> None:
+        super().init()  # makes the parser on the first call
+        if isinstance(self.parser, RequestParser) and self.parser.mesg_class is Request:
+            self.parser.mesg_class = partial(BoundedRequest, line_limit=self.line_limit)
+
+
 class DatelineWorker(ThreadWorker):
     """gunicorn's threaded worker, answering what it refuses in the app's error shape."""
+
+    @cached_property
+    def request_line_limit(self) -> int:
+        return longest_request_line(self.wsgi.config)  # the app is loaded by then
+
+    def enqueue_req(self, conn: Any) -> None:
+        # gunicorn's accept makes a TConn (ThreadWorker has no hook to make another kind); it becomes
+        # a BoundedConnection here, before anything is read from it.
+        if type(conn) is TConn:
+            conn.__class__ = BoundedConnection
+            conn.line_limit = self.request_line_limit
+        super().enqueue_req(conn)
 
     def run(self) -> None:
         holder = self.wsgi.extensions["dateline.searcher"]

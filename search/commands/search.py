@@ -39,6 +39,8 @@ def register(subparsers) -> None:
                         help="published on or after this day")
     parser.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD",
                         help="published on or before this day")
+    parser.add_argument("--undated", action="store_true",
+                        help="only articles without a publication date (not with --from/--to)")
     parser.add_argument("--sort", choices=SORTS, default=None,
                         help="relevance (default with a query), newest (default without), oldest")
     parser.add_argument("--page", type=_whole, default=1, metavar="N")
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         filters: dict[str, Any] = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
         request = SearchRequest(q=q, **filters,
-                                date_from=args.date_from, date_to=args.date_to, sort=sort, page=args.page,
+                                date_from=args.date_from, date_to=args.date_to, undated=args.undated, sort=sort,
+                                page=args.page,
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,
                                 facet_limit=args.facets, collapse=args.collapse == "on", cursor=args.cursor)
         request.validate(limits)
@@ -188,6 +191,8 @@ def render(result, color: bool = False) -> str:
         outside = [f"{n} {where}" for n, where in ((result.dates.before, "earlier"), (result.dates.after, "later")) if n]
         more += f" (outliers not shown: {', '.join(outside)})" if outside else ""
         facet_lines.append(f"  dates by {result.dates.unit}: {listed}{more}")
+    if result.dates.undated:
+        facet_lines.append(f"  undated: {result.dates.undated} (--undated lists them)")
     if facet_lines and result.total:
         lines.append("")
         lines.append("facets:")

@@ -37,6 +37,11 @@ class SearchEngine(Protocol):
 
     def article(self, article_id: str) -> ArticleView | None: ...
 
+    def marked_body(self, article_id: str, q: str) -> list[str] | None:
+        """The article's paragraphs, HTML-escaped, with the words query `q` matches in <mark>
+        (the article page opened from a search); None for an unknown id."""
+        ...
+
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles like this one, best first, never itself."""
         ...

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,10 @@ from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
+from search.entities.places import alias_notice, canonical_value
+from search.facet_registry import FACETS_BY_NAME
 from search.index import duplicates
-from search.index.columns import NO_TIME, Collection, date_histogram, top_values
+from search.index.columns import NO_DAY, NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
 from search.query.compile import Compiler
@@ -50,7 +52,6 @@ from search.snippets import lead, mark_all, snippets
 
 __all__ = ["Searcher", "IndexMissing"]
 
-SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
 VERSIONS_LISTED = 10  # other versions listed with a hit (all are counted)
 ARTICLE_VERSIONS_LISTED = 100  # other versions listed on an article's page
 RELATED_TERMS = 12
@@ -175,6 +176,10 @@ class Searcher:
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
 
+    def _stored(self, gen: _Generation, article_id: str) -> StoredArticle | None:
+        docnum = gen.collection.docnum_of.get(article_id)
+        return None if docnum is None else gen.stored(docnum)
+
     def article(self, article_id: str) -> ArticleView | None:
         with self._lock:
             gen = self._current()
@@ -190,6 +195,7 @@ class Searcher:
             source=stored.source,
             byline=stored.byline,
             topic=stored.topic,
+            topics=list(stored.facets["topic"]),
             published=stored.published_iso,
             updated=stored.updated_iso,
             body=stored.paragraphs,
@@ -201,6 +207,17 @@ class Searcher:
             countries=list(stored.countries),
             versions=versions,
         )
+
+    def marked_body(self, article_id: str, q: str) -> list[str] | None:
+        with self._lock:
+            gen = self._current()
+            stored = self._stored(gen, article_id)
+            terms = _highlight_terms(gen.compiler, q[: self.limits.max_query_length])
+        if stored is None:
+            return None
+        if not terms:
+            return [escape(p) for p in stored.paragraphs]
+        return [mark_all(p, terms, self.analyzer) for p in stored.paragraphs]
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles like this one: its key words, and the people and places it shares. Never itself."""
@@ -256,22 +273,44 @@ class _Filters:
     masks: dict[str, np.ndarray]
     narrow: np.ndarray  # live documents that pass every filter
     selected: dict[str, list[int]]
+    notices: tuple[str, ...] = ()  # "place:Chattogram searched as Chittagong."
+    shown: dict[str, tuple[str, ...]] = field(default_factory=dict)  # selected values, aliases as canonical
 
     @classmethod
     def of(cls, request: SearchRequest, collection: Collection) -> _Filters:
         masks: dict[str, np.ndarray] = {}
         selected: dict[str, list[int]] = {}
+        notices: list[str] = []
+        shown: dict[str, tuple[str, ...]] = {}
         for name, values in request.selections().items():
             column = collection.facets[name]
-            ids = [i for i in (column.value_id(v) for v in values) if i is not None]
+            searched = _canonical(name, values, notices)
+            shown[name] = tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
+            normalise = FACETS_BY_NAME[name].normalise  # as indexed: topic=Sports -> Sport
+            ids = [i for i in (column.value_id(normalise(v) or v) for v in searched) if i is not None]
             selected[name] = list(dict.fromkeys(ids))
             masks[name] = column.docs_with(ids, collection.size)
         if request.date_from or request.date_to:
             masks["date"] = collection.day_mask(request.date_from, request.date_to)
+        elif request.undated:
+            masks["date"] = collection.day == NO_DAY
         narrow = collection.live.copy()
         for mask in masks.values():
             narrow &= mask
-        return cls(masks, narrow, selected)
+        return cls(masks, narrow, selected, tuple(notices), shown)
+
+
+def _canonical(name: str, values: tuple[str, ...], notices: list[str]) -> list[str]:
+    """The selected values with the canonical value before each other spelling of a place or
+    country (the spelling stays too, for an index built before), each alias said in `notices`."""
+    out: list[str] = []
+    for value in values:
+        canonical = canonical_value(name, value)
+        if canonical is not None:
+            notices.append(alias_notice(name, value, canonical))
+            out.append(canonical)
+        out.append(value)
+    return out
 
 
 class _Search:
@@ -285,7 +324,7 @@ class _Search:
         self.collection = gen.collection
         self.evaluation: RequestEvaluator = gen.evaluator.request()  # remembers this request's phrase matches
         self.filters = _Filters.of(request, gen.collection)
-        self.notices: list[str] = []
+        self.notices: list[str] = list(self.filters.notices)
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
         self.highlight: set[str] | None = None  # index terms to mark in the hits
@@ -325,7 +364,7 @@ class _Search:
         matched = base & narrow
         total = int(matched.sum())
         groups = int(np.unique(self.gen.group[matched]).size)
-        facets = {} if self.export else self._facets(base)
+        facets, facet_totals = ({}, {}) if self.export else self._facets(base)
         dates = date_histogram(collection.day[matched])
         max_page_size = request.page_size if self.export else self.owner.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
@@ -342,7 +381,7 @@ class _Search:
         self.page = [(self.gen.stored(d), score, versions.get(d)) for d, score in zip(page.docnums, page.scores)]
         self.highlight = None if self.export else highlight
         suggestion = None
-        if total < SUGGEST_BELOW and node is not None and not self.export:
+        if node is not None and not self.export:  # suggest() returns at once when every word is in the archive
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
                                  fell_back=self.used_any_word)
         return SearchResult(
@@ -358,6 +397,7 @@ class _Search:
             facets=facets,
             dates=dates,
             suggestion=suggestion,
+            facet_totals=facet_totals,
             groups=groups,
             collapse=request.collapse,
             next_cursor=page.next_cursor,
@@ -454,9 +494,11 @@ class _Search:
 
     # -- facets and filters ---------------------------------------------------------------
 
-    def _facets(self, base: np.ndarray) -> dict[str, list[FacetValue]]:
-        """Counts per facet under every filter but the facet's own, so siblings stay visible."""
-        out = {}
+    def _facets(self, base: np.ndarray) -> tuple[dict[str, list[FacetValue]], dict[str, int]]:
+        """Counts per facet under every filter but the facet's own, so siblings stay visible; and how
+        many values each facet has in these results (the expanded one: those containing facet_q)."""
+        out, totals = {}, {}
+        request = self.request
         for name in FACET_FIELDS:
             column = self.collection.facets[name]
             mask = base.copy()
@@ -464,10 +506,15 @@ class _Search:
                 if other != name:
                     mask &= other_mask
             counts = column.counts(mask)
+            limit = request.facet_limit
+            if name == request.expand:
+                limit = self.owner.limits.expanded_facet_values
+                if request.facet_q.strip():
+                    counts = np.where(column.containing(request.facet_q), counts, 0)
+            totals[name] = int(np.count_nonzero(counts))
             selected = self.filters.selected.get(name, [])
-            out[name] = top_values(column, counts, selected, self.request.facet_limit,
-                                   self.request.selections().get(name, ()))
-        return out
+            out[name] = top_values(column, counts, selected, limit, self.filters.shown.get(name, ()))
+        return out, totals
 
     # -- ranking and pages ------------------------------------------------------------------
 
@@ -570,6 +617,18 @@ def _versions_of(gen: _Generation, docnum: int, among: np.ndarray, listed: int) 
         stored = gen.stored(other)
         versions.append(Version(stored.id, stored.title, stored.source, stored.published_iso))
     return len(others), versions
+
+
+def _highlight_terms(compiler: Compiler, q: str) -> set[str]:
+    """The index terms a query marks in text: its words, read as the search reads them."""
+    text = clean(q)
+    try:
+        node = parse(text)
+    except (QuerySyntaxError, RecursionError):
+        node = plain_words(text)
+    if node is None:
+        return set()
+    return set(compiler.compile(node).highlight)
 
 
 def _any_word_notice(all_words: int) -> str:

@@ -20,7 +20,8 @@ from search.index.schema import StoredArticle
 from search.query.parse import Word, positive_words
 
 SUGGEST_FIELDS = ("body", "title")
-RARE = 2  # a word found in fewer articles than this may be a typo
+RARE = 2  # a word found in fewer articles than this may be a typo (when the query found nothing)
+MORE_BY = 3  # a correction must find at least this many articles more (and a quarter more)
 SURFACE_SAMPLE_DOCS = 3
 
 
@@ -106,22 +107,34 @@ def surface_form(searcher, stem: str, analyzer: NewsTokenizer, fields: tuple[str
     return forms.most_common(1)[0][0] if forms else stem
 
 
+def clearly_more(count: int, total: int) -> bool:
+    """Whether a corrected query finds clearly more than the query as typed: anything when it found
+    nothing, else at least a quarter more and at least MORE_BY more."""
+    if total == 0:
+        return count > 0
+    return count * 4 >= total * 5 and count >= total + MORE_BY
+
+
 def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], tuple[int, bool]],
             analyzer: NewsTokenizer, fell_back: bool = False) -> str | None:
-    """A corrected query that finds more than `total` (or, when the query found only some of
+    """A corrected query that finds clearly more than `total` (or, when the query found only some of
     its words, one that finds all of them), or None.
 
-    `count_text(text)` -> (hits, whether it needed the any-word reading).
+    Only words the archive does not have are corrected (`measles` is a word of the archive, never a
+    typo of `meals`), except when the query found nothing at all: then a word of fewer than RARE
+    articles may be corrected too. `count_text(text)` -> (hits, whether it needed the any-word reading).
     """
     reader = searcher.reader()
     corrected = text
     changed = False
+    found_nothing = total == 0
     for word in positive_words(node):
         stems = [t.text for t in analyzer(word.text)]
         if len(stems) != 1 or stems[0].isdigit():
             continue
         fields = (word.field,) if word.field else SUGGEST_FIELDS
-        if _doc_frequency(reader, stems[0], fields) >= RARE:
+        frequency = _doc_frequency(reader, stems[0], fields)
+        if frequency >= RARE or (frequency > 0 and not found_nothing):
             continue
         better = correct_stem(reader, stems[0], fields)
         if better is None:
@@ -135,7 +148,7 @@ def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], t
     if not changed or corrected == text:
         return None
     count, corrected_fell_back = count_text(corrected)
-    if count > total or (fell_back and not corrected_fell_back and count > 0):
+    if clearly_more(count, total) or (fell_back and not corrected_fell_back and count > 0):
         return corrected
     return None
 

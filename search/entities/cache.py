@@ -20,6 +20,7 @@ import orjson
 
 from search.article import Article, Entities, Place
 from search.entities.extract import EXTRACTOR_VERSION, EntityExtractor
+from search.entities.places import outlet_country
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,13 @@ _BUSY_TIMEOUT_S = 30.0
 
 
 def entity_key(article: Article, version: str | None = None) -> str:
-    """Hash of the text entities come from, and the extractor version."""
+    """Hash of the text entities come from, the outlet's country (a prior for places) and the
+    extractor version."""
     h = hashlib.blake2b(digest_size=16)
     h.update((version or EXTRACTOR_VERSION).encode())
     h.update(b"\x1f" + article.language.encode())
+    if country := outlet_country(article.url, article.source):
+        h.update(b"\x1e" + country.encode())
     for part in (article.title, article.subtitle, *article.body):
         h.update(b"\x1f")
         h.update(part.encode("utf-8", "surrogatepass"))

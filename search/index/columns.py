@@ -9,7 +9,7 @@ values of a result set is then one boolean gather and one `bincount`.
 from __future__ import annotations
 
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -52,6 +52,7 @@ class FacetColumn:
         self.value_of = value_of
         self._words: list[tuple[str, ...]] | None = None
         self._loose: dict[str, int] | None = None
+        self._folded: list[str] | None = None
         self._label_rank: np.ndarray | None = None
 
     @property
@@ -72,6 +73,13 @@ class FacetColumn:
         if len(value_ids):
             mask[self.doc_of[np.isin(self.value_of, np.asarray(value_ids, dtype=np.int32))]] = True
         return mask
+
+    def containing(self, text: str) -> np.ndarray:
+        """Mask over value ids: the values that contain `text`, ignoring case and spacing."""
+        if self._folded is None:
+            self._folded = [_loose_key(label) for label in self.labels]
+        needle = _loose_key(text)
+        return np.fromiter((needle in label for label in self._folded), dtype=bool, count=len(self.labels))
 
     def value_id(self, value: str) -> int | None:
         """The id of a value as a user typed it: case and spacing do not matter."""
@@ -220,6 +228,12 @@ def _bulk(days: np.ndarray) -> tuple[int, int]:
 
 
 def date_histogram(days: np.ndarray) -> DateHistogram:
+    """The histogram of the dated days, saying how many have no date (NO_DAY)."""
+    undated = int(np.count_nonzero(days == NO_DAY))
+    return replace(_dated_histogram(days), undated=undated)
+
+
+def _dated_histogram(days: np.ndarray) -> DateHistogram:
     """Buckets that fit the span of the dates: days up to two months, months up to three years, else years
     (several a bar beyond MAX_BARS). Outlying dates are counted in `before` and `after`, not drawn."""
     days = days[days != NO_DAY]

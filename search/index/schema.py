@@ -18,8 +18,8 @@ from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
 # 2: the origin stored as path, record and line (was str(Origin)). 3: byline and topic.
-# 4: indexed_iso, when it was indexed.
-SCHEMA_VERSION = "4"
+# 4: topic is a facet (search.topics), its values normalised. 5: indexed_iso, when it was indexed.
+SCHEMA_VERSION = "5"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
 # Facet fields (search.facet_registry) hold several values per article, joined by
@@ -39,7 +39,6 @@ def build_schema() -> Schema:
         body=TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=FIELD_BOOSTS["body"]),
         # The author(s): words, searchable as byline:rahman (not a facet: bylines are too varied).
         byline=TEXT(analyzer=analyzer, stored=True),
-        topic=STORED(),  # the source's own section or topic, as given (a facet of its own later)
         # Facets: exact values, searchable as field:value, counted from their postings.
         **{facet.field: KEYWORD(stored=True, commas=True, lowercase=True, scorable=False) for facet in FACETS},
         # Naive UTC (what Whoosh's DATETIME holds), for sorting and ranges ...
@@ -74,7 +73,6 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "body": article.body_text,  # paragraphs joined by a blank line
         **{facet.field: _facet_value(facet.values(article, entities)) for facet in FACETS},
         "byline": article.byline,
-        "topic": article.topic,
         "published_iso": article.published.isoformat() if article.published else None,
         "updated_iso": article.updated.isoformat() if article.updated else None,
         "indexed_iso": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -127,7 +125,7 @@ class StoredArticle:
             body=stored.get("body") or "",
             source=stored.get("source", ""),
             byline=stored.get("byline", ""),
-            topic=stored.get("topic", ""),
+            topic=", ".join(stored_values(stored, "topic")),
             facets={name: tuple(stored_values(stored, name)) for name in FACET_FIELDS},
             published_iso=stored.get("published_iso"),
             updated_iso=stored.get("updated_iso"),

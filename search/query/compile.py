@@ -16,6 +16,8 @@ from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
 from search.engine import ranking
+from search.entities.places import alias_notice, canonical_value
+from search.facet_registry import FACETS
 from search.index.columns import Collection, facet_key
 from search.query.parse import (
     MAX_EXPANSION,
@@ -34,6 +36,8 @@ from search.query.parse import (
     Word,
     describe,
 )
+
+FACET_NORMALISERS = {facet.field: facet.normalise for facet in FACETS}
 
 
 class DocnumsQuery(wq.Query):
@@ -249,17 +253,15 @@ class Compiler:
         return self._expanded(name, words, out, negated, f"{text}~")
 
     def _facet(self, node: FacetMatch, out: Compiled) -> wq.Query:
-        column = self.collection.facets[node.field]
-        if node.exact:
-            value_id = column.value_id(node.value)
-            keys = [list(column.keys)[value_id]] if value_id is not None else []
-            if not keys:  # a quoted part of a name: person:"Jong Un"
-                keys = column.matching_keys(node.value.casefold().split())
+        canonical = canonical_value(node.field, node.value) if not node.prefix else None
+        if canonical is not None:
+            # Another spelling of a place or country: the canonical value, and the spelling as
+            # typed too, for an index built before the name was made canonical.
+            out.notes.append(alias_notice(node.field, node.value, canonical))
+            keys = self._facet_keys(FacetMatch(node.field, canonical, exact=True))
+            keys += [k for k in self._facet_keys(node) if k not in keys]
         else:
-            words = [w for w in re.split(r"[\s_]+", node.value.casefold().replace("-", " ")) if w]
-            exact = column.value_id(node.value)
-            keys = [list(column.keys)[exact]] if exact is not None and not node.prefix else []
-            keys += [k for k in column.matching_keys(words, prefix=node.prefix) if k not in keys]
+            keys = self._facet_keys(node)
         if len(keys) > MAX_FACET_EXPANSION:
             out.notes.append(f"{describe(node)} matches too many names; searched the first {MAX_FACET_EXPANSION}.")
             keys = keys[:MAX_FACET_EXPANSION]
@@ -268,6 +270,21 @@ class Compiler:
             return wq.Term(node.field, facet_key(node.value))
         terms = [wq.Term(node.field, k) for k in keys]
         return terms[0] if len(terms) == 1 else wq.Or(terms)
+
+    def _facet_keys(self, node: FacetMatch) -> list[str]:
+        column = self.collection.facets[node.field]
+        value = FACET_NORMALISERS[node.field](node.value) or node.value  # as indexed: topic:sports -> Sport
+        if node.exact:
+            value_id = column.value_id(value)
+            keys = [list(column.keys)[value_id]] if value_id is not None else []
+            if not keys:  # a quoted part of a name: person:"Jong Un"
+                keys = column.matching_keys(value.casefold().split())
+        else:
+            words = [w for w in re.split(r"[\s_]+", value.casefold().replace("-", " ")) if w]
+            exact = column.value_id(value)
+            keys = [list(column.keys)[exact]] if exact is not None and not node.prefix else []
+            keys += [k for k in column.matching_keys(words, prefix=node.prefix) if k not in keys]
+        return keys
 
 
 def _limited(iterable, limit: int):

@@ -1,0 +1,93 @@
+"""Which of the model's spans in an article name places, and which place each is: the rules
+between the NER and the gazetteer (search/entities/places.py).
+
+The input is plain data, so the same rules serve spans fresh from the model and spans kept from
+an earlier run: per span its label, its text and the two words before it; per article its text,
+its upper-case headlines (scanned against the gazetteer: the model is unreliable on capitals),
+its outlet's country and the names of its people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from search.article import Place
+from search.entities.places import gazetteer, is_demonym, party_tag_states, place_key, used_only_as_a_side
+
+# (label, text, the word before, the word before that); "" where there is none.
+Span = tuple[str, str, str, str]
+
+PLACE_LABELS = frozenset({"GPE", "LOC"})
+# The small model reads some less known towns as organisations or people; after a locative
+# phrase ("in", "near", "city of") a span that is a known place name is taken as that place.
+MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC"})
+_LOCATIVE_WORDS = frozenset({"in", "near", "at", "outside", "around", "from"})
+_PLACE_NOUNS = frozenset({"city", "town", "village", "port", "capital", "region", "province",
+                          "district", "state", "island", "settlement", "oblast"})
+# "Real Madrid", "Inter Milan", "Bayer Leverkusen": the place word of a club's name.
+_CLUB_PREFIXES = frozenset({"Real", "Inter", "Atletico", "Atlético", "Sporting", "Athletic", "Dynamo", "Dinamo",
+                            "Olympique", "Borussia", "Bayer", "Racing", "AC", "AS", "FC", "AFC", "RC"})
+# A span ending in one of these names a building, a road or a venue, which is no place here.
+_FACILITY_WORDS = frozenset({"house", "hall", "tower", "towers", "building", "stadium", "arena", "airport",
+                             "station", "hospital", "hotel", "bridge", "road", "avenue", "street", "palace"})
+_EDGES = " ,.;:'\""
+
+
+def article_places(spans: Iterable[Span], text: str, headlines: Iterable[str] = (), outlet: str | None = None,
+                   people: Iterable[str] = ()) -> list[Place]:
+    """The places an article names, in order of first mention, each once."""
+    gaz = gazetteer()
+    names: list[str] = []
+    tentative: list[str] = []  # places only if the article's context agrees
+    for headline in headlines:
+        names.extend(gaz.scan_headline(headline))
+    names.extend(party_tag_states(text))  # "(D-Mass.)": Massachusetts
+    for label, span_text, before, before2 in spans:
+        if label in PLACE_LABELS:
+            name = _whole_name(span_text.strip(_EDGES), before, before2)
+            if not is_demonym(name) and _names_a_place(name, before):
+                names.append(name)
+        elif label in MISREAD_LABELS:
+            _misread(label, span_text, before, before2, names, tentative)
+    names = [name for name in names if not used_only_as_a_side(name, text)]
+    return gaz.resolve_all(names, outlet=outlet, people=people, tentative=tentative)
+
+
+def after_locative(before: str, before2: str) -> bool:
+    before = before.casefold()
+    return before in _LOCATIVE_WORDS or (before == "of" and before2.casefold() in _PLACE_NOUNS)
+
+
+def _toward(before: str, before2: str) -> bool:
+    """After "to" (not "according to"): weaker than a locative, so only for places the context has."""
+    return before.casefold() == "to" and before2.casefold() != "according"
+
+
+def _names_a_place(name: str, before: str) -> bool:
+    """False for a GPE span that is no place name: all lower case ("in midfield"), the place
+    word of a club's name ("Real Madrid"), or a facility ("the White House", "Gulshan Avenue")."""
+    if name == name.lower() or name.rsplit(" ", 1)[-1].casefold() in _FACILITY_WORDS:
+        return False
+    return before not in _CLUB_PREFIXES
+
+
+def _whole_name(name: str, before: str, before2: str) -> str:
+    """The span with the words before it that make a longer known name ("sub-Saharan" + "Africa")."""
+    fixed = gazetteer().fixed
+    for longer in (f"{before2} {before} {name}", f"{before} {name}"):
+        if before and place_key(longer) in fixed:
+            return longer
+    return name
+
+
+def _misread(label: str, text: str, before: str, before2: str, names: list[str], tentative: list[str]) -> None:
+    """A span the model did not call a place that names one: added to `names`, or to `tentative`
+    when only the article's context can say it is a place."""
+    gaz = gazetteer()
+    located = after_locative(before, before2)
+    if label != "PERSON" and (located or _toward(before, before2)) and gaz.knows(text):
+        names.append(text)  # "the city of Bakhmut" read as an ORG
+    elif label == "ORG" and gaz.is_country(text):
+        names.append(text)  # "Ecuador and Paraguay": a national side names its country
+    elif (located or (label == "PERSON" and _toward(before, before2))) and place_key(text) in gaz.cities:
+        tentative.append(text)  # "stationed from Banani", "to Khilkhet": Dhaka neighbourhoods
