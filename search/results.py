@@ -203,6 +203,12 @@ class SearchResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def listed(self) -> int:
+        """Entries of the result list, which paging and hit positions count: groups of wire copies
+        when collapsed, else articles (an engine that does not group gives no groups: articles)."""
+        return self.groups if self.collapse and self.groups else self.total
+
 
 @dataclass(frozen=True)
 class ArticleView:

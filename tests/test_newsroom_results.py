@@ -334,3 +334,11 @@ def test_the_engine_export_is_the_search_order(index_dir):
         assert len(exported.results) == exported.total
     finally:
         engine.close()
+
+
+def test_an_article_opened_from_folded_results_counts_its_place_among_groups(client):
+    folded = search(client, q="manila", size=10)
+    assert folded["groups"] < folded["total"]
+    first = folded["results"][0]["id"]
+    page = client.get(f"/articles/{first}", query_string={"q": "manila", "hit": 1}).get_data(as_text=True)
+    assert f"Result 1 of {folded['groups']:,}" in page
