@@ -180,13 +180,6 @@ def group(signatures: Signatures, threshold: float = THRESHOLD) -> dict[str, str
     return {signatures.ids[i]: signatures.ids[roots[i]] for i in np.flatnonzero(sizes[roots] > 1).tolist()}
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Estimated Jaccard similarity of two signatures' shingle sets."""
-    if (a == _EMPTY).all() or (b == _EMPTY).all():
-        return 0.0
-    return float((a == b).mean())
-
-
 # --- per generation on disk --------------------------------------------------------------
 
 
