@@ -50,6 +50,9 @@ class Article:
     # kept for reference, never used as our facets.
     source_metadata: Mapping[str, object] = field(default_factory=dict, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)  # e.g. an unparseable date
+    # People and places the record itself gives (JSON Lines `people`, `places`): used instead of
+    # the model's, through the same normalisation (search.entities.extract.supplied_entities).
+    supplied: Entities | None = None
 
     def __post_init__(self) -> None:
         for name in ("published", "updated"):
@@ -75,6 +78,8 @@ class Article:
                      _iso(self.updated), self.language, self.url or "", *self.body):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x1f")
+        if self.supplied is not None:  # a record's own people and places are indexed too
+            h.update(repr((self.supplied.people, self.supplied.places)).encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
 
@@ -106,6 +111,12 @@ class Entities:
 
     people: tuple[str, ...] = ()
     places: tuple[Place, ...] = ()
+    # Name keys the model gave another label than person here (ORG, GPE, ...): the evidence the
+    # corpus-level name map weighs to decide what is a person (search.entities.name_map).
+    other_names: tuple[str, ...] = ()
+    # Single words named once, with no title and no fuller form here ("Messi", "Pfizer"): shown
+    # only when the corpus joins them to a full name (search.entities.name_map).
+    partial_people: tuple[str, ...] = ()
 
     @property
     def countries(self) -> tuple[str, ...]:

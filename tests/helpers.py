@@ -283,13 +283,17 @@ class CountingExtractor:
         self.inner = inner
         self.calls = 0
 
-    def extract_many(self, articles):
-        def counted():
-            for article in articles:
-                self.calls += 1
-                yield article
+    def _counted(self, articles):
+        for article in articles:
+            self.calls += 1
+            yield article
 
-        return self.inner.extract_many(counted())
+    def extract_many(self, articles):
+        return self.inner.extract_many(self._counted(articles))
+
+    def raw_many(self, articles):
+        """The model's spans, which the entity cache keeps (search.entities.cache)."""
+        return self.inner.raw_many(self._counted(articles))
 
 
 @functools.cache

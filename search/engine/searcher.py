@@ -187,6 +187,7 @@ class Searcher:
             if docnum is None:
                 return None
             stored = gen.stored(docnum)
+            people = gen.collection.facets["person"].values_of(docnum)  # after the corpus-level name map
             versions = _versions_of(gen, docnum, gen.collection.live, ARTICLE_VERSIONS_LISTED)[1]
         return ArticleView(
             id=stored.id,
@@ -202,7 +203,7 @@ class Searcher:
             language=stored.language,
             url=stored.url,
             origin=printable(str(stored.origin)),  # a file name that is not UTF-8 shown escaped
-            people=list(stored.people),
+            people=people,
             places=list(stored.places),
             countries=list(stored.countries),
             versions=versions,

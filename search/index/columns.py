@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.results import DateBucket, DateHistogram, FacetValue, visible_values
 
@@ -44,12 +45,16 @@ class FacetColumn:
     """One facet field: value labels as written, and the (docnum, value id) pairs of the index."""
 
     def __init__(self, name: str, labels: list[str], keys: dict[str, int],
-                 doc_of: np.ndarray, value_of: np.ndarray) -> None:
+                 doc_of: np.ndarray, value_of: np.ndarray, aliases: dict[str, int] | None = None) -> None:
         self.name = name
         self.labels = labels
         self.keys = keys
         self.doc_of = doc_of
         self.value_of = value_of
+        # Stored forms that show as another value (the person name map): "reagan" -> Ronald Reagan.
+        # A mapped column is filtered by its arrays, never by the index's own terms.
+        self.aliases = aliases or {}
+        self.mapped = aliases is not None
         self._words: list[tuple[str, ...]] | None = None
         self._loose: dict[str, int] | None = None
         self._folded: list[str] | None = None
@@ -81,9 +86,15 @@ class FacetColumn:
         needle = _loose_key(text)
         return np.fromiter((needle in label for label in self._folded), dtype=bool, count=len(self.labels))
 
+    def values_of(self, docnum: int) -> list[str]:
+        """One document's values as the column shows them (canonical people, not stored forms)."""
+        return [self.labels[v] for v in self.value_of[self.doc_of == docnum].tolist()]
+
     def value_id(self, value: str) -> int | None:
         """The id of a value as a user typed it: case and spacing do not matter."""
         found = self.keys.get(facet_key(value))
+        if found is None:
+            found = self.aliases.get(facet_key(value))
         if found is None:
             if self._loose is None:
                 self._loose = {}
@@ -135,9 +146,11 @@ class Collection:
         # Per facet: labels, label key -> value id, docnums, value ids.
         builders: dict[str, tuple[list[str], dict[str, int], list[int], list[int]]] = {
             name: ([], {}, [], []) for name in FACET_FIELDS}
+        evidence = NameEvidence()
         for docnum, fields in reader.iter_docs():
             stored = StoredArticle.from_stored(fields)
             live[docnum] = True
+            evidence.add_article(docnum, fields.get("other_names"), fields.get("person_partial"))
             ids[docnum] = stored.id
             when = stored.published
             if when is not None:
@@ -161,6 +174,7 @@ class Collection:
                               np.asarray(values, dtype=np.int32))
             for name, (labels, keys, docs, values) in builders.items()
         }
+        facets["person"] = _canonical_people(facets["person"], day, evidence)
         docnum_of = {doc_id: n for n, doc_id in enumerate(ids) if doc_id is not None}
         return cls(size, live, ids, docnum_of, day, utc, facets)
 
@@ -172,6 +186,15 @@ class Collection:
         if end is not None:
             mask &= self.day <= day_number(end)
         return mask
+
+
+def _canonical_people(column: FacetColumn, day: np.ndarray, evidence: NameEvidence) -> FacetColumn:
+    """The person column with the corpus-level name map applied (search.entities.name_map)."""
+    years = day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    years[day == NO_DAY] = NO_YEAR
+    labels, keys, doc_of, value_of, aliases = canonical_people(column.labels, column.doc_of, column.value_of,
+                                                               years, evidence)
+    return FacetColumn(column.name, labels, keys, doc_of, value_of, aliases)
 
 
 def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int,

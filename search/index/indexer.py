@@ -83,6 +83,7 @@ class ReindexReport:
     kept: int = 0  # indexed articles of files that could not be read this time: left in place
     duplicates: int = 0  # articles whose id was already read in this run (the first one wins)
     extracted: int = 0  # articles whose entities were computed (not found in the cache)
+    supplied: int = 0  # articles whose records gave their own people and places (not extracted)
     copies: int = 0  # articles in a group of near duplicates (wire copies) afterwards
     copy_groups: int = 0  # such groups
     groups_changed: int = 0  # articles whose group this run changed
@@ -126,7 +127,8 @@ class ReindexReport:
         details = []
         if self.added or self.updated:
             details.append(f"entities: {self.extracted} extracted, "
-                           f"{self.added + self.updated - self.extracted} from cache")
+                           f"{self.added + self.updated - self.extracted - self.supplied} from cache"
+                           + (f", {self.supplied} supplied by their records" if self.supplied else ""))
         if self.kept:
             details.append(f"{self.kept} articles kept from files that could not be read this time")
         if self.copy_groups:
@@ -362,6 +364,8 @@ class _Reindex:
                     report.unchanged += 1
                     self._sign(item, content_hash)
                     continue
+                if item.supplied is not None:
+                    report.supplied += 1
                 self._sign(item, content_hash)
                 yield item
         finally:
@@ -496,14 +500,16 @@ class _CountingExtractor:
     def __init__(self, inner: EntityExtractorLike) -> None:
         self.inner = inner
         self.count = 0
+        if hasattr(inner, "raw_many"):  # the model's spans, which the entity cache keeps
+            self.raw_many = lambda articles: inner.raw_many(self._counted(articles))
+
+    def _counted(self, articles: Iterable[Article]) -> Iterator[Article]:
+        for article in articles:
+            self.count += 1
+            yield article
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        def counted() -> Iterator[Article]:
-            for article in articles:
-                self.count += 1
-                yield article
-
-        return self.inner.extract_many(counted())
+        return self.inner.extract_many(self._counted(articles))
 
 
 class _LazyExtractor:
@@ -514,6 +520,13 @@ class _LazyExtractor:
         self._extractor: Any = None  # an EntityExtractor, once needed
 
     def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        return self._run("extract_many", articles)
+
+    def raw_many(self, articles: Iterable[Article]) -> Iterator:
+        """The model's spans (search.entities.extract.RawArticle), which the entity cache keeps."""
+        return self._run("raw_many", articles)
+
+    def _run(self, method: str, articles: Iterable[Article]) -> Iterator:
         iterator = iter(articles)
         for first in iterator:
             if self._extractor is None:
@@ -525,7 +538,7 @@ class _LazyExtractor:
                 yield first
                 yield from iterator
 
-            yield from self._extractor.extract_many(chained())
+            yield from getattr(self._extractor, method)(chained())
             return
 
     def close(self) -> None:

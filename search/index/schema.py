@@ -18,8 +18,11 @@ from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
 # 2: the origin stored as path, record and line (was str(Origin)). 3: byline and topic.
-# 4: topic is a facet (search.topics), its values normalised. 5: indexed_iso, when it was indexed.
-SCHEMA_VERSION = "5"
+# 4: topic is a facet (search.topics), its values normalised.
+# 5: other_names, the evidence of the corpus-level person name map; person_partial, single names
+# that only the corpus-level name map may show.
+# 6: indexed_iso, when it was indexed.
+SCHEMA_VERSION = "6"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
 # Facet fields (search.facet_registry) hold several values per article, joined by
@@ -55,6 +58,11 @@ def build_schema() -> Schema:
         origin_line=STORED(),
         # JSON list of {"name", "country"} so a hit shows its places without rereading the corpus.
         places_json=STORED(),
+        # Name keys the model called something other than a person in this article, one per
+        # line: evidence for the corpus-level name map (search.entities.name_map), never shown.
+        other_names=STORED(),
+        # Single names too weak to show alone, one per line (Entities.partial_people).
+        person_partial=STORED(),
     )
 
 
@@ -82,6 +90,8 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "origin_record": article.origin.record,
         "origin_line": article.origin.line,
         "places_json": orjson.dumps([{"name": p.name, "country": p.country} for p in entities.places]).decode(),
+        "other_names": "\n".join(entities.other_names),
+        "person_partial": "\n".join(entities.partial_people),
     }
     if article.published:
         doc["published"] = article.published.astimezone(timezone.utc).replace(tzinfo=None)

@@ -268,6 +268,12 @@ class Compiler:
         if not keys:
             # No such value: a term that matches nothing, so the query finds nothing.
             return wq.Term(node.field, facet_key(node.value))
+        column = self.collection.facets[node.field]
+        if column.mapped:
+            # A column with a name map (people): the index holds each article's own forms, the
+            # column the canonical values, so the column's arrays say which articles match.
+            ids = [column.keys[k] for k in keys]
+            return DocnumsQuery(column.docs_with(ids, self.collection.size), self.offsets, describe(node))
         terms = [wq.Term(node.field, k) for k in keys]
         return terms[0] if len(terms) == 1 else wq.Or(terms)
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from search.article import Article, Origin, Problem, article_id
+from search.article import Article, Entities, Origin, Problem, article_id
 from search.readers.text import clean_paragraphs, clean_text
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -58,6 +58,7 @@ def build_article(
     warnings: Iterable[str] = (),
     cleaned: bool = False,
     max_chars: int | None = None,
+    supplied: Entities | None = None,
 ) -> tuple[Article | None, list[Problem]]:
     """The article, plus warning Problems mirroring its warnings; or None and an error Problem.
 
@@ -103,6 +104,7 @@ def build_article(
         topic=topic,
         source_metadata=dict(metadata or {}),
         warnings=tuple(notes),
+        supplied=supplied,
     )
     problems = [Problem(origin.path, note, origin.record, "warning") for note in notes]
     return article, problems

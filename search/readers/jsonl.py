@@ -3,8 +3,11 @@
 Fields (all optional but a title or a body): id, title, subtitle, source (the outlet or agency),
 byline (the author or authors: a string, or a list of names), published, updated (ISO 8601; a
 time without a zone is in the default zone), body (a list of paragraphs, or a string with
-paragraphs separated by blank lines), language, url, topic, metadata (an object). Other fields
-with plain values (AllSides' `bias`) are kept in the article's source metadata.
+paragraphs separated by blank lines), language, url, topic, metadata (an object); people (a list
+of names) and places (a list of names, or of objects with "name" and an optional "country"):
+entities the record gives itself, used instead of the model's and normalised the same way
+(titles dropped, names joined, places resolved). Other fields with plain values (AllSides'
+`bias`) are kept in the article's source metadata.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import BinaryIO
 
 import orjson
 
-from search.article import Article, Origin, Problem
+from search.article import Article, Entities, Origin, Place, Problem
 from search.readers.build import build_article
 from search.readers.dates import parse_datetime
 from search.readers.options import ReadOptions
@@ -24,7 +27,7 @@ from search.readers.streams import bounded_lines
 from search.readers.text import decode_bytes, split_blank_line_paragraphs
 
 TEXT_FIELDS = ("title", "subtitle", "source", "byline", "language", "url", "id", "topic")
-KNOWN_FIELDS = frozenset(TEXT_FIELDS) | {"published", "updated", "body", "metadata"}
+KNOWN_FIELDS = frozenset(TEXT_FIELDS) | {"published", "updated", "body", "metadata", "people", "places"}
 # Deeper metadata is dropped with a warning: nothing needs it, and JSON writers stop at ~250 levels.
 MAX_METADATA_DEPTH = 16
 
@@ -94,14 +97,39 @@ def article_from_record(record: dict, origin: Origin, options: ReadOptions
     if extra:
         metadata = {**extra, **(metadata or {})}
     url = text["url"]
+    supplied = _supplied_entities(record, warnings)
     return build_article(
         origin, title=text["title"], subtitle=text["subtitle"], byline=text["byline"], topic=text["topic"],
         source=outlet_for(source=text["source"], url=url, byline=text["byline"], path=origin.path),
         published=_date(record, "published", options, warnings),
         updated=_date(record, "updated", options, warnings),
         body=body, language=text["language"], url=url, given_id=text["id"].strip() or None,
-        metadata=metadata, warnings=warnings, max_chars=options.max_article_chars,
+        metadata=metadata, warnings=warnings, max_chars=options.max_article_chars, supplied=supplied,
     )
+
+
+def _supplied_entities(record: dict, warnings: list[str]) -> Entities | None:
+    """The record's own `people` and `places`, as given (normalised later, like extracted ones)."""
+    if "people" not in record and "places" not in record:
+        return None
+    people = record.get("people") or []
+    if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
+        warnings.append("field 'people' is not a list of names; ignored")
+        people = []
+    places: list[Place] = []
+    given = record.get("places") or []
+    if not isinstance(given, list):
+        warnings.append("field 'places' is not a list; ignored")
+        given = []
+    for item in given:
+        if isinstance(item, str):
+            places.append(Place(item, None))
+        elif isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("country"), (str, type(None))):
+            places.append(Place(item["name"], item.get("country") or None))
+        else:
+            warnings.append(f"a place {orjson.dumps(item).decode()[:60]} is neither a name nor "
+                            "{\"name\", \"country\"}; ignored")
+    return Entities(people=tuple(p for p in people if p.strip()), places=tuple(p for p in places if p.name.strip()))
 
 
 def read_jsonl(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Article | Problem]:
@@ -169,4 +197,7 @@ def article_to_record(article: Article) -> dict:
         record["url"] = article.url
     if article.source_metadata:
         record["metadata"] = dict(article.source_metadata)
+    if article.supplied is not None:
+        record["people"] = list(article.supplied.people)
+        record["places"] = [{"name": p.name, "country": p.country} for p in article.supplied.places]
     return record

@@ -1,0 +1,332 @@
+"""People and places facets on real news: quality, integrity and speed. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/entities.py [--work DIR] [--allsides-every N] [--workers N] [--speed-docs N]
+
+One real index of the combined real corpora in ../shared (pages, bdnews24, dhakatribune,
+bbc_news, reuters21578 and a sample of allsides), built with `reindex` into --work (kept, with
+its entity cache of raw spaCy spans, so a second run reruns no model), then:
+
+  (1) the hand-annotated gold set eval/entities/dev.jsonl (80 articles: dhakatribune, bbc_news,
+      allsides; all of them are in the index): person P/R/F1, place P/R/F1 and country accuracy
+      per corpus and overall, scored by its own score.py, on what the facets show (the stored
+      places; the person column after the corpus-level name map). The article-level people
+      (before the name map) are scored too, on the line "article-level";
+  (2) Reuters-21578: document-level agreement of our facets with the gold PEOPLE tags (a tag such
+      as "reagan" or "james-baker" agrees with a value holding all its words) and PLACES tags
+      (our countries as Reuters codes), over the stories that carry such tags: precision, recall;
+  (3) a facet-integrity table for 20 well-known people and places: articles that name them (text
+      match of their name forms, whole words: an upper bound, since "Trump" also matches "Trump
+      Tower" and Donald Trump Jr.), articles their facet value finds, and how many distinct facet
+      values belong to them (values spelled like one of their forms, or holding their full name:
+      "Begum Khaleda Zia", "George W. Bush Administration");
+  (4) speed on long AllSides articles: spaCy's NER alone (the same pipes, nlp.pipe over the whole
+      paragraphs, no rules) against Dateline's whole extraction (text selection, spaCy, every
+      rule), both on --workers processes; the cost of the rules alone (cooking cached spans);
+      and the time and size of the corpus-level name map.
+
+AllSides: 37,554 long articles take 30+ minutes of spaCy on two cores, so the index holds a
+deterministic sample: every --allsides-every'th record in file order (default 10) plus the 25
+allsides articles of the gold set. The other corpora are whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import orjson  # noqa: E402
+
+from search.article import Article, Origin  # noqa: E402
+from search.entities.people import name_key  # noqa: E402
+from search.entities.places import reuters_place_code  # noqa: E402
+from search.index.columns import Collection  # noqa: E402
+from search.index.indexer import reindex  # noqa: E402
+from search.index.schema import StoredArticle  # noqa: E402
+from search.readers import ReadOptions, read_corpus  # noqa: E402
+from search.readers.jsonl import article_from_record  # noqa: E402
+from search.settings import PROJECT_ROOT  # noqa: E402
+
+SHARED = Path(os.environ.get("DATELINE_SHARED", PROJECT_ROOT.parent / "shared"))
+GOLD = SHARED / "eval" / "entities" / "dev.jsonl"
+SCORER = SHARED / "eval" / "entities" / "score.py"
+ALLSIDES = SHARED / "corpus" / "allsides" / "articles.jsonl.gz"
+CORPORA = ("pages", "bdnews24", "dhakatribune", "bbc_news", "reuters21578")
+
+# (what, facet, the value to tick, name forms written in articles)
+WATCHED = (
+    ("Khaleda Zia", "person", "Khaleda Zia", ("Khaleda Zia", "Khaleda")),
+    ("Sheikh Hasina", "person", "Sheikh Hasina", ("Sheikh Hasina", "Hasina")),
+    ("Muhammad Yunus", "person", "Muhammad Yunus", ("Muhammad Yunus", "Yunus")),
+    ("Mirza Fakhrul Islam Alamgir", "person", "Mirza Fakhrul Islam Alamgir", ("Mirza Fakhrul", "Fakhrul")),
+    ("Tarique Rahman", "person", "Tarique Rahman", ("Tarique Rahman", "Tarique")),
+    ("Ronald Reagan", "person", "Ronald Reagan", ("Ronald Reagan", "Reagan")),
+    ("Tony Blair", "person", "Tony Blair", ("Tony Blair", "Blair")),
+    ("Gordon Brown", "person", "Gordon Brown", ("Gordon Brown",)),
+    ("George W. Bush", "person", "George W. Bush", ("George W. Bush", "George W Bush")),
+    ("Barack Obama", "person", "Barack Obama", ("Barack Obama", "Obama")),
+    ("Donald Trump", "person", "Donald Trump", ("Donald Trump", "Trump")),
+    ("Hillary Clinton", "person", "Hillary Clinton", ("Hillary Clinton", "Hillary Rodham Clinton")),
+    ("Vladimir Putin", "person", "Vladimir Putin", ("Vladimir Putin", "Putin")),
+    ("Dhaka", "place", "Dhaka", ("Dhaka",)),
+    ("Chittagong", "place", "Chittagong", ("Chittagong", "Chattogram")),
+    ("Gulshan", "place", "Gulshan", ("Gulshan",)),
+    ("Cox's Bazar", "place", "Cox's Bazar", ("Cox's Bazar",)),
+    ("Sylhet", "place", "Sylhet", ("Sylhet",)),
+    ("London", "place", "London", ("London",)),
+    ("Tokyo", "place", "Tokyo", ("Tokyo",)),
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dateline-bench-entities",
+                        help="index, entity cache and the AllSides sample live here between runs")
+    parser.add_argument("--allsides-every", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--speed-docs", type=int, default=300, help="long AllSides articles timed in (4)")
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args()
+    for path in (GOLD, SCORER, ALLSIDES):
+        if not path.exists():
+            print(f"missing: {path}", file=sys.stderr)
+            return 0
+    gold = [orjson.loads(line) for line in GOLD.read_bytes().splitlines() if line.strip()]
+    args.work.mkdir(parents=True, exist_ok=True)
+    sample = args.work / "allsides-sample.jsonl"
+    dev_ids = {g["key"] for g in gold if g["corpus"] == "allsides"}
+    sampled = write_allsides_sample(sample, args.allsides_every, dev_ids)
+    corpus = [SHARED / "corpus" / name for name in CORPORA] + [sample]
+    print(f"corpora: {', '.join(CORPORA)}, allsides sample of {sampled} (every {args.allsides_every}th record "
+          f"+ the gold set's); workers {args.workers}; load average {os.getloadavg()[0]:.2f}")
+
+    started = time.perf_counter()
+    report = reindex(corpus, args.work / "index", workers=args.workers)
+    print(f"reindex: {report.summary()[0]}")
+    print(f"         {report.summary()[1] if len(report.summary()) > 1 else ''}")
+    print(f"         wall {time.perf_counter() - started:.0f} s")
+
+    import whoosh.index
+
+    from search.index import store
+
+    generation = store.current_generation(args.work / "index")
+    ix = whoosh.index.open_dir(str(generation.path))
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        started = time.perf_counter()
+        collection = Collection.from_reader(reader)
+        columns_s = time.perf_counter() - started
+        stored = {docnum: StoredArticle.from_stored(fields) for docnum, fields in reader.iter_docs()}
+    person = collection.facets["person"]
+    raw_people = {value for article in stored.values() for value in article.facets["person"]}
+    print(f"facet columns built in {columns_s:.1f} s for {collection.size} articles: "
+          f"{len(raw_people)} stored person forms -> {len(person.labels)} person values "
+          f"({len(person.aliases)} forms shown as another value)")
+
+    dev_quality(gold, collection, stored, args.work)
+    reuters_agreement(collection, stored)
+    integrity(collection, stored)
+    if not args.skip_speed:
+        speed(args.speed_docs, args.workers)
+    return 0
+
+
+def write_allsides_sample(path: Path, every: int, dev_ids: set[str]) -> int:
+    """Every `every`th AllSides record plus the gold set's, as Dateline JSON Lines (written once)."""
+    marker = path.with_suffix(f".every{every}")
+    if path.exists() and marker.exists():
+        return sum(1 for _ in path.open("rb"))
+    count = 0
+    with gzip.open(ALLSIDES, "rb") as source, path.open("wb") as out:
+        for number, line in enumerate(source):
+            record = orjson.loads(line)
+            if number % every and record["id"] not in dev_ids:
+                continue
+            out.write(orjson.dumps(allsides_record(record)) + b"\n")
+            count += 1
+    marker.touch()
+    return count
+
+
+def allsides_record(record: dict) -> dict:
+    """An AllSides record in Dateline's JSON Lines fields: paragraphs are its lines."""
+    return {"id": record["id"], "title": record.get("title") or "", "source": record.get("source") or "",
+            "published": record.get("published"), "url": record.get("url"),
+            "body": [p.strip() for p in (record.get("body") or "").split("\n") if p.strip()]}
+
+
+# --- (1) the gold set -------------------------------------------------------------------------
+
+def gold_article_ids(gold: list[dict]) -> dict[tuple[str, str], str]:
+    """(corpus, key) of the gold set -> the id the index gives that article."""
+    wanted = {(g["corpus"], g["key"]) for g in gold}
+    ids: dict[tuple[str, str], str] = {}
+    for article in read_corpus([SHARED / "corpus" / "dhakatribune" / "dhakatribune_news_raw.csv"]):
+        if isinstance(article, Article) and ("dhakatribune", str(article.origin.record - 1)) in wanted:
+            ids[("dhakatribune", str(article.origin.record - 1))] = article.id
+    for corpus, key in wanted:
+        if corpus == "bbc_news":
+            for article in read_corpus([SHARED / "corpus" / "bbc_news" / "news" / key]):
+                if isinstance(article, Article):
+                    ids[(corpus, key)] = article.id
+        elif corpus == "allsides":
+            ids[(corpus, key)] = key
+    return ids
+
+
+def dev_quality(gold: list[dict], collection: Collection, stored: dict, work: Path) -> None:
+    ids = gold_article_ids(gold)
+    person = collection.facets["person"]
+    shown = work / "dev-pred.jsonl"
+    article_level = work / "dev-pred-article-level.jsonl"
+    with shown.open("wb") as out, article_level.open("wb") as out_raw:
+        for (corpus, key), article_id in sorted(ids.items()):
+            docnum = collection.docnum_of.get(article_id)
+            if docnum is None:
+                continue
+            fields = stored[docnum]
+            places = [{"name": p.name, "country": p.country or ""} for p in fields.places]
+            people = [person.labels[v] for v in person.value_of[person.doc_of == docnum].tolist()]
+            out.write(orjson.dumps({"corpus": corpus, "key": key, "people": people, "places": places}) + b"\n")
+            out_raw.write(orjson.dumps({"corpus": corpus, "key": key, "people": list(fields.facets["person"]),
+                                        "places": places}) + b"\n")
+    print(f"\n(1) gold set {GOLD} ({len(ids)} of {len(gold)} articles found in the index), facets as shown:")
+    print(_score(shown))
+    lines = _score(article_level).splitlines()
+    print("    article-level people (before the corpus-level name map): " +
+          " ".join(lines[-1].split("|")[1].split()[:3]) + " (P R F1, ALL)")
+
+
+def _score(predictions: Path) -> str:
+    result = subprocess.run([sys.executable, str(SCORER), str(predictions), "--gold", str(GOLD)],
+                            capture_output=True, text=True, check=False)
+    return "    " + (result.stdout or result.stderr).strip().replace("\n", "\n    ")
+
+
+# --- (2) Reuters gold tags --------------------------------------------------------------------
+
+def reuters_agreement(collection: Collection, stored: dict) -> None:
+    person = collection.facets["person"]
+    people_of: dict[int, list[str]] = {}
+    for doc, value in zip(person.doc_of.tolist(), person.value_of.tolist()):
+        people_of.setdefault(doc, []).append(person.labels[value])
+    counts = Counter()
+    for article in read_corpus([SHARED / "corpus" / "reuters21578"]):
+        if not isinstance(article, Article):
+            continue
+        docnum = collection.docnum_of.get(article.id)
+        if docnum is None:
+            continue
+        gold_people = [tag.split("-") for tag in article.source_metadata.get("people") or ()]
+        if gold_people:
+            ours = [name_key(value).split() for value in people_of.get(docnum, [])]
+            counts["people_docs"] += 1
+            counts["people_gold"] += len(gold_people)
+            counts["people_found"] += sum(1 for tag in gold_people if any(set(tag) <= set(v) for v in ours))
+            counts["people_ours"] += len(ours)
+            counts["people_right"] += sum(1 for v in ours if any(set(tag) <= set(v) for tag in gold_people))
+        gold_places = set(article.source_metadata.get("places") or ())
+        if gold_places:
+            ours_places = {reuters_place_code(c) for c in stored[docnum].facets["country"]}
+            counts["places_docs"] += 1
+            counts["places_gold"] += len(gold_places)
+            counts["places_found"] += len(gold_places & ours_places)
+            counts["places_ours"] += len(ours_places)
+            counts["places_right"] += len(ours_places & gold_places)
+    print("\n(2) Reuters-21578, our facets vs the gold tags, per story:")
+    for what in ("people", "places"):
+        precision = counts[f"{what}_right"] / max(1, counts[f"{what}_ours"])
+        recall = counts[f"{what}_found"] / max(1, counts[f"{what}_gold"])
+        print(f"    {what.upper():<7} over {counts[f'{what}_docs']:>6} stories with tags: "
+              f"precision {precision:.3f} ({counts[f'{what}_right']}/{counts[f'{what}_ours']}), "
+              f"recall {recall:.3f} ({counts[f'{what}_found']}/{counts[f'{what}_gold']})")
+    print("    (Reuters tags name only the story's main people, so person precision is a lower bound.)")
+
+
+# --- (3) facet integrity ----------------------------------------------------------------------
+
+def integrity(collection: Collection, stored: dict) -> None:
+    texts = {docnum: "\n".join(filter(None, (f.title, f.subtitle, f.body))) for docnum, f in stored.items()}
+    print("\n(3) facet integrity on the combined corpora (articles naming them by text vs found by their facet value):")
+    print(f"    {'who / where':<30}{'facet':>7}{'named':>8}{'found':>8}{'share':>7}{'values':>8}  value ticked")
+    shares = []
+    for what, facet, value, forms in WATCHED:
+        pattern = re.compile(r"\b(?:" + "|".join(re.escape(form) for form in forms) + r")\b")
+        named = {docnum for docnum, text in texts.items() if pattern.search(text)}
+        column = collection.facets[facet]
+        value_id = column.value_id(value)
+        found = set(column.docs_with([value_id], collection.size).nonzero()[0].tolist()) if value_id is not None else set()
+        full_words = name_key(forms[0]).split()
+        form_keys = {name_key(form) for form in forms}
+        own_values = [label for label in column.labels
+                      if name_key(label) in form_keys or _holds(name_key(label).split(), full_words)]
+        share = len(named & found) / len(named) if named else 0.0
+        shares.append(share)
+        shown = column.labels[value_id] if value_id is not None else "(none)"
+        print(f"    {what:<30}{facet:>7}{len(named):>8}{len(named & found):>8}{share:>7.2f}{len(own_values):>8}  "
+              f"{shown}" + (f"; also: {', '.join(v for v in own_values if v != shown)[:120]}"
+                            if len(own_values) > 1 else ""))
+    print(f"    mean share {sum(shares) / len(shares):.3f}; at or above 0.95: {sum(s >= 0.95 for s in shares)} of "
+          f"{len(shares)}")
+
+
+def _holds(value_words: list[str], form_words: list[str]) -> bool:
+    """Whether a value's words hold a form's words in sequence ("Begum Khaleda Zia" holds "Khaleda Zia")."""
+    n = len(form_words)
+    return any(value_words[i:i + n] == form_words for i in range(len(value_words) - n + 1))
+
+
+# --- (4) speed --------------------------------------------------------------------------------
+
+def speed(docs: int, workers: int) -> None:
+    from search.entities.extract import EXCLUDED_PIPES, MODEL, EntityExtractor, article_context, article_parts, cook
+
+    articles = []
+    with gzip.open(ALLSIDES, "rb") as source:
+        for number, line in enumerate(source):
+            record = orjson.loads(line)
+            if number % 7 == 3 and len(record.get("body") or "") >= 4000:
+                article, _ = article_from_record(allsides_record(record), Origin("allsides", number + 1), ReadOptions())
+                if article is not None:
+                    articles.append(article)
+            if len(articles) >= docs:
+                break
+    texts = ["\n".join(article_parts(article)) for article in articles]
+    words = sum(len(text.split()) for text in texts)
+    print(f"\n(4) speed on {len(articles)} long AllSides articles (>= 4,000 characters, {words / len(articles):.0f} "
+          f"words on average), {workers} processes, load average {os.getloadavg()[0]:.2f}:")
+    import spacy
+
+    nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
+    started = time.perf_counter()
+    for _ in nlp.pipe(texts, n_process=workers, batch_size=16):
+        pass
+    ner_only = len(texts) / (time.perf_counter() - started)
+    print(f"    spaCy NER alone (whole texts, nlp.pipe n_process={workers}): {ner_only:7.1f} docs/s")
+    with EntityExtractor(workers=workers) as extractor:
+        started = time.perf_counter()
+        raws = list(extractor.raw_many(articles))
+        contexts = [article_context(article) for article in articles]
+        entities = [cook(raw, context) for raw, context in zip(raws, contexts)]
+        ours = len(articles) / (time.perf_counter() - started)
+    print(f"    Dateline's extraction (selection + spaCy + rules): {ours:7.1f} docs/s = {ours / ner_only:.0%} of NER alone")
+    started = time.perf_counter()
+    for raw, context in zip(raws, contexts):
+        cook(raw, context)
+    cooking = (time.perf_counter() - started) / len(raws) * 1000
+    print(f"    the rules alone on cached spans: {cooking:.2f} ms per article (one process); "
+          f"{sum(len(e.people) for e in entities) / len(entities):.1f} people per article")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

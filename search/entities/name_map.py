@@ -1,0 +1,288 @@
+"""One person, one facet value across the corpus: the corpus-level name map.
+
+Each article keeps the names it gives itself (search.entities.people: titles dropped, partial
+mentions joined within the article) and the name-shaped strings the model called something
+else. What only the whole corpus can tell is decided here, when a generation's facet columns
+are built, so that a corpus-wide decision never rewrites an unchanged article and an
+incremental reindex stays proportional to its change:
+
+- spellings that differ only in dots, case or diacritics are one name ("George W. Bush",
+  "George W Bush"), shown in the form most articles use;
+- a string the model usually calls an organisation or a place (OTHER_SHARE) is not a person
+  ("Gartner", "Rakhine State", "Lib Dems", "White House");
+- a surname or partial name ("Reagan", "AMM Nasir") joins a full name when, among the articles
+  of the same year, that full name accounts for nearly all (JOIN_SHARE) of the articles that
+  use a full name it fits; otherwise it stays apart ("Baker" in a year of James Baker and
+  Howard Baker).
+
+Memory is bounded by the number of distinct (year, name) pairs, never by the number of
+articles: the counts come from the facet column's own arrays with numpy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+
+from search.entities.people import name_key
+
+# "Nearly all": the share of a year's articles using a full name that fits a partial one,
+# which one full name must have for the partial name to join it.
+JOIN_SHARE = 0.8
+# "Usually something else": the model gives the string another label in at least OTHER_SHARE
+# times as many articles as support it as a person, and in at least MIN_OTHER_DOCS articles
+# (one odd reading of a rare name is noise, not evidence).
+OTHER_SHARE = 2
+MIN_OTHER_DOCS = 3
+# A full name joined by partial ones is named in full in at least this many articles that year.
+MIN_FULL_DOCS = 2
+NO_YEAR = -1
+
+
+def _fits(short: list[str], long: list[str]) -> bool:
+    n = len(short)
+    if n >= len(long):
+        return False
+    return long[-n:] == short or long[:n] == short or (n >= 2 and long[0] == short[0] and long[-1] == short[-1])
+
+
+def _joinable(short: list[str], long: list[str]) -> bool:
+    """A corpus-level join: a single word joins by surname only (a first name alone is shared by
+    too many people across a year); a longer partial name by its first or last words."""
+    return long[-1] == short[0] if len(short) == 1 and len(long) > 1 else _fits(short, long)
+
+
+class NameEvidence:
+    """Counts over one generation that decide the name map."""
+
+    def __init__(self) -> None:
+        self.other_docs: Counter[str] = Counter()  # name key -> articles that call it something else
+        # (document, form) of the single names too weak to show alone (Entities.partial_people):
+        # as many as such mentions, like the column's own pairs.
+        self.partial_docs: list[int] = []
+        self.partial_forms: list[str] = []
+
+    def add_article(self, docnum: int, other_names: str | None, partial_people: str | None) -> None:
+        """One stored article's evidence: its other-label name keys, its partial names."""
+        if other_names:
+            self.other_docs.update(set(other_names.split("\n")))
+        if partial_people:
+            for form in partial_people.split("\n"):
+                self.partial_docs.append(docnum)
+                self.partial_forms.append(form)
+
+    def decide(self, person_docs: dict[tuple[int, str], int]) -> dict[tuple[int, str], str | None]:
+        """(year, name key) -> the name key it is shown as, or None when it is not a person."""
+        total: Counter[str] = Counter()
+        for (_, key), count in person_docs.items():
+            total[key] += count
+        # Person support counts the fuller names a form is part of: "Trump" read as an
+        # organisation in "Trump administration" is still mostly Donald Trump's name.
+        support = dict(total)
+        for key, fuller in _fuller_names(total).items():
+            support[key] += sum(total[other] for other in fuller)
+        not_people = {key for key, count in support.items()
+                      if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count}
+        variants = stray_word_variants(total)
+        by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for (year, key), count in person_docs.items():
+            if key not in not_people:
+                by_year[year][variants.get(key, key)] += count
+        self.by_year = by_year
+        decided: dict[tuple[int, str], str | None] = {(year, key): None for year, key in person_docs
+                                                       if key in not_people}
+        for year, counts in by_year.items():
+            for key, target in join_partial_names(counts).items():
+                decided[(year, key)] = target
+        for (year, key) in person_docs:
+            if key in variants and key not in not_people:
+                core = variants[key]
+                decided[(year, key)] = decided.get((year, core), core)
+        return decided
+
+
+def _fuller_names(keys: Iterable[str]) -> dict[str, set[str]]:
+    """Each name key -> the longer name keys it fits: their first words, their last words, or
+    their first and last word. Each longer name is filed under every such part once, so the
+    lookup is one dictionary access per name (no scan of every name sharing a common word)."""
+    keys = list(keys)
+    parts_of: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        words = key.split()
+        for i in range(1, len(words)):
+            parts_of[" ".join(words[i:])].add(key)
+            parts_of[" ".join(words[:i])].add(key)
+        if len(words) > 2:
+            parts_of[f"{words[0]} {words[-1]}"].add(key)
+    return {key: parts_of.get(key, set()) for key in keys}
+
+
+# A name with one stray word before or after a far more common name ("HPM Sheikh Hasina",
+# "Crooked Hillary Clinton", "George W. Bush Administration") is that name.
+VARIANT_RATIO = 10
+MIN_VARIANT_CORE_DOCS = 5
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # "Donald Trump Jr" is his son
+
+
+def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
+    """Name key -> the far more common name it is with one stray word (title-case headlines,
+    unknown titles, "Administration" run on); years do not matter for a stray word."""
+    variants: dict[str, str] = {}
+    for key, count in total.items():
+        words = key.split()
+        if len(words) < 3:
+            continue
+        cores = [" ".join(words[1:])]
+        if words[-1] not in _NAME_SUFFIXES:
+            cores.append(" ".join(words[:-1]))
+        for core in cores:
+            found = total.get(core, 0)
+            if found >= MIN_VARIANT_CORE_DOCS and found >= VARIANT_RATIO * count:
+                variants[key] = core
+                break
+    return variants
+
+
+def _joins(key: str, own: int, best: int, total: int) -> bool:
+    """Whether a name joins the fuller name that has `best` of the `total` articles using a fuller
+    name it fits: nearly all of them, in at least MIN_FULL_DOCS articles; and a name of two words
+    or more ("Sheikh Hasina") joins only a fuller name more common than itself, never a rare
+    variant ("HPM Sheikh Hasina", "George W. Bush Administration")."""
+    if best < MIN_FULL_DOCS or best < JOIN_SHARE * total:
+        return False
+    return " " not in key or best > own
+
+
+def partial_targets(partial: set[tuple[int, str]], by_year: dict[int, dict[str, int]],
+                    decided: dict[tuple[int, str], str | None]) -> dict[tuple[int, str], str | None]:
+    """Weak single names (year, key) -> the full name they join that year, or None: a weak name
+    is shown only as the person a full name of its year nearly always is."""
+    targets: dict[tuple[int, str], str | None] = {}
+    indexes: dict[int, dict[str, list[str]]] = {}
+    for year, key in partial:
+        joined = decided.get((year, key))
+        if joined is not None and joined != key:
+            targets[(year, key)] = joined  # the same word, named strongly elsewhere, joins a full name
+            continue
+        counts = by_year.get(year, {})
+        index = indexes.get(year)
+        if index is None:
+            index = indexes[year] = defaultdict(list)
+            for other in counts:
+                words = other.split()
+                if len(words) > 1:  # by surname: a first name alone is shared by too many people
+                    index[words[-1]].append(other)
+        finals: Counter[str] = Counter()
+        for other in index.get(key, ()):
+            if _fits([key], other.split()):
+                final = decided.get((year, other), other)
+                if final is not None:
+                    finals[final] += counts[other]
+        best = finals.most_common(1)
+        targets[(year, key)] = best[0][0] if best and _joins(key, 0, best[0][1], sum(finals.values())) else None
+    return targets
+
+
+def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
+    """For one year's names (key -> articles), each name's target: itself or the full name it joins."""
+    words = {key: key.split() for key in counts}
+    fuller = _fuller_names(counts)
+    target: dict[str, str] = {}
+    # Longest names first, so a partial name joins the final form of its full name.
+    for key in sorted(counts, key=lambda k: -len(words[k])):
+        candidates = {other for other in fuller[key] if _joinable(words[key], words[other])}
+        if not candidates:
+            target[key] = key
+            continue
+        finals: Counter[str] = Counter()
+        for other in candidates:
+            finals[target.get(other, other)] += counts[other]
+        best, best_count = finals.most_common(1)[0]
+        target[key] = best if _joins(key, counts[key], best_count, sum(finals.values())) else key
+    return target
+
+
+def canonical_people(labels: list[str], doc_of: np.ndarray, value_of: np.ndarray, doc_year: np.ndarray,
+                     evidence: NameEvidence) -> tuple[list[str], dict[str, int], np.ndarray, np.ndarray, dict[str, int]]:
+    """The person column with the name map applied.
+
+    In: the column as stored (labels, and a (document, value) pair per mention) and each
+    document's year (NO_YEAR when undated). Out: canonical labels, their keys, the new pairs
+    (deduplicated), and aliases: the key of every stored form -> the canonical value it shows as.
+    """
+    from search.index.columns import facet_key  # the index term of a value (one definition)
+
+    raw_keys = [name_key(label) for label in labels]
+    uses = np.bincount(value_of, minlength=len(labels)) if len(labels) else np.zeros(0, dtype=np.int64)
+    years = doc_year[doc_of].astype(np.int64) if len(doc_of) else np.zeros(0, dtype=np.int64)
+    # One code per (year, stored value): the name map is decided per year.
+    year_ids, year_index = np.unique(years, return_inverse=True)
+    codes = year_index.astype(np.int64) * max(1, len(labels)) + value_of
+    unique_codes, code_index, code_counts = np.unique(codes, return_inverse=True, return_counts=True)
+    person_docs: Counter[tuple[int, str]] = Counter()
+    for code, count in zip(unique_codes.tolist(), code_counts.tolist()):
+        year, value = divmod(code, max(1, len(labels)))
+        person_docs[(int(year_ids[year]), raw_keys[value])] += count
+    decided = evidence.decide(person_docs)
+
+    # Weak single names join a full name of their year or are left out: appended as extra
+    # stored forms whose (year, form) codes are decided by partial_targets.
+    if evidence.partial_forms:
+        label_of = {facet_key(label): value for value, label in enumerate(labels)}
+        labels = list(labels)
+        weak_values = []
+        for form in evidence.partial_forms:
+            value = label_of.get(facet_key(form))
+            if value is None:
+                value = label_of[facet_key(form)] = len(labels)
+                labels.append(form)
+            weak_values.append(value)
+        raw_keys = [name_key(label) for label in labels]
+        uses = np.bincount(value_of, minlength=len(labels))
+        weak_docs = np.asarray(evidence.partial_docs, dtype=np.int64)
+        doc_of = np.concatenate([doc_of.astype(np.int64), weak_docs])
+        value_of = np.concatenate([value_of.astype(np.int64), np.asarray(weak_values, dtype=np.int64)])
+        weak_years = doc_year[weak_docs].astype(np.int64)
+        years = np.concatenate([years, weak_years])
+        year_ids, year_index = np.unique(years, return_inverse=True)
+        codes = year_index.astype(np.int64) * max(1, len(labels)) + value_of
+        unique_codes, code_index, code_counts = np.unique(codes, return_inverse=True, return_counts=True)
+        weak_pairs = {(int(year), raw_keys[value]) for year, value in zip(weak_years.tolist(), weak_values)}
+        decided = {**partial_targets(weak_pairs, evidence.by_year, decided), **decided}
+        # A weak form never stands for itself: only its join, if any.
+        for pair in weak_pairs:
+            if pair not in person_docs:
+                target = decided.get(pair)
+                decided[pair] = target if target != pair[1] else None
+
+    # The form shown for a name key: the one most mentions use.
+    best_form: dict[str, tuple[int, str]] = {}
+    for value, key in enumerate(raw_keys):
+        if (uses[value], labels[value]) > best_form.get(key, (-1, "")):
+            best_form[key] = (int(uses[value]), labels[value])
+    new_labels: list[str] = []
+    new_keys: dict[str, int] = {}
+    alias_votes: dict[str, Counter[int]] = defaultdict(Counter)
+    mapped = np.full(len(unique_codes), -1, dtype=np.int32)
+    for i, code in enumerate(unique_codes.tolist()):
+        year, value = divmod(code, max(1, len(labels)))
+        final = decided.get((int(year_ids[year]), raw_keys[value]), raw_keys[value])
+        if final is None:
+            continue
+        label = best_form[final][1]
+        cid = new_keys.get(facet_key(label))
+        if cid is None:
+            cid = new_keys[facet_key(label)] = len(new_labels)
+            new_labels.append(label)
+        mapped[i] = cid
+        alias_votes[facet_key(labels[value])][cid] += int(code_counts[i])
+    new_values = mapped[code_index] if len(codes) else np.zeros(0, dtype=np.int32)
+    keep = new_values >= 0
+    pairs = np.unique(doc_of[keep].astype(np.int64) * max(1, len(new_labels)) + new_values[keep])
+    new_doc_of = (pairs // max(1, len(new_labels))).astype(np.int32)
+    new_value_of = (pairs % max(1, len(new_labels))).astype(np.int32)
+    aliases = {key: votes.most_common(1)[0][0] for key, votes in alias_votes.items() if key not in new_keys}
+    return new_labels, new_keys, new_doc_of, new_value_of, aliases
+

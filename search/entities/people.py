@@ -1,0 +1,392 @@
+"""People in one article: the model's PERSON spans made into names, one value per person.
+
+Rules, all general (title lists and the structure of names, never single articles):
+- titles, honorifics and roles are never part of a name, before it ("BNP Chairperson Khaleda
+  Zia", "Begum Khaleda Zia", "Chief Adviser Muhammad Yunus") or after it ("Zia Bir Uttam");
+  "Md", "Mohammad", "Sheikh" and "Mirza" are parts of names and stay;
+- spans the model cuts in two ("Mirza Fakhrul" + "Islam Alamgir") are joined when they touch:
+  long South Asian names stay whole;
+- a span the model calls an organisation is a person when a personal title stands before it
+  ("President Rubana Huq") and the rest is name-shaped;
+- organisation and place words ("Dal", "Parishad", "Centre", "State", "Char") and camel-case
+  run-ons ("ClintonDemocrats") make a span not a name; photo credits ("AP Photo/Name") are not
+  mentions;
+- within an article, a partial mention (surname, first name, a name without its last parts)
+  joins the one full name it belongs to.
+What the corpus as a whole says (a surname across articles, what the model usually calls a
+string) is applied later, when a generation's facet columns are built (search.entities.name_map).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+
+from search.article import Place
+from search.entities.places import gazetteer, is_demonym, place_key
+
+# Words that precede (or follow) a name but are not part of it ("Defence Minister Sergei Shoigu",
+# "leader Kim Jong Un"). "Sheikh" and "Mirza" are absent: in South Asian and Gulf names they are
+# part of the name people search for ("Sheikh Hasina", "Mirza Fakhrul Islam Alamgir").
+TITLE_WORDS = frozenset("""
+mr mrs ms miss mx dr prof professor sir dame lord lady rev reverend father sister brother
+president vice prime minister premier chancellor secretary treasury state foreign defence defense
+finance trade interior home economy economic energy oil agriculture health education justice
+emperor empress crown cardinal archbishop bishop ayatollah
+emir gen general lt lieutenant col colonel maj major capt captain adm admiral
+cmdr commander sgt sergeant cpl marshal field brig brigadier sen senator rep representative
+congressman congresswoman gov governor mayor judge magistrate chief leader chairman chairwoman
+chairperson chair ceo cfo coo executive director manager spokesman spokeswoman spokesperson ambassador envoy
+commissioner deputy acting former late supreme opposition party mp lawmaker attorney
+speaker counsel officer official analyst economist dealer trader
+north south korean russian ukrainian american british chinese japanese us u.s u.k uk french german
+treasurer mines labour labor commerce transport industry planning
+begum adviser advisor retd advocate barrister engineer maulana mawlana moulana hazrat alhaj haji shaheed
+principal vc proctor convener convenor coordinator organiser organizer member whip
+senior joint assistant additional organising organizing general-secretary secretary-general
+young teenage superstar star actor actress singer filmmaker director producer photographer teenager youngster veteran
+striker midfielder defender goalkeeper keeper forward winger captain skipper coach batter batsman
+bowler pacer spinner opener all-rounder allrounder legend
+inspector superintendent constable detective sheriff
+""".split())
+
+# A one-word name after these is known by that form ("Pope Francis", "Prince William"): the
+# title stays, since the bare word is not a usable facet value.
+STYLE_TITLES = frozenset("pope prince princess king queen".split())
+
+# Honours written after a name in Bangladesh ("Ziaur Rahman Bir Uttam").
+_TRAILING_HONOURS = (("bir", "uttam"), ("bir", "bikram"), ("bir", "protik"), ("bir", "pratik"),
+                     ("bir", "sreshtho"), ("bir", "srestho"))
+
+# Lower-case words allowed inside a name ("Ludwig van Beethoven", "Osama bin Laden").
+NAME_PARTICLES = frozenset("de da das do dos du di del della der den van von ter te bin ibn bint binte al el la le y e".split())
+
+# A span with one of these is an organisation, a place or a fragment, not a person.
+NOT_NAME_WORDS = frozenset("""
+inc corp corporation co company ltd plc llc lp ag sa nv bank group holdings university college
+ministry department party council committee reuters reuter news agency times post exchange
+fund association institute trust board court army navy police government commission
+cts shr net div qtr qtly dlrs pct mln billion vs avg revs oper rev sales
+mining oil steel energy resources industries airlines airways motors petroleum chemical chemicals
+international systems technologies communications financial securities capital partners
+investment investments insurance savings bancorp bancshares railways railway united hotspur
+fc club coronavirus covid cases parish county falls river lake bay port mount codes
+dal parishad oikya andolan shakti forum front jote league sangsad samity samiti sangram
+centre center foundation hall graveyard square airport hotel sheraton road avenue street stadium
+bridge makeover highlights state char upazila district division city island dems market
+""".split())
+
+_BAD_CHARS = re.compile(r"[\d<>@/\\|#&=+_*%$\[\]{}()\"“”;:!?]")
+_POSSESSIVE = re.compile(r"(?:'s|'|s')$")
+# "ClintonDemocrats": a capital after three lower-case letters is two words run together;
+# "McIlroy", "DeSantis", "MacArthur" have at most two before it.
+_RUN_ON = re.compile(r"[a-z]{3}[A-Z]")
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+
+PERSON = "PERSON"
+# Labels whose spans count as evidence that a string is not a person (search.entities.name_map).
+OTHER_LABELS = frozenset({"ORG", "GPE", "LOC", "NORP", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT"})
+
+# One span as the model gave it, in plain data (what the entity cache keeps):
+# label, text, the token before it, the token before that, tokens since the previous span
+# of the same paragraph (-1: the first span of a paragraph; TEAM_SHEET: a player of a team sheet).
+RawSpan = tuple[str, str, str, str, int]
+TEAM_SHEET = -2
+
+
+def _word(token: str) -> str:
+    return token.rstrip(".,").casefold()
+
+
+def _is_title(token: str) -> bool:
+    return _word(token) in TITLE_WORDS
+
+
+def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool]:
+    """A PERSON span as a name, or None if it is not one; and whether a title was dropped.
+
+    A name that is also a place ("Shah Alam", a Malaysian city) is a person only after a title."""
+    text = text.replace("’", "'").replace("‘", "'").strip(" ,.;:-–—'\n\t")
+    if _BAD_CHARS.search(text) or not re.search(r"[a-z]", text) or _RUN_ON.search(text):
+        return None, False  # digits, markup, all capitals, words run together
+    tokens = text.split()
+    if tokens:
+        tokens[-1] = _POSSESSIVE.sub("", tokens[-1]) if tokens[-1].endswith(("'s", "'")) else tokens[-1]
+    titled = False
+    style: str | None = None
+    while len(tokens) > 1:
+        first = tokens[0]
+        if _word(first) in STYLE_TITLES:
+            style = first.rstrip(".")
+        elif not (_is_title(first) or (_ACRONYM.fullmatch(first) and _is_title(tokens[1]))):
+            break  # "BNP Chairperson ...": an organisation's acronym before a title goes with it
+        tokens.pop(0)
+        titled = True
+    if tokens and tokens[0].casefold() == "the":
+        tokens.pop(0)
+    # A portfolio or body before the title ("Law Adviser Asif Nazrul", "BNP Standing Committee
+    # Member Amir Khasru"): everything up to the last title word within the first five words goes.
+    last_title = max((i for i in range(1, min(5, len(tokens) - 1)) if _is_title(tokens[i])), default=0)
+    if last_title:
+        tokens = tokens[last_title + 1:]
+        titled = True
+    while len(tokens) > 1 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
+        tokens = tokens[:-2] if tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS else tokens[:-1]
+    if not tokens or len(tokens) > 6 or _is_title(tokens[0]):
+        return None, titled
+    for i, token in enumerate(tokens):
+        word = token.strip(".,'")
+        if not word or word.casefold() in NOT_NAME_WORDS:
+            return None, titled
+        if word[0].isupper():
+            continue
+        if 0 < i < len(tokens) - 1 and (word in NAME_PARTICLES or word.startswith(("al-", "el-", "bin-"))):
+            continue
+        return None, titled
+    if tokens[-1].endswith("-") or (len(tokens) > 1 and len(tokens[-1].rstrip(".")) == 1):
+        return None, titled  # "Fenno-", "James E": a name cut short
+    name = " ".join(tokens)
+    if len(tokens) == 1 and (len(name) < 3 or "." in name or name.isupper()):
+        return None, titled
+    if not (titled or after_title) and _is_place_name(name, tokens):
+        return None, titled
+    if style is not None and len(tokens) == 1:
+        name = f"{style} {name}"  # "Pope Francis"
+    return name, titled
+
+
+# Country names that are also given names or surnames ("Brian Jordan", "Chad Johnson").
+_COUNTRY_NAMES_OF_PEOPLE = frozenset({"Jordan", "Chad", "Georgia", "Israel", "India", "Kenya", "Eritrea"})
+
+
+def _is_place_name(name: str, tokens: list[str]) -> bool:
+    """"Ukraine", "Porto Alegre", "Sri Lankan", "Biman Bangladesh" tagged PERSON."""
+    gaz = gazetteer()
+    if gaz.knows(name) if len(tokens) > 1 else place_key(name) in gaz.fixed:
+        return True
+    return is_demonym(name, guess=False) or any(
+        gaz.fixed.get(place_key(t)) == Place(t, t) and t not in _COUNTRY_NAMES_OF_PEOPLE for t in tokens)
+
+
+def name_key(name: str) -> str:
+    """What makes two spellings one name: case, dots, diacritics and spacing do not matter."""
+    text = unicodedata.normalize("NFKD", name.replace("’", "'"))
+    text = "".join(c for c in text if not unicodedata.combining(c)).replace(".", " ").replace("-", " ")
+    return " ".join(text.split()).casefold()
+
+
+def _is_credit(span: RawSpan) -> bool:
+    """A photo credit ("AP Photo/Evan Vucci", "Photographer: Name"), not a mention."""
+    _, _, before, before2, _ = span
+    return before in ("/", "|") or before.casefold() in ("photo", "photographer", "credit", "©") or (
+        before == ":" and before2.casefold() in ("photo", "photographer", "credit", "photos"))
+
+
+def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
+    """(name, had a title) for each person mention of an article's spans, in order."""
+    mentions: list[tuple[str, bool]] = []
+    joined: list[RawSpan] = []
+    for span in spans:
+        label, text, before, before2, gap = span
+        if label == PERSON and gap == 0 and joined and joined[-1][0] == PERSON:
+            # Two PERSON spans that touch are one name the model cut in two.
+            previous = joined.pop()
+            span = (PERSON, f"{previous[1]} {text}", previous[2], previous[3], previous[4])
+        joined.append(span)
+    for span in _split_possessives(joined):
+        label, text, before, _, _ = span
+        if _is_credit(span):
+            continue
+        if label == PERSON:
+            name, titled = clean_person(text, after_title=_is_title(before))
+            if name:  # a team sheet's player is as sure as a titled name
+                mentions.append((name, titled or _is_title(before) or span[4] == TEAM_SHEET))
+        elif label == "ORG" and (_is_title(before) or _is_title(text.split()[0])):
+            # "BGMEA President Rubana Huq" read as one organisation: a person after a title.
+            name, titled = clean_person(text, after_title=True)
+            if name and (titled or _is_title(before)) and len(name.split()) >= 2:
+                mentions.append((name, True))
+    if not mentions:
+        return mentions
+    # "Novak Djokovic" read as an organisation in an article that calls "Djokovic" a person:
+    # a short name-shaped span that ends with a person's surname is that person.
+    surnames = {name.split()[-1] for name, _ in mentions}
+    for label, text, before, _, _ in joined:
+        if label == "ORG" and 2 <= len(text.split()) <= 4 and text.split()[-1].rstrip("'s’") in surnames:
+            name, _ = clean_person(text)
+            if name:
+                mentions.append((name, False))
+    # A single word without a title is not a person when it is a known place ("Durham",
+    # "Banani") or when the model calls it something else more often here.
+    other = Counter(name_key(text) for label, text, _, _, _ in joined if label in OTHER_LABELS)
+    person = Counter(name_key(name) for name, _ in mentions)
+    gaz = gazetteer()
+    return [(name, titled) for name, titled in mentions
+            if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))]
+
+
+def not_places(mentions: list[tuple[str, bool]], places: Iterable[Place],
+               outlet: str | None = None) -> list[tuple[str, bool]]:
+    """The mentions without single untitled words that are places of this article: ones it names
+    as places, and the names of districts, neighbourhoods and cities (no mere towns) in its
+    countries or its outlet's. The model calls "Banani" or "Khilkhet" (Dhaka neighbourhoods, too
+    small for `knows`) a PERSON in "passed through Khilkhet"; outside such an article a person
+    of that name stays one, and so does a word that is only another name of a place there."""
+    gaz = gazetteer()
+    placed = {place_key(place.name) for place in places}
+    countries = {place.country for place in places if place.country} | ({outlet} if outlet else set())
+
+    def is_place(name: str) -> bool:
+        key = place_key(name)
+        if key in placed:
+            return True
+        # The place's own name ("Ray" is no other name of Raytown), not a mere town.
+        return any(c.own_name and c.kind != "town" and gaz.country_by_code.get(c.country_code) in countries
+                   for c in gaz.cities.lookup(key))
+
+    return [(name, titled) for name, titled in mentions if titled or " " in name or not is_place(name)]
+
+
+def article_people(mentions: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(people, partial people) of an article: a single word named once, without a title and
+    without a fuller form in the article, is too weak alone (measured: mostly companies, clubs,
+    places and common words); it is kept apart for the corpus-level name map to join to a full
+    name, or to leave out."""
+    people = merge_people(mentions)
+    uses = Counter(name_key(name) for name, _ in mentions)
+    titled = {name_key(name) for name, had_title in mentions if had_title}
+    weak = {name for name in people if " " not in name and uses[name_key(name)] < 2 and name_key(name) not in titled}
+    return tuple(name for name in people if name not in weak), tuple(name for name in people if name in weak)
+
+
+def given_people(names: Iterable[str]) -> tuple[str, ...]:
+    """People a record gives itself, through the same rules: titles dropped, forms joined.
+
+    A given name is trusted to be a person: it is kept (as written, spaces tidied) even where
+    the rules for the model's spans would reject it."""
+    mentions = []
+    for given in names:
+        name, _ = clean_person(given, after_title=True)
+        mentions.append((name or " ".join(given.split()), True))
+    return merge_people(mentions)
+
+
+_INNER_POSSESSIVE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z])")
+
+
+def _split_possessives(spans: list[RawSpan]) -> Iterator[RawSpan]:
+    """"Robach's Giuffre interview": a possessive inside a PERSON span ends one name."""
+    for span in spans:
+        label, text, before, before2, gap = span
+        parts = _INNER_POSSESSIVE.split(text) if label == PERSON else [text]
+        if len(parts) == 1:
+            yield span
+            continue
+        yield (label, parts[0], before, before2, gap)
+        for part in parts[1:]:
+            yield (label, part, "'s", parts[0].split()[-1], 0)
+
+
+def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
+    """Name-shaped strings the model calls something other than a person (evidence for the
+    corpus-level decision about what is a person), as name keys, once each."""
+    found: dict[str, None] = {}
+    for label, text, _, _, _ in spans:
+        if label in OTHER_LABELS and 1 <= len(text.split()) <= 6 and text[:1].isupper():
+            text = text.replace("’", "'")
+            text = _POSSESSIVE.sub("", text) if text.endswith(("'s", "'")) else text
+            found[name_key(text)] = None
+    return tuple(found)
+
+
+def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
+    """Names in order of first mention, partial mentions joined to the full name the article gives.
+
+    A name that is the end of a longer one ("Shoigu", "Jong Un"), its first word ("Kim", family
+    name first; "Khaleda") or its first words ("AMM Nasir") becomes that longer name when only
+    one longer name fits. Spellings that differ only in dots or case ("George W. Bush",
+    "George W Bush") are one name. A single word that never gets a full name is kept (a
+    surname in a match report, a first name); whether it is a person across the corpus is
+    decided by the corpus-level name map.
+    """
+    forms: dict[str, str] = {}  # name key -> first form written
+    for name, _ in mentions:
+        forms.setdefault(name_key(name), name)
+    keys = list(forms)
+    split = {key: key.split() for key in keys}
+
+    def fits(short: list[str], long: list[str]) -> bool:
+        n = len(short)
+        if long[-n:] == short or long[:n] == short:
+            return True
+        if n >= 2 and len(short[0]) == 1 and n == len(long) and long[0][0] == short[0] and long[1:] == short[1:]:
+            return True  # "C Paterson" in a team sheet, "Chris Paterson" in the report
+        if n == 1 and len(long) >= 3 and short[0] in long:
+            return True  # "Fakhrul" for Mirza Fakhrul Islam Alamgir: a long name called by its middle
+        # "George Bush" in "George W Bush", "Hillary Clinton" in "Hillary Rodham Clinton":
+        # first and last kept, middle names left out
+        return n >= 2 and long[0] == short[0] and long[-1] == short[-1]
+
+    def full_form(key: str) -> str | None:
+        parts = split[key]
+        longer = [other for other in keys if other != key and fits(parts, split[other]) and (
+            len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))]
+        if not longer:
+            return None
+        longest = max(len(split[other]) for other in longer)
+        # Several longer names that are not forms of one another: ambiguous ("Baker" with
+        # "James Baker" and "Howard Baker"), stays apart.
+        tops = [other for other in longer if len(split[other]) == longest]
+        if len(tops) > 1:
+            return None
+        top = tops[0]
+        if all(other == top or fits(split[other], split[top]) for other in longer):
+            return top
+        return None
+
+    people: dict[str, None] = {}
+    for key in keys:
+        full = full_form(key)
+        people[forms[full] if full is not None else forms[key]] = None
+    return tuple(people)
+
+
+# --- team sheets -------------------------------------------------------------------------------
+# Sport reports end with line-ups ("C Paterson (Scotland), B Cohen (England), ..." or "Cech,
+# Paulo Ferreira, Ricardo Carvalho (Drogba 45), Terry, ..."), where the model reads half the
+# players as places or organisations. A paragraph that is such a list gives its items as people.
+_PARENTHESES = re.compile(r"\([^()]*\)")
+_LIST_ITEM = re.compile(r"[^,;]+")
+_NAME_ITEM = re.compile(r"(?:[A-Z]\.? )?(?:(?:[A-Z][A-Za-z'’-]+|de|van|von|da|di|le|la) ){0,3}[A-Z][A-Za-z'’-]+")
+_INITIAL_ITEM = re.compile(r"[A-Z]\.? [A-Z]")
+_MIN_LINE_UP = 6
+
+
+def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> list[tuple[int, int]]:
+    """Character ranges of the players' names when the paragraph is a team sheet, else [].
+
+    A team sheet: at least six comma- or semicolon-separated items, nearly all of them names,
+    and either most written "Initial Surname", or some already read as people by the model
+    (`person_items`) and fewer as places (`place_items`): a list of towns is neither."""
+    text = _PARENTHESES.sub(lambda m: " " * len(m.group()), paragraph)
+    label_end = text.find(":")
+    if 0 <= label_end < 40:  # "Chelsea: Cech, ..." or "Subs Not Used: ..."
+        text = " " * (label_end + 1) + text[label_end + 1:]
+    items = []
+    for match in _LIST_ITEM.finditer(text):
+        item = match.group().strip(" .")
+        if item:
+            start = text.index(item, match.start())
+            items.append((item, start, start + len(item)))
+    if len(items) < _MIN_LINE_UP:
+        return []
+    names = [(start, end, item) for item, start, end in items if _NAME_ITEM.fullmatch(item)]
+    if len(names) < 0.8 * len(items):
+        return []
+    initials = sum(1 for _, _, item in names if _INITIAL_ITEM.match(item))
+    if initials < 0.6 * len(names) and (person_items < 2 or place_items >= person_items):
+        return []
+    return [(start, end) for start, end, item in names
+            if item.split()[-1].casefold() not in NOT_NAME_WORDS and not _is_place_name(item, item.split())]
