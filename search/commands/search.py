@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     sort: Any = args.sort or ("relevance" if q.strip() else "newest")  # SearchRequest.validate checks it
     limits = settings.limits
     try:
-        filters: dict[str, Any] = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
-        request = SearchRequest(q=q, **filters,
+        filters = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
+        request = SearchRequest(q=q, filters=filters,
                                 date_from=args.date_from, date_to=args.date_to, undated=args.undated, sort=sort,
                                 page=args.page,
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,
