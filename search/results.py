@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Literal
@@ -26,15 +27,63 @@ class BadRequest(ValueError):
         self.parameter = parameter
 
 
+class Filters(Mapping[str, tuple[str, ...]]):
+    """Selected facet values, facet name -> values: immutable and hashable (a request is a cache
+    key), normalised so that equal selections are equal: registry order, values as tuples in the
+    order given, facets without values left out. A name not in the registry is a BadRequest."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, selected: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        given = dict(selected or {})
+        for name, values in given.items():
+            if name not in FILTER_FACETS:
+                raise BadRequest(f"unknown facet {name!r}; the facets are {', '.join(FILTER_FACETS)}", name)
+            if not isinstance(values, (tuple, list)) or not all(isinstance(v, str) for v in values):
+                raise BadRequest(f"{name} must be a sequence of text values, got {values!r}", name)
+        self._items: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+            (name, tuple(given[name])) for name in FILTER_FACETS if given.get(name))
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        for key, values in self._items:
+            if key == name:
+                return values
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Filters):
+            return self._items == other._items
+        return super().__eq__(other)  # a plain dict of the same selection is equal too
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __repr__(self) -> str:
+        return f"Filters({dict(self._items)!r})"
+
+
 @dataclass(frozen=True)
 class SearchRequest:
+    """One search: what the engine needs, validated by validate().
+
+    Facet filters live in one field for every facet of search.facet_registry.FACETS, so a new
+    facet needs no field here:
+        SearchRequest(q="oil", filters={"country": ("Kuwait",), "person": ("Reagan",)})
+        request.selected("country") -> ("Kuwait",)   (() when none; an unknown facet raises KeyError)
+    `filters` may be given as any mapping of facet name -> tuple of values; it is stored as a
+    hashable Filters (registry order, empty facets dropped), so equal searches compare and hash
+    equal. An unknown facet name is a BadRequest naming it.
+    """
+
     q: str = ""
     # Selected facet values: values of one facet are ORed, facets are ANDed.
-    person: tuple[str, ...] = ()
-    place: tuple[str, ...] = ()
-    country: tuple[str, ...] = ()
-    source: tuple[str, ...] = ()
-    topic: tuple[str, ...] = ()
+    filters: Mapping[str, tuple[str, ...]] = Filters()
     date_from: date | None = None  # inclusive
     date_to: date | None = None  # inclusive
     undated: bool = False  # only articles without a publication date
@@ -49,6 +98,16 @@ class SearchRequest:
     snippets: bool = True
     collapse: bool = True  # one article per group of wire copies (search.index.duplicates)
     cursor: str | None = None  # continue after this hit (search.cursor): deep paging instead of `page`
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.filters, Filters):
+            object.__setattr__(self, "filters", Filters(self.filters))
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        """The selected values of `facet` (a name in FACETS), () when none are."""
+        if facet not in FILTER_FACETS:
+            raise KeyError(f"unknown facet {facet!r}; the facets are {', '.join(FILTER_FACETS)}")
+        return self.filters.get(facet, ())
 
     def validate(self, limits: Limits | None = None) -> None:
         """BadRequest (naming the field) for a request that means nothing and, given `limits`, for
@@ -92,8 +151,7 @@ class SearchRequest:
             raise BadRequest("q must not contain NUL characters", "q")
         if len(self.q) > limits.max_query_length:
             raise BadRequest(f"q is {len(self.q)} characters long; the limit is {limits.max_query_length}", "q")
-        for name in FILTER_FACETS:
-            values = getattr(self, name)
+        for name, values in self.filters.items():
             if len(values) > limits.max_facet_values:
                 raise BadRequest(f"{name} was given {len(values)} values; the limit is {limits.max_facet_values}",
                                  name)
@@ -105,7 +163,8 @@ class SearchRequest:
                                      name)
 
     def selections(self) -> dict[str, tuple[str, ...]]:
-        return {name: getattr(self, name) for name in FILTER_FACETS if getattr(self, name)}
+        """The facets with selected values, in registry order."""
+        return dict(self.filters)
 
 
 def _check_whole(name: str, value: object, minimum: int, maximum: int | None) -> None:

@@ -1,7 +1,7 @@
 """GET parameters <-> SearchRequest: parsing with 400s that name the parameter, and URLs that keep state.
 
 The whole state of a search lives in the query string, so a search can be shared and the
-back button works: q, person, place, country, source (repeatable), from, to, sort, page,
+back button works: q, one parameter per facet of search.facet_registry (repeatable), from, to, sort, page,
 page_size (also accepted as `size`), and expand (the one facet shown with all its values).
 """
 
@@ -141,7 +141,7 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
 
     request = SearchRequest(q=q, date_from=date_from, date_to=date_to, undated=undated, sort=sort, page=page,  # type: ignore[arg-type]
                             page_size=size, facet_limit=facet_limit, snippets=snippets, expand=expand,
-                            facet_q=facet_q, collapse=collapse, cursor=cursor, **facets)
+                            facet_q=facet_q, collapse=collapse, cursor=cursor, filters=facets)
     try:
         request.validate(limits(config))
     except BadRequest as error:
@@ -163,8 +163,9 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
     pairs: list[tuple[str, str]] = []
     if q := value("q"):
         pairs.append(("q", q))
-    for name in FILTER_FACETS:
-        pairs.extend((name, v) for v in value(name))
+    filters: Mapping[str, tuple[str, ...]] = value("filters")
+    for name in FILTER_FACETS:  # registry order, whatever order a change put them in
+        pairs.extend((name, v) for v in filters.get(name, ()))
     if date_from := value("date_from"):
         pairs.append(("from", date_from.isoformat()))
     if date_to := value("date_to"):
@@ -241,19 +242,24 @@ class UrlState:
         return self._changed(sort=sort, sort_given=sort != default)
 
     def toggle(self, facet: str, value: str) -> str:
-        values: tuple[str, ...] = getattr(self.state.request, facet)
+        values = self.state.request.selected(facet)
         if value in values:
             values = tuple(v for v in values if v != value)
         else:
             values = (*values, value)
-        return self._changed(**_change(facet, values))
+        return self._changed(filters=self._filters_with(facet, values))
 
     def add(self, facet: str, value: str) -> str:
-        values: tuple[str, ...] = getattr(self.state.request, facet)
-        return self._changed(**_change(facet, values if value in values else (*values, value)))
+        values = self.state.request.selected(facet)
+        return self._changed(filters=self._filters_with(facet, values if value in values else (*values, value)))
 
     def clear(self, facet: str) -> str:
-        return self._changed(**_change(facet, ()))
+        return self._changed(filters=self._filters_with(facet, ()))
+
+    def _filters_with(self, facet: str, values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """This search's facet selections with `facet`'s values replaced (() clears it)."""
+        self.state.request.selected(facet)  # an unknown facet fails here, not as a link without it
+        return {**self.state.request.filters, facet: values}
 
     def dates(self, start: date | str | None, end: date | str | None) -> str:
         as_date = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
@@ -293,10 +299,6 @@ class UrlState:
         pairs = [(k, v) for k, v in state_params(self.state, self.default_size)
                  if k not in ("expand", "page", "page_size")]
         return path + ("?" + encode_params(pairs) if pairs else "")
-
-
-def _change(facet: str, values: tuple[str, ...]) -> dict[str, Any]:
-    return {facet: values}
 
 
 def facet_search_url(facet: str, value: str) -> str:

@@ -112,7 +112,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
     for name in FILTER_FACETS:
         # The engine lists every selected value; the page shows the first values and those.
         values: list[FacetValue] = list(result.facets.get(name, []))
-        selected = getattr(state.request, name)
+        selected = state.request.selected(name)
         expanded = state.expand == name
         shown = visible_values(values, 0 if expanded else limit)
         groups.append({
@@ -135,7 +135,7 @@ def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
     chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}", "value": value,
               "href": urls.toggle(name, value), "page": entity_url(name, value) if name in ENTITY_FACETS else None}
-             for name in FILTER_FACETS for value in getattr(r, name)]
+             for name, values in r.filters.items() for value in values]
     if r.date_from or r.date_to:
         label = f"{r.date_from.isoformat() if r.date_from else '…'} – {r.date_to.isoformat() if r.date_to else '…'}"
         chips.append({"label": f"Dates: {label}", "href": urls.dates(None, None)})

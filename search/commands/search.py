@@ -96,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json and fmt != "json":
         raise CommandError(f"--json and --format {fmt} disagree: give one of them")
     try:
-        filters: dict[str, Any] = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
-        request = SearchRequest(q=q, **filters,
+        filters = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
+        request = SearchRequest(q=q, filters=filters,
                                 date_from=args.date_from, date_to=args.date_to, undated=args.undated, sort=sort,
                                 page=args.page,
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,

@@ -1,7 +1,7 @@
 """The search engine behind the web page, the JSON endpoint and `dateline search`.
 
     with Searcher.open(index_dir) as searcher:
-        result = searcher.search(SearchRequest(q="oil prices", country=("Kuwait",)))
+        result = searcher.search(SearchRequest(q="oil prices", filters={"country": ("Kuwait",)}))
 
 One Searcher serves many threads: each request takes the lock, so Whoosh's readers
 (which share file handles) are never used by two threads at once; with the GIL the
