@@ -40,7 +40,7 @@ CORPORA = [SHARED / "reuters21578", SHARED / "allsides"]
 REQUESTS = [SearchRequest(q=q) for q in (
     "oil prices", "interest rates", "coffee brazil", '"bank of japan"', "trade deficit", "wheat exports",
     "dollar yen", "gold", "sugar OR cocoa", "crude -opec", "election", "immigration policy", '"supreme court"',
-    "climate change", "tax cuts", "")] + [SearchRequest(q="oil", country=("Kuwait",)),
+    "climate change", "tax cuts", "")] + [SearchRequest(q="oil", filters={"country": ("Kuwait",)}),
                                           SearchRequest(q="trade", sort="newest")]
 
 

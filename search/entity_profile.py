@@ -45,7 +45,7 @@ def entity_profile(engine: SearchEngine, facet: str, name: str, limits: Limits |
     Raises BadRequest for a name beyond the limits (too long, NUL)."""
     if facet not in ENTITY_FACETS:
         raise ValueError(f"no entity pages for {facet!r}")
-    request = SearchRequest(**{facet: (name,)}, sort="newest", page_size=size, facet_limit=size + 1,  # type: ignore[arg-type]
+    request = SearchRequest(filters={facet: (name,)}, sort="newest", page_size=size, facet_limit=size + 1,
                             snippets=False)
     request.validate(limits or Limits())
     latest = engine.search(request)
@@ -57,7 +57,7 @@ def entity_profile(engine: SearchEngine, facet: str, name: str, limits: Limits |
         values = latest.facets.get(name_of_facet, [])
         return [v for v in values if not (name_of_facet == facet and v.selected)][:size]
 
-    about = engine.search(SearchRequest(q=name_phrase(written), **{facet: (name,)}, page_size=size,  # type: ignore[arg-type]
+    about = engine.search(SearchRequest(q=name_phrase(written), filters={facet: (name,)}, page_size=size,
                                         facet_limit=1))
     # A place the articles call otherwise ("United States" written "U.S.") has no phrase hits:
     # its latest articles stand in.

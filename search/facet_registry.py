@@ -1,6 +1,6 @@
 """Every facet, once: the schema, the query language, the searcher, the page, the CLI and the
-OpenAPI document loop over FACETS. Adding a facet is one entry here, its SearchRequest field
-(search.results; a test holds the two together) and tests.
+OpenAPI document loop over FACETS. Adding a facet is one entry here and tests: a SearchRequest
+carries every facet's selected values in its one `filters` field (request.selected(name)).
 
 A facet is counted one way: each live article counts once for each of its values, under every
 filter but the facet's own (so the other values of a ticked facet stay visible).
@@ -17,7 +17,7 @@ from search.topics import article_topics, normalise_topic
 
 @dataclass(frozen=True)
 class Facet:
-    name: str  # URL parameter, CLI option (--name), SearchRequest field, query field (name:value)
+    name: str  # URL parameter, CLI option (--name), SearchRequest.filters key, query field (name:value)
     field: str  # index field: values as written stored, lower-cased terms indexed
     values: Callable[[Article, Entities], Sequence[str]]  # an article's values
     title: str  # the page's heading: "People"

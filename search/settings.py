@@ -93,6 +93,9 @@ SETTINGS: tuple[Setting, ...] = (
     # Rendered pages and JSON (bytes, ~35 KB at most) kept per index version and worker process.
     Setting("cache_size", _integer, 4096, "DATELINE_CACHE_SIZE",
             "rendered searches kept per server process (0: none)", minimum=0),
+    # An export (CSV, JSON Lines) is one sort of the whole result and one stored-field read per row.
+    Setting("export_limit", _integer, 10_000, "DATELINE_EXPORT_LIMIT",
+            "most rows in an export (CSV, JSON Lines)", minimum=1),
     # A few huge pages (an article with 10,000 dates once did 3 MB a page) must not grow a worker.
     Setting("cache_mb", _number, 64, "DATELINE_CACHE_MB",
             "megabytes of rendered pages and results kept per server process, in each of its two caches", minimum=0),
@@ -111,12 +114,13 @@ SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 @dataclass(frozen=True)
 class Limits:
     """Every request limit: the front ends refuse beyond them, the searcher never exceeds them.
-    The first four are settings (above); the rest are fixed."""
+    The first five are settings (above); the rest are fixed."""
 
     default_page_size: int = SETTINGS_BY_NAME["default_page_size"].default
     max_page_size: int = SETTINGS_BY_NAME["max_page_size"].default
     max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default
     max_page: int = SETTINGS_BY_NAME["max_page"].default
+    export_limit: int = SETTINGS_BY_NAME["export_limit"].default
     # Facet values are names; nobody needs more of them, and each one is a filter clause.
     max_facet_values: int = 50  # selected values per facet
     max_facet_value_length: int = 200
@@ -135,6 +139,7 @@ class Settings:
     max_query_length: int = SETTINGS_BY_NAME["max_query_length"].default
     max_page: int = SETTINGS_BY_NAME["max_page"].default
     cache_size: int = SETTINGS_BY_NAME["cache_size"].default
+    export_limit: int = SETTINGS_BY_NAME["export_limit"].default
     cache_mb: float = SETTINGS_BY_NAME["cache_mb"].default
     reindex_nice: int = SETTINGS_BY_NAME["reindex_nice"].default
     refresh_interval: float = SETTINGS_BY_NAME["refresh_interval"].default

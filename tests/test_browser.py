@@ -246,3 +246,37 @@ def test_phone_layout_puts_filters_below_results(server, browser):
         assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     finally:
         driver.set_window_size(1280, 1000)
+
+
+def test_wire_copies_export_and_feed_from_the_page(server, browser):
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+
+    def last_page() -> int:
+        return max(int(n) for a in driver.find_elements(By.CSS_SELECTOR, ".pagination a")
+                   if (n := a.text.strip().split()[-1]).isdigit())
+
+    driver.get(server + "/?q=quayside")
+    folded_pages = last_page()
+    # The templated quayside reports are near duplicates: folded, each with its other versions.
+    versions = driver.find_element(By.CSS_SELECTOR, ".hit details.versions")
+    assert not versions.find_element(By.CSS_SELECTOR, "ul").is_displayed()
+    versions.find_element(By.TAG_NAME, "summary").click()
+    listed = versions.find_elements(By.CSS_SELECTOR, "ul a")
+    assert listed and listed[0].is_displayed()
+    assert re.fullmatch(r"\d+ other versions?", versions.find_element(By.TAG_NAME, "summary").text)
+    feed = driver.find_element(By.CSS_SELECTOR, "link[rel=alternate][type='application/atom+xml']")
+    assert urlsplit(feed.get_attribute("href")).path == "/feed.atom"
+    # The export links answer what they say, from the page's own origin.
+    csv_link = driver.find_element(By.CSS_SELECTOR, ".exports a[href^='/api/search.csv']")
+    text = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.text()).then(done, e => done(String(e)));", csv_link.get_attribute("href"))
+    assert text.splitlines()[0].startswith("id,published,")
+    no_console_errors(driver)
+    # Every copy, on request.
+    navigate(driver, driver.find_element(By.CSS_SELECTOR, "a.collapse-toggle").click)
+    assert params(driver)["collapse"] == ["off"]
+    assert driver.find_element(By.CSS_SELECTOR, "a.collapse-toggle").text == "Fold wire copies"
+    assert last_page() == -(-QUAYSIDE_COUNT // 10) > folded_pages  # every copy is a hit

@@ -86,11 +86,11 @@ PARITY = [
     SearchRequest(q="coron*", facet_limit=0),
     SearchRequest(q="", facet_limit=0),
     SearchRequest(q="", sort="newest", date_from=date(2020, 3, 1), date_to=date(2020, 3, 15), facet_limit=0),
-    SearchRequest(q="coronavirus", country=("China",), facet_limit=0),
-    SearchRequest(q="hospital", place=("Dhaka", "Wuhan"), source=("bdnews24.com",), facet_limit=3),
+    SearchRequest(q="coronavirus", filters={"country": ("China",)}, facet_limit=0),
+    SearchRequest(q="hospital", filters={"place": ("Dhaka", "Wuhan"), "source": ("bdnews24.com",)}, facet_limit=3),
     SearchRequest(q="test", facet_limit=5, page=2),
     SearchRequest(q="coronavirus", expand="place", facet_q="an", facet_limit=3),
-    SearchRequest(q="coronavirus", country=("USA",), facet_limit=0),  # an alias of United States
+    SearchRequest(q="coronavirus", filters={"country": ("USA",)}, facet_limit=0),  # an alias of United States
 ]
 
 

@@ -63,7 +63,7 @@ REQUESTS = [
     SearchRequest(q="oil prices", facet_limit=0),
     SearchRequest(q='"crude oil" -opec', facet_limit=0),
     SearchRequest(q="wheat OR corn", facet_limit=20),
-    SearchRequest(q="bank", source=("Reuters",), facet_limit=0),
+    SearchRequest(q="bank", filters={"source": ("Reuters",)}, facet_limit=0),
     SearchRequest(q="dollar yen date:1987-03", facet_limit=0),
     SearchRequest(q="acquisition", sort="oldest", facet_limit=10),
 ]
@@ -96,7 +96,7 @@ def test_topics_are_normalised_as_the_embedded_engine(engines):
     embedded, sharded = engines
     topic = embedded.search(SearchRequest(facet_limit=1)).facets["topic"][0]
     for typed in (topic.value.upper(), topic.value.lower() + "s"):  # "CRUDE", "crudes": the topic Crude
-        request = SearchRequest(topic=(typed,), facet_limit=0)
+        request = SearchRequest(filters={"topic": (typed,)}, facet_limit=0)
         ours, theirs = embedded.search(request), sharded.search(request)
         assert theirs.total == ours.total == topic.count, typed
         if typed.isupper():  # (typed in the plural, the embedded engine also lists it at 0 as typed)

@@ -39,6 +39,9 @@ class CannedEngine:
                             facets={"source": [FacetValue("Cannery", 1, False)]},
                             dates=DateHistogram("year", []), suggestion=None)
 
+    def export(self, request: SearchRequest, limit: int) -> SearchResult:
+        return self.search(request)
+
     def article(self, article_id: str) -> ArticleView | None:
         return None
 
@@ -66,10 +69,10 @@ def test_the_web_app_talks_to_any_engine(tmp_path):
     client = create_app({"INDEX_DIR": str(index_dir), "SEARCHER_HOLDER": holder}).test_client()
     data = client.get("/api/search?q=harbour&source=Cannery").json
     assert [hit["id"] for hit in data["results"]] == ["c1"] and data["facets"]["source"][0]["value"] == "Cannery"
-    assert engine.requests[-1].source == ("Cannery",)
+    assert engine.requests[-1].selected("source") == ("Cannery",)
     page = client.get("/?q=harbour").get_data(as_text=True)
     assert "from the canned engine" in page
     assert client.get("/articles/c1").status_code == 404
     # Entity pages are two searches through the seam: the person as a filter, then as a phrase.
     assert client.get("/api/people/Kim").json["total"] == 1
-    assert engine.requests[-1].person == ("Kim",) and engine.requests[-1].q == '"Kim"'
+    assert engine.requests[-1].selected("person") == ("Kim",) and engine.requests[-1].q == '"Kim"'

@@ -149,4 +149,4 @@ def test_people_a_record_gives_go_through_the_same_rules(tmp_path):
         article = searcher.article("given-1")
         assert article.people == ["Khaleda Zia", "Mirza Fakhrul Islam Alamgir"]
         assert [(p.name, p.country) for p in article.places] == [("Dhaka", "Bangladesh"), ("London", "United Kingdom")]
-        assert searcher.search(SearchRequest(person=("Khaleda Zia",))).total == 1
+        assert searcher.search(SearchRequest(filters={"person": ("Khaleda Zia",)})).total == 1

@@ -230,7 +230,9 @@ def _postings_by_id(ix) -> dict:
     with ix.searcher() as searcher:
         reader = searcher.reader()
         ids = {docnum: stored["id"] for docnum, stored in reader.iter_docs()}
-        result: dict = {"stored": {ids[n]: stored for n, stored in reader.iter_docs()}}
+        # indexed_iso is when each document was written: the two writes differ by the clock only.
+        result: dict = {"stored": {ids[n]: {k: v for k, v in stored.items() if k != "indexed_iso"}
+                                   for n, stored in reader.iter_docs()}}
         for fieldname, term in reader.all_terms():
             field = ix.schema[fieldname]
             matcher = reader.postings(fieldname, term)

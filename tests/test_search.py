@@ -163,7 +163,7 @@ def test_and_or_plus_insists_on_every_word(searcher):
 
 def test_widening_counts_under_the_filters(searcher):
     # From AFP, both articles with "rocket" also say "launch": any word would add nothing.
-    result = searcher.search(SearchRequest(q="rocket launch", source=("AFP",)))
+    result = searcher.search(SearchRequest(q="rocket launch", filters={"source": ("AFP",)}))
     assert set(ids(result)) == {"a2", "a7"}
     assert result.notice is None and result.interpreted_as is None
 
@@ -240,7 +240,7 @@ def test_facet_values_display_as_written(searcher):
 
 
 def test_selected_values_keep_their_siblings(searcher):
-    result = searcher.search(SearchRequest(q="", place=("seoul",)))
+    result = searcher.search(SearchRequest(q="", filters={"place": ("seoul",)}))
     assert set(ids(result)) == {"a1", "a9"}
     place = values(result, "place")
     # Counts for place ignore the place selection: Tokyo stays pickable.
@@ -251,16 +251,16 @@ def test_selected_values_keep_their_siblings(searcher):
 
 
 def test_values_of_one_facet_are_ored_and_facets_anded(searcher):
-    assert found(searcher, "", place=("Seoul", "Dhaka")) == {"a1", "a5", "a9"}
-    assert found(searcher, "", place=("Seoul", "Dhaka"), person=("Kazuo Ueda",)) == {"a9"}
-    result = searcher.search(SearchRequest(place=("Seoul", "Dhaka"), person=("Kazuo Ueda",)))
+    assert found(searcher, "", filters={"place": ("Seoul", "Dhaka")}) == {"a1", "a5", "a9"}
+    assert found(searcher, "", filters={"place": ("Seoul", "Dhaka"), "person": ("Kazuo Ueda",)}) == {"a9"}
+    result = searcher.search(SearchRequest(filters={"place": ("Seoul", "Dhaka"), "person": ("Kazuo Ueda",)}))
     # person counts: under the place selection only.
     assert values(result, "person") == {"Kazuo Ueda": (1, True), "Kim Jong Un": (1, False),
                                         "Sheikh Hasina": (1, False)}
 
 
 def test_selected_values_are_listed_even_at_zero(searcher):
-    result = searcher.search(SearchRequest(q="coffee", person=("Kim Jong Un", "Nobody Known")))
+    result = searcher.search(SearchRequest(q="coffee", filters={"person": ("Kim Jong Un", "Nobody Known")}))
     assert result.total == 0
     person = values(result, "person")
     assert person["Kim Jong Un"] == (0, True)

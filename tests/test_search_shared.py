@@ -44,7 +44,7 @@ def test_a_real_query_with_facets_and_snippets(pages_searcher):
         assert any("<mark>" in s for s in hit.snippets + [hit.title_html])
         assert not re.search(r"<(?!/?mark>)", "".join(hit.snippets))
     top = result.facets["place"][0].value
-    narrowed = pages_searcher.search(SearchRequest(q="coronavirus", place=(top,), facet_limit=0))
+    narrowed = pages_searcher.search(SearchRequest(q="coronavirus", filters={"place": (top,)}, facet_limit=0))
     assert narrowed.total == result.facets["place"][0].count
     assert [v.value for v in narrowed.facets["place"]] == [v.value for v in result.facets["place"]]
 

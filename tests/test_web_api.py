@@ -76,7 +76,8 @@ def test_schemas_reject_what_they_should(openapi):
 
 
 def test_search(client, openapi):
-    response = client.get("/api/search?q=quayside")
+    # collapse=off: the quayside reports are templated, near duplicates of each other; this counts articles
+    response = client.get("/api/search?q=quayside&collapse=off")
     assert response.status_code == 200 and response.mimetype == "application/json"
     data = response.json
     assert_matches(openapi, "SearchResult", data)

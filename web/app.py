@@ -41,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         **_cluster_access(app.config))
     app.extensions["dateline.searcher"] = holder
 
+    from web.exports import bp as exports_bp
     from web.views import bp
 
     app.url_map.converters["article_id"] = ArticleIdConverter
@@ -49,6 +50,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(entities_bp)
+    app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.trim_blocks = True

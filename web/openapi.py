@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.export import COLUMNS, FORMATS
 from search.facet_registry import FACETS
 from search.index.columns import MAX_BARS
-from search.results import FILTER_FACETS, SORTS
+from search.results import FILTER_FACETS, MAX_CURSOR_LENGTH, SORTS
 
 _nullable_string = {"type": ["string", "null"]}
 
@@ -46,10 +47,22 @@ SCHEMAS: dict[str, Any] = {
             "country": {**_nullable_string, "description": "Its country; a country is its own country."},
         },
     },
+    "Version": {
+        "type": "object",
+        "description": "Another article of the same group of wire copies (near duplicates found at index time).",
+        "required": ["id", "title", "source", "published"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "source": {"type": "string"},
+            "published": _nullable_string,
+        },
+    },
     "Hit": {
         "type": "object",
         "required": ["id", "title", "title_html", "snippets", "published", "source", "people", "places",
-                     "url", "score"],
+                     "url", "score", "updated", "indexed", "other_versions", "versions"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string"},
@@ -64,6 +77,12 @@ SCHEMAS: dict[str, Any] = {
             "places": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
             "url": {**_nullable_string, "description": "The article's original address, when known."},
             "score": {"type": ["number", "null"], "description": "Relevance score; null when sorted by date."},
+            "updated": {**_nullable_string, "description": "When the article says it was updated (ISO 8601)."},
+            "indexed": {**_nullable_string, "description": "When it was indexed (ISO 8601, UTC)."},
+            "other_versions": {"type": "integer", "minimum": 0,
+                               "description": "Other articles of its group of wire copies in this result set."},
+            "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"},
+                         "description": "The first ten of them, newest first."},
         },
     },
     "FacetValue": {
@@ -105,7 +124,8 @@ SCHEMAS: dict[str, Any] = {
     "SearchResult": {
         "type": "object",
         "required": ["query", "interpreted_as", "notice", "total", "page", "page_size", "pages", "sort",
-                     "results", "facets", "dates", "suggestion", "facet_totals"],
+                     "results", "facets", "dates", "suggestion", "facet_totals", "groups", "collapse",
+                     "next_cursor"],
         "additionalProperties": False,
         "properties": {
             "query": {"type": "string"},
@@ -137,14 +157,41 @@ SCHEMAS: dict[str, Any] = {
                 "description": "How many values each facet has in these results (the `expand`ed facet: those "
                                "containing `facet_q`); `facets` lists the first of them.",
             },
+            "groups": {"type": "integer", "minimum": 0,
+                       "description": "Groups of wire copies in the result set (an article without copies is a "
+                                      "group of one). With collapse, `results` and `pages` count groups; `total` "
+                                      "and facet counts always count articles."},
+            "collapse": {"type": "boolean", "description": "Whether `results` shows one article per group."},
+            "next_cursor": {**_nullable_string,
+                            "description": "Pass as `cursor` (with the same other parameters) for the next page; "
+                                           "null on the last page."},
             "took_ms": {"type": "number", "minimum": 0},
             "extra": {"type": "object"},
+        },
+    },
+    "ExportRow": {
+        "type": "object",
+        "description": "One line of /api/search.jsonl (the columns of /api/search.csv).",
+        "required": [name for name, _ in COLUMNS],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string"},
+            "published": _nullable_string,
+            "updated": _nullable_string,
+            "indexed": _nullable_string,
+            "source": {"type": "string"},
+            "title": {"type": "string"},
+            "url": _nullable_string,
+            "people": {"type": "array", "items": {"type": "string"}},
+            "places": {"type": "array", "items": {"type": "string"}},
+            "score": {"type": ["number", "null"]},
+            "other_versions": {"type": "integer", "minimum": 0},
         },
     },
     "Article": {
         "type": "object",
         "required": ["id", "title", "subtitle", "source", "byline", "topic", "topics", "published", "updated", "body",
-                     "language", "url", "origin", "people", "places", "countries", "related"],
+                     "language", "url", "origin", "people", "places", "countries", "versions", "related"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string"},
@@ -165,6 +212,8 @@ SCHEMAS: dict[str, Any] = {
             "people": {"type": "array", "items": {"type": "string"}},
             "places": {"type": "array", "items": {"$ref": "#/components/schemas/Place"}},
             "countries": {"type": "array", "items": {"type": "string"}},
+            "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"},
+                         "description": "The other articles of its group of wire copies, newest first."},
             "related": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"},
                         "description": "Articles most like this one."},
         },
@@ -276,7 +325,24 @@ def build_document(config: dict) -> dict:
         _param("facet_q", "Only values of the `expand`ed facet containing this text (any case): a filter over "
                           "long facet lists. Needs `expand`.",
                {"type": "string", "maxLength": limits.max_facet_value_length}),
+        _param("collapse", "on: one article per group of wire copies (near duplicates found at index time), "
+                           "the others counted in `other_versions` and listed in `versions`; `results` and "
+                           "`pages` then count groups. off: every article.",
+               {"enum": ["on", "off", "true", "false", "1", "0"], "default": "on"}),
+        _param("cursor", "Deep paging: the `next_cursor` of the previous page, passed back unchanged with the "
+                         "same other parameters (not with `page`). A cursor holds the index version it was made "
+                         "in: after a reindex it is refused with 400 (parameter `cursor`); start again from the "
+                         "first page. A malformed cursor is a 400 too.",
+               {"type": "string", "maxLength": MAX_CURSOR_LENGTH}),
+        _param("format", "json (default); csv or jsonl answer as /api/search.csv and /api/search.jsonl.",
+               {"enum": ["json", *FORMATS], "default": "json"}),
     ]
+    export_params = [p for p in search_params if p["name"] not in ("page", "facet_limit", "snippets", "format")]
+    export_description = (
+        f"Every hit of the search in its order, up to {limits.export_limit} rows (DATELINE_EXPORT_LIMIT), "
+        "streamed; with `cursor`, the rows after it. `page_size` is ignored. Columns: "
+        + "; ".join(f"`{name}`: {text}" for name, text in COLUMNS)
+        + ". Response headers: X-Total-Count (articles found), X-Next-Cursor (when rows remain beyond the limit).")
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -298,6 +364,51 @@ def build_document(config: dict) -> dict:
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/SearchResult"}}}},
                         **_errors(400, 414, 503, 500),
+                    },
+                }
+            },
+            "/api/search.csv": {
+                "get": {
+                    "operationId": "searchCsv",
+                    "summary": "Export a search as CSV (RFC 4180; header row; people and places joined by \"; \")",
+                    "description": export_description,
+                    "parameters": export_params,
+                    "responses": {
+                        "200": {"description": "CSV rows.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                        **_errors(400, 503, 500),
+                    },
+                }
+            },
+            "/api/search.jsonl": {
+                "get": {
+                    "operationId": "searchJsonLines",
+                    "summary": "Export a search as JSON Lines (one object per hit; people and places as arrays)",
+                    "description": export_description,
+                    "parameters": export_params,
+                    "responses": {
+                        "200": {"description": "One ExportRow per line.",
+                                "content": {"application/x-ndjson": {
+                                    "schema": {"$ref": "#/components/schemas/ExportRow"}}}},
+                        **_errors(400, 503, 500),
+                    },
+                }
+            },
+            "/feed.atom": {
+                "get": {
+                    "operationId": "searchFeed",
+                    "summary": "A search as an Atom feed: its 50 newest articles",
+                    "description": "The search page's parameters (page, page_size and sort are ignored: newest "
+                                   "first). Entry ids are tag URIs of the article id, stable across searches and "
+                                   "servers; an entry's `updated` is the article's update time, else its "
+                                   "publication time, else (undated) when it was indexed.",
+                    "parameters": [p for p in search_params if p["name"] not in
+                                   ("page", "page_size", "size", "sort", "facet_limit", "snippets", "cursor",
+                                    "format")],
+                    "responses": {
+                        "200": {"description": "Atom 1.0 (RFC 4287).",
+                                "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                        "400": {"description": "A malformed parameter (an HTML error page).",
+                                "content": {"text/html": {"schema": {"type": "string"}}}},
                     },
                 }
             },

@@ -1,7 +1,7 @@
 """GET parameters <-> SearchRequest: parsing with 400s that name the parameter, and URLs that keep state.
 
 The whole state of a search lives in the query string, so a search can be shared and the
-back button works: q, person, place, country, source (repeatable), from, to, sort, page,
+back button works: q, one parameter per facet of search.facet_registry (repeatable), from, to, sort, page,
 page_size (also accepted as `size`), and expand (the one facet shown with all its values).
 """
 
@@ -22,12 +22,14 @@ from search.results import FILTER_FACETS, BadRequest, SearchRequest
 from web.config import limits
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.
-PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "undated", "sort", "page", "page_size", "expand", "facet_q")
+PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "undated", "sort", "collapse", "page", "page_size", "expand",
+                   "facet_q")
 # Other names a parameter is accepted under (requests only; links use the name above).
 ALIASES = {"size": "page_size"}
 # What /api/search understands; any other parameter there is a 400 naming it (the page ignores them).
 API_PARAMETERS = frozenset({"q", *FILTER_FACETS, "from", "to", "undated", "sort", "page", "page_size", *ALIASES,
-                            "facet_limit", "snippets", "expand", "facet_q"})
+                            "facet_limit", "snippets", "expand", "facet_q", "collapse", "cursor", "format"})
+COLLAPSE_VALUES = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
             raise BadRequest(f"unknown parameter {unknown[0]!r}; the parameters are listed at /api/openapi.json",
                              unknown[0])
     q = _single(args, "q") or ""
-    facets = {name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+    facets: dict[str, Any] = {name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
               for name in FILTER_FACETS}
 
     date_from = date_to = None
@@ -130,9 +132,16 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
 
     snippets = _boolean(args, "snippets", default=True) if api else True
 
+    collapse = True
+    if raw_collapse := (_single(args, "collapse") or "").strip():
+        if raw_collapse.lower() not in COLLAPSE_VALUES:
+            raise BadRequest(f"collapse must be on or off, got {raw_collapse!r}", "collapse")
+        collapse = COLLAPSE_VALUES[raw_collapse.lower()]
+    cursor = (_single(args, "cursor") or "").strip() or None if api else None
+
     request = SearchRequest(q=q, date_from=date_from, date_to=date_to, undated=undated, sort=sort, page=page,  # type: ignore[arg-type]
                             page_size=size, facet_limit=facet_limit, snippets=snippets, expand=expand,
-                            facet_q=facet_q, **facets)
+                            facet_q=facet_q, collapse=collapse, cursor=cursor, filters=facets)
     try:
         request.validate(limits(config))
     except BadRequest as error:
@@ -154,8 +163,9 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
     pairs: list[tuple[str, str]] = []
     if q := value("q"):
         pairs.append(("q", q))
-    for name in FILTER_FACETS:
-        pairs.extend((name, v) for v in value(name))
+    filters: Mapping[str, tuple[str, ...]] = value("filters")
+    for name in FILTER_FACETS:  # registry order, whatever order a change put them in
+        pairs.extend((name, v) for v in filters.get(name, ()))
     if date_from := value("date_from"):
         pairs.append(("from", date_from.isoformat()))
     if date_to := value("date_to"):
@@ -164,6 +174,8 @@ def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
         pairs.append(("undated", "1"))
     if sort_given:
         pairs.append(("sort", value("sort")))
+    if not value("collapse"):
+        pairs.append(("collapse", "off"))
     if (page := value("page")) != 1:
         pairs.append(("page", str(page)))
     if (size := value("page_size")) != default_size:
@@ -230,19 +242,24 @@ class UrlState:
         return self._changed(sort=sort, sort_given=sort != default)
 
     def toggle(self, facet: str, value: str) -> str:
-        values: tuple[str, ...] = getattr(self.state.request, facet)
+        values = self.state.request.selected(facet)
         if value in values:
             values = tuple(v for v in values if v != value)
         else:
             values = (*values, value)
-        return self._changed(**_change(facet, values))
+        return self._changed(filters=self._filters_with(facet, values))
 
     def add(self, facet: str, value: str) -> str:
-        values: tuple[str, ...] = getattr(self.state.request, facet)
-        return self._changed(**_change(facet, values if value in values else (*values, value)))
+        values = self.state.request.selected(facet)
+        return self._changed(filters=self._filters_with(facet, values if value in values else (*values, value)))
 
     def clear(self, facet: str) -> str:
-        return self._changed(**_change(facet, ()))
+        return self._changed(filters=self._filters_with(facet, ()))
+
+    def _filters_with(self, facet: str, values: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """This search's facet selections with `facet`'s values replaced (() clears it)."""
+        self.state.request.selected(facet)  # an unknown facet fails here, not as a link without it
+        return {**self.state.request.filters, facet: values}
 
     def dates(self, start: date | str | None, end: date | str | None) -> str:
         as_date = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
@@ -264,8 +281,12 @@ class UrlState:
         # A new query gets its own default sort unless one was chosen explicitly.
         return self._changed(q=q)
 
+    def collapse(self, on: bool) -> str:
+        return self._changed(collapse=on)
+
     def clear_all(self) -> str:
-        state = SearchState(SearchRequest(q=self.state.request.q, page_size=self.state.request.page_size))
+        state = SearchState(SearchRequest(q=self.state.request.q, page_size=self.state.request.page_size,
+                                          collapse=self.state.request.collapse))
         return self._url(state_params(state, self.default_size))
 
     def json(self) -> str:
@@ -273,9 +294,11 @@ class UrlState:
         pairs = [(k, v) for k, v in state_params(self.state, self.default_size) if k not in ("expand", "facet_q")]
         return "/api/search" + ("?" + encode_params(pairs) if pairs else "")
 
-
-def _change(facet: str, values: tuple[str, ...]) -> dict[str, Any]:
-    return {facet: values}
+    def twin(self, path: str) -> str:
+        """This search at another address (its feed or an export): no page, page size or expand."""
+        pairs = [(k, v) for k, v in state_params(self.state, self.default_size)
+                 if k not in ("expand", "page", "page_size")]
+        return path + ("?" + encode_params(pairs) if pairs else "")
 
 
 def facet_search_url(facet: str, value: str) -> str:

@@ -78,9 +78,9 @@ def hit_context(article_id: str, args: MultiDict, config: Mapping[str, Any], sea
         if position > 1:
             before, _ = at(position - 1)
             previous = hit_link(before, state, default_size, position - 1) if before else None
-        if position < result.total and position // size + 1 <= max_page:
+        if position < result.listed and position // size + 1 <= max_page:
             after, _ = at(position + 1)
             following = hit_link(after, state, default_size, position + 1) if after else None
     body = searcher.marked_body(article_id, state.request.q) if state.request.q.strip() else None
-    return HitContext(query=state.request.q, position=position, total=result.total, back=back,
+    return HitContext(query=state.request.q, position=position, total=result.listed, back=back,
                       previous=previous, next=following, body=body)

@@ -10,10 +10,12 @@ import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from search.entity_profile import ENTITY_FACETS
+from search.export import FORMATS
 from search.facet_registry import FACETS_BY_NAME
 from search.results import FILTER_FACETS, ArticleView, FacetValue, Hit, SearchResult, visible_values
 from web.article_urls import article_url
 from web.entities import entity_url
+from web.exports import export_response
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
@@ -85,6 +87,7 @@ def _render_search(state: SearchState, result: SearchResult) -> str:
         json_url=urls.json(), articles_label=articles_label, urls_pairs=urls.pairs(),
         hit_href=lambda article_id, position: hit_link(article_id, state, config["DEFAULT_PAGE_SIZE"], position),
         page_sizes=[n for n in PAGE_SIZES if n <= config["MAX_PAGE_SIZE"]],
+        feed_url=urls.twin("/feed.atom"), export_urls={fmt: urls.twin(f"/api/search.{fmt}") for fmt in FORMATS},
     )
 
 
@@ -92,6 +95,8 @@ def _render_search(state: SearchState, result: SearchResult) -> str:
 @bp.get("/search.json")
 def search_json() -> Response:
     state = parse_search(request.args, current_app.config, api=True)
+    if (fmt := request.args.get("format", "json")) != "json":
+        return export_response(state, fmt)  # csv, jsonl; any other format is a 400 naming `format`
     index = holder()
     searcher, version = index.snapshot()
 
@@ -107,7 +112,7 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
     for name in FILTER_FACETS:
         # The engine lists every selected value; the page shows the first values and those.
         values: list[FacetValue] = list(result.facets.get(name, []))
-        selected = getattr(state.request, name)
+        selected = state.request.selected(name)
         expanded = state.expand == name
         shown = visible_values(values, 0 if expanded else limit)
         groups.append({
@@ -130,7 +135,7 @@ def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
     chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}", "value": value,
               "href": urls.toggle(name, value), "page": entity_url(name, value) if name in ENTITY_FACETS else None}
-             for name in FILTER_FACETS for value in getattr(r, name)]
+             for name, values in r.filters.items() for value in values]
     if r.date_from or r.date_to:
         label = f"{r.date_from.isoformat() if r.date_from else '…'} – {r.date_to.isoformat() if r.date_to else '…'}"
         chips.append({"label": f"Dates: {label}", "href": urls.dates(None, None)})

@@ -183,10 +183,19 @@ class ClusterSearch:
     # -- the seam -------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResult:
+        return self._run(request)
+
+    def export(self, request: SearchRequest, limit: int) -> SearchResult:
+        """Up to `limit` hits in the search's order, without snippets or facets (no cursor here)."""
+        return self._run(replace(request, snippets=False), export=max(1, limit))
+
+    def _run(self, request: SearchRequest, export: int = 0) -> SearchResult:
         started = time.perf_counter()
         request.validate()
+        if request.cursor is not None:
+            raise BadRequest("paging by cursor is not supported on the search cluster; use page", "cursor")
         try:
-            result = _ClusterQuery(self, request).run()
+            result = _ClusterQuery(self, request).run(export)
         except (NodeDown, ClusterUnavailable) as error:
             result = _empty(request, f"The search cluster did not answer: {error}")
         except sql.Error as error:
@@ -271,6 +280,7 @@ class _ClusterQuery:
         self.compiler = MatchCompiler(engine.analyzer, engine.names)
         self.bounds = engine._bounds
         self.facet_totals: dict[str, int] = {}
+        self.export = 0
         # Selected values with their canonical spelling first (country "USA" -> "United States"),
         # each alias said in a notice, as the embedded engine does.
         self.searched = {name: _canonical(name, values, self.notices) for name, values in request.selections().items()}
@@ -278,7 +288,9 @@ class _ClusterQuery:
                       for name, values in request.selections().items()}
         self.cap = engine.spec.max_matches
 
-    def run(self) -> SearchResult:
+    def run(self, export: int = 0) -> SearchResult:
+        """The result; with `export`, up to that many hits from the first, without snippets or facets."""
+        self.export = export
         text = self._query_text()
         node = self._parse(text)
         compiled = self.compiler.compile(node)
@@ -294,6 +306,8 @@ class _ClusterQuery:
                     self.notices.append(_any_word_notice(total))
                     compiled = fallback
         hits, total = self._hits(compiled)
+        if export:
+            return self._result(total, hits, {}, np.zeros(0, dtype=np.int64))
         facets, days = self._facets(compiled)
         return self._result(total, hits, facets, days)
 
@@ -315,7 +329,8 @@ class _ClusterQuery:
                             notice=" ".join(self.notices) or None, total=total, page=request.page,
                             page_size=page_size, pages=math.ceil(total / page_size) if total else 0,
                             sort=request.sort, results=hits, facets=facets, dates=date_histogram(days),
-                            suggestion=None, facet_totals=self.facet_totals, extra=extra)
+                            suggestion=None, facet_totals=self.facet_totals, extra=extra,
+                            groups=total, collapse=False)  # the cluster does not fold wire copies
 
     # -- the query text -------------------------------------------------------------------
 
@@ -378,8 +393,8 @@ class _ClusterQuery:
 
     def _hits(self, compiled: CompiledMatch) -> tuple[list[Hit], int]:
         request = self.request
-        page_size = min(request.page_size, self.engine.limits.max_page_size)
-        first = (request.page - 1) * page_size
+        page_size = self.export or min(request.page_size, self.engine.limits.max_page_size)
+        first = 0 if self.export else (request.page - 1) * page_size
         where, args = self._where(compiled)
         if compiled.match is not None and request.sort == "relevance":
             order = "w DESC, id ASC"

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from search.cli import CommandError
+from search.export import FORMATS, csv_chunks, jsonl_chunks
 from search.facet_registry import FACETS
 from search.results import SORTS
 from search.settings import Limits
 
 # SearchRequest field -> the option that sets it, for errors that name what the user typed.
 OPTIONS = {"page_size": "--page-size", "date_from": "--from", "date_to": "--to", "facet_limit": "--facets"}
+OUTPUT_FORMATS = ("text", "json", "csv", "jsonl")
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -51,7 +53,14 @@ def register(subparsers) -> None:
                         help="index folder (default: DATELINE_INDEX or index/)")
     parser.add_argument("--engine", type=Path, metavar="FILE",
                         help="search the search cluster of this cluster.toml (default: DATELINE_ENGINE)")
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    parser.add_argument("--collapse", choices=("on", "off"), default="on",
+                        help="on (default): one article per group of wire copies; off: every copy")
+    parser.add_argument("--cursor", metavar="CURSOR",
+                        help="continue after this cursor (a next_cursor of --format json) instead of --page")
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
+                        help="text (default); json: one JSON document, as /api/search; csv, jsonl: every row "
+                             "of the search up to DATELINE_EXPORT_LIMIT, columns as /api/search.csv")
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.set_defaults(func=run)
 
 
@@ -85,13 +94,16 @@ def run(args: argparse.Namespace) -> int:
     q = " ".join(args.query)
     sort: Any = args.sort or ("relevance" if q.strip() else "newest")  # SearchRequest.validate checks it
     limits = settings.limits
+    fmt = args.format or ("json" if args.json else "text")
+    if args.json and fmt != "json":
+        raise CommandError(f"--json and --format {fmt} disagree: give one of them")
     try:
-        filters: dict[str, Any] = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
-        request = SearchRequest(q=q, **filters,
+        filters = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
+        request = SearchRequest(q=q, filters=filters,
                                 date_from=args.date_from, date_to=args.date_to, undated=args.undated, sort=sort,
                                 page=args.page,
                                 page_size=limits.default_page_size if args.page_size is None else args.page_size,
-                                facet_limit=args.facets)
+                                facet_limit=args.facets, collapse=args.collapse == "on", cursor=args.cursor)
         request.validate(limits)
         engine_file = args.engine or settings.engine
         if engine_file is not None:
@@ -99,7 +111,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             engine = open_search_engine(index_dir, limits=limits)
         try:
-            result = engine.search(request)
+            if fmt in FORMATS:
+                result = engine.export(request, limits.export_limit)
+            else:
+                result = engine.search(request)
         finally:
             engine.close()
     except IndexMissing:
@@ -107,8 +122,16 @@ def run(args: argparse.Namespace) -> int:
     except BadRequest as error:
         option = OPTIONS.get(error.parameter or "", f"--{error.parameter}" if error.parameter else "")
         raise CommandError(f"{option}: {error}" if option else str(error)) from None
-    if args.json:
+    if fmt == "json":
         sys.stdout.buffer.write(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        return 0
+    if fmt == "csv":
+        for chunk in csv_chunks(result.results):
+            sys.stdout.write(chunk)
+        return 0
+    if fmt == "jsonl":
+        for piece in jsonl_chunks(result.results):
+            sys.stdout.buffer.write(piece)
         return 0
     print(render(result, color=sys.stdout.isatty()))
     return 0
@@ -158,7 +181,8 @@ def render(result, color: bool = False) -> str:
         shown_from = (result.page - 1) * result.page_size + 1
         shown_to = shown_from + len(result.results) - 1
         if result.results:
-            lines.append(f"{result.total} articles; {shown_from}-{shown_to} by {result.sort} "
+            folded = f" in {result.groups} stories" if result.collapse and result.groups < result.total else ""
+            lines.append(f"{result.total} articles{folded}; {shown_from}-{shown_to} by {result.sort} "
                          f"(page {result.page} of {result.pages}, {result.took_ms:.0f} ms)")
         else:
             lines.append(f"{result.total} articles; page {result.page} is past the last ({result.pages})")
@@ -166,6 +190,8 @@ def render(result, color: bool = False) -> str:
         lines.append("")
         lines.append(f"{number}. {terminal_text(hit.title_html, color)}")
         meta = [part for part in ((hit.published or "")[:10], hit.source, hit.id) if part]
+        if hit.other_versions:
+            meta.append(f"{hit.other_versions} other version{'s' if hit.other_versions != 1 else ''}")
         lines.append("   " + " · ".join(meta))
         for snippet in hit.snippets:
             for line in textwrap.wrap(terminal_text(snippet, color), width=width - 3):

@@ -30,6 +30,11 @@ class SearchEngine(Protocol):
         BadRequest for a request that means nothing; beyond the limits it clamps, with a notice."""
         ...
 
+    def export(self, request: SearchRequest, limit: int) -> SearchResult:
+        """Up to `limit` hits in the search's order (after its cursor, if any), without snippets or
+        facets: the rows of an export. `next_cursor` continues after the last of them."""
+        ...
+
     def article(self, article_id: str) -> ArticleView | None: ...
 
     def marked_body(self, article_id: str, q: str) -> list[str] | None:

@@ -1,7 +1,7 @@
 """The search engine behind the web page, the JSON endpoint and `dateline search`.
 
     with Searcher.open(index_dir) as searcher:
-        result = searcher.search(SearchRequest(q="oil prices", country=("Kuwait",)))
+        result = searcher.search(SearchRequest(q="oil prices", filters={"country": ("Kuwait",)}))
 
 One Searcher serves many threads: each request takes the lock, so Whoosh's readers
 (which share file handles) are never used by two threads at once; with the GIL the
@@ -24,12 +24,14 @@ from whoosh import query as wq
 
 from search.analysis import news_analyzer
 from search.article import printable
+from search.cursor import Cursor
 from search.engine import ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
 from search.entities.places import alias_notice, canonical_value
 from search.facet_registry import FACETS_BY_NAME
+from search.index import duplicates
 from search.index.columns import NO_DAY, NO_TIME, Collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
@@ -44,12 +46,14 @@ from search.query.parse import (
     parse,
     plain_words,
 )
-from search.results import ArticleView, FacetValue, Hit, SearchRequest, SearchResult
+from search.results import ArticleView, BadRequest, FacetValue, Hit, SearchRequest, SearchResult, Version
 from search.settings import Limits, Settings
 from search.snippets import lead, mark_all, snippets
 
 __all__ = ["Searcher", "IndexMissing"]
 
+VERSIONS_LISTED = 10  # other versions listed with a hit (all are counted)
+ARTICLE_VERSIONS_LISTED = 100  # other versions listed on an article's page
 RELATED_TERMS = 12
 
 
@@ -64,6 +68,7 @@ class _Generation:
     offsets: dict[int, int]
     compiler: Compiler
     evaluator: Evaluator  # match sets and scores of queries, with numpy
+    group: np.ndarray  # group number of wire copies per docnum (search.index.duplicates.group_numbers)
 
     def close(self) -> None:
         self.searcher.close()
@@ -107,7 +112,8 @@ class Searcher:
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
         evaluator = Evaluator(whoosh_searcher, collection.live)
-        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, evaluator)
+        group = duplicates.group_numbers(collection.ids, duplicates.load_groups(Path(index.storage.folder)))
+        return _Generation(version, index, whoosh_searcher, collection, offsets, compiler, evaluator, group)
 
     def refresh(self) -> bool:
         """Reopens the index if a reindex changed it (cheap when it did not); True if it reopened."""
@@ -153,10 +159,19 @@ class Searcher:
             result = search.run()
         # Snippets read only the stored fields already in hand: made outside the lock, a long article's
         # snippets do not hold up the other threads' searches.
-        hits = [_hit(stored, search.highlight, self.analyzer, score, snippet=request.snippets)
-                for stored, score in search.page]
+        hits = search.hits()
         took = round((time.perf_counter() - started) * 1000, 2)
         return replace(result, results=hits, took_ms=took)
+
+    def export(self, request: SearchRequest, limit: int) -> SearchResult:
+        """Up to `limit` hits of a search in its order (from its cursor, if any), without snippets,
+        facets or listed versions: the rows of a CSV or JSON Lines export."""
+        request = replace(request, page=1, page_size=max(1, limit), snippets=False, facet_limit=1)
+        request.validate()
+        with self._lock:
+            search = _Search(self, self._current(), request, export=True)
+            result = search.run()
+        return replace(result, results=search.hits())
 
     def suggest(self, q: str) -> str | None:
         return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
@@ -173,7 +188,8 @@ class Searcher:
                 return None
             stored = gen.stored(docnum)
             people = gen.collection.facets["person"].values_of(docnum)  # after the corpus-level name map
-        return article_view(stored, people)
+            versions = _versions_of(gen, docnum, gen.collection.live, ARTICLE_VERSIONS_LISTED)[1]
+        return article_view(stored, people, versions)
 
     def marked_body(self, article_id: str, q: str) -> list[str] | None:
         with self._lock:
@@ -283,8 +299,9 @@ def _canonical(name: str, values: tuple[str, ...], notices: list[str]) -> list[s
 class _Search:
     """One search request against one generation."""
 
-    def __init__(self, owner: Searcher, gen: _Generation, request: SearchRequest) -> None:
+    def __init__(self, owner: Searcher, gen: _Generation, request: SearchRequest, export: bool = False) -> None:
         self.owner = owner
+        self.export = export  # many rows, no facets, no listed versions, no page-size cap
         self.gen = gen
         self.request = request
         self.collection = gen.collection
@@ -294,7 +311,13 @@ class _Search:
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
         self.highlight: set[str] | None = None  # index terms to mark in the hits
-        self.page: list[tuple[StoredArticle, float | None]] = []  # each hit's stored article and score, in order
+        # Each hit's stored article, score and other versions, in order.
+        self.page: list[tuple[StoredArticle, float | None, tuple[int, list[Version]] | None]] = []
+
+    def hits(self) -> list[Hit]:
+        """The page's hits, made from the stored fields run() read (callers do it outside the lock)."""
+        return [_hit(stored, self.highlight, self.owner.analyzer, score, snippet=self.request.snippets,
+                     versions=versions) for stored, score, versions in self.page]
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -323,21 +346,25 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        facets, facet_totals = self._facets(base)
+        groups = int(np.unique(self.gen.group[matched]).size)
+        facets, facet_totals = ({}, {}) if self.export else self._facets(base)
         dates = date_histogram(collection.day[matched])
-        max_page_size = self.owner.limits.max_page_size
+        max_page_size = request.page_size if self.export else self.owner.limits.max_page_size
         page_size = min(request.page_size, max_page_size)
         if page_size < request.page_size:
             self.notices.append(f"At most {max_page_size} results are shown per page.")
-        pages = math.ceil(total / page_size) if total else 0
+        listed = groups if request.collapse else total
+        pages = math.ceil(listed / page_size) if listed else 0
         first = (request.page - 1) * page_size
-        docnums, scores = self._page(query if node is not None else None, matched, total, first, page_size,
-                                     filtered=bool(self.filters.masks))
+        cursor = self._cursor()
+        page = self._page(query if node is not None else None, matched, listed, first, page_size,
+                          filtered=bool(self.filters.masks), cursor=cursor)
         s = self.gen.searcher
-        self.page = [(self.gen.stored(d), score) for d, score in zip(docnums, scores)]
-        self.highlight = highlight
+        versions = self._versions(page.docnums, matched)
+        self.page = [(self.gen.stored(d), score, versions.get(d)) for d, score in zip(page.docnums, page.scores)]
+        self.highlight = None if self.export else highlight
         suggestion = None
-        if node is not None:  # suggest() returns at once when every word is in the archive
+        if node is not None and not self.export:  # suggest() returns at once when every word is in the archive
             suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
                                  fell_back=self.used_any_word)
         return SearchResult(
@@ -354,7 +381,23 @@ class _Search:
             dates=dates,
             suggestion=suggestion,
             facet_totals=facet_totals,
+            groups=groups,
+            collapse=request.collapse,
+            next_cursor=page.next_cursor,
         )
+
+    def _cursor(self) -> Cursor | None:
+        """The request's cursor, checked against this index version and this search."""
+        if self.request.cursor is None:
+            return None
+        cursor = Cursor.decode(self.request.cursor)
+        if cursor.version != self.gen.version:
+            raise BadRequest("the index has changed since this cursor was made: start again from the first page "
+                             "(without cursor)", "cursor")
+        if cursor.sort != self.request.sort or cursor.collapse != self.request.collapse:
+            raise BadRequest("this cursor belongs to a search with another sort or collapse; pass it with the "
+                             "parameters of the search that returned it", "cursor")
+        return cursor
 
     # -- query --------------------------------------------------------------------------
 
@@ -458,10 +501,38 @@ class _Search:
 
     # -- ranking and pages ------------------------------------------------------------------
 
-    def _page(self, query: wq.Query | None, matched: np.ndarray, total: int, first: int, size: int,
-              filtered: bool) -> tuple[list[int], list[float | None]]:
-        if first >= total:
-            return [], []
+    def _page(self, query: wq.Query | None, matched: np.ndarray, listed: int, first: int, size: int,
+              filtered: bool, cursor: Cursor | None) -> _Page:
+        """One page of the result list: after `cursor` when given, else from position `first`; with
+        collapse, the list holds the first (best, newest) article of each group of wire copies."""
+        if cursor is None and first >= listed:
+            return _Page([], [])
+        ordered, keys = self._ordered(query, matched, filtered, None if cursor or self.request.collapse
+                                      else first + size)
+        if self.request.collapse and len(ordered):
+            _, firsts = np.unique(self.gen.group[ordered], return_index=True)
+            keep = np.sort(firsts)
+            ordered, keys = ordered[keep], keys[keep]
+        if cursor is not None:
+            first = self._after(cursor, ordered, keys)
+        chosen = ordered[first:first + size]
+        scores: list[float | None] = [None] * len(chosen) if keys.dtype == np.int64 else \
+            [round(float(x), 4) for x in keys[first:first + size]]
+        next_cursor = None
+        if len(chosen) and first + size < len(ordered):
+            last = first + len(chosen) - 1
+            key: float | int | None = keys[last].item()
+            if key == NO_TIME:
+                key = None
+            docnum = int(ordered[last])
+            next_cursor = Cursor(str(self.gen.version), self.request.sort, self.request.collapse, key,
+                                 str(self.collection.ids[docnum])).encode()
+        return _Page(chosen.tolist(), scores, next_cursor)
+
+    def _ordered(self, query: wq.Query | None, matched: np.ndarray, filtered: bool,
+                 limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The matched docnums in result order (the first `limit` at least; None: all) and each one's
+        sort key: its score (float64) or its UTC time (int64, NO_TIME when undated)."""
         sort = self.request.sort
         if query is None or sort != "relevance":
             docnums = np.flatnonzero(matched)
@@ -469,20 +540,66 @@ class _Search:
             undated = times == NO_TIME
             # Newest (or oldest) first; undated articles last either way; docnum breaks ties.
             key = -times if sort != "oldest" else times
-            order = np.lexsort((docnums, key, undated))
-            chosen = docnums[order[first:first + size]]
-            return chosen.tolist(), [None] * len(chosen)
+            ordered = docnums[np.lexsort((docnums, key, undated))]
+            return ordered, self.collection.time[ordered]
         scores = self.evaluation.scores(query)
         if scores is not None:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)
             ranked = scores[docnums]
-            order = np.lexsort((docnums, -ranked))[first:first + size]
-            return docnums[order].tolist(), [round(float(x), 4) for x in ranked[order]]
+            order = np.lexsort((docnums, -ranked))
+            return docnums[order], ranked[order].astype(np.float64)
         allow = set(np.flatnonzero(matched).tolist()) if filtered else None
-        results = self.gen.searcher.search(query, limit=first + size, filter=allow)
-        page = results[first:first + size]
-        return [h.docnum for h in page], [round(float(h.score), 4) for h in page]
+        results = self.gen.searcher.search(query, limit=limit, filter=allow)
+        return (np.asarray([h.docnum for h in results], dtype=np.int64),
+                np.asarray([h.score for h in results], dtype=np.float64))
+
+    def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
+        """The position after the cursor's hit in the result list."""
+        docnum = self.collection.docnum_of.get(cursor.id)
+        found = np.flatnonzero(ordered == docnum) if docnum is not None else np.zeros(0, dtype=np.int64)
+        key = None if not len(found) else keys[found[0]].item()
+        if not len(found) or (None if key == NO_TIME else key) != cursor.key:
+            raise BadRequest("this cursor does not belong to this search; pass it with the parameters of the "
+                             "search that returned it", "cursor")
+        return int(found[0]) + 1
+
+    def _versions(self, docnums: list[int], matched: np.ndarray) -> dict[int, tuple[int, list[Version]]]:
+        """For each hit with wire copies in the result set: how many, and the first of them."""
+        group = self.gen.group
+        if not docnums:
+            return {}
+        in_groups = [d for d in docnums if group[d] >= 0]
+        if not in_groups:
+            return {}
+        if self.export:
+            numbers, counts = np.unique(group[matched & (group >= 0)], return_counts=True)
+            found = dict(zip(numbers.tolist(), counts.tolist()))
+            return {d: (found.get(int(group[d]), 1) - 1, []) for d in in_groups}
+        return {d: _versions_of(self.gen, d, matched, VERSIONS_LISTED) for d in in_groups}
+
+
+@dataclass(frozen=True)
+class _Page:
+    docnums: list[int]
+    scores: list[float | None]
+    next_cursor: str | None = None
+
+
+def _versions_of(gen: _Generation, docnum: int, among: np.ndarray, listed: int) -> tuple[int, list[Version]]:
+    """The other articles of `docnum`'s group in `among`: how many, and the first `listed`, newest first."""
+    number = gen.group[docnum]
+    if number < 0:
+        return 0, []
+    others = np.flatnonzero((gen.group == number) & among)
+    others = others[others != docnum]
+    times = gen.collection.time[others]
+    others = others[np.lexsort((others, -times, times == NO_TIME))]
+    versions = []
+    for other in others[:listed].tolist():
+        stored = gen.stored(other)
+        versions.append(Version(stored.id, stored.title, stored.source, stored.published_iso))
+    return len(others), versions
 
 
 def _highlight_terms(compiler: Compiler, q: str) -> set[str]:
@@ -517,9 +634,9 @@ def _describe_any(node) -> str:
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
 
-def article_view(stored: StoredArticle, people: list[str] | None = None) -> ArticleView:
+def article_view(stored: StoredArticle, people: list[str] | None = None, versions: list | None = None) -> ArticleView:
     """An article as the article page shows it (both engines make it here); `people`: as the
-    corpus-level name map shows them, when the engine applies it."""
+    corpus-level name map shows them, `versions`: its wire copies, when the engine has them."""
     return ArticleView(
         id=stored.id,
         title=stored.title,
@@ -537,10 +654,12 @@ def article_view(stored: StoredArticle, people: list[str] | None = None) -> Arti
         people=people if people is not None else list(stored.people),
         places=list(stored.places),
         countries=list(stored.countries),
+        versions=versions or [],
     )
 
 
-def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True) -> Hit:
+def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True,
+         versions: tuple[int, list[Version]] | None = None) -> Hit:
     title = stored.title
     body = stored.body or stored.subtitle
     if snippet:
@@ -558,6 +677,10 @@ def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float |
         places=list(stored.places),
         url=stored.url,
         score=score,
+        updated=stored.updated_iso,
+        indexed=stored.indexed_iso,
+        other_versions=versions[0] if versions else 0,
+        versions=versions[1] if versions else [],
     )
 
 

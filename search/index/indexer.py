@@ -28,13 +28,18 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
+import numpy as np
+
 from search.article import Article, Entities, Problem, printable
 from search.engine.interface import IndexEngine
 from search.engine.whoosh_engine import WhooshIndex
+from search.index import duplicates
 from search.index import store as index_store
 from search.index.manifest import RunState
 from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
+
+SIGN_BATCH = 128  # articles shingled together (one numpy pass; ~50 MB at most for long articles)
 
 
 class EntityExtractorLike(Protocol):
@@ -79,6 +84,11 @@ class ReindexReport:
     duplicates: int = 0  # articles whose id was already read in this run (the first one wins)
     extracted: int = 0  # articles whose entities were computed (not found in the cache)
     supplied: int = 0  # articles whose records gave their own people and places (not extracted)
+    copies: int = 0  # articles in a group of near duplicates (wire copies) afterwards
+    copy_groups: int = 0  # such groups
+    groups_changed: int = 0  # articles whose group this run changed
+    signed: int = 0  # articles shingled for near-duplicate detection (the others' signatures were kept)
+    duplicate_seconds: float = 0.0  # time spent shingling and grouping
     # The first KEEP_PROBLEMS of each kind (a hostile corpus may hold millions); the counts are exact.
     skipped: list[Problem] = field(default_factory=list)  # errors: not indexed
     warnings: list[Problem] = field(default_factory=list)  # indexed, but something was odd
@@ -121,6 +131,9 @@ class ReindexReport:
                            + (f", {self.supplied} supplied by their records" if self.supplied else ""))
         if self.kept:
             details.append(f"{self.kept} articles kept from files that could not be read this time")
+        if self.copy_groups:
+            details.append(f"wire copies: {self.copies} articles in {self.copy_groups} groups "
+                           f"({self.groups_changed} regrouped)")
         if self.duplicates:
             details.append(f"{self.duplicates} duplicates ignored (an id read twice; the first copy is indexed)")
         lines += details
@@ -202,6 +215,10 @@ class _Reindex:
         self.say = job.say
         self.report = ReindexReport()
         self.replaced: list[str] = []  # ids whose old document gives way to a new one
+        # Near-duplicate signatures by id: kept from the live generation for unchanged articles.
+        self.old_signatures: dict[str, np.ndarray] = {}
+        self.signatures: dict[str, np.ndarray] = {}
+        self.unsigned: list[tuple[str, str]] = []  # (id, text) waiting for the next batch of signatures
         self.live = index_store.current_generation(job.index_dir)
         self.engine: IndexEngine = WhooshIndex(job.index_dir)
         # A full rebuild writes a new generation; `full_reason` only says why (for the report).
@@ -236,6 +253,8 @@ class _Reindex:
             if outside:
                 meta = index_store.read_meta(self.live) if self.live else {}
                 raise WouldRemove(outside, [printable(str(_path_from_json(p))) for p in meta.get("corpus") or []])
+        self.state = state
+        self.old_signatures = duplicates.load_signatures(self.live.path) if self.live else {}
         if self.full:
             if self.live is not None:
                 self.say(f"full rebuild: {self.full_reason}")
@@ -289,6 +308,7 @@ class _Reindex:
             state.carry(unseen())
             if self.full and report.kept and self.live is not None:
                 sink.carry_over(self.live, list(state.carried_ids()))
+            self._group_copies(target, list(state.carried_ids()))
             if self.full or sink.pending:
                 self.say(f"writing the index: {report.added + report.updated + report.kept:,} articles to add, "
                          f"{len(self.replaced) + (0 if self.full else report.removed):,} to remove")
@@ -342,12 +362,59 @@ class _Reindex:
                     self.replaced.append(item.id)
                 else:
                     report.unchanged += 1
+                    self._sign(item, content_hash)
                     continue
                 if item.supplied is not None:
                     report.supplied += 1
+                self._sign(item, content_hash)
                 yield item
         finally:
             bar.close()
+
+    def _sign(self, article: Article, content_hash: str) -> None:
+        """The article's near-duplicate signature: the stored one when its text is unchanged (a full
+        rebuild too), else computed (in batches: search.index.duplicates.signatures)."""
+        if self.state.previous_hash(article.id) == content_hash and (old := self.old_signatures.get(article.id)) is not None:
+            self.signatures[article.id] = old
+            return
+        self.unsigned.append((article.id, duplicates.article_text(article.title, article.body_text)))
+        if len(self.unsigned) >= SIGN_BATCH:
+            self._sign_pending()
+
+    def _sign_pending(self) -> None:
+        if not self.unsigned:
+            return
+        started = time.perf_counter()
+        matrix = duplicates.signatures([text for _, text in self.unsigned])
+        for (article_id, _), row in zip(self.unsigned, matrix):
+            self.signatures[article_id] = row
+        self.report.signed += len(self.unsigned)
+        self.unsigned = []
+        self.report.duplicate_seconds += time.perf_counter() - started
+
+    def _group_copies(self, target: Generation, carried: list[str]) -> None:
+        """Groups the generation's near duplicates and stores them with it, before the index commit:
+        a searcher that opens the new commit finds its groups already there."""
+        self._sign_pending()
+        started = time.perf_counter()
+        for article_id in carried:
+            if (old := self.old_signatures.get(article_id)) is not None:
+                self.signatures[article_id] = old
+        # Every article read has a signature by now (self._sign), the carried ones their old one.
+        rows = self.signatures
+        signatures = duplicates.Signatures.of(rows)
+        groups = duplicates.group(signatures)
+        before = duplicates.load_groups(self.live.path) if self.live else {}
+        unchanged = (target == self.live and not self.report.signed and groups == before
+                     and signatures.ids == sorted(self.old_signatures))
+        if not unchanged:  # an unchanged corpus rewrites nothing
+            duplicates.save(target.path, signatures, groups)
+        report = self.report
+        report.copies = len(groups)
+        report.copy_groups = len(set(groups.values()))
+        report.groups_changed = sum(1 for article_id in groups.keys() | before.keys()
+                                    if groups.get(article_id) != before.get(article_id))
+        report.duplicate_seconds += time.perf_counter() - started
 
     def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
         return cached_entities(articles, index_store.entity_cache_path(self.index_dir), self.extractor,

@@ -21,7 +21,8 @@ from search.facet_registry import FACET_FIELDS, FACETS
 # 4: topic is a facet (search.topics), its values normalised.
 # 5: other_names, the evidence of the corpus-level person name map; person_partial, single names
 # that only the corpus-level name map may show.
-SCHEMA_VERSION = "5"
+# 6: indexed_iso, when it was indexed.
+SCHEMA_VERSION = "6"
 INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 
 # Facet fields (search.facet_registry) hold several values per article, joined by
@@ -48,6 +49,7 @@ def build_schema() -> Schema:
         # ... and the times as the article gave them, ISO 8601 with their offset, for display.
         published_iso=STORED(),
         updated_iso=STORED(),
+        indexed_iso=STORED(),  # when the article was (re)indexed: an undated article's time in feeds
         language=ID(stored=True),
         url=STORED(),
         # Where the article was read (Origin): the file, and the record and line inside it.
@@ -81,6 +83,7 @@ def to_document(article: Article, entities: Entities, content_hash: str | None =
         "byline": article.byline,
         "published_iso": article.published.isoformat() if article.published else None,
         "updated_iso": article.updated.isoformat() if article.updated else None,
+        "indexed_iso": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "language": article.language,
         "url": article.url,
         "origin_path": article.origin.path,
@@ -120,6 +123,7 @@ class StoredArticle:
     url: str | None
     origin: Origin
     places_json: str = "[]"
+    indexed_iso: str | None = None  # when it was indexed (None in an index of schema 2)
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> StoredArticle:
@@ -141,6 +145,7 @@ class StoredArticle:
             origin=Origin(stored.get("origin_path") or stored.get("origin", ""), stored.get("origin_record"),
                           stored.get("origin_line")),
             places_json=stored.get("places_json") or "[]",
+            indexed_iso=stored.get("indexed_iso"),
         )
 
     @cached_property
