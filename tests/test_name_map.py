@@ -62,6 +62,8 @@ def _stored_people(root: Path) -> dict[str, list[str]]:
 
 
 def _ids(searcher: Searcher, **selection) -> set[str]:
+    """Every article the search finds: wire copies unfolded, so each one is listed."""
+    selection["collapse"] = False
     result = searcher.search(SearchRequest(page_size=100, snippets=False, **selection))
     ids = {hit.id for hit in result.results}
     for page in range(2, result.pages + 1):
