@@ -11,7 +11,7 @@ import orjson
 import pytest
 import whoosh.index
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article
 from search.engine.searcher import Searcher
 from search.entities.name_map import join_partial_names
