@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from search.settings import PROJECT_ROOT
-
-SHARED = Path(os.environ.get("DATELINE_SHARED", PROJECT_ROOT.parent / "shared"))
-SAMPLE_CORPUS = PROJECT_ROOT / "corpus"
-
-
-def shared_path(*parts: str) -> Path:
-    """A path in ../shared; in CI its absence fails the test, elsewhere it skips with the reason."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        reason = f"real data missing: {path} (tests read ../shared beside the repo)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+from helpers import shared_path
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import functools
 import http.client
+import os
 import re
 import shutil
 import signal
@@ -31,6 +32,7 @@ from search.index.schema import build_schema, to_document
 from search.settings import PROJECT_ROOT
 
 SAMPLE_CORPUS = PROJECT_ROOT / "corpus"
+SHARED = Path(os.environ.get("DATELINE_SHARED", PROJECT_ROOT.parent / "shared"))
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -356,3 +358,14 @@ def stop(process: subprocess.Popen, how: int = signal.SIGTERM) -> int:
         process.kill()
         process.wait()
         pytest.fail("dateline serve did not stop within 30 s")
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in ../shared; in CI its absence fails the test, elsewhere it skips with the reason."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"real data missing: {path} (tests read ../shared beside the repo)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from cluster_fixtures import NODES, free_base_port, running_cluster
-from conftest import shared_path
-from helpers import shared_spacy_extractor, write_jsonl
+from helpers import shared_path, shared_spacy_extractor, write_jsonl
 from search.cli import main
 from search.cluster import local
 from search.cluster.engine import ClusterSearch, read_live

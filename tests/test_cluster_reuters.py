@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 import pytest
 
 from cluster_fixtures import running_cluster
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article, Entities, Place
 from search.cluster.engine import ClusterSearch
 from search.cluster.reindex import reindex_cluster

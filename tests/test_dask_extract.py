@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from cluster_fixtures import free_base_port
-from conftest import shared_path
-from helpers import shared_spacy_extractor
+from helpers import shared_path, shared_spacy_extractor
 from search.article import Article
 from search.readers import read_corpus
 

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article, Entities, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.people import clean_person, merge_people

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 import search.entities.cache as entity_cache
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article, Origin
 from search.entities.cache import EntityCache, entity_key, extract_with_cache
 from search.entities.extract import EntityExtractor

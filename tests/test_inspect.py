@@ -8,7 +8,7 @@ import sys
 import orjson
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.cli import main
 from search.settings import PROJECT_ROOT
 

@@ -11,7 +11,7 @@ import orjson
 import pytest
 import whoosh.index
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article
 from search.engine.searcher import Searcher
 from search.entities.name_map import join_partial_names
@@ -62,6 +62,8 @@ def _stored_people(root: Path) -> dict[str, list[str]]:
 
 
 def _ids(searcher: Searcher, **selection) -> set[str]:
+    """Every article the search finds: wire copies unfolded, so each one is listed."""
+    selection["collapse"] = False
     result = searcher.search(SearchRequest(page_size=100, snippets=False, **selection))
     ids = {hit.id for hit in result.results}
     for page in range(2, result.pages + 1):
@@ -85,7 +87,7 @@ def test_a_surname_joins_the_full_name_that_has_nearly_all_its_uses(indexed):
     assert only_surname  # articles that say only "President Reagan"
     values = _person_values(searcher)
     assert "Reagan" not in values and values["Ronald Reagan"] == len(named)
-    assert _ids(searcher, person=("Ronald Reagan",)) == named
+    assert _ids(searcher, filters={"person": ("Ronald Reagan",)}) == named
     assert _ids(searcher, q='person:"Ronald Reagan"') == named
     assert _ids(searcher, q="person:Reagan") >= named  # the surname typed finds the same articles
     assert searcher.article(sorted(only_surname)[0]).people.count("Ronald Reagan") == 1
@@ -101,8 +103,8 @@ def test_a_surname_shared_by_two_full_names_stays_apart(indexed):
     assert "Baker" in values  # joined to neither
     only_surname = {doc for doc, people in stored.items() if "Baker" in people and not {
         "James Baker", "Howard Baker"} & set(people)}
-    assert only_surname and not only_surname & _ids(searcher, person=("James Baker",))
-    assert not only_surname & _ids(searcher, person=("Howard Baker",))
+    assert only_surname and not only_surname & _ids(searcher, filters={"person": ("James Baker",)})
+    assert not only_surname & _ids(searcher, filters={"person": ("Howard Baker",)})
 
 
 @pytest.mark.slow
@@ -112,7 +114,7 @@ def test_what_the_model_usually_calls_something_else_is_not_a_person(indexed):
     stored = _stored_people(root)
     assert any("White House" in people for people in stored.values())  # read as a person here and there
     assert "White House" not in _person_values(searcher)
-    assert _ids(searcher, person=("White House",)) == set()
+    assert _ids(searcher, filters={"person": ("White House",)}) == set()
 
 
 @pytest.mark.slow

@@ -17,8 +17,7 @@ import feedparser
 import orjson
 import pytest
 
-from conftest import shared_path
-from helpers import write_jsonl
+from helpers import shared_path, write_jsonl
 from search.article import Article, Entities
 from search.index import duplicates
 from search.index.indexer import reindex

@@ -11,8 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from conftest import shared_path
-from helpers import Page
+from helpers import Page, shared_path
 from search.topics import normalise_topic
 from web import create_app
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article
 from search.readers import ReadReport, read_corpus
 

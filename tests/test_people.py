@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article
 from search.entities.extract import EntityExtractor
 from search.entities.people import clean_person, line_up_names, merge_people, not_places, person_mentions

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.gazetteer import english_form, place_table

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article, Problem
 from search.readers import ReadOptions, read_file
 from search.settings import parse_utc_offset

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.article import Article, Problem
 from search.readers import ReadReport, read_corpus, read_file
 from search.readers.text import clean_text

@@ -9,7 +9,7 @@ import pytest
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
-from conftest import shared_path
+from helpers import shared_path
 from search.engine import ranking
 from search.index.schema import build_schema
 

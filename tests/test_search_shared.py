@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from conftest import shared_path
+from helpers import shared_path
 from search.engine.searcher import Searcher
 from search.results import SearchRequest
 
