@@ -37,11 +37,27 @@ from search.results import SearchRequest  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "corpus"
 CORPORA = [SHARED / "reuters21578", SHARED / "allsides"]
-REQUESTS = [SearchRequest(q=q) for q in (
-    "oil prices", "interest rates", "coffee brazil", '"bank of japan"', "trade deficit", "wheat exports",
-    "dollar yen", "gold", "sugar OR cocoa", "crude -opec", "election", "immigration policy", '"supreme court"',
-    "climate change", "tax cuts", "")] + [SearchRequest(q="oil", filters={"country": ("Kuwait",)}),
-                                          SearchRequest(q="trade", sort="newest")]
+REQUESTS = [
+    SearchRequest(q=q)
+    for q in (
+        "oil prices",
+        "interest rates",
+        "coffee brazil",
+        '"bank of japan"',
+        "trade deficit",
+        "wheat exports",
+        "dollar yen",
+        "gold",
+        "sugar OR cocoa",
+        "crude -opec",
+        "election",
+        "immigration policy",
+        '"supreme court"',
+        "climate change",
+        "tax cuts",
+        "",
+    )
+] + [SearchRequest(q="oil", filters={"country": ("Kuwait",)}), SearchRequest(q="trade", sort="newest")]
 
 
 class Tags:
@@ -85,8 +101,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def under_load(engine: SearchEngine, clients: int, seconds: float, expected: dict[str, int] | None = None,
-               during=None) -> tuple[int, int]:
+def under_load(
+    engine: SearchEngine, clients: int, seconds: float, expected: dict[str, int] | None = None, during=None
+) -> tuple[int, int]:
     """(requests answered, failed) by `clients` threads in `seconds`; `during` runs meanwhile. A
     failure is an exception, a result missing a shard, or (given `expected`) a wrong total."""
     done = [0] * clients
@@ -149,24 +166,32 @@ def main() -> None:
 
 
 def run(spec, corpus: list[Path], index_dir: Path, args) -> None:
-    print(f"corpus: {', '.join(str(p) for p in corpus)}; {len(spec.shards)} shards x {1 + args.mirrors} replicas; "
-          "entities: Reuters tags (same for both engines)")
+    print(
+        f"corpus: {', '.join(str(p) for p in corpus)}; {len(spec.shards)} shards x {1 + args.mirrors} replicas; "
+        "entities: Reuters tags (same for both engines)"
+    )
     report = reindex_cluster(corpus, spec, workers=1, extractor=Tags())
     print(f"import, cluster:  {report.read} docs in {report.seconds:.1f} s = {report.docs_per_second:.0f} docs/s")
     embedded_report = reindex(corpus, index_dir, full=True, workers=1, extractor=Tags())
-    print(f"import, embedded: {embedded_report.read} docs in {embedded_report.seconds:.1f} s = "
-          f"{embedded_report.docs_per_second:.0f} docs/s")
+    print(
+        f"import, embedded: {embedded_report.read} docs in {embedded_report.seconds:.1f} s = "
+        f"{embedded_report.docs_per_second:.0f} docs/s"
+    )
     with Searcher.open(index_dir) as embedded, ClusterSearch.open(spec) as cluster:
         expected = {request.q: embedded.search(request).total for request in REQUESTS}
         for name, engine in (("embedded", embedded), ("cluster", cluster)):
             latencies(engine, 1)  # warm
             times = latencies(engine, args.repeat)
-            print(f"query, {name:<8}: p50 {statistics.median(times):6.1f} ms, p95 {percentile(times, 95):6.1f} ms "
-                  f"({len(times)} requests)")
+            print(
+                f"query, {name:<8}: p50 {statistics.median(times):6.1f} ms, p95 {percentile(times, 95):6.1f} ms "
+                f"({len(times)} requests)"
+            )
         for name, engine in (("embedded", embedded), ("cluster", cluster)):
             done, failed = under_load(engine, args.clients, args.seconds)
-            print(f"throughput, {name:<8}: {done / args.seconds:6.1f} requests/s with {args.clients} clients "
-                  f"({failed} failed)")
+            print(
+                f"throughput, {name:<8}: {done / args.seconds:6.1f} requests/s with {args.clients} clients "
+                f"({failed} failed)"
+            )
         for state in local.status(spec):
             print(f"rss {state.node.role:<11} {state.node.name:<5} {rss_mb(state.pid):7.1f} MB")
         victim = spec.shards[0][0]
@@ -176,8 +201,9 @@ def run(spec, corpus: list[Path], index_dir: Path, args) -> None:
             local.stop_node(spec, victim, kill=True)
             print(f"killed {victim.label} at {victim.address} under load")
 
-        done, failed = under_load(cluster, args.clients, args.seconds, expected,
-                                  during=lambda: threading.Thread(target=kill_primary).start())
+        done, failed = under_load(
+            cluster, args.clients, args.seconds, expected, during=lambda: threading.Thread(target=kill_primary).start()
+        )
         print(f"kill under load: {done} requests, {failed} failed (exception, missing shard or wrong total)")
         local.start(spec)
 

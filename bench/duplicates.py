@@ -54,7 +54,7 @@ class NoEntities:
 
 def shingles(text: str) -> set[tuple[str, ...]]:
     words = _WORD.findall(text.casefold())
-    return {tuple(words[i:i + duplicates.SHINGLE]) for i in range(len(words) - duplicates.SHINGLE + 1)}
+    return {tuple(words[i : i + duplicates.SHINGLE]) for i in range(len(words) - duplicates.SHINGLE + 1)}
 
 
 def jaccard(a: set, b: set) -> float:
@@ -77,8 +77,7 @@ def read_texts(paths: list[Path]) -> dict[str, str]:
                 for line in lines:
                     record = orjson.loads(line)
                     texts[record["id"]] = duplicates.article_text(record.get("title") or "", record.get("body") or "")
-    texts |= {a.id: duplicates.article_text(a.title, a.body_text) for a in read_corpus(paths)
-              if isinstance(a, Article)}
+    texts |= {a.id: duplicates.article_text(a.title, a.body_text) for a in read_corpus(paths) if isinstance(a, Article)}
     return texts
 
 
@@ -90,7 +89,7 @@ def measure(name: str, paths: list[Path], sample: int, rng: random.Random) -> No
     keys = list(texts)
     rows = {}
     for begin in range(0, len(keys), 128):  # batches, as the indexer makes them
-        batch = keys[begin:begin + 128]
+        batch = keys[begin : begin + 128]
         rows |= dict(zip(batch, duplicates.signatures([texts[k] for k in batch])))
     signatures = duplicates.Signatures.of(rows)
     signing = time.perf_counter() - started
@@ -102,10 +101,14 @@ def measure(name: str, paths: list[Path], sample: int, rng: random.Random) -> No
         members[label].append(key)
     sizes = sorted((len(m) for m in members.values()), reverse=True)
     print(f"\n{name}: {len(texts)} articles (read in {read:.1f} s)")
-    print(f"  groups: {len(members)}, holding {len(groups)} articles ({len(groups) - len(members)} copies folded); "
-          f"largest groups: {sizes[:5]}")
-    print(f"  shingling: {signing:.1f} s ({signing / max(1, len(texts)) * 1e6:.0f} µs/article); "
-          f"grouping: {grouping:.2f} s")
+    print(
+        f"  groups: {len(members)}, holding {len(groups)} articles ({len(groups) - len(members)} copies folded); "
+        f"largest groups: {sizes[:5]}"
+    )
+    print(
+        f"  shingling: {signing:.1f} s ({signing / max(1, len(texts)) * 1e6:.0f} µs/article); "
+        f"grouping: {grouping:.2f} s"
+    )
     pairs = [(label, key) for key, label in groups.items() if key != label]
     chosen = rng.sample(pairs, min(sample, len(pairs)))
     if not chosen:
@@ -114,11 +117,16 @@ def measure(name: str, paths: list[Path], sample: int, rng: random.Random) -> No
     above = sum(1 for value in exact if value >= duplicates.THRESHOLD)
     near = sum(1 for value in exact if value >= duplicates.THRESHOLD - 0.1)
     figures = sum(1 for a, b in chosen if same_figures(texts[a], texts[b]))
-    both = sum(1 for (a, b), value in zip(chosen, exact)
-               if value >= duplicates.THRESHOLD - 0.1 and same_figures(texts[a], texts[b]))
+    both = sum(
+        1
+        for (a, b), value in zip(chosen, exact)
+        if value >= duplicates.THRESHOLD - 0.1 and same_figures(texts[a], texts[b])
+    )
     print(f"  precision on {len(chosen)} sampled pairs, checked against the texts:")
-    print(f"    exact 5-shingle Jaccard >= {duplicates.THRESHOLD}: {above / len(chosen):.1%} "
-          f"(>= {duplicates.THRESHOLD - 0.1:.1f}: {near / len(chosen):.1%}; median {sorted(exact)[len(exact) // 2]:.2f})")
+    print(
+        f"    exact 5-shingle Jaccard >= {duplicates.THRESHOLD}: {above / len(chosen):.1%} "
+        f"(>= {duplicates.THRESHOLD - 0.1:.1f}: {near / len(chosen):.1%}; median {sorted(exact)[len(exact) // 2]:.2f})"
+    )
     print(f"    same figures (not a templated report of other numbers): {figures / len(chosen):.1%}")
     print(f"    both (a copy of the same story): {both / len(chosen):.1%}")
 
@@ -137,10 +145,13 @@ def rebuild(paths: list[Path], grouping: bool):
     from search.index.indexer import _Reindex
 
     started = cpu_seconds()
-    with tempfile.TemporaryDirectory(prefix="dateline-bench-dup-") as folder, \
-            mock.patch.object(_Reindex, "_sign", _Reindex._sign if grouping else lambda self, a, h: None), \
-            mock.patch.object(_Reindex, "_group_copies", _Reindex._group_copies if grouping
-                              else lambda self, target, carried: None):
+    with (
+        tempfile.TemporaryDirectory(prefix="dateline-bench-dup-") as folder,
+        mock.patch.object(_Reindex, "_sign", _Reindex._sign if grouping else lambda self, a, h: None),
+        mock.patch.object(
+            _Reindex, "_group_copies", _Reindex._group_copies if grouping else lambda self, target, carried: None
+        ),
+    ):
         report = reindex(paths, Path(folder), full=True, workers=2, extractor=NoEntities())
     return report, cpu_seconds() - started
 
@@ -149,13 +160,19 @@ def rebuild_cost() -> None:
     paths = CORPORA["Reuters-21578"] + CORPORA["bdnews24 + Dhaka Tribune"]
     without, without_cpu = rebuild(paths, grouping=False)
     grouped, grouped_cpu = rebuild(paths, grouping=True)
-    print(f"\nfull rebuild of Reuters-21578 + bdnews24 + Dhaka Tribune ({grouped.read} articles, entities "
-          f"stubbed, 2 writer processes; {grouped.copies} articles in {grouped.copy_groups} groups):")
+    print(
+        f"\nfull rebuild of Reuters-21578 + bdnews24 + Dhaka Tribune ({grouped.read} articles, entities "
+        f"stubbed, 2 writer processes; {grouped.copies} articles in {grouped.copy_groups} groups):"
+    )
     # CPU time is what the machine pays; wall time on a shared machine moves with its other work.
-    print(f"  CPU: without grouping {without_cpu:.1f} s, with it {grouped_cpu:.1f} s "
-          f"(+{grouped_cpu / without_cpu - 1:.1%})")
-    print(f"  wall: without {without.seconds:.1f} s, with {grouped.seconds:.1f} s; inside shingling and grouping "
-          f"{grouped.duplicate_seconds:.1f} s ({grouped.duplicate_seconds / grouped.seconds:.1%} of the rebuild)")
+    print(
+        f"  CPU: without grouping {without_cpu:.1f} s, with it {grouped_cpu:.1f} s "
+        f"(+{grouped_cpu / without_cpu - 1:.1%})"
+    )
+    print(
+        f"  wall: without {without.seconds:.1f} s, with {grouped.seconds:.1f} s; inside shingling and grouping "
+        f"{grouped.duplicate_seconds:.1f} s ({grouped.duplicate_seconds / grouped.seconds:.1%} of the rebuild)"
+    )
 
 
 def main() -> None:
@@ -165,9 +182,11 @@ def main() -> None:
     parser.add_argument("--skip-rebuild", action="store_true")
     args = parser.parse_args()
     rng = random.Random(13)
-    print(f"MinHash {duplicates.NUM_PERM} permutations, {duplicates.BANDS} bands of {duplicates.ROWS}, "
-          f"{duplicates.SHINGLE}-word shingles, threshold {duplicates.THRESHOLD}, "
-          f"texts under {duplicates.MIN_WORDS} words never grouped")
+    print(
+        f"MinHash {duplicates.NUM_PERM} permutations, {duplicates.BANDS} bands of {duplicates.ROWS}, "
+        f"{duplicates.SHINGLE}-word shingles, threshold {duplicates.THRESHOLD}, "
+        f"texts under {duplicates.MIN_WORDS} words never grouped"
+    )
     for name, paths in CORPORA.items():
         if name == "AllSides" and args.skip_allsides:
             continue

@@ -89,8 +89,12 @@ WATCHED = (
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "dateline-bench-entities",
-                        help="index, entity cache and the AllSides sample live here between runs")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "dateline-bench-entities",
+        help="index, entity cache and the AllSides sample live here between runs",
+    )
     parser.add_argument("--allsides-every", type=int, default=10)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--speed-docs", type=int, default=300, help="long AllSides articles timed in (4)")
@@ -106,8 +110,10 @@ def main() -> int:
     dev_ids = {g["key"] for g in gold if g["corpus"] == "allsides"}
     sampled = write_allsides_sample(sample, args.allsides_every, dev_ids)
     corpus = [SHARED / "corpus" / name for name in CORPORA] + [sample]
-    print(f"corpora: {', '.join(CORPORA)}, allsides sample of {sampled} (every {args.allsides_every}th record "
-          f"+ the gold set's); workers {args.workers}; load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"corpora: {', '.join(CORPORA)}, allsides sample of {sampled} (every {args.allsides_every}th record "
+        f"+ the gold set's); workers {args.workers}; load average {os.getloadavg()[0]:.2f}"
+    )
 
     started = time.perf_counter()
     report = reindex(corpus, args.work / "index", workers=args.workers)
@@ -129,9 +135,11 @@ def main() -> int:
         stored = {docnum: StoredArticle.from_stored(fields) for docnum, fields in reader.iter_docs()}
     person = collection.facets["person"]
     raw_people = {value for article in stored.values() for value in article.facets["person"]}
-    print(f"facet columns built in {columns_s:.1f} s for {collection.size} articles: "
-          f"{len(raw_people)} stored person forms -> {len(person.labels)} person values "
-          f"({len(person.aliases)} forms shown as another value)")
+    print(
+        f"facet columns built in {columns_s:.1f} s for {collection.size} articles: "
+        f"{len(raw_people)} stored person forms -> {len(person.labels)} person values "
+        f"({len(person.aliases)} forms shown as another value)"
+    )
 
     dev_quality(gold, collection, stored, args.work)
     reuters_agreement(collection, stored)
@@ -160,12 +168,18 @@ def write_allsides_sample(path: Path, every: int, dev_ids: set[str]) -> int:
 
 def allsides_record(record: dict) -> dict:
     """An AllSides record in Dateline's JSON Lines fields: paragraphs are its lines."""
-    return {"id": record["id"], "title": record.get("title") or "", "source": record.get("source") or "",
-            "published": record.get("published"), "url": record.get("url"),
-            "body": [p.strip() for p in (record.get("body") or "").split("\n") if p.strip()]}
+    return {
+        "id": record["id"],
+        "title": record.get("title") or "",
+        "source": record.get("source") or "",
+        "published": record.get("published"),
+        "url": record.get("url"),
+        "body": [p.strip() for p in (record.get("body") or "").split("\n") if p.strip()],
+    }
 
 
 # --- (1) the gold set -------------------------------------------------------------------------
+
 
 def gold_article_ids(gold: list[dict]) -> dict[tuple[str, str], str]:
     """(corpus, key) of the gold set -> the id the index gives that article."""
@@ -198,22 +212,32 @@ def dev_quality(gold: list[dict], collection: Collection, stored: dict, work: Pa
             places = [{"name": p.name, "country": p.country or ""} for p in fields.places]
             people = [person.labels[v] for v in person.value_of[person.doc_of == docnum].tolist()]
             out.write(orjson.dumps({"corpus": corpus, "key": key, "people": people, "places": places}) + b"\n")
-            out_raw.write(orjson.dumps({"corpus": corpus, "key": key, "people": list(fields.facets["person"]),
-                                        "places": places}) + b"\n")
+            out_raw.write(
+                orjson.dumps({"corpus": corpus, "key": key, "people": list(fields.facets["person"]), "places": places})
+                + b"\n"
+            )
     print(f"\n(1) gold set {GOLD} ({len(ids)} of {len(gold)} articles found in the index), facets as shown:")
     print(_score(shown))
     lines = _score(article_level).splitlines()
-    print("    article-level people (before the corpus-level name map): " +
-          " ".join(lines[-1].split("|")[1].split()[:3]) + " (P R F1, ALL)")
+    print(
+        "    article-level people (before the corpus-level name map): "
+        + " ".join(lines[-1].split("|")[1].split()[:3])
+        + " (P R F1, ALL)"
+    )
 
 
 def _score(predictions: Path) -> str:
-    result = subprocess.run([sys.executable, str(SCORER), str(predictions), "--gold", str(GOLD)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, str(SCORER), str(predictions), "--gold", str(GOLD)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return "    " + (result.stdout or result.stderr).strip().replace("\n", "\n    ")
 
 
 # --- (2) Reuters gold tags --------------------------------------------------------------------
+
 
 def reuters_agreement(collection: Collection, stored: dict) -> None:
     person = collection.facets["person"]
@@ -247,13 +271,16 @@ def reuters_agreement(collection: Collection, stored: dict) -> None:
     for what in ("people", "places"):
         precision = counts[f"{what}_right"] / max(1, counts[f"{what}_ours"])
         recall = counts[f"{what}_found"] / max(1, counts[f"{what}_gold"])
-        print(f"    {what.upper():<7} over {counts[f'{what}_docs']:>6} stories with tags: "
-              f"precision {precision:.3f} ({counts[f'{what}_right']}/{counts[f'{what}_ours']}), "
-              f"recall {recall:.3f} ({counts[f'{what}_found']}/{counts[f'{what}_gold']})")
+        print(
+            f"    {what.upper():<7} over {counts[f'{what}_docs']:>6} stories with tags: "
+            f"precision {precision:.3f} ({counts[f'{what}_right']}/{counts[f'{what}_ours']}), "
+            f"recall {recall:.3f} ({counts[f'{what}_found']}/{counts[f'{what}_gold']})"
+        )
     print("    (Reuters tags name only the story's main people, so person precision is a lower bound.)")
 
 
 # --- (3) facet integrity ----------------------------------------------------------------------
+
 
 def integrity(collection: Collection, stored: dict) -> None:
     texts = {docnum: "\n".join(filter(None, (f.title, f.subtitle, f.body))) for docnum, f in stored.items()}
@@ -265,28 +292,38 @@ def integrity(collection: Collection, stored: dict) -> None:
         named = {docnum for docnum, text in texts.items() if pattern.search(text)}
         column = collection.facets[facet]
         value_id = column.value_id(value)
-        found = set(column.docs_with([value_id], collection.size).nonzero()[0].tolist()) if value_id is not None else set()
+        found = (
+            set(column.docs_with([value_id], collection.size).nonzero()[0].tolist()) if value_id is not None else set()
+        )
         full_words = name_key(forms[0]).split()
         form_keys = {name_key(form) for form in forms}
-        own_values = [label for label in column.labels
-                      if name_key(label) in form_keys or _holds(name_key(label).split(), full_words)]
+        own_values = [
+            label
+            for label in column.labels
+            if name_key(label) in form_keys or _holds(name_key(label).split(), full_words)
+        ]
         share = len(named & found) / len(named) if named else 0.0
         shares.append(share)
         shown = column.labels[value_id] if value_id is not None else "(none)"
-        print(f"    {what:<30}{facet:>7}{len(named):>8}{len(named & found):>8}{share:>7.2f}{len(own_values):>8}  "
-              f"{shown}" + (f"; also: {', '.join(v for v in own_values if v != shown)[:120]}"
-                            if len(own_values) > 1 else ""))
-    print(f"    mean share {sum(shares) / len(shares):.3f}; at or above 0.95: {sum(s >= 0.95 for s in shares)} of "
-          f"{len(shares)}")
+        print(
+            f"    {what:<30}{facet:>7}{len(named):>8}{len(named & found):>8}{share:>7.2f}{len(own_values):>8}  "
+            f"{shown}"
+            + (f"; also: {', '.join(v for v in own_values if v != shown)[:120]}" if len(own_values) > 1 else "")
+        )
+    print(
+        f"    mean share {sum(shares) / len(shares):.3f}; at or above 0.95: {sum(s >= 0.95 for s in shares)} of "
+        f"{len(shares)}"
+    )
 
 
 def _holds(value_words: list[str], form_words: list[str]) -> bool:
     """Whether a value's words hold a form's words in sequence ("Begum Khaleda Zia" holds "Khaleda Zia")."""
     n = len(form_words)
-    return any(value_words[i:i + n] == form_words for i in range(len(value_words) - n + 1))
+    return any(value_words[i : i + n] == form_words for i in range(len(value_words) - n + 1))
 
 
 # --- (4) speed --------------------------------------------------------------------------------
+
 
 def speed(docs: int, workers: int) -> None:
     from search.entities.extract import EXCLUDED_PIPES, MODEL, EntityExtractor, article_context, article_parts, cook
@@ -303,8 +340,10 @@ def speed(docs: int, workers: int) -> None:
                 break
     texts = ["\n".join(article_parts(article)) for article in articles]
     words = sum(len(text.split()) for text in texts)
-    print(f"\n(4) speed on {len(articles)} long AllSides articles (>= 4,000 characters, {words / len(articles):.0f} "
-          f"words on average), {workers} processes, load average {os.getloadavg()[0]:.2f}:")
+    print(
+        f"\n(4) speed on {len(articles)} long AllSides articles (>= 4,000 characters, {words / len(articles):.0f} "
+        f"words on average), {workers} processes, load average {os.getloadavg()[0]:.2f}:"
+    )
     import spacy
 
     nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
@@ -319,13 +358,17 @@ def speed(docs: int, workers: int) -> None:
         contexts = [article_context(article) for article in articles]
         entities = [cook(raw, context) for raw, context in zip(raws, contexts)]
         ours = len(articles) / (time.perf_counter() - started)
-    print(f"    Dateline's extraction (selection + spaCy + rules): {ours:7.1f} docs/s = {ours / ner_only:.0%} of NER alone")
+    print(
+        f"    Dateline's extraction (selection + spaCy + rules): {ours:7.1f} docs/s = {ours / ner_only:.0%} of NER alone"
+    )
     started = time.perf_counter()
     for raw, context in zip(raws, contexts):
         cook(raw, context)
     cooking = (time.perf_counter() - started) / len(raws) * 1000
-    print(f"    the rules alone on cached spans: {cooking:.2f} ms per article (one process); "
-          f"{sum(len(e.people) for e in entities) / len(entities):.1f} people per article")
+    print(
+        f"    the rules alone on cached spans: {cooking:.2f} ms per article (one process); "
+        f"{sum(len(e.people) for e in entities) / len(entities):.1f} people per article"
+    )
 
 
 if __name__ == "__main__":

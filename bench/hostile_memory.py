@@ -63,9 +63,24 @@ def reindex_peak(corpus: Path, index_dir: Path) -> tuple[int, float, str]:
     """(peak RSS of the process tree in KiB, seconds, the summary's first line)."""
     command = "import sys; from search.cli import main; sys.exit(main(sys.argv[1:]))"
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", command, "reindex", "--corpus", str(corpus), "--index",
-                                str(index_dir), "--workers", "2"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            command,
+            "reindex",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(index_dir),
+            "--workers",
+            "2",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_rss_kib(process.pid))
@@ -95,8 +110,10 @@ def corpus_state(folder: Path, rows: int) -> list[str]:
     kept = len(best)
     db_size = sum(p.stat().st_size for p in Path(best._folder.name).iterdir())
     best.close()
-    lines.append(f"CSV duplicate table: {kept:,} ids, {peak / 2**20:.1f} MB of Python memory at peak "
-                 f"(SQLite page cache capped at {best.CACHE_KIB // 1024} MB), {db_size / 2**20:.1f} MB on disk")
+    lines.append(
+        f"CSV duplicate table: {kept:,} ids, {peak / 2**20:.1f} MB of Python memory at peak "
+        f"(SQLite page cache capped at {best.CACHE_KIB // 1024} MB), {db_size / 2**20:.1f} MB on disk"
+    )
     from search.index.manifest import RunState
 
     tracemalloc.start()
@@ -111,9 +128,11 @@ def corpus_state(folder: Path, rows: int) -> list[str]:
     tracemalloc.stop()
     disk = Path(state.db.execute("PRAGMA database_list").fetchone()[2]).stat().st_size
     state.close()
-    lines.append(f"reindex run state (manifest of {documents:,} articles read): {peak / 2**20:.1f} MB of Python memory "
-                 f"at peak, {disk / documents:.0f} bytes per article on disk (SQLite page cache capped at "
-                 f"{CACHE_KIB // 1024} MB)")
+    lines.append(
+        f"reindex run state (manifest of {documents:,} articles read): {peak / 2**20:.1f} MB of Python memory "
+        f"at peak, {disk / documents:.0f} bytes per article on disk (SQLite page cache capped at "
+        f"{CACHE_KIB // 1024} MB)"
+    )
     return lines
 
 
@@ -136,8 +155,10 @@ def main() -> int:
             write_huge(huge, kind, args.size_mb)
             size = huge.stat().st_size
             peak_with, seconds, summary = reindex_peak(corpus, index_dir)
-            print(f"+ {size / 2**20:,.0f} MB one-record .{kind}: peak RSS {peak_with / 1024:7.0f} MB "
-                  f"(+{(peak_with - peak) / 1024:.0f} MB)  {seconds:5.1f} s  | {summary}")
+            print(
+                f"+ {size / 2**20:,.0f} MB one-record .{kind}: peak RSS {peak_with / 1024:7.0f} MB "
+                f"(+{(peak_with - peak) / 1024:.0f} MB)  {seconds:5.1f} s  | {summary}"
+            )
             huge.unlink()
         for line in corpus_state(folder, args.rows):
             print(line)

@@ -53,13 +53,68 @@ DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "reuters21578"
 
 # Words a reader of a 1987 newswire might look for; some phrases, one misspelling, one operator query.
 QUERIES = [
-    "oil", "oil prices", "crude", "opec", "coffee", "cocoa", "sugar", "wheat", "grain exports", "gold",
-    "dollar", "yen", "interest rates", "inflation", "trade deficit", "bank", "merger", "takeover bid",
-    "acquisition", "earnings", "dividend", "tax", "budget", "strike", "shipping", "tanker", "iran", "iraq",
-    "gulf", "japan", "tokyo", "london", "brazil debt", "mexico", "soviet", "china", "ecuador", "nigeria",
-    '"stock exchange"', '"federal reserve"', "baker", "volcker", "reagan", "thatcher", "stoltenberg",
-    "copper", "tin", "rubber", "soybeans", "corn", "cattle", "steel", "car sales", "computer", "airline",
-    "petroleum", "natural gas", "refinery", "wheat OR corn", "oil -gulf", "interst rates", "fed",
+    "oil",
+    "oil prices",
+    "crude",
+    "opec",
+    "coffee",
+    "cocoa",
+    "sugar",
+    "wheat",
+    "grain exports",
+    "gold",
+    "dollar",
+    "yen",
+    "interest rates",
+    "inflation",
+    "trade deficit",
+    "bank",
+    "merger",
+    "takeover bid",
+    "acquisition",
+    "earnings",
+    "dividend",
+    "tax",
+    "budget",
+    "strike",
+    "shipping",
+    "tanker",
+    "iran",
+    "iraq",
+    "gulf",
+    "japan",
+    "tokyo",
+    "london",
+    "brazil debt",
+    "mexico",
+    "soviet",
+    "china",
+    "ecuador",
+    "nigeria",
+    '"stock exchange"',
+    '"federal reserve"',
+    "baker",
+    "volcker",
+    "reagan",
+    "thatcher",
+    "stoltenberg",
+    "copper",
+    "tin",
+    "rubber",
+    "soybeans",
+    "corn",
+    "cattle",
+    "steel",
+    "car sales",
+    "computer",
+    "airline",
+    "petroleum",
+    "natural gas",
+    "refinery",
+    "wheat OR corn",
+    "oil -gulf",
+    "interst rates",
+    "fed",
 ]
 
 
@@ -120,8 +175,14 @@ class Stats:
     def take(self) -> Stats:
         """What was recorded so far, as its own Stats; recording starts afresh."""
         with self.lock:
-            taken = Stats(self.latencies, self.errors, self.paths, self.finished, retried=self.retried,
-                          error_times=self.error_times)
+            taken = Stats(
+                self.latencies,
+                self.errors,
+                self.paths,
+                self.finished,
+                retried=self.retried,
+                error_times=self.error_times,
+            )
             self.latencies, self.errors, self.paths, self.finished = defaultdict(list), [], set(), []
             self.retried, self.error_times = 0, []
         return taken
@@ -130,8 +191,15 @@ class Stats:
 class Client:
     """One reader: a keep-alive connection and a session of clicks."""
 
-    def __init__(self, host: str, port: int, stats: Stats, rng: random.Random, stop: threading.Event,
-                 distinct: DistinctQueries | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        stats: Stats,
+        rng: random.Random,
+        stop: threading.Event,
+        distinct: DistinctQueries | None = None,
+    ) -> None:
         self.host, self.port, self.stats, self.rng, self.stop = host, port, stats, rng, stop
         self.distinct = distinct
         self.connection: http.client.HTTPConnection | None = None
@@ -153,8 +221,9 @@ class Client:
                 self.connection.close()
                 self.connection = None
                 # A keep-alive connection the server closed while idle is retried once; anything else counts.
-                if attempt == 1 and isinstance(error, (http.client.RemoteDisconnected, BrokenPipeError,
-                                                       ConnectionResetError)):
+                if attempt == 1 and isinstance(
+                    error, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+                ):
                     with self.stats.lock:
                         self.stats.retried += 1
                     continue
@@ -192,8 +261,9 @@ class Client:
             return
         data = orjson.loads(body)
         self.get("search.html", "/?" + urlencode(base))
-        facets = [(name, v["value"]) for name in ("person", "place", "country")
-                  for v in data["facets"].get(name, [])[:5]]
+        facets = [
+            (name, v["value"]) for name in ("person", "place", "country") for v in data["facets"].get(name, [])[:5]
+        ]
         if facets:
             facet = rng.choice(facets)
             self.get("facet.html", "/?" + urlencode(base + [facet]))
@@ -220,17 +290,34 @@ class Client:
             self.connection.close()
 
 
-def start_server(index: Path, workers: int | None, threads: int, cache: bool,
-                 max_requests: int = 0) -> tuple[subprocess.Popen, str, int, str]:
+def start_server(
+    index: Path, workers: int | None, threads: int, cache: bool, max_requests: int = 0
+) -> tuple[subprocess.Popen, str, int, str]:
     env = dict(os.environ)
     if not cache:
         env["DATELINE_CACHE_SIZE"] = "0"
     dateline = Path(sys.executable).with_name("dateline")
-    process = subprocess.Popen([str(dateline), "serve", "--host", "127.0.0.1", "--port", "0",
-                                *(["--workers", str(workers)] if workers else []),
-                                *(["--max-requests", str(max_requests)] if max_requests else []),
-                                "--threads", str(threads), "--index", str(index)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+    process = subprocess.Popen(
+        [
+            str(dateline),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            *(["--workers", str(workers)] if workers else []),
+            *(["--max-requests", str(max_requests)] if max_requests else []),
+            "--threads",
+            str(threads),
+            "--index",
+            str(index),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     line = process.stdout.readline()
     match = re.search(r"http://([\d.]+):(\d+)/", line)
     if not match:
@@ -289,8 +376,11 @@ def report_windows(stats: Stats, started: float, window: float = 10.0) -> None:
     windows: dict[int, list[float]] = defaultdict(list)
     for when, latency in stats.finished:
         windows[int((when - started) // window)].append(latency)
-    print(f"p99 per {window:g} s: " + "  ".join(f"{percentile(values, 99) * 1000:.0f}"
-                                           for _, values in sorted(windows.items())) + " ms")
+    print(
+        f"p99 per {window:g} s: "
+        + "  ".join(f"{percentile(values, 99) * 1000:.0f}" for _, values in sorted(windows.items()))
+        + " ms"
+    )
 
 
 def report(stats: Stats, seconds: float, phase: str = "") -> None:
@@ -300,21 +390,29 @@ def report(stats: Stats, seconds: float, phase: str = "") -> None:
     total = len(every) + sum(1 for e in stats.errors if "HTTP" not in e)
     print(f"requests: {total:,} in {seconds:.1f} s = {total / seconds:,.1f} requests/s")
     if every:
-        print(f"latency:  p50 {percentile(every, 50) * 1000:.1f} ms   p90 {percentile(every, 90) * 1000:.1f} ms   "
-              f"p99 {percentile(every, 99) * 1000:.1f} ms   max {max(every) * 1000:.1f} ms   "
-              f"mean {statistics.fmean(every) * 1000:.1f} ms")
+        print(
+            f"latency:  p50 {percentile(every, 50) * 1000:.1f} ms   p90 {percentile(every, 90) * 1000:.1f} ms   "
+            f"p99 {percentile(every, 99) * 1000:.1f} ms   max {max(every) * 1000:.1f} ms   "
+            f"mean {statistics.fmean(every) * 1000:.1f} ms"
+        )
     if every:
-        print(f"distinct: {len(stats.paths):,} different URLs; {1 - len(stats.paths) / len(every):.0%} of the "
-              "requests asked for a URL asked before in the run")
-    print(f"errors:   {len(stats.errors)} (and {stats.retried} requests sent again after the server "
-          "closed an idle keep-alive connection, as HTTP clients do)")
+        print(
+            f"distinct: {len(stats.paths):,} different URLs; {1 - len(stats.paths) / len(every):.0%} of the "
+            "requests asked for a URL asked before in the run"
+        )
+    print(
+        f"errors:   {len(stats.errors)} (and {stats.retried} requests sent again after the server "
+        "closed an idle keep-alive connection, as HTTP clients do)"
+    )
     for message in stats.errors[:10]:
         print(f"  {message}")
     print(f"{'kind':<15}{'count':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for kind in sorted(stats.latencies):
         values = stats.latencies[kind]
-        print(f"{kind:<15}{len(values):>8}{percentile(values, 50) * 1000:>9.1f}{percentile(values, 99) * 1000:>9.1f}"
-              f"{max(values) * 1000:>9.1f}")
+        print(
+            f"{kind:<15}{len(values):>8}{percentile(values, 50) * 1000:>9.1f}{percentile(values, 99) * 1000:>9.1f}"
+            f"{max(values) * 1000:>9.1f}"
+        )
 
 
 def wait_until_serving(host: str, port: int, timeout: float = 120.0) -> None:
@@ -340,13 +438,16 @@ class Run:
 
     def __init__(self, args: argparse.Namespace, distinct: DistinctQueries | None, max_requests: int = 0) -> None:
         self.args = args
-        self.server, host, port, self.banner = start_server(args.index, args.workers, args.threads,
-                                                            not args.no_cache, max_requests)
+        self.server, host, port, self.banner = start_server(
+            args.index, args.workers, args.threads, not args.no_cache, max_requests
+        )
         wait_until_serving(host, port)
         self.stats = Stats()
         self.stop = threading.Event()
-        clients = [Client(host, port, self.stats, random.Random(args.seed + i), self.stop, distinct)
-                   for i in range(args.clients)]
+        clients = [
+            Client(host, port, self.stats, random.Random(args.seed + i), self.stop, distinct)
+            for i in range(args.clients)
+        ]
         self.threads = [threading.Thread(target=c.run, daemon=True) for c in clients]
         for thread in self.threads:
             thread.start()
@@ -365,12 +466,17 @@ class Run:
         report_windows(stats, started)
         workers = " + ".join(f"{spent / seconds:.2f}" for pid, spent in used.items() if pid != self.server.pid)
         own = (time.process_time() - own_cpu) / seconds
-        print(f"cpu:      server {sum(used.values()) / seconds:.2f} cores (workers {workers}), load generator "
-              f"{own:.2f} cores, of {os.cpu_count() or 1}; server per request "
-              f"{sum(used.values()) * 1000 / max(1, stats.count()):.1f} ms")
+        print(
+            f"cpu:      server {sum(used.values()) / seconds:.2f} cores (workers {workers}), load generator "
+            f"{own:.2f} cores, of {os.cpu_count() or 1}; server per request "
+            f"{sum(used.values()) * 1000 / max(1, stats.count()):.1f} ms"
+        )
         memory = [resident_mb(pid) for pid in process_tree(self.server.pid)]
-        print(f"memory:   server master {memory[0]:.0f} MB, workers "
-              f"{', '.join(f'{mb:.0f}' for mb in memory[1:])} MB resident at the end", flush=True)
+        print(
+            f"memory:   server master {memory[0]:.0f} MB, workers "
+            f"{', '.join(f'{mb:.0f}' for mb in memory[1:])} MB resident at the end",
+            flush=True,
+        )
         return stats
 
     def workers(self) -> set[int]:
@@ -396,40 +502,64 @@ def main() -> int:
     parser.add_argument("--workers", type=int, help="server worker processes (default: dateline serve's, one per CPU)")
     parser.add_argument("--threads", type=int, default=4, help="threads per server worker (default 4)")
     parser.add_argument("--no-cache", action="store_true", help="serve without the search result cache")
-    parser.add_argument("--distinct", action="store_true",
-                        help="every request a search for a new query (words sampled from the index)")
+    parser.add_argument(
+        "--distinct", action="store_true", help="every request a search for a new query (words sampled from the index)"
+    )
     parser.add_argument("--seed", type=int, default=1987)
-    parser.add_argument("--during-reindex", action="store_true",
-                        help="then run `dateline reindex --full` on the same index; that phase lasts until it "
-                             "has finished, and 5 s more")
-    parser.add_argument("--restarts", action="store_true",
-                        help="then, on a server recycling workers every ~500 requests, send SIGHUP (graceful "
-                             "restart) and later SIGKILL one worker; --duration seconds")
+    parser.add_argument(
+        "--during-reindex",
+        action="store_true",
+        help="then run `dateline reindex --full` on the same index; that phase lasts until it "
+        "has finished, and 5 s more",
+    )
+    parser.add_argument(
+        "--restarts",
+        action="store_true",
+        help="then, on a server recycling workers every ~500 requests, send SIGHUP (graceful "
+        "restart) and later SIGKILL one worker; --duration seconds",
+    )
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus for --during-reindex")
     args = parser.parse_args()
 
     from search.index.store import live_version
 
     if live_version(args.index) is None:
-        sys.exit(f"load: no index in {args.index}; build one with "
-                 f"dateline reindex --corpus {DEFAULT_CORPUS} --index {args.index}")
+        sys.exit(
+            f"load: no index in {args.index}; build one with "
+            f"dateline reindex --corpus {DEFAULT_CORPUS} --index {args.index}"
+        )
     load_before = load_average()
     distinct = DistinctQueries(args.index, args.seed) if args.distinct else None
     run = Run(args, distinct)
     print(f"load: {run.banner}")
-    print(f"load: cache {'off' if args.no_cache else 'on'}, {args.clients} clients, "
-          f"{'distinct queries from ' + str(len(distinct.words)) + ' title words' if distinct else 'sessions'}, "
-          f"{args.duration:g} s after {args.warmup:g} s warm-up, index {args.index} ({live_version(args.index)})",
-          flush=True)
+    print(
+        f"load: cache {'off' if args.no_cache else 'on'}, {args.clients} clients, "
+        f"{'distinct queries from ' + str(len(distinct.words)) + ' title words' if distinct else 'sessions'}, "
+        f"{args.duration:g} s after {args.warmup:g} s warm-up, index {args.index} ({live_version(args.index)})",
+        flush=True,
+    )
     try:
         time.sleep(args.warmup)  # the first index load and cold caches are not counted
         run.phase("steady", lambda elapsed: elapsed >= args.duration)
         if args.during_reindex:
             version_before = live_version(args.index)
             started = time.perf_counter()
-            reindex = subprocess.Popen([str(Path(sys.executable).with_name("dateline")), "reindex", "--full",
-                                        "--quiet", "--corpus", str(args.corpus), "--index", str(args.index)],
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+            reindex = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("dateline")),
+                    "reindex",
+                    "--full",
+                    "--quiet",
+                    "--corpus",
+                    str(args.corpus),
+                    "--index",
+                    str(args.index),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=ROOT,
+            )
             finished: list[float] = []
 
             def reindexed(elapsed: float) -> bool:
@@ -440,14 +570,18 @@ def main() -> int:
 
             run.phase("during reindex --full", reindexed)
             output = reindex.stdout.read().strip()
-            print(f"reindex --full: exit {reindex.returncode} after {time.perf_counter() - started - 5:.0f} s; "
-                  f"index {version_before} -> {live_version(args.index)}" + (f"\n  {output[-500:]}" if output else ""))
+            print(
+                f"reindex --full: exit {reindex.returncode} after {time.perf_counter() - started - 5:.0f} s; "
+                f"index {version_before} -> {live_version(args.index)}" + (f"\n  {output[-500:]}" if output else "")
+            )
     finally:
         run.close()
     if args.restarts:
         restarts(args, distinct)
-    print(f"\nload avg: {load_before} before, {load_average()} after (1, 5, 15 min; other work on this machine "
-          "shows here: figures taken on a shared machine are indicative)")
+    print(
+        f"\nload avg: {load_before} before, {load_average()} after (1, 5, 15 min; other work on this machine "
+        "shows here: figures taken on a shared machine are indicative)"
+    )
     return 0
 
 
@@ -478,8 +612,11 @@ def restarts(args: argparse.Namespace, distinct: DistinctQueries | None) -> None
 
         stats = run.phase(f"restarts: workers recycled every ~{RECYCLE_AFTER} requests, a SIGHUP, a SIGKILL", script)
         print("events:   " + "; ".join(events))
-        windows = [("recycling only, before the SIGHUP", -1e9), ("from the SIGHUP", times[0] if times else 1e18),
-                   ("from the SIGKILL", times[1] if len(times) > 1 else 1e18)]
+        windows = [
+            ("recycling only, before the SIGHUP", -1e9),
+            ("from the SIGHUP", times[0] if times else 1e18),
+            ("from the SIGKILL", times[1] if len(times) > 1 else 1e18),
+        ]
         for i, (label, start) in enumerate(windows):
             end = windows[i + 1][1] if i + 1 < len(windows) else 1e18
             failed = sum(1 for when in stats.error_times if start <= when < end)

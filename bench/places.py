@@ -1,17 +1,17 @@
 """Place facets on real news: quality and the gazetteer's memory. Prints figures; asserts nothing.
 
-    .venv/bin/python bench/places.py [--reuters-files N] [--workers N] [--errors] [--predictions FILE]
+  .venv/bin/python bench/places.py [--reuters-files N] [--workers N] [--errors] [--predictions FILE]
 
-  (a) the hand-annotated dev set (../shared/eval/entities/dev.jsonl, 80 articles of Dhaka Tribune,
-      BBC News and AllSides) read through Dateline's own readers, extracted by Dateline, and
-      scored by the set's own score.py: place P/R/F1 and country accuracy per corpus (its person
-      columns are printed too; bench/entities.py is the people bench);
-  (b) Reuters-21578: the countries of our places against the stories' gold PLACES tags
-      (precision, recall), as bench/index.py (d) measures them, without building an index;
-  (c) memory: RSS that loading the gazetteer (countries in memory, the place table on disk)
-      adds to a fresh process, which is what every entity worker pays;
-  (d) speed: extraction docs/s on Reuters, and the share of it spent resolving places
-      (measured in this process on the first --cost-docs stories, one process).
+(a) the hand-annotated dev set (../shared/eval/entities/dev.jsonl, 80 articles of Dhaka Tribune,
+    BBC News and AllSides) read through Dateline's own readers, extracted by Dateline, and
+    scored by the set's own score.py: place P/R/F1 and country accuracy per corpus (its person
+    columns are printed too; bench/entities.py is the people bench);
+(b) Reuters-21578: the countries of our places against the stories' gold PLACES tags
+    (precision, recall), as bench/index.py (d) measures them, without building an index;
+(c) memory: RSS that loading the gazetteer (countries in memory, the place table on disk)
+    adds to a fresh process, which is what every entity worker pays;
+(d) speed: extraction docs/s on Reuters, and the share of it spent resolving places
+    (measured in this process on the first --cost-docs stories, one process).
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ def main() -> int:
         files = sorted(REUTERS.glob("reut2-*.sgm"))[: args.reuters_files]
         if files:
             precision, recall, stories = _reuters_agreement(extractor, files)
-            print(f"\n(b) Reuters-21578 ({len(files)} files): countries vs gold PLACES over {stories} stories "
-                  f"with PLACES: precision {precision:.3f}, recall {recall:.3f}")
+            print(
+                f"\n(b) Reuters-21578 ({len(files)} files): countries vs gold PLACES over {stories} stories "
+                f"with PLACES: precision {precision:.3f}, recall {recall:.3f}"
+            )
             if args.cost_docs > 0:
                 _resolution_cost(files, args.cost_docs)
     return 0
@@ -111,9 +113,17 @@ def _score_dev_set(extractor: EntityExtractor, errors: bool, keep: Path | None) 
         predictions = keep or Path(scratch) / "pred.jsonl"
         with open(predictions, "w", encoding="utf-8") as out:
             for (corpus, key, _), entities in zip(read, extractor.extract_many(a for _, _, a in read), strict=True):
-                out.write(json.dumps({"corpus": corpus, "key": key, "people": list(entities.people),
-                                      "places": [{"name": p.name, "country": p.country or ""}
-                                                 for p in entities.places]}) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "corpus": corpus,
+                            "key": key,
+                            "people": list(entities.people),
+                            "places": [{"name": p.name, "country": p.country or ""} for p in entities.places],
+                        }
+                    )
+                    + "\n"
+                )
         command = [sys.executable, str(EVAL / "score.py"), str(predictions)] + (["--errors"] if errors else [])
         print(subprocess.run(command, capture_output=True, text=True, check=False).stdout)
 
@@ -156,20 +166,23 @@ def _resolution_cost(files: list[Path], limit: int) -> None:
             total = time.perf_counter() - started
     finally:
         places.Gazetteer.resolve_all = resolve_all  # type: ignore[method-assign]
-    print(f"(d) {len(articles)} Reuters stories in one process: {len(articles) / total:.0f} docs/s; "
-          f"resolving places {spent[0]:.2f} s of {total:.1f} s ({100 * spent[0] / total:.1f}%, "
-          f"{1e6 * spent[0] / len(articles):.0f} µs per story)")
+    print(
+        f"(d) {len(articles)} Reuters stories in one process: {len(articles) / total:.0f} docs/s; "
+        f"resolving places {spent[0]:.2f} s of {total:.1f} s ({100 * spent[0] / total:.1f}%, "
+        f"{1e6 * spent[0] / len(articles):.0f} µs per story)"
+    )
 
 
 def _gazetteer_rss_mb() -> float:
-    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
-            "def rss():\n"
-            "    return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
-            "import search.entities.places as places\n"
-            "before = rss(); gaz = places.gazetteer(); gaz.resolve('Gulshan', {'Bangladesh'})\n"
-            "print((rss() - before) / 1e6)\n")
-    result = subprocess.run([sys.executable, "-c", code, str(PROJECT_ROOT)], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
+        "import search.entities.places as places\n"
+        "before = rss(); gaz = places.gazetteer(); gaz.resolve('Gulshan', {'Bangladesh'})\n"
+        "print((rss() - before) / 1e6)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(PROJECT_ROOT)], capture_output=True, text=True, check=True)
     return float(result.stdout.strip())
 
 

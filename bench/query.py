@@ -56,20 +56,44 @@ QUERIES: list[tuple[str, SearchRequest, str, dict[str, tuple[str, ...]], tuple[s
     ("crude -opec", SearchRequest(q="crude -opec"), "crude NOT opec", {}, None),
     ("earnings net profit", SearchRequest(q="earnings net profit"), "earnings net profit", {}, None),
     ("stock market crash", SearchRequest(q="stock market crash"), "stock market crash", {}, None),
-    ("oil [country=Kuwait]", SearchRequest(q="oil", filters={"country": ("Kuwait",)}), "oil",
-     {"country": ("kuwait",)}, None),
+    (
+        "oil [country=Kuwait]",
+        SearchRequest(q="oil", filters={"country": ("Kuwait",)}),
+        "oil",
+        {"country": ("kuwait",)},
+        None,
+    ),
     # Reuters' tags say Usa and Uk; the entity extractor says United States and United Kingdom.
-    ("bank [place=Japan|UK]", SearchRequest(q="bank", filters={"place": ("Japan", "Uk", "United Kingdom")}), "bank",
-     {"place": ("japan", "uk", "united kingdom")}, None),
-    ("tax [country=US, person=Reagan]",
-     SearchRequest(q="tax", filters={"country": ("Usa", "United States"), "person": ("Reagan",)}), "tax",
-     {"country": ("usa", "united states"), "person": ("reagan",)}, None),
-    ("grain [Mar 1987]", SearchRequest(q="grain", date_from=date(1987, 3, 1), date_to=date(1987, 3, 31)),
-     "grain", {}, ("1987-03-01", "1987-03-31")),
-    ("currency [Apr 1987, place=West Germany]",
-     SearchRequest(q="currency", filters={"place": ("West Germany",)}, date_from=date(1987, 4, 1),
-                   date_to=date(1987, 4, 30)),
-     "currency", {"place": ("west germany",)}, ("1987-04-01", "1987-04-30")),
+    (
+        "bank [place=Japan|UK]",
+        SearchRequest(q="bank", filters={"place": ("Japan", "Uk", "United Kingdom")}),
+        "bank",
+        {"place": ("japan", "uk", "united kingdom")},
+        None,
+    ),
+    (
+        "tax [country=US, person=Reagan]",
+        SearchRequest(q="tax", filters={"country": ("Usa", "United States"), "person": ("Reagan",)}),
+        "tax",
+        {"country": ("usa", "united states"), "person": ("reagan",)},
+        None,
+    ),
+    (
+        "grain [Mar 1987]",
+        SearchRequest(q="grain", date_from=date(1987, 3, 1), date_to=date(1987, 3, 31)),
+        "grain",
+        {},
+        ("1987-03-01", "1987-03-31"),
+    ),
+    (
+        "currency [Apr 1987, place=West Germany]",
+        SearchRequest(
+            q="currency", filters={"place": ("West Germany",)}, date_from=date(1987, 4, 1), date_to=date(1987, 4, 30)
+        ),
+        "currency",
+        {"place": ("west germany",)},
+        ("1987-04-01", "1987-04-30"),
+    ),
     ("(browse, newest)", SearchRequest(q="", sort="newest"), "", {}, None),
     ("copper newest", SearchRequest(q="copper", sort="newest"), "copper", {}, None),
 ]
@@ -148,12 +172,14 @@ class Fts5:
         self.db = db
         self.weights = ", ".join(str(FIELD_BOOSTS[f]) for f in ("title", "subtitle", "body"))
         # How many documents each facet value has (the product keeps the same in its facet arrays).
-        self.value_docs = {(f, v): n for f, v, n in db.execute(
-            "SELECT facet, value, count(*) FROM facets GROUP BY facet, value")}
+        self.value_docs = {
+            (f, v): n for f, v, n in db.execute("SELECT facet, value, count(*) FROM facets GROUP BY facet, value")
+        }
         self.docs = db.execute("SELECT count(*) FROM meta").fetchone()[0]
 
-    def answer(self, match: str, filters: dict[str, tuple[str, ...]], days: tuple[str, str] | None,
-               newest: bool = False) -> int:
+    def answer(
+        self, match: str, filters: dict[str, tuple[str, ...]], days: tuple[str, str] | None, newest: bool = False
+    ) -> int:
         db = self.db
         if PLAIN_WORDS.fullmatch(match):
             all_words = self._count(match, filters, days)
@@ -161,28 +187,39 @@ class Fts5:
                 match = " OR ".join(match.split())
         matches, params = self._matches(match, filters, days)
         total = db.execute(f"SELECT count(*) FROM ({matches})", params).fetchone()[0]
-        snippets = ("SELECT rowid, title, snippet(fts, 2, '<mark>', '</mark>', '…', 30) FROM fts "
-                    "WHERE fts MATCH ? AND rowid IN ({})")
+        snippets = (
+            "SELECT rowid, title, snippet(fts, 2, '<mark>', '</mark>', '…', 30) FROM fts "
+            "WHERE fts MATCH ? AND rowid IN ({})"
+        )
         if match and not newest and not (filters or days):
             # FTS5 sorts by rank itself; snippet() runs on the ten rows returned.
-            db.execute("SELECT rowid, title, snippet(fts, 2, '<mark>', '</mark>', '…', 30) FROM fts "
-                       "WHERE fts MATCH ? ORDER BY rank LIMIT 10", [match]).fetchall()
+            db.execute(
+                "SELECT rowid, title, snippet(fts, 2, '<mark>', '</mark>', '…', 30) FROM fts "
+                "WHERE fts MATCH ? ORDER BY rank LIMIT 10",
+                [match],
+            ).fetchall()
         elif match:
             # Filtered or by date: score (or date-sort) only the rows the filters keep, then
             # snippet the ten (FTS5's own rank order would score every match first).
             conditions, extra = self._filters(filters, days, "+fts.rowid")
             if newest:  # DESC puts NULL (undated) last
-                top_sql = (f"SELECT fts.rowid FROM fts JOIN meta ON meta.rowid = fts.rowid WHERE fts MATCH ? "
-                           f"{conditions} ORDER BY meta.day DESC LIMIT 10")
+                top_sql = (
+                    f"SELECT fts.rowid FROM fts JOIN meta ON meta.rowid = fts.rowid WHERE fts MATCH ? "
+                    f"{conditions} ORDER BY meta.day DESC LIMIT 10"
+                )
             else:
-                top_sql = (f"SELECT rowid FROM fts WHERE fts MATCH ? {conditions} "
-                           f"ORDER BY bm25(fts, {self.weights}) LIMIT 10")
+                top_sql = (
+                    f"SELECT rowid FROM fts WHERE fts MATCH ? {conditions} ORDER BY bm25(fts, {self.weights}) LIMIT 10"
+                )
             top = [r[0] for r in db.execute(top_sql, [match, *extra])]
             db.execute(snippets.format(",".join("?" * len(top)) or "NULL"), [match, *top]).fetchall()
         else:
-            db.execute(f"SELECT meta.rowid, fts.title, substr(fts.body, 1, 200) FROM meta "
-                       f"JOIN ({matches}) m ON m.rowid = meta.rowid JOIN fts ON fts.rowid = meta.rowid "
-                       "ORDER BY meta.day DESC LIMIT 10", params).fetchall()
+            db.execute(
+                f"SELECT meta.rowid, fts.title, substr(fts.body, 1, 200) FROM meta "
+                f"JOIN ({matches}) m ON m.rowid = meta.rowid JOIN fts ON fts.rowid = meta.rowid "
+                "ORDER BY meta.day DESC LIMIT 10",
+                params,
+            ).fetchall()
         if not match and not (filters or days):
             # Browsing everything: count the tables themselves.
             db.execute("SELECT facet, value, count(*) FROM facets GROUP BY facet, value").fetchall()
@@ -190,24 +227,33 @@ class Fts5:
             return total
         # Facets outside the selection are counted under every filter; a selected facet under the others.
         # CROSS JOIN keeps the matches as the outer loop (one facets_doc lookup per match).
-        db.execute(f"WITH m AS ({matches}) SELECT facet, value, count(*) FROM m "
-                   "CROSS JOIN facets ON facets.doc = m.rowid GROUP BY facet, value", params).fetchall()
+        db.execute(
+            f"WITH m AS ({matches}) SELECT facet, value, count(*) FROM m "
+            "CROSS JOIN facets ON facets.doc = m.rowid GROUP BY facet, value",
+            params,
+        ).fetchall()
         for facet in filters:
             others = {f: v for f, v in filters.items() if f != facet}
             sub, sub_params = self._matches(match, others, days)
-            db.execute(f"WITH m AS ({sub}) SELECT value, count(*) FROM m "
-                       "CROSS JOIN facets ON facets.doc = m.rowid WHERE facet = ? GROUP BY value",
-                       [*sub_params, facet]).fetchall()
-        db.execute(f"WITH m AS ({matches}) SELECT substr(day, 1, 7), count(*) FROM meta "
-                   "JOIN m ON meta.rowid = m.rowid GROUP BY 1", params).fetchall()
+            db.execute(
+                f"WITH m AS ({sub}) SELECT value, count(*) FROM m "
+                "CROSS JOIN facets ON facets.doc = m.rowid WHERE facet = ? GROUP BY value",
+                [*sub_params, facet],
+            ).fetchall()
+        db.execute(
+            f"WITH m AS ({matches}) SELECT substr(day, 1, 7), count(*) FROM meta "
+            "JOIN m ON meta.rowid = m.rowid GROUP BY 1",
+            params,
+        ).fetchall()
         return total
 
     def _count(self, match: str, filters, days) -> int:
         matches, params = self._matches(match, filters, days)
         return self.db.execute(f"SELECT count(*) FROM ({matches})", params).fetchone()[0]
 
-    def _filters(self, filters: dict[str, tuple[str, ...]], days: tuple[str, str] | None,
-                 column: str) -> tuple[str, list]:
+    def _filters(
+        self, filters: dict[str, tuple[str, ...]], days: tuple[str, str] | None, column: str
+    ) -> tuple[str, list]:
         """SQL conditions for the filters on rows of `column` (a match's rowid).
 
         A selective facet filter is a list of rowids (+rowid: a plain rowid IN (...) would make
@@ -220,8 +266,9 @@ class Fts5:
             if sum(self.value_docs.get((facet, v), 0) for v in values) < self.docs // 4:
                 sql.append(f"AND {column} IN (SELECT doc FROM facets WHERE facet = ? AND value IN ({marks}))")
             else:
-                sql.append(f"AND EXISTS (SELECT 1 FROM facets WHERE doc = {rowid} AND facet = ? "
-                           f"AND value IN ({marks}))")
+                sql.append(
+                    f"AND EXISTS (SELECT 1 FROM facets WHERE doc = {rowid} AND facet = ? AND value IN ({marks}))"
+                )
             params += [facet, *values]
         if days and rowid.startswith("meta."):
             sql.append("AND day BETWEEN ? AND ?")
@@ -254,8 +301,9 @@ def main() -> int:
     temporary = None
     index_dir = args.index
     if index_dir is not None and not (index_dir / "CURRENT").exists():
-        print(f"no index at {index_dir}: build one with "
-              f".venv/bin/dateline reindex --corpus {REUTERS} --index {index_dir}")
+        print(
+            f"no index at {index_dir}: build one with .venv/bin/dateline reindex --corpus {REUTERS} --index {index_dir}"
+        )
         return 0
     if index_dir is None:
         temporary = tempfile.TemporaryDirectory(prefix="dateline-bench-")
@@ -265,8 +313,10 @@ def main() -> int:
         print(f"built in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     searcher = Searcher.open(index_dir)
-    print(f"Searcher.open: {(time.perf_counter() - started) * 1000:.0f} ms for {searcher.doc_count} documents "
-          f"in {index_dir}" + (" (temporary, Reuters tags as entities)" if temporary else ""))
+    print(
+        f"Searcher.open: {(time.perf_counter() - started) * 1000:.0f} ms for {searcher.doc_count} documents "
+        f"in {index_dir}" + (" (temporary, Reuters tags as entities)" if temporary else "")
+    )
     started = time.perf_counter()
     fts = Fts5(build_fts(searcher))
     print(f"FTS5 table built in {time.perf_counter() - started:.1f} s (SQLite {sqlite3.sqlite_version})")
@@ -288,8 +338,10 @@ def main() -> int:
             fts_times.append((time.perf_counter() - t) * 1000)
         ours += times
         theirs += fts_times
-        print(f"{label[:42]:42} {result.total:>6} {fts_total:>6} {statistics.median(times):>13.1f} "
-              f"{statistics.median(fts_times):>9.1f}")
+        print(
+            f"{label[:42]:42} {result.total:>6} {fts_total:>6} {statistics.median(times):>13.1f} "
+            f"{statistics.median(fts_times):>9.1f}"
+        )
     p50, p95 = percentile(ours, 50), percentile(ours, 95)
     f50, f95 = percentile(theirs, 50), percentile(theirs, 95)
     print(f"\n{len(QUERIES)} queries x {args.repeat} runs")

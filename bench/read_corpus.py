@@ -23,7 +23,9 @@ from search.settings import PROJECT_ROOT  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", nargs="?", type=Path, default=PROJECT_ROOT.parent / "shared" / "corpus" / "reuters21578")
+    parser.add_argument(
+        "path", nargs="?", type=Path, default=PROJECT_ROOT.parent / "shared" / "corpus" / "reuters21578"
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     if not args.path.exists():
@@ -42,11 +44,15 @@ def main() -> int:
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         rates.append(articles / elapsed)
         cpu_rates.append(articles / cpu)
-        print(f"  run: {articles:,} articles, {problems:,} problems in {elapsed:.2f} s = {articles / elapsed:,.0f} "
-              f"articles/s ({articles / cpu:,.0f} per CPU second)")
-    print(f"{args.path}: {articles:,} articles; best {max(rates):,.0f} articles/s, "
-          f"median {statistics.median(rates):,.0f} articles/s over {args.runs} runs "
-          f"(per CPU second: best {max(cpu_rates):,.0f}, median {statistics.median(cpu_rates):,.0f})")
+        print(
+            f"  run: {articles:,} articles, {problems:,} problems in {elapsed:.2f} s = {articles / elapsed:,.0f} "
+            f"articles/s ({articles / cpu:,.0f} per CPU second)"
+        )
+    print(
+        f"{args.path}: {articles:,} articles; best {max(rates):,.0f} articles/s, "
+        f"median {statistics.median(rates):,.0f} articles/s over {args.runs} runs "
+        f"(per CPU second: best {max(cpu_rates):,.0f}, median {statistics.median(cpu_rates):,.0f})"
+    )
     return 0
 
 

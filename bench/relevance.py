@@ -57,8 +57,9 @@ def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
     return {name: totals[m] / len(qrels) for name, m in zip(COLUMNS, MEASURES)}
 
 
-def search_run(ix, weighting: WeightingModel, make_query: Callable[[str], wq.Query],
-               queries: Iterable, depth: int = DEPTH) -> Run:
+def search_run(
+    ix, weighting: WeightingModel, make_query: Callable[[str], wq.Query], queries: Iterable, depth: int = DEPTH
+) -> Run:
     run: Run = {}
     with ix.searcher(weighting=weighting) as searcher:
         for q in queries:
@@ -68,6 +69,7 @@ def search_run(ix, weighting: WeightingModel, make_query: Callable[[str], wq.Que
 
 
 # -- the baseline: Whoosh out of the box ---------------------------------------------------
+
 
 def baseline_run(collection: TimeCollection, workdir: Path) -> Run:
     """Whoosh defaults: StemmingAnalyzer, BM25F(), OR of the analyzer's tokens (repeats kept)."""
@@ -83,6 +85,7 @@ def baseline_run(collection: TimeCollection, workdir: Path) -> Run:
 
 # -- ours, and the variants the grid tries --------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Variant:
     k1: float = ranking.K1
@@ -97,9 +100,11 @@ class Variant:
         return cls(B=self.b, K1=self.k1)
 
     def label(self) -> str:
-        return (f"K1={self.k1:<4} B={self.b:<4} idf={self.idf:<6} "
-                f"repeats={'yes' if self.repeats else 'no ':<3} prox={self.proximity}"
-                + (f" coord={self.coordination}" if self.coordination else ""))
+        return (
+            f"K1={self.k1:<4} B={self.b:<4} idf={self.idf:<6} "
+            f"repeats={'yes' if self.repeats else 'no ':<3} prox={self.proximity}"
+            + (f" coord={self.coordination}" if self.coordination else "")
+        )
 
 
 def our_schema(stop_words: frozenset[str] = ENGLISH_STOP_WORDS) -> Schema:
@@ -115,8 +120,7 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
-        q = ranking.natural_query(text.lower(), ("body",), schema,
-                                  repeats=variant.repeats, proximity=variant.proximity)
+        q = ranking.natural_query(text.lower(), ("body",), schema, repeats=variant.repeats, proximity=variant.proximity)
         if variant.coordination and isinstance(q, wq.Or):
             q = wq.Or(q.subqueries, scale=variant.coordination)
         return q
@@ -136,8 +140,10 @@ def ours_run(collection: TimeCollection, ix) -> Run:
 
 # -- what answering "every word" first costs long queries ------------------------------------
 
+
 def all_words_run(collection: TimeCollection, ix) -> Run:
     """Documents with every query word (the searcher's first try), scored by our ranking."""
+
     def make_query(text: str) -> wq.Query:
         terms = dict.fromkeys(ranking.query_terms(text.lower(), ix.schema))
         return wq.And([wq.Or([wq.Term(f, t) for f in ranking.TEXT_FIELDS]) for t in terms])
@@ -159,27 +165,33 @@ def matched_words(collection: TimeCollection, ix) -> dict[str, dict[str, int]]:
     return counts
 
 
-def policy_runs(all_words: Run, any_word: Run, words: dict[str, dict[str, int]],
-                min_hits: int = 10) -> dict[str, Run]:
+def policy_runs(all_words: Run, any_word: Run, words: dict[str, dict[str, int]], min_hits: int = 10) -> dict[str, Run]:
     """(The searcher ships the last: search.engine.searcher.ANY_WORD_BELOW is min_hits.)"""
     """The same ranking under ways of combining the every-word and any-word queries."""
-    names = ("every word, else any word", "every word, else any word by words matched, then score",
-             "every word first, then any word", f"every word if >= {min_hits} hits, else any word")
+    names = (
+        "every word, else any word",
+        "every word, else any word by words matched, then score",
+        "every word first, then any word",
+        f"every word if >= {min_hits} hits, else any word",
+    )
     runs: dict[str, Run] = {name: {} for name in names}
     for qid, scores in any_word.items():
         every = sorted(all_words.get(qid, {}), key=lambda d: -scores.get(d, 0.0))
         anyone = sorted(scores, key=lambda d: -scores[d])
         by_words = sorted(anyone, key=lambda d: -words[qid].get(d, 0))  # stable: score breaks ties
-        orders = (every or anyone,
-                  every or by_words,
-                  every + [d for d in anyone if d not in set(every)],
-                  every if len(every) >= min_hits else anyone)
+        orders = (
+            every or anyone,
+            every or by_words,
+            every + [d for d in anyone if d not in set(every)],
+            every if len(every) >= min_hits else anyone,
+        )
         for name, order in zip(names, orders):
             runs[name][qid] = {d: float(DEPTH - rank) for rank, d in enumerate(order)}
     return runs
 
 
 # -- the product path: the real Searcher over to_document-shaped documents ------------------
+
 
 @dataclass
 class ProductRun:
@@ -206,8 +218,9 @@ def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
         for q in collection.queries:
             ranked: list[str] = []
             for page in range(1, DEPTH // MAX_PAGE_SIZE + 1):
-                result = searcher.search(SearchRequest(q=q.text.lower(), page=page, page_size=MAX_PAGE_SIZE,
-                                                       snippets=False, facet_limit=1))
+                result = searcher.search(
+                    SearchRequest(q=q.text.lower(), page=page, page_size=MAX_PAGE_SIZE, snippets=False, facet_limit=1)
+                )
                 ranked.extend(hit.id for hit in result.results)
                 if page >= result.pages:
                     break
@@ -221,6 +234,7 @@ def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
 
 # -- report ----------------------------------------------------------------------------------
 
+
 def row(name: str, scores: dict[str, float]) -> str:
     return f"{name:<62}" + "".join(f"{scores[c]:>9.4f}" for c in COLUMNS)
 
@@ -230,10 +244,12 @@ def header(name: str = "system") -> str:
 
 
 # Common English words our stop list keeps; tried as an addition to it.
-FUNCTION_WORDS = frozenset("""
+FUNCTION_WORDS = frozenset(
+    """
     he she him himself herself i me my our ours they them themselves theirs was am being do does
     did doing but so nor what which who whom whose why how where there these those then
-""".split())
+""".split()
+)
 
 
 def time_stop_words(collection_dir: Path) -> frozenset[str]:
@@ -253,9 +269,13 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
     print("\nGrid 2: one choice at a time around the shipped setting")
     print(header("variant"))
     shipped = Variant()
-    for v in (shipped, Variant(idf="whoosh"), Variant(repeats=not shipped.repeats),
-              *(Variant(proximity=p) for p in (0.1, 0.2, 0.3, 0.5)),
-              *(Variant(coordination=c) for c in (0.5, 0.9))):
+    for v in (
+        shipped,
+        Variant(idf="whoosh"),
+        Variant(repeats=not shipped.repeats),
+        *(Variant(proximity=p) for p in (0.1, 0.2, 0.3, 0.5)),
+        *(Variant(coordination=c) for c in (0.5, 0.9)),
+    ):
         print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
 
     print("\nGrid 3: stop lists (index rebuilt each time; shipped K1, B, query)")
@@ -263,8 +283,8 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
     stop_lists = {
         f"ours (analysis.ENGLISH_STOP_WORDS, {len(ENGLISH_STOP_WORDS)} words)": ENGLISH_STOP_WORDS,
         "none": frozenset(),
-        f"ours + function words ({len(FUNCTION_WORDS)}: pronouns, was/did, wh-words)":
-            ENGLISH_STOP_WORDS | FUNCTION_WORDS,
+        f"ours + function words ({len(FUNCTION_WORDS)}: pronouns, was/did, wh-words)": ENGLISH_STOP_WORDS
+        | FUNCTION_WORDS,
         "TIME.STP (the collection's own 340 words)": time_stop_words(collection_dir),
     }
     for i, (name, stops) in enumerate(stop_lists.items()):
@@ -283,8 +303,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"TIME collection not found in {args.data}; nothing measured.")
         return 0
     collection = TimeCollection.load(args.data)
-    print(f"TIME: {len(collection.documents)} documents, {len(collection.queries)} queries, "
-          f"{collection.judgement_count()} judgements; runs {DEPTH} deep\n")
+    print(
+        f"TIME: {len(collection.documents)} documents, {len(collection.queries)} queries, "
+        f"{collection.judgement_count()} judgements; runs {DEPTH} deep\n"
+    )
     with tempfile.TemporaryDirectory(prefix="dateline-time-") as tmp:
         workdir = Path(tmp)
         baseline = evaluate(baseline_run(collection, workdir), collection.qrels)
@@ -295,18 +317,25 @@ def main(argv: list[str] | None = None) -> int:
         if product is None:
             print("product: skipped (--no-product)")
         else:
-            print(row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))",
-                      evaluate(product.run, collection.qrels)))
+            print(
+                row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))", evaluate(product.run, collection.qrels))
+            )
         print(row("ranking only: search.engine.ranking (weighting + natural_query)", evaluate(ours, collection.qrels)))
         print(row("baseline: Whoosh StemmingAnalyzer + BM25F(), OR of words", baseline))
         if product is not None:
-            print(f"  (product: {product.all_words} of {len(collection.queries)} queries answered by all "
-                  f"their words, {product.any_word} read as any word, {product.empty} found nothing)")
+            print(
+                f"  (product: {product.all_words} of {len(collection.queries)} queries answered by all "
+                f"their words, {product.any_word} read as any word, {product.empty} found nothing)"
+            )
         from search.engine.ranking import ANY_WORD_BELOW
-        print(f"\nOur ranking under other AND-first policies (simulated; the product ships the last, "
-              f"ANY_WORD_BELOW={ANY_WORD_BELOW}):")
-        simulated = policy_runs(all_words_run(collection, ix), ours, matched_words(collection, ix),
-                                min_hits=ANY_WORD_BELOW)
+
+        print(
+            f"\nOur ranking under other AND-first policies (simulated; the product ships the last, "
+            f"ANY_WORD_BELOW={ANY_WORD_BELOW}):"
+        )
+        simulated = policy_runs(
+            all_words_run(collection, ix), ours, matched_words(collection, ix), min_hits=ANY_WORD_BELOW
+        )
         for name, run in simulated.items():
             print(row(f"  {name}", evaluate(run, collection.qrels)))
         if args.grid:

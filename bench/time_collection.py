@@ -125,15 +125,15 @@ class TimeCollection:
     @classmethod
     def load(cls, directory: Path) -> "TimeCollection":
         documents = load_documents(directory / "TIME.ALL")
-        return cls(documents, load_queries(directory / "TIME.QUE"),
-                   load_qrels(directory / "TIME.REL", documents))
+        return cls(documents, load_queries(directory / "TIME.QUE"), load_qrels(directory / "TIME.REL", documents))
 
     def judgement_count(self) -> int:
         return sum(len(docs) for docs in self.qrels.values())
 
 
-def build_index(documents: Iterable[TimeDocument], directory: Path, schema: Schema | None = None,
-                body_field: str = "body") -> windex.Index:
+def build_index(
+    documents: Iterable[TimeDocument], directory: Path, schema: Schema | None = None, body_field: str = "body"
+) -> windex.Index:
     """A Whoosh index of the documents: id = *TEXT number, text in `body_field`.
 
     With no schema, the product's (search.index.schema.build_schema()); the baseline
@@ -162,8 +162,14 @@ def to_article(doc: TimeDocument, source_path: str = "TIME.ALL"):
     """
     from search.article import Article, Origin
 
-    return Article(id=doc.number, title="", origin=Origin(source_path, record=None),
-                   source="TIME", published=doc.issue, body=(doc.text,))
+    return Article(
+        id=doc.number,
+        title="",
+        origin=Origin(source_path, record=None),
+        source="TIME",
+        published=doc.issue,
+        body=(doc.text,),
+    )
 
 
 def build_product_index(documents: Iterable[TimeDocument], index_dir: Path) -> Path:

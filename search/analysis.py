@@ -30,8 +30,23 @@ _TRAILING_POSSESSIVE = re.compile(r"'s?$")
 
 # Whoosh's list plus common news filler; "may" is kept searchable (the month, Theresa May).
 ENGLISH_STOP_WORDS: frozenset[str] = (frozenset(STOP_WORDS) - {"may"}) | {
-    "s", "said", "also", "would", "could", "has", "had", "been", "were",
-    "its", "his", "her", "their", "than", "into", "after", "over",
+    "s",
+    "said",
+    "also",
+    "would",
+    "could",
+    "has",
+    "had",
+    "been",
+    "were",
+    "its",
+    "his",
+    "her",
+    "their",
+    "than",
+    "into",
+    "after",
+    "over",
 }
 
 # Capitalised country acronyms are names, not the pronoun: "US" is "U.S.", never a stop word.
@@ -41,8 +56,7 @@ _NAME_ACRONYMS = frozenset({"US", "UK", "UN", "EU"})
 class TermNormalizer:
     """Maps one raw token to its index term; cached because words repeat."""
 
-    def __init__(self, stop_words: frozenset[str] = ENGLISH_STOP_WORDS,
-                 cache_size: int = 200_000) -> None:
+    def __init__(self, stop_words: frozenset[str] = ENGLISH_STOP_WORDS, cache_size: int = 200_000) -> None:
         self.stop_words = stop_words
         self._stem = SnowballStemmer("english", ignore_stopwords=False).stem
         self._cache: dict[str, tuple[str, bool]] = {}
@@ -85,10 +99,19 @@ class NewsTokenizer(Tokenizer):
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True,
-                 start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
-                 mode: str = "", **kwargs) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         normalize = self.normalizer
         if not tokenize:

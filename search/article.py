@@ -74,8 +74,18 @@ class Article:
     def content_hash(self) -> str:
         """Changes whenever anything indexed about the article changes."""
         h = hashlib.blake2b(digest_size=16)
-        for part in (self.title, self.subtitle, self.source, self.byline, self.topic, _iso(self.published),
-                     _iso(self.updated), self.language, self.url or "", *self.body):
+        for part in (
+            self.title,
+            self.subtitle,
+            self.source,
+            self.byline,
+            self.topic,
+            _iso(self.published),
+            _iso(self.updated),
+            self.language,
+            self.url or "",
+            *self.body,
+        ):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x1f")
         if self.supplied is not None:  # a record's own people and places are indexed too
@@ -137,8 +147,9 @@ def printable(text: str) -> str:
 
 def _escape(match: re.Match) -> str:
     code = ord(match.group())
-    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\x{code:02x}" if code < 256 \
-        else f"\\u{code:04x}"
+    return (
+        f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+    )
 
 
 def representable_in_utc(value: datetime) -> bool:
@@ -158,8 +169,14 @@ def _normal_key(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
 
-def article_id(*, url: str | None = None, native_id: str | None = None, title: str = "",
-               published: datetime | None = None, body: tuple[str, ...] | list[str] = ()) -> str:
+def article_id(
+    *,
+    url: str | None = None,
+    native_id: str | None = None,
+    title: str = "",
+    published: datetime | None = None,
+    body: tuple[str, ...] | list[str] = (),
+) -> str:
     """A stable id from what identifies the story, never from where it was read.
 
     The first that is known wins: the URL; an id the source itself assigns

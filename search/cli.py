@@ -15,8 +15,12 @@ from importlib.metadata import entry_points
 
 from search.settings import SettingsError
 
-BUILTIN_COMMANDS = ("search.commands.inspect", "search.commands.reindex", "search.commands.search",
-                    "search.commands.cluster")
+BUILTIN_COMMANDS = (
+    "search.commands.inspect",
+    "search.commands.reindex",
+    "search.commands.search",
+    "search.commands.cluster",
+)
 
 
 class CommandError(Exception):

@@ -39,9 +39,16 @@ class Cursor:
             data = orjson.loads(raw)
         except (ValueError, binascii.Error, orjson.JSONDecodeError):
             raise BadRequest(MALFORMED, "cursor") from None
-        if not (isinstance(data, list) and len(data) == 6 and data[0] == FORMAT
-                and isinstance(data[1], str) and isinstance(data[2], str) and isinstance(data[3], bool)
-                and (data[4] is None or isinstance(data[4], (int, float))) and not isinstance(data[4], bool)
-                and isinstance(data[5], str)):
+        if not (
+            isinstance(data, list)
+            and len(data) == 6
+            and data[0] == FORMAT
+            and isinstance(data[1], str)
+            and isinstance(data[2], str)
+            and isinstance(data[3], bool)
+            and (data[4] is None or isinstance(data[4], (int, float)))
+            and not isinstance(data[4], bool)
+            and isinstance(data[5], str)
+        ):
             raise BadRequest(MALFORMED, "cursor")
         return cls(version=data[1], sort=data[2], collapse=data[3], key=data[4], id=data[5])

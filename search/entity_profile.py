@@ -39,14 +39,16 @@ def name_phrase(name: str) -> str:
     return '"' + " ".join(name.replace('"', " ").split()) + '"'
 
 
-def entity_profile(engine: SearchEngine, facet: str, name: str, limits: Limits | None = None,
-                   size: int = PROFILE_LIST) -> EntityProfile | None:
+def entity_profile(
+    engine: SearchEngine, facet: str, name: str, limits: Limits | None = None, size: int = PROFILE_LIST
+) -> EntityProfile | None:
     """The profile of a person or place (`facet`: "person" or "place"); None when no article names it.
     Raises BadRequest for a name beyond the limits (too long, NUL)."""
     if facet not in ENTITY_FACETS:
         raise ValueError(f"no entity pages for {facet!r}")
-    request = SearchRequest(filters={facet: (name,)}, sort="newest", page_size=size, facet_limit=size + 1,
-                            snippets=False)
+    request = SearchRequest(
+        filters={facet: (name,)}, sort="newest", page_size=size, facet_limit=size + 1, snippets=False
+    )
     request.validate(limits or Limits())
     latest = engine.search(request)
     if latest.total == 0:
@@ -57,11 +59,20 @@ def entity_profile(engine: SearchEngine, facet: str, name: str, limits: Limits |
         values = latest.facets.get(name_of_facet, [])
         return [v for v in values if not (name_of_facet == facet and v.selected)][:size]
 
-    about = engine.search(SearchRequest(q=name_phrase(written), filters={facet: (name,)}, page_size=size,
-                                        facet_limit=1))
+    about = engine.search(
+        SearchRequest(q=name_phrase(written), filters={facet: (name,)}, page_size=size, facet_limit=1)
+    )
     # A place the articles call otherwise ("United States" written "U.S.") has no phrase hits:
     # its latest articles stand in.
     relevant = about.results if about.total else latest.results
-    return EntityProfile(facet=facet, name=written, total=latest.total, dates=latest.dates,
-                         people=others("person"), places=others("place"), countries=others("country"),
-                         latest=latest.results, relevant=relevant)
+    return EntityProfile(
+        facet=facet,
+        name=written,
+        total=latest.total,
+        dates=latest.dates,
+        people=others("person"),
+        places=others("place"),
+        countries=others("country"),
+        latest=latest.results,
+        relevant=relevant,
+    )

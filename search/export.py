@@ -57,9 +57,16 @@ def csv_chunks(hits: Iterable[Hit]) -> Iterator[str]:
     writer.writerow(COLUMN_NAMES)
     for count, hit in enumerate(hits, start=1):
         values = row(hit)
-        writer.writerow(["" if values[name] is None else
-                         LIST_SEPARATOR.join(values[name]) if isinstance(values[name], list) else values[name]
-                         for name in COLUMN_NAMES])
+        writer.writerow(
+            [
+                ""
+                if values[name] is None
+                else LIST_SEPARATOR.join(values[name])
+                if isinstance(values[name], list)
+                else values[name]
+                for name in COLUMN_NAMES
+            ]
+        )
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

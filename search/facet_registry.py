@@ -33,17 +33,40 @@ class Facet:
 
 
 FACETS: tuple[Facet, ...] = (
-    Facet("person", "person", lambda article, entities: entities.people, "People", "Person", "people",
-          aliases=("people",)),
-    Facet("place", "place", lambda article, entities: [p.name for p in entities.places], "Places", "Place",
-          "places", aliases=("places",)),
-    Facet("country", "country", lambda article, entities: entities.countries, "Countries", "Country",
-          "countries", aliases=("countries",)),
+    Facet(
+        "person", "person", lambda article, entities: entities.people, "People", "Person", "people", aliases=("people",)
+    ),
+    Facet(
+        "place",
+        "place",
+        lambda article, entities: [p.name for p in entities.places],
+        "Places",
+        "Place",
+        "places",
+        aliases=("places",),
+    ),
+    Facet(
+        "country",
+        "country",
+        lambda article, entities: entities.countries,
+        "Countries",
+        "Country",
+        "countries",
+        aliases=("countries",),
+    ),
     # The outlet or agency; the byline (the author) is a text field of its own (byline:).
     Facet("source", "source", lambda article, entities: [article.source], "Sources", "Source", "sources"),
     # What the source files the article under (section, topic, TOPICS, keywords), normalised.
-    Facet("topic", "topic", lambda article, entities: article_topics(article), "Topics", "Topic", "topics",
-          aliases=("topics",), normalise=normalise_topic),
+    Facet(
+        "topic",
+        "topic",
+        lambda article, entities: article_topics(article),
+        "Topics",
+        "Topic",
+        "topics",
+        aliases=("topics",),
+        normalise=normalise_topic,
+    ),
 )
 FACETS_BY_NAME = {facet.name: facet for facet in FACETS}
 FACET_NAMES: tuple[str, ...] = tuple(facet.name for facet in FACETS)

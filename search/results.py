@@ -42,7 +42,8 @@ class Filters(Mapping[str, tuple[str, ...]]):
             if not isinstance(values, (tuple, list)) or not all(isinstance(v, str) for v in values):
                 raise BadRequest(f"{name} must be a sequence of text values, got {values!r}", name)
         self._items: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
-            (name, tuple(given[name])) for name in FILTER_FACETS if given.get(name))
+            (name, tuple(given[name])) for name in FILTER_FACETS if given.get(name)
+        )
 
     def __getitem__(self, name: str) -> tuple[str, ...]:
         for key, values in self._items:
@@ -130,8 +131,9 @@ class SearchRequest:
             raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}", "sort")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             # Named as the web and the CLI name them (from, --from): what the user typed.
-            raise BadRequest(f"from ({self.date_from.isoformat()}) is after to ({self.date_to.isoformat()})",
-                             "date_from")
+            raise BadRequest(
+                f"from ({self.date_from.isoformat()}) is after to ({self.date_to.isoformat()})", "date_from"
+            )
         if self.expand is not None and self.expand not in FILTER_FACETS:
             raise BadRequest(f"expand must be one of {', '.join(FILTER_FACETS)}, got {self.expand!r}", "expand")
         if not isinstance(self.facet_q, str) or "\x00" in self.facet_q:
@@ -139,8 +141,10 @@ class SearchRequest:
         if self.facet_q and self.expand is None:
             raise BadRequest("facet_q filters the values of one facet: give expand (the facet) too", "facet_q")
         if len(self.facet_q) > Limits().max_facet_value_length:
-            raise BadRequest(f"facet_q is {len(self.facet_q)} characters long; the limit is "
-                             f"{Limits().max_facet_value_length}", "facet_q")
+            raise BadRequest(
+                f"facet_q is {len(self.facet_q)} characters long; the limit is {Limits().max_facet_value_length}",
+                "facet_q",
+            )
         if self.undated is not False and self.undated is not True:
             raise BadRequest(f"undated must be true or false, got {self.undated!r}", "undated")
         if self.undated and (self.date_from or self.date_to):
@@ -153,14 +157,14 @@ class SearchRequest:
             raise BadRequest(f"q is {len(self.q)} characters long; the limit is {limits.max_query_length}", "q")
         for name, values in self.filters.items():
             if len(values) > limits.max_facet_values:
-                raise BadRequest(f"{name} was given {len(values)} values; the limit is {limits.max_facet_values}",
-                                 name)
+                raise BadRequest(f"{name} was given {len(values)} values; the limit is {limits.max_facet_values}", name)
             for value in values:
                 if "\x00" in value:
                     raise BadRequest(f"{name} must not contain NUL characters", name)
                 if len(value) > limits.max_facet_value_length:
-                    raise BadRequest(f"{name} value is too long (limit {limits.max_facet_value_length} characters)",
-                                     name)
+                    raise BadRequest(
+                        f"{name} value is too long (limit {limits.max_facet_value_length} characters)", name
+                    )
 
     def selections(self) -> dict[str, tuple[str, ...]]:
         """The facets with selected values, in registry order."""

@@ -76,37 +76,78 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("corpus", _paths, (PROJECT_ROOT / "corpus",), "DATELINE_CORPUS",
-            "corpus folders or files, separated by `:`"),
+    Setting(
+        "corpus", _paths, (PROJECT_ROOT / "corpus",), "DATELINE_CORPUS", "corpus folders or files, separated by `:`"
+    ),
     Setting("index_dir", Path, PROJECT_ROOT / "index", "DATELINE_INDEX", "index folder"),
     # Pages that print local times without a zone (bdnews24, Dhaka Tribune) are in Bangladesh time.
-    Setting("default_timezone", parse_utc_offset, BANGLADESH_TIME, "DATELINE_TIMEZONE",
-            "zone of times printed without one (`+06:00`, `UTC`, `Asia/Dhaka`)"),
-    Setting("max_article_chars", _integer, DEFAULT_MAX_ARTICLE_CHARS, "DATELINE_MAX_ARTICLE_CHARS",
-            "longer articles are indexed cut to this many characters, with a warning", minimum=1),
+    Setting(
+        "default_timezone",
+        parse_utc_offset,
+        BANGLADESH_TIME,
+        "DATELINE_TIMEZONE",
+        "zone of times printed without one (`+06:00`, `UTC`, `Asia/Dhaka`)",
+    ),
+    Setting(
+        "max_article_chars",
+        _integer,
+        DEFAULT_MAX_ARTICLE_CHARS,
+        "DATELINE_MAX_ARTICLE_CHARS",
+        "longer articles are indexed cut to this many characters, with a warning",
+        minimum=1,
+    ),
     Setting("default_page_size", _integer, 10, "DATELINE_PAGE_SIZE", "results per page", minimum=1),
     Setting("max_page_size", _integer, 100, "DATELINE_MAX_PAGE_SIZE", "the cap on `page_size`", minimum=1),
-    Setting("max_query_length", _integer, 1000, "DATELINE_MAX_QUERY_LENGTH", "longest query, in characters",
-            minimum=1),
+    Setting("max_query_length", _integer, 1000, "DATELINE_MAX_QUERY_LENGTH", "longest query, in characters", minimum=1),
     # Deep pages cost a sort of page * page_size hits; nobody reads page 1001 of a result list.
     Setting("max_page", _integer, 1000, "DATELINE_MAX_PAGE", "deepest page", minimum=1),
     # Rendered pages and JSON (bytes, ~35 KB at most) kept per index version and worker process.
-    Setting("cache_size", _integer, 4096, "DATELINE_CACHE_SIZE",
-            "rendered searches kept per server process (0: none)", minimum=0),
+    Setting(
+        "cache_size",
+        _integer,
+        4096,
+        "DATELINE_CACHE_SIZE",
+        "rendered searches kept per server process (0: none)",
+        minimum=0,
+    ),
     # An export (CSV, JSON Lines) is one sort of the whole result and one stored-field read per row.
-    Setting("export_limit", _integer, 10_000, "DATELINE_EXPORT_LIMIT",
-            "most rows in an export (CSV, JSON Lines)", minimum=1),
+    Setting(
+        "export_limit", _integer, 10_000, "DATELINE_EXPORT_LIMIT", "most rows in an export (CSV, JSON Lines)", minimum=1
+    ),
     # A few huge pages (an article with 10,000 dates once did 3 MB a page) must not grow a worker.
-    Setting("cache_mb", _number, 64, "DATELINE_CACHE_MB",
-            "megabytes of rendered pages and results kept per server process, in each of its two caches", minimum=0),
+    Setting(
+        "cache_mb",
+        _number,
+        64,
+        "DATELINE_CACHE_MB",
+        "megabytes of rendered pages and results kept per server process, in each of its two caches",
+        minimum=0,
+    ),
     # A rebuild is batch work on the machine that serves searches: it yields the CPU to them.
-    Setting("reindex_nice", _integer, 10, "DATELINE_REINDEX_NICE",
-            "niceness `dateline reindex` gives itself, so searches served meanwhile stay fast (0: none)", minimum=0),
-    Setting("refresh_interval", _number, 1.0, "DATELINE_REFRESH_INTERVAL",
-            "seconds between checks for a newer index", minimum=0),
+    Setting(
+        "reindex_nice",
+        _integer,
+        10,
+        "DATELINE_REINDEX_NICE",
+        "niceness `dateline reindex` gives itself, so searches served meanwhile stay fast (0: none)",
+        minimum=0,
+    ),
+    Setting(
+        "refresh_interval",
+        _number,
+        1.0,
+        "DATELINE_REFRESH_INTERVAL",
+        "seconds between checks for a newer index",
+        minimum=0,
+    ),
     # Unset: the embedded Whoosh index in index_dir. Set: a search cluster (search.cluster).
-    Setting("engine", Path, None, "DATELINE_ENGINE",
-            "a search cluster's `cluster.toml` to use instead of the embedded index"),
+    Setting(
+        "engine",
+        Path,
+        None,
+        "DATELINE_ENGINE",
+        "a search cluster's `cluster.toml` to use instead of the embedded index",
+    ),
 )
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 

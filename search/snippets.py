@@ -32,8 +32,14 @@ class Span:
     term: str
 
 
-def matches(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenizer,
-            limit: int = MAX_MATCHES, start: int = 0, end: int | None = None) -> list[Span]:
+def matches(
+    text: str,
+    terms: set[str] | frozenset[str],
+    analyzer: NewsTokenizer,
+    limit: int = MAX_MATCHES,
+    start: int = 0,
+    end: int | None = None,
+) -> list[Span]:
     """Where the index terms occur in text[start:end], as character spans of the words as written."""
     if not terms or not text:
         return []
@@ -57,7 +63,9 @@ def _cut_before(text: str, position: int) -> int:
 def _cut_after(text: str, position: int) -> int:
     if position >= len(text):
         return len(text)
-    found = [c for c in (text.find(" ", position, position + 100), text.find("\n", position, position + 100)) if c != -1]
+    found = [
+        c for c in (text.find(" ", position, position + 100), text.find("\n", position, position + 100)) if c != -1
+    ]
     return min(found) if found else position
 
 
@@ -114,8 +122,8 @@ def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -
     for span in spans:
         if span.start < position or span.end > end:
             continue
-        out.append(escape(text[position:span.start], quote=True))
-        out.append("<mark>" + escape(text[span.start:span.end], quote=True) + "</mark>")
+        out.append(escape(text[position : span.start], quote=True))
+        out.append("<mark>" + escape(text[span.start : span.end], quote=True) + "</mark>")
         position = span.end
     out.append(escape(text[position:end], quote=True))
     return "".join(out)
@@ -123,8 +131,9 @@ def mark(text: str, spans: list[Span], start: int = 0, end: int | None = None) -
 
 def mark_all(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenizer) -> str:
     """The whole text escaped and marked (titles; marks only within the first SCAN_CHARS)."""
-    return mark(text, matches(text, terms, analyzer, end=_cut_before(text, SCAN_CHARS)
-                              if len(text) > SCAN_CHARS else None))
+    return mark(
+        text, matches(text, terms, analyzer, end=_cut_before(text, SCAN_CHARS) if len(text) > SCAN_CHARS else None)
+    )
 
 
 def _word_start(text: str, position: int) -> int:
@@ -161,8 +170,13 @@ def lead(text: str, length: int = FRAGMENT_CHARS) -> str:
     return _fragment(text, 0, _word_end(text, length), [])
 
 
-def snippets(text: str, terms: set[str] | frozenset[str], analyzer: NewsTokenizer,
-             fragments: int = MAX_FRAGMENTS, length: int = FRAGMENT_CHARS) -> list[str]:
+def snippets(
+    text: str,
+    terms: set[str] | frozenset[str],
+    analyzer: NewsTokenizer,
+    fragments: int = MAX_FRAGMENTS,
+    length: int = FRAGMENT_CHARS,
+) -> list[str]:
     """Up to `fragments` windows of about `length` characters where the most query words meet.
 
     Without any match the lead of the text is the one snippet.

@@ -37,8 +37,22 @@ def running_cluster(tmp_path_factory):
     Ports taken meanwhile by another process make searchd fail to start: then other ports."""
     for attempt in range(5):
         folder = tmp_path_factory.mktemp("cluster") / "c"
-        assert main(["cluster", "init", str(folder), "--shards", "3", "--mirrors", "1",
-                     "--base-port", str(free_base_port())]) == 0
+        assert (
+            main(
+                [
+                    "cluster",
+                    "init",
+                    str(folder),
+                    "--shards",
+                    "3",
+                    "--mirrors",
+                    "1",
+                    "--base-port",
+                    str(free_base_port()),
+                ]
+            )
+            == 0
+        )
         spec = ClusterSpec.load(folder / "cluster.toml")
         try:
             if main(["cluster", "start", str(folder)]) == 0:

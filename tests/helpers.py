@@ -46,32 +46,48 @@ PLACES = ("London", "Tokyo", "Kuwait", "Rotterdam")
 
 def fixture_articles() -> list[dict]:
     articles = [
-        {"id": "web-test-script", "title": f"{SCRIPT} Quayside fire in Rotterdam",
-         "subtitle": f"Firemen fought the blaze {IMG}",
-         "source": "<i>Evil Wire</i>", "published": "1987-04-02T09:30:00+00:00",
-         "url": "javascript:alert(1)",
-         "body": [f"A fire broke out at the quayside in Rotterdam on Thursday. {SCRIPT}",
-                  f"Margaret Thatcher said the damage was limited {IMG} and trade would resume."]},
-        {"id": "web-test-img", "title": f"{IMG} Dock strike spreads",
-         "source": "Reuters", "published": "1987-05-11T14:00:00+00:00",
-         "url": "https://example.org/dock-strike",
-         "body": ["Dock workers in London stopped work at the quayside on Monday.",
-                  f"Union leaders said {SCRIPT} the strike would go on."]},
+        {
+            "id": "web-test-script",
+            "title": f"{SCRIPT} Quayside fire in Rotterdam",
+            "subtitle": f"Firemen fought the blaze {IMG}",
+            "source": "<i>Evil Wire</i>",
+            "published": "1987-04-02T09:30:00+00:00",
+            "url": "javascript:alert(1)",
+            "body": [
+                f"A fire broke out at the quayside in Rotterdam on Thursday. {SCRIPT}",
+                f"Margaret Thatcher said the damage was limited {IMG} and trade would resume.",
+            ],
+        },
+        {
+            "id": "web-test-img",
+            "title": f"{IMG} Dock strike spreads",
+            "source": "Reuters",
+            "published": "1987-05-11T14:00:00+00:00",
+            "url": "https://example.org/dock-strike",
+            "body": [
+                "Dock workers in London stopped work at the quayside on Monday.",
+                f"Union leaders said {SCRIPT} the strike would go on.",
+            ],
+        },
     ]
     start = date(1987, 1, 5)
     for i in range(QUAYSIDE_COUNT - 2):
         person = PEOPLE[i % len(PEOPLE)]
         place = PLACES[i % len(PLACES)]
         day = start + timedelta(days=5 * i)
-        articles.append({
-            "id": f"web-test-{i:02d}",
-            "title": f"Quayside traffic in {place} report number {i + 1}",
-            "source": "Reuters" if i % 3 else "Dateline Wire",
-            "published": f"{day.isoformat()}T{8 + i % 10:02d}:15:00+00:00",
-            "body": [f"Ship arrivals at the quayside in {place} changed this week, officials in {place} said.",
-                     f"{person} commented on shipping volumes in {place} during a visit on {day:%A}.",
-                     "Cargo handling, container traffic and grain shipments were all reported."],
-        })
+        articles.append(
+            {
+                "id": f"web-test-{i:02d}",
+                "title": f"Quayside traffic in {place} report number {i + 1}",
+                "source": "Reuters" if i % 3 else "Dateline Wire",
+                "published": f"{day.isoformat()}T{8 + i % 10:02d}:15:00+00:00",
+                "body": [
+                    f"Ship arrivals at the quayside in {place} changed this week, officials in {place} said.",
+                    f"{person} commented on shipping volumes in {place} during a visit on {day:%A}.",
+                    "Cargo handling, container traffic and grain shipments were all reported.",
+                ],
+            }
+        )
     return articles
 
 
@@ -135,8 +151,22 @@ class Element:
 class Page(HTMLParser):
     """Every element of a page with its attributes and its text (inner text, descendants included)."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
-            "rect"}
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "rect",
+    }
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -164,9 +194,13 @@ class Page(HTMLParser):
             element.text += data
 
     def find(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
-        return [e for e in self.elements
-                if (tag is None or e.tag == tag) and (cls is None or cls in e.classes)
-                and all(e.attrs.get(k.rstrip("_").replace("_", "-")) == v for k, v in attrs.items())]
+        return [
+            e
+            for e in self.elements
+            if (tag is None or e.tag == tag)
+            and (cls is None or cls in e.classes)
+            and all(e.attrs.get(k.rstrip("_").replace("_", "-")) == v for k, v in attrs.items())
+        ]
 
     def one(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> Element:
         found = self.find(tag, cls, **attrs)
@@ -178,8 +212,11 @@ class Page(HTMLParser):
         return [e for e in self.elements if (tag is None or e.tag == tag) and any(cls in p.classes for p in e.parents)]
 
     def hit_ids(self) -> list[str]:
-        return [a.href.rsplit("/", 1)[-1] for a in self.inside("hit-title", "a")
-                if not any("related" in p.classes for p in a.parents)]
+        return [
+            a.href.rsplit("/", 1)[-1]
+            for a in self.inside("hit-title", "a")
+            if not any("related" in p.classes for p in a.parents)
+        ]
 
 
 # --- a small index written directly (no readers, no spaCy): the searcher's and the CLI's tests -----
@@ -188,10 +225,26 @@ DHAKA = timezone(timedelta(hours=6))
 UTC = timezone.utc
 
 
-def made_article(key: str, title: str, body: str, *, published: datetime | None, source: str = "Reuters",
-             people=(), places=(), subtitle: str = "") -> tuple[Article, Entities]:
-    article = Article(id=key, title=title, origin=Origin(f"made/{key}.txt"), subtitle=subtitle,
-                      source=source, published=published, body=tuple(body.split("\n\n")))
+def made_article(
+    key: str,
+    title: str,
+    body: str,
+    *,
+    published: datetime | None,
+    source: str = "Reuters",
+    people=(),
+    places=(),
+    subtitle: str = "",
+) -> tuple[Article, Entities]:
+    article = Article(
+        id=key,
+        title=title,
+        origin=Origin(f"made/{key}.txt"),
+        subtitle=subtitle,
+        source=source,
+        published=published,
+        body=tuple(body.split("\n\n")),
+    )
     return article, Entities(tuple(people), tuple(Place(name, country) for name, country in places))
 
 
@@ -202,39 +255,87 @@ JAPAN = ("Japan", "Japan")
 DHAKA_PLACE = ("Dhaka", "Bangladesh")
 
 ARTICLES = [
-    made_article("a1", "North Korea fires rockets into the sea",
-             "North Korea fired two rockets on Monday. The rocket launch was condemned in Seoul.\n\n"
-             "Kim Jong Un watched the launch, state media said.",
-             published=datetime(2023, 7, 10, 9, 0, tzinfo=UTC), people=["Kim Jong Un"], places=[KOREA, SEOUL]),
-    made_article("a2", "Rocket launch delayed again",
-             "The launch of the rocket was delayed by weather at the coast.",
-             published=datetime(2023, 7, 20, 9, 0, tzinfo=UTC), source="AFP", places=[TOKYO]),
-    made_article("a3", "Bank of Japan holds rates",
-             "The Bank of Japan kept interest rates unchanged. Governor Kazuo Ueda said inflation was easing.",
-             published=datetime(2023, 6, 15, 3, 0, tzinfo=UTC), people=["Kazuo Ueda"], places=[JAPAN, TOKYO]),
-    made_article("a4", "Japan's bank lending rises",
-             "Lending by banks in Japan rose in May, a bank survey showed.",
-             published=datetime(2023, 6, 1, 3, 0, tzinfo=UTC), source="Kyodo", places=[JAPAN]),
-    made_article("a5", "Dhaka prepares for monsoon floods",
-             "Officials in Dhaka prepared pumps as the monsoon arrived. Sheikh Hasina visited shelters.",
-             # 02:00 in Dhaka on 1 July is still 30 June in UTC: the article's own date counts.
-             published=datetime(2023, 7, 1, 2, 0, tzinfo=DHAKA), source="bdnews24.com",
-             people=["Sheikh Hasina"], places=[DHAKA_PLACE]),
-    made_article("a6", "<script>alert(1)</script> in the headline",
-             "A page carried <script>alert(1)</script> & other <b>markup</b> about rockets.",
-             published=datetime(2022, 1, 5, 12, 0, tzinfo=UTC), source="Test & Co"),
-    made_article("a7", "Undated note on rockets",
-             "A rocket enthusiast wrote about model rockets and a launch pad.",
-             published=None, source="AFP"),
-    made_article("a8", "Kim Jong Un meets officials",
-             "Kim Jong Un met party officials in Pyongyang to discuss the harvest.",
-             published=datetime(2023, 8, 2, 9, 0, tzinfo=UTC), people=["Kim Jong Un"], places=[KOREA]),
-    made_article("a9", "Seoul markets calm",
-             "Investors in Seoul were calm. Kazuo Ueda's remarks were noted by traders.",
-             published=datetime(2021, 3, 3, 9, 0, tzinfo=UTC), people=["Kazuo Ueda"], places=[SEOUL]),
-    made_article("a10", "Coffee prices climb in Brazil",
-             "Coffee prices rose as frost hit Brazil's plantations; economists expect economies to feel it.",
-             published=datetime(2020, 2, 2, 9, 0, tzinfo=UTC), source="Reuters", places=[("Brazil", "Brazil")]),
+    made_article(
+        "a1",
+        "North Korea fires rockets into the sea",
+        "North Korea fired two rockets on Monday. The rocket launch was condemned in Seoul.\n\n"
+        "Kim Jong Un watched the launch, state media said.",
+        published=datetime(2023, 7, 10, 9, 0, tzinfo=UTC),
+        people=["Kim Jong Un"],
+        places=[KOREA, SEOUL],
+    ),
+    made_article(
+        "a2",
+        "Rocket launch delayed again",
+        "The launch of the rocket was delayed by weather at the coast.",
+        published=datetime(2023, 7, 20, 9, 0, tzinfo=UTC),
+        source="AFP",
+        places=[TOKYO],
+    ),
+    made_article(
+        "a3",
+        "Bank of Japan holds rates",
+        "The Bank of Japan kept interest rates unchanged. Governor Kazuo Ueda said inflation was easing.",
+        published=datetime(2023, 6, 15, 3, 0, tzinfo=UTC),
+        people=["Kazuo Ueda"],
+        places=[JAPAN, TOKYO],
+    ),
+    made_article(
+        "a4",
+        "Japan's bank lending rises",
+        "Lending by banks in Japan rose in May, a bank survey showed.",
+        published=datetime(2023, 6, 1, 3, 0, tzinfo=UTC),
+        source="Kyodo",
+        places=[JAPAN],
+    ),
+    made_article(
+        "a5",
+        "Dhaka prepares for monsoon floods",
+        "Officials in Dhaka prepared pumps as the monsoon arrived. Sheikh Hasina visited shelters.",
+        # 02:00 in Dhaka on 1 July is still 30 June in UTC: the article's own date counts.
+        published=datetime(2023, 7, 1, 2, 0, tzinfo=DHAKA),
+        source="bdnews24.com",
+        people=["Sheikh Hasina"],
+        places=[DHAKA_PLACE],
+    ),
+    made_article(
+        "a6",
+        "<script>alert(1)</script> in the headline",
+        "A page carried <script>alert(1)</script> & other <b>markup</b> about rockets.",
+        published=datetime(2022, 1, 5, 12, 0, tzinfo=UTC),
+        source="Test & Co",
+    ),
+    made_article(
+        "a7",
+        "Undated note on rockets",
+        "A rocket enthusiast wrote about model rockets and a launch pad.",
+        published=None,
+        source="AFP",
+    ),
+    made_article(
+        "a8",
+        "Kim Jong Un meets officials",
+        "Kim Jong Un met party officials in Pyongyang to discuss the harvest.",
+        published=datetime(2023, 8, 2, 9, 0, tzinfo=UTC),
+        people=["Kim Jong Un"],
+        places=[KOREA],
+    ),
+    made_article(
+        "a9",
+        "Seoul markets calm",
+        "Investors in Seoul were calm. Kazuo Ueda's remarks were noted by traders.",
+        published=datetime(2021, 3, 3, 9, 0, tzinfo=UTC),
+        people=["Kazuo Ueda"],
+        places=[SEOUL],
+    ),
+    made_article(
+        "a10",
+        "Coffee prices climb in Brazil",
+        "Coffee prices rose as frost hit Brazil's plantations; economists expect economies to feel it.",
+        published=datetime(2020, 2, 2, 9, 0, tzinfo=UTC),
+        source="Reuters",
+        places=[("Brazil", "Brazil")],
+    ),
 ]
 
 
@@ -256,20 +357,26 @@ STORIES = {
     "putin-macron": {
         "title": "Putin and Macron meet in Paris",
         "published": "2023-07-04T10:00:00+02:00",
-        "body": ["Russian President Vladimir Putin met French President Emmanuel Macron in Paris on Tuesday.",
-                 "The two leaders discussed the war in Ukraine for three hours."],
+        "body": [
+            "Russian President Vladimir Putin met French President Emmanuel Macron in Paris on Tuesday.",
+            "The two leaders discussed the war in Ukraine for three hours.",
+        ],
     },
     "dhaka-floods": {
         "title": "Floods cut roads around Dhaka",
         "published": "2023-07-05T08:30:00+06:00",
-        "body": ["Heavy monsoon rain flooded streets in Dhaka, the capital of Bangladesh, on Wednesday.",
-                 "Prime Minister Sheikh Hasina ordered relief for families in Sylhet."],
+        "body": [
+            "Heavy monsoon rain flooded streets in Dhaka, the capital of Bangladesh, on Wednesday.",
+            "Prime Minister Sheikh Hasina ordered relief for families in Sylhet.",
+        ],
     },
     "tokyo-shares": {
         "title": "Tokyo shares rise",
         "published": "2023-07-06T15:00:00+09:00",
-        "body": ["Shares rose in Tokyo as exporters gained, and the yen weakened against the dollar.",
-                 "Traders in Japan expect the central bank to keep rates low."],
+        "body": [
+            "Shares rose in Tokyo as exporters gained, and the yen weakened against the dollar.",
+            "Traders in Japan expect the central bank to keep rates low.",
+        ],
     },
 }
 
@@ -315,8 +422,13 @@ def dateline_command() -> list[str]:
 
 
 def start(*options: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([*dateline_command(), "serve", "--host", "127.0.0.1", "--port", "0", *options],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    process = subprocess.Popen(
+        [*dateline_command(), "serve", "--host", "127.0.0.1", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     line = process.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
     if not match:

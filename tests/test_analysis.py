@@ -20,7 +20,7 @@ def test_words_are_case_folded_stemmed_and_stop_words_dropped():
 
 def test_offsets_point_at_the_words_as_written():
     text = "Ukrainian soldiers used\u00a0North\u00a0Korean\u00a0rockets."
-    tokens = [(t.text, text[t.startchar:t.endchar]) for t in news_analyzer()(text, chars=True)]
+    tokens = [(t.text, text[t.startchar : t.endchar]) for t in news_analyzer()(text, chars=True)]
     assert ("rocket", "rockets") in tokens
     assert ("korean", "Korean") in tokens  # a non-breaking space separates words like a space
     assert all(original.strip() == original for _, original in tokens)
@@ -63,8 +63,12 @@ def test_stems_are_cached_and_the_analyzer_survives_pickling():
 
 
 def test_highlights_mark_the_original_words_never_a_stem(tmp_path):
-    article = Article(id="a1", title="Rockets", origin=Origin("test"),
-                      body=("Ukraine used North Korean rockets; one rocket missed the articles' target.",))
+    article = Article(
+        id="a1",
+        title="Rockets",
+        origin=Origin("test"),
+        body=("Ukraine used North Korean rockets; one rocket missed the articles' target.",),
+    )
     ix = create_in(tmp_path, build_schema())
     with ix.writer() as writer:
         writer.add_document(**to_document(article, Entities()))
@@ -72,7 +76,12 @@ def test_highlights_mark_the_original_words_never_a_stem(tmp_path):
         query = QueryParser("body", ix.schema).parse("rockets")
         hit = searcher.search(query)[0]
         terms = {text for _, text in query.all_terms()}
-        marked = highlight(hit["body"], terms, ix.schema["body"].analyzer, ContextFragmenter(),
-                           HtmlFormatter(tagname="mark", between=" … "))
+        marked = highlight(
+            hit["body"],
+            terms,
+            ix.schema["body"].analyzer,
+            ContextFragmenter(),
+            HtmlFormatter(tagname="mark", between=" … "),
+        )
     assert ">rockets</mark>" in marked and ">rocket</mark>" in marked
     assert "articl" not in marked.replace("articles", "")

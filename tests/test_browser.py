@@ -39,9 +39,13 @@ def server():
     index_dir = shared_index()
     dateline = Path(sys.executable).with_name("dateline")
     command = [str(dateline)] if dateline.exists() else [sys.executable, "-m", "search.cli"]
-    process = subprocess.Popen([*command, "serve", "--host", "127.0.0.1", "--port", "0", "--threads", "4",
-                                "--index", str(index_dir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    process = subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", "0", "--threads", "4", "--index", str(index_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     try:
         line = process.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
@@ -64,9 +68,18 @@ def browser():
     profile = tempfile.mkdtemp(prefix="dateline-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--no-first-run", f"--user-data-dir={profile}", "--window-size=1280,1000"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1000",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # An explicit driver path: Selenium Manager never downloads anything.
@@ -154,8 +167,10 @@ def test_search_narrow_page_and_read(server, browser):
     # Follow the tallest timeline bar.
     bars = driver.find_elements(By.CSS_SELECTOR, "svg.timeline-chart a")
     assert bars
-    bar = max(bars, key=lambda b: int(re.search(r": ([\d,]+) article", b.get_attribute("aria-label"))
-                                       .group(1).replace(",", "")))
+    bar = max(
+        bars,
+        key=lambda b: int(re.search(r": ([\d,]+) article", b.get_attribute("aria-label")).group(1).replace(",", "")),
+    )
     expected = int(re.search(r": ([\d,]+) article", bar.get_attribute("aria-label")).group(1).replace(",", ""))
     driver.execute_script("arguments[0].scrollIntoView()", bar)
     navigate(driver, bar.find_element(By.CSS_SELECTOR, "rect.bar-fill").click)
@@ -254,8 +269,11 @@ def test_wire_copies_export_and_feed_from_the_page(server, browser):
     driver = browser
 
     def last_page() -> int:
-        return max(int(n) for a in driver.find_elements(By.CSS_SELECTOR, ".pagination a")
-                   if (n := a.text.strip().split()[-1]).isdigit())
+        return max(
+            int(n)
+            for a in driver.find_elements(By.CSS_SELECTOR, ".pagination a")
+            if (n := a.text.strip().split()[-1]).isdigit()
+        )
 
     driver.get(server + "/?q=quayside")
     folded_pages = last_page()
@@ -272,7 +290,9 @@ def test_wire_copies_export_and_feed_from_the_page(server, browser):
     csv_link = driver.find_element(By.CSS_SELECTOR, ".exports a[href^='/api/search.csv']")
     text = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "fetch(arguments[0]).then(r => r.text()).then(done, e => done(String(e)));", csv_link.get_attribute("href"))
+        "fetch(arguments[0]).then(r => r.text()).then(done, e => done(String(e)));",
+        csv_link.get_attribute("href"),
+    )
     assert text.splitlines()[0].startswith("id,published,")
     no_console_errors(driver)
     # Every copy, on request.

@@ -11,12 +11,28 @@ from search.engine.searcher import Searcher
 from search.results import SearchRequest
 
 RECORDS = [
-    {"id": "rain", "title": "Rain floods Sylhet", "source": "bdnews24.com", "byline": "Staff Correspondent",
-     "published": "2020-03-02T10:00:00+06:00", "body": ["Rain flooded low-lying streets in Sylhet."]},
-    {"id": "grain", "title": "Wheat tender in Lima", "source": "Reuters", "byline": ["Janie Gabbett", "Ana Ruiz"],
-     "published": "1987-02-26T15:01:00-05:00", "body": ["Peru bought 50,000 tonnes of wheat."]},
-    {"id": "ferry", "title": "Ferry service resumes", "url": "https://www.dhakatribune.com/x/ferry",
-     "body": ["The ferry between Paturia and Daulatdia resumed on Sunday."]},
+    {
+        "id": "rain",
+        "title": "Rain floods Sylhet",
+        "source": "bdnews24.com",
+        "byline": "Staff Correspondent",
+        "published": "2020-03-02T10:00:00+06:00",
+        "body": ["Rain flooded low-lying streets in Sylhet."],
+    },
+    {
+        "id": "grain",
+        "title": "Wheat tender in Lima",
+        "source": "Reuters",
+        "byline": ["Janie Gabbett", "Ana Ruiz"],
+        "published": "1987-02-26T15:01:00-05:00",
+        "body": ["Peru bought 50,000 tonnes of wheat."],
+    },
+    {
+        "id": "ferry",
+        "title": "Ferry service resumes",
+        "url": "https://www.dhakatribune.com/x/ferry",
+        "body": ["The ferry between Paturia and Daulatdia resumed on Sunday."],
+    },
 ]
 
 
@@ -24,8 +40,21 @@ RECORDS = [
 def index_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("byline")
     write_jsonl(folder / "corpus" / "a.jsonl", RECORDS)
-    assert main(["reindex", "--corpus", str(folder / "corpus"), "--index", str(folder / "index"),
-                 "--workers", "1", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "reindex",
+                "--corpus",
+                str(folder / "corpus"),
+                "--index",
+                str(folder / "index"),
+                "--workers",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return folder / "index"
 
 

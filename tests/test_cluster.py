@@ -29,10 +29,13 @@ from search.index.store import entity_cache_path
 from search.results import BadRequest, SearchRequest
 
 pytestmark = [
-    pytest.mark.shared, pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("searchd") is None, reason="searchd missing: scripts/install --dev installs "
-                                                              "Debian's sphinxsearch"),
+    pytest.mark.shared,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("searchd") is None, reason="searchd missing: scripts/install --dev installs Debian's sphinxsearch"
+    ),
 ]
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
@@ -64,8 +67,11 @@ MAPPED = ("person",)
 
 
 def facet_counts(result) -> dict[str, dict[str, int]]:
-    return {name: {v.value.casefold(): v.count for v in values} for name, values in result.facets.items()
-            if name not in MAPPED}
+    return {
+        name: {v.value.casefold(): v.count for v in values}
+        for name, values in result.facets.items()
+        if name not in MAPPED
+    }
 
 
 PARITY = [
@@ -102,11 +108,13 @@ def test_the_cluster_answers_as_the_embedded_engine(engines, request_):
     assert theirs.total == ours.total and theirs.total > 0
     assert theirs.pages == ours.pages
     assert facet_counts(theirs) == facet_counts(ours)
-    assert {f.value.casefold() for f in theirs.facets["person"][:3]} & {f.value.casefold() for f in ours.facets["person"]} \
-        or not ours.facets["person"]
+    assert {f.value.casefold() for f in theirs.facets["person"][:3]} & {
+        f.value.casefold() for f in ours.facets["person"]
+    } or not ours.facets["person"]
     assert theirs.dates == ours.dates
-    assert {k: v for k, v in theirs.facet_totals.items() if k not in MAPPED} == \
-           {k: v for k, v in ours.facet_totals.items() if k not in MAPPED}
+    assert {k: v for k, v in theirs.facet_totals.items() if k not in MAPPED} == {
+        k: v for k, v in ours.facet_totals.items() if k not in MAPPED
+    }
     assert theirs.interpreted_as == ours.interpreted_as and theirs.notice == ours.notice
     assert not theirs.extra
     if request_.sort == "newest":
@@ -209,8 +217,18 @@ def test_a_reindex_with_a_node_down_fails_in_one_line_and_keeps_the_live_generat
     mirror = cluster.shards[0][1]
     local.stop_node(cluster, mirror, kill=True)
     try:
-        status = main(["reindex", "--engine", str(cluster.path), "--corpus", str(shared_path("corpus", "pages")),
-                       "--workers", "1", "-q"])
+        status = main(
+            [
+                "reindex",
+                "--engine",
+                str(cluster.path),
+                "--corpus",
+                str(shared_path("corpus", "pages")),
+                "--workers",
+                "1",
+                "-q",
+            ]
+        )
         error = capsys.readouterr().err.strip().splitlines()
         assert status == 1 and len(error) == 1
         assert mirror.name in error[0] and mirror.address in error[0] and "live generation is untouched" in error[0]
@@ -242,9 +260,18 @@ def test_a_rebuild_switches_generations_while_searches_go_on(engines, cluster, t
     embedded, sharded = engines
     before = read_live(sharded.entry)
     full = embedded.search(SearchRequest(q="coronavirus")).total
-    extra = write_jsonl(tmp_path / "extra" / "bengali.jsonl", [{
-        "id": "bn-1", "source": "Dateline Wire", "title": "গণতন্ত্র ও নির্বাচন", "published": "2024-01-07T10:00:00+06:00",
-        "body": ["ঢাকায় আজ গণতন্ত্র নিয়ে আলোচনা হয়েছে। coronavirus"]}])
+    extra = write_jsonl(
+        tmp_path / "extra" / "bengali.jsonl",
+        [
+            {
+                "id": "bn-1",
+                "source": "Dateline Wire",
+                "title": "গণতন্ত্র ও নির্বাচন",
+                "published": "2024-01-07T10:00:00+06:00",
+                "body": ["ঢাকায় আজ গণতন্ত্র নিয়ে আলোচনা হয়েছে। coronavirus"],
+            }
+        ],
+    )
     totals: list[int] = []
     failures: list[BaseException] = []
     stop = threading.Event()
@@ -259,8 +286,9 @@ def test_a_rebuild_switches_generations_while_searches_go_on(engines, cluster, t
     thread = threading.Thread(target=search_meanwhile)
     thread.start()
     try:
-        reindex_cluster([shared_path("corpus", "pages"), extra.parent], cluster, workers=1,
-                        extractor=shared_spacy_extractor())
+        reindex_cluster(
+            [shared_path("corpus", "pages"), extra.parent], cluster, workers=1, extractor=shared_spacy_extractor()
+        )
         sharded.refresh()
         after = [sharded.search(SearchRequest(q="coronavirus")).total for _ in range(3)]
     finally:

@@ -23,9 +23,11 @@ from search.index.indexer import reindex
 from search.results import SearchRequest
 
 pytestmark = [
-    pytest.mark.shared, pytest.mark.slow,
+    pytest.mark.shared,
+    pytest.mark.slow,
     pytest.mark.skipif(shutil.which("searchd") is None, reason="searchd missing: scripts/install --dev"),
 ]
+
 
 class ReutersTags:
     """People and places from the story's own PEOPLE and PLACES tags."""
@@ -72,8 +74,11 @@ REQUESTS = [
 def facet_counts(result) -> dict[str, set[tuple[str, int]]]:
     """Every facet but person: the embedded engine shows people through its corpus-level name map,
     which the cluster does not have (see tests/test_cluster.py)."""
-    return {name: {(v.value.casefold(), v.count) for v in values} for name, values in result.facets.items()
-            if name != "person"}
+    return {
+        name: {(v.value.casefold(), v.count) for v in values}
+        for name, values in result.facets.items()
+        if name != "person"
+    }
 
 
 @pytest.mark.parametrize("request_", REQUESTS, ids=lambda r: r.q or "everything")
@@ -82,13 +87,16 @@ def test_reuters_parity(engines, request_):
     ours, theirs = embedded.search(request_), sharded.search(request_)
     overlap = len({h.id for h in ours.results} & {h.id for h in theirs.results})
     people = len(ours.facets["person"])
-    print(f"{request_.q!r}: total {ours.total} / {theirs.total}; {people} people listed; "
-          f"top-{len(ours.results)} overlap {overlap}")
+    print(
+        f"{request_.q!r}: total {ours.total} / {theirs.total}; {people} people listed; "
+        f"top-{len(ours.results)} overlap {overlap}"
+    )
     assert theirs.total == ours.total > 0
     assert facet_counts(theirs) == facet_counts(ours)
     assert theirs.dates == ours.dates
-    assert {k: v for k, v in theirs.facet_totals.items() if k != "person"} == \
-           {k: v for k, v in ours.facet_totals.items() if k != "person"}
+    assert {k: v for k, v in theirs.facet_totals.items() if k != "person"} == {
+        k: v for k, v in ours.facet_totals.items() if k != "person"
+    }
     assert not theirs.extra and not (theirs.notice or "").startswith("A facet has more")
 
 

@@ -35,17 +35,39 @@ def dask_cluster(tmp_path_factory):
 
     def launch(*args: str, name: str) -> subprocess.Popen:
         log = (logs / f"{name}.log").open("wb")
-        process = subprocess.Popen([str(DASK), *args], stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+        process = subprocess.Popen(
+            [str(DASK), *args], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+        )
         started.append(process)
         return process
 
     try:
-        launch("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
-               str(scheduler_file), name="scheduler")
+        launch(
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+            name="scheduler",
+        )
         address = scheduler_address(scheduler_file)
-        workers = [launch("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                          "--name", f"w{n}", name=f"worker{n}") for n in range(2)]
+        workers = [
+            launch(
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--name",
+                f"w{n}",
+                name=f"worker{n}",
+            )
+            for n in range(2)
+        ]
         from distributed import Client
 
         with Client(address, timeout="30s") as client:
@@ -114,8 +136,23 @@ def test_reindex_with_dask_indexes_the_same_entities(dask_cluster, tmp_path):
     corpus.mkdir()
     for page in sorted(shared_path("corpus", "pages").glob("*.txt"))[:6]:
         (corpus / page.name).write_bytes(page.read_bytes())
-    assert main(["reindex", "--dask", address, "--corpus", str(corpus), "--index", str(tmp_path / "ix"),
-                 "--workers", "1", "-q"]) == 0
+    assert (
+        main(
+            [
+                "reindex",
+                "--dask",
+                address,
+                "--corpus",
+                str(corpus),
+                "--index",
+                str(tmp_path / "ix"),
+                "--workers",
+                "1",
+                "-q",
+            ]
+        )
+        == 0
+    )
     articles = [a for a in read_corpus([corpus]) if isinstance(a, Article)]
     people = {p for e in shared_spacy_extractor().extract_many(articles) for p in e.people}
     with Searcher.open(tmp_path / "ix") as searcher:
@@ -127,7 +164,20 @@ def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):
     from search.cli import main
 
     port = free_base_port(1)
-    assert main(["reindex", "--dask", f"tcp://127.0.0.1:{port}", "--corpus", str(tmp_path),
-                 "--index", str(tmp_path / "ix"), "-q"]) == 1
+    assert (
+        main(
+            [
+                "reindex",
+                "--dask",
+                f"tcp://127.0.0.1:{port}",
+                "--corpus",
+                str(tmp_path),
+                "--index",
+                str(tmp_path / "ix"),
+                "-q",
+            ]
+        )
+        == 1
+    )
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and f"127.0.0.1:{port}" in error[0]

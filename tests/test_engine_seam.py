@@ -31,13 +31,32 @@ class CannedEngine:
 
     def search(self, request: SearchRequest) -> SearchResult:
         self.requests.append(request)
-        hit = Hit(id="c1", title="Canned harbour news", title_html="Canned <mark>harbour</mark> news",
-                  snippets=["from the canned engine"], published=None, source="Cannery", people=[], places=[],
-                  url=None, score=1.0)
-        return SearchResult(query=request.q, interpreted_as=None, notice=None, total=1, page=1,
-                            page_size=request.page_size, pages=1, sort=request.sort, results=[hit],
-                            facets={"source": [FacetValue("Cannery", 1, False)]},
-                            dates=DateHistogram("year", []), suggestion=None)
+        hit = Hit(
+            id="c1",
+            title="Canned harbour news",
+            title_html="Canned <mark>harbour</mark> news",
+            snippets=["from the canned engine"],
+            published=None,
+            source="Cannery",
+            people=[],
+            places=[],
+            url=None,
+            score=1.0,
+        )
+        return SearchResult(
+            query=request.q,
+            interpreted_as=None,
+            notice=None,
+            total=1,
+            page=1,
+            page_size=request.page_size,
+            pages=1,
+            sort=request.sort,
+            results=[hit],
+            facets={"source": [FacetValue("Cannery", 1, False)]},
+            dates=DateHistogram("year", []),
+            suggestion=None,
+        )
 
     def export(self, request: SearchRequest, limit: int) -> SearchResult:
         return self.search(request)

@@ -51,15 +51,28 @@ def test_seed_places_resolve_to_their_countries(seed_entities):
 
 def test_seed_page_noise_names_never_appear(seed_entities):
     names = set(seed_entities.people) | {p.name for p in seed_entities.places}
-    for noise in ("Vladimir Putin", "Putin", "Peter Apps", "Natalia A Ramos Miranda", "Roli Srivastava",
-                  "Syed Badrul Ahsan", "Boric", "India", "Chile", "China"):
+    for noise in (
+        "Vladimir Putin",
+        "Putin",
+        "Peter Apps",
+        "Natalia A Ramos Miranda",
+        "Roli Srivastava",
+        "Syed Badrul Ahsan",
+        "Boric",
+        "India",
+        "Chile",
+        "China",
+    ):
         assert noise not in names
 
 
 def test_nationality_words_are_not_places(extractor):
-    entities = extractor.extract(article(
-        "Ukrainian troops shelled Russian positions while North Korean advisers watched.",
-        "American and British officials said the Russians had been warned."))
+    entities = extractor.extract(
+        article(
+            "Ukrainian troops shelled Russian positions while North Korean advisers watched.",
+            "American and British officials said the Russians had been warned.",
+        )
+    )
     names = {p.name for p in entities.places}
     assert not names & {"Ukrainian", "Russian", "North Korean", "American", "British", "Russians"}
 
@@ -69,23 +82,26 @@ def test_united_states_aliases(written):
     assert gazetteer().resolve(written) == Place("United States", "United States")
 
 
-@pytest.mark.parametrize(("written", "expected"), [
-    ("Britain", Place("United Kingdom", "United Kingdom")),
-    ("U.K.", Place("United Kingdom", "United Kingdom")),
-    ("USSR", Place("Soviet Union", "Soviet Union")),
-    ("West Germany", Place("West Germany", "West Germany")),
-    ("South Korea", Place("South Korea", "South Korea")),
-    ("Hong Kong", Place("Hong Kong", "Hong Kong")),
-    ("Dhaka", Place("Dhaka", "Bangladesh")),
-    ("Chittagong", Place("Chittagong", "Bangladesh")),
-    ("Chattogram", Place("Chittagong", "Bangladesh")),
-    ("Kiev", Place("Kyiv", "Ukraine")),
-    ("Texas", Place("Texas", "United States")),
-    ("The Netherlands", Place("Netherlands", "Netherlands")),
-    ("Europe", Place("Europe", None)),
-    ("Ukrainian", None),
-    ("Financial Times", None),
-])
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Britain", Place("United Kingdom", "United Kingdom")),
+        ("U.K.", Place("United Kingdom", "United Kingdom")),
+        ("USSR", Place("Soviet Union", "Soviet Union")),
+        ("West Germany", Place("West Germany", "West Germany")),
+        ("South Korea", Place("South Korea", "South Korea")),
+        ("Hong Kong", Place("Hong Kong", "Hong Kong")),
+        ("Dhaka", Place("Dhaka", "Bangladesh")),
+        ("Chittagong", Place("Chittagong", "Bangladesh")),
+        ("Chattogram", Place("Chittagong", "Bangladesh")),
+        ("Kiev", Place("Kyiv", "Ukraine")),
+        ("Texas", Place("Texas", "United States")),
+        ("The Netherlands", Place("Netherlands", "Netherlands")),
+        ("Europe", Place("Europe", None)),
+        ("Ukrainian", None),
+        ("Financial Times", None),
+    ],
+)
 def test_place_normalisation(written, expected):
     assert gazetteer().resolve(written) == expected
 
@@ -102,11 +118,14 @@ def test_ambiguous_city_prefers_the_famous_one_unless_the_story_says_otherwise()
 
 
 def test_titles_dropped_and_surname_merged_into_full_name(extractor):
-    entities = extractor.extract(article(
-        "Defence Minister Sergei Shoigu arrived in Pyongyang on Tuesday.",
-        "Shoigu's visit was the first by a Russian defence chief since 1991, and Shoigu met leader Kim Jong Un.",
-        "President Joe Biden said Washington was watching.",
-        title="Shoigu in North Korea"))
+    entities = extractor.extract(
+        article(
+            "Defence Minister Sergei Shoigu arrived in Pyongyang on Tuesday.",
+            "Shoigu's visit was the first by a Russian defence chief since 1991, and Shoigu met leader Kim Jong Un.",
+            "President Joe Biden said Washington was watching.",
+            title="Shoigu in North Korea",
+        )
+    )
     assert entities.people == ("Sergei Shoigu", "Kim Jong Un", "Joe Biden")
 
 
@@ -146,8 +165,11 @@ REUTERS_GOLD = {
 
 
 def test_reuters_countries_match_gold_places(extractor):
-    stories = [a for a in read_articles("corpus", "reuters21578", "reut2-003.sgm", limit=300)
-               if a.source_metadata.get("newid") in REUTERS_GOLD]
+    stories = [
+        a
+        for a in read_articles("corpus", "reuters21578", "reut2-003.sgm", limit=300)
+        if a.source_metadata.get("newid") in REUTERS_GOLD
+    ]
     assert len(stories) == len(REUTERS_GOLD)
     for story, entities in zip(stories, extractor.extract_many(stories)):
         ours = {reuters_place_code(country) for country in entities.countries}

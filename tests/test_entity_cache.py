@@ -93,16 +93,26 @@ def test_a_rule_change_reruns_no_model(tmp_path, extractor, stories, monkeypatch
 
 def test_key_ignores_what_entities_do_not_come_from(stories):
     story = stories[0]
-    moved = Article(id="other", title=story.title, subtitle=story.subtitle, body=story.body,
-                    origin=Origin("elsewhere.sgm", 9), source="Someone else", url="https://example.org/x")
+    moved = Article(
+        id="other",
+        title=story.title,
+        subtitle=story.subtitle,
+        body=story.body,
+        origin=Origin("elsewhere.sgm", 9),
+        source="Someone else",
+        url="https://example.org/x",
+    )
     assert entity_key(moved) == entity_key(story)
 
 
 def test_a_change_of_outlet_is_honoured_without_a_model_run(tmp_path, extractor):
     """The outlet's country is a prior for places but nothing the model sees: the same text under
     no known outlet is served from the cache, and its places are judged without that prior."""
-    dhaka = (item for item in read_file(shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"))
-             if isinstance(item, Article) and "Gulshan" in item.text)
+    dhaka = (
+        item
+        for item in read_file(shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"))
+        if isinstance(item, Article) and "Gulshan" in item.text
+    )
     articles = list(itertools.islice(dhaka, 12))
     unknown = [replace(article, source="", url=None) for article in articles]
     assert [entity_key(a) for a in unknown] == [entity_key(a) for a in articles]

@@ -21,10 +21,17 @@ ODD = ("AC/DC Jones", "St. Louis", "..", "José Martí", "শেখ হাসি
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    odd = [made_article(f"odd{i}", f"Odd name story {i}", f"A story naming {name} at length.",
-                        published=datetime(2023, 7, 10 + i, 9, 0, tzinfo=UTC), people=[name, "Kim Jong Un"],
-                        places=[("Dhaka", "Bangladesh"), ("St. Louis/Missouri", "United States")])
-           for i, name in enumerate(ODD)]
+    odd = [
+        made_article(
+            f"odd{i}",
+            f"Odd name story {i}",
+            f"A story naming {name} at length.",
+            published=datetime(2023, 7, 10 + i, 9, 0, tzinfo=UTC),
+            people=[name, "Kim Jong Un"],
+            places=[("Dhaka", "Bangladesh"), ("St. Louis/Missouri", "United States")],
+        )
+        for i, name in enumerate(ODD)
+    ]
     index_dir = index_articles(tmp_path_factory.mktemp("entity-index"), [*ARTICLES, *odd])
     return create_app({"INDEX_DIR": str(index_dir), "REFRESH_INTERVAL": 0}).test_client()
 
@@ -90,11 +97,19 @@ def test_article_pages_facet_values_and_chips_link_to_entity_pages(client):
     assert "/places/North%20Korea" in links
 
 
-@pytest.mark.parametrize(("url", "status"), [
-    ("/people/Nobody%20At%20All", 404), ("/api/people/Nobody", 404), ("/places/Atlantis", 404),
-    ("/api/places/a%00b", 400), ("/people/" + "x" * 300, 400), ("/api/people/", 404), ("/people/?name=", 404),
-    ("/countries/Japan", 404),
-])
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/people/Nobody%20At%20All", 404),
+        ("/api/people/Nobody", 404),
+        ("/places/Atlantis", 404),
+        ("/api/places/a%00b", 400),
+        ("/people/" + "x" * 300, 400),
+        ("/api/people/", 404),
+        ("/people/?name=", 404),
+        ("/countries/Japan", 404),
+    ],
+)
 def test_bad_names_get_the_error_shape(client, url, status):
     response = client.get(url)
     assert response.status_code == status

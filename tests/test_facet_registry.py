@@ -84,7 +84,8 @@ def test_urls_round_trip_every_registered_facet(tmp_path):
     pairs = [(facet.name, value) for facet in FACETS for value in (f"{facet.name} 1", f"{facet.name} & 2")]
     state = parse_search(MultiDict([("q", "rockets"), *pairs]), config, api=True)
     assert {facet.name: state.request.selected(facet.name) for facet in FACETS} == {
-        facet.name: (f"{facet.name} 1", f"{facet.name} & 2") for facet in FACETS}
+        facet.name: (f"{facet.name} 1", f"{facet.name} & 2") for facet in FACETS
+    }
     assert state_params(state, config["DEFAULT_PAGE_SIZE"]) == [("q", "rockets"), *pairs]
     assert {facet.name for facet in FACETS} <= API_PARAMETERS
     urls = UrlState(state, config["DEFAULT_PAGE_SIZE"])
@@ -108,8 +109,13 @@ def test_the_cli_and_the_openapi_document_offer_every_facet(tmp_path):
     register(parser.add_subparsers())
     search = parser._subparsers._group_actions[0].choices["search"]  # type: ignore[union-attr]
     options = {option for action in search._actions for option in action.option_strings}
-    params = {p["name"] for p in create_app({"INDEX_DIR": str(tmp_path)}).test_client()
-              .get("/api/openapi.json").json["paths"]["/api/search"]["get"]["parameters"]}
+    params = {
+        p["name"]
+        for p in create_app({"INDEX_DIR": str(tmp_path)})
+        .test_client()
+        .get("/api/openapi.json")
+        .json["paths"]["/api/search"]["get"]["parameters"]
+    }
     for facet in FACETS:
         assert f"--{facet.name}" in options
         assert facet.name in params

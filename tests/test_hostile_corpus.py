@@ -24,10 +24,20 @@ from search.index.indexer import load_manifest
 from search.readers import ReadOptions, read_corpus
 
 GOOD = [
-    {"id": "g1", "title": "Harbour reopens after storm", "source": "Dateline Wire",
-     "published": "2021-03-04T09:00:00+06:00", "body": ["The port of Mongla reopened on Thursday."]},
-    {"id": "g2", "title": "Rice prices ease in Dhaka", "source": "Dateline Wire",
-     "published": "2021-03-05T09:00:00+06:00", "body": ["Coarse rice fell by two taka a kilogram."]},
+    {
+        "id": "g1",
+        "title": "Harbour reopens after storm",
+        "source": "Dateline Wire",
+        "published": "2021-03-04T09:00:00+06:00",
+        "body": ["The port of Mongla reopened on Thursday."],
+    },
+    {
+        "id": "g2",
+        "title": "Rice prices ease in Dhaka",
+        "source": "Dateline Wire",
+        "published": "2021-03-05T09:00:00+06:00",
+        "body": ["Coarse rice fell by two taka a kilogram."],
+    },
 ]
 
 
@@ -79,12 +89,14 @@ def test_a_file_name_that_is_not_utf8_is_indexed_and_every_later_run_works(tmp_p
 
 def test_an_article_of_20_mb_is_indexed_cut_to_the_limit_with_a_warning(tmp_path, capsys):
     corpus = tmp_path / "c"
-    huge_body = ("Floodwater rose again in Sylhet. " * 650_000)  # ~21 MB, one paragraph
-    write_jsonl(corpus / "a.jsonl", [GOOD[0], {"id": "huge", "title": "A very long report", "body": huge_body},
-                                     GOOD[1]])
-    story = ("Grain exports rose in March. " * 650_000)
+    huge_body = "Floodwater rose again in Sylhet. " * 650_000  # ~21 MB, one paragraph
+    write_jsonl(
+        corpus / "a.jsonl", [GOOD[0], {"id": "huge", "title": "A very long report", "body": huge_body}, GOOD[1]]
+    )
+    story = "Grain exports rose in March. " * 650_000
     (corpus / "reut2-cut.sgm").write_text(
-        '<REUTERS NEWID="7"><DATE>26-FEB-1987 15:01:01.79</DATE><TEXT><TITLE>Long wire</TITLE><BODY>' + story)
+        '<REUTERS NEWID="7"><DATE>26-FEB-1987 15:01:01.79</DATE><TEXT><TITLE>Long wire</TITLE><BODY>' + story
+    )
     index_dir = tmp_path / "index"
 
     status, out, err = reindex_cli(capsys, corpus, index_dir)
@@ -99,13 +111,14 @@ def test_an_article_of_20_mb_is_indexed_cut_to_the_limit_with_a_warning(tmp_path
     assert 4_900_000 < len(huge["body"]) <= 5_000_000
 
 
-@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+06:00", "9999-12-31T23:59:59-12:00",
-                                  "1 January 0001 12:00 AM"])
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+06:00", "9999-12-31T23:59:59-12:00", "1 January 0001 12:00 AM"])
 def test_a_date_with_no_utc_time_costs_only_that_date(tmp_path, date):
     # No id: the article id is then made from the title and the publication minute in UTC.
     undated = {key: value for key, value in GOOD[1].items() if key != "id"}
-    path = write_jsonl(tmp_path / "dates.jsonl", [GOOD[0], {**undated, "published": date},
-                                                 {**GOOD[1], "id": "g3", "title": "Later record"}])
+    path = write_jsonl(
+        tmp_path / "dates.jsonl",
+        [GOOD[0], {**undated, "published": date}, {**GOOD[1], "id": "g3", "title": "Later record"}],
+    )
     articles, problems = split(read_corpus([path]))
     assert [a.id for a in articles][::2] == ["g1", "g3"] and len(articles) == 3
     assert articles[1].published is None
@@ -115,9 +128,11 @@ def test_a_date_with_no_utc_time_costs_only_that_date(tmp_path, date):
 
 def test_a_reuters_date_with_no_utc_time_costs_only_that_date(tmp_path):
     path = tmp_path / "reut2-x.sgm"
-    path.write_text('<REUTERS NEWID="1"><DATE>31-DEC-9999 23:59:59.00</DATE><TEXT><TITLE>A</TITLE>'
-                    '<BODY>First.</BODY></TEXT></REUTERS>\n<REUTERS NEWID="2"><DATE>26-FEB-1987 15:01:01.79</DATE>'
-                    '<TEXT><TITLE>B</TITLE><BODY>Second.</BODY></TEXT></REUTERS>\n')
+    path.write_text(
+        '<REUTERS NEWID="1"><DATE>31-DEC-9999 23:59:59.00</DATE><TEXT><TITLE>A</TITLE>'
+        '<BODY>First.</BODY></TEXT></REUTERS>\n<REUTERS NEWID="2"><DATE>26-FEB-1987 15:01:01.79</DATE>'
+        "<TEXT><TITLE>B</TITLE><BODY>Second.</BODY></TEXT></REUTERS>\n"
+    )
     articles, problems = split(read_corpus([path]))
     assert [(a.title, a.published is None) for a in articles] == [("A", True), ("B", False)]
     assert [p.record for p in problems] == [1]
@@ -130,8 +145,7 @@ def test_a_nul_byte_costs_one_jsonl_record_or_csv_row_not_the_file(tmp_path):
     csv_file = tmp_path / "b.csv"
     csv_file.write_bytes(b"title,content\nFirst row,Text one.\nBroken\x00 row,Text two.\nThird row,Text three.\n")
     articles, problems = split(read_corpus([tmp_path]))
-    assert sorted(a.title for a in articles) == sorted([GOOD[0]["title"], GOOD[1]["title"], "First row",
-                                                         "Third row"])
+    assert sorted(a.title for a in articles) == sorted([GOOD[0]["title"], GOOD[1]["title"], "First row", "Third row"])
     assert sorted((Path(p.path).name, p.record) for p in problems) == [("a.jsonl", 2), ("b.csv", 2)]
     # A file that really is binary is still refused whole.
     (tmp_path / "c.jsonl").write_bytes(gzip.compress(b'{"title": "x"}\n' * 2000))
@@ -183,8 +197,10 @@ def test_a_csv_row_over_the_record_limit_is_skipped_others_kept(tmp_path):
 def test_an_unterminated_sgml_story_over_the_limit_is_skipped_in_bounded_memory(tmp_path):
     path = tmp_path / "reut2-cut.sgm"
     with path.open("wb") as file:
-        file.write(b'<REUTERS NEWID="1"><DATE>26-FEB-1987 15:01:01.79</DATE><TEXT><TITLE>Fine</TITLE>'
-                   b"<BODY>Short.</BODY></TEXT></REUTERS>\n")
+        file.write(
+            b'<REUTERS NEWID="1"><DATE>26-FEB-1987 15:01:01.79</DATE><TEXT><TITLE>Fine</TITLE>'
+            b"<BODY>Short.</BODY></TEXT></REUTERS>\n"
+        )
         file.write(b'<REUTERS NEWID="2"><DATE>26-FEB-1987 15:01:01.79</DATE><TEXT><TITLE>Cut</TITLE><BODY>')
         file.write(b"Grain exports rose. " * 1_500_000)  # 30 MB, never closed
     articles, problems, peak = _peak_while_reading(path, LIMIT)
@@ -209,8 +225,11 @@ def test_compressed_files_are_read_streaming_in_every_format(tmp_path):
     (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(data))
     (tmp_path / "b.jsonl.bz2").write_bytes(bz2.compress(data.replace(b'"g', b'"b')))
     (tmp_path / "c.jsonl.xz").write_bytes(lzma.compress(data.replace(b'"g', b'"x')))
-    (tmp_path / "d.csv.zst").write_bytes(zstandard.ZstdCompressor().compress(
-        b"url,title,content\nhttps://www.dhakatribune.com/a,Ferry resumes,Service resumed.\n"))
+    (tmp_path / "d.csv.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(
+            b"url,title,content\nhttps://www.dhakatribune.com/a,Ferry resumes,Service resumed.\n"
+        )
+    )
     (tmp_path / "e.jsonl.gz").write_bytes(gzip.compress(data)[:-20])  # cut short
     articles, problems = split(read_corpus([tmp_path]))
     assert len(articles) == 7
@@ -229,7 +248,11 @@ def test_files_and_rows_that_give_nothing_are_each_reported(tmp_path):
     (tmp_path / "d-one-byte.txt").write_bytes(b"x")
     _, problems = split(read_corpus([tmp_path]))
     assert sorted(Path(p.path).name for p in problems) == [
-        "a-empty-row.csv", "b-header-only.csv", "c-blank.jsonl", "d-one-byte.txt"]
+        "a-empty-row.csv",
+        "b-header-only.csv",
+        "c-blank.jsonl",
+        "d-one-byte.txt",
+    ]
 
 
 def test_reindex_with_another_corpus_keeps_the_index_unless_told_to_prune(tmp_path, capsys):
@@ -299,9 +322,24 @@ def test_progress_on_a_terminal_shows_the_total_and_a_percentage_and_the_writing
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal has a size
     command = "import sys; from search.cli import main; sys.exit(main(sys.argv[1:]))"
-    process = subprocess.Popen([sys.executable, "-c", command, "reindex", "--corpus", str(corpus), "--index",
-                                str(tmp_path / "index"), "--workers", "1"], cwd=PROJECT_ROOT,
-                               stdout=subprocess.PIPE, stderr=slave, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            command,
+            "reindex",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "index"),
+            "--workers",
+            "1",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+    )
     os.close(slave)
     out, _ = process.communicate(timeout=300)
     chunks = []
@@ -348,7 +386,11 @@ def test_a_damaged_compressed_file_is_one_problem_naming_it(tmp_path):
     articles, problems = split(read_corpus([tmp_path]))
     assert [a.id for a in articles] == ["g1", "g2"]
     assert [(Path(p.path).name, p.reason.startswith("cannot read")) for p in problems] == [
-        ("a.jsonl.zst", True), ("b.jsonl.gz", True), ("c.csv.xz", True), ("d.jsonl.bz2", True)]
+        ("a.jsonl.zst", True),
+        ("b.jsonl.gz", True),
+        ("c.csv.xz", True),
+        ("d.jsonl.bz2", True),
+    ]
 
 
 def test_inspect_text_escapes_file_names_like_reindex(tmp_path, capsys):

@@ -84,10 +84,13 @@ def test_incremental_reindex_adds_updates_and_removes(corpus, tmp_path, extracto
     generation = index_store.current_generation(index_dir)
     version = index_store.live_version(index_dir)
 
-    write_jsonl(corpus / "more.jsonl", [{"id": "lagos", "title": "Lagos port reopens",
-                                         "body": ["The port of Lagos in Nigeria reopened on Monday."]}])
-    write_jsonl(corpus / "asia.jsonl", [story("dhaka-floods", title="Floods cut all roads around Dhaka"),
-                                        story("tokyo-shares")])
+    write_jsonl(
+        corpus / "more.jsonl",
+        [{"id": "lagos", "title": "Lagos port reopens", "body": ["The port of Lagos in Nigeria reopened on Monday."]}],
+    )
+    write_jsonl(
+        corpus / "asia.jsonl", [story("dhaka-floods", title="Floods cut all roads around Dhaka"), story("tokyo-shares")]
+    )
     (corpus / "europe.jsonl").unlink()
     extractor.calls = 0
     report = reindex([corpus], index_dir, extractor=extractor)
@@ -99,7 +102,10 @@ def test_incremental_reindex_adds_updates_and_removes(corpus, tmp_path, extracto
     assert index_store.live_version(index_dir) != version  # ... and searchers can tell
     stored = stored_documents(index_dir)
     assert sorted(doc["title"] for doc in stored.values()) == [
-        "Floods cut all roads around Dhaka", "Lagos port reopens", "Tokyo shares rise"]
+        "Floods cut all roads around Dhaka",
+        "Lagos port reopens",
+        "Tokyo shares rise",
+    ]
     assert "nigeria" in terms_of_live_docs(index_dir, "country")
     assert report.documents == 3
     manifest, fresh = load_manifest(index_store.current_generation(index_dir))
@@ -172,8 +178,10 @@ def test_format_change_rebuilds_automatically_without_extracting_again(corpus, t
 def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(corpus, tmp_path, extractor):
     (corpus / "empty.jsonl").write_bytes(b"")
     (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
-    write_jsonl(corpus / "mixed.jsonl", [{"id": "ok", "title": "Rain in Chittagong",
-                                          "body": ["Rain fell in Chittagong, Bangladesh."]}])
+    write_jsonl(
+        corpus / "mixed.jsonl",
+        [{"id": "ok", "title": "Rain in Chittagong", "body": ["Rain fell in Chittagong, Bangladesh."]}],
+    )
     with open(corpus / "mixed.jsonl", "ab") as file:
         file.write(b'{"title": "broken\n')
     index_dir = tmp_path / "index"
@@ -203,10 +211,14 @@ def test_articles_of_a_file_that_became_unreadable_are_kept(corpus, tmp_path, ex
     report = reindex([corpus], index_dir, full=True, extractor=extractor)
     assert (report.added, report.kept) == (1, 2)
     assert sorted(d["title"] for d in stored_documents(index_dir).values()) == [
-        "Floods cut roads around Dhaka", "Putin and Macron meet in Paris", "Tokyo shares rise"]
+        "Floods cut roads around Dhaka",
+        "Putin and Macron meet in Paris",
+        "Tokyo shares rise",
+    ]
     ix = index_store.open_live_index(index_dir)
     with ix.searcher() as searcher:  # the carried-over documents are still searchable and sortable
         from whoosh.query import Term
+
         hits = searcher.search(Term("body", "monsoon"), sortedby="published")
         assert [h["title"] for h in hits] == ["Floods cut roads around Dhaka"]
 
@@ -243,8 +255,11 @@ def test_a_second_reindex_waits_for_the_first(corpus, tmp_path, extractor):
         with pytest.raises(index_store.IndexBusy) as busy:
             reindex([corpus], index_dir, extractor=extractor, wait=False)
         assert busy.value.pid == os.getpid()
-        worker = threading.Thread(target=lambda: results.append(
-            reindex([corpus], index_dir, full=True, extractor=extractor, on_wait=waited_for.append)))
+        worker = threading.Thread(
+            target=lambda: results.append(
+                reindex([corpus], index_dir, full=True, extractor=extractor, on_wait=waited_for.append)
+            )
+        )
         worker.start()
         worker.join(timeout=1.0)
         assert worker.is_alive() and waited_for == [os.getpid()]
@@ -266,8 +281,9 @@ def test_live_version_changes_with_every_reindex_that_writes(corpus, tmp_path, e
     first = index_store.live_version(index_dir)
     reindex([corpus], index_dir, extractor=extractor)  # unchanged corpus: nothing written
     assert index_store.live_version(index_dir) == first
-    write_jsonl(corpus / "more.jsonl", [{"id": "lagos", "title": "Lagos port reopens",
-                                         "body": ["The port of Lagos reopened."]}])
+    write_jsonl(
+        corpus / "more.jsonl", [{"id": "lagos", "title": "Lagos port reopens", "body": ["The port of Lagos reopened."]}]
+    )
     reindex([corpus], index_dir, extractor=extractor)
     second = index_store.live_version(index_dir)
     assert second != first and index_store.open_live_index(index_dir).doc_count() == 4
@@ -282,7 +298,10 @@ def test_the_origin_is_stored_as_path_record_and_line(corpus, tmp_path, extracto
     reindex([corpus], index_dir, extractor=extractor)
     stored = stored_documents(index_dir)["putin-macron"]
     assert (stored["origin_path"], stored["origin_record"], stored["origin_line"]) == (
-        str(corpus / "europe.jsonl"), 1, 1)
+        str(corpus / "europe.jsonl"),
+        1,
+        1,
+    )
     assert "origin" not in stored  # no str(Origin) to parse back apart
     # Without its manifest file the indexer reads paths back from the stored fields, exactly.
     generation = index_store.current_generation(index_dir)

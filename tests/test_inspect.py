@@ -12,11 +12,13 @@ from helpers import shared_path
 from search.cli import main
 from search.settings import PROJECT_ROOT
 
-PAGE = (" date 2021-09-02     বাংলা\n\n    Nairobi hosts climate summit\n\n"
-        "    Leaders from 40 countries arrive in Kenya\n\n    AFP\n"
-        "    Published : 02 September 2021, 04:15 PM\n    Updated : 02 September 2021, 06:00 PM\n\n"
-        "    Delegates met in Nairobi on Thursday.\n\n    Talks continue on Friday.\n\n"
-        "    RELATED STORIES\n    Some other story\n")
+PAGE = (
+    " date 2021-09-02     বাংলা\n\n    Nairobi hosts climate summit\n\n"
+    "    Leaders from 40 countries arrive in Kenya\n\n    AFP\n"
+    "    Published : 02 September 2021, 04:15 PM\n    Updated : 02 September 2021, 06:00 PM\n\n"
+    "    Delegates met in Nairobi on Thursday.\n\n    Talks continue on Friday.\n\n"
+    "    RELATED STORIES\n    Some other story\n"
+)
 
 
 @pytest.fixture
@@ -93,15 +95,22 @@ def test_inspect_pages_gives_the_182_articles(capsys):
 
 def test_help_as_a_real_process():
     for args in (["--help"], ["inspect", "--help"]):
-        done = subprocess.run([sys.executable, "-m", "search.cli", *args], capture_output=True, text=True,
-                              cwd=PROJECT_ROOT, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "search.cli", *args], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60
+        )
         assert done.returncode == 0
         assert "inspect" in done.stdout
 
 
 def test_json_as_a_real_process_piped_to_head(folder):
-    done = subprocess.run(f"{sys.executable} -m search.cli inspect --json {folder} | head -2",
-                          shell=True, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    done = subprocess.run(
+        f"{sys.executable} -m search.cli inspect --json {folder} | head -2",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
     first, second = map(orjson.loads, done.stdout.splitlines())
     assert first["problem"]["severity"] == "warning" and second["title"] == "Lima"
     assert "Traceback" not in done.stderr
@@ -112,7 +121,11 @@ def test_entities_in_json_keep_the_stream_order(folder, capsys):
     out, _ = capsys.readouterr()
     lines = [orjson.loads(line) for line in out.splitlines()]
     assert [("problem" if "problem" in line else line["title"]) for line in lines] == [
-        "problem", "Lima", "problem", "Nairobi hosts climate summit"]
+        "problem",
+        "Lima",
+        "problem",
+        "Nairobi hosts climate summit",
+    ]
     nairobi = lines[3]
     assert {"name": "Nairobi", "country": "Kenya"} in nairobi["places"]
     assert isinstance(nairobi["people"], list)

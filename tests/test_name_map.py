@@ -36,9 +36,21 @@ def _stories() -> list[Article]:
 
 
 def _write(path: Path, stories: list[Article]) -> None:
-    path.write_bytes(b"".join(orjson.dumps({
-        "id": s.id, "title": s.title, "body": list(s.body), "source": s.source,
-        "published": s.published.isoformat() if s.published else None}) + b"\n" for s in stories))
+    path.write_bytes(
+        b"".join(
+            orjson.dumps(
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "body": list(s.body),
+                    "source": s.source,
+                    "published": s.published.isoformat() if s.published else None,
+                }
+            )
+            + b"\n"
+            for s in stories
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +69,10 @@ def _stored_people(root: Path) -> dict[str, list[str]]:
     names too weak to show alone."""
     ix = whoosh.index.open_dir(str(store.current_generation(root / "index").path))
     with ix.reader() as reader:
-        return {fields["id"]: stored_values(fields, "person") + (fields.get("person_partial") or "").split("\n")
-                for _, fields in reader.iter_docs()}
+        return {
+            fields["id"]: stored_values(fields, "person") + (fields.get("person_partial") or "").split("\n")
+            for _, fields in reader.iter_docs()
+        }
 
 
 def _ids(searcher: Searcher, **selection) -> set[str]:
@@ -67,8 +81,10 @@ def _ids(searcher: Searcher, **selection) -> set[str]:
     result = searcher.search(SearchRequest(page_size=100, snippets=False, **selection))
     ids = {hit.id for hit in result.results}
     for page in range(2, result.pages + 1):
-        ids |= {hit.id for hit in searcher.search(SearchRequest(page=page, page_size=100, snippets=False,
-                                                                **selection)).results}
+        ids |= {
+            hit.id
+            for hit in searcher.search(SearchRequest(page=page, page_size=100, snippets=False, **selection)).results
+        }
     return ids
 
 
@@ -101,8 +117,9 @@ def test_a_surname_shared_by_two_full_names_stays_apart(indexed):
     values = _person_values(searcher)
     assert "James Baker" in values and "Howard Baker" in values
     assert "Baker" in values  # joined to neither
-    only_surname = {doc for doc, people in stored.items() if "Baker" in people and not {
-        "James Baker", "Howard Baker"} & set(people)}
+    only_surname = {
+        doc for doc, people in stored.items() if "Baker" in people and not {"James Baker", "Howard Baker"} & set(people)
+    }
     assert only_surname and not only_surname & _ids(searcher, filters={"person": ("James Baker",)})
     assert not only_surname & _ids(searcher, filters={"person": ("Howard Baker",)})
 
@@ -137,7 +154,17 @@ def test_join_needs_one_full_name_with_nearly_all_uses():
 def test_a_stray_word_before_or_after_a_far_more_common_name_is_that_name():
     from search.entities.name_map import stray_word_variants
 
-    counts = {"sheikh hasina": 50, "hpm sheikh hasina": 1, "donald trump": 100, "donald trump jr": 5,
-              "george w bush": 40, "george w bush administration": 1, "abul kalam azad": 2, "kalam azad": 1}
-    assert stray_word_variants(counts) == {"hpm sheikh hasina": "sheikh hasina",
-                                           "george w bush administration": "george w bush"}
+    counts = {
+        "sheikh hasina": 50,
+        "hpm sheikh hasina": 1,
+        "donald trump": 100,
+        "donald trump jr": 5,
+        "george w bush": 40,
+        "george w bush administration": 1,
+        "abul kalam azad": 2,
+        "kalam azad": 1,
+    }
+    assert stray_word_variants(counts) == {
+        "hpm sheikh hasina": "sheikh hasina",
+        "george w bush administration": "george w bush",
+    }

@@ -41,8 +41,11 @@ class NoEntities:
 
 
 def real_paths() -> list[Path]:
-    return [shared_path("corpus", "reuters21578", "reut2-000.sgm"), shared_path("corpus", "bdnews24"),
-            shared_path("corpus", "dhakatribune")]
+    return [
+        shared_path("corpus", "reuters21578", "reut2-000.sgm"),
+        shared_path("corpus", "bdnews24"),
+        shared_path("corpus", "dhakatribune"),
+    ]
 
 
 def read_articles(paths: list[Path]) -> dict[str, Article]:
@@ -56,8 +59,17 @@ def corpus(tmp_path_factory) -> list[Path]:
     extra = tmp_path_factory.mktemp("extra")
     # The story again, its last paragraph dropped and no date: an undated wire copy.
     body = manila.body_text.split("\n\n")
-    write_jsonl(extra / "copies.jsonl", [{"id": UNDATED, "title": manila.title.title(), "source": "Manila Desk",
-                                          "body": body[:-1] if len(body) > 1 else body}])
+    write_jsonl(
+        extra / "copies.jsonl",
+        [
+            {
+                "id": UNDATED,
+                "title": manila.title.title(),
+                "source": "Manila Desk",
+                "body": body[:-1] if len(body) > 1 else body,
+            }
+        ],
+    )
     return [*paths, extra]
 
 
@@ -92,8 +104,9 @@ def search(client, **params) -> dict:
 
 def test_real_wire_copies_are_grouped_and_templated_reports_are_not():
     articles = read_articles(real_paths()[:1])
-    signatures = {key: duplicates.signature(duplicates.article_text(a.title, a.body_text))
-                  for key, a in articles.items()}
+    signatures = {
+        key: duplicates.signature(duplicates.article_text(a.title, a.body_text)) for key, a in articles.items()
+    }
     groups = duplicates.group(duplicates.Signatures.of(signatures))
     assert len({groups[key] for key in MANILA}) == 1 and MANILA <= set(groups)
     assert groups["034b5f2f43d322f8"] == groups["af8e9f0f2850cf55"]
@@ -149,10 +162,21 @@ def test_an_incremental_reindex_only_touches_the_groups_it_changes(corpus, prist
     changed = tmp_path / "changed"
     shutil.copytree(extra, changed)
     # The undated copy is rewritten as another story: it leaves the Manila group, nothing else moves.
-    write_jsonl(changed / "copies.jsonl", [{"id": UNDATED, "title": "Monsoon floods", "source": "Manila Desk",
-                                            "body": ["Heavy rain flooded low-lying districts of the city on "
-                                                     "Tuesday, and schools closed while the water rose along "
-                                                     "the river banks for a second day running."]}])
+    write_jsonl(
+        changed / "copies.jsonl",
+        [
+            {
+                "id": UNDATED,
+                "title": "Monsoon floods",
+                "source": "Manila Desk",
+                "body": [
+                    "Heavy rain flooded low-lying districts of the city on "
+                    "Tuesday, and schools closed while the water rose along "
+                    "the river banks for a second day running."
+                ],
+            }
+        ],
+    )
     # prune: the copies file now lives in another folder (the guard against removing what was indexed)
     report = reindex([*corpus[:-1], changed], folder, workers=1, extractor=NoEntities(), prune=True)
     assert not report.full and report.updated == 1 and report.signed == 1  # the others' signatures kept
@@ -175,8 +199,10 @@ def pristine(corpus, tmp_path_factory) -> Path:
 
 def test_every_search_has_a_valid_atom_feed_newest_first(client):
     page = client.get("/?q=bank&sort=relevance&page=2").get_data(as_text=True)
-    assert '<link rel="alternate" type="application/atom+xml" title="This search as a feed" ' \
-           'href="/feed.atom?q=bank&amp;sort=relevance">' in page
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="This search as a feed" '
+        'href="/feed.atom?q=bank&amp;sort=relevance">' in page
+    )
     response = client.get("/feed.atom?q=bank&sort=relevance")
     assert response.status_code == 200 and response.mimetype == "application/atom+xml"
     feed = feedparser.parse(response.data)
@@ -246,8 +272,9 @@ def test_exports_stop_at_the_export_limit_with_a_cursor_to_go_on(index_dir):
     response = client.get("/api/search.csv?q=bank&collapse=off")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 7
-    more = client.get("/api/search.csv", query_string={"q": "bank", "collapse": "off",
-                                                       "cursor": response.headers["X-Next-Cursor"]})
+    more = client.get(
+        "/api/search.csv", query_string={"q": "bank", "collapse": "off", "cursor": response.headers["X-Next-Cursor"]}
+    )
     after = list(csv.DictReader(io.StringIO(more.get_data(as_text=True))))
     every = search(client, q="bank", collapse="off", size=14)
     assert [r["id"] for r in rows + after] == [h["id"] for h in every["results"]]
@@ -281,16 +308,19 @@ def test_cursor_paging_walks_the_whole_result_list(client, sort):
         if data["next_cursor"] is None:
             break
         data = search(client, q="oil", sort=sort, size=7, cursor=data["next_cursor"])
-    assert walked == every[:len(walked)] and len(walked) == search(client, q="oil", sort=sort)["groups"]
+    assert walked == every[: len(walked)] and len(walked) == search(client, q="oil", sort=sort)["groups"]
 
 
-@pytest.mark.parametrize("query", [
-    {"q": "oil", "cursor": "not-a-cursor"},
-    {"q": "oil", "cursor": "W10"},  # base64 of []
-    {"q": "oil", "cursor": "%00"},
-    {"q": "oil", "format": "xml"},
-    {"q": "oil", "collapse": "maybe"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "oil", "cursor": "not-a-cursor"},
+        {"q": "oil", "cursor": "W10"},  # base64 of []
+        {"q": "oil", "cursor": "%00"},
+        {"q": "oil", "format": "xml"},
+        {"q": "oil", "collapse": "maybe"},
+    ],
+)
 def test_malformed_cursor_format_or_collapse_is_a_400_in_the_error_shape(client, query):
     response = client.get("/api/search", query_string=query)
     assert response.status_code == 400
@@ -312,8 +342,7 @@ def test_a_cursor_from_another_index_version_is_refused(corpus, pristine, tmp_pa
 
     folder = tmp_path / "index"
     shutil.copytree(pristine, folder)
-    client = create_app({"INDEX_DIR": str(folder), "REFRESH_INTERVAL": 0,
-                         "REFRESH_IN_BACKGROUND": False}).test_client()
+    client = create_app({"INDEX_DIR": str(folder), "REFRESH_INTERVAL": 0, "REFRESH_IN_BACKGROUND": False}).test_client()
     cursor = search(client, q="oil", size=5)["next_cursor"]
     assert search(client, q="oil", size=5, cursor=cursor)["results"]
     reindex(corpus, folder, full=True, workers=1, extractor=NoEntities())

@@ -27,16 +27,22 @@ def client(tmp_path_factory):
     root = tmp_path_factory.mktemp("newsroom")
     allsides = root / "allsides"
     allsides.mkdir()
-    with gzip.open(shared_path("corpus", "allsides", "articles.jsonl.gz"), "rb") as lines, \
-            open(allsides / "allsides-head.jsonl", "wb") as head:
+    with (
+        gzip.open(shared_path("corpus", "allsides", "articles.jsonl.gz"), "rb") as lines,
+        open(allsides / "allsides-head.jsonl", "wb") as head,
+    ):
         for number, line in enumerate(lines):
             if number == ALLSIDES_RECORDS:
                 break
             head.write(line)
-    corpus = [shared_path("corpus", "pages"), shared_path("corpus", "bdnews24", "corona_flu_bd_article_with_meta.csv"),
-              shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"),
-              shared_path("corpus", "reuters21578", "reut2-000.sgm"), allsides,
-              shared_path("corpus", "bbc_news", "news", "tech")]
+    corpus = [
+        shared_path("corpus", "pages"),
+        shared_path("corpus", "bdnews24", "corona_flu_bd_article_with_meta.csv"),
+        shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"),
+        shared_path("corpus", "reuters21578", "reut2-000.sgm"),
+        allsides,
+        shared_path("corpus", "bbc_news", "news", "tech"),
+    ]
     reindex(corpus, root / "index", workers=1)
     return create_app({"INDEX_DIR": str(root / "index"), "REFRESH_INTERVAL": 0}).test_client()
 
@@ -63,15 +69,17 @@ def test_a_person_page_on_real_news(client):
     searched = api(client, "/api/search?snippets=false&person=" + quote(top))
     assert data["total"] == searched["total"]
     dates = data["dates"]
-    assert sum(b["count"] for b in dates["buckets"]) + dates["before"] + dates["after"] + dates["undated"] == \
-        data["total"]
+    assert (
+        sum(b["count"] for b in dates["buckets"]) + dates["before"] + dates["after"] + dates["undated"] == data["total"]
+    )
     assert top not in [v["value"] for v in data["people"]] and data["people"] and data["places"]
     assert data["people"] == sorted(data["people"], key=lambda v: -v["count"])
     latest = [h["published"] for h in data["latest"] if h["published"]]
     assert latest == sorted(latest, reverse=True)
     surname = top.split()[-1].lower()
-    assert all(surname in re.sub(r"</?mark>", "", h["title_html"] + " ".join(h["snippets"])).lower()
-               for h in data["relevant"])
+    assert all(
+        surname in re.sub(r"</?mark>", "", h["title_html"] + " ".join(h["snippets"])).lower() for h in data["relevant"]
+    )
     html = page(client, "/people/" + quote(top, safe=""))
     assert html.one("h1").text == top and html.find("a", "bar")
     # The people named with them are links to their own pages, which answer.
@@ -147,7 +155,9 @@ def test_a_one_day_result_is_a_labelled_bar(client):
 
 
 def test_topics_from_every_source_normalised(client):
-    topics = {v["value"]: v["count"] for v in api(client, "/api/search?facet_limit=0&snippets=false")["facets"]["topic"]}
+    topics = {
+        v["value"]: v["count"] for v in api(client, "/api/search?facet_limit=0&snippets=false")["facets"]["topic"]
+    }
     # Dhaka Tribune's "sports" category and its "sport" URL section are one value; so are AllSides' plurals.
     assert topics["Sport"] >= 100 and "Sports" not in topics
     assert "Election" in topics and "Elections" not in topics

@@ -52,8 +52,11 @@ def test_bbc_news_is_bbc_news():
 @pytest.mark.slow
 def test_allsides_gzip_jsonl_is_read_out_of_the_box_with_every_field_in_its_place():
     report = ReadReport()
-    read = [a for a in report.track(read_corpus([shared_path("corpus", "allsides", "articles.jsonl.gz")]))
-            if isinstance(a, Article)]
+    read = [
+        a
+        for a in report.track(read_corpus([shared_path("corpus", "allsides", "articles.jsonl.gz")]))
+        if isinstance(a, Article)
+    ]
     assert (len(read), report.problem_count) == (37_554, 0)
     assert len({a.source for a in read}) == 491  # AllSides outlet names, as SOURCE.md counts them
     assert sum(bool(a.byline) for a in read) == 37_554 - 9_668  # byline missing for 9,668
@@ -61,7 +64,11 @@ def test_allsides_gzip_jsonl_is_read_out_of_the_box_with_every_field_in_its_plac
     assert all(a.topic and a.url and a.url.startswith("http") for a in read)
     first = read[0]
     assert (first.id, first.source, first.byline, first.topic) == (
-        "allsides-oLGaRagwhI0ykltO", "Cato Institute (blog)", "", "immigration")
+        "allsides-oLGaRagwhI0ykltO",
+        "Cato Institute (blog)",
+        "",
+        "immigration",
+    )
     assert first.published.date().isoformat() == "2001-10-23"
     assert first.source_metadata["bias"] == "right"
     with_byline = next(a for a in read if a.byline)

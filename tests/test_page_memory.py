@@ -70,8 +70,12 @@ def test_filters_and_sort_travel_with_the_hit(client):
     first = get_page(client, hit_links(page)[0])
     following = first.one("a", "next-hit").href
     assert urlsplit(following).path == f"/articles/{api['results'][1]['id']}"
-    assert parse_qs(urlsplit(following).query) == {"q": ["quayside"], "person": ["Margaret Thatcher"],
-                                                   "sort": ["oldest"], "hit": ["2"]}
+    assert parse_qs(urlsplit(following).query) == {
+        "q": ["quayside"],
+        "person": ["Margaret Thatcher"],
+        "sort": ["oldest"],
+        "hit": ["2"],
+    }
 
 
 @pytest.mark.parametrize("hit", ["abc", "0", "-1", "99999999", "1e3"])
@@ -90,8 +94,11 @@ def test_facet_filter_box_narrows_a_long_list_without_javascript(client):
     page = get_page(client, "/?sort=oldest")
     boxes = [i.attrs["id"] for i in page.find("input") if i.attrs.get("name") == "facet_q"]
     assert boxes == [f"facet-q-{name}" for name, count in totals.items() if count > 10]  # only long lists
-    hidden = [(i.attrs["name"], i.attrs["value"]) for i in page.inside("facet-filter", "input")
-              if i.attrs.get("type") == "hidden"]
+    hidden = [
+        (i.attrs["name"], i.attrs["value"])
+        for i in page.inside("facet-filter", "input")
+        if i.attrs.get("type") == "hidden"
+    ]
     assert hidden[:2] == [("sort", "oldest"), ("expand", "person")]  # the search is kept
     narrowed = client.get("/api/search?q=quayside&expand=place&facet_q=DAM&snippets=false").json
     assert [v["value"] for v in narrowed["facets"]["place"]] == ["Rotterdam"]
@@ -102,11 +109,17 @@ def test_facet_filter_box_narrows_a_long_list_without_javascript(client):
     assert page.one("input", id="facet-q-place").attrs["value"] == "dam"
 
 
-@pytest.mark.parametrize(("query", "parameter"), [
-    ("facet_q=x", "facet_q"), ("expand=nope", "expand"), ("expand=person&facet_q=a%00b", "facet_q"),
-    ("expand=person&facet_q=" + "x" * 201, "facet_q"), ("undated=maybe", "undated"),
-    ("undated=1&from=1987-01-01", "undated"),
-])
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("facet_q=x", "facet_q"),
+        ("expand=nope", "expand"),
+        ("expand=person&facet_q=a%00b", "facet_q"),
+        ("expand=person&facet_q=" + "x" * 201, "facet_q"),
+        ("undated=maybe", "undated"),
+        ("undated=1&from=1987-01-01", "undated"),
+    ],
+)
 def test_malformed_facet_q_and_undated_are_400s_naming_them(client, query, parameter):
     response = client.get("/api/search?" + query)
     assert response.status_code == 400

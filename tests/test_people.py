@@ -33,8 +33,11 @@ def dhakatribune(title_start: str) -> Article:
 
 
 def bbc(name: str) -> Article:
-    (article,) = [item for item in read_file(shared_path("corpus", "bbc_news", "news", *name.split("/")))
-                  if isinstance(item, Article)]
+    (article,) = [
+        item
+        for item in read_file(shared_path("corpus", "bbc_news", "news", *name.split("/")))
+        if isinstance(item, Article)
+    ]
     return article
 
 
@@ -52,22 +55,34 @@ def homecoming_text() -> str:
     return dhakatribune("Khaleda Zia returns home to massive public welcome").text
 
 
-@pytest.mark.parametrize(("written", "name"), [
-    ("BNP Chairperson Khaleda Zia", "Khaleda Zia"),
-    ("Begum Khaleda Zia", "Khaleda Zia"),
-    ("Chief Adviser Muhammad Yunus", "Muhammad Yunus"),
-    ("Prof Muhammad Yunus", "Muhammad Yunus"),
-    ("Ziaur Rahman Bir Uttam", "Ziaur Rahman"),
-    ("Md Jahangir Alam Chowdhury", "Md Jahangir Alam Chowdhury"),  # "Md" is part of the name
-    ("Mohammad Wares", "Mohammad Wares"),
-    ("Pope Francis", "Pope Francis"),  # the bare name is not a usable facet value
-])
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [
+        ("BNP Chairperson Khaleda Zia", "Khaleda Zia"),
+        ("Begum Khaleda Zia", "Khaleda Zia"),
+        ("Chief Adviser Muhammad Yunus", "Muhammad Yunus"),
+        ("Prof Muhammad Yunus", "Muhammad Yunus"),
+        ("Ziaur Rahman Bir Uttam", "Ziaur Rahman"),
+        ("Md Jahangir Alam Chowdhury", "Md Jahangir Alam Chowdhury"),  # "Md" is part of the name
+        ("Mohammad Wares", "Mohammad Wares"),
+        ("Pope Francis", "Pope Francis"),  # the bare name is not a usable facet value
+    ],
+)
 def test_title_lists(written, name):
     assert clean_person(written)[0] == name
 
 
-@pytest.mark.parametrize("not_a_name", ["BNP Chairperson", "Jubo Dal", "Carter Centre", "Rakhine State",
-                                        "Bhasan Char", "Hillary Diane Rodham ClintonDemocrats"])
+@pytest.mark.parametrize(
+    "not_a_name",
+    [
+        "BNP Chairperson",
+        "Jubo Dal",
+        "Carter Centre",
+        "Rakhine State",
+        "Bhasan Char",
+        "Hillary Diane Rodham ClintonDemocrats",
+    ],
+)
 def test_organisation_and_place_words_are_not_names(not_a_name):
     assert clean_person(not_a_name)[0] is None
 
@@ -80,8 +95,11 @@ def test_a_long_south_asian_name_stays_whole(extractor):
 
 
 def test_touching_person_spans_join_but_separate_ones_do_not():
-    spans = [("PERSON", "Mirza Fakhrul", "Secretary", "General", -1), ("PERSON", "Islam Alamgir", "Fakhrul", "Mirza", 0),
-             ("PERSON", "Tarique Rahman", "and", "Alamgir", 1)]
+    spans = [
+        ("PERSON", "Mirza Fakhrul", "Secretary", "General", -1),
+        ("PERSON", "Islam Alamgir", "Fakhrul", "Mirza", 0),
+        ("PERSON", "Tarique Rahman", "and", "Alamgir", 1),
+    ]
     assert [name for name, _ in person_mentions(spans)] == ["Mirza Fakhrul Islam Alamgir", "Tarique Rahman"]
 
 
@@ -106,8 +124,11 @@ def test_team_sheet_players_are_people(extractor):
 def test_a_neighbourhood_the_model_reads_as_a_name_is_no_person(extractor):
     # "Her motorcade passed through Khilkhet, Kurmitola and ...": the model calls Khilkhet a
     # PERSON; in a Dhaka paper's story it is a neighbourhood of the article's country.
-    named = (item for item in read_file(shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"))
-             if isinstance(item, Article) and re.search(r"\b(?:Khilkhet|Banani)\b", item.text))
+    named = (
+        item
+        for item in read_file(shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"))
+        if isinstance(item, Article) and re.search(r"\b(?:Khilkhet|Banani)\b", item.text)
+    )
     articles = list(itertools.islice(named, 12))
     assert len(articles) >= 3
     for entities in extractor.extract_many(articles):
@@ -124,7 +145,10 @@ def test_merge_people_forms():
     assert merge_people([("C Paterson", False), ("Chris Paterson", False)]) == ("Chris Paterson",)
     # Two full names the surname fits: it stays apart.
     assert set(merge_people([("James Baker", True), ("Howard Baker", True), ("Baker", True)])) == {
-        "James Baker", "Howard Baker", "Baker"}
+        "James Baker",
+        "Howard Baker",
+        "Baker",
+    }
 
 
 def test_people_a_record_gives_go_through_the_same_rules(tmp_path):
@@ -134,10 +158,13 @@ def test_people_a_record_gives_go_through_the_same_rules(tmp_path):
     from search.results import SearchRequest
 
     source = dhakatribune("Khaleda Zia returns home to massive public welcome")
-    record = {"id": "given-1", "title": source.title, "body": list(source.body),
-              "people": ["Begum Khaleda Zia", "BNP Chairperson Khaleda Zia", "Mirza Fakhrul Islam Alamgir",
-                         "Fakhrul"],
-              "places": ["Dhaka", {"name": "London", "country": "United Kingdom"}]}
+    record = {
+        "id": "given-1",
+        "title": source.title,
+        "body": list(source.body),
+        "people": ["Begum Khaleda Zia", "BNP Chairperson Khaleda Zia", "Mirza Fakhrul Islam Alamgir", "Fakhrul"],
+        "places": ["Dhaka", {"name": "London", "country": "United Kingdom"}],
+    }
     corpus = tmp_path / "given.jsonl"
     import orjson
 

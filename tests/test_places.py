@@ -27,8 +27,11 @@ def extractor():
 
 def dhaka_tribune(word: str, limit: int) -> list[Article]:
     """The first `limit` Dhaka Tribune articles whose text names `word`."""
-    articles = (item for item in read_file(shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"))
-                if isinstance(item, Article) and word in item.text)
+    articles = (
+        item
+        for item in read_file(shared_path("corpus", "dhakatribune", "dhakatribune_news_raw.csv"))
+        if isinstance(item, Article) and word in item.text
+    )
     return list(itertools.islice(articles, limit))
 
 
@@ -38,6 +41,7 @@ def pages_naming(*words: str) -> list:
 
 
 # --- places in context ----------------------------------------------------------------------
+
 
 def test_a_dhaka_neighbourhood_is_in_bangladesh_not_iran(extractor):
     # GeoNames lists "Gulshan" among the other names of Tabas, Iran; in a Dhaka paper it is the
@@ -72,9 +76,13 @@ def test_the_outlet_is_a_prior():
     assert outlet_country(None, "BBC News") == "United Kingdom"
     assert outlet_country("https://example.org/a") is None
     # An article from a Dhaka paper that names Mirpur and nothing else in Bangladesh.
-    text = Article(id="m", title="Fire in Mirpur", origin=Origin("t"),
-                   url="https://www.dhakatribune.com/bangladesh/nation/2/fire",
-                   body=("A fire broke out at a garment factory in Mirpur on Sunday night.",))
+    text = Article(
+        id="m",
+        title="Fire in Mirpur",
+        origin=Origin("t"),
+        url="https://www.dhakatribune.com/bangladesh/nation/2/fire",
+        body=("A fire broke out at a garment factory in Mirpur on Sunday night.",),
+    )
     with EntityExtractor() as extractor:
         assert Place("Mirpur", "Bangladesh") in extractor.extract(text).places
 
@@ -113,8 +121,9 @@ def test_party_tags_name_the_state():
 
 def test_the_place_word_of_a_club_is_not_a_place(extractor):
     # Dhaka Tribune football reports that name Real Madrid but never Madrid the city.
-    articles = [a for a in dhaka_tribune("Real Madrid", limit=40)
-                if a.text.count("Madrid") == a.text.count("Real Madrid")][:3]
+    articles = [
+        a for a in dhaka_tribune("Real Madrid", limit=40) if a.text.count("Madrid") == a.text.count("Real Madrid")
+    ][:3]
     assert articles
     for entities in extractor.extract_many(articles):
         assert "Madrid" not in {p.name for p in entities.places}
@@ -133,10 +142,17 @@ def test_a_place_used_only_as_a_sports_side_is_the_club(extractor):
 
 
 def test_facilities_are_not_places_and_regions_are_whole(extractor):
-    entities = extractor.extract(Article(
-        id="f", title="Aid", origin=Origin("t"),
-        body=("Businesses in sub-Saharan Africa are failing to plan for HIV, a survey says.",
-              "Officials at the White House said the plan would go to Congress next week.")))
+    entities = extractor.extract(
+        Article(
+            id="f",
+            title="Aid",
+            origin=Origin("t"),
+            body=(
+                "Businesses in sub-Saharan Africa are failing to plan for HIV, a survey says.",
+                "Officials at the White House said the plan would go to Congress next week.",
+            ),
+        )
+    )
     names = {p.name for p in entities.places}
     assert "Sub-Saharan Africa" in names and "Africa" not in names
     assert not names & {"White House", "Congress"}
@@ -154,8 +170,7 @@ def test_lower_case_words_are_not_places(extractor):
 def test_a_neighbourhood_the_model_reads_as_a_name(extractor):
     # "... from Khilkhet to ...": the model calls it a PERSON or an ORG; in a Dhaka paper's story
     # the context makes it the neighbourhood.
-    articles = [a for a in dhaka_tribune("Khilkhet", limit=10)
-                if re.search(r"\b(?:from|to|in|at) Khilkhet\b", a.text)]
+    articles = [a for a in dhaka_tribune("Khilkhet", limit=10) if re.search(r"\b(?:from|to|in|at) Khilkhet\b", a.text)]
     assert articles
     found = [Place("Khilkhet", "Bangladesh") in entities.places for entities in extractor.extract_many(articles)]
     assert any(found)
@@ -163,10 +178,19 @@ def test_a_neighbourhood_the_model_reads_as_a_name(extractor):
 
 # --- names as readers write them ---------------------------------------------------------------
 
-@pytest.mark.parametrize(("written", "expected"), [
-    ("Sunāmganj", "Sunamganj"), ("Mānikganj", "Manikganj"), ("Lakshmīpur", "Lakshmipur"),
-    ("Chattogram", "Chittagong"), ("Cumilla", "Comilla"), ("Łódź", "Lodz"), ("Cox's Bazar", "Cox's Bazar"),
-])
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Sunāmganj", "Sunamganj"),
+        ("Mānikganj", "Manikganj"),
+        ("Lakshmīpur", "Lakshmipur"),
+        ("Chattogram", "Chittagong"),
+        ("Cumilla", "Comilla"),
+        ("Łódź", "Lodz"),
+        ("Cox's Bazar", "Cox's Bazar"),
+    ],
+)
 def test_names_without_diacritics_in_their_english_form(written, expected):
     assert english_form(written) == expected
 
@@ -184,11 +208,18 @@ def test_small_places_are_known():
     assert any(c.kind == "town" and c.country_code == "GB" for c in table.lookup("llanidloes"))  # ~2,000 people
 
 
-@pytest.mark.parametrize(("field", "typed", "canonical"), [
-    ("place", "Chattogram", "Chittagong"), ("place", "Dacca", "Dhaka"), ("place", "Sunāmganj", "Sunamganj"),
-    ("place", "Britain", "United Kingdom"), ("country", "U.S.", "United States"),
-    ("country", "USA", "United States"), ("country", "America", "United States"),
-])
+@pytest.mark.parametrize(
+    ("field", "typed", "canonical"),
+    [
+        ("place", "Chattogram", "Chittagong"),
+        ("place", "Dacca", "Dhaka"),
+        ("place", "Sunāmganj", "Sunamganj"),
+        ("place", "Britain", "United Kingdom"),
+        ("country", "U.S.", "United States"),
+        ("country", "USA", "United States"),
+        ("country", "America", "United States"),
+    ],
+)
 def test_other_spellings_have_one_canonical_value(field, typed, canonical):
     assert canonical_value(field, typed) == canonical
     assert canonical_value(field, canonical) is None
@@ -196,6 +227,7 @@ def test_other_spellings_have_one_canonical_value(field, typed, canonical):
 
 
 # --- an alias search on a real index ----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def pages_index(tmp_path_factory):

@@ -10,10 +10,12 @@ import pytest
 from search.article import Article, Problem
 from search.readers import ReadOptions, ReadReport, read_corpus
 
-GOOD_PAGE = (" date 2022-08-14     বাংলা\n\n    Floodwater recedes in Sunamganj\n\n"
-             "    Thousands return home as rivers fall\n\n    Staff Correspondent\n"
-             "    Published : 14 August 2022, 09:30 AM\n\n    Water levels fell on Sunday.\n\n"
-             "    Schools will reopen next week.\n")
+GOOD_PAGE = (
+    " date 2022-08-14     বাংলা\n\n    Floodwater recedes in Sunamganj\n\n"
+    "    Thousands return home as rivers fall\n\n    Staff Correspondent\n"
+    "    Published : 14 August 2022, 09:30 AM\n\n    Water levels fell on Sunday.\n\n"
+    "    Schools will reopen next week.\n"
+)
 
 
 def corpus_with(tmp_path: Path, name: str, content: bytes | None = None) -> tuple[Path, Path]:
@@ -79,8 +81,10 @@ def test_meta_files_are_skipped_quietly(tmp_path):
 
 
 def test_truncated_jsonl(tmp_path):
-    content = (b'{"title": "Osaka heat record", "body": ["Osaka hit 39C."]}\n'
-               b'{"title": "Cut here", "body": ["This line never en')
+    content = (
+        b'{"title": "Osaka heat record", "body": ["Osaka hit 39C."]}\n'
+        b'{"title": "Cut here", "body": ["This line never en'
+    )
     folder, bad = corpus_with(tmp_path, "feed.jsonl", content)
     articles, problems = read(folder)
     assert [a.title for a in articles] == ["Osaka heat record", "Floodwater recedes in Sunamganj"]
@@ -95,15 +99,22 @@ def test_jsonl_bad_lines_do_not_stop_the_file(tmp_path):
     assert [a.title for a in articles] == ["Text only.", "Last", "Floodwater recedes in Sunamganj"]
     assert articles[1].published is None
     assert [(p.record, p.severity) for p in problems] == [
-        (1, "error"), (2, "warning"), (2, "warning"), (3, "error"), (4, "warning")]
+        (1, "error"),
+        (2, "warning"),
+        (2, "warning"),
+        (3, "error"),
+        (4, "warning"),
+    ]
     assert problems[0].reason == "line 1 is a JSON list, not an object"
     assert problems[4].reason == "unreadable published date 'soon'; left empty"
 
 
 def test_truncated_sgml(tmp_path):
-    content = (b'<!DOCTYPE lewis SYSTEM "lewis.dtd">\n<REUTERS NEWID="1">\n<DATE>2-MAR-1987 10:00:00.00</DATE>\n'
-               b"<TEXT>&#2;\n<TITLE>WHOLE STORY</TITLE>\n<BODY>Complete.\n Reuter\n&#3;</BODY></TEXT>\n</REUTERS>\n"
-               b"<REUTERS NEWID=\"2\">\n<DATE>2-MAR-1987 11:00:00.00</DATE>\n<TEXT>&#2;\n<TITLE>HALF STO")
+    content = (
+        b'<!DOCTYPE lewis SYSTEM "lewis.dtd">\n<REUTERS NEWID="1">\n<DATE>2-MAR-1987 10:00:00.00</DATE>\n'
+        b"<TEXT>&#2;\n<TITLE>WHOLE STORY</TITLE>\n<BODY>Complete.\n Reuter\n&#3;</BODY></TEXT>\n</REUTERS>\n"
+        b'<REUTERS NEWID="2">\n<DATE>2-MAR-1987 11:00:00.00</DATE>\n<TEXT>&#2;\n<TITLE>HALF STO'
+    )
     folder, bad = corpus_with(tmp_path, "reut2-500.sgm", content)
     articles, problems = read(folder)
     assert [a.title for a in articles] == ["Floodwater recedes in Sunamganj", "WHOLE STORY", "HALF STO"]
@@ -112,11 +123,12 @@ def test_truncated_sgml(tmp_path):
 
 
 def test_sgml_with_no_stories(tmp_path):
-    folder, bad = corpus_with(tmp_path, "empty.sgm", b"<!DOCTYPE lewis SYSTEM \"lewis.dtd\">\n")
+    folder, bad = corpus_with(tmp_path, "empty.sgm", b'<!DOCTYPE lewis SYSTEM "lewis.dtd">\n')
     articles, problems = read(folder)
     assert_good_page_read(articles)
     assert [(p.path, p.reason) for p in problems] == [
-        (str(bad), "no <REUTERS> stories found (not Reuters-21578 SGML?)")]
+        (str(bad), "no <REUTERS> stories found (not Reuters-21578 SGML?)")
+    ]
 
 
 def test_mis_encoded_file(tmp_path):
@@ -132,8 +144,9 @@ def test_mojibake_is_repaired(tmp_path):
     page = GOOD_PAGE.replace("Water levels fell on Sunday.", "“Let’s go home,” one farmer said.")
     import ftfy.bad_codecs  # noqa: F401 - registers "sloppy-windows-1252", how such mojibake is made
 
-    folder, bad = corpus_with(tmp_path, "mojibake.txt",
-                              page.encode("utf-8").decode("sloppy-windows-1252").encode("utf-8"))
+    folder, bad = corpus_with(
+        tmp_path, "mojibake.txt", page.encode("utf-8").decode("sloppy-windows-1252").encode("utf-8")
+    )
     assert "â€™" in bad.read_text("utf-8")
     articles, _ = read(bad)
     assert articles[0].body[0] == "“Let’s go home,” one farmer said."
@@ -148,23 +161,27 @@ def test_oversized_file(tmp_path):
 
 
 def test_record_without_title_is_kept_with_a_derived_title(tmp_path):
-    folder, bad = corpus_with(tmp_path, "feed.jsonl",
-                              b'{"body": ["Rain flooded Lima on Monday. More is due."]}\n{"body": []}\n')
+    folder, bad = corpus_with(
+        tmp_path, "feed.jsonl", b'{"body": ["Rain flooded Lima on Monday. More is due."]}\n{"body": []}\n'
+    )
     articles, problems = read(folder)
     assert [a.title for a in articles] == ["Rain flooded Lima on Monday.", "Floodwater recedes in Sunamganj"]
     assert [(p.record, p.severity, p.reason) for p in problems] == [
         (1, "warning", "no title; title taken from the first sentence of the body"),
-        (2, "error", "no title and no body text; record skipped")]
+        (2, "error", "no title and no body text; record skipped"),
+    ]
 
 
 def test_unparseable_date_keeps_the_article(tmp_path):
-    folder, bad = corpus_with(tmp_path, "odd-date.txt",
-                              GOOD_PAGE.replace("14 August 2022, 09:30 AM", "the 32nd of Smarch").encode())
+    folder, bad = corpus_with(
+        tmp_path, "odd-date.txt", GOOD_PAGE.replace("14 August 2022, 09:30 AM", "the 32nd of Smarch").encode()
+    )
     articles, problems = read(folder)
     assert [a.published for a in articles][1:] == [None]
     assert articles[1].title == "Floodwater recedes in Sunamganj"
     assert [(p.path, p.severity, p.reason) for p in problems] == [
-        (str(bad), "warning", "unreadable published date 'the 32nd of Smarch'; left empty")]
+        (str(bad), "warning", "unreadable published date 'the 32nd of Smarch'; left empty")
+    ]
 
 
 def test_directory_loop_via_symlink(tmp_path):
@@ -192,7 +209,8 @@ def test_broken_symlink(tmp_path):
     articles, problems = read(folder)
     assert_good_page_read(articles)
     assert [(p.path, p.reason) for p in problems] == [
-        (str(bad), f"broken symbolic link (points to {tmp_path / 'gone.txt'})")]
+        (str(bad), f"broken symbolic link (points to {tmp_path / 'gone.txt'})")
+    ]
 
 
 def test_fifo_is_not_opened(tmp_path):
@@ -203,8 +221,11 @@ def test_fifo_is_not_opened(tmp_path):
     assert [(p.path, p.reason) for p in problems] == [(str(bad), "skipped: a FIFO (named pipe), not a file")]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="running as root: chmod 000 does not stop root reading; "
-                    "unreadable paths are covered by the FIFO and broken-link tests")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="running as root: chmod 000 does not stop root reading; "
+    "unreadable paths are covered by the FIFO and broken-link tests",
+)
 def test_permission_denied(tmp_path):
     folder, bad = corpus_with(tmp_path, "secret.txt", GOOD_PAGE.encode())
     locked = folder / "locked"
@@ -218,7 +239,9 @@ def test_permission_denied(tmp_path):
         locked.chmod(0o755)
     assert_good_page_read(articles)
     assert sorted((p.path, p.reason) for p in problems) == [
-        (str(locked), "permission denied (cannot list the directory)"), (str(bad), "permission denied")]
+        (str(locked), "permission denied (cannot list the directory)"),
+        (str(bad), "permission denied"),
+    ]
 
 
 def test_a_reader_crash_is_contained(tmp_path, monkeypatch):
@@ -268,7 +291,9 @@ def test_permission_denied_reported_even_as_root(tmp_path, monkeypatch):
     articles, problems = read(folder)
     assert_good_page_read(articles)
     assert [(p.path, p.reason) for p in problems] == [
-        (str(locked), "permission denied (cannot list the directory)"), (str(bad), "permission denied")]
+        (str(locked), "permission denied (cannot list the directory)"),
+        (str(bad), "permission denied"),
+    ]
 
 
 def test_json_array_and_html_are_reported(tmp_path):

@@ -48,8 +48,12 @@ def test_jsonl_fields(tmp_path):
 
 
 def test_jsonl_body_as_string_and_naive_time_in_default_zone(tmp_path):
-    record = {"title": "Kyiv metro extends hours", "published": "2023-01-05 07:30",
-              "body": "First paragraph\nwrapped.\n\nSecond paragraph.", "language": "EN"}
+    record = {
+        "title": "Kyiv metro extends hours",
+        "published": "2023-01-05 07:30",
+        "body": "First paragraph\nwrapped.\n\nSecond paragraph.",
+        "language": "EN",
+    }
     (article,), _ = split(read_file(write_jsonl(tmp_path / "b.jsonl", [record])))
     assert article.body == ("First paragraph wrapped.", "Second paragraph.")
     assert article.published.isoformat() == "2023-01-05T07:30:00+06:00"
@@ -57,23 +61,36 @@ def test_jsonl_body_as_string_and_naive_time_in_default_zone(tmp_path):
 
 
 def test_jsonl_round_trip(tmp_path):
-    first, _ = split(read_file(write_jsonl(tmp_path / "in.jsonl", [RECORD, {**RECORD, "url": None,
-                                                                           "title": "Second story"}])))
+    first, _ = split(
+        read_file(write_jsonl(tmp_path / "in.jsonl", [RECORD, {**RECORD, "url": None, "title": "Second story"}]))
+    )
     out = write_jsonl(tmp_path / "out.jsonl", [article_to_record(a) for a in first])
     again, problems = split(read_file(out))
     assert problems == []
     assert len(again) == 2
     for before, after in zip(first, again, strict=True):
         assert after.id == before.id
-        for field in ("title", "subtitle", "source", "published", "updated", "body", "language", "url",
-                      "source_metadata"):
+        for field in (
+            "title",
+            "subtitle",
+            "source",
+            "published",
+            "updated",
+            "body",
+            "language",
+            "url",
+            "source_metadata",
+        ):
             assert getattr(after, field) == getattr(before, field), field
         assert after.content_hash() == before.content_hash()
 
 
 def test_the_same_article_from_two_files_and_positions_gets_one_id(tmp_path):
-    other = {"title": "Lima water rationing ends", "published": "2021-06-01T08:00:00-05:00",
-             "body": ["Taps ran again in Lima."]}
+    other = {
+        "title": "Lima water rationing ends",
+        "published": "2021-06-01T08:00:00-05:00",
+        "body": ["Taps ran again in Lima."],
+    }
     a = write_jsonl(tmp_path / "a.jsonl", [other, RECORD])
     b = write_jsonl(tmp_path / "b.jsonl", [RECORD, {"title": "x", "body": ["y"]}, other])
     articles, _ = split(read_corpus([a, b]))
@@ -84,10 +101,12 @@ def test_the_same_article_from_two_files_and_positions_gets_one_id(tmp_path):
     # same story as a CSV row (no URL: title + publication minute) and as a page dump
     (tmp_path / "c.csv").write_text(
         "title,time,details\nLima water rationing ends,01 June 2021 07:00 PM,Taps ran again in Lima.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (tmp_path / "d.txt").write_text(
         "  Lima water rationing ends\n\n  Reuters\n  Published : 01 June 2021, 07:00 PM\n\n  Taps ran again.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     more, problems = split(read_corpus([tmp_path / "c.csv", tmp_path / "d.txt"]))
     assert problems == []
     assert {m.id for m in more} == ids["Lima water rationing ends"]
@@ -105,11 +124,13 @@ def test_order_is_deterministic_and_files_are_read_once(tmp_path):
 
 # --- CSV --------------------------------------------------------------------------------------
 
+
 def test_csv_column_mapping_option(tmp_path):
     path = tmp_path / "wire.csv"
-    path.write_text("Hed,Copy,Filed,Desk\n"
-                    "Nairobi marathon record,\"Runners beat the course record.\",2019-10-13 07:00,sport\n",
-                    encoding="utf-8")
+    path.write_text(
+        'Hed,Copy,Filed,Desk\nNairobi marathon record,"Runners beat the course record.",2019-10-13 07:00,sport\n',
+        encoding="utf-8",
+    )
     # without the mapping the layout is unknown
     articles, problems = split(read_file(path))
     assert articles == []
@@ -123,7 +144,8 @@ def test_csv_column_mapping_option(tmp_path):
     assert article.source_metadata == {"Desk": "sport"}
     missing = ReadOptions(csv_columns={"title": "Title text"})
     assert [p.reason for p in read_file(path, missing)] == [
-        "column 'Title text' (for title) is not in the header (Hed, Copy, Filed, Desk)"]
+        "column 'Title text' (for title) is not in the header (Hed, Copy, Filed, Desk)"
+    ]
     with pytest.raises(ValueError):
         ReadOptions(csv_columns={"headline": "Headline"})
 
@@ -131,37 +153,50 @@ def test_csv_column_mapping_option(tmp_path):
 def test_csv_duplicates_keep_the_most_complete_copy_across_files(tmp_path):
     (tmp_path / "a.csv").write_text(
         "url,title,date,content\n"
-        "https://x.org/1,Osaka trade fair opens,\"01 Apr 2024, 10:00 AM\",Short.\n"
-        "https://x.org/2,Only in a,\"02 Apr 2024, 10:00 AM\",Text.\n", encoding="utf-8")
+        'https://x.org/1,Osaka trade fair opens,"01 Apr 2024, 10:00 AM",Short.\n'
+        'https://x.org/2,Only in a,"02 Apr 2024, 10:00 AM",Text.\n',
+        encoding="utf-8",
+    )
     (tmp_path / "b.csv").write_text(
         "url,title,date,content,category\n"
-        "https://x.org/1,Osaka trade fair opens,\"01 Apr 2024, 10:00 AM\",Longer text here.,business\n"
-        "https://x.org/1,Osaka trade fair opens,\"01 Apr 2024, 10:00 AM\",Longer text here.,business\n",
-        encoding="utf-8")
+        'https://x.org/1,Osaka trade fair opens,"01 Apr 2024, 10:00 AM",Longer text here.,business\n'
+        'https://x.org/1,Osaka trade fair opens,"01 Apr 2024, 10:00 AM",Longer text here.,business\n',
+        encoding="utf-8",
+    )
     articles, problems = split(read_corpus([tmp_path]))
     assert problems == []
     assert [(a.url, a.origin.path.rsplit("/", 1)[1], a.origin.record) for a in articles] == [
-        ("https://x.org/2", "a.csv", 2), ("https://x.org/1", "b.csv", 1)]
+        ("https://x.org/2", "a.csv", 2),
+        ("https://x.org/1", "b.csv", 1),
+    ]
     assert articles[1].topic == "business" and articles[1].source == "x.org"
 
 
 def test_csv_body_paragraph_splitting():
-    text = ("First para ends here, she said.  Caption of a photo. Reuters  Next para with the\u00a0 "
-            "government inside\nwrapped line.\n\nAfter a blank line.\u00a0\u00a0\u00a0Another.")
+    text = (
+        "First para ends here, she said.  Caption of a photo. Reuters  Next para with the\u00a0 "
+        "government inside\nwrapped line.\n\nAfter a blank line.\u00a0\u00a0\u00a0Another."
+    )
     assert split_run_in_text(text) == [
-        "First para ends here, she said.", "Caption of a photo. Reuters",
-        "Next para with the\u00a0 government inside wrapped line.", "After a blank line.", "Another."]
+        "First para ends here, she said.",
+        "Caption of a photo. Reuters",
+        "Next para with the\u00a0 government inside wrapped line.",
+        "After a blank line.",
+        "Another.",
+    ]
 
 
 def test_csv_bad_rows_are_reported_and_the_rest_kept(tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_text("title,time,details\n"
-                    ",,\n"  # blank row: ignored
-                    "Good one,03 March 2020 10:00 AM,Body.\n"
-                    ",03 March 2020 10:00 AM,\n"  # no title, no body
-                    "Bad date,the third of March,Body text.\n"
-                    ",04 March 2020 10:00 AM,Dhaka traffic eased on Tuesday. Police said so.\n",
-                    encoding="utf-8")
+    path.write_text(
+        "title,time,details\n"
+        ",,\n"  # blank row: ignored
+        "Good one,03 March 2020 10:00 AM,Body.\n"
+        ",03 March 2020 10:00 AM,\n"  # no title, no body
+        "Bad date,the third of March,Body text.\n"
+        ",04 March 2020 10:00 AM,Dhaka traffic eased on Tuesday. Police said so.\n",
+        encoding="utf-8",
+    )
     articles, problems = split(read_file(path))
     assert [a.title for a in articles] == ["Good one", "Bad date", "Dhaka traffic eased on Tuesday."]
     assert articles[1].published is None
@@ -175,12 +210,14 @@ def test_csv_bad_rows_are_reported_and_the_rest_kept(tmp_path):
 
 # --- plain text and SGML ----------------------------------------------------------------------
 
+
 def test_plain_text_article(tmp_path):
     folder = tmp_path / "science"
     folder.mkdir()
     (folder / "probe.txt").write_text(
         "Probe reaches asteroid\n\nThe probe arrived on Tuesday.\n\nA list follows:\n- one item\n- two items\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (article,), problems = split(read_corpus([tmp_path]))
     assert problems == []
     assert article.title == "Probe reaches asteroid"
@@ -234,7 +271,10 @@ def test_sgml_stories(tmp_path):
     articles, problems = split(read_file(path))
     first, brief, cut = articles
     assert first.title == "PERU BUYS WHEAT FROM <ACME> & PARTNERS"
-    assert first.body == ("LIMA, April 5 - Peru bought 50,000 tonnes of wheat, trade sources said.", "Delivery is due in May.")
+    assert first.body == (
+        "LIMA, April 5 - Peru bought 50,000 tonnes of wheat, trade sources said.",
+        "Delivery is due in May.",
+    )
     assert first.published.isoformat() == "1987-04-05T11:30:00-04:00"  # EDT from 5 April 1987
     assert first.source_metadata["places"] == ["peru"] and first.source_metadata["dateline"] == "LIMA, April 5"
     assert brief.title == "SHORT ITEM" and brief.body == ()

@@ -20,8 +20,9 @@ def seed_text() -> str:
     return shared_path("corpus", "seed", SEED_NAME).read_text("utf-8")
 
 
-def read_text(tmp_path: Path, text: str, name: str = "page.txt", encoding: str = "utf-8",
-              options: ReadOptions | None = None) -> tuple[list[Article], list[Problem]]:
+def read_text(
+    tmp_path: Path, text: str, name: str = "page.txt", encoding: str = "utf-8", options: ReadOptions | None = None
+) -> tuple[list[Article], list[Problem]]:
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
     items = list(read_file(path, options))
@@ -56,7 +57,9 @@ VARIANTS = {
     "tabs": lambda t: re.sub(r"(?m)^    ", "\t", t),
     "no indentation": lambda t: re.sub(r"(?m)^[ \t]+", "", t),
     "ragged indentation": lambda t: "\n".join(" " * (i % 5) + line.strip() for i, line in enumerate(t.split("\n"))),
-    "NBSP indentation and spaces": lambda t: re.sub(r"(?m)^    ", "\u00a0\u00a0", t).replace(" the ", "\u00a0the\u00a0"),
+    "NBSP indentation and spaces": lambda t: re.sub(r"(?m)^    ", "\u00a0\u00a0", t).replace(
+        " the ", "\u00a0the\u00a0"
+    ),
     "trailing spaces and newline": lambda t: re.sub(r"(?m)$", "  ", t) + "\n\n",
     "no RELATED STORIES": lambda t: remove_block(t, "RELATED STORIES"),
     "no Opinion": lambda t: t[: t.index("\n    Opinion")],
@@ -85,16 +88,18 @@ def test_no_updated_line(tmp_path, seed_text):
 
 @pytest.mark.shared
 def test_no_subtitle(tmp_path, seed_text):
-    text = re.sub(r"(?m)^[ \t]*The United States has accused North Korea of providing arms.*proof\n\n", "",
-                  seed_text, count=1)
+    text = re.sub(
+        r"(?m)^[ \t]*The United States has accused North Korea of providing arms.*proof\n\n", "", seed_text, count=1
+    )
     (article,), _ = read_text(tmp_path, text)
     assert_seed_article(article, subtitle=False)
 
 
 @pytest.mark.shared
 def test_no_subtitle_no_updated_crlf_tabs_no_noise(tmp_path, seed_text):
-    text = re.sub(r"(?m)^[ \t]*The United States has accused North Korea of providing arms.*proof\n\n", "",
-                  seed_text, count=1)
+    text = re.sub(
+        r"(?m)^[ \t]*The United States has accused North Korea of providing arms.*proof\n\n", "", seed_text, count=1
+    )
     text = re.sub(r"(?m)^[ \t]*Updated :.*\n", "", text)
     text = remove_block(text[: text.index("\n    Opinion")], "RELATED STORIES")
     text = re.sub(r"(?m)^    ", "\t", text).replace("\n", "\r\n")
@@ -103,16 +108,19 @@ def test_no_subtitle_no_updated_crlf_tabs_no_noise(tmp_path, seed_text):
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(("printed", "expected"), [
-    ("30 July 2023, 05:48 AM", "2023-07-30T05:48:00+06:00"),
-    ("30 July 2023, 05:48 AM GMT+6", "2023-07-30T05:48:00+06:00"),
-    ("30 July 2023, 05:48 AM +0600", "2023-07-30T05:48:00+06:00"),
-    ("30 July 2023, 05:48 AM UTC", "2023-07-30T05:48:00+00:00"),
-    ("30 July 2023 05:48 PM GMT", "2023-07-30T17:48:00+00:00"),
-    ("30 July 2023, 05:48 AM (GMT+05:30)", "2023-07-30T05:48:00+05:30"),
-    ("July 30, 2023 5:48 am", "2023-07-30T05:48:00+06:00"),
-    ("2023-07-30T05:48:00+02:00", "2023-07-30T05:48:00+02:00"),
-])
+@pytest.mark.parametrize(
+    ("printed", "expected"),
+    [
+        ("30 July 2023, 05:48 AM", "2023-07-30T05:48:00+06:00"),
+        ("30 July 2023, 05:48 AM GMT+6", "2023-07-30T05:48:00+06:00"),
+        ("30 July 2023, 05:48 AM +0600", "2023-07-30T05:48:00+06:00"),
+        ("30 July 2023, 05:48 AM UTC", "2023-07-30T05:48:00+00:00"),
+        ("30 July 2023 05:48 PM GMT", "2023-07-30T17:48:00+00:00"),
+        ("30 July 2023, 05:48 AM (GMT+05:30)", "2023-07-30T05:48:00+05:30"),
+        ("July 30, 2023 5:48 am", "2023-07-30T05:48:00+06:00"),
+        ("2023-07-30T05:48:00+02:00", "2023-07-30T05:48:00+02:00"),
+    ],
+)
 def test_published_zone_markers(tmp_path, seed_text, printed, expected):
     text = seed_text.replace("Published : 30 July 2023, 05:48 AM", f"Published : {printed}")
     (article,), _ = read_text(tmp_path, text)
@@ -133,14 +141,17 @@ def test_unparseable_published_date_keeps_the_article(tmp_path, seed_text):
     assert article.published is None
     assert article.updated.isoformat() == "2023-07-30T05:48:00+06:00"
     assert [(p.severity, p.reason) for p in problems] == [
-        ("warning", "unreadable published date 'yesterday evening'; left empty")]
+        ("warning", "unreadable published date 'yesterday evening'; left empty")
+    ]
     assert article.warnings == ("unreadable published date 'yesterday evening'; left empty",)
     assert len(article.body) == 7
 
 
 def test_page_without_published_line_takes_the_header_date(tmp_path):
-    text = (" date 2021-03-04     বাংলা\n\n    Harbour reopens after storm\n\n"
-            "    The port of Mongla reopened on Thursday.\n\n    Ships queued overnight.\n")
+    text = (
+        " date 2021-03-04     বাংলা\n\n    Harbour reopens after storm\n\n"
+        "    The port of Mongla reopened on Thursday.\n\n    Ships queued overnight.\n"
+    )
     (article,), problems = read_text(tmp_path, text)
     assert problems == []
     assert article.title == "Harbour reopens after storm"
@@ -149,9 +160,11 @@ def test_page_without_published_line_takes_the_header_date(tmp_path):
 
 
 def test_page_without_title_gets_one_from_its_body(tmp_path):
-    text = ("    Staff Correspondent\n    Published : 02 March 2020, 10:00 AM\n\n"
-            "    Rain flooded low-lying streets in Sylhet on Monday. Schools closed early.\n\n"
-            "    RELATED STORIES\n    Other story\n")
+    text = (
+        "    Staff Correspondent\n    Published : 02 March 2020, 10:00 AM\n\n"
+        "    Rain flooded low-lying streets in Sylhet on Monday. Schools closed early.\n\n"
+        "    RELATED STORIES\n    Other story\n"
+    )
     (article,), problems = read_text(tmp_path, text)
     assert article.title == "Rain flooded low-lying streets in Sylhet on Monday."
     assert (article.byline, article.source) == ("Staff Correspondent", "")
@@ -161,7 +174,8 @@ def test_page_without_title_gets_one_from_its_body(tmp_path):
 
 @pytest.mark.shared
 def test_title_directly_above_the_byline(tmp_path, seed_text):
-    text = re.sub(r"(?m)^[ \t]*The United States has accused North Korea of providing arms.*proof\n\n", "",
-                  seed_text, count=1).replace("forces\n\n", "forces\n", 1)
+    text = re.sub(
+        r"(?m)^[ \t]*The United States has accused North Korea of providing arms.*proof\n\n", "", seed_text, count=1
+    ).replace("forces\n\n", "forces\n", 1)
     (article,), _ = read_text(tmp_path, text)
     assert_seed_article(article, subtitle=False)

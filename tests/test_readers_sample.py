@@ -23,8 +23,7 @@ def test_sample_corpus_reads_cleanly_and_is_labelled():
     assert all("written for the Dateline project" in a.source_metadata["note"] for a in jsonl)
     assert len({a.id for a in articles}) == 22
     # page noise in the sample pages stays out of the articles
-    assert not [a.title for a in pages if "RELATED" in a.text or "Sample Author" in a.text
-                or "caption" in a.text]
+    assert not [a.title for a in pages if "RELATED" in a.text or "Sample Author" in a.text or "caption" in a.text]
 
 
 def test_sample_corpus_dates_are_varied():

@@ -27,8 +27,17 @@ def problems(*paths) -> list[Problem]:
 
 # --- page dumps -------------------------------------------------------------------------------
 
-NOISE_LINES = ("RELATED STORIES", "Opinion", "Peter Apps", "Vladimir Putin", "Saudi to host Ukraine talks",
-               "Syed Badrul Ahsan", "Natalia A Ramos Miranda", "Roli Srivastava", "N Korea's Kim shows off")
+NOISE_LINES = (
+    "RELATED STORIES",
+    "Opinion",
+    "Peter Apps",
+    "Vladimir Putin",
+    "Saudi to host Ukraine talks",
+    "Syed Badrul Ahsan",
+    "Natalia A Ramos Miranda",
+    "Roli Srivastava",
+    "N Korea's Kim shows off",
+)
 
 
 def test_seed_page_gives_what_its_source_states():
@@ -73,17 +82,26 @@ def test_every_page_matches_its_gold_fields():
     mismatches = []
     for g in gold:
         a = by_file[g["file"]]
-        expected = (clean_text(g["title"]), clean_text(g["subtitle"]), g["source"], g["published"],
-                    g["updated"], tuple(clean_text(p) for p in g["paragraphs"]))
+        expected = (
+            clean_text(g["title"]),
+            clean_text(g["subtitle"]),
+            g["source"],
+            g["published"],
+            g["updated"],
+            tuple(clean_text(p) for p in g["paragraphs"]),
+        )
         # The gold's "source" is the page's byline line ("Senior Correspondent", "Reuters").
         got = (a.title, a.subtitle, a.byline, a.published.isoformat(), a.updated.isoformat(), a.body)
         if got != expected:
             mismatches.append(g["file"])
     assert mismatches == []
     # clean_text changes the gold only where the site itself had NBSP + space or zero-width spaces
-    changed = [g["file"] for g in gold
-               if [clean_text(p) for p in [g["title"], g["subtitle"], *g["paragraphs"]]]
-               != [g["title"], g["subtitle"], *g["paragraphs"]]]
+    changed = [
+        g["file"]
+        for g in gold
+        if [clean_text(p) for p in [g["title"], g["subtitle"], *g["paragraphs"]]]
+        != [g["title"], g["subtitle"], *g["paragraphs"]]
+    ]
     assert len(changed) == 7
 
 
@@ -98,6 +116,7 @@ def test_page_and_csv_copies_of_one_article_share_an_id():
 
 
 # --- Reuters-21578 ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def reuters():
@@ -142,7 +161,10 @@ def test_reuters_bodies_are_clean(reuters):
     # paragraphs are re-joined: no hard-wrapped line breaks left
     assert not [a.origin for a in read if any("\n" in p for p in a.body)]
     assert Counter(a.source_metadata.get("text_type", "NORM") for a in read) == {
-        "NORM": 19043, "BRIEF": 1798, "UNPROC": 737}
+        "NORM": 19043,
+        "BRIEF": 1798,
+        "UNPROC": 737,
+    }
 
 
 def test_reuters_latin1_story_is_readable(reuters):
@@ -164,6 +186,7 @@ def test_reuters_odd_dates(reuters):
 
 # --- CSV --------------------------------------------------------------------------------------
 
+
 def test_bdnews24_csvs_give_239_distinct_articles():
     folder = shared_path("corpus", "bdnews24")
     read = articles(folder)
@@ -172,8 +195,7 @@ def test_bdnews24_csvs_give_239_distinct_articles():
     # 238 distinct titles; one title was published twice, at different times
     assert len({a.title for a in read}) == 238
     twice = [a for a in read if a.title.startswith("SARS stung the global economy")]
-    assert sorted(a.published.isoformat() for a in twice) == [
-        "2020-02-03T14:55:00+06:00", "2020-02-05T02:59:00+06:00"]
+    assert sorted(a.published.isoformat() for a in twice) == ["2020-02-03T14:55:00+06:00", "2020-02-05T02:59:00+06:00"]
     # the most complete copy wins: every article in the with_meta file comes from there
     assert Counter(a.origin.path.rsplit("/", 1)[1] for a in read)["corona_flu_bd_article_with_meta.csv"] == 157
     assert problems(folder) == []
@@ -185,7 +207,10 @@ def test_bdnews24_fields_and_paragraphs():
     assert first.published.isoformat() == "2020-01-02T20:08:00+06:00"
     assert first.subtitle.startswith("Police have detained a madrasa teacher")
     assert first.source_metadata["keywords"] == [
-        "Gazipur Madrasa", "boy found dead in wardrobe", "madrasa teacher arrested"]
+        "Gazipur Madrasa",
+        "boy found dead in wardrobe",
+        "madrasa teacher arrested",
+    ]
     screen = next(a for a in read if a.title.startswith("Bangladesh to screen travellers from China"))
     # captions are set off by two spaces: text, caption with its credit, text
     assert len(screen.body) == 3
@@ -212,7 +237,8 @@ def test_dhakatribune_gives_501_articles_with_mojibake_repaired():
     assert first.source_metadata == {}
     # the .xlsx original is not read, and says so
     assert [p.reason for p in report.problems] == [
-        "skipped: an Excel workbook (export the sheet as CSV), not a format Dateline reads"]
+        "skipped: an Excel workbook (export the sheet as CSV), not a format Dateline reads"
+    ]
 
 
 def test_lets_is_repaired_in_dhakatribune():
@@ -222,6 +248,7 @@ def test_lets_is_repaired_in_dhakatribune():
 
 # --- BBC plain text ---------------------------------------------------------------------------
 
+
 def test_bbc_news_plain_text_articles():
     folder = shared_path("corpus", "bbc_news")
     report = ReadReport()
@@ -229,7 +256,12 @@ def test_bbc_news_plain_text_articles():
     assert len(read) == 2095
     assert report.problem_count == 0  # LICENSE.txt and SOURCE.md are skipped quietly
     assert Counter(a.source_metadata["folder"] for a in read) == {
-        "business": 500, "entertainment": 365, "politics": 397, "sport": 500, "tech": 333}
+        "business": 500,
+        "entertainment": 365,
+        "politics": 397,
+        "sport": 500,
+        "tech": 333,
+    }
     payoff = next(a for a in read if a.origin.path.endswith("1m-payoff-for-former-shell-boss.txt"))
     assert payoff.title == "$1m payoff for former Shell boss"
     assert payoff.body[0].startswith("Shell is to pay $1m (£522,000) to the ex-finance chief")

@@ -25,20 +25,31 @@ CITIES = ["Berlin", "Washington", "New Delhi", "Brasilia", "Pretoria", "Tokyo", 
 
 def many_stories(count: int) -> list[dict]:
     """Short distinct wire stories, enough to make a rebuild take a moment."""
-    return [{
-        "id": f"wire-{n}",
-        "title": f"Talks in {CITIES[n % len(CITIES)]} enter day {n}",
-        "published": f"2023-{1 + n % 12:02d}-{1 + n % 28:02d}T12:00:00+00:00",
-        "body": [f"{PEOPLE[n % len(PEOPLE)]} arrived in {CITIES[(n // 3) % len(CITIES)]} for round {n} "
-                 f"of talks on trade and grain exports."],
-    } for n in range(count)]
+    return [
+        {
+            "id": f"wire-{n}",
+            "title": f"Talks in {CITIES[n % len(CITIES)]} enter day {n}",
+            "published": f"2023-{1 + n % 12:02d}-{1 + n % 28:02d}T12:00:00+00:00",
+            "body": [
+                f"{PEOPLE[n % len(PEOPLE)]} arrived in {CITIES[(n // 3) % len(CITIES)]} for round {n} "
+                f"of talks on trade and grain exports."
+            ],
+        }
+        for n in range(count)
+    ]
 
 
 def run_cli(*args: str, **kwargs) -> subprocess.Popen:
     # As the `dateline` script does (`python -m search.cli` would define a second CommandError).
     command = "import sys; from search.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", command, "reindex", *args], cwd=PROJECT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", command, "reindex", *args],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -57,8 +68,10 @@ def test_cli_indexes_a_corpus_and_prints_a_summary(small_corpus, tmp_path, capsy
     index_dir = tmp_path / "index"
     # Warm the entity cache in this process so the CLI run below needs no second spaCy load.
     reindex([small_corpus], index_dir, extractor=extractor)
-    write_jsonl(small_corpus / "more.jsonl", [{"id": "lagos", "title": "Lagos port reopens",
-                                               "body": ["The port of Lagos in Nigeria reopened on Monday."]}])
+    write_jsonl(
+        small_corpus / "more.jsonl",
+        [{"id": "lagos", "title": "Lagos port reopens", "body": ["The port of Lagos in Nigeria reopened on Monday."]}],
+    )
     (small_corpus / "notes.txt").write_bytes(b"\x00\x01binary")
 
     status = main(["reindex", "--corpus", str(small_corpus), "--index", str(index_dir), "--workers", "1"])
@@ -119,8 +132,7 @@ def test_sigkill_during_a_full_rebuild_leaves_the_previous_index_live(tmp_path, 
     # written at most, so the rebuild is still under way; the writer processes exist.
     jobs = building / "MAIN.tmp"
     give_up = time.monotonic() + 300  # only so that a hung run cannot hang the suite
-    while process.poll() is None and not (jobs.is_dir() and any(jobs.glob("*.doclist"))) \
-            and time.monotonic() < give_up:
+    while process.poll() is None and not (jobs.is_dir() and any(jobs.glob("*.doclist"))) and time.monotonic() < give_up:
         time.sleep(0.005)
     children = _children(process.pid)
     process.send_signal(signal.SIGKILL)
@@ -158,8 +170,10 @@ def test_a_second_cli_reindex_waits_or_exits_with_a_message(small_corpus, tmp_pa
         refused = run_cli("--no-wait", *args)
         out, err = refused.communicate(timeout=60)
         assert refused.returncode == 1
-        assert err.strip() == (f"dateline reindex: another reindex (pid {os.getpid()}) is running; "
-                               "try again when it has finished (or leave out --no-wait)")
+        assert err.strip() == (
+            f"dateline reindex: another reindex (pid {os.getpid()}) is running; "
+            "try again when it has finished (or leave out --no-wait)"
+        )
 
         waiting = run_cli("--full", *args)
         first_line = waiting.stderr.readline()
@@ -231,8 +245,11 @@ def _postings_by_id(ix) -> dict:
         reader = searcher.reader()
         ids = {docnum: stored["id"] for docnum, stored in reader.iter_docs()}
         # indexed_iso is when each document was written: the two writes differ by the clock only.
-        result: dict = {"stored": {ids[n]: {k: v for k, v in stored.items() if k != "indexed_iso"}
-                                   for n, stored in reader.iter_docs()}}
+        result: dict = {
+            "stored": {
+                ids[n]: {k: v for k, v in stored.items() if k != "indexed_iso"} for n, stored in reader.iter_docs()
+            }
+        }
         for fieldname, term in reader.all_terms():
             field = ix.schema[fieldname]
             matcher = reader.postings(fieldname, term)
@@ -253,8 +270,9 @@ def test_ctrl_c_during_entity_extraction_stops_cleanly(small_corpus, tmp_path, e
     version = index_store.live_version(index_dir)
     write_jsonl(small_corpus / "wire.jsonl", many_stories(6000))  # new: spaCy runs in worker processes
 
-    process = run_cli("--corpus", str(small_corpus), "--index", str(index_dir), "--workers", "2",
-                      start_new_session=True)  # its own process group, as a terminal's Ctrl-C reaches
+    process = run_cli(
+        "--corpus", str(small_corpus), "--index", str(index_dir), "--workers", "2", start_new_session=True
+    )  # its own process group, as a terminal's Ctrl-C reaches
     deadline = time.monotonic() + 120
     while not _spacy_workers(process.pid) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)

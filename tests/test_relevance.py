@@ -36,8 +36,8 @@ def time_index(collection, tmp_path_factory):
 
 # -- the judgement mapping (no data needed) ----------------------------------------------------
 
-@pytest.mark.parametrize("judged, position", [(1, 1), (268, 268), (370, 370), (378, 376),
-                                              (424, 422), (425, 423)])
+
+@pytest.mark.parametrize("judged, position", [(1, 1), (268, 268), (370, 370), (378, 376), (424, 422), (425, 423)])
 def test_judged_numbers_map_to_positions_shifted_after_the_two_lost_documents(judged, position):
     assert tc.judged_position(judged) == position
 
@@ -49,6 +49,7 @@ def test_judged_numbers_without_a_document_are_refused(judged):
 
 
 # -- the loaders on the real files ---------------------------------------------------------------
+
 
 def test_all_423_documents_load_in_file_order_with_unique_text_numbers(collection):
     numbers = [d.number for d in collection.documents]
@@ -75,7 +76,8 @@ def test_irregular_headers_are_split_on_whitespace(collection):
 def test_83_queries_with_their_text_joined(collection):
     assert [q.id for q in collection.queries] == [str(n) for n in range(1, 84)]
     assert collection.queries[0].text == (
-        "KENNEDY ADMINISTRATION PRESSURE ON NGO DINH DIEM TO STOP SUPPRESSING THE BUDDHISTS .")
+        "KENNEDY ADMINISTRATION PRESSURE ON NGO DINH DIEM TO STOP SUPPRESSING THE BUDDHISTS ."
+    )
     assert collection.queries[22].text.startswith("WHAT COUNTRIES HAVE NEWLY JOINED THE UNITED NATIONS")
 
 
@@ -102,6 +104,7 @@ def test_judgements_agree_with_the_derived_trec_qrels(collection, time_dir):
 
 # -- natural_query --------------------------------------------------------------------------
 
+
 def test_natural_query_ors_analyzed_words_over_the_text_fields():
     q = ranking.natural_query("Rockets hit the harbour", schema=build_schema())
     assert isinstance(q, wq.Or)
@@ -117,6 +120,7 @@ def test_natural_query_counts_a_repeated_word_and_drops_stop_words():
 
 
 # -- ranking on TIME ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("qid", ["7", "14", "23", "65"])
 def test_our_ranking_puts_a_judged_document_first_on_easy_queries(collection, time_index, qid):
@@ -145,6 +149,7 @@ def test_evaluate_counts_queries_without_results_as_zero():
 
 # -- the product uses this ranking ---------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
     searching = pytest.importorskip("search.engine.searcher")
@@ -158,6 +163,7 @@ def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
     assert product
 
     from search.index.store import open_live_index
+
     ix = open_live_index(index_dir)
     query = wq.Or([wq.Term(f, word) for f in ranking.TEXT_FIELDS])
     with ix.searcher(weighting=ranking.weighting()) as s:

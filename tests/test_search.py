@@ -21,6 +21,7 @@ from search.settings import Limits
 MAX_PAGE_SIZE = Limits().max_page_size
 MAX_QUERY_LENGTH = Limits().max_query_length
 
+
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory) -> Path:
     return index_articles(tmp_path_factory.mktemp("search-index"))
@@ -51,6 +52,7 @@ def found(searcher, q: str, **kwargs) -> set[str]:
 
 
 # --- the query language ---------------------------------------------------------------------
+
 
 def test_all_words_are_required_by_default(strict):
     assert found(strict, "rocket launch") == {"a1", "a2", "a7"}
@@ -115,6 +117,7 @@ def test_dates_in_the_query_use_the_articles_own_day(strict):
 
 # --- the product's default: all words, widened to any word when that finds less than a page -----
 
+
 def test_few_all_word_matches_widen_to_any_word_ranked_by_score(searcher):
     result = searcher.search(SearchRequest(q="rocket launch", page_size=MAX_PAGE_SIZE))
     assert set(ids(result)) == {"a1", "a2", "a6", "a7"}  # rocket(s) or launch
@@ -137,8 +140,9 @@ def test_any_word_order_is_bm25f_alone(searcher, index_dir):
     assert result.interpreted_as == "(rocket OR launch OR seoul)"
     ix = open_live_index(index_dir)
     with ix.searcher(weighting=ranking.weighting()) as s:
-        expected = [(h["id"], round(h.score, 4)) for h in s.search(ranking.natural_query(q, schema=ix.schema),
-                                                                   limit=None)]
+        expected = [
+            (h["id"], round(h.score, 4)) for h in s.search(ranking.natural_query(q, schema=ix.schema), limit=None)
+        ]
     assert [(hit.id, hit.score) for hit in result.results] == expected
     order = ids(result)
     assert order[0] == "a2" and order.index("a2") < order.index("a1")  # score, not words matched
@@ -177,12 +181,32 @@ def test_filters_typed_in_the_query_hold_when_widened(searcher):
     assert one_word.total == 0 and "any of them" not in (one_word.notice or "")
 
 
-@pytest.mark.parametrize("q", [
-    '"unbalanced quote rocket', "(rocket launch", "rocket)", "AND", "rocket AND", "OR rocket",
-    "NOT", "title:", "person:", "[rocket", "date:[2023 TO", "date:2023-13",
-    "date:[2024 TO 2023]", "a*", "((((((((((((((((((((((rocket))))))))))))))))))))))",
-    "title:(rocket)", "rocket\x00launch\x07", "-", "+", "\"\"", "()",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"unbalanced quote rocket',
+        "(rocket launch",
+        "rocket)",
+        "AND",
+        "rocket AND",
+        "OR rocket",
+        "NOT",
+        "title:",
+        "person:",
+        "[rocket",
+        "date:[2023 TO",
+        "date:2023-13",
+        "date:[2024 TO 2023]",
+        "a*",
+        "((((((((((((((((((((((rocket))))))))))))))))))))))",
+        "title:(rocket)",
+        "rocket\x00launch\x07",
+        "-",
+        "+",
+        '""',
+        "()",
+    ],
+)
 def test_bad_syntax_never_fails_and_says_so(searcher, q):
     result = searcher.search(SearchRequest(q=q))
     assert result.notice, q
@@ -206,8 +230,18 @@ def test_long_queries_are_cut_with_a_notice(searcher):
 
 def test_random_junk_never_raises(searcher):
     rng = random.Random(20240501)
-    alphabet = list('abc rocket seoul AND OR NOT ()"*?~-+:[]{}^\\/<>&;\'\x00\t\n') + [
-        "title:", "person:", "date:", "TO", "date:[", "~2", "é", "ß", "🙂", "\u202e"]
+    alphabet = list("abc rocket seoul AND OR NOT ()\"*?~-+:[]{}^\\/<>&;'\x00\t\n") + [
+        "title:",
+        "person:",
+        "date:",
+        "TO",
+        "date:[",
+        "~2",
+        "é",
+        "ß",
+        "🙂",
+        "\u202e",
+    ]
     for _ in range(400):
         q = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         result = searcher.search(SearchRequest(q=q, page_size=3))
@@ -221,6 +255,7 @@ def test_only_common_words(searcher):
 
 
 # --- facets ------------------------------------------------------------------------------------
+
 
 def values(result, facet: str) -> dict[str, tuple[int, bool]]:
     return {v.value: (v.count, v.selected) for v in result.facets[facet]}
@@ -255,8 +290,7 @@ def test_values_of_one_facet_are_ored_and_facets_anded(searcher):
     assert found(searcher, "", filters={"place": ("Seoul", "Dhaka"), "person": ("Kazuo Ueda",)}) == {"a9"}
     result = searcher.search(SearchRequest(filters={"place": ("Seoul", "Dhaka"), "person": ("Kazuo Ueda",)}))
     # person counts: under the place selection only.
-    assert values(result, "person") == {"Kazuo Ueda": (1, True), "Kim Jong Un": (1, False),
-                                        "Sheikh Hasina": (1, False)}
+    assert values(result, "person") == {"Kazuo Ueda": (1, True), "Kim Jong Un": (1, False), "Sheikh Hasina": (1, False)}
 
 
 def test_selected_values_are_listed_even_at_zero(searcher):
@@ -284,8 +318,7 @@ def test_date_filter_is_inclusive_and_drops_undated(searcher):
 def test_date_histogram_adapts_to_the_span(searcher):
     years = searcher.search(SearchRequest()).dates
     assert years.unit == "year"
-    assert [(b.label, b.count) for b in years.buckets] == [
-        ("2020", 1), ("2021", 1), ("2022", 1), ("2023", 6)]
+    assert [(b.label, b.count) for b in years.buckets] == [("2020", 1), ("2021", 1), ("2022", 1), ("2023", 6)]
     months = searcher.search(SearchRequest(q="date:2023")).dates
     assert months.unit == "month"
     assert [(b.label, b.count) for b in months.buckets] == [("Jun 2023", 2), ("Jul 2023", 3), ("Aug 2023", 1)]
@@ -301,6 +334,7 @@ def test_bad_date_range_is_a_bad_request(searcher):
 
 
 # --- sorting and pages ---------------------------------------------------------------------------
+
 
 def test_empty_query_browses_everything_newest_first_undated_last(searcher):
     result = searcher.search(SearchRequest(page_size=20))
@@ -328,8 +362,7 @@ def test_pages(searcher):
     assert beyond.results == [] and beyond.total == 10 and beyond.page == 99
 
 
-@pytest.mark.parametrize("bad", [{"page": 0}, {"page": -1}, {"page_size": 0}, {"sort": "random"},
-                                 {"facet_limit": -1}])
+@pytest.mark.parametrize("bad", [{"page": 0}, {"page": -1}, {"page_size": 0}, {"sort": "random"}, {"facet_limit": -1}])
 def test_bad_parameters_are_bad_requests(searcher, bad):
     with pytest.raises(BadRequest) as error:
         searcher.search(SearchRequest(**bad))
@@ -343,6 +376,7 @@ def test_page_size_is_capped(searcher):
 
 
 # --- snippets ------------------------------------------------------------------------------------
+
 
 def test_article_text_is_escaped_around_marks(searcher):
     result = searcher.search(SearchRequest(q="script alert"))
@@ -379,8 +413,9 @@ def test_excluded_words_are_not_marked(searcher):
 def test_browsing_shows_the_lead_escaped(searcher):
     result = searcher.search(SearchRequest(q="", page_size=20))
     hit = next(h for h in result.results if h.id == "a6")
-    assert hit.snippets == ["A page carried &lt;script&gt;alert(1)&lt;/script&gt; &amp; other "
-                            "&lt;b&gt;markup&lt;/b&gt; about rockets."]
+    assert hit.snippets == [
+        "A page carried &lt;script&gt;alert(1)&lt;/script&gt; &amp; other &lt;b&gt;markup&lt;/b&gt; about rockets."
+    ]
     assert hit.title_html == "&lt;script&gt;alert(1)&lt;/script&gt; in the headline"
 
 
@@ -393,6 +428,7 @@ def test_hits_carry_display_fields(searcher):
 
 
 # --- did you mean, related, articles ---------------------------------------------------------------
+
 
 def test_misspelt_word_gets_a_suggestion_as_written(searcher):
     result = searcher.search(SearchRequest(q="rockts"))
@@ -420,8 +456,10 @@ def test_related_articles(searcher):
 def test_article_view(searcher):
     view = searcher.article("a1")
     assert view.title == "North Korea fires rockets into the sea"
-    assert view.body == ["North Korea fired two rockets on Monday. The rocket launch was condemned in Seoul.",
-                         "Kim Jong Un watched the launch, state media said."]
+    assert view.body == [
+        "North Korea fired two rockets on Monday. The rocket launch was condemned in Seoul.",
+        "Kim Jong Un watched the launch, state media said.",
+    ]
     assert view.countries == ["North Korea", "South Korea"]
     assert searcher.article("nope") is None
 
@@ -433,6 +471,7 @@ def test_to_dict_is_the_json_shape(searcher):
 
 
 # --- lifecycle ---------------------------------------------------------------------------------------
+
 
 def test_missing_index(tmp_path):
     with pytest.raises(IndexMissing, match="run dateline reindex"):

@@ -31,8 +31,24 @@ def test_text_mode_facet_flags_are_repeatable(index_dir, capsys):
 
 
 def test_json_mode_is_the_search_result_shape(index_dir, capsys):
-    assert main(["search", "rocket", "--json", "--sort", "newest", "--page-size", "2",
-                 "--from", "2023-01-01", "--index", str(index_dir)]) == 0
+    assert (
+        main(
+            [
+                "search",
+                "rocket",
+                "--json",
+                "--sort",
+                "newest",
+                "--page-size",
+                "2",
+                "--from",
+                "2023-01-01",
+                "--index",
+                str(index_dir),
+            ]
+        )
+        == 0
+    )
     data = orjson.loads(capsys.readouterr().out)
     assert data["total"] == 2 and data["sort"] == "newest" and data["page_size"] == 2
     assert [hit["id"] for hit in data["results"]] == ["a2", "a1"]
@@ -53,12 +69,15 @@ def test_missing_index_is_a_one_line_error(tmp_path, capsys):
     assert err.strip() == f"dateline search: no index at {tmp_path / 'none'}: run dateline reindex"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--page", "0"], "--page: page must be between 1 and 1000"),
-    (["--page-size", "0"], "--page-size: page_size must be"),
-    (["--facets", "-1"], "--facets: facet_limit must be between 0 and 1000"),
-    (["--from", "2023-05-01", "--to", "2023-01-01"], "--from: from (2023-05-01) is after to (2023-01-01)"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--page", "0"], "--page: page must be between 1 and 1000"),
+        (["--page-size", "0"], "--page-size: page_size must be"),
+        (["--facets", "-1"], "--facets: facet_limit must be between 0 and 1000"),
+        (["--from", "2023-05-01", "--to", "2023-01-01"], "--from: from (2023-05-01) is after to (2023-01-01)"),
+    ],
+)
 def test_bad_parameters_are_one_line_errors(index_dir, capsys, args, message):
     assert main(["search", "x", *args, "--index", str(index_dir)]) == 1
     err = capsys.readouterr().err
@@ -71,7 +90,7 @@ def test_unparseable_dates_are_rejected_by_the_parser(index_dir, capsys):
     assert "not a day" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("query", ['place:""', 'person:" "', 'source:""', 'person:-'])
+@pytest.mark.parametrize("query", ['place:""', 'person:" "', 'source:""', "person:-"])
 def test_an_empty_facet_value_is_an_answer_not_a_traceback(index_dir, capsys, query):
     assert main(["search", query, "--json", "--index", str(index_dir)]) == 0
     assert "total" in orjson.loads(capsys.readouterr().out)
@@ -84,5 +103,6 @@ def test_undated_counts_and_lists_the_articles_without_a_date(index_dir, capsys)
     data = orjson.loads(capsys.readouterr().out)
     assert [hit["id"] for hit in data["results"]] == ["a7"] and data["dates"]["undated"] == 1
     assert main(["search", "rocket", "--undated", "--from", "2023-01-01", "--index", str(index_dir)]) == 1
-    assert capsys.readouterr().err.startswith("dateline search: --undated: undated (articles without a date) "
-                                              "cannot be combined with from or to")
+    assert capsys.readouterr().err.startswith(
+        "dateline search: --undated: undated (articles without a date) cannot be combined with from or to"
+    )

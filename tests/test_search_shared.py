@@ -14,6 +14,7 @@ from search.results import SearchRequest
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]  # builds an index of the real pages with spaCy
 
+
 @pytest.fixture(scope="session")
 def pages_searcher(tmp_path_factory):
     from search.index.indexer import reindex
@@ -33,7 +34,8 @@ def test_browse_everything_newest_first(pages_searcher):
     assert len(dates) > 50 and dates == sorted(dates, reverse=True)
     assert result.dates.unit == "month"  # January to March 2020
     assert sum(b.count for b in result.dates.buckets) == result.total - sum(
-        1 for h in result.results if not h.published)
+        1 for h in result.results if not h.published
+    )
 
 
 def test_a_real_query_with_facets_and_snippets(pages_searcher):
@@ -51,10 +53,17 @@ def test_a_real_query_with_facets_and_snippets(pages_searcher):
 
 def test_numpy_match_sets_agree_with_whoosh(pages_searcher):
     gen = pages_searcher._current()
-    queries = ["coronavirus", "dhaka OR chattogram", "virus -china", '"prime minister"',
-               "title:bangladesh", "flight* airport"]
+    queries = [
+        "coronavirus",
+        "dhaka OR chattogram",
+        "virus -china",
+        '"prime minister"',
+        "title:bangladesh",
+        "flight* airport",
+    ]
     for text in queries:
         from search.query.parse import parse
+
         query = gen.compiler.compile(parse(text)).query
         ours = set(np.flatnonzero(gen.evaluator.mask(query)).tolist())
         theirs = set(gen.searcher.docs_for_query(query))
@@ -83,7 +92,7 @@ def test_all_words_hold_when_they_find_a_page_and_widen_when_they_do_not(pages_s
     assert few.total > strict.total
     assert few.notice.startswith(f"Only {strict.total} articles have all the words")
     # Ranked by score alone, most articles with all three words are still among the best matches.
-    leading = {h.id for h in strict.results} & {h.id for h in few.results[:2 * strict.total]}
+    leading = {h.id for h in strict.results} & {h.id for h in few.results[: 2 * strict.total]}
     assert len(leading) >= 3 * strict.total // 4
 
 
@@ -92,8 +101,15 @@ def test_numpy_scores_agree_with_whoosh(pages_searcher):
     from search.query.parse import parse
 
     gen = pages_searcher._current()
-    queries = ["coronavirus dhaka", '"prime minister" hasina', "virus -china", "dhaka OR chattogram",
-               "title:bangladesh flight*", '"prime minister" OR "health minister"', "+wuhan students return"]
+    queries = [
+        "coronavirus dhaka",
+        '"prime minister" hasina',
+        "virus -china",
+        "dhaka OR chattogram",
+        "title:bangladesh flight*",
+        '"prime minister" OR "health minister"',
+        "+wuhan students return",
+    ]
     for text in queries:
         for any_word in (False, True):
             query = gen.compiler.compile(parse(text), any_word=any_word).query

@@ -19,8 +19,13 @@ def test_defaults_are_the_projects_corpus_index_and_bangladesh_time():
 
 
 def test_environment_variables_override_the_defaults(tmp_path):
-    settings = Settings.from_env({"DATELINE_CORPUS": f"{tmp_path / 'a'}:{tmp_path / 'b'}",
-                                  "DATELINE_INDEX": str(tmp_path / "ix"), "DATELINE_TIMEZONE": "UTC"})
+    settings = Settings.from_env(
+        {
+            "DATELINE_CORPUS": f"{tmp_path / 'a'}:{tmp_path / 'b'}",
+            "DATELINE_INDEX": str(tmp_path / "ix"),
+            "DATELINE_TIMEZONE": "UTC",
+        }
+    )
     assert settings.corpus == (tmp_path / "a", tmp_path / "b")
     assert settings.index_dir == Path(tmp_path / "ix")
     assert settings.default_timezone is timezone.utc
@@ -54,8 +59,9 @@ def test_the_readme_documents_every_setting_of_the_registry():
     from search.settings import SETTINGS
 
     readme = (PROJECT_ROOT / "README.md").read_text()
-    rows = {line.split("|")[1].strip().strip("`"): line for line in readme.splitlines()
-            if line.startswith("| `DATELINE_")}
+    rows = {
+        line.split("|")[1].strip().strip("`"): line for line in readme.splitlines() if line.startswith("| `DATELINE_")
+    }
     assert set(rows) == {setting.env for setting in SETTINGS}
     for setting in SETTINGS:
         assert setting.help in rows[setting.env]
@@ -65,10 +71,15 @@ def test_the_readme_documents_every_setting_of_the_registry():
             assert f"| {setting.default:g} |" in rows[setting.env]
 
 
-@pytest.mark.parametrize("variable, value, message", [
-    ("DATELINE_MAX_PAGE_SIZE", "many", "must be an integer"), ("DATELINE_REFRESH_INTERVAL", "soon", "must be a number"),
-    ("DATELINE_MAX_PAGE", "0", "at least 1"), ("DATELINE_CACHE_SIZE", "-1", "at least 0"),
-])
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("DATELINE_MAX_PAGE_SIZE", "many", "must be an integer"),
+        ("DATELINE_REFRESH_INTERVAL", "soon", "must be a number"),
+        ("DATELINE_MAX_PAGE", "0", "at least 1"),
+        ("DATELINE_CACHE_SIZE", "-1", "at least 0"),
+    ],
+)
 def test_a_malformed_number_names_its_variable(variable, value, message):
     with pytest.raises(SettingsError, match=f"{variable}: .*{message}"):
         Settings.from_env({variable: value})

@@ -9,8 +9,9 @@ from search.engine.suggest import terms_within
 from search.index.store import open_live_index
 
 
-@pytest.mark.parametrize("stem", ["quaysid", "quaysde", "rotterdm", "cargo", "carg", "shipp", "london", "dok",
-                                  "thatcher", "x"])
+@pytest.mark.parametrize(
+    "stem", ["quaysid", "quaysde", "rotterdm", "cargo", "carg", "shipp", "london", "dok", "thatcher", "x"]
+)
 @pytest.mark.parametrize("distance", [1, 2])
 def test_the_same_terms_as_whoosh(stem, distance):
     with open_live_index(shared_index()).reader() as reader:

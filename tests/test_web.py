@@ -209,7 +209,7 @@ def test_did_you_mean(client):
 
 
 def test_notice_when_the_query_was_read_as_plain_words(client):
-    page = get_page(client, '/?q=%22quayside+traffic')
+    page = get_page(client, "/?q=%22quayside+traffic")
     assert page.one("p", "notice").text.strip()
     assert page.hit_ids()
 
@@ -230,8 +230,11 @@ def test_no_results_with_filters_offers_to_drop_them(client):
 def test_new_query_keeps_the_chosen_filters(client):
     page = get_page(client, "/?q=quayside&place=Tokyo&from=1987-01-01")
     form = page.one("form", role="search")
-    hidden = {(e.attrs["name"], e.attrs["value"]) for e in page.find("input", type="hidden")
-              if e.parents and form in e.parents}
+    hidden = {
+        (e.attrs["name"], e.attrs["value"])
+        for e in page.find("input", type="hidden")
+        if e.parents and form in e.parents
+    }
     assert ("place", "Tokyo") in hidden and ("from", "1987-01-01") in hidden
 
 
@@ -278,10 +281,18 @@ def test_unknown_article_is_a_friendly_404(client):
 # --- errors as pages ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query, parameter", [
-    ("page=abc", "page"), ("page=0", "page"), ("size=100000", "size"), ("sort=loudest", "sort"),
-    ("from=1987-05-01&to=1987-01-01", "from"), ("from=1987-13-45", "from"), ("to=yesterday", "to"),
-])
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("size=100000", "size"),
+        ("sort=loudest", "sort"),
+        ("from=1987-05-01&to=1987-01-01", "from"),
+        ("from=1987-13-45", "from"),
+        ("to=yesterday", "to"),
+    ],
+)
 def test_bad_parameters_are_friendly_400_pages(client, query, parameter):
     page = get_page(client, f"/?{query}", status=400)
     assert page.one("h1").text == "Bad Request"

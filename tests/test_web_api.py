@@ -22,11 +22,13 @@ def openapi(app):
 
 def validator(openapi: dict, name: str) -> jsonschema.Draft202012Validator:
     # The whole document is one resource, so "#/components/schemas/..." references resolve in it.
-    registry = Registry().with_resource("urn:dateline-openapi",
-                                        Resource.from_contents(openapi, default_specification=DRAFT202012))
+    registry = Registry().with_resource(
+        "urn:dateline-openapi", Resource.from_contents(openapi, default_specification=DRAFT202012)
+    )
     schema = {"$ref": f"urn:dateline-openapi#/components/schemas/{name}"}
-    return jsonschema.Draft202012Validator(schema, registry=registry,
-                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(
+        schema, registry=registry, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def assert_matches(openapi: dict, name: str, data: object) -> None:
@@ -84,8 +86,7 @@ def test_search(client, openapi):
     assert data["query"] == "quayside" and data["total"] == QUAYSIDE_COUNT
     assert data["page"] == 1 and data["page_size"] == 10 and data["pages"] == 4
     assert len(data["results"]) == 10
-    assert all(any("<mark>" in s for s in hit["snippets"]) or "<mark>" in hit["title_html"]
-               for hit in data["results"])
+    assert all(any("<mark>" in s for s in hit["snippets"]) or "<mark>" in hit["title_html"] for hit in data["results"])
     assert set(data["facets"]) == {"person", "place", "country", "source", "topic"}
     people = {v["value"]: v for v in data["facets"]["person"]}
     assert set(PEOPLE) <= set(people)
@@ -93,10 +94,24 @@ def test_search(client, openapi):
 
 
 def test_search_with_every_parameter(client, openapi):
-    response = client.get("/api/search", query_string=[
-        ("q", "quayside"), ("person", PEOPLE[0]), ("person", PEOPLE[1]), ("country", "Japan"),
-        ("country", "United Kingdom"), ("source", "Reuters"), ("from", "1987-01-01"), ("to", "1987-06-30"),
-        ("sort", "oldest"), ("page", "1"), ("size", "3"), ("facet_limit", "0"), ("snippets", "false")])
+    response = client.get(
+        "/api/search",
+        query_string=[
+            ("q", "quayside"),
+            ("person", PEOPLE[0]),
+            ("person", PEOPLE[1]),
+            ("country", "Japan"),
+            ("country", "United Kingdom"),
+            ("source", "Reuters"),
+            ("from", "1987-01-01"),
+            ("to", "1987-06-30"),
+            ("sort", "oldest"),
+            ("page", "1"),
+            ("size", "3"),
+            ("facet_limit", "0"),
+            ("snippets", "false"),
+        ],
+    )
     data = response.json
     assert response.status_code == 200, data
     assert_matches(openapi, "SearchResult", data)
@@ -133,7 +148,7 @@ def test_empty_query_browses_everything_newest_first(client, openapi):
 
 
 def test_notice_and_suggestion(client, openapi):
-    notice = client.get('/api/search?q=%22quayside').json
+    notice = client.get("/api/search?q=%22quayside").json
     assert_matches(openapi, "SearchResult", notice)
     assert notice["notice"] and notice["total"] == QUAYSIDE_COUNT
     suggestion = client.get("/api/search?q=quaysdie").json
@@ -146,23 +161,26 @@ def test_page_beyond_the_last_is_empty_not_an_error(client, openapi):
     assert data["results"] == [] and data["total"] == QUAYSIDE_COUNT
 
 
-@pytest.mark.parametrize("query, parameter, words", [
-    ("page=abc", "page", "whole number"),
-    ("page=0", "page", "between 1"),
-    ("page=-3", "page", "whole number"),
-    ("page=1000000", "page", "between 1"),
-    ("size=100000", "size", "between 1 and 100"),
-    ("size=0", "size", "between 1"),
-    ("size=ten", "size", "whole number"),
-    ("sort=loudest", "sort", "relevance, newest, oldest"),
-    ("from=1987-05-01&to=1987-01-01", "from", "after"),
-    ("from=1987-02-30", "from", "not a calendar date"),
-    ("to=31/12/1987", "to", "YYYY-MM-DD"),
-    ("facet_limit=-1", "facet_limit", "whole number"),
-    ("snippets=maybe", "snippets", "true or false"),
-    ("page=1&page=2", "page", "once"),
-    ("q=a%00b", "q", "NUL"),
-])
+@pytest.mark.parametrize(
+    "query, parameter, words",
+    [
+        ("page=abc", "page", "whole number"),
+        ("page=0", "page", "between 1"),
+        ("page=-3", "page", "whole number"),
+        ("page=1000000", "page", "between 1"),
+        ("size=100000", "size", "between 1 and 100"),
+        ("size=0", "size", "between 1"),
+        ("size=ten", "size", "whole number"),
+        ("sort=loudest", "sort", "relevance, newest, oldest"),
+        ("from=1987-05-01&to=1987-01-01", "from", "after"),
+        ("from=1987-02-30", "from", "not a calendar date"),
+        ("to=31/12/1987", "to", "YYYY-MM-DD"),
+        ("facet_limit=-1", "facet_limit", "whole number"),
+        ("snippets=maybe", "snippets", "true or false"),
+        ("page=1&page=2", "page", "once"),
+        ("q=a%00b", "q", "NUL"),
+    ],
+)
 def test_bad_parameters_are_400_with_the_parameter(client, openapi, query, parameter, words):
     error = assert_error(openapi, client.get(f"/api/search?{query}"), 400, parameter)
     assert words in error["message"]
@@ -261,8 +279,9 @@ def test_page_size_and_its_alias_size(client, openapi):
     assert params["page_size"]["schema"]["maximum"] == 100 and "size" in params["page_size"]["description"]
 
 
-@pytest.mark.parametrize("query, unknown", [("q=x&pagesize=5", "pagesize"), ("colour=red", "colour"),
-                                            ("q=x&expanded=person", "expanded")])
+@pytest.mark.parametrize(
+    "query, unknown", [("q=x&pagesize=5", "pagesize"), ("colour=red", "colour"), ("q=x&expanded=person", "expanded")]
+)
 def test_an_unknown_api_parameter_is_a_400_naming_it(client, openapi, query, unknown):
     error = assert_error(openapi, client.get(f"/api/search?{query}"), 400, unknown)
     assert repr(unknown) in error["message"] and "/api/openapi.json" in error["message"]

@@ -30,9 +30,15 @@ ODD_IDS = [
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("odd-ids")
-    records = [{"id": article_id, "title": f"Oddity number {i}", "published": "1987-03-02T10:00:00+00:00",
-                "body": [f"The harbour oddity report number {i} was filed."]}
-               for i, article_id in enumerate(ODD_IDS)]
+    records = [
+        {
+            "id": article_id,
+            "title": f"Oddity number {i}",
+            "published": "1987-03-02T10:00:00+00:00",
+            "body": [f"The harbour oddity report number {i} was filed."],
+        }
+        for i, article_id in enumerate(ODD_IDS)
+    ]
     write_jsonl(root / "corpus" / "odd.jsonl", records)
     build_index([root / "corpus"], root / "index")
     return root / "index"
@@ -85,8 +91,13 @@ def test_the_json_twin_of_an_id_ending_in_json_is_still_reachable(client):
 
 
 def test_an_unknown_odd_id_is_a_404_not_a_500(client):
-    for path in ("/articles/../../nope", "/articles/%2E%2E%2Fnope", "/api/articles/%ff%fe", "/articles/?id=",
-                 "/api/articles/" + "y" * 5000):
+    for path in (
+        "/articles/../../nope",
+        "/articles/%2E%2E%2Fnope",
+        "/api/articles/%ff%fe",
+        "/articles/?id=",
+        "/api/articles/" + "y" * 5000,
+    ):
         assert client.get(path).status_code == 404, path
 
 

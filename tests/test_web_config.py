@@ -15,8 +15,15 @@ MAX_QUERY_LENGTH = Limits().max_query_length
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("DATELINE_INDEX", "DATELINE_MAX_PAGE_SIZE", "DATELINE_MAX_QUERY_LENGTH", "DATELINE_PAGE_SIZE",
-                 "DATELINE_MAX_PAGE", "DATELINE_REFRESH_INTERVAL", "DATELINE_CACHE_SIZE"):
+    for name in (
+        "DATELINE_INDEX",
+        "DATELINE_MAX_PAGE_SIZE",
+        "DATELINE_MAX_QUERY_LENGTH",
+        "DATELINE_PAGE_SIZE",
+        "DATELINE_MAX_PAGE",
+        "DATELINE_REFRESH_INTERVAL",
+        "DATELINE_CACHE_SIZE",
+    ):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -87,8 +94,12 @@ def big_index(tmp_path_factory):
     from helpers import index_articles, made_article
 
     start = datetime(2020, 1, 1, tzinfo=timezone.utc)
-    articles = [made_article(f"h{i:03d}", f"Harbour report {i}", f"Ships in the harbour, day {i}.",
-                         published=start + timedelta(days=i)) for i in range(160)]
+    articles = [
+        made_article(
+            f"h{i:03d}", f"Harbour report {i}", f"Ships in the harbour, day {i}.", published=start + timedelta(days=i)
+        )
+        for i in range(160)
+    ]
     return index_articles(tmp_path_factory.mktemp("big-index"), articles)
 
 

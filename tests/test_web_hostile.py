@@ -16,8 +16,18 @@ def client():
     return create_app({"INDEX_DIR": str(shared_index()), "REFRESH_INTERVAL": 0}).test_client()
 
 
-EMPTY_FACET_QUERIES = ['place:""', 'person:""', 'country:""', 'source:""', 'person:" "', 'person:-', 'place:_',
-                       'person:"-"', 'source:"_"', 'quayside person:""']
+EMPTY_FACET_QUERIES = [
+    'place:""',
+    'person:""',
+    'country:""',
+    'source:""',
+    'person:" "',
+    "person:-",
+    "place:_",
+    'person:"-"',
+    'source:"_"',
+    'quayside person:""',
+]
 
 
 @pytest.mark.parametrize("query", EMPTY_FACET_QUERIES)

@@ -17,12 +17,29 @@ from web import create_app
 def index_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("outliers")
     start = date(1987, 2, 1)
-    records = [{"id": f"bulk-{i}", "title": f"Harbour report {i}", "body": [f"Harbour report number {i}."],
-                "published": f"{start + timedelta(days=3 * i)}T10:00:00+00:00"} for i in range(80)]
-    records += [{"id": "year-one", "title": "Harbour typo", "body": ["A harbour report dated year one."],
-                 "published": "0001-01-01T12:00:00+00:00"},
-                {"id": "year-9999", "title": "Harbour typo", "body": ["A harbour report dated 9999."],
-                 "published": "9999-12-30T12:00:00+00:00"}]
+    records = [
+        {
+            "id": f"bulk-{i}",
+            "title": f"Harbour report {i}",
+            "body": [f"Harbour report number {i}."],
+            "published": f"{start + timedelta(days=3 * i)}T10:00:00+00:00",
+        }
+        for i in range(80)
+    ]
+    records += [
+        {
+            "id": "year-one",
+            "title": "Harbour typo",
+            "body": ["A harbour report dated year one."],
+            "published": "0001-01-01T12:00:00+00:00",
+        },
+        {
+            "id": "year-9999",
+            "title": "Harbour typo",
+            "body": ["A harbour report dated 9999."],
+            "published": "9999-12-30T12:00:00+00:00",
+        },
+    ]
     write_jsonl(root / "corpus" / "outliers.jsonl", records)
     build_index([root / "corpus"], root / "index")
     return root / "index"

@@ -12,8 +12,13 @@ from web import create_app
 
 
 def article(article_id: str, title: str, word: str) -> dict:
-    return {"id": article_id, "title": title, "source": "Reuters", "published": "1987-06-01T10:00:00+00:00",
-            "body": [f"The {word} was reported by officials in London on Monday."]}
+    return {
+        "id": article_id,
+        "title": title,
+        "source": "Reuters",
+        "published": "1987-06-01T10:00:00+00:00",
+        "body": [f"The {word} was reported by officials in London on Monday."],
+    }
 
 
 def eventually(check, what: str, timeout: float = 60.0):
@@ -37,8 +42,9 @@ def corpus(tmp_path):
 def test_new_article_is_found_after_a_reindex_without_restart(tmp_path, corpus, full, background):
     index_dir = tmp_path / "index"
     build_index([corpus], index_dir)
-    client = create_app({"INDEX_DIR": str(index_dir), "REFRESH_INTERVAL": 0,
-                         "REFRESH_IN_BACKGROUND": background}).test_client()
+    client = create_app(
+        {"INDEX_DIR": str(index_dir), "REFRESH_INTERVAL": 0, "REFRESH_IN_BACKGROUND": background}
+    ).test_client()
     assert client.get("/api/search?q=grain").json["total"] == 1
     assert client.get("/api/search?q=zeppelin").json["total"] == 0
     assert client.get("/?q=zeppelin").status_code == 200  # cached now, for this index version

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.slow  # starts real servers
 
 
 def article(article_id: str, word: str) -> dict:
-    return {"id": article_id, "title": f"The {word} report", "published": "1987-06-01T10:00:00+00:00",
-            "body": [f"The {word} was reported by officials in London on Monday."]}
+    return {
+        "id": article_id,
+        "title": f"The {word} report",
+        "published": "1987-06-01T10:00:00+00:00",
+        "body": [f"The {word} was reported by officials in London on Monday."],
+    }
 
 
 @pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
@@ -28,7 +32,8 @@ def test_every_request_after_reindex_returns_sees_the_new_index(tmp_path, full):
         # Both workers serve the index (each says so in the index folder) before the reindex.
         for _ in range(200):
             if len(list((index_dir / READERS_DIR).glob("*.json"))) == 2 and not readers_behind(
-                    index_dir, live_version(index_dir)):
+                index_dir, live_version(index_dir)
+            ):
                 break
             get(port, "/api/search?q=grain")
         for round_number in range(2):

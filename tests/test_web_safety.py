@@ -74,8 +74,17 @@ def test_highlighted_titles_and_snippets_stay_escaped(client):
     assert "<mark>" in html
 
 
-@pytest.mark.parametrize("q", [SCRIPT, IMG, "</title><script>alert(1)</script>", '" autofocus onfocus="alert(1)',
-                               "quayside <script>alert(1)</script>", '"><img src=x onerror=alert(1)> quayside'])
+@pytest.mark.parametrize(
+    "q",
+    [
+        SCRIPT,
+        IMG,
+        "</title><script>alert(1)</script>",
+        '" autofocus onfocus="alert(1)',
+        "quayside <script>alert(1)</script>",
+        '"><img src=x onerror=alert(1)> quayside',
+    ],
+)
 def test_what_the_user_types_is_never_reflected_raw(client, q):
     response = client.get("/", query_string={"q": q})
     assert response.status_code == 200
@@ -110,8 +119,12 @@ def test_suggestion_and_notice_are_escaped(client):
 
 
 def test_error_pages_do_not_reflect_parameters_raw(client):
-    for url in ("/?page=%3Cscript%3Ealert(1)%3C/script%3E", "/?sort=%3Cimg%20src=x%20onerror=alert(1)%3E",
-                "/articles/%3Cscript%3Ealert(1)%3C%2Fscript%3E", "/?from=%3Cscript%3E"):
+    for url in (
+        "/?page=%3Cscript%3Ealert(1)%3C/script%3E",
+        "/?sort=%3Cimg%20src=x%20onerror=alert(1)%3E",
+        "/articles/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/?from=%3Cscript%3E",
+    ):
         response = client.get(url)
         assert response.status_code in (400, 404)
         assert_no_raw_markup(response.get_data(as_text=True))
@@ -124,8 +137,20 @@ def test_json_is_json_and_carries_text_as_is(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("url", ["/", "/?q=quayside", "/articles/web-test-00", "/api/search", "/api/articles/nope",
-                                 "/?page=abc", "/nowhere", "/static/style.css", "/api/openapi.json"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/?q=quayside",
+        "/articles/web-test-00",
+        "/api/search",
+        "/api/articles/nope",
+        "/?page=abc",
+        "/nowhere",
+        "/static/style.css",
+        "/api/openapi.json",
+    ],
+)
 def test_security_headers_on_every_response(client, url):
     response = client.get(url)
     csp = response.headers["Content-Security-Policy"]
@@ -141,8 +166,9 @@ def test_pages_need_no_inline_script_or_style(client, url):
     assert "<script" not in html.lower()
     assert "<style" not in html.lower()
     assert not re.search(r"\sstyle\s*=", html), "an inline style attribute (CSP style-src 'self' forbids it)"
-    assert not re.search(r"(src|href)=\"(https?:)?//", html.replace('href="https://example.org', "")), \
+    assert not re.search(r"(src|href)=\"(https?:)?//", html.replace('href="https://example.org', "")), (
         "an external resource"
+    )
 
 
 def test_query_length_is_capped(client):
@@ -150,23 +176,35 @@ def test_query_length_is_capped(client):
     assert client.get("/", query_string={"q": "a" * 1000}).status_code == 200
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("a <mark>oil</mark> b", "a <mark>oil</mark> b"),
-    ("&lt;b&gt; <mark>x</mark>", "&lt;b&gt; <mark>x</mark>"),
-    # Were the searcher ever to pass raw markup, only <mark> survives.
-    ("<script>alert(1)</script><mark>x</mark>", "&lt;script&gt;alert(1)&lt;/script&gt;<mark>x</mark>"),
-    ('<mark onclick="x">y</mark>', '&lt;mark onclick=&#34;x&#34;&gt;y</mark>'.replace("</mark>", "")),
-    ("<mark>unclosed", "<mark>unclosed</mark>"),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("a <mark>oil</mark> b", "a <mark>oil</mark> b"),
+        ("&lt;b&gt; <mark>x</mark>", "&lt;b&gt; <mark>x</mark>"),
+        # Were the searcher ever to pass raw markup, only <mark> survives.
+        ("<script>alert(1)</script><mark>x</mark>", "&lt;script&gt;alert(1)&lt;/script&gt;<mark>x</mark>"),
+        ('<mark onclick="x">y</mark>', "&lt;mark onclick=&#34;x&#34;&gt;y</mark>".replace("</mark>", "")),
+        ("<mark>unclosed", "<mark>unclosed</mark>"),
+    ],
+)
 def test_highlight_keeps_only_mark_tags(raw, shown):
     from web.formatting import highlight
 
     assert str(highlight(raw)) == shown
 
 
-@pytest.mark.parametrize("url, kept", [("https://example.org/a", True), ("http://x.y", True),
-                                       ("javascript:alert(1)", False), (" JavaScript:alert(1)", False),
-                                       ("data:text/html,<script>", False), ("//evil.example", False), ("", False)])
+@pytest.mark.parametrize(
+    "url, kept",
+    [
+        ("https://example.org/a", True),
+        ("http://x.y", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("data:text/html,<script>", False),
+        ("//evil.example", False),
+        ("", False),
+    ],
+)
 def test_only_http_links_leave_the_site(url, kept):
     from web.formatting import safe_url
 

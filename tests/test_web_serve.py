@@ -65,8 +65,13 @@ def test_ctrl_c_stops_the_server_cleanly(index_dir):
 
 @pytest.mark.parametrize("option", ["--workers", "--threads"])
 def test_bad_worker_counts_are_one_line(option):
-    result = subprocess.run([*dateline_command(), "serve", "--port", "0", option, "0"],
-                            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+    result = subprocess.run(
+        [*dateline_command(), "serve", "--port", "0", option, "0"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
     assert result.returncode == 1
     message = result.stderr.strip()
     assert "\n" not in message and option in message and "Traceback" not in message
@@ -75,9 +80,13 @@ def test_bad_worker_counts_are_one_line(option):
 def test_a_busy_port_is_one_line(index_dir):
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        result = subprocess.run([*dateline_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--index", str(index_dir)],
-                                capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+        result = subprocess.run(
+            [*dateline_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(index_dir)],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=60,
+        )
     assert result.returncode == 1
     message = result.stderr.strip()
     assert "\n" not in message and f"127.0.0.1:{port}" in message and "Traceback" not in message
@@ -87,9 +96,13 @@ def test_a_second_server_on_the_same_port_is_refused(index_dir):
     # Workers share their port with SO_REUSEPORT; that must never let a second server in beside them.
     first, port = start("--workers", "2", "--index", str(index_dir))
     try:
-        result = subprocess.run([*dateline_command(), "serve", "--host", "127.0.0.1", "--port", port,
-                                 "--index", str(index_dir)],
-                                capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+        result = subprocess.run(
+            [*dateline_command(), "serve", "--host", "127.0.0.1", "--port", port, "--index", str(index_dir)],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=60,
+        )
         assert result.returncode == 1
         message = result.stderr.strip()
         assert "\n" not in message and f"127.0.0.1:{port}" in message

@@ -152,10 +152,12 @@ def test_too_many_headers_are_refused_in_the_json_shape(server):
 
 
 def test_a_request_with_a_browsers_headers_is_answered(server):
-    browser = ("User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
-               "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
-               "Accept-Language: bn-BD,bn;q=0.9,en;q=0.8\r\nAccept-Encoding: gzip, deflate, br\r\n"
-               f"Cookie: {'c' * 4000}\r\nReferer: http://x/?q={'r' * 2000}\r\n")
+    browser = (
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n"
+        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n"
+        "Accept-Language: bn-BD,bn;q=0.9,en;q=0.8\r\nAccept-Encoding: gzip, deflate, br\r\n"
+        f"Cookie: {'c' * 4000}\r\nReferer: http://x/?q={'r' * 2000}\r\n"
+    )
     status, headers, _ = get(server, "/api/search?q=fire", headers=browser)
     assert status == 200
     assert_security_headers(headers)

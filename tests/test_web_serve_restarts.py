@@ -131,8 +131,7 @@ def test_graceful_restarts_under_load_fail_no_request(restarts):
 
 
 def test_worker_recycling_under_load_fails_no_request():
-    process, port = start("--workers", "2", "--threads", "2", "--max-requests", "40", "--index",
-                          str(shared_index()))
+    process, port = start("--workers", "2", "--threads", "2", "--max-requests", "40", "--index", str(shared_index()))
     try:
         first = workers_of(process.pid, 2)
         with Load(int(port)) as load:

@@ -35,10 +35,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     holder = app.config.get("SEARCHER_HOLDER") or SearcherHolder(
-        app.config["ENGINE"] or app.config["INDEX_DIR"], refresh_interval=float(app.config["REFRESH_INTERVAL"]),
-        cache_size=int(app.config["CACHE_SIZE"]), cache_bytes=int(app.config["CACHE_MB"] * 1_000_000),
-        background=bool(app.config["REFRESH_IN_BACKGROUND"]), limits=web_config.limits(app.config),
-        **_cluster_access(app.config))
+        app.config["ENGINE"] or app.config["INDEX_DIR"],
+        refresh_interval=float(app.config["REFRESH_INTERVAL"]),
+        cache_size=int(app.config["CACHE_SIZE"]),
+        cache_bytes=int(app.config["CACHE_MB"] * 1_000_000),
+        background=bool(app.config["REFRESH_IN_BACKGROUND"]),
+        limits=web_config.limits(app.config),
+        **_cluster_access(app.config),
+    )
     app.extensions["dateline.searcher"] = holder
 
     from web.exports import bp as exports_bp
@@ -64,8 +68,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         # (a WSGI test client, a development server) may, and the app refuses it here, in the one error shape.
         line = request.environ.get("RAW_URI") or request.full_path
         if len(line) > longest:
-            return error_response(414, f"The address is {len(line):,} bytes long; no valid request needs more "
-                                       f"than {longest:,}.")
+            return error_response(
+                414, f"The address is {len(line):,} bytes long; no valid request needs more than {longest:,}."
+            )
         return None
 
     @app.after_request

@@ -22,8 +22,7 @@ PAGE_DEFAULTS: dict[str, Any] = {
 }
 
 
-def resolve(overrides: Mapping[str, Any] | None = None,
-            environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def resolve(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Flask config: every setting (key = name upper-cased) and the page constants; a malformed
     environment value or override is a SettingsError (a ValueError) naming it."""
     given = dict(overrides or {})

@@ -52,9 +52,14 @@ def _profile(folder: str, name: str) -> EntityProfile:
     facet = KINDS[folder]
     holder = current_app.extensions["dateline.searcher"]
     searcher, version = holder.snapshot()
-    profile = holder.cached(version, ("entity", facet, name),
-                            lambda: entity_profile(searcher, facet, name, limits(current_app.config))
-                            or f"No articles name the {FACETS_BY_NAME[facet].singular.lower()} {name!r}.")
+    profile = holder.cached(
+        version,
+        ("entity", facet, name),
+        lambda: (
+            entity_profile(searcher, facet, name, limits(current_app.config))
+            or f"No articles name the {FACETS_BY_NAME[facet].singular.lower()} {name!r}."
+        ),
+    )
     if isinstance(profile, str):  # not found (cached too: a crawler asking again costs nothing)
         abort(404, description=profile)
     return profile
@@ -71,19 +76,26 @@ def _name_parameter() -> str:
 def entity_page(folder: str, name: str) -> Response:
     profile = _profile(folder, name)
     timeline = build_timeline(profile.dates, lambda start, end: _search_url(profile.facet, profile.name, start, end))
-    html = render_template("entity.html", profile=profile, timeline=timeline,
-                           noun=FACETS_BY_NAME[profile.facet].singular, articles_label=articles_label,
-                           search_url=_search_url(profile.facet, profile.name),
-                           undated_url="/?" + encode_params([(profile.facet, profile.name), ("undated", "1")]),
-                           json_url=entity_url(profile.facet, name, json=True))
+    html = render_template(
+        "entity.html",
+        profile=profile,
+        timeline=timeline,
+        noun=FACETS_BY_NAME[profile.facet].singular,
+        articles_label=articles_label,
+        search_url=_search_url(profile.facet, profile.name),
+        undated_url="/?" + encode_params([(profile.facet, profile.name), ("undated", "1")]),
+        json_url=entity_url(profile.facet, name, json=True),
+    )
     return Response(html, mimetype="text/html")
 
 
 @bp.get("/api/<any(people, places):folder>/<entity_name:name>", merge_slashes=False)
 def entity_json(folder: str, name: str) -> Response:
     profile = _profile(folder, name)
-    body = profile.to_dict() | {"page": entity_url(profile.facet, profile.name),
-                                "search": _search_url(profile.facet, profile.name)}
+    body = profile.to_dict() | {
+        "page": entity_url(profile.facet, profile.name),
+        "search": _search_url(profile.facet, profile.name),
+    }
     return Response(orjson.dumps(body), mimetype="application/json")
 
 

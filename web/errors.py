@@ -36,19 +36,21 @@ def wants_json() -> bool:
 
 
 def error_body(status: int, message: str, parameter: str | None = None) -> dict:
-    return {"error": {"status": status, "title": HTTPStatus(status).phrase, "message": message,
-                      "parameter": parameter}}
+    return {"error": {"status": status, "title": HTTPStatus(status).phrase, "message": message, "parameter": parameter}}
 
 
-def error_response(status: int, message: str, parameter: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, message: str, parameter: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
     """The response for any error, as JSON or as a page depending on what was asked for."""
     if wants_json():
-        response = Response(orjson.dumps(error_body(status, message, parameter)), status=status,
-                            mimetype="application/json")
+        response = Response(
+            orjson.dumps(error_body(status, message, parameter)), status=status, mimetype="application/json"
+        )
     else:
-        html = render_template("error.html", status=status, title=HTTPStatus(status).phrase,
-                               message=message, parameter=parameter)
+        html = render_template(
+            "error.html", status=status, title=HTTPStatus(status).phrase, message=message, parameter=parameter
+        )
         response = Response(html, status=status, mimetype="text/html")
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -59,14 +59,16 @@ def search_feed() -> Response:
 
     config = current_app.config
     state = parse_search(request.args, config)
-    feed_request = replace(state.request, sort="newest", page=1, page_size=FEED_ENTRIES, facet_limit=1,
-                           cursor=None)
+    feed_request = replace(state.request, sort="newest", page=1, page_size=FEED_ENTRIES, facet_limit=1, cursor=None)
     index = holder()
     searcher, version = index.snapshot()
     result = searcher.search(feed_request)
     # The feed's identity: the search without page, page size, sort or expand.
-    pairs = [(k, v) for k, v in state_params(state, config["DEFAULT_PAGE_SIZE"])
-             if k not in ("page", "page_size", "sort", "expand")]
+    pairs = [
+        (k, v)
+        for k, v in state_params(state, config["DEFAULT_PAGE_SIZE"])
+        if k not in ("page", "page_size", "sort", "expand")
+    ]
     key = encode_params(pairs)
     root = request.url_root.rstrip("/")
     body = build_feed(

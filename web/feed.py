@@ -44,8 +44,9 @@ def entry_updated(hit: Hit, fallback: str) -> str:
     return rfc3339(hit.updated) or rfc3339(hit.published) or rfc3339(hit.indexed) or fallback
 
 
-def build_feed(result: SearchResult, *, title: str, self_url: str, page_url: str, feed_key: str,
-               article_url, fallback_time: str) -> bytes:
+def build_feed(
+    result: SearchResult, *, title: str, self_url: str, page_url: str, feed_key: str, article_url, fallback_time: str
+) -> bytes:
     """The Atom document. `article_url(id)` is an article page's absolute address; `fallback_time`
     stands in for an article with no time at all (an index built before times were kept)."""
     feed = ElementTree.Element("feed", xmlns=ATOM)

@@ -79,6 +79,7 @@ def number(value: int) -> str:
 
 
 def register_filters(app) -> None:
-    app.jinja_env.filters.update(highlight=highlight, human_date=human_date, human_datetime=human_datetime,
-                                 safe_url=safe_url, number=number)
+    app.jinja_env.filters.update(
+        highlight=highlight, human_date=human_date, human_datetime=human_datetime, safe_url=safe_url, number=number
+    )
     app.jinja_env.globals["escape"] = escape

@@ -44,10 +44,18 @@ class SearcherHolder:
     noticed the change (simpler; used where a stall does not matter).
     """
 
-    def __init__(self, index_dir: str | Path, refresh_interval: float = 1.0, cache_size: int = 2048,
-                 opener: Callable[[Path], Any] | None = None, background: bool = True,
-                 close_grace: float = 60.0, limits: Limits | None = None,
-                 cache_bytes: int = DEFAULT_CACHE_BYTES, version: Callable[[], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: str | Path,
+        refresh_interval: float = 1.0,
+        cache_size: int = 2048,
+        opener: Callable[[Path], Any] | None = None,
+        background: bool = True,
+        close_grace: float = 60.0,
+        limits: Limits | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+        version: Callable[[], str | None] | None = None,
+    ) -> None:
         self.index_dir = Path(index_dir)
         # The live index version; a search cluster passes its own (search.cluster.open).
         self._version = version or (lambda: live_version(self.index_dir))

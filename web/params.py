@@ -22,13 +22,42 @@ from search.results import FILTER_FACETS, BadRequest, SearchRequest
 from web.config import limits
 
 # The order parameters appear in URLs we build: stable, so equal searches have equal URLs.
-PARAMETER_ORDER = ("q", *FILTER_FACETS, "from", "to", "undated", "sort", "collapse", "page", "page_size", "expand",
-                   "facet_q")
+PARAMETER_ORDER = (
+    "q",
+    *FILTER_FACETS,
+    "from",
+    "to",
+    "undated",
+    "sort",
+    "collapse",
+    "page",
+    "page_size",
+    "expand",
+    "facet_q",
+)
 # Other names a parameter is accepted under (requests only; links use the name above).
 ALIASES = {"size": "page_size"}
 # What /api/search understands; any other parameter there is a 400 naming it (the page ignores them).
-API_PARAMETERS = frozenset({"q", *FILTER_FACETS, "from", "to", "undated", "sort", "page", "page_size", *ALIASES,
-                            "facet_limit", "snippets", "expand", "facet_q", "collapse", "cursor", "format"})
+API_PARAMETERS = frozenset(
+    {
+        "q",
+        *FILTER_FACETS,
+        "from",
+        "to",
+        "undated",
+        "sort",
+        "page",
+        "page_size",
+        *ALIASES,
+        "facet_limit",
+        "snippets",
+        "expand",
+        "facet_q",
+        "collapse",
+        "cursor",
+        "format",
+    }
+)
 COLLAPSE_VALUES = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 
 
@@ -50,7 +79,9 @@ def parse_date(text: str, parameter: str, *, end: bool) -> date:
     try:
         first, last = period(text, slashes=False)  # URL dates are ISO: YYYY-MM-DD
     except NotADate:
-        raise BadRequest(f"{parameter} must be a date as YYYY-MM-DD (or YYYY-MM, YYYY), got {text!r}", parameter) from None
+        raise BadRequest(
+            f"{parameter} must be a date as YYYY-MM-DD (or YYYY-MM, YYYY), got {text!r}", parameter
+        ) from None
     except ValueError:
         raise BadRequest(f"{parameter} is not a calendar date: {text!r}", parameter) from None
     return last if end else first
@@ -98,11 +129,13 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
     if api:
         unknown = sorted(name for name in args if name not in API_PARAMETERS)
         if unknown:
-            raise BadRequest(f"unknown parameter {unknown[0]!r}; the parameters are listed at /api/openapi.json",
-                             unknown[0])
+            raise BadRequest(
+                f"unknown parameter {unknown[0]!r}; the parameters are listed at /api/openapi.json", unknown[0]
+            )
     q = _single(args, "q") or ""
-    facets: dict[str, Any] = {name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
-              for name in FILTER_FACETS}
+    facets: dict[str, Any] = {
+        name: tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip())) for name in FILTER_FACETS
+    }
 
     date_from = date_to = None
     if raw := (_single(args, "from") or "").strip():
@@ -139,9 +172,22 @@ def parse_search(args: MultiDict, config: Mapping[str, Any], *, api: bool = Fals
         collapse = COLLAPSE_VALUES[raw_collapse.lower()]
     cursor = (_single(args, "cursor") or "").strip() or None if api else None
 
-    request = SearchRequest(q=q, date_from=date_from, date_to=date_to, undated=undated, sort=sort, page=page,  # type: ignore[arg-type]
-                            page_size=size, facet_limit=facet_limit, snippets=snippets, expand=expand,
-                            facet_q=facet_q, collapse=collapse, cursor=cursor, filters=facets)
+    request = SearchRequest(
+        q=q,
+        date_from=date_from,
+        date_to=date_to,
+        undated=undated,
+        sort=sort,  # type: ignore[arg-type]  # validate() names a sort it does not know
+        page=page,
+        page_size=size,
+        facet_limit=facet_limit,
+        snippets=snippets,
+        expand=expand,
+        facet_q=facet_q,
+        collapse=collapse,
+        cursor=cursor,
+        filters=facets,
+    )
     try:
         request.validate(limits(config))
     except BadRequest as error:
@@ -157,8 +203,9 @@ def state_params(state: SearchState, default_size: int) -> list[tuple[str, str]]
     return _params(lambda name: getattr(r, name), state.sort_given, state.expand, default_size)
 
 
-def _params(value: Callable[[str], Any], sort_given: bool, expand: str | None,
-            default_size: int) -> list[tuple[str, str]]:
+def _params(
+    value: Callable[[str], Any], sort_given: bool, expand: str | None, default_size: int
+) -> list[tuple[str, str]]:
     """state_params over `value(field of SearchRequest)`: links are built without new dataclasses."""
     pairs: list[tuple[str, str]] = []
     if q := value("q"):
@@ -217,15 +264,22 @@ class UrlState:
         query = encode_params(pairs)
         return f"{self.path}?{query}" if query else self.path
 
-    def _changed(self, keep_page: bool = False, sort_given: bool | None = None, expand: Any = _KEEP,
-                 **changes: Any) -> str:
+    def _changed(
+        self, keep_page: bool = False, sort_given: bool | None = None, expand: Any = _KEEP, **changes: Any
+    ) -> str:
         """The link to this search with `changes` to its request (and page 1 unless keep_page)."""
         if not keep_page:
             changes["page"] = 1
         r = self.state.request
         value = lambda name: changes[name] if name in changes else getattr(r, name)  # noqa: E731
-        return self._url(_params(value, self.state.sort_given if sort_given is None else sort_given,
-                                 self.state.expand if expand is _KEEP else expand, self.default_size))
+        return self._url(
+            _params(
+                value,
+                self.state.sort_given if sort_given is None else sort_given,
+                self.state.expand if expand is _KEEP else expand,
+                self.default_size,
+            )
+        )
 
     def pairs(self) -> list[tuple[str, str]]:
         """The query string pairs of this search (for the hidden fields of forms)."""
@@ -285,8 +339,11 @@ class UrlState:
         return self._changed(collapse=on)
 
     def clear_all(self) -> str:
-        state = SearchState(SearchRequest(q=self.state.request.q, page_size=self.state.request.page_size,
-                                          collapse=self.state.request.collapse))
+        state = SearchState(
+            SearchRequest(
+                q=self.state.request.q, page_size=self.state.request.page_size, collapse=self.state.request.collapse
+            )
+        )
         return self._url(state_params(state, self.default_size))
 
     def json(self) -> str:
@@ -296,8 +353,9 @@ class UrlState:
 
     def twin(self, path: str) -> str:
         """This search at another address (its feed or an export): no page, page size or expand."""
-        pairs = [(k, v) for k, v in state_params(self.state, self.default_size)
-                 if k not in ("expand", "page", "page_size")]
+        pairs = [
+            (k, v) for k, v in state_params(self.state, self.default_size) if k not in ("expand", "page", "page_size")
+        ]
         return path + ("?" + encode_params(pairs) if pairs else "")
 
 

@@ -44,13 +44,17 @@ def _position(args: MultiDict) -> int | None:
     if raw is None:
         return None
     if not re.fullmatch(r"\s*\d{1,9}\s*", raw) or int(raw) < 1:
-        raise BadRequest(f"hit must be a whole number from 1 (the article's place in the results), got {raw!r}",
-                         "hit")
+        raise BadRequest(f"hit must be a whole number from 1 (the article's place in the results), got {raw!r}", "hit")
     return int(raw)
 
 
-def hit_context(article_id: str, args: MultiDict, config: Mapping[str, Any], searcher: Any,
-                search: Callable[[SearchState], SearchResult]) -> HitContext | None:
+def hit_context(
+    article_id: str,
+    args: MultiDict,
+    config: Mapping[str, Any],
+    searcher: Any,
+    search: Callable[[SearchState], SearchResult],
+) -> HitContext | None:
     """The search an article page was opened from, or None when its URL carries none.
     `search(state)` runs (or finds in the cache) the search of a state."""
     position = _position(args)
@@ -82,5 +86,12 @@ def hit_context(article_id: str, args: MultiDict, config: Mapping[str, Any], sea
             after, _ = at(position + 1)
             following = hit_link(after, state, default_size, position + 1) if after else None
     body = searcher.marked_body(article_id, state.request.q) if state.request.q.strip() else None
-    return HitContext(query=state.request.q, position=position, total=result.listed, back=back,
-                      previous=previous, next=following, body=body)
+    return HitContext(
+        query=state.request.q,
+        position=position,
+        total=result.listed,
+        back=back,
+        previous=previous,
+        next=following,
+        body=body,
+    )

@@ -34,19 +34,27 @@ def default_workers() -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("serve", help="serve the search page and JSON API",
-                                   description="Serve the search page and the JSON API with gunicorn.")
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the search page and JSON API",
+        description="Serve the search page and the JSON API with gunicorn.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help=f"worker processes (default: one per CPU, here {default_workers()})")
+    parser.add_argument(
+        "--workers", type=int, default=None, help=f"worker processes (default: one per CPU, here {default_workers()})"
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
-    parser.add_argument("--max-requests", type=int, default=0,
-                        help="replace a worker after about this many requests (default 0: never); no request "
-                             "is lost when it is")
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=0,
+        help="replace a worker after about this many requests (default 0: never); no request is lost when it is",
+    )
     parser.add_argument("--index", help="index folder (default: $DATELINE_INDEX or ./index)")
-    parser.add_argument("--engine", metavar="FILE",
-                        help="serve the search cluster of this cluster.toml (default: $DATELINE_ENGINE)")
+    parser.add_argument(
+        "--engine", metavar="FILE", help="serve the search cluster of this cluster.toml (default: $DATELINE_ENGINE)"
+    )
     parser.set_defaults(func=serve)
 
 
@@ -89,13 +97,18 @@ def serve(args: argparse.Namespace) -> int:
         host = f"[{host}]"
     _import_engine()  # once in the master, so the forked workers share its code pages
 
-    print(f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} "
-          "threads)", flush=True)
+    print(
+        f"dateline serve: http://{host}:{port}/ (index {index_dir}, {workers} workers x {args.threads} threads)",
+        flush=True,
+    )
     if app.config["ENGINE"]:
         print(f"dateline serve: searching the cluster of {app.config['ENGINE']}", flush=True)
     elif live_version(index_dir) is None:
-        print(f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon "
-              "as it is built)", flush=True)
+        print(
+            f"dateline serve: no index in {index_dir} yet; run `dateline reindex` (the page works as soon "
+            "as it is built)",
+            flush=True,
+        )
     bind = f"fd://{listener.detach()}"
     server = DatelineServer(app, bind, workers=workers, threads=args.threads, max_requests=args.max_requests)
     try:
@@ -113,8 +126,6 @@ def listen(host: str, port: int) -> socket.socket:
 
 def _import_engine() -> None:
     import search.engine.searcher  # noqa: F401  (whoosh, numpy, nltk: imported before the fork, shared)
-
-
 
 
 # How long replaced workers keep serving, at most, while their successors open the index.
@@ -145,10 +156,12 @@ def dateline_arbiter(index_dir: Path) -> Any:
             super().manage_workers()
 
         def _successors_ready(self) -> bool:
-            newest = sorted(self.WORKERS.items(), key=lambda item: item[1].age)[-self.num_workers:]
+            newest = sorted(self.WORKERS.items(), key=lambda item: item[1].age)[-self.num_workers :]
             now = time.monotonic()
-            return all(reader_registered(index_dir, pid)
-                       or now - self.spawned_at.get(pid, 0.0) > SUCCESSORS_READY_SECONDS for pid, _ in newest)
+            return all(
+                reader_registered(index_dir, pid) or now - self.spawned_at.get(pid, 0.0) > SUCCESSORS_READY_SECONDS
+                for pid, _ in newest
+            )
 
     return DatelineArbiter
 

@@ -47,6 +47,7 @@ class Timeline:
     def axis_class(self) -> str:
         """With fewer than MIN_SLOTS bars the bars are centred; the axis is inset as much (.axis-bars-N)."""
         return f"axis-bars-{self.bar_count}" if 1 < self.bar_count < MIN_SLOTS else ""
+
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -55,8 +56,12 @@ def articles(count: int) -> str:
     return f"{count:,} article" + ("" if count == 1 else "s")
 
 
-def build_timeline(histogram: DateHistogram, link: Callable[[str, str], str],
-                   date_from: date | None = None, date_to: date | None = None) -> Timeline | None:
+def build_timeline(
+    histogram: DateHistogram,
+    link: Callable[[str, str], str],
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Timeline | None:
     """Bars for the histogram's buckets; None when there is nothing to draw."""
     buckets = histogram.buckets
     if not buckets or not any(b.count for b in buckets):
@@ -71,16 +76,34 @@ def build_timeline(histogram: DateHistogram, link: Callable[[str, str], str],
     for i, bucket in enumerate(buckets):
         height = 0.0 if bucket.count == 0 else max(MIN_VISIBLE, HEIGHT * bucket.count / top)
         start, end = date.fromisoformat(bucket.start), date.fromisoformat(bucket.end)
-        selected = (date_from is not None or date_to is not None) and \
-            (date_from is None or start >= date_from) and (date_to is None or end <= date_to)
-        bars.append(Bar(
-            x=round(left + i * slot + gap / 2, 2), y=round(HEIGHT - height, 2), width=round(slot - gap, 2),
-            height=round(height, 2), count=bucket.count, label=bucket.label,
-            description=f"{bucket.label}: {articles(bucket.count)}",
-            href=link(bucket.start, bucket.end), selected=bool(selected)))
-    return Timeline(unit=histogram.unit, bars=bars, first_label=buckets[0].label,
-                    last_label=buckets[-1].label, max_count=top, outside=_outside(histogram),
-                    single=len(buckets) == 1, bar_count=len(buckets))
+        selected = (
+            (date_from is not None or date_to is not None)
+            and (date_from is None or start >= date_from)
+            and (date_to is None or end <= date_to)
+        )
+        bars.append(
+            Bar(
+                x=round(left + i * slot + gap / 2, 2),
+                y=round(HEIGHT - height, 2),
+                width=round(slot - gap, 2),
+                height=round(height, 2),
+                count=bucket.count,
+                label=bucket.label,
+                description=f"{bucket.label}: {articles(bucket.count)}",
+                href=link(bucket.start, bucket.end),
+                selected=bool(selected),
+            )
+        )
+    return Timeline(
+        unit=histogram.unit,
+        bars=bars,
+        first_label=buckets[0].label,
+        last_label=buckets[-1].label,
+        max_count=top,
+        outside=_outside(histogram),
+        single=len(buckets) == 1,
+        bar_count=len(buckets),
+    )
 
 
 def _outside(histogram: DateHistogram) -> str:

@@ -26,7 +26,6 @@ from web.timeline import build_timeline
 bp = Blueprint("dateline", __name__)
 
 
-
 PAGE_SIZES = (10, 25, 50, 100)  # the page's results-per-page choice (within DATELINE_MAX_PAGE_SIZE)
 
 
@@ -52,8 +51,7 @@ def load_article(article_id: str, searcher: Any, version: str | None) -> tuple[A
     if view is None:
         abort(404, description=f"No article with id {article_id!r} in the index.")
     limit = current_app.config["RELATED_LIMIT"]
-    related = index.cached(version, ("related", article_id, limit),
-                           lambda: searcher.related(article_id, limit=limit))
+    related = index.cached(version, ("related", article_id, limit), lambda: searcher.related(article_id, limit=limit))
     return view, related
 
 
@@ -81,13 +79,23 @@ def _render_search(state: SearchState, result: SearchResult) -> str:
     r = state.request
     timeline = build_timeline(result.dates, urls.dates, r.date_from, r.date_to)
     return render_template(
-        "search.html", state=state, req=r, result=result, urls=urls, timeline=timeline,
-        facets=_facet_groups(state, result, urls), pagination=_pagination(result, config["MAX_PAGE"], urls),
-        active_filters=_active_filters(state, urls), facet_search_url=facet_search_url,
-        json_url=urls.json(), articles_label=articles_label, urls_pairs=urls.pairs(),
+        "search.html",
+        state=state,
+        req=r,
+        result=result,
+        urls=urls,
+        timeline=timeline,
+        facets=_facet_groups(state, result, urls),
+        pagination=_pagination(result, config["MAX_PAGE"], urls),
+        active_filters=_active_filters(state, urls),
+        facet_search_url=facet_search_url,
+        json_url=urls.json(),
+        articles_label=articles_label,
+        urls_pairs=urls.pairs(),
         hit_href=lambda article_id, position: hit_link(article_id, state, config["DEFAULT_PAGE_SIZE"], position),
         page_sizes=[n for n in PAGE_SIZES if n <= config["MAX_PAGE_SIZE"]],
-        feed_url=urls.twin("/feed.atom"), export_urls={fmt: urls.twin(f"/api/search.{fmt}") for fmt in FORMATS},
+        feed_url=urls.twin("/feed.atom"),
+        export_urls={fmt: urls.twin(f"/api/search.{fmt}") for fmt in FORMATS},
     )
 
 
@@ -115,27 +123,40 @@ def _facet_groups(state: SearchState, result: SearchResult, urls: UrlState) -> l
         selected = state.request.selected(name)
         expanded = state.expand == name
         shown = visible_values(values, 0 if expanded else limit)
-        groups.append({
-            "name": name, "title": FACETS_BY_NAME[name].title, "noun": FACETS_BY_NAME[name].plural,
-            "values": [{"value": v.value, "count": v.count, "selected": v.selected,
-                        "href": urls.toggle(name, v.value)} for v in shown],
-            "expanded": expanded,
-            "entity": name in ENTITY_FACETS,  # values link to their pages too
-            "more": len(values) > len(shown) or result.facet_totals.get(name, 0) > len(shown),
-            "total": result.facet_totals.get(name, len(values)),
-            # A filter box (a plain GET form: facet_q) once a facet has more values than fit.
-            "filterable": result.facet_totals.get(name, 0) > limit or (expanded and bool(state.request.facet_q)),
-            "expand_href": urls.expand(None if expanded else name),
-            "clear_href": urls.clear(name) if selected else None,
-        })
+        groups.append(
+            {
+                "name": name,
+                "title": FACETS_BY_NAME[name].title,
+                "noun": FACETS_BY_NAME[name].plural,
+                "values": [
+                    {"value": v.value, "count": v.count, "selected": v.selected, "href": urls.toggle(name, v.value)}
+                    for v in shown
+                ],
+                "expanded": expanded,
+                "entity": name in ENTITY_FACETS,  # values link to their pages too
+                "more": len(values) > len(shown) or result.facet_totals.get(name, 0) > len(shown),
+                "total": result.facet_totals.get(name, len(values)),
+                # A filter box (a plain GET form: facet_q) once a facet has more values than fit.
+                "filterable": result.facet_totals.get(name, 0) > limit or (expanded and bool(state.request.facet_q)),
+                "expand_href": urls.expand(None if expanded else name),
+                "clear_href": urls.clear(name) if selected else None,
+            }
+        )
     return groups
 
 
 def _active_filters(state: SearchState, urls: UrlState) -> list[dict]:
     r = state.request
-    chips = [{"label": f"{FACETS_BY_NAME[name].singular}: {value}", "value": value,
-              "href": urls.toggle(name, value), "page": entity_url(name, value) if name in ENTITY_FACETS else None}
-             for name, values in r.filters.items() for value in values]
+    chips = [
+        {
+            "label": f"{FACETS_BY_NAME[name].singular}: {value}",
+            "value": value,
+            "href": urls.toggle(name, value),
+            "page": entity_url(name, value) if name in ENTITY_FACETS else None,
+        }
+        for name, values in r.filters.items()
+        for value in values
+    ]
     if r.date_from or r.date_to:
         label = f"{r.date_from.isoformat() if r.date_from else '…'} – {r.date_to.isoformat() if r.date_to else '…'}"
         chips.append({"label": f"Dates: {label}", "href": urls.dates(None, None)})
@@ -178,8 +199,14 @@ def article_page(article_id: str) -> Response:
         return _article_in_search(article_id)
 
     def render(view: ArticleView, related: list[Hit]) -> bytes:
-        return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
-                               json_url=article_url(article_id, json=True), context=None).encode()
+        return render_template(
+            "article.html",
+            article=view,
+            related=related,
+            facet_search_url=facet_search_url,
+            json_url=article_url(article_id, json=True),
+            context=None,
+        ).encode()
 
     return html_response(_cached_article(article_id, "article.html", render))
 
@@ -192,10 +219,17 @@ def _article_in_search(article_id: str) -> Response:
 
     def render() -> bytes:
         view, related = load_article(article_id, searcher, version)
-        context = hit_context(article_id, request.args, config, searcher,
-                              lambda state: cached_search(index, searcher, version, state))
-        return render_template("article.html", article=view, related=related, facet_search_url=facet_search_url,
-                               json_url=article_url(article_id, json=True), context=context).encode()
+        context = hit_context(
+            article_id, request.args, config, searcher, lambda state: cached_search(index, searcher, version, state)
+        )
+        return render_template(
+            "article.html",
+            article=view,
+            related=related,
+            facet_search_url=facet_search_url,
+            json_url=article_url(article_id, json=True),
+            context=context,
+        ).encode()
 
     key = ("article-in-search", article_id, tuple(sorted(request.args.items(multi=True))))
     return html_response(index.cached(version, key, render))
@@ -249,6 +283,6 @@ def openapi() -> Response:
 @bp.get("/api")
 @bp.get("/api/")
 def api_index() -> Response:
-    return json_response({"openapi": "/api/openapi.json", "search": "/api/search?q=...",
-                          "article": "/api/articles/{id}"})
-
+    return json_response(
+        {"openapi": "/api/openapi.json", "search": "/api/search?q=...", "article": "/api/articles/{id}"}
+    )

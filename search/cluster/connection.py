@@ -19,8 +19,15 @@ class NodeDown(ConnectionError):
 
 def connect(node: Node, timeout: float = 2.0) -> pymysql.connections.Connection:
     try:
-        return pymysql.connect(host=node.host, port=node.port, autocommit=True, connect_timeout=timeout,
-                               read_timeout=60, write_timeout=60, charset="utf8")
+        return pymysql.connect(
+            host=node.host,
+            port=node.port,
+            autocommit=True,
+            connect_timeout=timeout,
+            read_timeout=60,
+            write_timeout=60,
+            charset="utf8",
+        )
     except pymysql.MySQLError as error:
         raise NodeDown(f"{node.label} at {node.address} cannot be reached ({_reason(error)})") from None
 
@@ -32,8 +39,7 @@ def _reason(error: BaseException) -> str:
 
 def is_connection_error(error: BaseException) -> bool:
     """Lost or refused connections (pymysql error codes 2003, 2006, 2013), not query errors."""
-    return isinstance(error, pymysql.err.OperationalError) and bool(error.args) and error.args[0] in (2003, 2006,
-                                                                                                      2013)
+    return isinstance(error, pymysql.err.OperationalError) and bool(error.args) and error.args[0] in (2003, 2006, 2013)
 
 
 def run(connection: Any, sql: str, args: Sequence[object] | None = None) -> list[tuple]:

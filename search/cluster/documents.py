@@ -23,7 +23,9 @@ from search.index.columns import day_number
 from search.index.schema import stored_values, to_document
 
 EVERY_WORD = "all"
-UNDATED_DAY = -(2**40)  # the day of an undated article: no date filter or histogram bucket reaches it  # every article's `every` field: what a query of only exclusions starts from
+UNDATED_DAY = -(
+    2**40
+)  # the day of an undated article: no date filter or histogram bucket reaches it  # every article's `every` field: what a query of only exclusions starts from
 FACET_NUMBER = {name: n for n, name in enumerate(FACET_FIELDS)}
 FACETS_BY_FIELD = {facet.field: facet for facet in FACETS}
 
@@ -101,6 +103,11 @@ class ArticleRow:
         }
         for name, vs in facet_values.items():
             values[name] = sorted({value_hash(name, v) for v in vs})
-        names = tuple({value_hash(name, v): (value_hash(name, v), FACET_NUMBER[name], v)
-                       for name, vs in facet_values.items() for v in vs}.values())
+        names = tuple(
+            {
+                value_hash(name, v): (value_hash(name, v), FACET_NUMBER[name], v)
+                for name, vs in facet_values.items()
+                for v in vs
+            }.values()
+        )
         return cls(doc_id(article.id), values, names)

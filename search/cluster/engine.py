@@ -87,8 +87,9 @@ class ClusterSearch:
         engine = cls(spec, limits)
         engine.refresh()
         if engine._live is None:
-            raise ClusterUnavailable(f"the search cluster {spec.path} has no index yet: run dateline reindex "
-                                     f"--engine {spec.path}")
+            raise ClusterUnavailable(
+                f"the search cluster {spec.path} has no index yet: run dateline reindex --engine {spec.path}"
+            )
         return engine
 
     # -- generations ----------------------------------------------------------------------
@@ -107,11 +108,14 @@ class ClusterSearch:
         (and max_matches) that make its counts exact, capped by the cluster file's max_matches. A
         larger limit than needed costs memory and time on every query of every shard."""
         cap = self.spec.max_matches
-        sets, _ = self.entry.query_sets(f"SELECT kind, COUNT(*) AS n FROM {DIST_NAMES.format(slot=live.slot)} "
-                                        "GROUP BY kind LIMIT 100")
+        sets, _ = self.entry.query_sets(
+            f"SELECT kind, COUNT(*) AS n FROM {DIST_NAMES.format(slot=live.slot)} GROUP BY kind LIMIT 100"
+        )
         names = {int(kind): int(n) for kind, n in sets[0]}  # shards may repeat a name: an upper bound
-        sets, _ = self.entry.query_sets(f"SELECT day FROM {DIST_ARTICLES.format(slot=live.slot)} GROUP BY day "
-                                        f"LIMIT {cap} OPTION max_matches = {cap}")
+        sets, _ = self.entry.query_sets(
+            f"SELECT day FROM {DIST_ARTICLES.format(slot=live.slot)} GROUP BY day "
+            f"LIMIT {cap} OPTION max_matches = {cap}"
+        )
         bounds = {name: min(cap, names.get(number, 0) + 1) for name, number in FACET_NUMBER.items()}
         bounds["day"] = min(cap, len(sets[0]) + 1)
         return bounds
@@ -163,8 +167,12 @@ class ClusterSearch:
     def names(self, field: str, words: list[str], prefix: bool) -> list[int]:
         text = " ".join(words) + ("*" if prefix else "")
         phrase = f'@words "{text}"' if len(words) > 1 else f"@words {text}"
-        sets = self._query(f"SELECT id FROM {DIST_NAMES.format(slot=self._slot())} WHERE MATCH(%s) AND kind = %s "
-                           f"LIMIT 1000 OPTION max_matches = 1000", [phrase, FACET_NUMBER[field]], set())
+        sets = self._query(
+            f"SELECT id FROM {DIST_NAMES.format(slot=self._slot())} WHERE MATCH(%s) AND kind = %s "
+            f"LIMIT 1000 OPTION max_matches = 1000",
+            [phrase, FACET_NUMBER[field]],
+            set(),
+        )
         return [int(row[0]) for row in sets[0]]
 
     def labels(self, hashes: set[int]) -> dict[int, str]:
@@ -173,10 +181,14 @@ class ClusterSearch:
         found: dict[int, str] = {}
         ordered = sorted(hashes)
         for start in range(0, len(ordered), 5000):
-            chunk = ordered[start:start + 5000]
-            sets = self._query(f"SELECT id, label FROM {DIST_NAMES.format(slot=self._slot())} "
-                               f"WHERE id IN ({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
-                               f"OPTION max_matches = {max(len(chunk), 1)}", [], set())
+            chunk = ordered[start : start + 5000]
+            sets = self._query(
+                f"SELECT id, label FROM {DIST_NAMES.format(slot=self._slot())} "
+                f"WHERE id IN ({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
+                f"OPTION max_matches = {max(len(chunk), 1)}",
+                [],
+                set(),
+            )
             found.update((int(i), str(label)) for i, label in sets[0])
         return found
 
@@ -231,8 +243,11 @@ class ClusterSearch:
         return [mark_all(p, terms, self.analyzer) for p in stored.paragraphs]
 
     def _stored(self, article_id: str) -> StoredArticle | None:
-        sets = self._query(f"SELECT doc FROM {DIST_ARTICLES.format(slot=self._slot())} WHERE id = %s LIMIT 1",
-                           [doc_id(article_id)], set())
+        sets = self._query(
+            f"SELECT doc FROM {DIST_ARTICLES.format(slot=self._slot())} WHERE id = %s LIMIT 1",
+            [doc_id(article_id)],
+            set(),
+        )
         if not sets[0]:
             return None
         stored = StoredArticle.from_stored(orjson.loads(sets[0][0][0]))
@@ -254,11 +269,16 @@ class ClusterSearch:
             parts.append(f"(@facets {' | '.join(facets)})")
         if not parts:
             return []
-        sets = self._query(f"SELECT doc, WEIGHT() AS w FROM {DIST_ARTICLES.format(slot=self._slot())} "
-                           f"WHERE MATCH(%s) AND id != %s ORDER BY w DESC, id ASC LIMIT {limit} OPTION {RANKING}",
-                           [" | ".join(parts), doc_id(article_id)], set())
-        return [_hit(StoredArticle.from_stored(orjson.loads(doc)), set(), self.analyzer, float(w), True)
-                for doc, w in sets[0]]
+        sets = self._query(
+            f"SELECT doc, WEIGHT() AS w FROM {DIST_ARTICLES.format(slot=self._slot())} "
+            f"WHERE MATCH(%s) AND id != %s ORDER BY w DESC, id ASC LIMIT {limit} OPTION {RANKING}",
+            [" | ".join(parts), doc_id(article_id)],
+            set(),
+        )
+        return [
+            _hit(StoredArticle.from_stored(orjson.loads(doc)), set(), self.analyzer, float(w), True)
+            for doc, w in sets[0]
+        ]
 
 
 def _message(error: BaseException) -> str:
@@ -284,8 +304,10 @@ class _ClusterQuery:
         # Selected values with their canonical spelling first (country "USA" -> "United States"),
         # each alias said in a notice, as the embedded engine does.
         self.searched = {name: _canonical(name, values, self.notices) for name, values in request.selections().items()}
-        self.shown = {name: tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
-                      for name, values in request.selections().items()}
+        self.shown = {
+            name: tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
+            for name, values in request.selections().items()
+        }
         self.cap = engine.spec.max_matches
 
     def run(self, export: int = 0) -> SearchResult:
@@ -311,8 +333,9 @@ class _ClusterQuery:
         facets, days = self._facets(compiled)
         return self._result(total, hits, facets, days)
 
-    def _result(self, total: int, hits: list[Hit], facets: dict[str, list[FacetValue]],
-                days: np.ndarray) -> SearchResult:
+    def _result(
+        self, total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], days: np.ndarray
+    ) -> SearchResult:
         """`days`: each matching article's day number, NO_DAY for the undated."""
         request = self.request
         max_page_size = self.engine.limits.max_page_size
@@ -323,14 +346,28 @@ class _ClusterQuery:
         if self.missing:
             missing = sorted(self.missing)
             extra["missing_shards"] = missing
-            self.notices.append(f"Part of the archive did not answer ({'; '.join(missing)}): "
-                                "the results and counts leave out its articles.")
-        return SearchResult(query=request.q, interpreted_as=self.interpreted_as,
-                            notice=" ".join(self.notices) or None, total=total, page=request.page,
-                            page_size=page_size, pages=math.ceil(total / page_size) if total else 0,
-                            sort=request.sort, results=hits, facets=facets, dates=date_histogram(days),
-                            suggestion=None, facet_totals=self.facet_totals, extra=extra,
-                            groups=total, collapse=False)  # the cluster does not fold wire copies
+            self.notices.append(
+                f"Part of the archive did not answer ({'; '.join(missing)}): "
+                "the results and counts leave out its articles."
+            )
+        return SearchResult(
+            query=request.q,
+            interpreted_as=self.interpreted_as,
+            notice=" ".join(self.notices) or None,
+            total=total,
+            page=request.page,
+            page_size=page_size,
+            pages=math.ceil(total / page_size) if total else 0,
+            sort=request.sort,
+            results=hits,
+            facets=facets,
+            dates=date_histogram(days),
+            suggestion=None,
+            facet_totals=self.facet_totals,
+            extra=extra,
+            groups=total,
+            collapse=False,
+        )  # the cluster does not fold wire copies
 
     # -- the query text -------------------------------------------------------------------
 
@@ -403,14 +440,24 @@ class _ClusterQuery:
         else:
             order = "dated DESC, ts DESC, id ASC"
         score = "WEIGHT()" if compiled.match is not None else "0"
-        sets = self._query(f"SELECT doc, {score} AS w FROM {self.index}{where} ORDER BY {order} "
-                           f"LIMIT {first}, {page_size} OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
-                           args)
+        sets = self._query(
+            f"SELECT doc, {score} AS w FROM {self.index}{where} ORDER BY {order} "
+            f"LIMIT {first}, {page_size} OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
+            args,
+        )
         total = _total_found(self._query("SHOW META", [])[0])
         terms = compiled.highlight if compiled.match is not None else set()
         scored = compiled.match is not None and request.sort == "relevance"
-        hits = [_hit(StoredArticle.from_stored(orjson.loads(doc)), terms, self.engine.analyzer,
-                     float(w) if scored else None, request.snippets) for doc, w in sets[0]]
+        hits = [
+            _hit(
+                StoredArticle.from_stored(orjson.loads(doc)),
+                terms,
+                self.engine.analyzer,
+                float(w) if scored else None,
+                request.snippets,
+            )
+            for doc, w in sets[0]
+        ]
         return hits, total
 
     def _facets(self, compiled: CompiledMatch) -> tuple[dict[str, list[FacetValue]], np.ndarray]:
@@ -426,8 +473,10 @@ class _ClusterQuery:
             where, args = self._where(compiled, leave_out=name)
             counts[name] = [(int(v), int(c)) for v, c in self._query(self._facet_sql(where, [name]), args)[1]]
         if any(len(rows) >= self._limit(name) for name, rows in [*counts.items(), ("day", day_rows)]):
-            self.notices.append(f"A facet has more than {self.cap} values: raise max_matches in the cluster file "
-                                f"({self.engine.spec.path}) for exact counts.")
+            self.notices.append(
+                f"A facet has more than {self.cap} values: raise max_matches in the cluster file "
+                f"({self.engine.spec.path}) for exact counts."
+            )
         # Undated articles are counted as such by the histogram (NO_DAY), never in a bar.
         day_counts = [(NO_DAY if int(d) == UNDATED_DAY else int(d), int(c)) for d, c in day_rows]
         days = np.repeat(np.array([d for d, _ in day_counts], dtype=np.int64), [c for _, c in day_counts])
@@ -453,8 +502,9 @@ class _ClusterQuery:
         for name in FACET_FIELDS:
             rows = counts.get(name, [])
             selected[name] = {value_hash(name, v): v for v in self.shown.get(name, ())}
-            limit = limits[name] = self.engine.limits.expanded_facet_values if name == request.expand \
-                else request.facet_limit
+            limit = limits[name] = (
+                self.engine.limits.expanded_facet_values if name == request.expand else request.facet_limit
+            )
             if name == request.expand and request.facet_q.strip():
                 needle = " ".join(request.facet_q.split()).casefold()
                 named = self.engine.labels({v for v, _ in rows})
@@ -464,15 +514,19 @@ class _ClusterQuery:
                 boundary = rows[limit - 1][1]  # rows come by count: keep all tied with the last shown
                 rows = [r for r in rows if r[1] >= boundary or r[0] in selected[name]]
             candidates[name] = rows
-        labels = self.engine.labels({v for rows in candidates.values() for v, _ in rows}
-                                    | {h for chosen in selected.values() for h in chosen})
+        labels = self.engine.labels(
+            {v for rows in candidates.values() for v, _ in rows} | {h for chosen in selected.values() for h in chosen}
+        )
         out: dict[str, list[FacetValue]] = {}
         for name, rows in candidates.items():
-            listed = sorted((FacetValue(labels.get(v, f"#{v}"), c, v in selected[name]) for v, c in rows),
-                            key=lambda f: (-f.count, f.value.casefold()))
+            listed = sorted(
+                (FacetValue(labels.get(v, f"#{v}"), c, v in selected[name]) for v, c in rows),
+                key=lambda f: (-f.count, f.value.casefold()),
+            )
             counted = {v for v, _ in rows}
-            listed += [FacetValue(labels.get(h, typed), 0, True) for h, typed in selected[name].items()
-                       if h not in counted]
+            listed += [
+                FacetValue(labels.get(h, typed), 0, True) for h, typed in selected[name].items() if h not in counted
+            ]
             out[name] = visible_values(listed, limits[name])
         return out
 
@@ -493,10 +547,21 @@ def _total_found(rows: list[tuple]) -> int:
 def _empty(request: SearchRequest, notice: str) -> SearchResult:
     from search.results import DateHistogram
 
-    return SearchResult(query=request.q, interpreted_as=None, notice=notice, total=0, page=request.page,
-                        page_size=request.page_size, pages=0, sort=request.sort, results=[],
-                        facets={name: [] for name in FACET_FIELDS}, dates=DateHistogram("year", []),
-                        suggestion=None, extra={"unavailable": True})
+    return SearchResult(
+        query=request.q,
+        interpreted_as=None,
+        notice=notice,
+        total=0,
+        page=request.page,
+        page_size=request.page_size,
+        pages=0,
+        sort=request.sort,
+        results=[],
+        facets={name: [] for name in FACET_FIELDS},
+        dates=DateHistogram("year", []),
+        suggestion=None,
+        extra={"unavailable": True},
+    )
 
 
 def _conforms(engine: ClusterSearch) -> SearchEngine:

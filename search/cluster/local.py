@@ -48,8 +48,9 @@ def init(folder: Path, shards: int, mirrors: int, base_port: int) -> ClusterSpec
 def _searchd() -> str:
     found = shutil.which("searchd")
     if not found:
-        raise LocalClusterError("searchd is not installed (Debian: apt-get install sphinxsearch; "
-                                "or scripts/install --dev)")
+        raise LocalClusterError(
+            "searchd is not installed (Debian: apt-get install sphinxsearch; or scripts/install --dev)"
+        )
     return found
 
 
@@ -93,8 +94,9 @@ def start(spec: ClusterSpec, nodes: tuple[Node, ...] | None = None, timeout: flo
     for node in nodes or spec.nodes:
         while not answers(node):
             if time.monotonic() > deadline:
-                raise LocalClusterError(f"{node.label} at {node.address} does not answer "
-                                        f"(see {node_folder(spec, node) / 'searchd.log'})")
+                raise LocalClusterError(
+                    f"{node.label} at {node.address} does not answer (see {node_folder(spec, node) / 'searchd.log'})"
+                )
             time.sleep(0.1)
     return lines
 
@@ -125,7 +127,9 @@ class NodeStatus:
 
     def line(self) -> str:
         pid = f"pid {self.pid}" if self.pid is not None else "pid -"
-        return f"{self.node.role:<11} {self.node.name:<6} {self.node.address:<21} {pid:<10} {'up' if self.up else 'down'}"
+        return (
+            f"{self.node.role:<11} {self.node.name:<6} {self.node.address:<21} {pid:<10} {'up' if self.up else 'down'}"
+        )
 
 
 def status(spec: ClusterSpec) -> list[NodeStatus]:

@@ -174,8 +174,9 @@ def _fields(name: str | None) -> str:
     return f"@{name}" if name else TEXT
 
 
-def _intersect(days: tuple[int | None, int | None] | None, start: date | None,
-               end: date | None) -> tuple[int | None, int | None]:
+def _intersect(
+    days: tuple[int | None, int | None] | None, start: date | None, end: date | None
+) -> tuple[int | None, int | None]:
     low, high = days if days else (None, None)
     if start is not None:
         low = max(low, day_number(start)) if low is not None else day_number(start)

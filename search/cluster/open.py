@@ -18,8 +18,9 @@ def open_cluster_search(engine_file: Path, limits: Limits | None = None) -> Sear
     return ClusterSearch.open(ClusterSpec.load(engine_file), limits=limits)
 
 
-def cluster_opener(engine_file: Path | str, limits: Limits | None = None
-                   ) -> tuple[Callable[[Path], SearchEngine], Callable[[], str | None]]:
+def cluster_opener(
+    engine_file: Path | str, limits: Limits | None = None
+) -> tuple[Callable[[Path], SearchEngine], Callable[[], str | None]]:
     """For the web app's SearcherHolder: open the cluster's engine, and read its live generation
     ("a/7": slot and number; None when it has none or no node answers)."""
     from search.cluster.connection import EntryPoints

@@ -22,9 +22,16 @@ from search.index.indexer import EntityExtractorLike, NothingRead, ReindexReport
 ENTITY_CACHE_FILE = "entities.sqlite"
 
 
-def reindex_cluster(corpus: Sequence[Path], spec: ClusterSpec, *, workers: int | None = None, read_options=None,
-                    extractor: EntityExtractorLike | None = None, wait: bool = True,
-                    log: Callable[[str], None] | None = None) -> ReindexReport:
+def reindex_cluster(
+    corpus: Sequence[Path],
+    spec: ClusterSpec,
+    *,
+    workers: int | None = None,
+    read_options=None,
+    extractor: EntityExtractorLike | None = None,
+    wait: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> ReindexReport:
     """Raises ClusterWriteError (one line naming the node) or NothingRead; the live generation is
     then untouched."""
     from search.readers import ReadOptions, read_corpus

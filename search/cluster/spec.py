@@ -103,29 +103,52 @@ class ClusterSpec:
             shards = []
             for number, shard in enumerate(data["shard"]):
                 replicas = tuple(
-                    Node(str(r["name"]), "primary" if i == 0 else "mirror", str(r["host"]), int(r["port"]),
-                         int(r["api_port"]), number)
-                    for i, r in enumerate(shard["replicas"]))
+                    Node(
+                        str(r["name"]),
+                        "primary" if i == 0 else "mirror",
+                        str(r["host"]),
+                        int(r["port"]),
+                        int(r["api_port"]),
+                        number,
+                    )
+                    for i, r in enumerate(shard["replicas"])
+                )
                 if not replicas:
                     raise ValueError(f"shard {number} has no replicas")
                 shards.append(replicas)
             if not shards:
                 raise ValueError("no [[shard]]")
-            return cls(path, coordinator, tuple(shards), int(options.get("max_matches", 200_000)),
-                       str(options.get("ha_strategy", "nodeads")), int(options.get("agent_retry_count", 2)))
+            return cls(
+                path,
+                coordinator,
+                tuple(shards),
+                int(options.get("max_matches", 200_000)),
+                str(options.get("ha_strategy", "nodeads")),
+                int(options.get("agent_retry_count", 2)),
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise ClusterSpecError(f"{path}: malformed cluster file ({error!r})") from None
 
     def to_toml(self) -> str:
-        lines = ["# A Dateline search cluster (search/cluster/spec.py explains the fields).", "[cluster]",
-                 f"max_matches = {self.max_matches}", f'ha_strategy = "{self.ha_strategy}"',
-                 f"agent_retry_count = {self.agent_retry_count}", "", "[coordinator]",
-                 f'name = "{self.coordinator.name}"', f'host = "{self.coordinator.host}"',
-                 f"port = {self.coordinator.port}", f"api_port = {self.coordinator.api_port}"]
+        lines = [
+            "# A Dateline search cluster (search/cluster/spec.py explains the fields).",
+            "[cluster]",
+            f"max_matches = {self.max_matches}",
+            f'ha_strategy = "{self.ha_strategy}"',
+            f"agent_retry_count = {self.agent_retry_count}",
+            "",
+            "[coordinator]",
+            f'name = "{self.coordinator.name}"',
+            f'host = "{self.coordinator.host}"',
+            f"port = {self.coordinator.port}",
+            f"api_port = {self.coordinator.api_port}",
+        ]
         for replicas in self.shards:
             lines += ["", "[[shard]]", "replicas = ["]
-            lines += [f'  {{name = "{n.name}", host = "{n.host}", port = {n.port}, api_port = {n.api_port}}},'
-                      for n in replicas]
+            lines += [
+                f'  {{name = "{n.name}", host = "{n.host}", port = {n.port}, api_port = {n.api_port}}},'
+                for n in replicas
+            ]
             lines.append("]")
         return "\n".join(lines) + "\n"
 
@@ -135,19 +158,29 @@ def local_spec(folder: Path, shards: int, mirrors: int, base_port: int, host: st
     ports = iter(range(base_port, base_port + 2 * (1 + shards * (1 + mirrors))))
     coordinator = Node("coord", "coordinator", host, next(ports), next(ports))
     layout = tuple(
-        tuple(Node(f"s{s}r{r}", "primary" if r == 0 else "mirror", host, next(ports), next(ports), s)
-              for r in range(1 + mirrors))
-        for s in range(shards))
+        tuple(
+            Node(f"s{s}r{r}", "primary" if r == 0 else "mirror", host, next(ports), next(ports), s)
+            for r in range(1 + mirrors)
+        )
+        for s in range(shards)
+    )
     return ClusterSpec(Path(folder) / "cluster.toml", coordinator, layout)
 
 
-def _rt_index(name: str, data: Path, fields: tuple[str, ...], attributes: tuple[str, ...], stopwords: Path,
-              prefixes: bool = False) -> str:
+def _rt_index(
+    name: str, data: Path, fields: tuple[str, ...], attributes: tuple[str, ...], stopwords: Path, prefixes: bool = False
+) -> str:
     lines = [f"index {name}", "{", "    type = rt", f"    path = {data / name}"]
     lines += [f"    rt_field = {f}" for f in fields]
     lines += [f"    {a}" for a in attributes]
-    lines += [f"    charset_table = {CHARSET_TABLE}", "    dict = keywords", "    morphology = none",
-              "    min_word_len = 1", f"    stopwords = {stopwords}", "    rt_mem_limit = 256M"]
+    lines += [
+        f"    charset_table = {CHARSET_TABLE}",
+        "    dict = keywords",
+        "    morphology = none",
+        "    min_word_len = 1",
+        f"    stopwords = {stopwords}",
+        "    rt_mem_limit = 256M",
+    ]
     if prefixes:
         lines.append("    min_prefix_len = 2")
     return "\n".join(lines + ["}", ""])
@@ -155,9 +188,14 @@ def _rt_index(name: str, data: Path, fields: tuple[str, ...], attributes: tuple[
 
 ARTICLE_FIELDS = ("title", "subtitle", "body", "facets", "every")
 # Each facet of the registry is an MVA of value hashes (search.cluster.documents).
-ARTICLE_ATTRIBUTES = ("rt_attr_string = aid", "rt_attr_string = doc", "rt_attr_bigint = ts",
-                      "rt_attr_uint = dated", "rt_attr_bigint = day",
-                      *(f"rt_attr_multi_64 = {name}" for name in FACET_FIELDS))
+ARTICLE_ATTRIBUTES = (
+    "rt_attr_string = aid",
+    "rt_attr_string = doc",
+    "rt_attr_bigint = ts",
+    "rt_attr_uint = dated",
+    "rt_attr_bigint = day",
+    *(f"rt_attr_multi_64 = {name}" for name in FACET_FIELDS),
+)
 NAME_FIELDS = ("words",)
 NAME_ATTRIBUTES = ("rt_attr_uint = kind", "rt_attr_string = label")
 
@@ -168,24 +206,64 @@ def searchd_config(spec: ClusterSpec, node: Node, folder: Path) -> str:
     parts = []
     if node.shard is not None:
         for slot in SLOTS:
-            parts.append(_rt_index(ARTICLES.format(slot=slot), folder, ARTICLE_FIELDS, ARTICLE_ATTRIBUTES,
-                                   stopwords, prefixes=True))
-            parts.append(_rt_index(NAMES.format(slot=slot), folder, NAME_FIELDS, NAME_ATTRIBUTES, stopwords,
-                                   prefixes=True))
-    parts.append(_rt_index(META, folder, ("note",), ("rt_attr_string = live", "rt_attr_bigint = generation",
-                                                   "rt_attr_string = counts"), stopwords))
+            parts.append(
+                _rt_index(
+                    ARTICLES.format(slot=slot), folder, ARTICLE_FIELDS, ARTICLE_ATTRIBUTES, stopwords, prefixes=True
+                )
+            )
+            parts.append(
+                _rt_index(NAMES.format(slot=slot), folder, NAME_FIELDS, NAME_ATTRIBUTES, stopwords, prefixes=True)
+            )
+    parts.append(
+        _rt_index(
+            META,
+            folder,
+            ("note",),
+            ("rt_attr_string = live", "rt_attr_bigint = generation", "rt_attr_string = counts"),
+            stopwords,
+        )
+    )
     for slot in SLOTS:
         for dist, local in ((DIST_ARTICLES, ARTICLES), (DIST_NAMES, NAMES)):
-            agents = ["    agent = " + "|".join(f"{n.host}:{n.api_port}:{local.format(slot=slot)}" for n in replicas)
-                      for replicas in spec.shards]
-            parts.append("\n".join([f"index {dist.format(slot=slot)}", "{", "    type = distributed", *agents,
-                                    f"    ha_strategy = {spec.ha_strategy}",
-                                    "    agent_connect_timeout = 300", "    agent_query_timeout = 10000",
-                                    "}", ""]))
-    parts.append("\n".join([
-        "searchd", "{", f"    listen = {node.host}:{node.port}:mysql41", f"    listen = {node.host}:{node.api_port}",
-        f"    log = {folder / 'searchd.log'}", f"    query_log = {folder / 'query.log'}",
-        f"    pid_file = {folder / 'searchd.pid'}", f"    binlog_path = {folder}", "    workers = threads",
-        "    max_packet_size = 64M", "    seamless_rotate = 1", "    ha_ping_interval = 500",
-        f"    agent_retry_count = {spec.agent_retry_count}", "    agent_retry_delay = 100", "}", ""]))
+            agents = [
+                "    agent = " + "|".join(f"{n.host}:{n.api_port}:{local.format(slot=slot)}" for n in replicas)
+                for replicas in spec.shards
+            ]
+            parts.append(
+                "\n".join(
+                    [
+                        f"index {dist.format(slot=slot)}",
+                        "{",
+                        "    type = distributed",
+                        *agents,
+                        f"    ha_strategy = {spec.ha_strategy}",
+                        "    agent_connect_timeout = 300",
+                        "    agent_query_timeout = 10000",
+                        "}",
+                        "",
+                    ]
+                )
+            )
+    parts.append(
+        "\n".join(
+            [
+                "searchd",
+                "{",
+                f"    listen = {node.host}:{node.port}:mysql41",
+                f"    listen = {node.host}:{node.api_port}",
+                f"    log = {folder / 'searchd.log'}",
+                f"    query_log = {folder / 'query.log'}",
+                f"    pid_file = {folder / 'searchd.pid'}",
+                f"    binlog_path = {folder}",
+                "    workers = threads",
+                "    max_packet_size = 64M",
+                "    seamless_rotate = 1",
+                "    ha_ping_interval = 500",
+                f"    agent_retry_count = {spec.agent_retry_count}",
+                "    agent_retry_delay = 100",
+                "}",
+                "",
+            ]
+        )
+    )
     return "\n".join(parts)

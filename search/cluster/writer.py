@@ -25,8 +25,20 @@ from search.cluster.spec import ARTICLES, META, NAMES, SLOTS, ClusterSpec, Node
 from search.facet_registry import FACET_FIELDS
 
 BATCH_ROWS = 200
-ARTICLE_COLUMNS = ("id", "title", "subtitle", "body", "facets", "every", "aid", "doc", "ts", "dated", "day",
-                   *FACET_FIELDS)
+ARTICLE_COLUMNS = (
+    "id",
+    "title",
+    "subtitle",
+    "body",
+    "facets",
+    "every",
+    "aid",
+    "doc",
+    "ts",
+    "dated",
+    "day",
+    *FACET_FIELDS,
+)
 MVA_COLUMNS = frozenset(FACET_FIELDS)
 
 
@@ -44,8 +56,7 @@ def _failed(node: Node, error: BaseException) -> ClusterWriteError:
     reason = error.args[1] if isinstance(error, sql.Error) and len(error.args) > 1 else error
     text = " ".join(str(reason).split()).rstrip("\x00")
     text = text if len(text) <= 200 else text[:200] + "…"
-    return ClusterWriteError(f"{node.label} at {node.address} failed: {text}; "
-                             "the live generation is untouched")
+    return ClusterWriteError(f"{node.label} at {node.address} failed: {text}; the live generation is untouched")
 
 
 def _insert(table: str, columns: Sequence[str], rows: list[dict[str, Any]], verb: str = "INSERT") -> tuple[str, list]:
@@ -125,8 +136,11 @@ class ClusterWriter:
         """Switches every node's pointer to `generation` (the coordinator last: it is the one asked first)."""
         note = orjson.dumps(list(counts)).decode()
         for node in (*self.spec.nodes[1:], self.spec.coordinator):
-            self._run(node, f"REPLACE INTO {META} (id, note, live, generation, counts) VALUES (1, 'live', %s, %s, %s)",
-                      [generation.slot, generation.number, note])
+            self._run(
+                node,
+                f"REPLACE INTO {META} (id, note, live, generation, counts) VALUES (1, 'live', %s, %s, %s)",
+                [generation.slot, generation.number, note],
+            )
 
     def close(self) -> None:
         for connection in self._connections.values():
@@ -179,8 +193,10 @@ class ShardedBatch:
             shard.written += len(shard.rows)
             shard.rows = []
         if shard.names:
-            rows = [{"id": i, "words": label.casefold(), "kind": facet, "label": label}
-                    for i, facet, label in shard.names.values()]
+            rows = [
+                {"id": i, "words": label.casefold(), "kind": facet, "label": label}
+                for i, facet, label in shard.names.values()
+            ]
             text, args = _insert(NAMES.format(slot=slot), ("id", "words", "kind", "label"), rows, verb="REPLACE")
             for node in self.writer.spec.shards[number]:
                 self.writer._run(node, text, args)
@@ -196,8 +212,10 @@ class ShardedBatch:
             for node in replicas:
                 held = self.writer.count(node, self.generation.slot)
                 if held != expected:
-                    raise ClusterWriteError(f"{node.label} at {node.address} holds {held} articles, "
-                                            f"{expected} were written; the live generation is untouched")
+                    raise ClusterWriteError(
+                        f"{node.label} at {node.address} holds {held} articles, "
+                        f"{expected} were written; the live generation is untouched"
+                    )
         return [shard.written for shard in self.shards]
 
 
@@ -251,17 +269,24 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
             writer.truncate(node, table.format(slot=slot))
         copied, last = 0, 0
         while True:
-            rows = writer._run(primary, f"SELECT id, doc FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
-                                        f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}", [last])
+            rows = writer._run(
+                primary,
+                f"SELECT id, doc FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
+                f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
+                [last],
+            )
             if not rows:
                 break
             built = [ArticleRow.from_stored(orjson.loads(doc), writer.analyzer) for _, doc in rows]
             text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, [{"id": r.id, **r.values} for r in built])
             writer._run(node, text, args)
             names = {n[0]: n for r in built for n in r.names}
-            text, args = _insert(NAMES.format(slot=slot), ("id", "words", "kind", "label"),
-                                 [{"id": i, "words": label.casefold(), "kind": f, "label": label}
-                                  for i, f, label in names.values()], verb="REPLACE")
+            text, args = _insert(
+                NAMES.format(slot=slot),
+                ("id", "words", "kind", "label"),
+                [{"id": i, "words": label.casefold(), "kind": f, "label": label} for i, f, label in names.values()],
+                verb="REPLACE",
+            )
             writer._run(node, text, args)
             copied += len(rows)
             last = int(rows[-1][0])

@@ -10,21 +10,30 @@ from search.cli import CommandError
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "cluster", help="set up and run a local search cluster (searchd processes on this machine)",
+        "cluster",
+        help="set up and run a local search cluster (searchd processes on this machine)",
         description="A sharded search cluster on this machine, for development and tests: init writes DIR/"
-                    "cluster.toml and the searchd configs; reindex, search and serve use it with --engine "
-                    "DIR/cluster.toml.")
+        "cluster.toml and the searchd configs; reindex, search and serve use it with --engine "
+        "DIR/cluster.toml.",
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     init = actions.add_parser("init", help="write DIR/cluster.toml and the searchd configs")
     init.add_argument("dir", type=Path, metavar="DIR")
     init.add_argument("--shards", type=int, required=True, metavar="N")
     init.add_argument("--mirrors", type=int, default=0, metavar="M", help="mirrors per shard (default 0)")
-    init.add_argument("--base-port", type=int, default=9306, metavar="P",
-                      help="first of the consecutive ports the nodes listen on (default 9306)")
-    for name, text in (("start", "start every node not running"), ("stop", "stop every node"),
-                       ("status", "one line per node: role, name, address, pid, up or down; then what "
-                                  "each replica holds"),
-                       ("sync", "copy each stale mirror's live generation from its shard's primary")):
+    init.add_argument(
+        "--base-port",
+        type=int,
+        default=9306,
+        metavar="P",
+        help="first of the consecutive ports the nodes listen on (default 9306)",
+    )
+    for name, text in (
+        ("start", "start every node not running"),
+        ("stop", "stop every node"),
+        ("status", "one line per node: role, name, address, pid, up or down; then what each replica holds"),
+        ("sync", "copy each stale mirror's live generation from its shard's primary"),
+    ):
         action = actions.add_parser(name, help=text)
         action.add_argument("dir", type=Path, metavar="DIR")
     parser.set_defaults(func=run)
@@ -39,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "init":
             spec = local.init(args.dir, args.shards, args.mirrors, args.base_port)
-            print(f"wrote {spec.path} ({len(spec.shards)} shards, {len(spec.nodes)} nodes, ports "
-                  f"{spec.nodes[0].port}-{spec.nodes[-1].api_port})")
+            print(
+                f"wrote {spec.path} ({len(spec.shards)} shards, {len(spec.nodes)} nodes, ports "
+                f"{spec.nodes[0].port}-{spec.nodes[-1].api_port})"
+            )
             return 0
         spec = ClusterSpec.load(args.dir / "cluster.toml")
         if args.action == "start":
@@ -59,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
             return 0 if all(state.up for state in states) else 3
         elif args.action == "sync":
             for replica in replica_report(spec):
-                if replica.held is not None and replica.held != replica.expected \
-                        and replica.node is not spec.shards[replica.node.shard or 0][0]:
+                if (
+                    replica.held is not None
+                    and replica.held != replica.expected
+                    and replica.node is not spec.shards[replica.node.shard or 0][0]
+                ):
                     print(f"{replica.node.label}: copied {catch_up(spec, replica.node)} articles from the primary")
     except (ClusterSpecError, local.LocalClusterError, ClusterWriteError, NodeDown) as error:
         raise CommandError(str(error)) from None

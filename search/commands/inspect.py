@@ -33,15 +33,20 @@ def register(subparsers) -> None:
         "inspect",
         help="show articles as the readers read them",
         description="Read files or folders (page dumps, JSON Lines, CSV, Reuters SGML, plain text) and "
-                    "show each article as it would be indexed, with any problems met. "
-                    "Problems are part of the output stream; a summary goes to stderr.",
+        "show each article as it would be indexed, with any problems met. "
+        "Problems are part of the output stream; a summary goes to stderr.",
     )
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="files or folders (default: DATELINE_CORPUS or corpus/)")
-    parser.add_argument("--json", action="store_true",
-                        help='one JSON object per line: each article, and each problem as {"problem": {...}}')
-    parser.add_argument("--entities", action="store_true",
-                        help="also show the people and places found in each article (slower)")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: DATELINE_CORPUS or corpus/)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per line: each article, and each problem as {"problem": {...}}',
+    )
+    parser.add_argument(
+        "--entities", action="store_true", help="also show the people and places found in each article (slower)"
+    )
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="stop after N articles")
     parser.set_defaults(func=run)
 
@@ -56,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--limit must be 1 or more")
 
     report = ReadReport()
-    stream = report.track(read_corpus(paths, ReadOptions(default_timezone=settings.default_timezone,
-                                                                 max_article_chars=settings.max_article_chars)))
+    stream = report.track(
+        read_corpus(
+            paths, ReadOptions(default_timezone=settings.default_timezone, max_article_chars=settings.max_article_chars)
+        )
+    )
     items = _with_entities(stream) if args.entities else ((item, None) for item in stream)
     write = sys.stdout.write
     shown = 0
@@ -81,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
 def _with_entities(stream: Iterable[Article | Problem]) -> Iterator[tuple[Article | Problem, Entities | None]]:
     """The stream in its order, articles paired with their entities (the extractor reads ahead)."""
     from search.entities.extract import EntityExtractor  # spaCy loads only when --entities asks for it
+
     pending: deque[Article | Problem] = deque()
 
     def articles() -> Iterator[Article]:
@@ -98,6 +107,7 @@ def _with_entities(stream: Iterable[Article | Problem]) -> Iterator[tuple[Articl
 
 
 # --- JSON -------------------------------------------------------------------------------------
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
@@ -118,7 +128,11 @@ def article_dict(article: Article, entities: Entities | None = None) -> dict:
         "body": list(article.body),
         "paragraphs": len(article.body),
         "characters": sum(len(p) for p in article.body),
-        "origin": {"path": printable(article.origin.path), "record": article.origin.record, "line": article.origin.line},
+        "origin": {
+            "path": printable(article.origin.path),
+            "record": article.origin.record,
+            "line": article.origin.line,
+        },
         "source_metadata": dict(article.source_metadata),
         "warnings": list(article.warnings),
     }
@@ -132,16 +146,31 @@ def _article_json(article: Article, entities: Entities | None) -> str:
     try:
         return orjson.dumps(article_dict(article, entities), default=str).decode() + "\n"
     except orjson.JSONEncodeError as error:  # e.g. metadata that JSON cannot hold: the stream goes on
-        return _problem_json(Problem(article.origin.path, f"article {article.id} cannot be shown as JSON: {error}",
-                                     article.origin.record))
+        return _problem_json(
+            Problem(
+                article.origin.path, f"article {article.id} cannot be shown as JSON: {error}", article.origin.record
+            )
+        )
 
 
 def _problem_json(problem: Problem) -> str:
-    return orjson.dumps({"problem": {"path": printable(problem.path), "reason": problem.reason,
-                                     "record": problem.record, "severity": problem.severity}}).decode() + "\n"
+    return (
+        orjson.dumps(
+            {
+                "problem": {
+                    "path": printable(problem.path),
+                    "reason": problem.reason,
+                    "record": problem.record,
+                    "severity": problem.severity,
+                }
+            }
+        ).decode()
+        + "\n"
+    )
 
 
 # --- text -------------------------------------------------------------------------------------
+
 
 def _safe(text: str) -> str:
     return _CONTROL.sub("?", text)
@@ -169,9 +198,11 @@ def _metadata(value: object) -> str:
 def _article_text(article: Article, entities: Entities | None, number: int) -> str:
     width = min(shutil.get_terminal_size((100, 24)).columns, 120)
     characters = sum(len(p) for p in article.body)
-    parts = [f"\n{number}. {_safe(article.title)}\n",
-             _field("id", article.id, width),
-             _field("from", printable(str(article.origin)), width)]
+    parts = [
+        f"\n{number}. {_safe(article.title)}\n",
+        _field("id", article.id, width),
+        _field("from", printable(str(article.origin)), width),
+    ]
     if article.subtitle:
         parts.append(_field("subtitle", article.subtitle, width))
     parts.append(_field("source", article.source or "-", width))
@@ -186,16 +217,20 @@ def _article_text(article: Article, entities: Entities | None, number: int) -> s
         parts.append(_field("url", article.url, width))
     if article.language != "en":
         parts.append(_field("language", article.language, width))
-    parts.append(_field("body", f"{len(article.body)} paragraph{'s' * (len(article.body) != 1)}, "
-                                f"{characters:,} characters", width))
+    parts.append(
+        _field(
+            "body", f"{len(article.body)} paragraph{'s' * (len(article.body) != 1)}, {characters:,} characters", width
+        )
+    )
     if article.body:
         parts.append(_field("", _shorten(article.body[0], 240), width))
     for key, value in article.source_metadata.items():
         parts.append(_field(key, _shorten(_metadata(value), 300), width))
     if entities is not None:
         parts.append(_field("people", ", ".join(entities.people) or "-", width))
-        places = [p.name if not p.country or p.country == p.name else f"{p.name} ({p.country})"
-                  for p in entities.places]
+        places = [
+            p.name if not p.country or p.country == p.name else f"{p.name} ({p.country})" for p in entities.places
+        ]
         parts.append(_field("places", ", ".join(places) or "-", width))
     for warning in article.warnings:
         parts.append(_field("warning", warning, width))

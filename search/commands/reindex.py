@@ -15,27 +15,47 @@ def register(subparsers) -> None:
         "reindex",
         help="index new and changed articles of the corpus (all of them with --full)",
         description="Reads the corpus and updates the index: new and changed articles are added, "
-                    "articles no longer in the corpus are removed. Searches keep working meanwhile.",
+        "articles no longer in the corpus are removed. Searches keep working meanwhile.",
     )
-    parser.add_argument("--corpus", action="append", type=Path, metavar="PATH",
-                        help="file or folder to index (repeatable; default: DATELINE_CORPUS or corpus/)")
-    parser.add_argument("--index", type=Path, metavar="DIR",
-                        help="index folder (default: DATELINE_INDEX or index/)")
-    parser.add_argument("--full", action="store_true",
-                        help="rebuild the whole index beside the live one, then swap it in")
-    parser.add_argument("--workers", type=_positive_int, metavar="N",
-                        help="processes for entity extraction and writing (default: CPU count)")
-    parser.add_argument("--no-wait", action="store_true",
-                        help="exit at once if another reindex is running, instead of waiting for it")
-    parser.add_argument("--prune", action="store_true",
-                        help="remove indexed articles whose files lie outside the given corpus (without it, "
-                             "such a run stops and says how many would go)")
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="file or folder to index (repeatable; default: DATELINE_CORPUS or corpus/)",
+    )
+    parser.add_argument("--index", type=Path, metavar="DIR", help="index folder (default: DATELINE_INDEX or index/)")
+    parser.add_argument(
+        "--full", action="store_true", help="rebuild the whole index beside the live one, then swap it in"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="processes for entity extraction and writing (default: CPU count)",
+    )
+    parser.add_argument(
+        "--no-wait", action="store_true", help="exit at once if another reindex is running, instead of waiting for it"
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove indexed articles whose files lie outside the given corpus (without it, "
+        "such a run stops and says how many would go)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
-    parser.add_argument("--engine", type=Path, metavar="FILE",
-                        help="index into the search cluster of this cluster.toml (default: DATELINE_ENGINE; "
-                             "unset: the embedded index); always a full rebuild")
-    parser.add_argument("--dask", metavar="tcp://HOST:PORT",
-                        help="run entity extraction (spaCy) on this Dask distributed scheduler's workers")
+    parser.add_argument(
+        "--engine",
+        type=Path,
+        metavar="FILE",
+        help="index into the search cluster of this cluster.toml (default: DATELINE_ENGINE; "
+        "unset: the embedded index); always a full rebuild",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="tcp://HOST:PORT",
+        help="run entity extraction (spaCy) on this Dask distributed scheduler's workers",
+    )
     parser.set_defaults(func=run)
 
 
@@ -78,16 +98,27 @@ def run(args: argparse.Namespace) -> int:
         engine_file = args.engine or settings.engine
         if engine_file is not None:
             return _run_cluster(args, corpus, engine_file, settings, log, extractor)
-        report = reindex(corpus, index_dir, full=args.full, workers=args.workers, progress=not args.quiet,
-                         read_options=ReadOptions(default_timezone=settings.default_timezone,
-                                                  max_article_chars=settings.max_article_chars),
-                         wait=not args.no_wait, on_wait=waiting, log=log, prune=args.prune,
-                         extractor=extractor)
+        report = reindex(
+            corpus,
+            index_dir,
+            full=args.full,
+            workers=args.workers,
+            progress=not args.quiet,
+            read_options=ReadOptions(
+                default_timezone=settings.default_timezone, max_article_chars=settings.max_article_chars
+            ),
+            wait=not args.no_wait,
+            on_wait=waiting,
+            log=log,
+            prune=args.prune,
+            extractor=extractor,
+        )
     except CorpusNotFound as error:
         raise CommandError(str(error)) from None
     except WouldRemove as error:
-        raise CommandError(f"{error}; nothing was changed. Name that corpus too, or pass --prune to remove "
-                           "them") from None
+        raise CommandError(
+            f"{error}; nothing was changed. Name that corpus too, or pass --prune to remove them"
+        ) from None
     except IndexBusy as error:
         raise CommandError(f"{error}; try again when it has finished (or leave out --no-wait)") from None
     except NothingRead as error:
@@ -96,8 +127,10 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"could not write the index: {error}; the previous index is still live") from None
     except OSError as error:
         where = f" {printable(str(error.filename))}" if error.filename else ""
-        raise CommandError(f"could not write the index in {index_dir}:{where}: {error.strerror or error}; "
-                           "the previous index is still live") from None
+        raise CommandError(
+            f"could not write the index in {index_dir}:{where}: {error.strerror or error}; "
+            "the previous index is still live"
+        ) from None
     finally:
         if extractor is not None:
             extractor.close()
@@ -125,10 +158,17 @@ def _run_cluster(args: argparse.Namespace, corpus, engine_file: Path, settings, 
     from search.readers import ReadOptions
 
     try:
-        report = reindex_cluster(corpus, ClusterSpec.load(engine_file), workers=args.workers,
-                                 read_options=ReadOptions(default_timezone=settings.default_timezone,
-                                                          max_article_chars=settings.max_article_chars),
-                                 wait=not args.no_wait, log=log, extractor=extractor)
+        report = reindex_cluster(
+            corpus,
+            ClusterSpec.load(engine_file),
+            workers=args.workers,
+            read_options=ReadOptions(
+                default_timezone=settings.default_timezone, max_article_chars=settings.max_article_chars
+            ),
+            wait=not args.no_wait,
+            log=log,
+            extractor=extractor,
+        )
     except (ClusterSpecError, ClusterWriteError) as error:
         raise CommandError(str(error)) from None
     except IndexBusy as error:

@@ -30,36 +30,58 @@ def register(subparsers) -> None:
         "search",
         help="search the index",
         description='Search the index: words (all of them), "exact phrases", AND OR NOT -word, '
-                    'title: person: place: country: source: date:2023-07, rock*, rockt~, ( ).',
+        "title: person: place: country: source: date:2023-07, rock*, rockt~, ( ).",
     )
     parser.add_argument("query", nargs="*", help="the query (empty: every article, newest first)")
     for facet in FACETS:
         parser.add_argument(f"--{facet.name}", action="append", default=[], metavar="NAME", help=facet.help)
-    parser.add_argument("--from", dest="date_from", type=_day, metavar="YYYY-MM-DD",
-                        help="published on or after this day")
-    parser.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD",
-                        help="published on or before this day")
-    parser.add_argument("--undated", action="store_true",
-                        help="only articles without a publication date (not with --from/--to)")
-    parser.add_argument("--sort", choices=SORTS, default=None,
-                        help="relevance (default with a query), newest (default without), oldest")
+    parser.add_argument(
+        "--from", dest="date_from", type=_day, metavar="YYYY-MM-DD", help="published on or after this day"
+    )
+    parser.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD", help="published on or before this day")
+    parser.add_argument(
+        "--undated", action="store_true", help="only articles without a publication date (not with --from/--to)"
+    )
+    parser.add_argument(
+        "--sort", choices=SORTS, default=None, help="relevance (default with a query), newest (default without), oldest"
+    )
     parser.add_argument("--page", type=_whole, default=1, metavar="N")
-    parser.add_argument("--page-size", "--size", dest="page_size", type=_whole, default=None, metavar="N",
-                        help=f"results per page (default: DATELINE_PAGE_SIZE or {Limits().default_page_size}; "
-                             f"at most DATELINE_MAX_PAGE_SIZE or {Limits().max_page_size})")
-    parser.add_argument("--facets", type=int, default=5, metavar="N",
-                        help="values shown per facet (0: all)")
-    parser.add_argument("--index", type=Path, metavar="DIR",
-                        help="index folder (default: DATELINE_INDEX or index/)")
-    parser.add_argument("--engine", type=Path, metavar="FILE",
-                        help="search the search cluster of this cluster.toml (default: DATELINE_ENGINE)")
-    parser.add_argument("--collapse", choices=("on", "off"), default="on",
-                        help="on (default): one article per group of wire copies; off: every copy")
-    parser.add_argument("--cursor", metavar="CURSOR",
-                        help="continue after this cursor (a next_cursor of --format json) instead of --page")
-    parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None,
-                        help="text (default); json: one JSON document, as /api/search; csv, jsonl: every row "
-                             "of the search up to DATELINE_EXPORT_LIMIT, columns as /api/search.csv")
+    parser.add_argument(
+        "--page-size",
+        "--size",
+        dest="page_size",
+        type=_whole,
+        default=None,
+        metavar="N",
+        help=f"results per page (default: DATELINE_PAGE_SIZE or {Limits().default_page_size}; "
+        f"at most DATELINE_MAX_PAGE_SIZE or {Limits().max_page_size})",
+    )
+    parser.add_argument("--facets", type=int, default=5, metavar="N", help="values shown per facet (0: all)")
+    parser.add_argument("--index", type=Path, metavar="DIR", help="index folder (default: DATELINE_INDEX or index/)")
+    parser.add_argument(
+        "--engine",
+        type=Path,
+        metavar="FILE",
+        help="search the search cluster of this cluster.toml (default: DATELINE_ENGINE)",
+    )
+    parser.add_argument(
+        "--collapse",
+        choices=("on", "off"),
+        default="on",
+        help="on (default): one article per group of wire copies; off: every copy",
+    )
+    parser.add_argument(
+        "--cursor",
+        metavar="CURSOR",
+        help="continue after this cursor (a next_cursor of --format json) instead of --page",
+    )
+    parser.add_argument(
+        "--format",
+        choices=OUTPUT_FORMATS,
+        default=None,
+        help="text (default); json: one JSON document, as /api/search; csv, jsonl: every row "
+        "of the search up to DATELINE_EXPORT_LIMIT, columns as /api/search.csv",
+    )
     parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.set_defaults(func=run)
 
@@ -99,11 +121,19 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--json and --format {fmt} disagree: give one of them")
     try:
         filters = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
-        request = SearchRequest(q=q, filters=filters,
-                                date_from=args.date_from, date_to=args.date_to, undated=args.undated, sort=sort,
-                                page=args.page,
-                                page_size=limits.default_page_size if args.page_size is None else args.page_size,
-                                facet_limit=args.facets, collapse=args.collapse == "on", cursor=args.cursor)
+        request = SearchRequest(
+            q=q,
+            filters=filters,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            undated=args.undated,
+            sort=sort,
+            page=args.page,
+            page_size=limits.default_page_size if args.page_size is None else args.page_size,
+            facet_limit=args.facets,
+            collapse=args.collapse == "on",
+            cursor=args.cursor,
+        )
         request.validate(limits)
         engine_file = args.engine or settings.engine
         if engine_file is not None:
@@ -154,7 +184,7 @@ def terminal_text(fragment: str, color: bool) -> str:
     out = []
     position = 0
     for match in _MARK.finditer(fragment):
-        out.append(_plain(fragment[position:match.start()]))
+        out.append(_plain(fragment[position : match.start()]))
         out.append(before + _plain(match.group(1)) + after)
         position = match.end()
     out.append(_plain(fragment[position:]))
@@ -182,8 +212,10 @@ def render(result, color: bool = False) -> str:
         shown_to = shown_from + len(result.results) - 1
         if result.results:
             folded = f" in {result.groups} stories" if result.collapse and result.groups < result.total else ""
-            lines.append(f"{result.total} articles{folded}; {shown_from}-{shown_to} by {result.sort} "
-                         f"(page {result.page} of {result.pages}, {result.took_ms:.0f} ms)")
+            lines.append(
+                f"{result.total} articles{folded}; {shown_from}-{shown_to} by {result.sort} "
+                f"(page {result.page} of {result.pages}, {result.took_ms:.0f} ms)"
+            )
         else:
             lines.append(f"{result.total} articles; page {result.page} is past the last ({result.pages})")
     for number, hit in enumerate(result.results, start=(result.page - 1) * result.page_size + 1):
@@ -205,7 +237,9 @@ def render(result, color: bool = False) -> str:
         busy = [b for b in result.dates.buckets if b.count]
         listed = ", ".join(f"{b.label} ({b.count})" for b in busy[:12])
         more = f", … {len(busy) - 12} more" if len(busy) > 12 else ""
-        outside = [f"{n} {where}" for n, where in ((result.dates.before, "earlier"), (result.dates.after, "later")) if n]
+        outside = [
+            f"{n} {where}" for n, where in ((result.dates.before, "earlier"), (result.dates.after, "later")) if n
+        ]
         more += f" (outliers not shown: {', '.join(outside)})" if outside else ""
         facet_lines.append(f"  dates by {result.dates.unit}: {listed}{more}")
     if result.dates.undated:

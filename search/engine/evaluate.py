@@ -219,7 +219,7 @@ class Evaluator:
             found = np.ones(self.size, dtype=np.float64)
             for leaf, offset in self.leaves:
                 lengths = field_lengths(leaf.reader(), fieldname, default=1.0)
-                found[offset:offset + lengths.size] = lengths
+                found[offset : offset + lengths.size] = lengths
             self._lengths[fieldname] = found
         return found
 

@@ -85,9 +85,14 @@ def query_terms(text: str, schema: Schema | None = None, field: str = "body") ->
     return [t.text for t in schema[field].analyzer(text)]
 
 
-def natural_query(text: str, fields: tuple[str, ...] = TEXT_FIELDS,
-                  schema: Schema | None = None, *, repeats: bool = REPEATS,
-                  proximity: float = PROXIMITY) -> wq.Query:
+def natural_query(
+    text: str,
+    fields: tuple[str, ...] = TEXT_FIELDS,
+    schema: Schema | None = None,
+    *,
+    repeats: bool = REPEATS,
+    proximity: float = PROXIMITY,
+) -> wq.Query:
     """A ranked OR over the words of `text` in the text fields: the "any words" query.
 
     Each distinct word becomes one clause (an OR of that word over the fields);

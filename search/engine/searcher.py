@@ -94,8 +94,9 @@ class Searcher:
     # -- lifecycle ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, index_dir: Path | str, any_word_below: int = ANY_WORD_BELOW,
-             limits: Limits | None = None) -> Searcher:
+    def open(
+        cls, index_dir: Path | str, any_word_below: int = ANY_WORD_BELOW, limits: Limits | None = None
+    ) -> Searcher:
         """Raises IndexMissing (message: "no index at X: run dateline reindex") when there is none."""
         searcher = cls(Path(index_dir), any_word_below, limits)
         searcher._generation = searcher._load()
@@ -316,8 +317,10 @@ class _Search:
 
     def hits(self) -> list[Hit]:
         """The page's hits, made from the stored fields run() read (callers do it outside the lock)."""
-        return [_hit(stored, self.highlight, self.owner.analyzer, score, snippet=self.request.snippets,
-                     versions=versions) for stored, score, versions in self.page]
+        return [
+            _hit(stored, self.highlight, self.owner.analyzer, score, snippet=self.request.snippets, versions=versions)
+            for stored, score, versions in self.page
+        ]
 
     def run(self) -> SearchResult:
         request, collection = self.request, self.collection
@@ -332,8 +335,7 @@ class _Search:
         if node is None:
             base = collection.live
         elif query is None:
-            self.notices.append("The query has only very common words, which are not indexed; "
-                                "type other words.")
+            self.notices.append("The query has only very common words, which are not indexed; type other words.")
             base = np.zeros(collection.size, dtype=bool)
         else:
             reading = self._read(node, text, query, narrow)
@@ -357,16 +359,24 @@ class _Search:
         pages = math.ceil(listed / page_size) if listed else 0
         first = (request.page - 1) * page_size
         cursor = self._cursor()
-        page = self._page(query if node is not None else None, matched, listed, first, page_size,
-                          filtered=bool(self.filters.masks), cursor=cursor)
+        page = self._page(
+            query if node is not None else None,
+            matched,
+            listed,
+            first,
+            page_size,
+            filtered=bool(self.filters.masks),
+            cursor=cursor,
+        )
         s = self.gen.searcher
         versions = self._versions(page.docnums, matched)
         self.page = [(self.gen.stored(d), score, versions.get(d)) for d, score in zip(page.docnums, page.scores)]
         self.highlight = None if self.export else highlight
         suggestion = None
         if node is not None and not self.export:  # suggest() returns at once when every word is in the archive
-            suggestion = suggest(s, node, text, total, self._count_text, self.owner.analyzer,
-                                 fell_back=self.used_any_word)
+            suggestion = suggest(
+                s, node, text, total, self._count_text, self.owner.analyzer, fell_back=self.used_any_word
+            )
         return SearchResult(
             query=request.q,
             interpreted_as=self.interpreted_as,
@@ -392,11 +402,16 @@ class _Search:
             return None
         cursor = Cursor.decode(self.request.cursor)
         if cursor.version != self.gen.version:
-            raise BadRequest("the index has changed since this cursor was made: start again from the first page "
-                             "(without cursor)", "cursor")
+            raise BadRequest(
+                "the index has changed since this cursor was made: start again from the first page (without cursor)",
+                "cursor",
+            )
         if cursor.sort != self.request.sort or cursor.collapse != self.request.collapse:
-            raise BadRequest("this cursor belongs to a search with another sort or collapse; pass it with the "
-                             "parameters of the search that returned it", "cursor")
+            raise BadRequest(
+                "this cursor belongs to a search with another sort or collapse; pass it with the "
+                "parameters of the search that returned it",
+                "cursor",
+            )
         return cursor
 
     # -- query --------------------------------------------------------------------------
@@ -405,13 +420,12 @@ class _Search:
         raw = self.request.q or ""
         longest = self.owner.limits.max_query_length
         text = clean(raw[: longest * 4])
-        if clean(raw) != raw.strip() and any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in raw if c not in "\t\n\r"):
+        if clean(raw) != raw.strip() and any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in raw if c not in "\t\n\r"):
             self.notices.append("Control characters in the query were ignored.")
         if len(text) > longest:
             cut = text.rfind(" ", 0, longest + 1)
             text = text[: cut if cut > longest // 2 else longest]
-            self.notices.append(f"The query was longer than {longest} characters; "
-                                "only its start was searched.")
+            self.notices.append(f"The query was longer than {longest} characters; only its start was searched.")
         return text
 
     def _parse(self, text: str):
@@ -420,8 +434,7 @@ class _Search:
         except QuerySyntaxError as error:
             node = plain_words(text)
             self.interpreted_as = describe(node) or None
-            self.notices.append(f"Could not read the query as search syntax ({error}); "
-                                "searched for its words instead.")
+            self.notices.append(f"Could not read the query as search syntax ({error}); searched for its words instead.")
             return node
         except RecursionError:
             node = plain_words(text)
@@ -501,23 +514,33 @@ class _Search:
 
     # -- ranking and pages ------------------------------------------------------------------
 
-    def _page(self, query: wq.Query | None, matched: np.ndarray, listed: int, first: int, size: int,
-              filtered: bool, cursor: Cursor | None) -> _Page:
+    def _page(
+        self,
+        query: wq.Query | None,
+        matched: np.ndarray,
+        listed: int,
+        first: int,
+        size: int,
+        filtered: bool,
+        cursor: Cursor | None,
+    ) -> _Page:
         """One page of the result list: after `cursor` when given, else from position `first`; with
         collapse, the list holds the first (best, newest) article of each group of wire copies."""
         if cursor is None and first >= listed:
             return _Page([], [])
-        ordered, keys = self._ordered(query, matched, filtered, None if cursor or self.request.collapse
-                                      else first + size)
+        ordered, keys = self._ordered(
+            query, matched, filtered, None if cursor or self.request.collapse else first + size
+        )
         if self.request.collapse and len(ordered):
             _, firsts = np.unique(self.gen.group[ordered], return_index=True)
             keep = np.sort(firsts)
             ordered, keys = ordered[keep], keys[keep]
         if cursor is not None:
             first = self._after(cursor, ordered, keys)
-        chosen = ordered[first:first + size]
-        scores: list[float | None] = [None] * len(chosen) if keys.dtype == np.int64 else \
-            [round(float(x), 4) for x in keys[first:first + size]]
+        chosen = ordered[first : first + size]
+        scores: list[float | None] = (
+            [None] * len(chosen) if keys.dtype == np.int64 else [round(float(x), 4) for x in keys[first : first + size]]
+        )
         next_cursor = None
         if len(chosen) and first + size < len(ordered):
             last = first + len(chosen) - 1
@@ -525,12 +548,14 @@ class _Search:
             if key == NO_TIME:
                 key = None
             docnum = int(ordered[last])
-            next_cursor = Cursor(str(self.gen.version), self.request.sort, self.request.collapse, key,
-                                 str(self.collection.ids[docnum])).encode()
+            next_cursor = Cursor(
+                str(self.gen.version), self.request.sort, self.request.collapse, key, str(self.collection.ids[docnum])
+            ).encode()
         return _Page(chosen.tolist(), scores, next_cursor)
 
-    def _ordered(self, query: wq.Query | None, matched: np.ndarray, filtered: bool,
-                 limit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    def _ordered(
+        self, query: wq.Query | None, matched: np.ndarray, filtered: bool, limit: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The matched docnums in result order (the first `limit` at least; None: all) and each one's
         sort key: its score (float64) or its UTC time (int64, NO_TIME when undated)."""
         sort = self.request.sort
@@ -551,8 +576,10 @@ class _Search:
             return docnums[order], ranked[order].astype(np.float64)
         allow = set(np.flatnonzero(matched).tolist()) if filtered else None
         results = self.gen.searcher.search(query, limit=limit, filter=allow)
-        return (np.asarray([h.docnum for h in results], dtype=np.int64),
-                np.asarray([h.score for h in results], dtype=np.float64))
+        return (
+            np.asarray([h.docnum for h in results], dtype=np.int64),
+            np.asarray([h.score for h in results], dtype=np.float64),
+        )
 
     def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
         """The position after the cursor's hit in the result list."""
@@ -560,8 +587,11 @@ class _Search:
         found = np.flatnonzero(ordered == docnum) if docnum is not None else np.zeros(0, dtype=np.int64)
         key = None if not len(found) else keys[found[0]].item()
         if not len(found) or (None if key == NO_TIME else key) != cursor.key:
-            raise BadRequest("this cursor does not belong to this search; pass it with the parameters of the "
-                             "search that returned it", "cursor")
+            raise BadRequest(
+                "this cursor does not belong to this search; pass it with the parameters of the "
+                "search that returned it",
+                "cursor",
+            )
         return int(found[0]) + 1
 
     def _versions(self, docnums: list[int], matched: np.ndarray) -> dict[int, tuple[int, list[Version]]]:
@@ -621,15 +651,18 @@ def _any_word_notice(all_words: int) -> str:
         found = "Only 1 article has all the words"
     else:
         found = f"Only {all_words} articles have all the words"
-    return (f"{found}; showing articles with any of them, best matches first. "
-            "Put + before a word (or AND between words) to require it.")
+    return (
+        f"{found}; showing articles with any of them, best matches first. "
+        "Put + before a word (or AND between words) to require it."
+    )
 
 
 def _describe_any(node) -> str:
     if not isinstance(node, Adjacent):
         return describe(node)
-    optional = [describe(n) if not isinstance(n, Adjacent) else f"({describe(n)})"
-                for n in node.nodes if not is_fixed(n)]
+    optional = [
+        describe(n) if not isinstance(n, Adjacent) else f"({describe(n)})" for n in node.nodes if not is_fixed(n)
+    ]
     fixed = [describe(n) for n in node.nodes if is_fixed(n)]
     return " ".join([*fixed, "(" + " OR ".join(optional) + ")" if len(optional) > 1 else optional[0]])
 
@@ -658,8 +691,14 @@ def article_view(stored: StoredArticle, people: list[str] | None = None, version
     )
 
 
-def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float | None, snippet: bool = True,
-         versions: tuple[int, list[Version]] | None = None) -> Hit:
+def _hit(
+    stored: StoredArticle,
+    terms: set[str] | None,
+    analyzer,
+    score: float | None,
+    snippet: bool = True,
+    versions: tuple[int, list[Version]] | None = None,
+) -> Hit:
     title = stored.title
     body = stored.body or stored.subtitle
     if snippet:
@@ -682,7 +721,3 @@ def _hit(stored: StoredArticle, terms: set[str] | None, analyzer, score: float |
         other_versions=versions[0] if versions else 0,
         versions=versions[1] if versions else [],
     )
-
-
-
-

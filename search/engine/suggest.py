@@ -115,8 +115,15 @@ def clearly_more(count: int, total: int) -> bool:
     return count * 4 >= total * 5 and count >= total + MORE_BY
 
 
-def suggest(searcher, node, text: str, total: int, count_text: Callable[[str], tuple[int, bool]],
-            analyzer: NewsTokenizer, fell_back: bool = False) -> str | None:
+def suggest(
+    searcher,
+    node,
+    text: str,
+    total: int,
+    count_text: Callable[[str], tuple[int, bool]],
+    analyzer: NewsTokenizer,
+    fell_back: bool = False,
+) -> str | None:
     """A corrected query that finds clearly more than `total` (or, when the query found only some of
     its words, one that finds all of them), or None.
 

@@ -47,8 +47,9 @@ class WhooshBatch:
                     continue
                 doc = dict(stored)
                 if doc.get("published_iso"):  # indexed for sorting, not stored: made again
-                    doc["published"] = datetime.fromisoformat(doc["published_iso"]).astimezone(timezone.utc) \
-                        .replace(tzinfo=None)
+                    doc["published"] = (
+                        datetime.fromisoformat(doc["published_iso"]).astimezone(timezone.utc).replace(tzinfo=None)
+                    )
                 self.sink.add(doc)
 
     @property

@@ -58,7 +58,8 @@ def _encode(raw: RawArticle) -> bytes:
 def _decode(blob: bytes) -> RawArticle:
     spans, headlines = orjson.loads(blob)
     return tuple((str(label), str(text), str(b1), str(b2), int(gap)) for label, text, b1, b2, gap in spans), tuple(
-        str(h) for h in headlines)
+        str(h) for h in headlines
+    )
 
 
 class EntityCache:
@@ -89,8 +90,7 @@ class EntityCache:
 
     def _recreate(self, error: Exception) -> sqlite3.Connection:
         broken = self.path.with_name(self.path.name + ".broken")
-        log.warning("entity cache %s is unreadable (%s); moved to %s and started afresh",
-                    self.path, error, broken.name)
+        log.warning("entity cache %s is unreadable (%s); moved to %s and started afresh", self.path, error, broken.name)
         for suffix in ("-wal", "-shm"):
             self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
         self.path.replace(broken)
@@ -100,7 +100,7 @@ class EntityCache:
         found: dict[str, RawArticle] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), _SQL_VARIABLES):
-            batch = unique[start:start + _SQL_VARIABLES]
+            batch = unique[start : start + _SQL_VARIABLES]
             marks = ",".join("?" * len(batch))
             try:
                 rows = self._db.execute(f"SELECT key, value FROM entities WHERE key IN ({marks})", batch).fetchall()
@@ -119,8 +119,10 @@ class EntityCache:
             return
         try:
             with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO entities (key, value) VALUES (?, ?)",
-                                     [(key, _encode(value)) for key, value in items.items()])
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO entities (key, value) VALUES (?, ?)",
+                    [(key, _encode(value)) for key, value in items.items()],
+                )
         except sqlite3.DatabaseError as error:
             log.warning("entity cache %s write failed (%s); continuing without caching", self.path, error)
 
@@ -137,8 +139,9 @@ class EntityCache:
         self.close()
 
 
-def extract_with_cache(articles: Iterable[Article], extractor: EntityExtractor, cache: EntityCache,
-                       chunk_size: int = 2048) -> Iterator[Entities]:
+def extract_with_cache(
+    articles: Iterable[Article], extractor: EntityExtractor, cache: EntityCache, chunk_size: int = 2048
+) -> Iterator[Entities]:
     """Entities for each article, in order: the model's spans from the cache, or from spaCy for
     the rest (then stored), with the rules applied to them. Streams chunk by chunk, so memory
     stays bounded; chunks are large because worker processes idle briefly at the end of each."""

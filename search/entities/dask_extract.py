@@ -40,8 +40,7 @@ class DaskUnavailable(ConnectionError):
 class DaskExtractor:
     """An entity extractor (EntityExtractorLike) that runs spaCy on a Dask cluster."""
 
-    def __init__(self, address: str, batch_size: int = BATCH_ARTICLES, retries: int = 2,
-                 timeout: float = 10.0) -> None:
+    def __init__(self, address: str, batch_size: int = BATCH_ARTICLES, retries: int = 2, timeout: float = 10.0) -> None:
         from distributed import Client
 
         self.address = address

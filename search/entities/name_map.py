@@ -83,20 +83,24 @@ class NameEvidence:
         support = dict(total)
         for key, fuller in _fuller_names(total).items():
             support[key] += sum(total[other] for other in fuller)
-        not_people = {key for key, count in support.items()
-                      if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count}
+        not_people = {
+            key
+            for key, count in support.items()
+            if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count
+        }
         variants = stray_word_variants(total)
         by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (year, key), count in person_docs.items():
             if key not in not_people:
                 by_year[year][variants.get(key, key)] += count
         self.by_year = by_year
-        decided: dict[tuple[int, str], str | None] = {(year, key): None for year, key in person_docs
-                                                       if key in not_people}
+        decided: dict[tuple[int, str], str | None] = {
+            (year, key): None for year, key in person_docs if key in not_people
+        }
         for year, counts in by_year.items():
             for key, target in join_partial_names(counts).items():
                 decided[(year, key)] = target
-        for (year, key) in person_docs:
+        for year, key in person_docs:
             if key in variants and key not in not_people:
                 core = variants[key]
                 decided[(year, key)] = decided.get((year, core), core)
@@ -155,8 +159,9 @@ def _joins(key: str, own: int, best: int, total: int) -> bool:
     return " " not in key or best > own
 
 
-def partial_targets(partial: set[tuple[int, str]], by_year: dict[int, dict[str, int]],
-                    decided: dict[tuple[int, str], str | None]) -> dict[tuple[int, str], str | None]:
+def partial_targets(
+    partial: set[tuple[int, str]], by_year: dict[int, dict[str, int]], decided: dict[tuple[int, str], str | None]
+) -> dict[tuple[int, str], str | None]:
     """Weak single names (year, key) -> the full name they join that year, or None: a weak name
     is shown only as the person a full name of its year nearly always is."""
     targets: dict[tuple[int, str], str | None] = {}
@@ -204,8 +209,9 @@ def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
     return target
 
 
-def canonical_people(labels: list[str], doc_of: np.ndarray, value_of: np.ndarray, doc_year: np.ndarray,
-                     evidence: NameEvidence) -> tuple[list[str], dict[str, int], np.ndarray, np.ndarray, dict[str, int]]:
+def canonical_people(
+    labels: list[str], doc_of: np.ndarray, value_of: np.ndarray, doc_year: np.ndarray, evidence: NameEvidence
+) -> tuple[list[str], dict[str, int], np.ndarray, np.ndarray, dict[str, int]]:
     """The person column with the name map applied.
 
     In: the column as stored (labels, and a (document, value) pair per mention) and each
@@ -285,4 +291,3 @@ def canonical_people(labels: list[str], doc_of: np.ndarray, value_of: np.ndarray
     new_value_of = (pairs % max(1, len(new_labels))).astype(np.int32)
     aliases = {key: votes.most_common(1)[0][0] for key, votes in alias_votes.items() if key not in new_keys}
     return new_labels, new_keys, new_doc_of, new_value_of, aliases
-

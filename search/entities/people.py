@@ -30,7 +30,8 @@ from search.entities.places import gazetteer, is_demonym, place_key
 # Words that precede (or follow) a name but are not part of it ("Defence Minister Sergei Shoigu",
 # "leader Kim Jong Un"). "Sheikh" and "Mirza" are absent: in South Asian and Gulf names they are
 # part of the name people search for ("Sheikh Hasina", "Mirza Fakhrul Islam Alamgir").
-TITLE_WORDS = frozenset("""
+TITLE_WORDS = frozenset(
+    """
 mr mrs ms miss mx dr prof professor sir dame lord lady rev reverend father sister brother
 president vice prime minister premier chancellor secretary treasury state foreign defence defense
 finance trade interior home economy economic energy oil agriculture health education justice
@@ -50,21 +51,31 @@ young teenage superstar star actor actress singer filmmaker director producer ph
 striker midfielder defender goalkeeper keeper forward winger captain skipper coach batter batsman
 bowler pacer spinner opener all-rounder allrounder legend
 inspector superintendent constable detective sheriff
-""".split())
+""".split()
+)
 
 # A one-word name after these is known by that form ("Pope Francis", "Prince William"): the
 # title stays, since the bare word is not a usable facet value.
 STYLE_TITLES = frozenset("pope prince princess king queen".split())
 
 # Honours written after a name in Bangladesh ("Ziaur Rahman Bir Uttam").
-_TRAILING_HONOURS = (("bir", "uttam"), ("bir", "bikram"), ("bir", "protik"), ("bir", "pratik"),
-                     ("bir", "sreshtho"), ("bir", "srestho"))
+_TRAILING_HONOURS = (
+    ("bir", "uttam"),
+    ("bir", "bikram"),
+    ("bir", "protik"),
+    ("bir", "pratik"),
+    ("bir", "sreshtho"),
+    ("bir", "srestho"),
+)
 
 # Lower-case words allowed inside a name ("Ludwig van Beethoven", "Osama bin Laden").
-NAME_PARTICLES = frozenset("de da das do dos du di del della der den van von ter te bin ibn bint binte al el la le y e".split())
+NAME_PARTICLES = frozenset(
+    "de da das do dos du di del della der den van von ter te bin ibn bint binte al el la le y e".split()
+)
 
 # A span with one of these is an organisation, a place or a fragment, not a person.
-NOT_NAME_WORDS = frozenset("""
+NOT_NAME_WORDS = frozenset(
+    """
 inc corp corporation co company ltd plc llc lp ag sa nv bank group holdings university college
 ministry department party council committee reuters reuter news agency times post exchange
 fund association institute trust board court army navy police government commission
@@ -76,7 +87,8 @@ fc club coronavirus covid cases parish county falls river lake bay port mount co
 dal parishad oikya andolan shakti forum front jote league sangsad samity samiti sangram
 centre center foundation hall graveyard square airport hotel sheraton road avenue street stadium
 bridge makeover highlights state char upazila district division city island dems market
-""".split())
+""".split()
+)
 
 _BAD_CHARS = re.compile(r"[\d<>@/\\|#&=+_*%$\[\]{}()\"“”;:!?]")
 _POSSESSIVE = re.compile(r"(?:'s|'|s')$")
@@ -130,7 +142,7 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     # Member Amir Khasru"): everything up to the last title word within the first five words goes.
     last_title = max((i for i in range(1, min(5, len(tokens) - 1)) if _is_title(tokens[i])), default=0)
     if last_title:
-        tokens = tokens[last_title + 1:]
+        tokens = tokens[last_title + 1 :]
         titled = True
     while len(tokens) > 1 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
         tokens = tokens[:-2] if tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS else tokens[:-1]
@@ -162,12 +174,13 @@ _COUNTRY_NAMES_OF_PEOPLE = frozenset({"Jordan", "Chad", "Georgia", "Israel", "In
 
 
 def _is_place_name(name: str, tokens: list[str]) -> bool:
-    """"Ukraine", "Porto Alegre", "Sri Lankan", "Biman Bangladesh" tagged PERSON."""
+    """ "Ukraine", "Porto Alegre", "Sri Lankan", "Biman Bangladesh" tagged PERSON."""
     gaz = gazetteer()
     if gaz.knows(name) if len(tokens) > 1 else place_key(name) in gaz.fixed:
         return True
     return is_demonym(name, guess=False) or any(
-        gaz.fixed.get(place_key(t)) == Place(t, t) and t not in _COUNTRY_NAMES_OF_PEOPLE for t in tokens)
+        gaz.fixed.get(place_key(t)) == Place(t, t) and t not in _COUNTRY_NAMES_OF_PEOPLE for t in tokens
+    )
 
 
 def name_key(name: str) -> str:
@@ -180,8 +193,11 @@ def name_key(name: str) -> str:
 def _is_credit(span: RawSpan) -> bool:
     """A photo credit ("AP Photo/Evan Vucci", "Photographer: Name"), not a mention."""
     _, _, before, before2, _ = span
-    return before in ("/", "|") or before.casefold() in ("photo", "photographer", "credit", "©") or (
-        before == ":" and before2.casefold() in ("photo", "photographer", "credit", "photos"))
+    return (
+        before in ("/", "|")
+        or before.casefold() in ("photo", "photographer", "credit", "©")
+        or (before == ":" and before2.casefold() in ("photo", "photographer", "credit", "photos"))
+    )
 
 
 def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
@@ -223,12 +239,16 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
     other = Counter(name_key(text) for label, text, _, _, _ in joined if label in OTHER_LABELS)
     person = Counter(name_key(name) for name, _ in mentions)
     gaz = gazetteer()
-    return [(name, titled) for name, titled in mentions
-            if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))]
+    return [
+        (name, titled)
+        for name, titled in mentions
+        if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))
+    ]
 
 
-def not_places(mentions: list[tuple[str, bool]], places: Iterable[Place],
-               outlet: str | None = None) -> list[tuple[str, bool]]:
+def not_places(
+    mentions: list[tuple[str, bool]], places: Iterable[Place], outlet: str | None = None
+) -> list[tuple[str, bool]]:
     """The mentions without single untitled words that are places of this article: ones it names
     as places, and the names of districts, neighbourhoods and cities (no mere towns) in its
     countries or its outlet's. The model calls "Banani" or "Khilkhet" (Dhaka neighbourhoods, too
@@ -243,8 +263,10 @@ def not_places(mentions: list[tuple[str, bool]], places: Iterable[Place],
         if key in placed:
             return True
         # The place's own name ("Ray" is no other name of Raytown), not a mere town.
-        return any(c.own_name and c.kind != "town" and gaz.country_by_code.get(c.country_code) in countries
-                   for c in gaz.cities.lookup(key))
+        return any(
+            c.own_name and c.kind != "town" and gaz.country_by_code.get(c.country_code) in countries
+            for c in gaz.cities.lookup(key)
+        )
 
     return [(name, titled) for name, titled in mentions if titled or " " in name or not is_place(name)]
 
@@ -277,7 +299,7 @@ _INNER_POSSESSIVE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z])")
 
 
 def _split_possessives(spans: list[RawSpan]) -> Iterator[RawSpan]:
-    """"Robach's Giuffre interview": a possessive inside a PERSON span ends one name."""
+    """ "Robach's Giuffre interview": a possessive inside a PERSON span ends one name."""
     for span in spans:
         label, text, before, before2, gap = span
         parts = _INNER_POSSESSIVE.split(text) if label == PERSON else [text]
@@ -331,8 +353,13 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
 
     def full_form(key: str) -> str | None:
         parts = split[key]
-        longer = [other for other in keys if other != key and fits(parts, split[other]) and (
-            len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))]
+        longer = [
+            other
+            for other in keys
+            if other != key
+            and fits(parts, split[other])
+            and (len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))
+        ]
         if not longer:
             return None
         longest = max(len(split[other]) for other in longer)
@@ -373,7 +400,7 @@ def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> li
     text = _PARENTHESES.sub(lambda m: " " * len(m.group()), paragraph)
     label_end = text.find(":")
     if 0 <= label_end < 40:  # "Chelsea: Cech, ..." or "Subs Not Used: ..."
-        text = " " * (label_end + 1) + text[label_end + 1:]
+        text = " " * (label_end + 1) + text[label_end + 1 :]
     items = []
     for match in _LIST_ITEM.finditer(text):
         item = match.group().strip(" .")
@@ -388,5 +415,8 @@ def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> li
     initials = sum(1 for _, _, item in names if _INITIAL_ITEM.match(item))
     if initials < 0.6 * len(names) and (person_items < 2 or place_items >= person_items):
         return []
-    return [(start, end) for start, end, item in names
-            if item.split()[-1].casefold() not in NOT_NAME_WORDS and not _is_place_name(item, item.split())]
+    return [
+        (start, end)
+        for start, end, item in names
+        if item.split()[-1].casefold() not in NOT_NAME_WORDS and not _is_place_name(item, item.split())
+    ]

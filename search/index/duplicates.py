@@ -93,18 +93,18 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
     with np.errstate(over="ignore"):
         shingles = joined[:count] * _MIX[0]
         for k in range(1, SHINGLE):
-            shingles += joined[k:k + count] * _MIX[k]
+            shingles += joined[k : k + count] * _MIX[k]
     # A shingle starting in a text's last SHINGLE-1 words runs into the next text: never a minimum
     # candidate, as the reduceat segments below end before them.
     first = np.asarray(starts)
     last = np.r_[first[1:], offset] - SHINGLE + 1
     for begin in range(0, NUM_PERM, _PERM_CHUNK):  # a bounded (shingles x 16) block at a time
-        a, b = _A[begin:begin + _PERM_CHUNK], _B[begin:begin + _PERM_CHUNK]
+        a, b = _A[begin : begin + _PERM_CHUNK], _B[begin : begin + _PERM_CHUNK]
         with np.errstate(over="ignore"):
             permuted = (shingles[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
         # Segments [first, last) per text; reduceat takes starts only, so mask the tails with max.
         permuted[_tails(first, last, count)] = np.iinfo(np.uint64).max
-        out[rows, begin:begin + _PERM_CHUNK] = np.minimum.reduceat(permuted, first, axis=0).astype(np.uint32)
+        out[rows, begin : begin + _PERM_CHUNK] = np.minimum.reduceat(permuted, first, axis=0).astype(np.uint32)
     return out
 
 
@@ -112,7 +112,7 @@ def _tails(first: np.ndarray, last: np.ndarray, count: int) -> np.ndarray:
     """Positions of shingles that cross from one text into the next."""
     mask = np.zeros(count, dtype=bool)
     for end in last[:-1].tolist():
-        mask[end:end + SHINGLE - 1] = True
+        mask[end : end + SHINGLE - 1] = True
     return mask
 
 
@@ -159,7 +159,7 @@ def group(signatures: Signatures, threshold: float = THRESHOLD) -> dict[str, str
 
     rows = np.flatnonzero(usable)
     for band in range(BANDS):
-        keys = np.ascontiguousarray(matrix[rows, band * ROWS:(band + 1) * ROWS]).view(f"V{4 * ROWS}").ravel()
+        keys = np.ascontiguousarray(matrix[rows, band * ROWS : (band + 1) * ROWS]).view(f"V{4 * ROWS}").ravel()
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         starts = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
@@ -197,7 +197,12 @@ def load_signatures(folder: Path) -> dict[str, np.ndarray]:
 def save(folder: Path, signatures: Signatures, groups: Mapping[str, str]) -> None:
     """Writes signatures and groups of a generation (each file replaced atomically)."""
     temporary = folder / f".{SIGNATURES_FILE}.tmp.npz"
-    np.savez(temporary, version=np.array(SIGNATURE_VERSION), ids=np.array(signatures.ids, dtype=str), matrix=signatures.matrix)
+    np.savez(
+        temporary,
+        version=np.array(SIGNATURE_VERSION),
+        ids=np.array(signatures.ids, dtype=str),
+        matrix=signatures.matrix,
+    )
     temporary.replace(folder / SIGNATURES_FILE)
     write_json_atomically(folder / GROUPS_FILE, dict(groups))
 

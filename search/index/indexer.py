@@ -63,8 +63,10 @@ class WouldRemove(Exception):
 
     def __init__(self, count: int, corpus: list[str]) -> None:
         where = ", ".join(corpus[:3]) + (f" and {len(corpus) - 3} more" if len(corpus) > 3 else "")
-        super().__init__(f"{count:,} indexed article{'s' * (count != 1)} come from files outside the corpus "
-                         f"given (the index was built from {where or 'another corpus'}); they would be removed")
+        super().__init__(
+            f"{count:,} indexed article{'s' * (count != 1)} come from files outside the corpus "
+            f"given (the index was built from {where or 'another corpus'}); they would be removed"
+        )
         self.count = count
 
 
@@ -126,19 +128,24 @@ class ReindexReport:
         ]
         details = []
         if self.added or self.updated:
-            details.append(f"entities: {self.extracted} extracted, "
-                           f"{self.added + self.updated - self.extracted - self.supplied} from cache"
-                           + (f", {self.supplied} supplied by their records" if self.supplied else ""))
+            details.append(
+                f"entities: {self.extracted} extracted, "
+                f"{self.added + self.updated - self.extracted - self.supplied} from cache"
+                + (f", {self.supplied} supplied by their records" if self.supplied else "")
+            )
         if self.kept:
             details.append(f"{self.kept} articles kept from files that could not be read this time")
         if self.copy_groups:
-            details.append(f"wire copies: {self.copies} articles in {self.copy_groups} groups "
-                           f"({self.groups_changed} regrouped)")
+            details.append(
+                f"wire copies: {self.copies} articles in {self.copy_groups} groups ({self.groups_changed} regrouped)"
+            )
         if self.duplicates:
             details.append(f"{self.duplicates} duplicates ignored (an id read twice; the first copy is indexed)")
         lines += details
-        for title, problems, count in (("skipped", self.skipped, self.skipped_count),
-                                       ("warnings", self.warnings, self.warning_count)):
+        for title, problems, count in (
+            ("skipped", self.skipped, self.skipped_count),
+            ("warnings", self.warnings, self.warning_count),
+        ):
             if problems:
                 lines.append(f"{title}:")
                 # One line each, whatever a file name or a reason holds (terminal escapes, line breaks).
@@ -172,10 +179,20 @@ class IndexedArticle:
     path: str
 
 
-def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, workers: int | None = None,
-            progress: bool = False, read_options=None, extractor: EntityExtractorLike | None = None,
-            wait: bool = True, on_wait: Callable[[int | None], None] | None = None,
-            log: Callable[[str], None] | None = None, prune: bool = False) -> ReindexReport:
+def reindex(
+    corpus: Sequence[Path],
+    index_dir: Path,
+    *,
+    full: bool = False,
+    workers: int | None = None,
+    progress: bool = False,
+    read_options=None,
+    extractor: EntityExtractorLike | None = None,
+    wait: bool = True,
+    on_wait: Callable[[int | None], None] | None = None,
+    log: Callable[[str], None] | None = None,
+    prune: bool = False,
+) -> ReindexReport:
     """Brings the index in `index_dir` up to date with the corpus.
 
     Incremental unless `full` (or the index format on disk is outdated, or there is
@@ -196,8 +213,17 @@ def reindex(corpus: Sequence[Path], index_dir: Path, *, full: bool = False, work
     with index_store.writer_lock(index_dir, wait=wait, on_wait=on_wait):
         for path in index_store.clean_up(index_dir):
             say(f"removed {path.name} (left by an earlier run)")
-        job = ReindexJob(corpus=tuple(Path(p) for p in corpus), index_dir=index_dir, full=full, workers=workers,
-                         progress=progress, read_options=read_options, extractor=extractor, say=say, prune=prune)
+        job = ReindexJob(
+            corpus=tuple(Path(p) for p in corpus),
+            index_dir=index_dir,
+            full=full,
+            workers=workers,
+            progress=progress,
+            read_options=read_options,
+            extractor=extractor,
+            say=say,
+            prune=prune,
+        )
         report = _Reindex(job).run()
     report.seconds = time.perf_counter() - started
     return report
@@ -234,8 +260,7 @@ class _Reindex:
         if meta.get("format") != INDEX_FORMAT:
             return f"index format changed: {meta.get('format') or 'unknown'} -> {INDEX_FORMAT}"
         if meta.get("extractor_version") != _extractor_version():
-            return (f"entity extractor changed: {meta.get('extractor_version') or 'unknown'} -> "
-                    f"{_extractor_version()}")
+            return f"entity extractor changed: {meta.get('extractor_version') or 'unknown'} -> {_extractor_version()}"
         return ""
 
     def run(self) -> ReindexReport:
@@ -310,8 +335,10 @@ class _Reindex:
                 sink.carry_over(self.live, list(state.carried_ids()))
             self._group_copies(target, list(state.carried_ids()))
             if self.full or sink.pending:
-                self.say(f"writing the index: {report.added + report.updated + report.kept:,} articles to add, "
-                         f"{len(self.replaced) + (0 if self.full else report.removed):,} to remove")
+                self.say(
+                    f"writing the index: {report.added + report.updated + report.kept:,} articles to add, "
+                    f"{len(self.replaced) + (0 if self.full else report.removed):,} to remove"
+                )
                 sink.commit()
                 report.written = True
         except BaseException:
@@ -326,13 +353,16 @@ class _Reindex:
             if count != documents:
                 raise IndexWriteError(f"the index holds {count} articles after writing, expected {documents}")
             state.write(target)
-            index_store.write_meta(target, {
-                "format": INDEX_FORMAT,
-                "extractor_version": _extractor_version(),
-                "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "corpus": [_path_to_json(str(p)) for p in self.corpus],
-                "documents": documents,
-            })
+            index_store.write_meta(
+                target,
+                {
+                    "format": INDEX_FORMAT,
+                    "extractor_version": _extractor_version(),
+                    "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "corpus": [_path_to_json(str(p)) for p in self.corpus],
+                    "documents": documents,
+                },
+            )
         return documents
 
     def _changed_articles(self, state: RunState) -> Iterator[Article]:
@@ -374,7 +404,10 @@ class _Reindex:
     def _sign(self, article: Article, content_hash: str) -> None:
         """The article's near-duplicate signature: the stored one when its text is unchanged (a full
         rebuild too), else computed (in batches: search.index.duplicates.signatures)."""
-        if self.state.previous_hash(article.id) == content_hash and (old := self.old_signatures.get(article.id)) is not None:
+        if (
+            self.state.previous_hash(article.id) == content_hash
+            and (old := self.old_signatures.get(article.id)) is not None
+        ):
             self.signatures[article.id] = old
             return
         self.unsigned.append((article.id, duplicates.article_text(article.title, article.body_text)))
@@ -405,20 +438,26 @@ class _Reindex:
         signatures = duplicates.Signatures.of(rows)
         groups = duplicates.group(signatures)
         before = duplicates.load_groups(self.live.path) if self.live else {}
-        unchanged = (target == self.live and not self.report.signed and groups == before
-                     and signatures.ids == sorted(self.old_signatures))
+        unchanged = (
+            target == self.live
+            and not self.report.signed
+            and groups == before
+            and signatures.ids == sorted(self.old_signatures)
+        )
         if not unchanged:  # an unchanged corpus rewrites nothing
             duplicates.save(target.path, signatures, groups)
         report = self.report
         report.copies = len(groups)
         report.copy_groups = len(set(groups.values()))
-        report.groups_changed = sum(1 for article_id in groups.keys() | before.keys()
-                                    if groups.get(article_id) != before.get(article_id))
+        report.groups_changed = sum(
+            1 for article_id in groups.keys() | before.keys() if groups.get(article_id) != before.get(article_id)
+        )
         report.duplicate_seconds += time.perf_counter() - started
 
     def _entities(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        return cached_entities(articles, index_store.entity_cache_path(self.index_dir), self.extractor,
-                               self.workers, self.report)
+        return cached_entities(
+            articles, index_store.entity_cache_path(self.index_dir), self.extractor, self.workers, self.report
+        )
 
     def _protected_paths(self) -> set[PurePath]:
         return {PurePath(p) for p in self.report.unreadable_paths}
@@ -430,8 +469,13 @@ class _Reindex:
         return f"no articles found in {where}"
 
 
-def cached_entities(articles: Iterable[Article], cache_path: Path, extractor: EntityExtractorLike | None,
-                    workers: int, report: ReindexReport) -> Iterator[Entities]:
+def cached_entities(
+    articles: Iterable[Article],
+    cache_path: Path,
+    extractor: EntityExtractorLike | None,
+    workers: int,
+    report: ReindexReport,
+) -> Iterator[Entities]:
     """Entities for each article, in order: from the entity cache at `cache_path` first, else from
     `extractor` (spaCy in `workers` processes when None); `report.extracted` counts the latter."""
     from search.entities.cache import EntityCache, extract_with_cache
@@ -486,8 +530,9 @@ def _under_any(path: str, roots: set[PurePath]) -> bool:
     return pure in roots or any(parent in roots for parent in pure.parents)
 
 
-def _with_entities(articles: Iterator[Article],
-                   extract: Callable[[Iterable[Article]], Iterator[Entities]]) -> Iterator[tuple[Article, Entities]]:
+def _with_entities(
+    articles: Iterator[Article], extract: Callable[[Iterable[Article]], Iterator[Entities]]
+) -> Iterator[tuple[Article, Entities]]:
     """Pairs each article with its entities; the extractor returns them in order, one each."""
     pending: deque[Article] = deque()
 
@@ -600,5 +645,13 @@ def _progress_bar(enabled: bool, files: int = 0, size: int = 0):
     a total, a percentage and the time left); a no-op otherwise."""
     from tqdm import tqdm
 
-    return tqdm(desc=f"reading {files:,} file{'s' * (files != 1)}", total=size or None, unit="B", unit_scale=True,
-                unit_divisor=1024, file=sys.stderr, mininterval=0.5, disable=not (enabled and sys.stderr.isatty()))
+    return tqdm(
+        desc=f"reading {files:,} file{'s' * (files != 1)}",
+        total=size or None,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        mininterval=0.5,
+        disable=not (enabled and sys.stderr.isatty()),
+    )

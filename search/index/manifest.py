@@ -67,8 +67,9 @@ class RunState:
 
     # --- the previous generation ---
 
-    def load_previous(self, generation: Generation,
-                      stored_articles: Callable[[Generation], Iterable[StoredArticle]]) -> bool:
+    def load_previous(
+        self, generation: Generation, stored_articles: Callable[[Generation], Iterable[StoredArticle]]
+    ) -> bool:
         """Copies a generation's manifest into `previous`; returns whether it was current. When
         it was not (a run killed between Whoosh's commit and the manifest), the articles come
         from the index's stored fields, which is slower."""
@@ -133,7 +134,8 @@ class RunState:
         """Previous articles not read this run, as (id, hash, path)."""
         self._flush()
         cursor = self.db.execute(
-            "SELECT id, hash, path FROM previous p WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.id = p.id)")
+            "SELECT id, hash, path FROM previous p WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.id = p.id)"
+        )
         while rows := cursor.fetchmany(BATCH):
             for article_id, content_hash, path in rows:
                 yield article_id, content_hash, os.fsdecode(path)
@@ -149,17 +151,25 @@ class RunState:
     def count(self) -> int:
         """Articles in the manifest this run makes: those read, and those carried."""
         self._flush()
-        return (self.db.execute("SELECT count(*) FROM seen").fetchone()[0]
-                + self.db.execute("SELECT count(*) FROM carried").fetchone()[0])
+        return (
+            self.db.execute("SELECT count(*) FROM seen").fetchone()[0]
+            + self.db.execute("SELECT count(*) FROM carried").fetchone()[0]
+        )
 
     def differs_from_previous(self) -> bool:
         """Whether the manifest this run makes is not the previous one (files moved, articles gone)."""
         self._flush()
-        moved = self.db.execute("SELECT 1 FROM seen s JOIN previous p USING (id) WHERE s.path != p.path "
-                                "OR s.hash != p.hash LIMIT 1").fetchone()
-        return moved is not None or self.count() != self.previous_count() or self.db.execute(
-            "SELECT 1 FROM seen s WHERE NOT EXISTS (SELECT 1 FROM previous p WHERE p.id = s.id) LIMIT 1"
-        ).fetchone() is not None
+        moved = self.db.execute(
+            "SELECT 1 FROM seen s JOIN previous p USING (id) WHERE s.path != p.path OR s.hash != p.hash LIMIT 1"
+        ).fetchone()
+        return (
+            moved is not None
+            or self.count() != self.previous_count()
+            or self.db.execute(
+                "SELECT 1 FROM seen s WHERE NOT EXISTS (SELECT 1 FROM previous p WHERE p.id = s.id) LIMIT 1"
+            ).fetchone()
+            is not None
+        )
 
     def write(self, generation: Generation) -> None:
         """Writes this run's manifest (seen and carried) into the generation, atomically."""
@@ -178,8 +188,9 @@ class RunState:
                     INSERT OR REPLACE INTO out.articles SELECT * FROM carried;
                     COMMIT;
                 """)
-                self.db.execute("INSERT INTO out.meta VALUES ('toc', ?)",
-                                (index_store.toc_generation(generation.path),))
+                self.db.execute(
+                    "INSERT INTO out.meta VALUES ('toc', ?)", (index_store.toc_generation(generation.path),)
+                )
             finally:
                 self.db.execute("DETACH DATABASE out")
             with open(temporary, "rb") as file:

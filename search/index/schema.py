@@ -31,7 +31,6 @@ INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 FACET_SEPARATOR = ","
 
 
-
 def build_schema() -> Schema:
     analyzer = news_analyzer()
     return Schema(
@@ -142,8 +141,11 @@ class StoredArticle:
             language=stored.get("language", ""),
             url=stored.get("url"),
             # An index of schema 1 kept str(Origin); it is shown as written until the automatic rebuild.
-            origin=Origin(stored.get("origin_path") or stored.get("origin", ""), stored.get("origin_record"),
-                          stored.get("origin_line")),
+            origin=Origin(
+                stored.get("origin_path") or stored.get("origin", ""),
+                stored.get("origin_record"),
+                stored.get("origin_line"),
+            ),
             places_json=stored.get("places_json") or "[]",
             indexed_iso=stored.get("indexed_iso"),
         )

@@ -262,8 +262,9 @@ def _lock_holder(lock_path: Path) -> int | None:
 
 
 @contextmanager
-def writer_lock(index_dir: Path, *, wait: bool = True,
-                on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+def writer_lock(
+    index_dir: Path, *, wait: bool = True, on_wait: Callable[[int | None], None] | None = None
+) -> Iterator[None]:
     """Holds the index folder's writer lock (fcntl; released by the OS even on SIGKILL).
 
     When another process holds it: raise IndexBusy if not `wait`, else call

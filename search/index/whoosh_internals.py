@@ -32,7 +32,8 @@ def check_whoosh_version(found: tuple = tuple(whoosh.__version__)) -> None:
         raise ImportError(
             f"Dateline needs Whoosh {'.'.join(map(str, WHOOSH_VERSION))} (it reads Whoosh's posting blocks and "
             f"length columns directly), but Whoosh {'.'.join(map(str, found))} is installed; "
-            "install the locked versions with scripts/install")
+            "install the locked versions with scripts/install"
+        )
 
 
 check_whoosh_version()
@@ -41,8 +42,9 @@ check_whoosh_version()
 # --- reading: postings a block at a time, field lengths a column at a time --------------------
 
 
-def posting_blocks(reader, fieldname: str, text: str, *,
-                   weights: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+def posting_blocks(
+    reader, fieldname: str, text: str, *, weights: bool = False
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """The postings of a term in one segment's reader, a block at a time: (docnums in the segment,
     weights or None). The term must be in the reader. Deleted documents are included."""
     matcher = reader.postings(fieldname, text)
@@ -61,8 +63,10 @@ def posting_blocks(reader, fieldname: str, text: str, *,
         matcher._read_ids()
         if weights:
             matcher._read_weights()
-        yield (np.asarray(matcher._ids, dtype=np.int64),
-               np.asarray(matcher._weights, dtype=np.float64) if weights else None)
+        yield (
+            np.asarray(matcher._ids, dtype=np.int64),
+            np.asarray(matcher._weights, dtype=np.float64) if weights else None,
+        )
         matcher._next_block()
 
 
@@ -151,8 +155,12 @@ _MISSING = object()
 
 def _fast_text_field(field) -> bool:
     """A phrase TEXT field analysed by NewsTokenizer: its postings can be made in one step."""
-    return (type(field.analyzer) is NewsTokenizer and type(field.format) is Positions
-            and not field.vector and not field.separate_spelling())
+    return (
+        type(field.analyzer) is NewsTokenizer
+        and type(field.format) is Positions
+        and not field.vector
+        and not field.separate_spelling()
+    )
 
 
 class _FastSegmentWriter(SegmentWriter):
@@ -188,8 +196,15 @@ class _FastSegmentWriter(SegmentWriter):
                         freq = len(positions)
                         if scorable:
                             length += freq
-                        add_post((fieldname, term.encode("utf-8"), docnum,
-                                  float(freq) * format_boost * fieldboost, encode(positions)))
+                        add_post(
+                            (
+                                fieldname,
+                                term.encode("utf-8"),
+                                docnum,
+                                float(freq) * format_boost * fieldboost,
+                                encode(positions),
+                            )
+                        )
                 else:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         weight *= fieldboost
@@ -242,8 +257,9 @@ class ParallelWriter(MpWriter):
     """Whoosh's multi-process writer whose processes die with their parent and run the fast paths."""
 
     def _new_task(self) -> _SubWriter:
-        task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
-                          self.multisegment)
+        task = _SubWriter(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs, self.multisegment
+        )
         self.tasks.append(task)
         task.start()
         return task

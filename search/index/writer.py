@@ -58,8 +58,14 @@ class DocumentSink:
 
     def _open(self, parallel: bool) -> None:
         if parallel:
-            self.writer = ParallelWriter(self.ix, procs=self.workers, batchsize=WRITER_BATCH_SIZE,
-                                          multisegment=True, limitmb=WRITER_LIMIT_MB, codec=index_codec())
+            self.writer = ParallelWriter(
+                self.ix,
+                procs=self.workers,
+                batchsize=WRITER_BATCH_SIZE,
+                multisegment=True,
+                limitmb=WRITER_LIMIT_MB,
+                codec=index_codec(),
+            )
         else:
             self.writer = SegmentWriter(self.ix, limitmb=WRITER_LIMIT_MB, codec=index_codec())
         buffered, self.buffer = self.buffer, []

@@ -69,7 +69,7 @@ class DocnumsQuery(wq.Query):
     def matcher(self, searcher, context=None):
         offset = self.offsets.get(id(searcher), 0)
         count = searcher.doc_count_all()
-        ids = np.flatnonzero(self.mask[offset:offset + count]).tolist()
+        ids = np.flatnonzero(self.mask[offset : offset + count]).tolist()
         if not ids:
             return NullMatcher()
         return ListMatcher(ids, all_weights=0.0)
@@ -86,8 +86,14 @@ class Compiled:
 class Compiler:
     """Turns an AST into Whoosh queries over one open index."""
 
-    def __init__(self, reader, collection: Collection, offsets: dict[int, int],
-                 analyzer: NewsTokenizer, fields: tuple[str, ...] = TEXT_FIELDS) -> None:
+    def __init__(
+        self,
+        reader,
+        collection: Collection,
+        offsets: dict[int, int],
+        analyzer: NewsTokenizer,
+        fields: tuple[str, ...] = TEXT_FIELDS,
+    ) -> None:
         self.reader = reader
         self.collection = collection
         self.offsets = offsets
@@ -169,8 +175,7 @@ class Compiler:
         anyone = optional[0] if len(optional) == 1 else wq.Or(optional)
         if required:
             # +words must match; the others only rank.
-            return wq.AndMaybe(wq.And([*required, *fixed]) if len(required) + len(fixed) > 1
-                               else required[0], anyone)
+            return wq.AndMaybe(wq.And([*required, *fixed]) if len(required) + len(fixed) > 1 else required[0], anyone)
         return wq.And([anyone, *fixed]) if fixed else anyone
 
     def _terms(self, text: str) -> list[tuple[str, int]]:
@@ -199,8 +204,7 @@ class Compiler:
             return self._word(text, name, out, negated)
         return self._positions(terms, name, out, negated)
 
-    def _positions(self, terms: list[tuple[str, int]], name: str | None, out: Compiled,
-                   negated: bool) -> wq.Query:
+    def _positions(self, terms: list[tuple[str, int]], name: str | None, out: Compiled, negated: bool) -> wq.Query:
         words = [t for t, _ in terms]
         # Stop words are not indexed but keep their position: "bank of japan" allows the gap.
         gaps = [b - a for (_, a), (_, b) in zip(terms, terms[1:])]
@@ -210,8 +214,7 @@ class Compiler:
         queries = [wq.Phrase(f, words, slop=slop) for f in self._fields(name)]
         return queries[0] if len(queries) == 1 else wq.Or(queries)
 
-    def _expanded(self, name: str | None, words: list[str], out: Compiled, negated: bool,
-                  what: str) -> wq.Query | None:
+    def _expanded(self, name: str | None, words: list[str], out: Compiled, negated: bool, what: str) -> wq.Query | None:
         fields = self._fields(name)
         ranked = sorted(set(words), key=lambda w: -max(self.reader.doc_frequency(f, w) for f in fields))
         if len(ranked) > MAX_EXPANSION:
@@ -221,8 +224,7 @@ class Compiler:
             return wq.NullQuery
         if not negated:
             out.highlight.update(ranked)
-        queries = [wq.Or([wq.Term(f, w) for w in ranked]) if len(ranked) > 1 else wq.Term(f, ranked[0])
-                   for f in fields]
+        queries = [wq.Or([wq.Term(f, w) for w in ranked]) if len(ranked) > 1 else wq.Term(f, ranked[0]) for f in fields]
         return queries[0] if len(queries) == 1 else wq.Or(queries)
 
     def _wildcard(self, pattern: str, name: str | None, out: Compiled, negated: bool) -> wq.Query | None:
@@ -231,15 +233,19 @@ class Compiler:
         literal = re.split(r"[*?]", text, maxsplit=1)[0]
         if re.fullmatch(r"[^*?]+\*", text):
             for f in self._fields(name):
-                words.extend(w.decode() if isinstance(w, bytes) else w
-                             for w in _limited(self.reader.expand_prefix(f, literal), 50_000))
+                words.extend(
+                    w.decode() if isinstance(w, bytes) else w
+                    for w in _limited(self.reader.expand_prefix(f, literal), 50_000)
+                )
         else:
-            regex = re.compile(
-                "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text) + r"\Z")
+            regex = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text) + r"\Z")
             for f in self._fields(name):
                 source = self.reader.expand_prefix(f, literal) if literal else self.reader.lexicon(f)
-                words.extend(w for w in (x.decode() if isinstance(x, bytes) else x
-                                         for x in _limited(source, 200_000)) if regex.match(w))
+                words.extend(
+                    w
+                    for w in (x.decode() if isinstance(x, bytes) else x for x in _limited(source, 200_000))
+                    if regex.match(w)
+                )
         return self._expanded(name, words, out, negated, pattern)
 
     def _fuzzy(self, text: str, distance: int, name: str | None, out: Compiled, negated: bool) -> wq.Query | None:

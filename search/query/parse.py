@@ -25,8 +25,15 @@ from search.periods import period
 
 TEXT_FIELDS = ("title", "subtitle", "body")
 FACET_ALIASES = QUERY_FIELDS  # person:, people:, place:, ... (search.facet_registry)
-TEXT_ALIASES = {"title": "title", "headline": "title", "subtitle": "subtitle", "body": "body", "text": "body",
-                "byline": "byline", "author": "byline"}
+TEXT_ALIASES = {
+    "title": "title",
+    "headline": "title",
+    "subtitle": "subtitle",
+    "body": "body",
+    "text": "body",
+    "byline": "byline",
+    "author": "byline",
+}
 DATE_ALIASES = {"date", "published"}
 KNOWN_FIELDS = set(FACET_ALIASES) | set(TEXT_ALIASES) | DATE_ALIASES
 
@@ -40,6 +47,7 @@ class QuerySyntaxError(ValueError):
 
 
 # ---------------------------------------------------------------------------- AST
+
 
 @dataclass(frozen=True)
 class Word:
@@ -110,7 +118,8 @@ class Adjacent:
 
 # ---------------------------------------------------------------------------- lexer
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
@@ -118,7 +127,9 @@ _TOKEN = re.compile(r"""
   | (?P<field>[A-Za-z]+):
   | (?P<sign>[-+])(?=[^\s\-+])
   | (?P<word>[^\s()"]+)
-""", re.X)
+""",
+    re.X,
+)
 
 
 @dataclass
@@ -154,6 +165,7 @@ def _lex(text: str) -> list[_Token]:
 
 
 # ---------------------------------------------------------------------------- parser
+
 
 class _Parser:
     def __init__(self, tokens: list[_Token]) -> None:
@@ -339,6 +351,7 @@ def clean(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- display
+
 
 def describe(node: object | None) -> str:
     """The query as it was understood, in the query language."""

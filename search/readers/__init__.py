@@ -29,8 +29,16 @@ from search.readers.streams import head_bytes, inner_suffix, looks_binary, open_
 from search.readers.text import decode_bytes
 from search.readers.walk import walk
 
-__all__ = ["Article", "Problem", "ReadOptions", "ReadReport", "corpus_size", "detect_format", "read_corpus",
-           "read_file"]
+__all__ = [
+    "Article",
+    "Problem",
+    "ReadOptions",
+    "ReadReport",
+    "corpus_size",
+    "detect_format",
+    "read_corpus",
+    "read_file",
+]
 
 SNIFF_BYTES = 8192
 CSV_SUFFIXES = frozenset({".csv", ".tsv"})
@@ -69,8 +77,11 @@ def _open(path: Path, options: ReadOptions) -> tuple[_Opened | None, Problem | N
     try:
         size = path.stat().st_size
         if size > options.max_file_bytes:
-            return None, Problem(name, f"file too large: {size:,} bytes, over the limit of "
-                                       f"{options.max_file_bytes:,} (ReadOptions.max_file_bytes); not read")
+            return None, Problem(
+                name,
+                f"file too large: {size:,} bytes, over the limit of "
+                f"{options.max_file_bytes:,} (ReadOptions.max_file_bytes); not read",
+            )
         if size == 0:
             return None, Problem(name, "empty file")
         stream, raw = open_stream(path)
@@ -99,8 +110,12 @@ def _open(path: Path, options: ReadOptions) -> tuple[_Opened | None, Problem | N
 def _read_text_file(name: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Article | Problem]:
     data = stream.read(options.max_record_bytes + 1)
     if len(data) > options.max_record_bytes:
-        yield Problem(name, f"over {options.max_record_bytes:,} bytes: too large for a one-article text file "
-                            "to read within the memory bound; skipped", severity="warning")
+        yield Problem(
+            name,
+            f"over {options.max_record_bytes:,} bytes: too large for a one-article text file "
+            "to read within the memory bound; skipped",
+            severity="warning",
+        )
         return
     text, note = decode_bytes(data)
     del data
@@ -115,8 +130,9 @@ def _read_text_file(name: str, stream: BinaryIO, options: ReadOptions) -> Iterat
         yield from read_plain_text(name, text, options)
 
 
-def _read_stream(path: Path, fmt: str, stream: BinaryIO, options: ReadOptions,
-                 keep=None) -> Iterator[Article | Problem]:
+def _read_stream(
+    path: Path, fmt: str, stream: BinaryIO, options: ReadOptions, keep=None
+) -> Iterator[Article | Problem]:
     name = str(path)
     if fmt == "csv":
         yield from read_csv(name, stream, options, keep) if keep else read_csv(name, stream, options)
@@ -135,8 +151,9 @@ def _read_stream(path: Path, fmt: str, stream: BinaryIO, options: ReadOptions,
         yield from _read_text_file(name, stream, options)
 
 
-def _read_path(path: Path, options: ReadOptions, keep=None,
-               on_bytes: Callable[[int], None] | None = None) -> Iterator[Article | Problem]:
+def _read_path(
+    path: Path, options: ReadOptions, keep=None, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[Article | Problem]:
     opened, problem = _open(path, options)
     if problem is not None:
         yield problem
@@ -178,16 +195,18 @@ def corpus_size(paths: Iterable[str | Path]) -> tuple[int, int]:
     return files, size
 
 
-def read_corpus(paths: Iterable[str | Path], options: ReadOptions | None = None,
-                on_bytes: Callable[[int], None] | None = None) -> Iterator[Article | Problem]:
+def read_corpus(
+    paths: Iterable[str | Path], options: ReadOptions | None = None, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[Article | Problem]:
     """Every article under `paths`, in a stable order, with the Problems met on the way.
 
     `on_bytes(n)` is told as each file is read how many more of its bytes (on disk) are done.
     """
     options = options or ReadOptions()
     entries = list(walk(paths))
-    csv_files = {str(e): i for i, e in enumerate(e for e in entries
-                                                  if isinstance(e, Path) and inner_suffix(e) in CSV_SUFFIXES)}
+    csv_files = {
+        str(e): i for i, e in enumerate(e for e in entries if isinstance(e, Path) and inner_suffix(e) in CSV_SUFFIXES)
+    }
     winners: BestRows | None = None
 
     def open_quietly(name: str) -> BinaryIO | None:
@@ -213,6 +232,7 @@ def read_corpus(paths: Iterable[str | Path], options: ReadOptions | None = None,
                     winners = None
             keep = None
             if winners is not None:
+
                 def keep(article_id: str, row: int, file_index: int = file_index, best=winners) -> bool:
                     return best.keeps(article_id, file_index, row)
 

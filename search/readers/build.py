@@ -73,8 +73,9 @@ def build_article(
         kept += [""] * (2 - len(kept))
         title, subtitle, body = kept[0], kept[1], kept[2:]
         if cut:
-            notes.append(f"article longer than {max_chars:,} characters (DATELINE_MAX_ARTICLE_CHARS); "
-                         "indexed cut to that length")
+            notes.append(
+                f"article longer than {max_chars:,} characters (DATELINE_MAX_ARTICLE_CHARS); indexed cut to that length"
+            )
     if cleaned:
         paragraphs = tuple(body)
     else:
@@ -83,14 +84,12 @@ def build_article(
         paragraphs = clean_paragraphs(body)
     if not title:
         if not paragraphs:
-            return None, [Problem(origin.path, "no title and no body text; record skipped",
-                                  origin.record)]
+            return None, [Problem(origin.path, "no title and no body text; record skipped", origin.record)]
         title = derive_title(paragraphs)
         notes.append("no title; title taken from the first sentence of the body")
     url = (url or "").strip() or None
     article = Article(
-        id=given_id or article_id(url=url, native_id=native_id, title=title, published=published,
-                                  body=paragraphs),
+        id=given_id or article_id(url=url, native_id=native_id, title=title, published=published, body=paragraphs),
         title=title,
         origin=origin,
         subtitle=subtitle,

@@ -43,7 +43,7 @@ KNOWN_COLUMNS = {
 }
 LIST_COLUMNS = frozenset({"keywords", "tags"})
 _BREAK_CANDIDATE = re.compile(r"[ \t\u00a0]{2,}")
-_SENTENCE_END = frozenset(".!?”\"’)]")
+_SENTENCE_END = frozenset('.!?”"’)]')
 
 
 def split_run_in_text(text: str) -> list[str]:
@@ -61,7 +61,7 @@ def split_run_in_text(text: str) -> list[str]:
         for match in _BREAK_CANDIDATE.finditer(chunk):
             before = chunk[match.start() - 1] if match.start() else ""
             if match.group(0).count(" ") >= 2 or before in _SENTENCE_END:
-                paragraphs.append(chunk[start:match.start()])
+                paragraphs.append(chunk[start : match.start()])
                 start = match.end()
         paragraphs.append(chunk[start:])
     return [p for p in paragraphs if p.strip()]
@@ -89,12 +89,15 @@ def _layout(header: list[str], options: ReadOptions) -> tuple[Layout | None, str
         fields[field] = index
     for field, candidates in KNOWN_COLUMNS.items():
         if field not in fields:
-            index = next((position[c] for c in candidates if c in position and position[c] not in fields.values()), None)
+            index = next(
+                (position[c] for c in candidates if c in position and position[c] not in fields.values()), None
+            )
             if index is not None:
                 fields[field] = index
     if "title" not in fields and "body" not in fields:
-        return None, (f"no title or body column in the header ({', '.join(header)}); "
-                      "map columns with ReadOptions.csv_columns")
+        return None, (
+            f"no title or body column in the header ({', '.join(header)}); map columns with ReadOptions.csv_columns"
+        )
     used = set(fields.values())
     extra = {header[i].strip(): i for i in range(len(header)) if i not in used and header[i].strip()}
     outlet = "bdnews24.com" if _BDNEWS24_LAYOUT <= set(names) and "url" not in names else ""
@@ -171,8 +174,13 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
         row_line, line = line, reader.line_num + 1
         if too_long:
             rows_seen += 1
-            yield Problem(path, f"row {number} (line {too_long[0]}) is over {options.max_record_bytes:,} bytes, "
-                                "too large to read within the memory bound; skipped", number, "warning")
+            yield Problem(
+                path,
+                f"row {number} (line {too_long[0]}) is over {options.max_record_bytes:,} bytes, "
+                "too large to read within the memory bound; skipped",
+                number,
+                "warning",
+            )
             too_long.clear()
             continue
         if not any(v.strip() for v in values):
@@ -200,13 +208,27 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
         for name, index in layout.extra.items():
             value = values[index].strip() if index < len(values) else ""
             if value:
-                metadata[name] = ([v.strip() for v in value.split(",") if v.strip()]
-                                  if name.lower() in LIST_COLUMNS else value)
+                metadata[name] = (
+                    [v.strip() for v in value.split(",") if v.strip()] if name.lower() in LIST_COLUMNS else value
+                )
         if quick:
-            raw_score = (sum(bool(v) for v in (get("subtitle").strip(), get("source").strip(), dates["published"],
-                                               dates["updated"], get("url").strip(), get("body").strip(),
-                                               get("byline").strip(), get("topic").strip()))
-                         + len(metadata), sum(len(get(f)) for f in ("title", "subtitle", "body")))
+            raw_score = (
+                sum(
+                    bool(v)
+                    for v in (
+                        get("subtitle").strip(),
+                        get("source").strip(),
+                        dates["published"],
+                        dates["updated"],
+                        get("url").strip(),
+                        get("body").strip(),
+                        get("byline").strip(),
+                        get("topic").strip(),
+                    )
+                )
+                + len(metadata),
+                sum(len(get(f)) for f in ("title", "subtitle", "body")),
+            )
             title, url, given = clean_text(get("title")), get("url").strip() or None, get("id").strip() or None
             if title and (url or given or dates["published"]):
                 key = given or article_id(url=url, title=title, published=dates["published"])
@@ -215,29 +237,47 @@ def _rows(path: str, stream: BinaryIO, options: ReadOptions, quick: bool = False
         else:
             raw_score = None
         try:
-            article, problems = _row_article(path, number, row_line, get, dates, metadata, warnings, layout,
-                                             options)
+            article, problems = _row_article(path, number, row_line, get, dates, metadata, warnings, layout, options)
         except Exception as error:  # noqa: BLE001 - one odd row costs only itself
-            article, problems = None, [Problem(path, f"row {number} could not be read "
-                                                     f"({type(error).__name__}: {error})", number)]
+            article, problems = (
+                None,
+                [Problem(path, f"row {number} could not be read ({type(error).__name__}: {error})", number)],
+            )
         yield Row(number, row_line, article, problems, article.id if article else None, raw_score)
     if rows_seen == 0:
         yield Problem(path, "no data rows: the file holds only its header")
 
 
-def _row_article(path: str, number: int, row_line: int, get: Callable[[str], str], dates: dict, metadata: dict,
-                 warnings: list[str], layout: Layout, options: ReadOptions) -> tuple[Article | None, list[Problem]]:
+def _row_article(
+    path: str,
+    number: int,
+    row_line: int,
+    get: Callable[[str], str],
+    dates: dict,
+    metadata: dict,
+    warnings: list[str],
+    layout: Layout,
+    options: ReadOptions,
+) -> tuple[Article | None, list[Problem]]:
     body = get("body")
     if len(body) > options.max_article_chars:
-        body = body[:options.max_article_chars + 1]  # build_article cuts it and says so
+        body = body[: options.max_article_chars + 1]  # build_article cuts it and says so
     url, byline = get("url"), get("byline")
     return build_article(
         Origin(path, record=number, line=row_line),
-        title=get("title"), subtitle=get("subtitle"), byline=byline, topic=get("topic"),
+        title=get("title"),
+        subtitle=get("subtitle"),
+        byline=byline,
+        topic=get("topic"),
         source=outlet_for(source=get("source"), url=url, byline=byline, path=path, layout_outlet=layout.outlet),
-        published=dates["published"], updated=dates["updated"],
-        body=split_run_in_text(repair_text(body)), language=get("language"), url=url,
-        given_id=get("id").strip() or None, metadata=metadata, warnings=warnings,
+        published=dates["published"],
+        updated=dates["updated"],
+        body=split_run_in_text(repair_text(body)),
+        language=get("language"),
+        url=url,
+        given_id=get("id").strip() or None,
+        metadata=metadata,
+        warnings=warnings,
         max_chars=options.max_article_chars,
     )
 
@@ -265,7 +305,9 @@ class BestRows:
         self._db.execute("BEGIN")
         self._db.executemany(
             "INSERT INTO best VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET score = excluded.score, "
-            "file = excluded.file, row = excluded.row WHERE excluded.score > best.score", rows)
+            "file = excluded.file, row = excluded.row WHERE excluded.score > best.score",
+            rows,
+        )
         self._db.execute("COMMIT")
 
     def keeps(self, article_id: str, file_index: int, row: int) -> bool:
@@ -310,8 +352,9 @@ def best_rows(paths: list[str], options: ReadOptions, open_file: Callable[[str],
     return best
 
 
-def read_csv(path: str, stream: BinaryIO, options: ReadOptions,
-             keep: Callable[[str, int], bool] = lambda article_id, row: True) -> Iterator[Article | Problem]:
+def read_csv(
+    path: str, stream: BinaryIO, options: ReadOptions, keep: Callable[[str, int], bool] = lambda article_id, row: True
+) -> Iterator[Article | Problem]:
     """Second pass: the rows `keep(article_id, row_number)` accepts, with their problems."""
     for row in _rows(path, stream, options):
         if isinstance(row, Problem):

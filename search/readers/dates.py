@@ -13,26 +13,62 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 from search.article import representable_in_utc
 
-MONTHS = {name: number for number, names in enumerate((
-    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-    ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1) for name in names}
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
 
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
-_TIME = (r"(?:(?:,|\s+at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2})(?:\.\d+)?)?"
-         r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?")
-_ZONE = (r"\s*(?:\(?\s*(?P<zone>(?:GMT|UTC)\s*(?:[+-]\s*\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}|Z|"
-         r"BST|BDT|EST|EDT|CST|CDT|MST|MDT|PST|PDT|IST|CET|CEST)\s*\)?)?")
-_DAY_FIRST = re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s-]+" + _MONTH + r",?[\s-]+(?P<year>\d{4})"
-                        + _TIME + _ZONE)
+_TIME = (
+    r"(?:(?:,|\s+at)?\s*(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+)
+_ZONE = (
+    r"\s*(?:\(?\s*(?P<zone>(?:GMT|UTC)\s*(?:[+-]\s*\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}|Z|"
+    r"BST|BDT|EST|EDT|CST|CDT|MST|MDT|PST|PDT|IST|CET|CEST)\s*\)?)?"
+)
+_DAY_FIRST = re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?[\s-]+" + _MONTH + r",?[\s-]+(?P<year>\d{4})" + _TIME + _ZONE)
 _MONTH_FIRST = re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME + _ZONE)
-_ISO = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})"
-                  r"(?::(?P<second>\d{2})(?:\.\d+)?)?)?\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|UTC|GMT)?")
+_ISO = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:\.\d+)?)?)?\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|UTC|GMT)?"
+)
 
 # Abbreviations that are unambiguous enough in news pages; BDT is Bangladesh time here.
 _NAMED_ZONES = {
-    "GMT": 0, "UTC": 0, "Z": 0, "BST": 60, "BDT": 360, "EST": -300, "EDT": -240, "CST": -360,
-    "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420, "IST": 330, "CET": 60, "CEST": 120,
+    "GMT": 0,
+    "UTC": 0,
+    "Z": 0,
+    "BST": 60,
+    "BDT": 360,
+    "EST": -300,
+    "EDT": -240,
+    "CST": -360,
+    "CDT": -300,
+    "MST": -420,
+    "MDT": -360,
+    "PST": -480,
+    "PDT": -420,
+    "IST": 330,
+    "CET": 60,
+    "CEST": 120,
 }
 
 
@@ -41,7 +77,7 @@ def zone_from_text(text: str) -> tzinfo | None:
     value = text.replace(" ", "").upper()
     for prefix in ("GMT", "UTC"):
         if value.startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
             if not value:
                 return timezone.utc
             break
@@ -73,8 +109,7 @@ def _build(parts: dict, month: int, default_tz: tzinfo) -> datetime | None:
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     zone = zone_from_text(parts["zone"]) if parts.get("zone") else None
     try:
-        value = datetime(int(parts["year"]), month, int(parts["day"]), hour, minute, second,
-                         tzinfo=zone or default_tz)
+        value = datetime(int(parts["year"]), month, int(parts["day"]), hour, minute, second, tzinfo=zone or default_tz)
     except ValueError:
         return None
     # Year 1 east of UTC or year 9999 west of it has no UTC time: unusable for sorting and ids.

@@ -60,8 +60,7 @@ def _date(record: dict, name: str, options: ReadOptions, warnings: list[str]) ->
     return parsed
 
 
-def article_from_record(record: dict, origin: Origin, options: ReadOptions
-                        ) -> tuple[Article | None, list[Problem]]:
+def article_from_record(record: dict, origin: Origin, options: ReadOptions) -> tuple[Article | None, list[Problem]]:
     warnings: list[str] = []
     text = {}
     for name in TEXT_FIELDS:
@@ -80,7 +79,7 @@ def article_from_record(record: dict, origin: Origin, options: ReadOptions
         body = []
     elif isinstance(body, str):
         if len(body) > options.max_article_chars:
-            body = body[:options.max_article_chars + 1]  # build_article cuts it and says so
+            body = body[: options.max_article_chars + 1]  # build_article cuts it and says so
         body = split_blank_line_paragraphs(body)
     elif not isinstance(body, list) or not all(isinstance(p, str) for p in body):
         warnings.append("field 'body' is neither a string nor a list of strings; ignored")
@@ -92,19 +91,32 @@ def article_from_record(record: dict, origin: Origin, options: ReadOptions
     if metadata and _depth(metadata) > MAX_METADATA_DEPTH:
         warnings.append(f"field 'metadata' nests deeper than {MAX_METADATA_DEPTH} levels; ignored")
         metadata = None
-    extra = {key: value for key, value in record.items()
-             if key not in KNOWN_FIELDS and isinstance(value, (str, int, float, bool)) and value != ""}
+    extra = {
+        key: value
+        for key, value in record.items()
+        if key not in KNOWN_FIELDS and isinstance(value, (str, int, float, bool)) and value != ""
+    }
     if extra:
         metadata = {**extra, **(metadata or {})}
     url = text["url"]
     supplied = _supplied_entities(record, warnings)
     return build_article(
-        origin, title=text["title"], subtitle=text["subtitle"], byline=text["byline"], topic=text["topic"],
+        origin,
+        title=text["title"],
+        subtitle=text["subtitle"],
+        byline=text["byline"],
+        topic=text["topic"],
         source=outlet_for(source=text["source"], url=url, byline=text["byline"], path=origin.path),
         published=_date(record, "published", options, warnings),
         updated=_date(record, "updated", options, warnings),
-        body=body, language=text["language"], url=url, given_id=text["id"].strip() or None,
-        metadata=metadata, warnings=warnings, max_chars=options.max_article_chars, supplied=supplied,
+        body=body,
+        language=text["language"],
+        url=url,
+        given_id=text["id"].strip() or None,
+        metadata=metadata,
+        warnings=warnings,
+        max_chars=options.max_article_chars,
+        supplied=supplied,
     )
 
 
@@ -124,11 +136,16 @@ def _supplied_entities(record: dict, warnings: list[str]) -> Entities | None:
     for item in given:
         if isinstance(item, str):
             places.append(Place(item, None))
-        elif isinstance(item, dict) and isinstance(item.get("name"), str) and isinstance(item.get("country"), (str, type(None))):
+        elif (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and isinstance(item.get("country"), (str, type(None)))
+        ):
             places.append(Place(item["name"], item.get("country") or None))
         else:
-            warnings.append(f"a place {orjson.dumps(item).decode()[:60]} is neither a name nor "
-                            "{\"name\", \"country\"}; ignored")
+            warnings.append(
+                f'a place {orjson.dumps(item).decode()[:60]} is neither a name nor {{"name", "country"}}; ignored'
+            )
     return Entities(people=tuple(p for p in people if p.strip()), places=tuple(p for p in places if p.name.strip()))
 
 
@@ -137,8 +154,13 @@ def read_jsonl(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Ar
     for number, raw in enumerate(bounded_lines(stream, options.max_record_bytes), start=1):
         if raw is None:
             records += 1
-            yield Problem(path, f"line {number} is over {options.max_record_bytes:,} bytes, too large to read "
-                                "within the memory bound; skipped", number, "warning")
+            yield Problem(
+                path,
+                f"line {number} is over {options.max_record_bytes:,} bytes, too large to read "
+                "within the memory bound; skipped",
+                number,
+                "warning",
+            )
             continue
         if not raw.strip():
             continue

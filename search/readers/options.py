@@ -8,8 +8,19 @@ from datetime import tzinfo
 
 from search.settings import BANGLADESH_TIME, DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_RECORD_BYTES
 
-ARTICLE_FIELDS = ("id", "title", "subtitle", "source", "byline", "published", "updated", "body", "language",
-                  "url", "topic")
+ARTICLE_FIELDS = (
+    "id",
+    "title",
+    "subtitle",
+    "source",
+    "byline",
+    "published",
+    "updated",
+    "body",
+    "language",
+    "url",
+    "topic",
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +41,7 @@ class ReadOptions:
         if self.csv_columns:
             unknown = sorted(set(self.csv_columns) - set(ARTICLE_FIELDS))
             if unknown:
-                raise ValueError(f"csv_columns: unknown field(s) {', '.join(unknown)}; "
-                                 f"use {', '.join(ARTICLE_FIELDS)}")
+                raise ValueError(f"csv_columns: unknown field(s) {', '.join(unknown)}; use {', '.join(ARTICLE_FIELDS)}")
         for name in ("max_file_bytes", "max_article_chars", "max_record_bytes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")

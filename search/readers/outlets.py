@@ -29,9 +29,19 @@ FOLDER_OUTLETS = {
 }
 # News agencies, as a byline may name them ("Reuters", "AFP, Paris", "bdnews24.com Desk" is not one).
 AGENCIES = {
-    "reuters": "Reuters", "afp": "AFP", "agence france-presse": "AFP", "ap": "AP",
-    "associated press": "AP", "bss": "BSS", "unb": "UNB", "ians": "IANS", "pti": "PTI",
-    "xinhua": "Xinhua", "upi": "UPI", "anadolu agency": "Anadolu Agency", "bloomberg": "Bloomberg",
+    "reuters": "Reuters",
+    "afp": "AFP",
+    "agence france-presse": "AFP",
+    "ap": "AP",
+    "associated press": "AP",
+    "bss": "BSS",
+    "unb": "UNB",
+    "ians": "IANS",
+    "pti": "PTI",
+    "xinhua": "Xinhua",
+    "upi": "UPI",
+    "anadolu agency": "Anadolu Agency",
+    "bloomberg": "Bloomberg",
 }
 _AGENCY_PART = re.compile(r"[,/;]|\band\b", re.IGNORECASE)
 
@@ -68,9 +78,11 @@ def agency_in_byline(byline: str) -> str:
     return ""
 
 
-def outlet_for(*, source: str = "", url: str | None = None, byline: str = "", path: str = "",
-               layout_outlet: str = "") -> str:
+def outlet_for(
+    *, source: str = "", url: str | None = None, byline: str = "", path: str = "", layout_outlet: str = ""
+) -> str:
     """The first that is known: the source as given, an agency in the byline, the URL's site,
     the outlet of the format's layout, the corpus folder."""
-    return (source.strip() or agency_in_byline(byline) or outlet_from_url(url) or layout_outlet
-            or outlet_from_folder(path))
+    return (
+        source.strip() or agency_in_byline(byline) or outlet_from_url(url) or layout_outlet or outlet_from_folder(path)
+    )

@@ -24,11 +24,27 @@ _EDGE_SPACE = " \t\r\n\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006
 _HEADER = re.compile(r"^date\s*:?\s*(\d{4}-\d{2}-\d{2})\b", re.IGNORECASE)
 _META = re.compile(r"^(published|updated|last\s+updated|posted|modified)\s*[:：]\s*(.*)$", re.IGNORECASE)
 # Headings that start the page furniture after the article; everything from there on is noise.
-_NOISE_HEADINGS = frozenset({
-    "related stories", "related news", "related articles", "related", "more stories", "more news",
-    "opinion", "opinions", "most read", "most viewed", "most popular", "trending", "top news",
-    "latest news", "you may also like", "recommended", "advertisement",
-})
+_NOISE_HEADINGS = frozenset(
+    {
+        "related stories",
+        "related news",
+        "related articles",
+        "related",
+        "more stories",
+        "more news",
+        "opinion",
+        "opinions",
+        "most read",
+        "most viewed",
+        "most popular",
+        "trending",
+        "top news",
+        "latest news",
+        "you may also like",
+        "recommended",
+        "advertisement",
+    }
+)
 _SHORT_BYLINE_WORDS = 6
 _LOOKAHEAD_BLOCKS = 12  # the byline/Published block is near the top of a page
 
@@ -79,15 +95,16 @@ def read_page(path: str, text: str, options: ReadOptions) -> Iterator[Article | 
         if not blocks[0]:
             blocks.pop(0)
 
-    meta_index = next((i for i, block in enumerate(blocks[:_LOOKAHEAD_BLOCKS])
-                       if any(_META.match(line) for _, line in block)), None)
+    meta_index = next(
+        (i for i, block in enumerate(blocks[:_LOOKAHEAD_BLOCKS]) if any(_META.match(line) for _, line in block)), None
+    )
     byline: list[str] = []
     dates: dict[str, str] = {}
     body_lines: list[tuple[int, str]] = []
     if meta_index is None:
         head, rest = blocks[:1], blocks[1:]
     else:
-        head, rest = blocks[:meta_index], blocks[meta_index + 1:]
+        head, rest = blocks[:meta_index], blocks[meta_index + 1 :]
         seen_meta = False
         for number, line in blocks[meta_index]:
             match = _META.match(line)
@@ -133,11 +150,17 @@ def read_page(path: str, text: str, options: ReadOptions) -> Iterator[Article | 
     credit = ", ".join(byline)
     article, problems = build_article(
         Origin(path, line=head[0][0][0] if head else None),
-        title=title, subtitle=subtitle, byline=credit,
+        title=title,
+        subtitle=subtitle,
+        byline=credit,
         # The date header with its language switch is bdnews24's page layout.
         source=outlet_for(byline=credit, path=path, layout_outlet="bdnews24.com" if header_date else ""),
-        published=found["published"], updated=found["updated"], body=body, warnings=warnings,
-        metadata={"page_date": header_date} if header_date else None, max_chars=options.max_article_chars,
+        published=found["published"],
+        updated=found["updated"],
+        body=body,
+        warnings=warnings,
+        metadata={"page_date": header_date} if header_date else None,
+        max_chars=options.max_article_chars,
     )
     yield from problems
     if article is not None:

@@ -26,12 +26,15 @@ def read_plain_text(path: str, text: str, options: ReadOptions) -> Iterator[Arti
     next_line = lines[start + 1] if start + 1 < len(lines) else ""
     if next_line.strip() or len(title) > MAX_TITLE_CHARS:
         # Word lists, notes and other text files beside a corpus land here.
-        yield Problem(path, "skipped: not an article (plain text needs a title line, then a blank "
-                            "line, then the body)", severity="warning")
+        yield Problem(
+            path,
+            "skipped: not an article (plain text needs a title line, then a blank line, then the body)",
+            severity="warning",
+        )
         return
     body: list[str] = []
     block: list[str] = []
-    for line in lines[start + 2:] + [""]:
+    for line in lines[start + 2 :] + [""]:
         if line.strip():
             block.append(line)
         elif block:
@@ -39,8 +42,12 @@ def read_plain_text(path: str, text: str, options: ReadOptions) -> Iterator[Arti
             block = []
     folder = Path(path).parent.name
     article, problems = build_article(
-        Origin(path, line=start + 1), title=title, body=body, source=outlet_from_folder(path),
-        metadata={"folder": folder} if folder else None, max_chars=options.max_article_chars,
+        Origin(path, line=start + 1),
+        title=title,
+        body=body,
+        source=outlet_from_folder(path),
+        metadata={"folder": folder} if folder else None,
+        max_chars=options.max_article_chars,
     )
     if article is not None and not article.body:
         problems.append(Problem(path, "only a title line, no body text", severity="warning"))

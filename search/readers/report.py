@@ -41,5 +41,8 @@ class ReadReport:
     def summary(self) -> str:
         def plural(n: int, word: str) -> str:
             return f"{n:,} {word}{'' if n == 1 else 's'}"
-        return (f"{plural(self.articles, 'article')} read, {plural(self.errors, 'error')}, "
-                f"{plural(self.warnings, 'warning')}")
+
+        return (
+            f"{plural(self.articles, 'article')} read, {plural(self.errors, 'error')}, "
+            f"{plural(self.warnings, 'warning')}"
+        )

@@ -102,7 +102,7 @@ def _stories(stream: BinaryIO, limit: int) -> Iterator[tuple[str | None, str | N
                 dropping = True
                 pending, searched = pending[searched:], 0
             continue
-        ready, pending, searched = pending[:cut], pending[cut + len(_STORY_END):], 0
+        ready, pending, searched = pending[:cut], pending[cut + len(_STORY_END) :], 0
         pieces = ready.split(_STORY_END)
         if dropping:
             dropping = False
@@ -132,8 +132,13 @@ def read_reuters(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[
         record += 1
         if story is None:
             cut = "" if complete else " (and the file ends inside it)"
-            yield Problem(path, f"story {record} is over {options.max_record_bytes:,} bytes, too large to read "
-                                f"within the memory bound{cut}; skipped", record, "warning")
+            yield Problem(
+                path,
+                f"story {record} is over {options.max_record_bytes:,} bytes, too large to read "
+                f"within the memory bound{cut}; skipped",
+                record,
+                "warning",
+            )
             continue
         try:
             yield from _story(path, record, story, note, complete, options)
@@ -141,8 +146,9 @@ def read_reuters(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[
             yield Problem(path, f"story {record} could not be read ({type(error).__name__}: {error})", record)
 
 
-def _story(path: str, record: int, story: str, note: str | None, complete: bool,
-           options: ReadOptions) -> Iterator[Article | Problem]:
+def _story(
+    path: str, record: int, story: str, note: str | None, complete: bool, options: ReadOptions
+) -> Iterator[Article | Problem]:
     head_end = story.find(">")
     attributes = dict(_ATTRIBUTE.findall(story[:head_end]))
     new_id = attributes.get("NEWID")
@@ -202,7 +208,7 @@ def _story(path: str, record: int, story: str, note: str | None, complete: bool,
             title = " ".join(lines[0].split())
             body = _paragraphs(lines[1]) if len(lines) > 1 else []
         elif text_type != "BRIEF" and (value := _element(content, "BODY")) is not None:
-            body = _paragraphs(value[:options.max_article_chars + 1])  # build_article cuts it and says so
+            body = _paragraphs(value[: options.max_article_chars + 1])  # build_article cuts it and says so
             # The dateline opens the story on the wire ("SALVADOR, Feb 26 - Showers ...");
             # it is the story's own place, so it stays part of the first paragraph.
             if body and metadata.get("dateline"):
@@ -220,9 +226,16 @@ def _story(path: str, record: int, story: str, note: str | None, complete: bool,
 
     article, problems = build_article(
         Origin(path, record=record),
-        title=title, source="Reuters", byline=byline, published=published, body=body,
+        title=title,
+        source="Reuters",
+        byline=byline,
+        published=published,
+        body=body,
         native_id=f"reuters21578:{new_id}" if new_id else None,
-        metadata=metadata, warnings=warnings, cleaned=True, max_chars=options.max_article_chars,
+        metadata=metadata,
+        warnings=warnings,
+        cleaned=True,
+        max_chars=options.max_article_chars,
     )
     if not complete:
         problems.insert(0, Problem(path, "file ends in the middle of a story (truncated?)", record))

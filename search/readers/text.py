@@ -84,8 +84,7 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
     if len(lines) < 2:
         return False
     widths = [len(line.rstrip()) for line in lines[:-1]]
-    return max(widths) <= 100 and min(widths) >= 30 and not any(
-        line.lstrip()[:1] in "-*•·" for line in lines)
+    return max(widths) <= 100 and min(widths) >= 30 and not any(line.lstrip()[:1] in "-*•·" for line in lines)
 
 
 def block_paragraphs(block_lines: list[str]) -> list[str]:

@@ -12,23 +12,38 @@ from search.readers.streams import inner_suffix
 
 # Files that describe a corpus rather than hold articles: skipped without a word.
 QUIET_NAMES = frozenset({"source.md", "gold.jsonl", "lewis.dtd", "thumbs.db", "desktop.ini"})
-QUIET_STEMS = ("readme", "license", "licence", "copying", "notice", "authors", "changelog",
-               "contributing", "gold.")
+QUIET_STEMS = ("readme", "license", "licence", "copying", "notice", "authors", "changelog", "contributing", "gold.")
 QUIET_SUFFIXES = frozenset({".md", ".rst", ".dtd", ".pyc"})
 # Formats Dateline does not read: skipped with a warning so the user knows.
 UNSUPPORTED = {
-    ".xlsx": "an Excel workbook (export the sheet as CSV)", ".xls": "an Excel workbook (export the sheet as CSV)",
-    ".ods": "a spreadsheet (export the sheet as CSV)", ".pdf": "a PDF", ".doc": "a Word document",
-    ".docx": "a Word document", ".zip": "an archive (unpack it first)", ".7z": "an archive (unpack it first)", ".tar": "an archive (unpack it first)", ".png": "an image",
-    ".jpg": "an image", ".jpeg": "an image", ".gif": "an image", ".webp": "an image",
-    ".html": "an HTML page (save it as text)", ".htm": "an HTML page (save it as text)",
+    ".xlsx": "an Excel workbook (export the sheet as CSV)",
+    ".xls": "an Excel workbook (export the sheet as CSV)",
+    ".ods": "a spreadsheet (export the sheet as CSV)",
+    ".pdf": "a PDF",
+    ".doc": "a Word document",
+    ".docx": "a Word document",
+    ".zip": "an archive (unpack it first)",
+    ".7z": "an archive (unpack it first)",
+    ".tar": "an archive (unpack it first)",
+    ".png": "an image",
+    ".jpg": "an image",
+    ".jpeg": "an image",
+    ".gif": "an image",
+    ".webp": "an image",
+    ".html": "an HTML page (save it as text)",
+    ".htm": "an HTML page (save it as text)",
 }
 
 
 def is_quiet_skip(name: str) -> bool:
     lower = name.lower()
-    return (lower.startswith(".") or lower in QUIET_NAMES or lower.startswith(QUIET_STEMS)
-            or os.path.splitext(lower)[1] in QUIET_SUFFIXES or lower == "__pycache__")
+    return (
+        lower.startswith(".")
+        or lower in QUIET_NAMES
+        or lower.startswith(QUIET_STEMS)
+        or os.path.splitext(lower)[1] in QUIET_SUFFIXES
+        or lower == "__pycache__"
+    )
 
 
 def _kind(mode: int) -> str:
@@ -69,8 +84,9 @@ def walk(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:
         key = (info.st_dev, info.st_ino)
         if stat.S_ISDIR(info.st_mode):
             if key in ancestors:
-                yield Problem(str(path), f"directory loop: leads back to {ancestors[key]}; not followed",
-                              severity="warning")
+                yield Problem(
+                    str(path), f"directory loop: leads back to {ancestors[key]}; not followed", severity="warning"
+                )
                 return
             if key in seen_dirs:
                 return
@@ -95,8 +111,9 @@ def walk(paths: Iterable[str | Path]) -> Iterator[Path | Problem]:
             seen_files.add(key)
             suffix = inner_suffix(path)  # "story.pdf.gz" is a PDF
             if suffix in UNSUPPORTED:
-                yield Problem(str(path), f"skipped: {UNSUPPORTED[suffix]}, not a format Dateline reads",
-                              severity="warning")
+                yield Problem(
+                    str(path), f"skipped: {UNSUPPORTED[suffix]}, not a format Dateline reads", severity="warning"
+                )
                 return
             yield path
         else:
