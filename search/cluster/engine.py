@@ -37,7 +37,7 @@ from search.entities.places import canonical_value  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import NO_DAY, date_histogram
 from search.index.schema import StoredArticle
-from search.query.parse import QuerySyntaxError, clean, describe, has_fallback, parse, plain_words
+from search.query.parse import QuerySyntaxError, clean, describe, has_fallback, parse, plain_words, query_text
 from search.results import ArticleView, BadRequest, FacetValue, Hit, SearchRequest, SearchResult, visible_values
 from search.settings import Limits, Settings
 from search.snippets import mark_all
@@ -372,13 +372,8 @@ class _ClusterQuery:
     # -- the query text -------------------------------------------------------------------
 
     def _query_text(self) -> str:
-        raw = self.request.q or ""
-        longest = self.engine.limits.max_query_length
-        text = clean(raw[: longest * 4])
-        if len(text) > longest:
-            cut = text.rfind(" ", 0, longest + 1)
-            text = text[: cut if cut > longest // 2 else longest]
-            self.notices.append(f"The query was longer than {longest} characters; only its start was searched.")
+        text, notices = query_text(self.request.q or "", self.engine.limits.max_query_length)
+        self.notices.extend(notices)
         return text
 
     def _parse(self, text: str):

@@ -45,6 +45,7 @@ from search.query.parse import (
     is_fixed,
     parse,
     plain_words,
+    query_text,
 )
 from search.results import ArticleView, BadRequest, FacetValue, Hit, SearchRequest, SearchResult, Version
 from search.settings import Limits, Settings
@@ -417,15 +418,8 @@ class _Search:
     # -- query --------------------------------------------------------------------------
 
     def _query_text(self) -> str:
-        raw = self.request.q or ""
-        longest = self.owner.limits.max_query_length
-        text = clean(raw[: longest * 4])
-        if clean(raw) != raw.strip() and any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in raw if c not in "\t\n\r"):
-            self.notices.append("Control characters in the query were ignored.")
-        if len(text) > longest:
-            cut = text.rfind(" ", 0, longest + 1)
-            text = text[: cut if cut > longest // 2 else longest]
-            self.notices.append(f"The query was longer than {longest} characters; only its start was searched.")
+        text, notices = query_text(self.request.q or "", self.owner.limits.max_query_length)
+        self.notices.extend(notices)
         return text
 
     def _parse(self, text: str):

@@ -350,6 +350,21 @@ def clean(text: str) -> str:
     return " ".join(CONTROL_CHARACTERS.sub(" ", text).split())
 
 
+def query_text(raw: str, longest: int) -> tuple[str, list[str]]:
+    """What is searched of a typed query, and notices for what was left out: control characters,
+    and words past `longest` characters (cut at a space where one is near). Every engine reads a
+    query this way."""
+    notices = []
+    text = clean(raw[: longest * 4])
+    if clean(raw) != raw.strip() and any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in raw if c not in "\t\n\r"):
+        notices.append("Control characters in the query were ignored.")
+    if len(text) > longest:
+        cut = text.rfind(" ", 0, longest + 1)
+        text = text[: cut if cut > longest // 2 else longest]
+        notices.append(f"The query was longer than {longest} characters; only its start was searched.")
+    return text, notices
+
+
 # ---------------------------------------------------------------------------- display
 
 
