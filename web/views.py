@@ -19,7 +19,7 @@ from web.exports import export_response
 from web.index_access import SearcherHolder
 from web.openapi import build_document
 from web.params import SearchState, UrlState, facet_search_url, parse_search
-from web.search_context import hit_context, hit_link
+from web.search_context import HitContext, hit_context, hit_link
 from web.timeline import articles as articles_label
 from web.timeline import build_timeline
 
@@ -199,16 +199,21 @@ def article_page(article_id: str) -> Response:
         return _article_in_search(article_id)
 
     def render(view: ArticleView, related: list[Hit]) -> bytes:
-        return render_template(
-            "article.html",
-            article=view,
-            related=related,
-            facet_search_url=facet_search_url,
-            json_url=article_url(article_id, json=True),
-            context=None,
-        ).encode()
+        return _article_html(article_id, view, related, context=None)
 
     return html_response(_cached_article(article_id, "article.html", render))
+
+
+def _article_html(article_id: str, view: ArticleView, related: list[Hit], context: HitContext | None) -> bytes:
+    """The article page; `context` is the search it was opened from (web.search_context), or None."""
+    return render_template(
+        "article.html",
+        article=view,
+        related=related,
+        facet_search_url=facet_search_url,
+        json_url=article_url(article_id, json=True),
+        context=context,
+    ).encode()
 
 
 def _article_in_search(article_id: str) -> Response:
@@ -222,14 +227,7 @@ def _article_in_search(article_id: str) -> Response:
         context = hit_context(
             article_id, request.args, config, searcher, lambda state: cached_search(index, searcher, version, state)
         )
-        return render_template(
-            "article.html",
-            article=view,
-            related=related,
-            facet_search_url=facet_search_url,
-            json_url=article_url(article_id, json=True),
-            context=context,
-        ).encode()
+        return _article_html(article_id, view, related, context)
 
     key = ("article-in-search", article_id, tuple(sorted(request.args.items(multi=True))))
     return html_response(index.cached(version, key, render))

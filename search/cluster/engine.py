@@ -32,7 +32,7 @@ from search.cluster.match import CompiledMatch, MatchCompiler
 from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, META, ClusterSpec
 from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
-from search.engine.searcher import _any_word_notice, _canonical, _describe_any, _hit, article_view
+from search.engine.searcher import any_word_notice, article_view, canonical_selection, describe_any, make_hit
 from search.entities.places import canonical_value  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import NO_DAY, date_histogram
@@ -276,7 +276,7 @@ class ClusterSearch:
             set(),
         )
         return [
-            _hit(StoredArticle.from_stored(orjson.loads(doc)), set(), self.analyzer, float(w), True)
+            make_hit(StoredArticle.from_stored(orjson.loads(doc)), set(), self.analyzer, float(w), True)
             for doc, w in sets[0]
         ]
 
@@ -303,7 +303,9 @@ class _ClusterQuery:
         self.export = 0
         # Selected values with their canonical spelling first (country "USA" -> "United States"),
         # each alias said in a notice, as the embedded engine does.
-        self.searched = {name: _canonical(name, values, self.notices) for name, values in request.selections().items()}
+        self.searched = {
+            name: canonical_selection(name, values, self.notices) for name, values in request.selections().items()
+        }
         self.shown = {
             name: tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
             for name, values in request.selections().items()
@@ -324,8 +326,8 @@ class _ClusterQuery:
             if total < ANY_WORD_BELOW:
                 fallback = self.compiler.compile(node, any_word=True)
                 if fallback.match is not None and self._count(fallback) > total:
-                    self.interpreted_as = _describe_any(node)
-                    self.notices.append(_any_word_notice(total))
+                    self.interpreted_as = describe_any(node)
+                    self.notices.append(any_word_notice(total))
                     compiled = fallback
         hits, total = self._hits(compiled)
         if export:
@@ -444,7 +446,7 @@ class _ClusterQuery:
         terms = compiled.highlight if compiled.match is not None else set()
         scored = compiled.match is not None and request.sort == "relevance"
         hits = [
-            _hit(
+            make_hit(
                 StoredArticle.from_stored(orjson.loads(doc)),
                 terms,
                 self.engine.analyzer,

@@ -17,7 +17,7 @@ from search.article import Article, Entities, Problem
 from search.cluster.spec import ClusterSpec
 from search.cluster.writer import ClusterWriter
 from search.index import store as index_store
-from search.index.indexer import EntityExtractorLike, NothingRead, ReindexReport, _with_entities, cached_entities
+from search.index.indexer import EntityExtractorLike, NothingRead, ReindexReport, cached_entities, with_entities
 
 ENTITY_CACHE_FILE = "entities.sqlite"
 
@@ -66,7 +66,7 @@ def reindex_cluster(
             def entities(found: Iterable[Article]) -> Iterator[Entities]:
                 return cached_entities(found, spec.folder / ENTITY_CACHE_FILE, extractor, workers, report)
 
-            for article, found in _with_entities(articles(), entities):
+            for article, found in with_entities(articles(), entities):
                 batch.add(article, found, article.content_hash())
             if report.read == 0:
                 where = ", ".join(str(p) for p in corpus)

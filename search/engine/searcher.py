@@ -235,7 +235,7 @@ class Searcher:
                 candidates = candidates[candidates != docnum]
                 chosen = candidates[np.lexsort((candidates, -scores[candidates]))[:limit]]
                 best = [(int(d), float(scores[d])) for d in chosen]
-            return [_hit(gen.stored(d), set(), self.analyzer, score, snippet=True) for d, score in best]
+            return [make_hit(gen.stored(d), set(), self.analyzer, score, snippet=True) for d, score in best]
 
 
 @dataclass
@@ -269,7 +269,7 @@ class _Filters:
         shown: dict[str, tuple[str, ...]] = {}
         for name, values in request.selections().items():
             column = collection.facets[name]
-            searched = _canonical(name, values, notices)
+            searched = canonical_selection(name, values, notices)
             shown[name] = tuple(dict.fromkeys(canonical_value(name, v) or v for v in values))
             normalise = FACETS_BY_NAME[name].normalise  # as indexed: topic=Sports -> Sport
             ids = [i for i in (column.value_id(normalise(v) or v) for v in searched) if i is not None]
@@ -285,7 +285,7 @@ class _Filters:
         return cls(masks, narrow, selected, tuple(notices), shown)
 
 
-def _canonical(name: str, values: tuple[str, ...], notices: list[str]) -> list[str]:
+def canonical_selection(name: str, values: tuple[str, ...], notices: list[str]) -> list[str]:
     """The selected values with the canonical value before each other spelling of a place or
     country (the spelling stays too, for an index built before), each alias said in `notices`."""
     out: list[str] = []
@@ -319,7 +319,9 @@ class _Search:
     def hits(self) -> list[Hit]:
         """The page's hits, made from the stored fields run() read (callers do it outside the lock)."""
         return [
-            _hit(stored, self.highlight, self.owner.analyzer, score, snippet=self.request.snippets, versions=versions)
+            make_hit(
+                stored, self.highlight, self.owner.analyzer, score, snippet=self.request.snippets, versions=versions
+            )
             for stored, score, versions in self.page
         ]
 
@@ -345,7 +347,7 @@ class _Search:
                 highlight = reading.highlight
                 self.used_any_word = True
                 self.interpreted_as = reading.described
-                self.notices.append(_any_word_notice(reading.all_words))
+                self.notices.append(any_word_notice(reading.all_words))
 
         matched = base & narrow
         total = int(matched.sum())
@@ -442,7 +444,7 @@ class _Search:
         fallback = self.gen.compiler.compile(node, any_word=True)
         if fallback.query is None:
             return None
-        fallback.described = _describe_any(node)
+        fallback.described = describe_any(node)
         return fallback
 
     def _docs(self, query: wq.Query) -> np.ndarray:
@@ -638,7 +640,7 @@ def _highlight_terms(compiler: Compiler, q: str) -> set[str]:
     return set(compiler.compile(node).highlight)
 
 
-def _any_word_notice(all_words: int) -> str:
+def any_word_notice(all_words: int) -> str:
     if all_words == 0:
         found = "No article has all the words"
     elif all_words == 1:
@@ -651,7 +653,7 @@ def _any_word_notice(all_words: int) -> str:
     )
 
 
-def _describe_any(node) -> str:
+def describe_any(node) -> str:
     if not isinstance(node, Adjacent):
         return describe(node)
     optional = [
@@ -685,7 +687,7 @@ def article_view(stored: StoredArticle, people: list[str] | None = None, version
     )
 
 
-def _hit(
+def make_hit(
     stored: StoredArticle,
     terms: set[str] | None,
     analyzer,

@@ -312,7 +312,7 @@ class _Reindex:
         sink = self.engine.batch(target, self.workers, expected=state.previous_count() if self.full else 0)
         changed = self._changed_articles(state)
         try:
-            for article, entities in _with_entities(changed, self._entities):
+            for article, entities in with_entities(changed, self._entities):
                 sink.add(article, entities, article.content_hash())
             if report.read == 0:
                 raise NothingRead(self._nothing_read_message())
@@ -530,7 +530,7 @@ def _under_any(path: str, roots: set[PurePath]) -> bool:
     return pure in roots or any(parent in roots for parent in pure.parents)
 
 
-def _with_entities(
+def with_entities(
     articles: Iterator[Article], extract: Callable[[Iterable[Article]], Iterator[Entities]]
 ) -> Iterator[tuple[Article, Entities]]:
     """Pairs each article with its entities; the extractor returns them in order, one each."""
