@@ -109,7 +109,10 @@ def open_live_index(index_dir: Path) -> whoosh.index.Index:
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissing(f"no index in {index_dir} (run `dateline reindex`)")
-    return whoosh.index.open_dir(str(generation.path))
+    # Without mmap: Whoosh reads a part of a compound segment file (indexes written before segments
+    # were kept as separate files) by copying it out of the map, the whole postings file into
+    # every serving process; unmapped, it reads the part where it lies.
+    return FileStorage(str(generation.path), supports_mmap=False).open_index()
 
 
 def live_version(index_dir: Path) -> str | None:
