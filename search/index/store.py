@@ -3,7 +3,8 @@
 Layout of an index folder (``index/`` by default)::
 
     CURRENT             name of the live generation, e.g. "gen-000042" (replaced atomically)
-    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.sqlite: id -> hash, file)
+    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.sqlite: id -> hash, file;
+                        columns-7/: its facet and date columns at Whoosh commit 7, search.index.columns)
     gen-000041/         the previous generation, kept so searchers still holding it keep working
     reindex.lock        fcntl lock: one reindex at a time; holds the writer's pid
     entities.sqlite     entity cache, shared by all generations (search.entities.cache)
