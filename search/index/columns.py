@@ -224,7 +224,8 @@ class Collection:
             raise ValueError(f"{folder} holds columns of another format")
 
         def array(name: str) -> np.ndarray:
-            return np.load(folder / f"{name}.npy", mmap_mode="r")
+            # A plain read-only view of the map: np.memmap's own indexing costs more on every request.
+            return np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray)
 
         live = array("live")
         ids: list[str | None] = np.load(folder / "ids.npy").tolist()
