@@ -142,8 +142,8 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
         return q
 
     def rerank(searcher, docnums, scores, query):
-        pairs = proximity.typed_pairs(query)
-        return proximity.rerank(searcher, docnums, scores, pairs, weight=variant.proximity, slop=variant.slop)
+        words = proximity.typed_words(query)
+        return proximity.rerank(searcher, docnums, scores, words, weight=variant.proximity, slop=variant.slop)
 
     return search_run(ix, variant.weighting(), make_query, collection.queries, rerank=rerank)
 
@@ -157,7 +157,7 @@ def ours_run(collection: TimeCollection, ix, with_proximity: bool = True) -> Run
         return ranking.natural_query(text.lower(), ranking.TEXT_FIELDS, schema)
 
     def rerank(searcher, docnums, scores, query):
-        return proximity.rerank(searcher, docnums, scores, proximity.typed_pairs(query))
+        return proximity.rerank(searcher, docnums, scores, proximity.typed_words(query))
 
     return search_run(
         ix, ranking.weighting(), make_query, collection.queries, rerank=rerank if with_proximity else None

@@ -105,7 +105,8 @@ def test_proximity_changes_no_count_and_pages_agree(searcher):
 @pytest.mark.shared
 def test_any_word_reading_only_reorders_the_head(searcher, monkeypatch):
     """A long question read as any word: the first RERANK_DEPTH hits are BM25F's first hits,
-    reordered, with scores that only grew; everything after them is in BM25F's order."""
+    reordered by the bonus alone (scores that only grew, best first); everything after them is in
+    BM25F's order."""
     q = "treasury secretary james baker said the dollar fell against the yen in tokyo trading"
     request = SearchRequest(q=q, page_size=100, snippets=False)
     with_bonus = searcher.search(request)
@@ -121,6 +122,8 @@ def test_any_word_reading_only_reorders_the_head(searcher, monkeypatch):
     before = {h.id: h.score for h in bm25f.results}
     assert all(h.score >= before[h.id] for h in with_bonus.results)
     assert any(h.score > before[h.id] for h in with_bonus.results)
+    scores = [h.score for h in with_bonus.results]
+    assert scores == sorted(scores, reverse=True)  # no hit put first for having the words as typed
     assert [h.id for p in pages_after for h in p.results] == [h.id for p in bm25f_after for h in p.results]
 
 
@@ -134,6 +137,13 @@ def test_typed_words_leave_out_excluded_words_and_keep_order():
     assert proximity.typed_pairs(query) == [("central", "bank"), ("bank", "rate")]
     phrased = wq.And([wq.Phrase("body", ["central", "bank"]), wq.Term("person", "baker"), anywhere("rate")])
     assert proximity.typed_words(phrased) == ["central", "bank", "rate"]  # facet fields are not text
+
+
+def test_in_order_follows_the_words_as_typed_within_the_slop():
+    assert proximity.in_order([[3, 40], [41], [43]])  # "federal reserve (board) chairman"
+    assert not proximity.in_order([[3], [2], [5]])  # the second word before the first
+    assert not proximity.in_order([[3], [4], [4 + proximity.SLOP + 1]])
+    assert proximity.in_order([[10, 50], [11, 52], [53]])  # the chain may start at any occurrence
 
 
 def test_ordered_near_counts_the_second_word_after_the_first_within_the_slop():

@@ -150,7 +150,7 @@ def test_any_word_order_is_bm25f_and_proximity_alone(searcher, index_dir):
             s,
             np.asarray([h.docnum for h in hits]),
             np.asarray([h.score for h in hits]),
-            proximity.typed_pairs(query),
+            proximity.typed_words(query),
         )
         expected = [(ids_of[d], round(float(x), 4)) for d, x in zip(docnums.tolist(), scores.tolist())]
     assert [(hit.id, hit.score) for hit in result.results] == expected

@@ -566,19 +566,11 @@ class _Search:
             ordered = docnums[np.lexsort((docnums, key, undated))]
             return ordered, self.collection.time[ordered]
         scores = self.evaluation.scores(query)
-        words = proximity.typed_words(query)
-        first = None
         if scores is not None:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)
             ranked = scores[docnums]
-            if self.words_required and len(words) > 1:
-                # Every word required: the articles that have them as typed come first.
-                first = self.evaluation.mask(proximity.as_typed(words))[docnums]
-                order = np.lexsort((docnums, -ranked, ~first))
-                first = first[order]
-            else:
-                order = np.lexsort((docnums, -ranked))
+            order = np.lexsort((docnums, -ranked))
             docnums, ranked = docnums[order], ranked[order].astype(np.float64)
         else:
             allow = set(np.flatnonzero(matched).tolist()) if filtered else None
@@ -586,8 +578,8 @@ class _Search:
             results = self.gen.searcher.search(query, limit=depth, filter=allow)
             docnums = np.asarray([h.docnum for h in results], dtype=np.int64)
             ranked = np.asarray([h.score for h in results], dtype=np.float64)
-        pairs = proximity.pairs_of(words)
-        return proximity.rerank(self.gen.searcher, docnums, ranked, pairs, first=first)
+        words = proximity.typed_words(query)
+        return proximity.rerank(self.gen.searcher, docnums, ranked, words, as_typed_first=self.words_required)
 
     def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
         """The position after the cursor's hit in the result list."""
