@@ -25,7 +25,7 @@ from whoosh import query as wq
 from search.analysis import news_analyzer
 from search.article import printable
 from search.cursor import Cursor
-from search.engine import ranking
+from search.engine import proximity, ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
@@ -315,6 +315,7 @@ class _Search:
         self.notices: list[str] = list(self.filters.notices)
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
+        self.words_required = False  # plain words typed together, every one required
         self.highlight: set[str] | None = None  # index terms to mark in the hits
         # Each hit's stored article, score and other versions, in order.
         self.page: list[tuple[StoredArticle, float | None, tuple[int, list[Version]] | None]] = []
@@ -346,6 +347,7 @@ class _Search:
         else:
             reading = self._read(node, text, query, narrow)
             base, query = reading.base, reading.query
+            self.words_required = has_fallback(node) and not reading.any_word
             if reading.any_word:
                 highlight = reading.highlight
                 self.used_any_word = True
@@ -528,7 +530,9 @@ class _Search:
         if cursor is None and first >= listed:
             return _Page([], [])
         wanted = None if cursor else first + size  # hits needed from the top of the list
-        ordered, keys = self._ordered(query, matched, filtered, wanted)
+        # With collapse, more than that: wire copies fold into the first of their group.
+        depth = None if wanted is None else wanted * (TOP_K_GROUP_SLACK if self.request.collapse else 1)
+        ordered, keys = self._ordered(query, matched, filtered, depth)
         if self.request.collapse and len(ordered):
             ordered, keys = self._first_of_groups(ordered, keys)
             if wanted is not None and len(ordered) < min(wanted, listed):
@@ -563,8 +567,7 @@ class _Search:
     ) -> tuple[np.ndarray, np.ndarray]:
         """The matched docnums in result order and each one's sort key: its score (float64) or its
         UTC time (int64, NO_TIME when undated). With `limit`, a relevance order may be only its
-        first part, holding at least the first `limit` (with collapse, TOP_K_GROUP_SLACK times
-        that, so that `limit` groups are likely among them); None: every match."""
+        first part, holding at least the first `limit`; None: every match."""
         sort = self.request.sort
         if query is None or sort != "relevance":
             docnums = np.flatnonzero(matched)
@@ -580,18 +583,18 @@ class _Search:
             docnums = np.flatnonzero(matched)
             ranked = scores[docnums]
             if limit is not None:
-                slack = TOP_K_GROUP_SLACK if self.request.collapse else 1
-                docnums, ranked = best_scored(docnums, ranked, limit * slack)
+                # At least the hits proximity reorders: its reordering of them is then that of every match.
+                docnums, ranked = best_scored(docnums, ranked, max(limit, proximity.RERANK_DEPTH))
             order = np.lexsort((docnums, -ranked))
-            return docnums[order], ranked[order].astype(np.float64)
-        if limit is not None and self.request.collapse:
-            limit *= TOP_K_GROUP_SLACK
-        allow = set(np.flatnonzero(matched).tolist()) if filtered else None
-        results = self.gen.searcher.search(query, limit=limit, filter=allow)
-        return (
-            np.asarray([h.docnum for h in results], dtype=np.int64),
-            np.asarray([h.score for h in results], dtype=np.float64),
-        )
+            docnums, ranked = docnums[order], ranked[order].astype(np.float64)
+        else:
+            allow = set(np.flatnonzero(matched).tolist()) if filtered else None
+            depth = None if limit is None else max(limit, proximity.RERANK_DEPTH)
+            results = self.gen.searcher.search(query, limit=depth, filter=allow)
+            docnums = np.asarray([h.docnum for h in results], dtype=np.int64)
+            ranked = np.asarray([h.score for h in results], dtype=np.float64)
+        words = proximity.typed_words(query)
+        return proximity.rerank(self.gen.searcher, docnums, ranked, words, as_typed_first=self.words_required)
 
     def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
         """The position after the cursor's hit in the result list."""
