@@ -4,6 +4,7 @@ same hits, counts and cursors as when every match is ordered (on the real pages 
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,48 +44,60 @@ def same_collection(a: Collection, b: Collection) -> None:
         assert np.array_equal(column.doc_of, other.doc_of) and np.array_equal(column.value_of, other.value_of), name
 
 
-def test_columns_are_saved_once_per_commit_and_mapped_by_the_next_opener(tmp_path):
+def saved_columns(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob(f"{COLUMNS_PREFIX}*"))
+
+
+def test_the_reindex_saves_each_commits_columns_and_servers_map_them(tmp_path):
     corpus = write_jsonl(tmp_path / "corpus" / "news.jsonl", fixture_articles())
     index_dir = tmp_path / "index"
     reindex([corpus.parent], index_dir, workers=1, extractor=NoEntities())
     folder = current_generation(index_dir).path
     assert not list(folder.glob("*.seg")), "segments are separate files, never one compound file"
+    (saved,) = saved_columns(folder)  # written by the reindex, before any server opened the index
 
-    with Searcher.open(index_dir) as first:
-        built = first.search(SearchRequest(q="rain", facet_limit=0))
-        reader = first._current().searcher.reader()
-        saved = list(folder.glob(f"{COLUMNS_PREFIX}*"))
-        assert [p.name for p in saved] == [f"{COLUMNS_PREFIX}{reader.generation()}"]
-        loaded = Collection.load(saved[0])
-        assert mapped(loaded.day) and mapped(loaded.facets["place"].doc_of)
-        same_collection(loaded, Collection.from_reader(reader))
-    with Searcher.open(index_dir) as second:
-        assert mapped(second._current().collection.live)  # mapped, not built again
-        assert replace(second.search(SearchRequest(q="rain", facet_limit=0)), took_ms=0) == replace(built, took_ms=0)
+    with Searcher.open(index_dir) as searcher:
+        reader = searcher._current().searcher.reader()
+        assert saved == f"{COLUMNS_PREFIX}{reader.generation()}"
+        collection = searcher._current().collection
+        assert mapped(collection.live) and mapped(collection.day) and mapped(collection.facets["place"].doc_of)
+        same_collection(collection, Collection.from_reader(reader))
+        before = searcher.search(SearchRequest(q="rain", facet_limit=0))
 
         # An incremental reindex is a new commit: its columns replace the old ones, and they count it.
         records = fixture_articles()
         records.append({**records[0], "id": "one-more-rain-story", "title": "More rain in Sylhet"})
         write_jsonl(corpus, records)
         reindex([corpus.parent], index_dir, workers=1, extractor=NoEntities())
-        assert second.refresh()
-        after = second.search(SearchRequest(q="rain", facet_limit=0))
-        assert after.total == built.total + 1
-        reader = second._current().searcher.reader()
-        assert [p.name for p in folder.glob(f"{COLUMNS_PREFIX}*")] == [f"{COLUMNS_PREFIX}{reader.generation()}"]
-        same_collection(second._current().collection, Collection.from_reader(reader))
+        (fresh,) = saved_columns(folder)
+        assert fresh != saved
+        assert searcher.refresh()
+        after = searcher.search(SearchRequest(q="rain", facet_limit=0))
+        assert after.total == before.total + 1
+        reader = searcher._current().searcher.reader()
+        assert fresh == f"{COLUMNS_PREFIX}{reader.generation()}"
+        assert mapped(searcher._current().collection.live)
+        same_collection(searcher._current().collection, Collection.from_reader(reader))
 
 
-def test_a_broken_columns_folder_is_built_again(tmp_path):
+def test_missing_or_broken_columns_are_built_again_by_the_opener(tmp_path):
     corpus = write_jsonl(tmp_path / "corpus" / "news.jsonl", fixture_articles())
     index_dir = tmp_path / "index"
     reindex([corpus.parent], index_dir, workers=1, extractor=NoEntities())
+    folder = current_generation(index_dir).path
     with Searcher.open(index_dir) as searcher:
-        expected = searcher.search(SearchRequest(facet_limit=0))
-    (saved,) = current_generation(index_dir).path.glob(f"{COLUMNS_PREFIX}*")
+        expected = replace(searcher.search(SearchRequest(facet_limit=0)), took_ms=0)
+    (saved,) = folder.glob(f"{COLUMNS_PREFIX}*")
     (saved / "labels.json").write_text("{not json")
     with Searcher.open(index_dir) as searcher:
-        assert replace(searcher.search(SearchRequest(facet_limit=0)), took_ms=0) == replace(expected, took_ms=0)
+        assert not mapped(searcher._current().collection.live)  # built from the stored articles
+        assert replace(searcher.search(SearchRequest(facet_limit=0)), took_ms=0) == expected
+    with Searcher.open(index_dir) as searcher:  # and saved again
+        assert mapped(searcher._current().collection.live)
+    shutil.rmtree(saved)
+    with Searcher.open(index_dir) as searcher:  # an index written before columns were saved
+        assert replace(searcher.search(SearchRequest(facet_limit=0)), took_ms=0) == expected
+    assert saved_columns(folder) == [saved.name]  # and saved for the next opener
 
 
 # --- top-k pages against every match ordered ----------------------------------------------------

@@ -260,8 +260,10 @@ def cached_collection(reader, folder: Path) -> Collection:
     target = folder / f"{COLUMNS_PREFIX}{reader.generation()}"
     try:
         return Collection.load(target)
-    except (OSError, ValueError, KeyError, orjson.JSONDecodeError):
+    except FileNotFoundError:
         pass
+    except (OSError, ValueError, KeyError, orjson.JSONDecodeError):
+        shutil.rmtree(target, ignore_errors=True)  # unreadable: made again below
     collection = Collection.from_reader(reader)
     partial = folder / f"{target.name}.tmp-{os.getpid()}"
     try:

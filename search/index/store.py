@@ -110,6 +110,11 @@ def open_live_index(index_dir: Path) -> whoosh.index.Index:
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissing(f"no index in {index_dir} (run `dateline reindex`)")
+    return open_generation(generation)
+
+
+def open_generation(generation: Generation) -> whoosh.index.Index:
+    """One generation's Whoosh index, for reading."""
     # Without mmap: Whoosh reads a part of a compound segment file (indexes written before segments
     # were kept as separate files) by copying it out of the map, the whole postings file into
     # every serving process; unmapped, it reads the part where it lies.
