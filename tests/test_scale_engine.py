@@ -154,3 +154,11 @@ def test_relevance_pages_from_the_best_matches_equal_every_match_ordered(real_in
                         after = searcher.search(replace(request, page=1, cursor=fast.next_cursor))
                         assert after.results and after.results[0].id not in {h.id for h in fast.results}
     assert any(cut), "no query took its page from part of its matches: the test compared nothing"
+
+
+def test_groups_are_counted_as_distinct_group_numbers():
+    rng = np.random.default_rng(7)
+    for size in (0, 1, 50, 5000):
+        # Articles alone have a negative number of their own; wire copies share a number from 0.
+        numbers = np.where(rng.random(size) < 0.5, -1 - np.arange(size), rng.integers(0, max(1, size // 10), size))
+        assert searcher_module.count_groups(numbers) == np.unique(numbers).size
