@@ -281,7 +281,10 @@ def fts_build(folder: Path, db: Path) -> tuple[float, int]:
             [("topic", record["topic"])] if record.get("topic") else []
         )
         con.executemany("INSERT INTO facet VALUES (?,?,?)", [(rowid, n, v) for n, v in values])
-    con.executescript("CREATE INDEX facet_doc ON facet(doc); CREATE INDEX facet_value ON facet(name, value);")
+    con.executescript(
+        "CREATE INDEX facet_doc ON facet(doc); CREATE INDEX facet_value ON facet(name, value); "
+        "CREATE INDEX doc_day ON doc(day); ANALYZE;"
+    )
     con.commit()
     con.close()
     return time.perf_counter() - started, words
@@ -300,10 +303,11 @@ def fts_serve(db: Path, specs: list[dict]) -> list[float]:
         began = time.perf_counter()
         where, params = ["text MATCH ?"], [fts_query(spec)]
         if "place" in spec:
-            where.append("rowid IN (SELECT doc FROM facet WHERE name = 'place' AND value = ?)")
+            # Unary +: a filter on the full-text matches, not a full-text lookup per listed rowid.
+            where.append("+rowid IN (SELECT doc FROM facet WHERE name = 'place' AND value = ?)")
             params.append(spec["place"])
         if "years" in spec:
-            where.append("rowid IN (SELECT id FROM doc WHERE day BETWEEN ? AND ?)")
+            where.append("+rowid IN (SELECT id FROM doc WHERE day BETWEEN ? AND ?)")
             params += [f"{spec['years'][0]}-01-01", f"{spec['years'][1]}-12-31"]
         matched = f"SELECT rowid FROM text WHERE {' AND '.join(where)}"
         order = "bm25(text)" if spec["sort"] == "relevance" else "(SELECT day FROM doc WHERE id = text.rowid) DESC"
@@ -312,12 +316,15 @@ def fts_serve(db: Path, specs: list[dict]) -> list[float]:
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT 10",
             params,
         ).fetchall()
-        con.execute(f"CREATE TEMP TABLE hits AS {matched}", params)
+        # The match set once, keyed; then facet rows and days looked up hit by hit (CROSS JOIN keeps
+        # SQLite from scanning the whole facet table instead).
+        con.execute("CREATE TEMP TABLE hits(doc INTEGER PRIMARY KEY)")
+        con.execute(f"INSERT INTO hits {matched}", params)
         facets = con.execute(
-            "SELECT name, value, count(*) AS n FROM facet JOIN hits ON facet.doc = hits.rowid GROUP BY name, value"
+            "SELECT name, value, count(*) AS n FROM hits CROSS JOIN facet ON facet.doc = hits.doc GROUP BY name, value"
         ).fetchall()
         dates = con.execute(
-            "SELECT substr(day, 1, 4), count(*) FROM doc JOIN hits ON doc.id = hits.rowid GROUP BY 1"
+            "SELECT substr(day, 1, 4), count(*) FROM hits CROSS JOIN doc ON doc.id = hits.doc GROUP BY 1"
         ).fetchall()
         con.execute("DROP TABLE hits")
         orjson.dumps({"top": top, "facets": facets, "dates": dates})
