@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
 from helpers import fixture_articles, shared_path, write_jsonl
@@ -88,6 +89,11 @@ def test_missing_or_broken_columns_are_built_again_by_the_opener(tmp_path):
     with Searcher.open(index_dir) as searcher:
         expected = replace(searcher.search(SearchRequest(facet_limit=0)), took_ms=0)
     (saved,) = folder.glob(f"{COLUMNS_PREFIX}*")
+    labels = orjson.loads((saved / "labels.json").read_bytes())
+    (saved / "labels.json").write_bytes(orjson.dumps({**labels, "code": "made-by-other-code"}))
+    with Searcher.open(index_dir) as searcher:
+        assert not mapped(searcher._current().collection.live)  # made again by this code
+        assert replace(searcher.search(SearchRequest(facet_limit=0)), took_ms=0) == expected
     (saved / "labels.json").write_text("{not json")
     with Searcher.open(index_dir) as searcher:
         assert not mapped(searcher._current().collection.live)  # built from the stored articles

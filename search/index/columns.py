@@ -13,11 +13,14 @@ switches to what a reindex wrote, in the time it takes to read the labels.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import sys
 from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -213,15 +216,15 @@ class Collection:
                 "aliases": column.aliases if column.mapped else None,
             }
         (folder / "labels.json").write_bytes(
-            orjson.dumps({"format": COLUMNS_FORMAT, "size": self.size, "facets": labels})
+            orjson.dumps({"code": columns_code(), "size": self.size, "facets": labels})
         )
 
     @classmethod
     def load(cls, folder: Path) -> Collection:
         """The collection `save` wrote, its arrays memory-mapped (read-only: every user copies before changing)."""
         meta = orjson.loads((folder / "labels.json").read_bytes())
-        if meta.get("format") != COLUMNS_FORMAT or set(meta["facets"]) != set(FACET_FIELDS):
-            raise ValueError(f"{folder} holds columns of another format")
+        if meta.get("code") != columns_code() or set(meta["facets"]) != set(FACET_FIELDS):
+            raise ValueError(f"{folder} holds columns made by other code")
 
         def array(name: str) -> np.ndarray:
             # A plain read-only view of the map: np.memmap's own indexing costs more on every request.
@@ -251,6 +254,19 @@ class Collection:
 
 COLUMNS_FORMAT = 1  # raise when what `Collection.save` writes changes
 COLUMNS_PREFIX = "columns-"
+
+
+@cache
+def columns_code() -> str:
+    """A digest of the code that makes the columns from the stored articles (this module, the stored
+    fields, the corpus-level person name map): saved columns made by other code are made again."""
+    from search.entities import name_map
+    from search.index import schema
+
+    digest = hashlib.blake2b(str(COLUMNS_FORMAT).encode(), digest_size=8)
+    for module in (sys.modules[__name__], schema, name_map):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
 
 
 def cached_collection(reader, folder: Path) -> Collection:
