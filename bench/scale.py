@@ -15,11 +15,10 @@ then
 - **FTS5**: the same articles into SQLite FTS5 (title, body; unicode61 tokenizer with porter) and
   a facet table, in one process;
 - **serving**: in a fresh process (one worker's work, without Flask), the Searcher opens the
-  index and answers the first request ("open"; the process before it, the first to open what
-  the reindex wrote, built the facet and date columns that this one maps); then the same mixed
-  requests (one to three words of a real title, two-word phrases, a place or country filter, a
-  year range, newest first), each
-  with the top 10, every facet, the date histogram and snippets, serialised with orjson; FTS5
+  index and answers the first request ("open"; timed also for the process before it, the first
+  to open what the reindex wrote); then the same mixed requests (one to three words of a real
+  title, two-word phrases, a place or country filter, a year range, newest first), each with the
+  top 10, every facet, the date histogram and snippets, serialised with orjson; FTS5
   answers the same requests: top 10 by bm25 with snippet(), facet counts by GROUP BY over the
   match set, the histogram by GROUP BY year. p50/p99 of each, and the worker's peak RSS;
 - **incremental**: 10,000 articles spread over the corpus get a new title word and a changed first
@@ -404,7 +403,8 @@ def measure(size: int, work: Path, steps: tuple[str, ...]) -> dict:
             out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
             return json.loads(out.strip().splitlines()[-1])
 
-        # The first process to open a commit builds its columns (search.index.columns); the next maps them.
+        # The first process to open a commit maps the columns the reindex saved (search.index.columns),
+        # or builds them when an older reindex did not.
         figures["first_after_reindex"] = worker("--first-only")["first"]
         served = worker()
         fts_took_each = fts_serve(db, specs)
@@ -421,7 +421,7 @@ def measure(size: int, work: Path, steps: tuple[str, ...]) -> dict:
             f"FTS5 p50 {figures['fts_p50']:.1f} ms p99 {figures['fts_p99']:.1f} ms; worker peak RSS "
             f"{served['peak'] / 2**30:.2f} GB (at the end {served['rss'] / 2**30:.2f} GB); "
             f"first answer {served['first']:.1f} s ({figures['first_after_reindex']:.1f} s for the first process "
-            "after the reindex, which builds the columns)",
+            "after the reindex)",
             flush=True,
         )
     if "incremental" in steps:
@@ -463,7 +463,7 @@ def table(rows: list[dict]) -> None:
         ("serving memory (peak RSS of one worker)", lambda r: gb(r["worker_rss"])),
         ("rebuild peak memory (all processes)", lambda r: gb(r["build_peak"])),
         ("open (first answer after start)", lambda r: f"{r['first']:.1f} s"),
-        ("  the first process after a reindex (builds the columns)", lambda r: f"{r['first_after_reindex']:.1f} s"),
+        ("  the first process after the reindex", lambda r: f"{r['first_after_reindex']:.1f} s"),
         (
             "incremental reindex of 10,000 changed articles",
             lambda r: f"{r['incremental_s']:.0f} s ({r['incremental_cpu']:.0f} CPU s)",
