@@ -10,11 +10,11 @@ How it is made (deterministic: the same N and --seed give the same bytes):
   (~40 M words); their titles, dates, outlets and topics make the donor list.
 - **An article** takes a donor (title, publication date, outlet, topic as the donor has them) and a
   length: AllSides donors 200-600 words, the others their own length but at least 150 and at most
-  600, about 350 words on average. Its body is the next paragraphs of the pool in a shuffled
+  600, about 390 words on average. Its body is the next paragraphs of the pool in a shuffled
   order until that length is reached. The pool is walked pass after pass, each pass in a new
   order, so a paragraph is used once per pass: at most ceil(words written / pool words) times
-  (about 9 at 1M, since the real text is ~40 M words), and no two articles share a run of
-  paragraphs by construction, so every article's text is its own.
+  (3 at 200k, 11 at 1M, since the real text is ~39 M words), and two articles almost never
+  share a run of paragraphs (a new order every pass), so every article's text is its own.
 - **People and places** are those named in its paragraphs: a person is a run of two or three
   capitalised words starting with a first name that real bylines use (first words of AllSides
   and bdnews24 bylines seen 3 times or more that the texts never write in lower case); a place is a country, a US state or a city of 300,000
