@@ -38,6 +38,7 @@ from search.index import store as index_store
 from search.index.manifest import RunState
 from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
+from search.readers.records import RecordCheck, Unchanged, reading_key
 
 SIGN_BATCH = 128  # articles shingled together (one numpy pass; ~50 MB at most for long articles)
 
@@ -89,6 +90,7 @@ class ReindexReport:
     copies: int = 0  # articles in a group of near duplicates (wire copies) afterwards
     copy_groups: int = 0  # such groups
     groups_changed: int = 0  # articles whose group this run changed
+    skipped_unparsed: int = 0  # unchanged articles recognised by their record's raw bytes, not parsed
     signed: int = 0  # articles shingled for near-duplicate detection (the others' signatures were kept)
     duplicate_seconds: float = 0.0  # time spent shingling and grouping
     # The first KEEP_PROBLEMS of each kind (a hostile corpus may hold millions); the counts are exact.
@@ -133,6 +135,8 @@ class ReindexReport:
                 f"{self.added + self.updated - self.extracted - self.supplied} from cache"
                 + (f", {self.supplied} supplied by their records" if self.supplied else "")
             )
+        if self.skipped_unparsed:
+            details.append(f"{self.skipped_unparsed} unchanged records recognised by their bytes (not parsed)")
         if self.kept:
             details.append(f"{self.kept} articles kept from files that could not be read this time")
         if self.copy_groups:
@@ -245,6 +249,7 @@ class _Reindex:
         self.old_signatures: dict[str, np.ndarray] = {}
         self.signatures: dict[str, np.ndarray] = {}
         self.unsigned: list[tuple[str, str]] = []  # (id, text) waiting for the next batch of signatures
+        self.reading: str | None = None  # the reading key of this run (search.readers.records)
         self.live = index_store.current_generation(job.index_dir)
         self.engine: IndexEngine = WhooshIndex(job.index_dir)
         # A full rebuild writes a new generation; `full_reason` only says why (for the report).
@@ -345,14 +350,14 @@ class _Reindex:
             sink.cancel()
             raise
         documents = state.count()
-        if not report.written and (not self.manifest_fresh or state.differs_from_previous()):
-            # Nothing to write in the index, but the manifest was stale or files moved.
-            state.write(target)
+        if not report.written and (not self.manifest_fresh or state.differs_from_previous(self.reading)):
+            # Nothing to write in the index, but the manifest was stale, files moved or raw keys were learnt.
+            state.write(target, self.reading)
         if report.written:
             count = self.engine.count(target)
             if count != documents:
                 raise IndexWriteError(f"the index holds {count} articles after writing, expected {documents}")
-            state.write(target)
+            state.write(target, self.reading)
             index_store.write_meta(
                 target,
                 {
@@ -367,20 +372,34 @@ class _Reindex:
 
     def _changed_articles(self, state: RunState) -> Iterator[Article]:
         """Reads the corpus; yields the articles to (re)index, counts the rest."""
-        from search.readers import ReadOptions, corpus_size, read_corpus
+        from search.readers import ReadOptions, corpus_size, read_changed
 
         report = self.report
         options = self.read_options or ReadOptions()
+        self.reading = reading_key(options)
+        # Records whose raw bytes made an indexed article are skipped unparsed when they are read the
+        # same way as then, their article is kept (not a full rebuild) and its signature is at hand.
+        skip = not self.full and self.manifest_fresh and state.previous_reading == self.reading
+        check = RecordCheck(self._skippable if skip else lambda key: None)
         bar = _progress_bar(self.progress, *(corpus_size(self.corpus) if self.progress else (0, 0)))
-        items = read_corpus(self.corpus, options=options, on_bytes=bar.update if self.progress else None)
+        items = read_changed(self.corpus, check, options=options, on_bytes=bar.update if self.progress else None)
         try:
             for item in items:
                 if isinstance(item, Problem):
                     report.add_problem(item)
                     continue
                 bar.set_postfix_str(f"{report.read + 1:,} articles", refresh=False)
+                if isinstance(item, Unchanged):
+                    if not state.add_seen(item.id, item.content_hash, item.path, item.key):
+                        report.duplicates += 1
+                        continue
+                    report.read += 1
+                    report.unchanged += 1
+                    report.skipped_unparsed += 1
+                    self.signatures[item.id] = self.old_signatures[item.id]
+                    continue
                 content_hash = item.content_hash()
-                if not state.add_seen(item.id, content_hash, item.origin.path):
+                if not state.add_seen(item.id, content_hash, item.origin.path, check.take()):
                     report.duplicates += 1
                     continue
                 report.read += 1
@@ -400,6 +419,12 @@ class _Reindex:
                 yield item
         finally:
             bar.close()
+
+    def _skippable(self, key: bytes) -> tuple[str, str] | None:
+        """(id, content hash) of the indexed article a record with this raw key made, when it has
+        a signature to keep (a record without one is parsed, to shingle it)."""
+        found = self.state.previous_by_raw(key)
+        return found if found is not None and found[0] in self.old_signatures else None
 
     def _sign(self, article: Article, content_hash: str) -> None:
         """The article's near-duplicate signature: the stored one when its text is unchanged (a full

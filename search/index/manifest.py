@@ -3,7 +3,9 @@ one reindex run, kept in SQLite and queried, never loaded whole: what a reindex 
 does not grow with the number of articles (an in-memory table took ~230 bytes per article).
 
 A generation's manifest is `manifest.sqlite` in its folder, stamped with the Whoosh commit it
-describes. A run copies it into a scratch database (`previous`), records what it reads (`seen`)
+describes. Each article also has the key of the raw record it was read from (search.readers.records;
+NULL for records not recognised that way) and the manifest the reading key they were made under: a
+run that reads the same way skips the records whose key it finds, without parsing them. A run copies it into a scratch database (`previous`), records what it reads (`seen`)
 and what it keeps from unreadable files (`carried`), and writes the new manifest from those.
 File names are stored as bytes, so a name that is not UTF-8 comes back exactly.
 """
@@ -24,7 +26,7 @@ MANIFEST_FILE = index_store.MANIFEST_FILE
 CACHE_KIB = 16 * 1024  # SQLite page cache of the scratch database
 BATCH = 5000  # rows written at a time
 
-_TABLE = "(id TEXT PRIMARY KEY, hash TEXT NOT NULL, path BLOB NOT NULL) WITHOUT ROWID"
+_TABLE = "(id TEXT PRIMARY KEY, hash TEXT NOT NULL, path BLOB NOT NULL, raw BLOB) WITHOUT ROWID"
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -58,8 +60,10 @@ class RunState:
         self.db.executescript(f"""
             PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
             CREATE TABLE previous {_TABLE}; CREATE TABLE seen {_TABLE}; CREATE TABLE carried {_TABLE};
+            CREATE INDEX previous_raw ON previous (raw);
         """)
-        self._pending: dict[str, tuple[str, bytes]] = {}  # seen, not yet written
+        self._pending: dict[str, tuple[str, bytes, bytes | None]] = {}  # seen, not yet written
+        self.previous_reading: str | None = None  # the reading key of the previous manifest
 
     def close(self) -> None:
         self.db.close()
@@ -77,7 +81,11 @@ class RunState:
         if path.exists() and _is_current(path, generation):
             self.db.execute("ATTACH DATABASE ? AS old", (str(path),))
             try:
-                self.db.execute("INSERT INTO previous SELECT id, hash, path FROM old.articles")
+                columns = {row[1] for row in self.db.execute("PRAGMA old.table_info(articles)")}
+                raw = "raw" if "raw" in columns else "NULL"  # a manifest written before raw keys
+                self.db.execute(f"INSERT INTO previous SELECT id, hash, path, {raw} FROM old.articles")
+                row = self.db.execute("SELECT value FROM old.meta WHERE key = 'reading'").fetchone()
+                self.previous_reading = row[0] if row else None
             finally:
                 self.db.execute("DETACH DATABASE old")
             return True
@@ -86,6 +94,11 @@ class RunState:
 
     def previous_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM previous").fetchone()[0]
+
+    def previous_by_raw(self, key: bytes) -> tuple[str, str] | None:
+        """(id, content hash) of the previous article read from a record with this raw key."""
+        row = self.db.execute("SELECT id, hash FROM previous WHERE raw = ?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def previous_hash(self, article_id: str) -> str | None:
         row = self.db.execute("SELECT hash FROM previous WHERE id = ?", (article_id,)).fetchone()
@@ -105,11 +118,12 @@ class RunState:
 
     # --- what this run reads ---
 
-    def add_seen(self, article_id: str, content_hash: str, path: str) -> bool:
-        """Records an article read this run; False when its id was already read (a duplicate)."""
+    def add_seen(self, article_id: str, content_hash: str, path: str, raw: bytes | None = None) -> bool:
+        """Records an article read this run (and the key of its raw record, when known); False when
+        its id was already read (a duplicate)."""
         if self.was_seen(article_id):
             return False
-        self._pending[article_id] = (content_hash, os.fsencode(path))
+        self._pending[article_id] = (content_hash, os.fsencode(path), raw)
         if len(self._pending) >= BATCH:
             self._flush()
         return True
@@ -121,12 +135,12 @@ class RunState:
 
     def _flush(self) -> None:
         if self._pending:
-            rows = [(key, h, p) for key, (h, p) in self._pending.items()]
+            rows = [(key, h, p, r) for key, (h, p, r) in self._pending.items()]
             if self.db.in_transaction:
-                self.db.executemany("INSERT INTO seen VALUES (?, ?, ?)", rows)
+                self.db.executemany("INSERT INTO seen VALUES (?, ?, ?, ?)", rows)
             else:
                 self.db.execute("BEGIN")
-                self.db.executemany("INSERT INTO seen VALUES (?, ?, ?)", rows)
+                self.db.executemany("INSERT INTO seen VALUES (?, ?, ?, ?)", rows)
                 self.db.execute("COMMIT")
             self._pending.clear()
 
@@ -156,11 +170,15 @@ class RunState:
             + self.db.execute("SELECT count(*) FROM carried").fetchone()[0]
         )
 
-    def differs_from_previous(self) -> bool:
-        """Whether the manifest this run makes is not the previous one (files moved, articles gone)."""
+    def differs_from_previous(self, reading: str | None = None) -> bool:
+        """Whether the manifest this run makes is not the previous one (files moved, articles gone,
+        raw keys learnt or lost, records read another way)."""
         self._flush()
+        if reading is not None and reading != self.previous_reading:
+            return True
         moved = self.db.execute(
-            "SELECT 1 FROM seen s JOIN previous p USING (id) WHERE s.path != p.path OR s.hash != p.hash LIMIT 1"
+            "SELECT 1 FROM seen s JOIN previous p USING (id)"
+            " WHERE s.path != p.path OR s.hash != p.hash OR s.raw IS NOT p.raw LIMIT 1"
         ).fetchone()
         return (
             moved is not None
@@ -171,8 +189,9 @@ class RunState:
             is not None
         )
 
-    def write(self, generation: Generation) -> None:
-        """Writes this run's manifest (seen and carried) into the generation, atomically."""
+    def write(self, generation: Generation, reading: str | None = None) -> None:
+        """Writes this run's manifest (seen and carried) into the generation, atomically, with the
+        reading key its raw keys were made under."""
         self._flush()
         final = generation.path / MANIFEST_FILE
         temporary = generation.path / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
@@ -191,6 +210,8 @@ class RunState:
                 self.db.execute(
                     "INSERT INTO out.meta VALUES ('toc', ?)", (index_store.toc_generation(generation.path),)
                 )
+                if reading is not None:
+                    self.db.execute("INSERT INTO out.meta VALUES ('reading', ?)", (reading,))
             finally:
                 self.db.execute("DETACH DATABASE out")
             with open(temporary, "rb") as file:
@@ -207,8 +228,8 @@ class RunState:
             for article_id, content_hash, path in rows:
                 batch.append((article_id, content_hash, os.fsencode(path)))
                 if len(batch) >= BATCH:
-                    self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", batch)
+                    self.db.executemany(f"INSERT OR REPLACE INTO {table} (id, hash, path) VALUES (?, ?, ?)", batch)
                     batch = []
-            self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", batch)
+            self.db.executemany(f"INSERT OR REPLACE INTO {table} (id, hash, path) VALUES (?, ?, ?)", batch)
         finally:
             self.db.execute("COMMIT")

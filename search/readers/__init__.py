@@ -23,6 +23,7 @@ from search.readers.jsonl import read_jsonl
 from search.readers.options import ReadOptions
 from search.readers.pages import looks_like_page, read_page
 from search.readers.plaintext import read_plain_text
+from search.readers.records import RecordCheck, Unchanged
 from search.readers.report import ReadReport
 from search.readers.reuters import read_reuters
 from search.readers.streams import head_bytes, inner_suffix, looks_binary, open_stream
@@ -36,6 +37,7 @@ __all__ = [
     "ReadReport",
     "corpus_size",
     "detect_format",
+    "read_changed",
     "read_corpus",
     "read_file",
 ]
@@ -107,7 +109,9 @@ def _open(path: Path, options: ReadOptions) -> tuple[_Opened | None, Problem | N
     return _Opened(stream, raw, head), None
 
 
-def _read_text_file(name: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Article | Problem]:
+def _read_text_file(
+    name: str, stream: BinaryIO, options: ReadOptions, check: RecordCheck | None = None
+) -> Iterator[Article | Problem | Unchanged]:
     data = stream.read(options.max_record_bytes + 1)
     if len(data) > options.max_record_bytes:
         yield Problem(
@@ -117,27 +121,35 @@ def _read_text_file(name: str, stream: BinaryIO, options: ReadOptions) -> Iterat
             severity="warning",
         )
         return
+    key = None
+    if check is not None:
+        known = check.check(name, data)
+        if isinstance(known, Unchanged):
+            yield known
+            return
+        key = known
     text, note = decode_bytes(data)
     del data
     if note:
+        key = None  # read with a warning: read again next time, to say so again
         yield Problem(name, note, severity="warning")
     if not text.strip():
         yield Problem(name, "no text (only blank space)")
         return
-    if looks_like_page(text):
-        yield from read_page(name, text, options)
-    else:
-        yield from read_plain_text(name, text, options)
+    for item in read_page(name, text, options) if looks_like_page(text) else read_plain_text(name, text, options):
+        if check is not None and isinstance(item, Article) and not item.warnings:
+            check.last = key
+        yield item
 
 
 def _read_stream(
-    path: Path, fmt: str, stream: BinaryIO, options: ReadOptions, keep=None
-) -> Iterator[Article | Problem]:
+    path: Path, fmt: str, stream: BinaryIO, options: ReadOptions, keep=None, check: RecordCheck | None = None
+) -> Iterator[Article | Problem | Unchanged]:
     name = str(path)
     if fmt == "csv":
         yield from read_csv(name, stream, options, keep) if keep else read_csv(name, stream, options)
     elif fmt == "jsonl":
-        yield from read_jsonl(name, stream, options)
+        yield from read_jsonl(name, stream, options, check)
     elif fmt == "sgml":
         count = 0
         for item in read_reuters(name, stream, options):
@@ -148,12 +160,16 @@ def _read_stream(
     elif fmt == "json-array":
         yield Problem(name, "a JSON array; Dateline reads JSON Lines (one article object per line, .jsonl)")
     else:
-        yield from _read_text_file(name, stream, options)
+        yield from _read_text_file(name, stream, options, check)
 
 
 def _read_path(
-    path: Path, options: ReadOptions, keep=None, on_bytes: Callable[[int], None] | None = None
-) -> Iterator[Article | Problem]:
+    path: Path,
+    options: ReadOptions,
+    keep=None,
+    on_bytes: Callable[[int], None] | None = None,
+    check: RecordCheck | None = None,
+) -> Iterator[Article | Problem | Unchanged]:
     opened, problem = _open(path, options)
     if problem is not None:
         yield problem
@@ -161,9 +177,9 @@ def _read_path(
     assert opened is not None
     done = 0
     try:
-        for item in _read_stream(path, detect_format(path, opened.head), opened.stream, options, keep):
+        for item in _read_stream(path, detect_format(path, opened.head), opened.stream, options, keep, check):
             yield item
-            if on_bytes is not None and isinstance(item, Article):
+            if on_bytes is not None and isinstance(item, (Article, Unchanged)):
                 position = opened.raw.tell()
                 on_bytes(position - done)
                 done = position
@@ -202,6 +218,18 @@ def read_corpus(
 
     `on_bytes(n)` is told as each file is read how many more of its bytes (on disk) are done.
     """
+    return read_changed(paths, None, options, on_bytes)  # type: ignore[return-value]  # no check: no Unchanged
+
+
+def read_changed(
+    paths: Iterable[str | Path],
+    check: RecordCheck | None,
+    options: ReadOptions | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[Article | Problem | Unchanged]:
+    """`read_corpus`, but records that `check` recognises by their raw bytes come out as Unchanged,
+    unparsed (JSON Lines lines and one-article text files; the other formats are always parsed).
+    Before each Article it yields, `check.last` is set to the key to remember it by (or None)."""
     options = options or ReadOptions()
     entries = list(walk(paths))
     csv_files = {
@@ -222,7 +250,7 @@ def read_corpus(
                 continue
             file_index = csv_files.get(str(entry))
             if file_index is None:
-                yield from _read_path(entry, options, on_bytes=on_bytes)
+                yield from _read_path(entry, options, on_bytes=on_bytes, check=check)
                 continue
             if winners is None:
                 # Repeated articles are read once across all CSV files, keeping the fullest copy.

@@ -23,6 +23,7 @@ from search.readers.build import build_article
 from search.readers.dates import parse_datetime
 from search.readers.options import ReadOptions
 from search.readers.outlets import outlet_for
+from search.readers.records import RecordCheck, Unchanged
 from search.readers.streams import bounded_lines
 from search.readers.text import decode_bytes, split_blank_line_paragraphs
 
@@ -149,7 +150,10 @@ def _supplied_entities(record: dict, warnings: list[str]) -> Entities | None:
     return Entities(people=tuple(p for p in people if p.strip()), places=tuple(p for p in places if p.name.strip()))
 
 
-def read_jsonl(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Article | Problem]:
+def read_jsonl(
+    path: str, stream: BinaryIO, options: ReadOptions, check: RecordCheck | None = None
+) -> Iterator[Article | Problem | Unchanged]:
+    """The file's articles; with `check`, a line it recognises by its bytes comes out as Unchanged."""
     records = 0
     for number, raw in enumerate(bounded_lines(stream, options.max_record_bytes), start=1):
         if raw is None:
@@ -165,6 +169,13 @@ def read_jsonl(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Ar
         if not raw.strip():
             continue
         records += 1
+        key = None
+        if check is not None:
+            known = check.check(path, raw)
+            if isinstance(known, Unchanged):
+                yield known
+                continue
+            key = known
         note = None
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -193,6 +204,8 @@ def read_jsonl(path: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Ar
             problems.insert(0, Problem(path, note, number, "warning"))
         yield from problems
         if article is not None:
+            if check is not None and not problems:  # one read with warnings is read again, to say so again
+                check.last = key
             yield article
     if records == 0:
         yield Problem(path, "no records: the file holds only blank lines")
