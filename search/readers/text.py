@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 import ftfy
+from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 
 # Repair mojibake ("Letâ€™s" -> "Let’s") but keep what the publisher wrote: curly quotes,
 # full-width characters and HTML-looking text (a reader that needs unescaping does it itself).
@@ -39,9 +40,56 @@ def decode_bytes(data: bytes) -> tuple[str, str | None]:
         return data.decode("latin-1"), f"not valid UTF-8 ({where}); read as Latin-1"
 
 
+# Characters some ftfy step other than mojibake detection acts on (with our config): C0 controls
+# (terminal escapes, control characters; a line break makes several segments), C1 controls, line
+# and paragraph separators, surrogates, the invisible formatting and interlinear characters it strips.
+_FTFY_ACTS_ON = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u206a-\u206f\ufeff\ufff9-\ufffc\ud800-\udfff]")
+
+
+# Every alternative of ftfy's mojibake pattern (BADNESS_RE) holds a character of one of its categories
+# or a non-ASCII character written in the pattern itself, and no match is longer than BAD_SPAN
+# characters (tests/test_text_repair.py checks both against the installed ftfy).
+_BAD_ANCHOR = re.compile(
+    "["
+    + "".join(MOJIBAKE_CATEGORIES.values())
+    + "".join(re.escape(c) for c in sorted(set(BADNESS_RE.pattern)) if not c.isascii())
+    + "]"
+)
+BAD_SPAN = 8
+
+
+def looks_bad(text: str) -> bool:
+    """ftfy's `is_bad(text)`, searched only around the characters a match must hold: any match lies
+    within BAD_SPAN of one, and a search from a position (not the start) never matches `^` there."""
+    start = end = -1
+    for anchor in _BAD_ANCHOR.finditer(text):
+        at = anchor.start()
+        if at - BAD_SPAN > end:  # not next to the last window: search that one, start another
+            if end >= 0 and BADNESS_RE.search(text, start, end):
+                return True
+            start = max(0, at - BAD_SPAN)
+        end = at + BAD_SPAN + 1
+    return end >= 0 and BADNESS_RE.search(text, start, end) is not None
+
+
+def _fix_text(text: str) -> str:
+    """ftfy.fix_text with our config, skipped where it provably changes nothing: one segment (no line
+    break, under its segment length) with none of the characters its other steps act on, in NFC
+    already, and not `is_bad` (ftfy's own test before it tries any re-decoding). ftfy then returns
+    the text as it is; checking that costs a fraction of running its steps."""
+    if (
+        len(text) <= _FTFY.max_decode_length
+        and not _FTFY_ACTS_ON.search(text)
+        and unicodedata.is_normalized("NFC", text)
+        and not looks_bad(text)
+    ):
+        return text
+    return ftfy.fix_text(text, _FTFY)
+
+
 def repair_text(text: str) -> str:
     """Mojibake repaired, spacing left alone (for text that is split into paragraphs after)."""
-    return text if text.isascii() else ftfy.fix_text(text, _FTFY)
+    return text if text.isascii() else _fix_text(text)
 
 
 def clean_text(text: str) -> str:
@@ -49,7 +97,7 @@ def clean_text(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        text = ftfy.fix_text(text, _FTFY).translate(_INVISIBLE)
+        text = _fix_text(text).translate(_INVISIBLE)
         text = _SPACE_LIKE.sub(" ", text)
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
