@@ -54,21 +54,21 @@ _random = np.random.default_rng(20240613)  # fixed: signatures are stored and co
 _A = _random.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)
 _B = _random.integers(0, 2**63, NUM_PERM, dtype=np.uint64)
 _MIX = _random.integers(1, 2**63, 8, dtype=np.uint64) | np.uint64(1)  # one odd multiplier per word position
-_word_hashes: dict[str, int] = {}
+WORD_HASHES_KEPT = 2_000_000  # a bound on the word-hash cache over a huge corpus
 
 
-def _hashes(words: list[str]) -> np.ndarray:
-    """A stable 33-bit hash per word (crc32: Python's hash() is salted per process, and signatures
-    are stored), looked up in a cache of the words seen."""
-    cache = _word_hashes
-    missing = set(words).difference(cache)
-    if missing:
-        if len(cache) > 2_000_000:  # a bound on memory over a huge corpus
-            cache.clear()
-            missing = set(words)
-        for word in missing:
-            cache[word] = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
-    return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+class _WordHashes(dict):
+    """word -> a stable 33-bit hash (crc32: Python's hash() is salted per process, and signatures are
+    stored), computed on first sight: one dict lookup per word."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) > WORD_HASHES_KEPT:
+            self.clear()
+        value = self[word] = zlib.crc32(word.encode("utf-8", "surrogatepass")) | 1 << 32
+        return value
+
+
+_word_hashes = _WordHashes()
 
 
 def signatures(texts: Sequence[str]) -> np.ndarray:
@@ -76,44 +76,39 @@ def signatures(texts: Sequence[str]) -> np.ndarray:
     the shingles of every text side by side, one permutation pass, a minimum per text. A text of
     fewer than MIN_WORDS words gets the all-max signature, which matches nothing."""
     out = np.tile(_EMPTY, (len(texts), 1))
-    hashes, starts, rows = [], [], []
-    offset = 0
+    words: list[str] = []
+    lengths, rows = [], []
     for row, text in enumerate(texts):
-        words = _WORD.findall(text.lower())
-        if len(words) < MIN_WORDS:
+        found = _WORD.findall(text.lower())
+        if len(found) < MIN_WORDS:
             continue
-        hashes.append(_hashes(words))
-        starts.append(offset)
+        words += found
+        lengths.append(len(found))
         rows.append(row)
-        offset += len(words)
     if not rows:
         return out
-    joined = np.concatenate(hashes)
+    joined = np.fromiter(map(_word_hashes.__getitem__, words), dtype=np.uint64, count=len(words))
     count = len(joined) - SHINGLE + 1
     with np.errstate(over="ignore"):
         shingles = joined[:count] * _MIX[0]
         for k in range(1, SHINGLE):
             shingles += joined[k : k + count] * _MIX[k]
-    # A shingle starting in a text's last SHINGLE-1 words runs into the next text: never a minimum
-    # candidate, as the reduceat segments below end before them.
-    first = np.asarray(starts)
-    last = np.r_[first[1:], offset] - SHINGLE + 1
+    # Shingles starting in a text's last SHINGLE-1 words run into the next text: left out, so each
+    # text's own shingles lie side by side from first[i] on (every text has MIN_WORDS words or more).
+    per_text = np.asarray(lengths) - (SHINGLE - 1)
+    ends = np.cumsum(lengths)[:-1]
+    crossing = (ends[:, None] - np.arange(1, SHINGLE)[None, :]).ravel()
+    shingles = np.delete(shingles, crossing)
+    first = np.r_[0, np.cumsum(per_text)[:-1]]
+    permuted = np.empty((len(shingles), _PERM_CHUNK), dtype=np.uint64)
     for begin in range(0, NUM_PERM, _PERM_CHUNK):  # a bounded (shingles x 16) block at a time
         a, b = _A[begin : begin + _PERM_CHUNK], _B[begin : begin + _PERM_CHUNK]
         with np.errstate(over="ignore"):
-            permuted = (shingles[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
-        # Segments [first, last) per text; reduceat takes starts only, so mask the tails with max.
-        permuted[_tails(first, last, count)] = np.iinfo(np.uint64).max
-        out[rows, begin : begin + _PERM_CHUNK] = np.minimum.reduceat(permuted, first, axis=0).astype(np.uint32)
+            np.multiply(shingles[:, None], a[None, :], out=permuted)
+            permuted += b[None, :]
+        permuted >>= np.uint64(32)  # what is left fits 32 bits: the minimum of it as uint32 is the same
+        out[rows, begin : begin + _PERM_CHUNK] = np.minimum.reduceat(permuted.astype(np.uint32), first, axis=0)
     return out
-
-
-def _tails(first: np.ndarray, last: np.ndarray, count: int) -> np.ndarray:
-    """Positions of shingles that cross from one text into the next."""
-    mask = np.zeros(count, dtype=bool)
-    for end in last[:-1].tolist():
-        mask[end : end + SHINGLE - 1] = True
-    return mask
 
 
 def signature(text: str) -> np.ndarray:
