@@ -461,15 +461,11 @@ class _Reindex:
         # Every article read has a signature by now (self._sign), the carried ones their old one.
         rows = self.signatures
         signatures = duplicates.Signatures.of(rows)
-        groups = duplicates.group(signatures)
         before = duplicates.load_groups(self.live.path) if self.live else {}
-        unchanged = (
-            target == self.live
-            and not self.report.signed
-            and groups == before
-            and signatures.ids == sorted(self.old_signatures)
-        )
-        if not unchanged:  # an unchanged corpus rewrites nothing
+        # The same articles with the same signatures make the same groups: not grouped again.
+        same = target == self.live and not self.report.signed and signatures.ids == sorted(self.old_signatures)
+        groups = before if same else duplicates.group(signatures)
+        if not same:  # an unchanged corpus rewrites nothing
             duplicates.save(target.path, signatures, groups)
         report = self.report
         report.copies = len(groups)
