@@ -109,3 +109,20 @@ def test_a_record_read_with_a_warning_is_parsed_every_time(tmp_path, parsed):
 
     assert parsed == ["story-6"] and report.unchanged == 7 and report.skipped_unparsed == 6
     assert report.warning_count == 1  # said again
+
+
+def test_a_duplicate_is_found_among_skipped_records(tmp_path, parsed):
+    records = [record(n) for n in range(10)]
+    corpus, index_dir = write_corpus(tmp_path / "corpus", records), tmp_path / "index"
+    reindex([corpus], index_dir)
+    parsed.clear()
+
+    # The same line twice, and a new record in an earlier file claiming the id of an unchanged one.
+    write_jsonl(corpus / "a.jsonl", [record(n) for n in range(10)] + [record(4)])
+    write_jsonl(corpus / "0-first.jsonl", [record(7, id="story-8", title="Another story with the id of story 8")])
+    report = reindex([corpus], index_dir)
+
+    assert report.duplicates == 2
+    assert report.skipped_unparsed == 9  # all but story-8, whose id the new file took first
+    assert sorted(parsed) == ["story-4", "story-8", "story-8"]
+    assert stored_titles(index_dir)["story-8"] == "Another story with the id of story 8"

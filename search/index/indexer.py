@@ -40,6 +40,7 @@ from search.index.schema import INDEX_FORMAT
 from search.index.store import Generation
 from search.readers.records import RecordCheck, Unchanged, reading_key
 
+FILE_KEYS = 200_000  # a file's raw keys are looked up in memory up to this many records, else one by one
 SIGN_BATCH = 128  # articles shingled together (one numpy pass; ~50 MB at most for long articles)
 
 
@@ -250,6 +251,10 @@ class _Reindex:
         self.signatures: dict[str, np.ndarray] = {}
         self.unsigned: list[tuple[str, str]] = []  # (id, text) waiting for the next batch of signatures
         self.reading: str | None = None  # the reading key of this run (search.readers.records)
+        self.parsed_ids: set[str] = set()  # ids of the records parsed in a run that skips the others
+        self.keys_path: str | None = None  # the file whose raw keys are `keys`
+        self.keys: dict[bytes, tuple[str, str]] | None = None
+        self.keyed_paths: set[str] = set()
         self.live = index_store.current_generation(job.index_dir)
         self.engine: IndexEngine = WhooshIndex(job.index_dir)
         # A full rebuild writes a new generation; `full_reason` only says why (for the report).
@@ -380,7 +385,7 @@ class _Reindex:
         # Records whose raw bytes made an indexed article are skipped unparsed when they are read the
         # same way as then, their article is kept (not a full rebuild) and its signature is at hand.
         skip = not self.full and self.manifest_fresh and state.previous_reading == self.reading
-        check = RecordCheck(self._skippable if skip else lambda key: None)
+        check = RecordCheck(self._skippable if skip else lambda path, key: None)
         bar = _progress_bar(self.progress, *(corpus_size(self.corpus) if self.progress else (0, 0)))
         items = read_changed(self.corpus, check, options=options, on_bytes=bar.update if self.progress else None)
         try:
@@ -389,10 +394,8 @@ class _Reindex:
                     report.add_problem(item)
                     continue
                 bar.set_postfix_str(f"{report.read + 1:,} articles", refresh=False)
-                if isinstance(item, Unchanged):
-                    if not state.add_seen(item.id, item.content_hash, item.path, item.key):
-                        report.duplicates += 1
-                        continue
+                if isinstance(item, Unchanged):  # never a duplicate (see _skippable)
+                    state.add_unchecked(item.id, item.content_hash, item.path, item.key)
                     report.read += 1
                     report.unchanged += 1
                     report.skipped_unparsed += 1
@@ -402,6 +405,8 @@ class _Reindex:
                 if not state.add_seen(item.id, content_hash, item.origin.path, check.take()):
                     report.duplicates += 1
                     continue
+                if skip:
+                    self.parsed_ids.add(item.id)
                 report.read += 1
                 before = None if self.full else state.previous_hash(item.id)
                 if before is None:
@@ -420,11 +425,26 @@ class _Reindex:
         finally:
             bar.close()
 
-    def _skippable(self, key: bytes) -> tuple[str, str] | None:
-        """(id, content hash) of the indexed article a record with this raw key made, when it has
-        a signature to keep (a record without one is parsed, to shingle it)."""
-        found = self.state.previous_by_raw(key)
-        return found if found is not None and found[0] in self.old_signatures else None
+    def _skippable(self, path: str, key: bytes) -> tuple[str, str] | None:
+        """(id, content hash) of the indexed article a record with this raw key made, when it may be
+        skipped: it has a signature to keep (else it is parsed, to shingle it) and its id was not read
+        yet this run (else it is parsed, and counted as the duplicate it is). Ids come once each from
+        the previous manifest, so an id read before came from a parsed record (`parsed_ids`, as many
+        as the changes) or from the same key earlier in the file (taken out of the file's keys)."""
+        if path != self.keys_path:
+            # A file met again (named twice) gives nothing more to skip: its keys were taken.
+            again = path in self.keyed_paths
+            self.keyed_paths.add(path)
+            self.keys_path, self.keys = path, {} if again else self.state.previous_keys_of(path, FILE_KEYS)
+        if self.keys is not None:
+            found = self.keys.pop(key, None)
+        else:  # a huge file: one query per record
+            found = self.state.previous_by_raw(key)
+            if found is not None and self.state.was_seen(found[0]):
+                return None
+        if found is None or found[0] in self.parsed_ids or found[0] not in self.old_signatures:
+            return None
+        return found
 
     def _sign(self, article: Article, content_hash: str) -> None:
         """The article's near-duplicate signature: the stored one when its text is unchanged (a full

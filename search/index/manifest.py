@@ -60,7 +60,7 @@ class RunState:
         self.db.executescript(f"""
             PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
             CREATE TABLE previous {_TABLE}; CREATE TABLE seen {_TABLE}; CREATE TABLE carried {_TABLE};
-            CREATE INDEX previous_raw ON previous (raw);
+            CREATE INDEX previous_raw ON previous (raw); CREATE INDEX previous_path ON previous (path);
         """)
         self._pending: dict[str, tuple[str, bytes, bytes | None]] = {}  # seen, not yet written
         self.previous_reading: str | None = None  # the reading key of the previous manifest
@@ -95,6 +95,15 @@ class RunState:
     def previous_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM previous").fetchone()[0]
 
+    def previous_keys_of(self, path: str, limit: int) -> dict[bytes, tuple[str, str]] | None:
+        """raw key -> (id, content hash) of the previous articles of one file, in one query (a
+        file's records are read one after the other); None when it has more than `limit`."""
+        name = os.fsencode(path)
+        if self.db.execute("SELECT count(*) FROM previous WHERE path = ?", (name,)).fetchone()[0] > limit:
+            return None
+        rows = self.db.execute("SELECT raw, id, hash FROM previous WHERE path = ? AND raw IS NOT NULL", (name,))
+        return {raw: (article_id, content_hash) for raw, article_id, content_hash in rows}
+
     def previous_by_raw(self, key: bytes) -> tuple[str, str] | None:
         """(id, content hash) of the previous article read from a record with this raw key."""
         row = self.db.execute("SELECT id, hash FROM previous WHERE raw = ?", (key,)).fetchone()
@@ -127,6 +136,12 @@ class RunState:
         if len(self._pending) >= BATCH:
             self._flush()
         return True
+
+    def add_unchecked(self, article_id: str, content_hash: str, path: str, raw: bytes | None) -> None:
+        """Records an article read this run that the caller knows was not read before in it."""
+        self._pending[article_id] = (content_hash, os.fsencode(path), raw)
+        if len(self._pending) >= BATCH:
+            self._flush()
 
     def was_seen(self, article_id: str) -> bool:
         if article_id in self._pending:

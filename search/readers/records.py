@@ -42,19 +42,19 @@ def record_key(path: str, raw: bytes) -> bytes:
 
 
 class RecordCheck:
-    """Passed to the readers: `lookup(key)` gives the (id, content hash) of the indexed article a
-    record with that key made, when it may be skipped. `last` is the key of the article a reader
+    """Passed to the readers: `lookup(path, key)` gives the (id, content hash) of the indexed article
+    a record of that file with that key made, when it may be skipped. `last` is the key of the article a reader
     yields next (None when the record cannot be recognised by its bytes, e.g. it needed a warning);
     whoever consumes that article takes it with `take()`."""
 
-    def __init__(self, lookup: Callable[[bytes], tuple[str, str] | None]) -> None:
+    def __init__(self, lookup: Callable[[str, bytes], tuple[str, str] | None]) -> None:
         self.lookup = lookup
         self.last: bytes | None = None
 
     def check(self, path: str, raw: bytes) -> Unchanged | bytes:
         """The record as Unchanged when it may be skipped, else its key (to hand on with its article)."""
         key = record_key(path, raw)
-        found = self.lookup(key)
+        found = self.lookup(path, key)
         return Unchanged(found[0], found[1], path, key) if found else key
 
     def take(self) -> bytes | None:
