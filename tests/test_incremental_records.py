@@ -126,3 +126,38 @@ def test_a_duplicate_is_found_among_skipped_records(tmp_path, parsed):
     assert report.skipped_unparsed == 9  # all but story-8, whose id the new file took first
     assert sorted(parsed) == ["story-4", "story-8", "story-8"]
     assert stored_titles(index_dir)["story-8"] == "Another story with the id of story 8"
+
+
+def test_one_article_text_files_are_skipped_by_their_bytes(tmp_path, monkeypatch):
+    from search import readers
+
+    read: list[str] = []
+    plain = readers.read_plain_text
+
+    def counting(path, text, options):
+        read.append(Path(path).name)
+        return plain(path, text, options)
+
+    monkeypatch.setattr(readers, "read_plain_text", counting)
+    corpus, index_dir = tmp_path / "bbc_news", tmp_path / "index"
+    corpus.mkdir()
+    for name in ("001.txt", "002.txt", "003.txt"):
+        (corpus / name).write_text(f"Ferry service {name} resumes\n\n" + "The harbour ferry runs again today. " * 12)
+    reindex([corpus], index_dir, extractor=FixedExtractor())
+    read.clear()
+
+    (corpus / "002.txt").write_text("Ferry service two stays shut\n\n" + "The harbour ferry stays in port. " * 12)
+    report = reindex([corpus], index_dir, extractor=FixedExtractor())
+
+    assert read == ["002.txt"] and report.skipped_unparsed == 2
+    assert (report.added, report.removed) == (1, 1)  # a text file's id comes from its title and text
+
+
+class FixedExtractor:
+    """No people, no places: these tests are about reading, not entities."""
+
+    def extract_many(self, articles):
+        from search.article import Entities
+
+        for _ in articles:
+            yield Entities(people=(), places=())
