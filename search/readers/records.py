@@ -64,12 +64,19 @@ class RecordCheck:
 
 @cache
 def _reading_code() -> bytes:
-    """A digest of the code that turns records into articles: the readers, the Article and ftfy."""
+    """A digest of the code that turns records into articles: the readers, the Article, ftfy, orjson
+    and the Unicode tables (NFC) of this Python."""
+    import unicodedata
+
     import ftfy
+    import orjson
 
     import search.article
 
-    digest = hashlib.blake2b(f"{READING_FORMAT} ftfy {ftfy.__version__}".encode(), digest_size=16)
+    versions = (
+        f"{READING_FORMAT} ftfy {ftfy.__version__} orjson {orjson.__version__} unicode {unicodedata.unidata_version}"
+    )
+    digest = hashlib.blake2b(versions.encode(), digest_size=16)
     folder = Path(__file__).parent
     for path in sorted(folder.glob("*.py")) + [Path(search.article.__file__ or "")]:
         digest.update(path.name.encode())
