@@ -83,9 +83,16 @@ class DocumentSink:
         if self.writer is None:
             self._open(parallel=False)
         assert self.writer is not None
-        for article_id in self.deletions:
-            # The writer's searcher sees only committed segments, so this never hits a new document.
-            self.writer.delete_by_term("id", article_id)
+        if self.deletions:
+            # One searcher for all of them: Whoosh opens a new one (every segment's term table) per
+            # deletion otherwise, 10,000 changed articles of a 200,000-article index took 45 s.
+            # It sees only committed segments, so a deletion never hits a new document.
+            searcher = self.writer.searcher()
+            try:
+                for article_id in self.deletions:
+                    self.writer.delete_by_term("id", article_id, searcher=searcher)
+            finally:
+                searcher.close()
         self.writer.commit()
         self.writer = None
 
