@@ -168,3 +168,28 @@ def test_a_stray_word_before_or_after_a_far_more_common_name_is_that_name():
         "hpm sheikh hasina": "sheikh hasina",
         "george w bush administration": "george w bush",
     }
+
+
+def test_a_rival_named_once_or_twice_is_noise_not_a_rival():
+    # Headlines read as names ("Blames Obama", "Watch Obama") must not keep "Obama" from Barack Obama;
+    # two real full names still keep a surname apart.
+    counts = {
+        "obama": 70,
+        "barack obama": 79,
+        "michelle obama": 3,
+        "blames obama": 1,
+        "watch obama": 2,
+        "slams obama": 1,
+    }
+    counts |= {"top obama": 1, "team obama": 2, "romney assails obama": 1, "romney hits obama": 1, "will obama": 2}
+    assert join_partial_names(counts)["obama"] == "barack obama"
+    assert (
+        join_partial_names({"baker": 13, "james baker": 19, "howard baker": 13, "gimme baker": 1})["baker"] == "baker"
+    )
+
+
+def test_a_middle_initial_is_the_same_name_unless_initials_tell_people_apart():
+    from search.entities.name_map import initial_variants
+
+    counts = {"donald trump": 158, "donald j trump": 22, "george w bush": 30, "george h w bush": 3, "george bush": 40}
+    assert initial_variants(counts) == {"donald j trump": "donald trump"}

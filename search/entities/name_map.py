@@ -38,6 +38,11 @@ OTHER_SHARE = 2
 MIN_OTHER_DOCS = 3
 # A full name joined by partial ones is named in full in at least this many articles that year.
 MIN_FULL_DOCS = 2
+# A rival full name counts against a join only when named in at least this many articles that
+# year: a "full name" seen once or twice is as likely a headline misread ("Blames Obama", "Watch
+# Obama") as a person, and such noise must not keep "Obama" from Barack Obama. Like
+# MIN_OTHER_DOCS, one or two odd readings are noise, not evidence.
+MIN_RIVAL_DOCS = 3
 NO_YEAR = -1
 
 
@@ -88,7 +93,7 @@ class NameEvidence:
             for key, count in support.items()
             if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count
         }
-        variants = stray_word_variants(total)
+        variants = stray_word_variants(total) | initial_variants(total)
         by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (year, key), count in person_docs.items():
             if key not in not_people:
@@ -149,6 +154,37 @@ def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
     return variants
 
 
+def initial_variants(total: dict[str, int]) -> dict[str, str]:
+    """Name key -> the same name without its middle initials ("donald j trump" -> "donald trump"),
+    when that form is more common and the initials are the only ones written between those first
+    and last names often enough to count (MIN_RIVAL_DOCS): "george w bush" stays itself beside
+    "george h w bush", since there the initials tell two people apart."""
+    by_plain: dict[str, list[str]] = defaultdict(list)
+    for key in total:
+        words = key.split()
+        if len(words) >= 3 and all(len(word) == 1 for word in words[1:-1]) and words[-1] not in _NAME_SUFFIXES:
+            by_plain[f"{words[0]} {words[-1]}"].append(key)
+    variants: dict[str, str] = {}
+    for plain, keys in by_plain.items():
+        found = total.get(plain, 0)
+        rivals = [key for key in keys if total[key] >= MIN_RIVAL_DOCS]
+        if found < MIN_VARIANT_CORE_DOCS or len(rivals) > 1:
+            continue
+        variants.update({key: plain for key in keys if total[key] <= found})
+    return variants
+
+
+def _best_share(finals: Counter[str]) -> tuple[str, int, int] | None:
+    """The most common target, its articles, and the articles of it and of its rivals (targets
+    named often enough that year to count, MIN_RIVAL_DOCS)."""
+    best = finals.most_common(1)
+    if not best:
+        return None
+    target, count = best[0]
+    rivals = sum(n for other, n in finals.items() if other != target and n >= MIN_RIVAL_DOCS)
+    return target, count, count + rivals
+
+
 def _joins(key: str, own: int, best: int, total: int) -> bool:
     """Whether a name joins the fuller name that has `best` of the `total` articles using a fuller
     name it fits: nearly all of them, in at least MIN_FULL_DOCS articles; and a name of two words
@@ -185,8 +221,8 @@ def partial_targets(
                 final = decided.get((year, other), other)
                 if final is not None:
                     finals[final] += counts[other]
-        best = finals.most_common(1)
-        targets[(year, key)] = best[0][0] if best and _joins(key, 0, best[0][1], sum(finals.values())) else None
+        share = _best_share(finals)
+        targets[(year, key)] = share[0] if share and _joins(key, 0, share[1], share[2]) else None
     return targets
 
 
@@ -204,8 +240,8 @@ def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
         finals: Counter[str] = Counter()
         for other in candidates:
             finals[target.get(other, other)] += counts[other]
-        best, best_count = finals.most_common(1)[0]
-        target[key] = best if _joins(key, counts[key], best_count, sum(finals.values())) else key
+        best, best_count, total = _best_share(finals) or ("", 0, 0)
+        target[key] = best if _joins(key, counts[key], best_count, total) else key
     return target
 
 

@@ -58,6 +58,16 @@ inspector superintendent constable detective sheriff
 # title stays, since the bare word is not a usable facet value.
 STYLE_TITLES = frozenset("pope prince princess king queen".split())
 
+# Share buttons printed before a photo caption ("Facebook Twitter Pinterest Barack Obama embraces
+# ..."): the model reads them into the name that follows; a platform's name is never part of one.
+SHARE_WORDS = frozenset(
+    "facebook twitter pinterest whatsapp linkedin instagram email e-mail share tweet reddit".split()
+)
+
+# "the Obama White House", "the Bush Administration": the person's government, named after them;
+# the mention is of the person, and the words after the name are not part of it.
+_GOVERNMENT_OF = (("white", "house"), ("white", "houses"), ("administration",), ("administrations",))
+
 # Honours written after a name in Bangladesh ("Ziaur Rahman Bir Uttam").
 _TRAILING_HONOURS = (
     ("bir", "uttam"),
@@ -87,6 +97,7 @@ fc club coronavirus covid cases parish county falls river lake bay port mount co
 dal parishad oikya andolan shakti forum front jote league sangsad samity samiti sangram
 centre center foundation hall graveyard square airport hotel sheraton road avenue street stadium
 bridge makeover highlights state char upazila district division city island dems market
+library museum memorial presidential
 """.split()
 )
 
@@ -126,6 +137,8 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     tokens = text.split()
     if tokens:
         tokens[-1] = _POSSESSIVE.sub("", tokens[-1]) if tokens[-1].endswith(("'s", "'")) else tokens[-1]
+    while tokens and tokens[0].casefold() in SHARE_WORDS:
+        tokens.pop(0)
     titled = False
     style: str | None = None
     while len(tokens) > 1:
@@ -146,6 +159,11 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
         titled = True
     while len(tokens) > 1 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
         tokens = tokens[:-2] if tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS else tokens[:-1]
+    for words in _GOVERNMENT_OF:
+        if len(tokens) > len(words) and tuple(t.casefold() for t in tokens[-len(words) :]) == words:
+            tokens = tokens[: -len(words)]
+            break
+    tokens = _without_restatement(tokens)
     if not tokens or len(tokens) > 6 or _is_title(tokens[0]):
         return None, titled
     for i, token in enumerate(tokens):
@@ -167,6 +185,19 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     if style is not None and len(tokens) == 1:
         name = f"{style} {name}"  # "Pope Francis"
     return name, titled
+
+
+def _without_restatement(tokens: list[str]) -> list[str]:
+    """ "Barack Obama Barack Hussein", "Hillary Clinton Hillary Diane Rodham": a name followed, with
+    no punctuation between, by the same person's fuller form (hover cards, tag lists run
+    together). The first word coming back after two or more words starts a second name for the
+    same person; only the first is kept. A name repeating a word once ("Mohammed Ali Mohammed")
+    has no second name of two words after it and stays whole."""
+    first = tokens[0].casefold() if tokens else ""
+    for j in range(2, len(tokens) - 1):
+        if tokens[j].casefold() == first:
+            return tokens[:j]
+    return tokens
 
 
 # Country names that are also given names or surnames ("Brian Jordan", "Chad Johnson").
@@ -211,7 +242,7 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             previous = joined.pop()
             span = (PERSON, f"{previous[1]} {text}", previous[2], previous[3], previous[4])
         joined.append(span)
-    for span in _split_possessives(joined):
+    for span in _split_glued(joined):
         label, text, before, _, _ = span
         if _is_credit(span):
             continue
@@ -234,16 +265,25 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             name, _ = clean_person(text)
             if name:
                 mentions.append((name, False))
-    # A single word without a title is not a person when it is a known place ("Durham",
-    # "Banani") or when the model calls it something else more often here.
+    # A single word without a title is not a person when the model calls it something else more
+    # often here, or when it is a known place ("Durham", "Banani") that the model does not read
+    # as a person again and again: "Obama" (also a Japanese city), named seven times as a person
+    # and never as a place, is the president. A place of the article's own country is dropped
+    # later all the same (not_places).
     other = Counter(name_key(text) for label, text, _, _, _ in joined if label in OTHER_LABELS)
     person = Counter(name_key(name) for name, _ in mentions)
     gaz = gazetteer()
-    return [
-        (name, titled)
-        for name, titled in mentions
-        if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))
-    ]
+
+    def single_person(key: str, name: str) -> bool:
+        if other[key] > person[key]:
+            return False
+        return (other[key] == 0 and person[key] >= _PERSON_READINGS) or not gaz.knows(name)
+
+    return [(name, titled) for name, titled in mentions if titled or " " in name or single_person(name_key(name), name)]
+
+
+# Readings as a person, with none as anything else, that outweigh a place of the same name.
+_PERSON_READINGS = 3
 
 
 def not_places(
@@ -295,20 +335,23 @@ def given_people(names: Iterable[str]) -> tuple[str, ...]:
     return merge_people(mentions)
 
 
-_INNER_POSSESSIVE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z])")
+# Where a PERSON span holds two texts: a possessive ("Robach's Giuffre interview") ends one name;
+# a dash ("WEST PALM BEACH, Fla.—President Donald Trump": a dateline glued to the first
+# sentence) is never inside a name.
+_GLUE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z])|\s*[—–]\s*")
 
 
-def _split_possessives(spans: list[RawSpan]) -> Iterator[RawSpan]:
-    """ "Robach's Giuffre interview": a possessive inside a PERSON span ends one name."""
+def _split_glued(spans: list[RawSpan]) -> Iterator[RawSpan]:
+    """PERSON spans cut where they hold two texts; each part is a span of its own."""
     for span in spans:
         label, text, before, before2, gap = span
-        parts = _INNER_POSSESSIVE.split(text) if label == PERSON else [text]
-        if len(parts) == 1:
+        parts = [part for part in _GLUE.split(text) if part] if label == PERSON else [text]
+        if len(parts) <= 1:
             yield span
             continue
         yield (label, parts[0], before, before2, gap)
         for part in parts[1:]:
-            yield (label, part, "'s", parts[0].split()[-1], 0)
+            yield (label, part, "", parts[0].split()[-1], 0)
 
 
 def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
