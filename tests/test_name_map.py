@@ -193,3 +193,22 @@ def test_a_middle_initial_is_the_same_name_unless_initials_tell_people_apart():
 
     counts = {"donald trump": 158, "donald j trump": 22, "george w bush": 30, "george h w bush": 3, "george bush": 40}
     assert initial_variants(counts) == {"donald j trump": "donald trump"}
+
+
+def test_a_weak_mention_shows_only_as_the_full_name_it_joins():
+    import numpy as np
+
+    from search.entities.name_map import NameEvidence, canonical_people
+
+    # Stored values: 0 "Donald Trump" in docs 0-3, 1 "Jamaat-e-Islami" (read as a person) in doc 4;
+    # weak mentions: "Trump" in doc 5, "Jamaat-e-Islami" in doc 6, "Apple" in doc 7.
+    labels = ["Donald Trump", "Jamaat-e-Islami"]
+    doc_of = np.array([0, 1, 2, 3, 4], dtype=np.int32)
+    value_of = np.array([0, 0, 0, 0, 1], dtype=np.int32)
+    evidence = NameEvidence()
+    for doc, weak in ((5, "Trump"), (6, "Jamaat-e-Islami"), (7, "Apple")):
+        evidence.add_article(doc, None, weak)
+    years = np.full(8, 2017, dtype=np.int64)
+    new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, evidence)
+    docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
+    assert docs_of == {"Donald Trump": {0, 1, 2, 3, 5}, "Jamaat-e-Islami": {4}}

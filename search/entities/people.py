@@ -286,6 +286,34 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
 _PERSON_READINGS = 3
 
 
+def doubtful_people(
+    spans: Iterable[RawSpan], people: Iterable[str], places: Iterable[Place], outlet: str | None = None
+) -> tuple[str, ...]:
+    """Single name-shaped words the article does not name as a person, though they may be one:
+    read as something else ("Trump" as an organisation in "the Trump administration", "Hasina"
+    as a place) or read as a person but also a city's name ("Obama", a Japanese city, named once).
+    They are weak mentions: the corpus-level name map joins them to a full name of their year
+    when the corpus says the word is mostly that person's, and drops them otherwise ("Apple",
+    "Gartner", "Durham"). A place of the article (not_places) is none of them, nor is a word read
+    as a place that is a known city."""
+    named = {word for name in people for word in name_key(name).split()}
+    gaz = gazetteer()
+    found: dict[str, str] = {}
+    for label, text, _, _, _ in spans:
+        if (label != PERSON and label not in OTHER_LABELS) or " " in text.strip():
+            continue
+        name, _ = clean_person(text)
+        if name is None or " " in name or name_key(name) in named:
+            continue
+        if label in _PLACE_READINGS and gaz.knows(name):
+            continue
+        found.setdefault(name_key(name), name)
+    return tuple(name for name, _ in not_places([(name, False) for name in found.values()], places, outlet))
+
+
+_PLACE_READINGS = frozenset({"GPE", "LOC", "FAC"})
+
+
 def not_places(
     mentions: list[tuple[str, bool]], places: Iterable[Place], outlet: str | None = None
 ) -> list[tuple[str, bool]]:
