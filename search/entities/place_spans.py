@@ -18,9 +18,10 @@ from search.entities.places import gazetteer, is_demonym, party_tag_states, plac
 Span = tuple[str, str, str, str]
 
 PLACE_LABELS = frozenset({"GPE", "LOC"})
-# The small model reads some less known towns as organisations or people; after a locative
-# phrase ("in", "near", "city of") a span that is a known place name is taken as that place.
-MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC"})
+# The small model reads some less known towns as organisations, people or products ("via
+# Chattogram port"); after a locative phrase ("in", "near", "city of") a span that is a known
+# place name is taken as that place.
+MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC", "PRODUCT"})
 _LOCATIVE_WORDS = frozenset({"in", "near", "at", "outside", "around", "from"})
 _PLACE_NOUNS = frozenset(
     {
