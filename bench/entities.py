@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import orjson  # noqa: E402
 
 from search.article import Article, Origin  # noqa: E402
-from search.entities.people import name_key  # noqa: E402
+from search.entities.people import NAME_SUFFIXES, name_key  # noqa: E402
 from search.entities.places import reuters_place_code  # noqa: E402
 from search.index.columns import Collection  # noqa: E402
 from search.index.indexer import reindex  # noqa: E402
@@ -300,10 +300,6 @@ def _names_the_place(text: str, match: re.Match) -> bool:
     return _NAME_AFTER.match(text, match.end()) is None
 
 
-# "Donald Trump Jr" is his son: a value that is the name and a generational suffix is another person.
-_GENERATIONAL = frozenset({"jr", "sr", "ii", "iii", "iv"})
-
-
 def integrity(collection: Collection, stored: dict) -> None:
     texts = {docnum: "\n".join(filter(None, (f.title, f.subtitle, f.body))) for docnum, f in stored.items()}
     print("\n(3) facet integrity on the combined corpora (articles naming them by text vs found by their facet value):")
@@ -340,7 +336,7 @@ def integrity(collection: Collection, stored: dict) -> None:
             or (
                 facet == "person"
                 and _holds(name_key(label).split(), full_words)
-                and name_key(label).split()[-1] not in _GENERATIONAL
+                and name_key(label).split()[-1] not in NAME_SUFFIXES
             )
         ]
         share = len(named & found) / len(named) if named else 0.0

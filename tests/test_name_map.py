@@ -212,3 +212,14 @@ def test_a_weak_mention_shows_only_as_the_full_name_it_joins():
     new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, evidence)
     docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
     assert docs_of == {"Donald Trump": {0, 1, 2, 3, 5}, "Jamaat-e-Islami": {4}}
+
+
+def test_a_middle_name_left_out_is_the_same_name():
+    from search.entities.name_map import stray_word_variants
+
+    counts = {"hillary clinton": 300, "hillary rodham clinton": 12, "donald trump": 900, "donald john trump": 3}
+    counts |= {"donald trump jr": 40}  # his son, not a variant
+    assert stray_word_variants(counts) == {
+        "hillary rodham clinton": "hillary clinton",
+        "donald john trump": "donald trump",
+    }

@@ -245,3 +245,19 @@ def test_a_single_word_read_as_a_place_or_a_city_is_a_weak_mention(extractor):
         )
     )
     assert "Obama" not in obama.people and "Obama" in obama.partial_people
+
+
+def test_a_government_named_after_a_person_read_as_an_organisation_is_a_weak_mention(extractor):
+    # Reuters, 1987: "the Reagan Administration" is an organisation to the model.
+    entities = extractor.extract(
+        _text_article(
+            "Japan trade", "Wallis was quoted as saying the Reagan Administration wants Japanese cooperation."
+        )
+    )
+    assert "Reagan" in entities.partial_people and "Reagan" not in entities.people
+
+
+def test_a_name_with_a_generational_suffix_is_another_person():
+    # AllSides: "Donald Trump", "Donald Trump Jr." and "Donald John Trump" in one article.
+    merged = merge_people([("Donald Trump", False), ("Donald Trump Jr", False), ("Donald John Trump", False)])
+    assert merged == ("Donald John Trump", "Donald Trump Jr")

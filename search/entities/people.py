@@ -159,10 +159,7 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
         titled = True
     while len(tokens) > 1 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
         tokens = tokens[:-2] if tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS else tokens[:-1]
-    for words in _GOVERNMENT_OF:
-        if len(tokens) > len(words) and tuple(t.casefold() for t in tokens[-len(words) :]) == words:
-            tokens = tokens[: -len(words)]
-            break
+    tokens = tokens[: len(tokens) - _government_words(tokens)]
     tokens = _without_restatement(tokens)
     if not tokens or len(tokens) > 6 or _is_title(tokens[0]):
         return None, titled
@@ -185,6 +182,14 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     if style is not None and len(tokens) == 1:
         name = f"{style} {name}"  # "Pope Francis"
     return name, titled
+
+
+def _government_words(tokens: list[str]) -> int:
+    """How many words at the end name a person's government ("Obama White House": 2), or 0."""
+    for words in _GOVERNMENT_OF:
+        if len(tokens) > len(words) and tuple(t.casefold() for t in tokens[-len(words) :]) == words:
+            return len(words)
+    return 0
 
 
 def _without_restatement(tokens: list[str]) -> list[str]:
@@ -290,8 +295,8 @@ def doubtful_people(
     spans: Iterable[RawSpan], people: Iterable[str], places: Iterable[Place], outlet: str | None = None
 ) -> tuple[str, ...]:
     """Single name-shaped words the article does not name as a person, though they may be one:
-    read as something else ("Trump" as an organisation in "the Trump administration", "Hasina"
-    as a place) or read as a person but also a city's name ("Obama", a Japanese city, named once).
+    read as something else ("Trump" as an organisation, "the Reagan Administration", "Hasina" as
+    a place) or read as a person but also a city's name ("Obama", a Japanese city, named once).
     They are weak mentions: the corpus-level name map joins them to a full name of their year
     when the corpus says the word is mostly that person's, and drops them otherwise ("Apple",
     "Gartner", "Durham"). A place of the article (not_places) is none of them, nor is a word read
@@ -300,7 +305,11 @@ def doubtful_people(
     gaz = gazetteer()
     found: dict[str, str] = {}
     for label, text, _, _, _ in spans:
-        if (label != PERSON and label not in OTHER_LABELS) or " " in text.strip():
+        if label != PERSON and label not in OTHER_LABELS:
+            continue
+        words = _POSSESSIVE.sub("", text.strip().replace("’", "'")).split()
+        # One word, or a government named after a person ("the Reagan Administration").
+        if len(words) > 1 and not (label == "ORG" and _government_words(words)):
             continue
         name, _ = clean_person(text)
         if name is None or " " in name or name_key(name) in named:
@@ -394,6 +403,16 @@ def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
     return tuple(found)
 
 
+# "Donald Trump Jr" is his son: a name and a generational suffix is another person.
+NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def is_namesake_heir(short: list[str], long: list[str]) -> bool:
+    """Whether `long` is `short` with a generational suffix ("donald trump" -> "donald trump jr"),
+    as name keys' words: another person, never the full form of the shorter name."""
+    return len(long) == len(short) + 1 and long[-1] in NAME_SUFFIXES and long[:-1] == short
+
+
 def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
     """Names in order of first mention, partial mentions joined to the full name the article gives.
 
@@ -412,6 +431,8 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
 
     def fits(short: list[str], long: list[str]) -> bool:
         n = len(short)
+        if is_namesake_heir(short, long):
+            return False  # "Donald Trump" beside "Donald Trump Jr" is his father, not a partial name
         if long[-n:] == short or long[:n] == short:
             return True
         if n >= 2 and len(short[0]) == 1 and n == len(long) and long[0][0] == short[0] and long[1:] == short[1:]:
