@@ -9,6 +9,7 @@ its outlet's country and the names of its people.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from search.article import Place
@@ -100,6 +101,7 @@ def article_places(
         names.extend(gaz.scan_headline(headline))
     names.extend(party_tag_states(text))  # "(D-Mass.)": Massachusetts
     for label, span_text, before, before2 in spans:
+        span_text = _NUMBERED_PART.sub("", span_text)
         if label in PLACE_LABELS:
             name = _whole_name(span_text.strip(_EDGES), before, before2)
             if not is_demonym(name) and _names_a_place(name, before):
@@ -109,6 +111,11 @@ def article_places(
     names = [name for name in names if not used_only_as_a_side(name, text)]
     tentative = [name for name in tentative if not used_only_as_a_side(name, text)]
     return gaz.resolve_all(names, outlet=outlet, people=people, tentative=tentative)
+
+
+# A numbered part of a place is that place: "Gulshan-2", "Mirpur-10" (Dhaka's sections), "Dhaka-10"
+# (a parliamentary seat in Dhaka).
+_NUMBERED_PART = re.compile(r"(?<=[a-z])-\d{1,2}$")
 
 
 def after_locative(before: str, before2: str) -> bool:
@@ -151,16 +158,19 @@ def _misread(
         names.append(text)  # "Ecuador and Paraguay": a national side names its country
     elif (located or (label == "PERSON" and _toward(before, before2))) and place_key(text) in gaz.cities:
         tentative.append(text)  # "stationed from Banani", "to Khilkhet": Dhaka neighbourhoods
-    elif label != "PERSON" and outlet and (city := _home_city_word(text, outlet)) is not None:
+    elif (label != "PERSON" or before in _LIST_WORDS) and (city := _home_city_word(text, outlet)) is not None:
         # A city of the outlet's own country, named alone and read as an organisation ("will
         # depart Dhaka", "after Dhaka detected its first cases": the capital for its government)
-        # or before a possessive ("Dhaka's Hazrat Shahjalal International Airport"). Only at home:
+        # or before a possessive ("Dhaka's Hazrat Shahjalal International Airport"); or read as a
+        # person in a list ("Dhaka, Mymensingh, and Sylhet divisions"). Only at home:
         # abroad, a city's name alone is far more often a club ("Sevilla", "Chelsea").
         tentative.append(city)
 
 
-def _home_city_word(text: str, outlet: str) -> str | None:
+def _home_city_word(text: str, outlet: str | None) -> str | None:
     """The major city of the outlet's country a span is, alone or before "'s"."""
+    if outlet is None:
+        return None
     gaz = gazetteer()
     text = text.strip(_EDGES).replace("’", "'")
     head, possessive, _ = text.partition("'s ")
@@ -174,6 +184,7 @@ def _home_city_word(text: str, outlet: str) -> str | None:
     return word if home else None
 
 
+_LIST_WORDS = frozenset({",", "and", "or"})
 # A city's name alone stands for its government or its people when it is a major city ("Dhaka
 # says", "Chittagong votes"); a district or suburb named alone is a club or a firm far more often
 # ("Chelsea", 60,000 people, in a match report).
