@@ -223,3 +223,21 @@ def test_a_middle_name_left_out_is_the_same_name():
         "hillary rodham clinton": "hillary clinton",
         "donald john trump": "donald trump",
     }
+
+
+def test_two_names_glued_together_are_two_people():
+    import numpy as np
+
+    from search.entities.name_map import NameEvidence, canonical_people, glued_names
+
+    # AllSides: "Top aide to Donald Trump Kellyanne Conway told ..." (no comma between them).
+    counts = {"donald trump": 900, "kellyanne conway": 40, "donald trump kellyanne conway": 1, "ray lee hunt": 3}
+    counts |= {"ray": 50, "lee hunt": 1}
+    assert glued_names(counts) == {"donald trump kellyanne conway": ("donald trump", "kellyanne conway")}
+    labels = ["Donald Trump", "Kellyanne Conway", "Donald Trump Kellyanne Conway"]
+    doc_of = np.arange(21, dtype=np.int32)  # ten articles each name one of them, one names both glued
+    value_of = np.array([0] * 10 + [1] * 10 + [2], dtype=np.int32)
+    years = np.full(21, 2017, dtype=np.int64)
+    new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, NameEvidence())
+    docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
+    assert docs_of == {"Donald Trump": {*range(10), 20}, "Kellyanne Conway": {*range(10, 21)}}

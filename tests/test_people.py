@@ -84,6 +84,7 @@ def test_title_lists(written, name):
         "Hillary Diane Rodham ClintonDemocrats",
         "Hillary Urges FBI",  # a title-case headline: an acronym ends no name
         "National Citizen",  # the National Citizen Party, cut short
+        "Ronald Reagan-the-Unifier",  # an epithet run together
     ],
 )
 def test_organisation_and_place_words_are_not_names(not_a_name):

