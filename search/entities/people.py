@@ -419,6 +419,20 @@ def is_namesake_heir(short: list[str], long: list[str]) -> bool:
     return len(long) == len(short) + 1 and long[-1] in NAME_SUFFIXES and long[:-1] == short
 
 
+def same_ends(short: list[str], long: list[str]) -> bool:
+    """Whether a shorter name is a longer one with middle names left out: same first and last
+    words, and its own middle words, if any, the longer one's ("John F Kennedy" in "John Fitzgerald
+    Kennedy"). "George W Bush" is not "George H W Bush": the initials tell son and father apart."""
+    if len(short) < 2 or short[0] != long[0] or short[-1] != long[-1]:
+        return False
+    middle, long_middle = short[1:-1], long[1:-1]
+    if not middle:
+        return True
+    return len(middle) == len(long_middle) and all(
+        word == other or (len(word) == 1 and other.startswith(word)) for word, other in zip(middle, long_middle)
+    )
+
+
 def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
     """Names in order of first mention, partial mentions joined to the full name the article gives.
 
@@ -447,7 +461,7 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
             return True  # "Fakhrul" for Mirza Fakhrul Islam Alamgir: a long name called by its middle
         # "George Bush" in "George W Bush", "Hillary Clinton" in "Hillary Rodham Clinton":
         # first and last kept, middle names left out
-        return n >= 2 and long[0] == short[0] and long[-1] == short[-1]
+        return same_ends(short, long)
 
     def full_form(key: str) -> str | None:
         parts = split[key]
