@@ -67,6 +67,7 @@ def homecoming_text() -> str:
         ("Mohammad Wares", "Mohammad Wares"),
         ("Pope Francis", "Pope Francis"),  # the bare name is not a usable facet value
         ("Richard Bush III", "Richard Bush III"),  # a numeral is no acronym
+        ("John Major", "John Major"),  # a title word after a given name is the family name
     ],
 )
 def test_title_lists(written, name):

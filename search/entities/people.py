@@ -159,7 +159,9 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     if last_title:
         tokens = tokens[last_title + 1 :]
         titled = True
-    while len(tokens) > 1 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
+    # A title after a name goes ("Zia Bir Uttam", "Mahmud Chairman"), unless it would leave one word:
+    # then it is the family name ("John Major", "Ian Bishop").
+    while len(tokens) > 2 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
         tokens = tokens[:-2] if tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS else tokens[:-1]
     tokens = tokens[: len(tokens) - _government_words(tokens)]
     tokens = _without_restatement(tokens)
