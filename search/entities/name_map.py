@@ -12,8 +12,15 @@ incremental reindex stays proportional to its change:
   ("Gartner", "Rakhine State", "Lib Dems", "White House");
 - a surname or partial name ("Reagan", "AMM Nasir") joins a full name when, among the articles
   of the same year, that full name accounts for nearly all (JOIN_SHARE) of the articles that
-  use a full name it fits; otherwise it stays apart ("Baker" in a year of James Baker and
-  Howard Baker).
+  use a full name it fits (rivals named in one or two articles are noise: MIN_RIVAL_DOCS);
+  otherwise it stays apart ("Baker" in a year of James Baker and Howard Baker);
+- a weak single name (Entities.partial_people: named once, or a doubtful reading such as "Trump"
+  as an organisation) shows only as the full name it joins, never as a value of its own;
+- a name with a stray word, a middle name or middle initials left in ("HPM Sheikh Hasina",
+  "Hillary Rodham Clinton", "Donald J. Trump") is the far more common name without them, unless
+  initials tell two people apart ("George W. Bush", "George H. W. Bush"); a name with Jr/Sr is
+  another person;
+- two far more common names glued together ("Donald Trump Kellyanne Conway") are both people.
 
 Memory is bounded by the number of distinct (year, name) pairs, never by the number of
 articles: the counts come from the facet column's own arrays with numpy.

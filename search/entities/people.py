@@ -11,8 +11,15 @@ Rules, all general (title lists and the structure of names, never single article
 - organisation and place words ("Dal", "Parishad", "Centre", "State", "Char") and camel-case
   run-ons ("ClintonDemocrats") make a span not a name; photo credits ("AP Photo/Name") are not
   mentions;
+- boilerplate glued to a name goes: share buttons ("Facebook Twitter Pinterest Barack Obama"),
+  a dateline before a dash ("Fla.—President Donald Trump"), the same person restated ("Barack
+  Obama Barack Hussein"); "the Obama White House" names Obama; an institution named after a
+  person ("Ronald Reagan Presidential Library") is none;
 - within an article, a partial mention (surname, first name, a name without its last parts)
-  joins the one full name it belongs to.
+  joins the one full name it belongs to; a name with Jr/Sr is another person, and middle
+  initials must agree ("George W. Bush" is not "George H.W. Bush");
+- single words the model reads as something else, or as a person but also a city's name, are
+  weak mentions (doubtful_people) for the corpus to join to a full name or drop.
 What the corpus as a whole says (a surname across articles, what the model usually calls a
 string) is applied later, when a generation's facet columns are built (search.entities.name_map).
 """
