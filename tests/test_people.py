@@ -255,6 +255,7 @@ def test_a_single_word_read_as_a_place_or_a_city_is_a_weak_mention(extractor):
         )
     )
     assert "Obama" not in obama.people and "Obama" in obama.partial_people
+    assert "Republicans" not in obama.partial_people  # read as a group: never a person's name
 
 
 def test_a_government_named_after_a_person_read_as_an_organisation_is_a_weak_mention(extractor):

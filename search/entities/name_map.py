@@ -28,6 +28,7 @@ articles: the counts come from the facet column's own arrays with numpy.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
@@ -74,8 +75,11 @@ class NameEvidence:
         self.other_docs: Counter[str] = Counter()  # name key -> articles that call it something else
         # (document, form) of the single names too weak to show alone (Entities.partial_people):
         # as many as such mentions, like the column's own pairs.
-        self.partial_docs: list[int] = []
-        self.partial_forms: list[str] = []
+        # as compact arrays: a document and a form id per mention, each distinct form kept once.
+        self.partial_docs = array("i")
+        self.partial_form_ids = array("i")
+        self.forms: list[str] = []
+        self._form_id: dict[str, int] = {}
         self.not_people: set[str] = set()
         self.glued: dict[str, tuple[str, str]] = {}  # name key -> the two names it is glued from
 
@@ -85,8 +89,12 @@ class NameEvidence:
             self.other_docs.update(set(other_names.split("\n")))
         if partial_people:
             for form in partial_people.split("\n"):
+                form_id = self._form_id.get(form)
+                if form_id is None:
+                    form_id = self._form_id[form] = len(self.forms)
+                    self.forms.append(form)
                 self.partial_docs.append(docnum)
-                self.partial_forms.append(form)
+                self.partial_form_ids.append(form_id)
 
     def decide(self, person_docs: dict[tuple[int, str], int]) -> dict[tuple[int, str], str | None]:
         """(year, name key) -> the name key it is shown as, or None when it is not a person."""
@@ -97,7 +105,7 @@ class NameEvidence:
         # organisation in "Trump administration" is still mostly Donald Trump's name.
         # The weak single names are weighed too: one the model reads as an organisation in one
         # article ("Madrid") is no surname of Atletico Madrid when it usually is something else.
-        weak = {name_key(form) for form in self.partial_forms}
+        weak = {name_key(form) for form in self.forms}
         support = {key: total.get(key, 0) for key in (*total, *weak)}
         for key, fuller in _fuller_names(support).items():
             support[key] += sum(total[other] for other in fuller)
@@ -313,27 +321,30 @@ def canonical_people(
     # itself, even where the same word is a value of its own that year: it shows only as the full
     # name it joins ("Trump" read as an organisation is Donald Trump or nobody).
     stored = len(labels)
-    if evidence.partial_forms:
+    if len(evidence.partial_docs):
         label_of: dict[str, int] = {}
         labels = list(labels)
-        weak_values = []
-        for form in evidence.partial_forms:
+        value_of_form = []
+        for form in evidence.forms:
             value = label_of.get(facet_key(form))
             if value is None:
                 value = label_of[facet_key(form)] = len(labels)
                 labels.append(form)
-            weak_values.append(value)
+            value_of_form.append(value)
+        weak_values = np.asarray(value_of_form, dtype=np.int64)[
+            np.frombuffer(evidence.partial_form_ids, dtype=np.int32)
+        ]
         raw_keys = [name_key(label) for label in labels]
         uses = np.bincount(value_of, minlength=len(labels))
-        weak_docs = np.asarray(evidence.partial_docs, dtype=np.int64)
+        weak_docs = np.frombuffer(evidence.partial_docs, dtype=np.int32).astype(np.int64)
         doc_of = np.concatenate([doc_of.astype(np.int64), weak_docs])
-        value_of = np.concatenate([value_of.astype(np.int64), np.asarray(weak_values, dtype=np.int64)])
+        value_of = np.concatenate([value_of.astype(np.int64), weak_values])
         weak_years = doc_year[weak_docs].astype(np.int64)
         years = np.concatenate([years, weak_years])
         year_ids, year_index = np.unique(years, return_inverse=True)
         codes = year_index.astype(np.int64) * max(1, len(labels)) + value_of
         unique_codes, code_index, code_counts = np.unique(codes, return_inverse=True, return_counts=True)
-        weak_pairs = {(int(year), raw_keys[value]) for year, value in zip(weak_years.tolist(), weak_values)}
+        weak_pairs = {(int(year), raw_keys[value]) for year, value in zip(weak_years.tolist(), weak_values.tolist())}
         decided = {**partial_targets(weak_pairs, evidence.by_year, decided, evidence.not_people), **decided}
 
     # The form shown for a name key: the one most mentions use.

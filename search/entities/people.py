@@ -320,8 +320,8 @@ def doubtful_people(
     gaz = gazetteer()
     found: dict[str, str] = {}
     for label, text, _, _, _ in spans:
-        if label != PERSON and label not in OTHER_LABELS:
-            continue
+        if label == "NORP" or (label != PERSON and label not in OTHER_LABELS):
+            continue  # a nationality or a group ("Republicans") is never a person's name
         words = _POSSESSIVE.sub("", text.strip().replace("’", "'")).split()
         # One word, or a government named after a person ("the Reagan Administration").
         if len(words) > 1 and not (label == "ORG" and _government_words(words)):
