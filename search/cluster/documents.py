@@ -10,6 +10,7 @@ person:"..." clause composes with words under AND, OR and NOT inside MATCH().
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timezone
 
@@ -23,10 +24,13 @@ from search.index.columns import day_number
 from search.index.schema import stored_values, to_document
 
 EVERY_WORD = "all"
-UNDATED_DAY = -(
-    2**40
-)  # the day of an undated article: no date filter or histogram bucket reaches it  # every article's `every` field: what a query of only exclusions starts from
+# The day of an undated article: no date filter or histogram bucket reaches it.
+UNDATED_DAY = -(2**40)
 FACET_NUMBER = {name: n for n, name in enumerate(FACET_FIELDS)}
+# Rows of the names index that are not facet values: a stored person form the name map shows as
+# another value ("reagan" -> Ronald Reagan), labelled with that value. A filter typed as the form
+# finds the value, as on the embedded engine; name lookups and facet bounds never see these rows.
+ALIAS_KIND = 64 + FACET_NUMBER["person"]
 FACETS_BY_FIELD = {facet.field: facet for facet in FACETS}
 
 
@@ -56,7 +60,12 @@ def value_hash(field: str, value: str) -> int:
 
 
 def facet_word(field: str, value: str) -> str:
-    return f"f{value_hash(field, value):016x}"
+    return facet_word_of(value_hash(field, value))
+
+
+def facet_word_of(value: int) -> str:
+    """The `facets` field's word of a value hash."""
+    return f"f{value:016x}"
 
 
 def tokens(text: str, analyzer: NewsTokenizer) -> str:
@@ -76,11 +85,32 @@ class ArticleRow:
     values: dict[str, object]
     names: tuple[tuple[int, int, str], ...]  # (id, facet number, label) per facet value
 
-    @classmethod
-    def of(cls, article: Article, entities: Entities, content_hash: str, analyzer: NewsTokenizer) -> ArticleRow:
+    @staticmethod
+    def document(article: Article, entities: Entities, content_hash: str) -> dict:
+        """The stored article, as the embedded index stores it (people as extracted)."""
         stored = to_document(article, entities, content_hash)
         stored.pop("published", None)  # a datetime: ts and day below hold it
-        return cls.from_stored(stored, analyzer)
+        return stored
+
+    def with_people(self, hashes: Iterable[int], labels: Mapping[int, str] | None = None) -> ArticleRow:
+        """The row with other person values (the name map's): the `person` attribute and its words
+        in `facets`; `labels` (hash -> value) name them in the names index (None: no names rows)."""
+        person = sorted(set(hashes))
+        own = {facet_word_of(h) for h in self.values["person"]}  # type: ignore[attr-defined]
+        words = [w for w in str(self.values["facets"]).split() if w not in own]
+        values = {**self.values, "person": person, "facets": " ".join([*words, *map(facet_word_of, person)])}
+        names = [n for n in self.names if n[1] != FACET_NUMBER["person"]]
+        if labels is not None:
+            names += [(h, FACET_NUMBER["person"], labels[h]) for h in person]
+        return ArticleRow(self.id, values, tuple(names))
+
+    def to_json(self) -> bytes:
+        return orjson.dumps([self.id, self.values, self.names])
+
+    @classmethod
+    def from_json(cls, line: bytes) -> ArticleRow:
+        row_id, values, names = orjson.loads(line)
+        return cls(row_id, values, tuple(tuple(n) for n in names))
 
     @classmethod
     def from_stored(cls, stored: dict, analyzer: NewsTokenizer) -> ArticleRow:

@@ -18,7 +18,7 @@ import math
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from html import escape
 
 import numpy as np
@@ -27,9 +27,11 @@ import orjson
 from search.analysis import news_analyzer
 from search.cluster import connection as sql
 from search.cluster.connection import EntryPoints, NodeDown
-from search.cluster.documents import FACET_NUMBER, UNDATED_DAY, doc_id, value_hash
+from search.cluster.documents import ALIAS_KIND, FACET_NUMBER, UNDATED_DAY, doc_id, facet_word_of, value_hash
 from search.cluster.match import CompiledMatch, MatchCompiler
-from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, META, ClusterSpec
+from search.cluster.pointer import LiveGeneration, PointerReader
+from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, ClusterSpec
+from search.cursor import Cursor
 from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
 from search.engine.searcher import any_word_notice, article_view, canonical_selection, describe_any, make_hit
@@ -51,22 +53,6 @@ class ClusterUnavailable(RuntimeError):
     """No generation has been published yet, or no node answers."""
 
 
-@dataclass(frozen=True)
-class LiveGeneration:
-    slot: str
-    generation: int
-    counts: tuple[int, ...]  # articles per shard, as written
-
-
-def read_live(entry: EntryPoints) -> LiveGeneration | None:
-    sets, _ = entry.query_sets(f"SELECT live, generation, counts FROM {META} WHERE id = 1")
-    rows = sets[0]
-    if not rows:
-        return None
-    live, generation, counts = rows[0]
-    return LiveGeneration(str(live), int(generation), tuple(orjson.loads(counts or "[]")))
-
-
 class ClusterSearch:
     """SearchEngine over a cluster's distributed indexes; safe to share between threads."""
 
@@ -74,6 +60,7 @@ class ClusterSearch:
         self.spec = spec
         self.limits = limits if limits is not None else Settings.from_env().limits
         self.entry = EntryPoints(spec.entry_points)
+        self.pointer = PointerReader(spec)
         self.analyzer = news_analyzer()
         self.refresh_interval = refresh_interval
         self._live: LiveGeneration | None = None
@@ -95,7 +82,7 @@ class ClusterSearch:
     # -- generations ----------------------------------------------------------------------
 
     def refresh(self) -> bool:
-        live = read_live(self.entry)
+        live = self.pointer.read()
         with self._lock:
             changed = live != self._live
             if changed and live is not None:
@@ -121,17 +108,24 @@ class ClusterSearch:
         return bounds
 
     def _slot(self) -> str:
+        return self._generation()[0].slot
+
+    def _generation(self) -> tuple[LiveGeneration, dict[str, int]]:
+        """The live slot and its facet bounds, read together: a request uses one generation throughout."""
         if time.monotonic() - self._checked > self.refresh_interval:
             try:
                 self.refresh()
             except (NodeDown, sql.Error):
                 pass  # keep the last known generation; the search itself says what is wrong
-        if self._live is None:
+        with self._lock:
+            live, bounds = self._live, self._bounds
+        if live is None:
             raise ClusterUnavailable(f"the search cluster {self.spec.path} has no index yet")
-        return self._live.slot
+        return live, bounds
 
     def close(self) -> None:
         self.entry.close()
+        self.pointer.close()
 
     def __enter__(self) -> ClusterSearch:
         return self
@@ -164,32 +158,50 @@ class ClusterSearch:
                 found.add(node.shard)
         return found
 
-    def names(self, field: str, words: list[str], prefix: bool) -> list[int]:
+    def names(self, field: str, words: list[str], prefix: bool, slot: str | None = None) -> list[int]:
         text = " ".join(words) + ("*" if prefix else "")
         phrase = f'@words "{text}"' if len(words) > 1 else f"@words {text}"
         sets = self._query(
-            f"SELECT id FROM {DIST_NAMES.format(slot=self._slot())} WHERE MATCH(%s) AND kind = %s "
+            f"SELECT id FROM {DIST_NAMES.format(slot=slot or self._slot())} WHERE MATCH(%s) AND kind = %s "
             f"LIMIT 1000 OPTION max_matches = 1000",
             [phrase, FACET_NUMBER[field]],
             set(),
         )
         return [int(row[0]) for row in sets[0]]
 
-    def labels(self, hashes: set[int]) -> dict[int, str]:
-        if not hashes:
-            return {}
-        found: dict[int, str] = {}
+    def labels(self, hashes: set[int], slot: str | None = None) -> dict[int, str]:
+        """Facet value hash -> the value as shown (aliases are not values: left out)."""
+        return {h: label for h, (kind, label) in self._names_rows(hashes, slot).items() if kind != ALIAS_KIND}
+
+    def values(self, field: str, typed: list[str], slot: str | None = None) -> dict[str, int | None]:
+        """Each value as typed -> the hash of the value it is in the generation: itself, or for a
+        form the person name map shows as another value (an alias), that value; None if unknown."""
+        hashes = {v: value_hash(field, v) for v in typed}
+        rows = self._names_rows(set(hashes.values()), slot)
+        out: dict[str, int | None] = {}
+        for value, h in hashes.items():
+            kind, label = rows.get(h, (None, ""))
+            if kind == FACET_NUMBER[field]:
+                out[value] = h
+            elif kind == ALIAS_KIND and field == "person":
+                out[value] = value_hash(field, label)
+            else:
+                out[value] = None
+        return out
+
+    def _names_rows(self, hashes: set[int], slot: str | None) -> dict[int, tuple[int, str]]:
+        found: dict[int, tuple[int, str]] = {}
         ordered = sorted(hashes)
         for start in range(0, len(ordered), 5000):
             chunk = ordered[start : start + 5000]
             sets = self._query(
-                f"SELECT id, label FROM {DIST_NAMES.format(slot=self._slot())} "
+                f"SELECT id, kind, label FROM {DIST_NAMES.format(slot=slot or self._slot())} "
                 f"WHERE id IN ({','.join(map(str, chunk))}) LIMIT {len(chunk)} "
                 f"OPTION max_matches = {max(len(chunk), 1)}",
                 [],
                 set(),
             )
-            found.update((int(i), str(label)) for i, label in sets[0])
+            found.update((int(i), (int(kind), str(label))) for i, kind, label in sets[0])
         return found
 
     # -- the seam -------------------------------------------------------------------------
@@ -204,8 +216,6 @@ class ClusterSearch:
     def _run(self, request: SearchRequest, export: int = 0) -> SearchResult:
         started = time.perf_counter()
         request.validate()
-        if request.cursor is not None:
-            raise BadRequest("paging by cursor is not supported on the search cluster; use page", "cursor")
         try:
             result = _ClusterQuery(self, request).run(export)
         except (NodeDown, ClusterUnavailable) as error:
@@ -221,8 +231,14 @@ class ClusterSearch:
         return None  # spelling suggestions need the archive's vocabulary, which the cluster does not expose
 
     def article(self, article_id: str) -> ArticleView | None:
-        stored = self._stored(article_id)
-        return article_view(stored) if stored is not None else None
+        """The article with its people as the name map shows them (its `person` attribute)."""
+        slot = self._slot()
+        found = self._row(article_id, slot)
+        if found is None:
+            return None
+        stored, people = found
+        labels = self.labels(set(people), slot)
+        return article_view(stored, sorted((labels[h] for h in people if h in labels), key=str.casefold))
 
     def marked_body(self, article_id: str, q: str) -> list[str] | None:
         """The article's paragraphs, escaped, with the query's words marked as a search marks them."""
@@ -243,34 +259,42 @@ class ClusterSearch:
         return [mark_all(p, terms, self.analyzer) for p in stored.paragraphs]
 
     def _stored(self, article_id: str) -> StoredArticle | None:
+        found = self._row(article_id, self._slot())
+        return found[0] if found is not None else None
+
+    def _row(self, article_id: str, slot: str) -> tuple[StoredArticle, list[int]] | None:
+        """The stored article and its person values as indexed (the name map's)."""
         sets = self._query(
-            f"SELECT doc FROM {DIST_ARTICLES.format(slot=self._slot())} WHERE id = %s LIMIT 1",
+            f"SELECT doc, person FROM {DIST_ARTICLES.format(slot=slot)} WHERE id = %s LIMIT 1",
             [doc_id(article_id)],
             set(),
         )
         if not sets[0]:
             return None
-        stored = StoredArticle.from_stored(orjson.loads(sets[0][0][0]))
-        return stored if stored.id == article_id else None
+        doc, people = sets[0][0]
+        stored = StoredArticle.from_stored(orjson.loads(doc))
+        return (stored, sql.mva(people)) if stored.id == article_id else None
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles sharing this one's most frequent words, people and places; never itself."""
-        stored = self._stored(article_id)
-        if stored is None or limit < 1:
+        slot = self._slot()
+        found = self._row(article_id, slot)
+        if found is None or limit < 1:
             return []
+        stored, people = found
         counts: dict[str, int] = {}
         for text, weight in ((stored.title, 3), (stored.body, 1)):
             for token in self.analyzer(text):
                 counts[token.text] = counts.get(token.text, 0) + weight
         words = sorted(counts, key=lambda w: -counts[w])[:RELATED_TERMS]
-        facets = [f"f{value_hash(name, v):016x}" for name in ("person", "place") for v in stored.facets[name]]
+        facets = [*map(facet_word_of, people), *(facet_word_of(value_hash("place", v)) for v in stored.facets["place"])]
         parts = [f"(@(title,subtitle,body) {' | '.join(words)})"] if words else []
         if facets:
             parts.append(f"(@facets {' | '.join(facets)})")
         if not parts:
             return []
         sets = self._query(
-            f"SELECT doc, WEIGHT() AS w FROM {DIST_ARTICLES.format(slot=self._slot())} "
+            f"SELECT doc, WEIGHT() AS w FROM {DIST_ARTICLES.format(slot=slot)} "
             f"WHERE MATCH(%s) AND id != %s ORDER BY w DESC, id ASC LIMIT {limit} OPTION {RANKING}",
             [" | ".join(parts), doc_id(article_id)],
             set(),
@@ -292,13 +316,17 @@ class _ClusterQuery:
     def __init__(self, engine: ClusterSearch, request: SearchRequest) -> None:
         self.engine = engine
         self.request = request
-        self.slot = engine._slot()
+        self.live, self.bounds = engine._generation()
+        self.slot = self.live.slot
         self.index = DIST_ARTICLES.format(slot=self.slot)
         self.notices: list[str] = []
         self.missing: set[str] = set()
         self.interpreted_as: str | None = None
-        self.compiler = MatchCompiler(engine.analyzer, engine.names)
-        self.bounds = engine._bounds
+        self.compiler = MatchCompiler(
+            engine.analyzer,
+            lambda field, words, prefix: engine.names(field, words, prefix, self.slot),
+            lambda field, value: engine.values(field, [value], self.slot)[value],
+        )
         self.facet_totals: dict[str, int] = {}
         self.export = 0
         # Selected values with their canonical spelling first (country "USA" -> "United States"),
@@ -311,10 +339,20 @@ class _ClusterQuery:
             for name, values in request.selections().items()
         }
         self.cap = engine.spec.max_matches
+        self.hashes: dict[str, dict[str, int]] = {}  # per selected facet: value as typed -> its hash
+        self.next_cursor: str | None = None
+
+    def _selected_hashes(self) -> None:
+        """Selected people typed as a form the name map shows as another value select that value."""
+        for name in self.searched:
+            typed = list(dict.fromkeys([*self.searched[name], *self.shown[name]]))
+            found = self.engine.values(name, typed, self.slot) if name == "person" else {}
+            self.hashes[name] = {v: found.get(v) or value_hash(name, v) for v in typed}
 
     def run(self, export: int = 0) -> SearchResult:
         """The result; with `export`, up to that many hits from the first, without snippets or facets."""
         self.export = export
+        self._selected_hashes()
         text = self._query_text()
         node = self._parse(text)
         compiled = self.compiler.compile(node)
@@ -367,6 +405,7 @@ class _ClusterQuery:
             suggestion=None,
             facet_totals=self.facet_totals,
             extra=extra,
+            next_cursor=self.next_cursor,
             groups=total,
             collapse=False,
         )  # the cluster does not fold wire copies
@@ -412,7 +451,7 @@ class _ClusterQuery:
         for name, values in self.searched.items():
             if name == leave_out:
                 continue
-            hashes = sorted({value_hash(name, v) for v in values})
+            hashes = sorted({self.hashes[name][v] for v in values})
             clauses.append(f"{name} IN ({','.join(map(str, hashes))})")
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
@@ -425,35 +464,72 @@ class _ClusterQuery:
     def _query(self, text: str, args: list[object]) -> list[list[tuple]]:
         return self.engine._query(text, args, self.missing)
 
+    def _cursor(self) -> Cursor | None:
+        """The request's cursor, checked against this generation and this search's sort."""
+        if self.request.cursor is None:
+            return None
+        cursor = Cursor.decode(self.request.cursor)
+        if cursor.version != self.version:
+            raise BadRequest(
+                "the index has changed since this cursor was made: start again from the first page (without cursor)",
+                "cursor",
+            )
+        if cursor.sort != self.request.sort or cursor.collapse != self.request.collapse:
+            raise BadRequest(
+                "this cursor belongs to a search with another sort or collapse; pass it with the "
+                "parameters of the search that returned it",
+                "cursor",
+            )
+        return cursor
+
+    @property
+    def version(self) -> str:
+        return f"cluster {self.live.slot}/{self.live.generation}"
+
     def _hits(self, compiled: CompiledMatch) -> tuple[list[Hit], int]:
+        """One page of hits after the cursor (or from the page's first) and the total; sets next_cursor.
+        A cursor is the last hit's sort key (its weight, or its time; None undated) and id: the page
+        after it is a filter on those, so a deep page costs what the first one does."""
         request = self.request
+        cursor = self._cursor()
         page_size = self.export or min(request.page_size, self.engine.limits.max_page_size)
-        first = 0 if self.export else (request.page - 1) * page_size
+        first = 0 if self.export or cursor else (request.page - 1) * page_size
         where, args = self._where(compiled)
-        if compiled.match is not None and request.sort == "relevance":
+        scored = compiled.match is not None and request.sort == "relevance"
+        if scored:
             order = "w DESC, id ASC"
         elif request.sort == "oldest":
             order = "dated DESC, ts ASC, id ASC"
         else:
             order = "dated DESC, ts DESC, id ASC"
         score = "WEIGHT()" if compiled.match is not None else "0"
+        after = ""
+        if cursor is not None:
+            after = f", IF({_after(cursor, scored, request.sort)}, 1, 0) AS after"
+            where = f"{where} AND after = 1" if where else " WHERE after = 1"
         sets = self._query(
-            f"SELECT doc, {score} AS w FROM {self.index}{where} ORDER BY {order} "
+            f"SELECT doc, {score} AS w, dated, ts, id{after} FROM {self.index}{where} ORDER BY {order} "
             f"LIMIT {first}, {page_size} OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
             args,
         )
-        total = _total_found(self._query("SHOW META", [])[0])
+        rest = _total_found(self._query("SHOW META", [])[0])  # from the cursor on, when there is one
+        total = self._count(compiled) if cursor is not None else rest
+        rows = sets[0]
+        if rows and first + len(rows) < rest:
+            _, w, dated, ts, row_id = rows[-1][:5]
+            key = int(w) if scored else (int(ts) if int(dated) else None)
+            last = StoredArticle.from_stored(orjson.loads(rows[-1][0])).id
+            self.next_cursor = Cursor(self.version, request.sort, request.collapse, key, last).encode()
         terms = compiled.highlight if compiled.match is not None else set()
-        scored = compiled.match is not None and request.sort == "relevance"
         hits = [
             make_hit(
-                StoredArticle.from_stored(orjson.loads(doc)),
+                StoredArticle.from_stored(orjson.loads(row[0])),
                 terms,
                 self.engine.analyzer,
-                float(w) if scored else None,
+                float(row[1]) if scored else None,
                 request.snippets,
             )
-            for doc, w in sets[0]
+            for row in rows
         ]
         return hits, total
 
@@ -498,13 +574,13 @@ class _ClusterQuery:
         limits: dict[str, int] = {}
         for name in FACET_FIELDS:
             rows = counts.get(name, [])
-            selected[name] = {value_hash(name, v): v for v in self.shown.get(name, ())}
+            selected[name] = {self.hashes[name][v]: v for v in self.shown.get(name, ())}
             limit = limits[name] = (
                 self.engine.limits.expanded_facet_values if name == request.expand else request.facet_limit
             )
             if name == request.expand and request.facet_q.strip():
                 needle = " ".join(request.facet_q.split()).casefold()
-                named = self.engine.labels({v for v, _ in rows})
+                named = self.engine.labels({v for v, _ in rows}, self.slot)
                 rows = [r for r in rows if needle in " ".join(named.get(r[0], "").split()).casefold()]
             self.facet_totals[name] = len(rows)
             if 0 < limit < len(rows):
@@ -512,7 +588,8 @@ class _ClusterQuery:
                 rows = [r for r in rows if r[1] >= boundary or r[0] in selected[name]]
             candidates[name] = rows
         labels = self.engine.labels(
-            {v for rows in candidates.values() for v, _ in rows} | {h for chosen in selected.values() for h in chosen}
+            {v for rows in candidates.values() for v, _ in rows} | {h for chosen in selected.values() for h in chosen},
+            self.slot,
         )
         out: dict[str, list[FacetValue]] = {}
         for name, rows in candidates.items():
@@ -532,6 +609,19 @@ def _day(when) -> int:
     from search.index.columns import day_number
 
     return day_number(when)
+
+
+def _after(cursor: Cursor, scored: bool, sort: str) -> str:
+    """The SphinxQL condition of the rows that come after the cursor's in the order of `_hits`."""
+    row_id = doc_id(cursor.id)
+    if scored:
+        key = int(cursor.key or 0)
+        return f"WEIGHT() < {key} OR (WEIGHT() = {key} AND id > {row_id})"
+    if cursor.key is None:  # undated come last, by id
+        return f"dated = 0 AND id > {row_id}"
+    key = int(cursor.key)
+    before = "<" if sort != "oldest" else ">"
+    return f"dated = 0 OR ts {before} {key} OR (ts = {key} AND id > {row_id})"
 
 
 def _total_found(rows: list[tuple]) -> int:

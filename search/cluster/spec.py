@@ -17,7 +17,7 @@
 Each node's searchd config (`searchd_config`) holds every index Dateline uses: on data nodes two
 generation slots of RT indexes (articles and facet names, "a" and "b"); on every node the
 distributed indexes over the shards' replicas and the `dateline_meta` index that names the live
-slot. Any node can therefore answer a search; Dateline asks the coordinator first.
+slot (the coordinator's is the pointer every search reads, the others copies: search.cluster.pointer). Any node can therefore answer a search; Dateline asks the coordinator first.
 """
 
 from __future__ import annotations
@@ -219,7 +219,12 @@ def searchd_config(spec: ClusterSpec, node: Node, folder: Path) -> str:
             META,
             folder,
             ("note",),
-            ("rt_attr_string = live", "rt_attr_bigint = generation", "rt_attr_string = counts"),
+            (
+                "rt_attr_string = live",
+                "rt_attr_bigint = generation",
+                "rt_attr_string = counts",
+                "rt_attr_bigint = switched",
+            ),
             stopwords,
         )
     )

@@ -2,26 +2,27 @@
 
 Sphinx 2.2 has no replication, so Dateline writes each row to every replica of its shard. A full
 rebuild fills the generation slot that is not live (TRUNCATE RTINDEX, then INSERTs), checks that
-every replica holds what was written, and only then switches `dateline_meta` (one REPLACE per node)
-to the new slot: searches read the live slot throughout. A replica that cannot be reached fails
+every replica holds what was written, and only then switches the live generation pointer to the
+new slot in one write (search.cluster.pointer): searches read the live slot throughout. A replica that cannot be reached fails
 the rebuild with one line naming it, before the switch; a mirror that later holds fewer articles
 than its primary (`replica_report`) is reported, and `catch_up` copies the primary's rows to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from search.analysis import NewsTokenizer, news_analyzer
-from search.article import Article, Entities
 from search.cluster import connection as sql
 from search.cluster.connection import NodeDown, connect
 from search.cluster.documents import ArticleRow
-from search.cluster.spec import ARTICLES, META, NAMES, SLOTS, ClusterSpec, Node
+from search.cluster.pointer import POINTER_SQL, LiveGeneration, pointer_of, pointer_row, switch, wait_for_grace
+from search.cluster.spec import ARTICLES, NAMES, SLOTS, ClusterSpec, Node
 from search.facet_registry import FACET_FIELDS
 
 BATCH_ROWS = 200
@@ -100,21 +101,29 @@ class ClusterWriter:
             self._connections.pop(node.name, None)
             raise _failed(node, error) from None
 
-    def live(self) -> tuple[str, int] | None:
-        rows = self._run(self.spec.coordinator, f"SELECT live, generation FROM {META} WHERE id = 1")
-        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+    def live(self) -> LiveGeneration | None:
+        """The live generation as the coordinator's pointer says (search.cluster.pointer)."""
+        return pointer_of(self._run(self.spec.coordinator, POINTER_SQL))
 
     def new_generation(self) -> Generation:
-        """The slot that is not live, emptied on every replica (every node must answer)."""
+        """The slot that is not live, emptied on every replica (every node must answer). First every
+        node's copy of the pointer is brought level with the coordinator's, and the last switch is
+        given SWITCH_GRACE: no search still reads the slot about to be emptied."""
         for node in self.spec.nodes:
             self._connection(node)  # all reachable before anything is touched
         live = self.live()
-        slot = SLOTS[0] if live is None else SLOTS[(SLOTS.index(live[0]) + 1) % len(SLOTS)]
+        if live is not None:
+            text, args = pointer_row(live)
+            for node in self.spec.nodes[1:]:
+                if pointer_of(self._run(node, POINTER_SQL)) != live:
+                    self._run(node, text, args)
+            wait_for_grace(live)
+        slot = SLOTS[0] if live is None else SLOTS[(SLOTS.index(live.slot) + 1) % len(SLOTS)]
         for replicas in self.spec.shards:
             for node in replicas:
                 for table in (ARTICLES, NAMES):
                     self.truncate(node, table.format(slot=slot))
-        return Generation(slot, (live[1] if live else 0) + 1)
+        return Generation(slot, (live.generation if live else 0) + 1)
 
     def truncate(self, node: Node, table: str) -> None:
         """Empties an RT index: Sphinx 2.2 says TRUNCATE RTINDEX, Manticore TRUNCATE TABLE."""
@@ -132,15 +141,12 @@ class ClusterWriter:
         rows = self._run(node, f"SELECT COUNT(*) FROM {ARTICLES.format(slot=slot)}")
         return int(rows[0][0]) if rows else 0
 
-    def publish(self, generation: Generation, counts: Sequence[int]) -> None:
-        """Switches every node's pointer to `generation` (the coordinator last: it is the one asked first)."""
-        note = orjson.dumps(list(counts)).decode()
-        for node in (*self.spec.nodes[1:], self.spec.coordinator):
-            self._run(
-                node,
-                f"REPLACE INTO {META} (id, note, live, generation, counts) VALUES (1, 'live', %s, %s, %s)",
-                [generation.slot, generation.number, note],
-            )
+    def publish(self, generation: Generation, counts: Sequence[int]) -> list[Node]:
+        """Switches the live generation to `generation` in one write (search.cluster.pointer.switch);
+        raises ClusterWriteError when that write fails (the live generation is then untouched).
+        Returns the nodes whose copy of the pointer lags (the next rebuild brings them level)."""
+        live = LiveGeneration(generation.slot, generation.number, tuple(counts), time.time())
+        return switch(self.spec, lambda node, text, args: self._run(node, text, args), live)
 
     def close(self) -> None:
         for connection in self._connections.values():
@@ -168,9 +174,6 @@ class ShardedBatch:
         self.shards = [_ShardBuffer() for _ in writer.spec.shards]
         self.ids: set[int] = set()
 
-    def add(self, article: Article, entities: Entities, content_hash: str) -> None:
-        self.add_row(ArticleRow.of(article, entities, content_hash, self.writer.analyzer))
-
     def add_row(self, row: ArticleRow) -> None:
         if row.id in self.ids:
             return  # the same article twice (the first copy is indexed)
@@ -182,6 +185,15 @@ class ShardedBatch:
                 shard.names[name[0]] = name
         if len(shard.rows) >= BATCH_ROWS:
             self._flush(row.id % len(self.shards))
+
+    def add_names(self, names: Iterable[tuple[int, int, str]]) -> None:
+        """Rows of the names index that belong to no article (aliases), spread over the shards by hash."""
+        for name in names:
+            number = name[0] % len(self.shards)
+            shard = self.shards[number]
+            shard.names[name[0]] = name
+            if len(shard.names) >= BATCH_ROWS:
+                self._flush(number)
 
     def _flush(self, number: int) -> None:
         shard = self.shards[number]
@@ -239,13 +251,12 @@ def replica_report(spec: ClusterSpec) -> list[ReplicaState]:
     writer = ClusterWriter(spec)
     try:
         live = writer.live()
-        rows = writer._run(spec.coordinator, f"SELECT counts FROM {META} WHERE id = 1") if live else []
-        counts = orjson.loads(rows[0][0]) if rows else [0] * len(spec.shards)
+        counts = list(live.counts) if live else [0] * len(spec.shards)
         states = []
         for number, replicas in enumerate(spec.shards):
             for node in replicas:
                 try:
-                    held: int | None = writer.count(node, live[0]) if live else 0
+                    held: int | None = writer.count(node, live.slot) if live else 0
                 except ClusterWriteError:
                     held = None
                 states.append(ReplicaState(node, held, int(counts[number]) if number < len(counts) else 0))
@@ -263,33 +274,49 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
         live = writer.live()
         if live is None:
             return 0
-        slot = live[0]
+        slot = live.slot
         primary = spec.shards[node.shard][0]
         for table in (ARTICLES, NAMES):
             writer.truncate(node, table.format(slot=slot))
         copied, last = 0, 0
-        while True:
+        while True:  # the articles, with the person values the primary holds (the name map's)
             rows = writer._run(
                 primary,
-                f"SELECT id, doc FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
+                f"SELECT id, doc, person FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
                 f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
                 [last],
             )
             if not rows:
                 break
-            built = [ArticleRow.from_stored(orjson.loads(doc), writer.analyzer) for _, doc in rows]
+            built = [
+                ArticleRow.from_stored(orjson.loads(doc), writer.analyzer).with_people(sql.mva(people))
+                for _, doc, people in rows
+            ]
             text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, [{"id": r.id, **r.values} for r in built])
-            writer._run(node, text, args)
-            names = {n[0]: n for r in built for n in r.names}
-            text, args = _insert(
-                NAMES.format(slot=slot),
-                ("id", "words", "kind", "label"),
-                [{"id": i, "words": label.casefold(), "kind": f, "label": label} for i, f, label in names.values()],
-                verb="REPLACE",
-            )
             writer._run(node, text, args)
             copied += len(rows)
             last = int(rows[-1][0])
+        last = 0
+        while True:  # the names index as the primary holds it
+            names = writer._run(
+                primary,
+                f"SELECT id, kind, label FROM {NAMES.format(slot=slot)} WHERE id > %s "
+                f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
+                [last],
+            )
+            if not names:
+                break
+            text, args = _insert(
+                NAMES.format(slot=slot),
+                ("id", "words", "kind", "label"),
+                [
+                    {"id": int(i), "words": str(label).casefold(), "kind": int(f), "label": str(label)}
+                    for i, f, label in names
+                ],
+                verb="REPLACE",
+            )
+            writer._run(node, text, args)
+            last = int(names[-1][0])
         return copied
     finally:
         writer.close()
