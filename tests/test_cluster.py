@@ -116,12 +116,13 @@ def test_the_cluster_answers_as_the_embedded_engine(engines, request_):
 @pytest.mark.parametrize(
     "request_",
     [
-        SearchRequest(q="coronavirus", page_size=7),
-        SearchRequest(q="coronavirus", sort="newest", page_size=7),
-        SearchRequest(q="hospital", sort="oldest", page_size=7),
+        SearchRequest(q="coronavirus", page_size=7),  # folded: a cursor is a position in the groups
+        SearchRequest(q="coronavirus", page_size=7, collapse=False),  # else the last hit's weight and id
+        SearchRequest(q="coronavirus", sort="newest", page_size=7, collapse=False),
+        SearchRequest(q="hospital", sort="oldest", page_size=7, collapse=False),
         SearchRequest(q="", sort="newest", page_size=7),
     ],
-    ids=lambda r: f"{r.q or 'everything'}-{r.sort}",
+    ids=lambda r: f"{r.q or 'everything'}-{r.sort}-{'folded' if r.collapse else 'unfolded'}",
 )
 def test_a_cursor_walks_the_pages_in_order(engines, request_):
     """Deep paging: each next_cursor continues where the page ended, as page numbers do."""

@@ -1,5 +1,5 @@
 """The search cluster and the embedded engine on all of Reuters-21578: totals, facets with
-thousands of values and the date histogram equal across 3 shards.
+thousands of values, the date histogram and the groups of wire copies equal across 3 shards.
 
 spaCy over 21,578 stories would take most of an hour here, so both engines get Reuters' own
 PEOPLE and PLACES tags as entities (as bench/query.py does): what is compared is how each engine
@@ -90,6 +90,10 @@ def test_reuters_parity(engines, request_):
     assert facet_counts(theirs) == facet_counts(ours)
     assert theirs.dates == ours.dates
     assert theirs.facet_totals == ours.facet_totals
+    # Wire copies folded as on the embedded engine: the same groups, each hit's copies counted alike.
+    assert (theirs.groups, theirs.pages, theirs.collapse) == (ours.groups, ours.pages, ours.collapse)
+    copies = {h.id: (h.other_versions, {v.id for v in h.versions}) for h in ours.results}
+    assert all((h.other_versions, {v.id for v in h.versions}) == copies[h.id] for h in theirs.results if h.id in copies)
     assert not theirs.extra and not (theirs.notice or "").startswith("A facet has more")
 
 

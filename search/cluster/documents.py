@@ -1,4 +1,5 @@
-"""Articles as rows of the cluster's RT indexes: Dateline's own tokens, hashed ids, facet hashes.
+"""Articles as rows of the cluster's RT indexes: Dateline's own tokens, hashed ids, facet hashes,
+their group of wire copies.
 
 The engine indexes what Dateline's analyzer makes (stems, stop words removed), never its own
 stemming: a stop word's place is kept by GAP_TOKEN, which the engine treats as a stop word, so
@@ -41,11 +42,6 @@ def _hash63(text: str) -> int:
 
 def doc_id(article_id: str) -> int:
     return _hash63("article\0" + article_id)
-
-
-def shard_of(article_id: str, shards: int) -> int:
-    """Articles are routed to shards by id."""
-    return doc_id(article_id) % shards
 
 
 def value_key(value: str) -> str:
@@ -104,6 +100,16 @@ class ArticleRow:
             names += [(h, FACET_NUMBER["person"], labels[h]) for h in person]
         return ArticleRow(self.id, values, tuple(names))
 
+    @property
+    def group(self) -> int:
+        """Rows are routed to shards by this id: a group of wire copies lives on one shard, so
+        grouping per shard is grouping across the cluster (a row without copies: its own id)."""
+        return int(self.values["grp"])  # type: ignore[call-overload]
+
+    def in_group(self, group: int, copies: int) -> ArticleRow:
+        """The row as one of `copies` wire copies of group `group` (the doc_id of its label article)."""
+        return ArticleRow(self.id, {**self.values, "grp": group, "copies": copies}, self.names)
+
     def to_json(self) -> bytes:
         return orjson.dumps([self.id, self.values, self.names])
 
@@ -130,6 +136,10 @@ class ArticleRow:
             "ts": int((when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()) if when else 0,
             "dated": 1 if when else 0,
             "day": day_number(when.date()) if when else UNDATED_DAY,
+            # Its group of wire copies (search.index.duplicates): the id of the group's label article,
+            # its own id when it has no copies; `copies`: the group's articles in the generation.
+            "grp": doc_id(article.id),
+            "copies": 1,
         }
         for name, vs in facet_values.items():
             values[name] = sorted({value_hash(name, v) for v in vs})

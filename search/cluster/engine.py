@@ -34,13 +34,30 @@ from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, ClusterSpec
 from search.cursor import Cursor
 from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
-from search.engine.searcher import any_word_notice, article_view, canonical_selection, describe_any, make_hit
+from search.engine.searcher import (
+    ARTICLE_VERSIONS_LISTED,
+    VERSIONS_LISTED,
+    any_word_notice,
+    article_view,
+    canonical_selection,
+    describe_any,
+    make_hit,
+)
 from search.entities.places import canonical_value  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import NO_DAY, date_histogram
 from search.index.schema import StoredArticle
 from search.query.parse import QuerySyntaxError, clean, describe, has_fallback, parse, plain_words, query_text
-from search.results import ArticleView, BadRequest, FacetValue, Hit, SearchRequest, SearchResult, visible_values
+from search.results import (
+    ArticleView,
+    BadRequest,
+    FacetValue,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    Version,
+    visible_values,
+)
 from search.settings import Limits, Settings
 from search.snippets import mark_all
 
@@ -105,6 +122,13 @@ class ClusterSearch:
         )
         bounds = {name: min(cap, names.get(number, 0) + 1) for name, number in FACET_NUMBER.items()}
         bounds["day"] = min(cap, len(sets[0]) + 1)
+        # Groups of two or more wire copies: a GROUP BY's count of groups is exact only within max_matches.
+        self.entry.query_sets(
+            f"SELECT grp FROM {DIST_ARTICLES.format(slot=live.slot)} WHERE copies > 1 GROUP BY grp "
+            f"LIMIT 1 OPTION max_matches = {cap}"
+        )
+        sets, _ = self.entry.query_sets("SHOW META")
+        bounds["copies"] = min(cap, _total_found(sets[0]) + 1)
         return bounds
 
     def _slot(self) -> str:
@@ -236,9 +260,17 @@ class ClusterSearch:
         found = self._row(article_id, slot)
         if found is None:
             return None
-        stored, people = found
+        stored, people, group = found
         labels = self.labels(set(people), slot)
-        return article_view(stored, sorted((labels[h] for h in people if h in labels), key=str.casefold))
+        rows = self._query(
+            f"SELECT doc FROM {DIST_ARTICLES.format(slot=slot)} WHERE grp = %s AND id != %s AND copies > 1 "
+            f"ORDER BY dated DESC, ts DESC, id ASC LIMIT {ARTICLE_VERSIONS_LISTED} "
+            f"OPTION max_matches = {ARTICLE_VERSIONS_LISTED}",
+            [group, doc_id(article_id)],
+            set(),
+        )
+        versions = [_version(doc) for (doc,) in rows[0]]
+        return article_view(stored, sorted((labels[h] for h in people if h in labels), key=str.casefold), versions)
 
     def marked_body(self, article_id: str, q: str) -> list[str] | None:
         """The article's paragraphs, escaped, with the query's words marked as a search marks them."""
@@ -262,18 +294,18 @@ class ClusterSearch:
         found = self._row(article_id, self._slot())
         return found[0] if found is not None else None
 
-    def _row(self, article_id: str, slot: str) -> tuple[StoredArticle, list[int]] | None:
-        """The stored article and its person values as indexed (the name map's)."""
+    def _row(self, article_id: str, slot: str) -> tuple[StoredArticle, list[int], int] | None:
+        """The stored article, its person values as indexed (the name map's) and its group of copies."""
         sets = self._query(
-            f"SELECT doc, person FROM {DIST_ARTICLES.format(slot=slot)} WHERE id = %s LIMIT 1",
+            f"SELECT doc, person, grp FROM {DIST_ARTICLES.format(slot=slot)} WHERE id = %s LIMIT 1",
             [doc_id(article_id)],
             set(),
         )
         if not sets[0]:
             return None
-        doc, people = sets[0][0]
+        doc, people, group = sets[0][0]
         stored = StoredArticle.from_stored(orjson.loads(doc))
-        return (stored, sql.mva(people)) if stored.id == article_id else None
+        return (stored, sql.mva(people), int(group)) if stored.id == article_id else None
 
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """Articles sharing this one's most frequent words, people and places; never itself."""
@@ -281,7 +313,7 @@ class ClusterSearch:
         found = self._row(article_id, slot)
         if found is None or limit < 1:
             return []
-        stored, people = found
+        stored, people, _ = found
         counts: dict[str, int] = {}
         for text, weight in ((stored.title, 3), (stored.body, 1)):
             for token in self.analyzer(text):
@@ -367,14 +399,14 @@ class _ClusterQuery:
                     self.interpreted_as = describe_any(node)
                     self.notices.append(any_word_notice(total))
                     compiled = fallback
-        hits, total = self._hits(compiled)
+        hits, total, groups = self._hits(compiled)
         if export:
-            return self._result(total, hits, {}, np.zeros(0, dtype=np.int64))
+            return self._result(total, hits, {}, np.zeros(0, dtype=np.int64), groups)
         facets, days = self._facets(compiled)
-        return self._result(total, hits, facets, days)
+        return self._result(total, hits, facets, days, groups)
 
     def _result(
-        self, total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], days: np.ndarray
+        self, total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], days: np.ndarray, groups: int = 0
     ) -> SearchResult:
         """`days`: each matching article's day number, NO_DAY for the undated."""
         request = self.request
@@ -382,6 +414,7 @@ class _ClusterQuery:
         page_size = min(request.page_size, max_page_size)
         if page_size < request.page_size:
             self.notices.append(f"At most {max_page_size} results are shown per page.")
+        listed = groups if request.collapse else total
         extra: dict = {}
         if self.missing:
             missing = sorted(self.missing)
@@ -397,7 +430,7 @@ class _ClusterQuery:
             total=total,
             page=request.page,
             page_size=page_size,
-            pages=math.ceil(total / page_size) if total else 0,
+            pages=math.ceil(listed / page_size) if listed else 0,
             sort=request.sort,
             results=hits,
             facets=facets,
@@ -406,9 +439,9 @@ class _ClusterQuery:
             facet_totals=self.facet_totals,
             extra=extra,
             next_cursor=self.next_cursor,
-            groups=total,
-            collapse=False,
-        )  # the cluster does not fold wire copies
+            groups=groups,
+            collapse=request.collapse,
+        )
 
     # -- the query text -------------------------------------------------------------------
 
@@ -486,14 +519,17 @@ class _ClusterQuery:
     def version(self) -> str:
         return f"cluster {self.live.slot}/{self.live.generation}"
 
-    def _hits(self, compiled: CompiledMatch) -> tuple[list[Hit], int]:
-        """One page of hits after the cursor (or from the page's first) and the total; sets next_cursor.
-        A cursor is the last hit's sort key (its weight, or its time; None undated) and id: the page
-        after it is a filter on those, so a deep page costs what the first one does."""
+    def _hits(self, compiled: CompiledMatch) -> tuple[list[Hit], int, int]:
+        """One page of the result list, the articles that match and their groups of wire copies; sets
+        next_cursor. Folded (collapse), the list holds the first article of each group (GROUP BY grp:
+        a group lives on one shard, so each shard's best of a group is the cluster's) and a cursor is a
+        position in it, checked against the hit before it. Unfolded, a cursor is the last hit's sort
+        key (its weight, or its time; None undated) and id, and the page after it a filter on those:
+        a deep page costs what the first one does."""
         request = self.request
         cursor = self._cursor()
         page_size = self.export or min(request.page_size, self.engine.limits.max_page_size)
-        first = 0 if self.export or cursor else (request.page - 1) * page_size
+        first = 0 if self.export else (request.page - 1) * page_size
         where, args = self._where(compiled)
         scored = compiled.match is not None and request.sort == "relevance"
         if scored:
@@ -502,36 +538,97 @@ class _ClusterQuery:
             order = "dated DESC, ts ASC, id ASC"
         else:
             order = "dated DESC, ts DESC, id ASC"
-        score = "WEIGHT()" if compiled.match is not None else "0"
-        after = ""
-        if cursor is not None:
-            after = f", IF({_after(cursor, scored, request.sort)}, 1, 0) AS after"
-            where = f"{where} AND after = 1" if where else " WHERE after = 1"
-        sets = self._query(
-            f"SELECT doc, {score} AS w, dated, ts, id{after} FROM {self.index}{where} ORDER BY {order} "
-            f"LIMIT {first}, {page_size} OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
-            args,
-        )
-        rest = _total_found(self._query("SHOW META", [])[0])  # from the cursor on, when there is one
-        total = self._count(compiled) if cursor is not None else rest
-        rows = sets[0]
-        if rows and first + len(rows) < rest:
-            _, w, dated, ts, row_id = rows[-1][:5]
-            key = int(w) if scored else (int(ts) if int(dated) else None)
-            last = StoredArticle.from_stored(orjson.loads(rows[-1][0])).id
-            self.next_cursor = Cursor(self.version, request.sort, request.collapse, key, last).encode()
+        columns = f"doc, {'WEIGHT()' if compiled.match is not None else '0'} AS w, dated, ts, id, grp, copies"
+        if request.collapse:
+            first = int(cursor.key or 0) if cursor is not None else first
+            before = 1 if cursor is not None and first > 0 else 0  # the cursor's own hit, to check it
+            rows = self._query(
+                f"SELECT {columns} FROM {self.index}{where} GROUP BY grp "
+                f"WITHIN GROUP ORDER BY {order} ORDER BY {order} LIMIT {first - before}, {page_size + before} "
+                f"OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
+                args,
+            )[0]
+            groups = listed = self._groups(where, args)
+            if before:
+                if not rows or _article_id(rows[0]) != cursor.id:  # type: ignore[union-attr]
+                    raise BadRequest(
+                        "this cursor does not belong to this search; pass it with the parameters of the "
+                        "search that returned it",
+                        "cursor",
+                    )
+                rows = rows[1:]
+            total = self._count(compiled)
+            if rows and first + len(rows) < listed:
+                key: int | None = first + len(rows)
+                self.next_cursor = Cursor(self.version, request.sort, True, key, _article_id(rows[-1])).encode()
+        else:
+            after_where = where
+            select = columns
+            if cursor is not None:
+                select += f", IF({_after(cursor, scored, request.sort)}, 1, 0) AS after"
+                after_where = f"{where} AND after = 1" if where else " WHERE after = 1"
+                first = 0
+            rows = self._query(
+                f"SELECT {select} FROM {self.index}{after_where} ORDER BY {order} "
+                f"LIMIT {first}, {page_size} OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
+                args,
+            )[0]
+            rest = _total_found(self._query("SHOW META", [])[0])  # from the cursor on, when there is one
+            total = self._count(compiled) if cursor is not None else rest
+            groups = self._groups(where, args)
+            if rows and first + len(rows) < rest:
+                _, w, dated, ts = rows[-1][:4]
+                key = int(w) if scored else (int(ts) if int(dated) else None)
+                self.next_cursor = Cursor(self.version, request.sort, False, key, _article_id(rows[-1])).encode()
+        # Counted apart: a GROUP BY's counts are exact only for groups it never dropped from max_matches.
+        copies = self._copies(where, args, {int(row[5]) for row in rows if int(row[6]) > 1})
         terms = compiled.highlight if compiled.match is not None else set()
-        hits = [
-            make_hit(
-                StoredArticle.from_stored(orjson.loads(row[0])),
-                terms,
-                self.engine.analyzer,
-                float(row[1]) if scored else None,
-                request.snippets,
-            )
-            for row in rows
-        ]
-        return hits, total
+        hits = []
+        for row in rows:
+            stored = StoredArticle.from_stored(orjson.loads(row[0]))
+            grp, others = int(row[5]), copies.get(int(row[5]), 1) - 1
+            versions = None
+            if others > 0:
+                listed_versions = [] if self.export else self._versions(where, args, grp, int(row[4]))
+                versions = (others, listed_versions)
+            score = float(row[1]) if scored else None
+            hits.append(make_hit(stored, terms, self.engine.analyzer, score, request.snippets, versions))
+        return hits, total, groups
+
+    def _groups(self, where: str, args: list[object]) -> int:
+        """The groups of wire copies among the matches (an article without copies is one): the
+        matching articles without copies, and the groups of the others (SphinxQL counts a GROUP BY's
+        groups exactly only within max_matches, which the generation's groups of copies bound)."""
+        joined = f"{where} AND" if where else " WHERE"
+        self._query(f"SELECT id FROM {self.index}{joined} copies = 1 LIMIT 1 OPTION max_matches = 1", args)
+        single = _total_found(self._query("SHOW META", [])[0])
+        limit = self._limit("copies")
+        self._query(
+            f"SELECT grp FROM {self.index}{joined} copies > 1 GROUP BY grp LIMIT 1 OPTION max_matches = {limit}", args
+        )
+        return single + _total_found(self._query("SHOW META", [])[0])
+
+    def _copies(self, where: str, args: list[object], groups: set[int]) -> dict[int, int]:
+        """Matching articles per group, for these groups."""
+        if not groups:
+            return {}
+        joined = f"{where} AND" if where else " WHERE"
+        rows = self._query(
+            f"SELECT grp, COUNT(*) AS n FROM {self.index}{joined} grp IN ({','.join(map(str, sorted(groups)))}) "
+            f"GROUP BY grp LIMIT {len(groups)} OPTION max_matches = {len(groups)}",
+            args,
+        )[0]
+        return {int(grp): int(n) for grp, n in rows}
+
+    def _versions(self, where: str, args: list[object], grp: int, row_id: int) -> list[Version]:
+        """The first VERSIONS_LISTED other matching articles of a group, newest first."""
+        joined = f"{where} AND" if where else " WHERE"
+        rows = self._query(
+            f"SELECT doc FROM {self.index}{joined} grp = {grp} AND id != {row_id} "
+            f"ORDER BY dated DESC, ts DESC, id ASC LIMIT {VERSIONS_LISTED} OPTION max_matches = {VERSIONS_LISTED}",
+            args,
+        )[0]
+        return [_version(doc) for (doc,) in rows]
 
     def _facets(self, compiled: CompiledMatch) -> tuple[dict[str, list[FacetValue]], np.ndarray]:
         selections = self.request.selections()
@@ -622,6 +719,15 @@ def _after(cursor: Cursor, scored: bool, sort: str) -> str:
     key = int(cursor.key)
     before = "<" if sort != "oldest" else ">"
     return f"dated = 0 OR ts {before} {key} OR (ts = {key} AND id > {row_id})"
+
+
+def _article_id(row: tuple) -> str:
+    return StoredArticle.from_stored(orjson.loads(row[0])).id
+
+
+def _version(doc: str) -> Version:
+    stored = StoredArticle.from_stored(orjson.loads(doc))
+    return Version(stored.id, stored.title, stored.source, stored.published_iso)
 
 
 def _total_found(rows: list[tuple]) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from search.article import Article, Entities, Problem
+from search.cluster.copies import GenerationCopies
 from search.cluster.documents import ALIAS_KIND, ArticleRow, value_hash
 from search.cluster.people import GenerationPeople
 from search.cluster.spec import ClusterSpec
@@ -72,23 +73,29 @@ def reindex_cluster(
 
             # Rows wait in a spool file until the whole corpus is read: the person name map is a
             # decision over the whole generation (search.cluster.people).
+            # So are the groups of wire copies (search.cluster.copies).
             people = GenerationPeople()
+            copies = GenerationCopies()
             with tempfile.TemporaryFile(dir=spec.folder, prefix="rebuild-", suffix=".jsonl") as spool:
                 for article, found in with_entities(articles(), entities):
                     stored = ArticleRow.document(article, found, article.content_hash())
                     people.add(stored)
+                    copies.add(article)
                     spool.write(ArticleRow.from_stored(stored, writer.analyzer).to_json() + b"\n")
                 if report.read == 0:
                     where = ", ".join(str(p) for p in corpus)
                     raise NothingRead(f"no article could be read from {where}")
-                say("deciding the person name map")
+                say("deciding the person name map and the groups of wire copies")
                 mapped = people.decide()
+                groups = copies.groups()
+                report.signed, report.copies = len(copies.signed), len(groups)
                 hashes = [value_hash("person", label) for label in mapped.labels]
                 labels = dict(zip(hashes, mapped.labels))
                 spool.seek(0)
                 for docnum, line in enumerate(spool):
-                    shown = mapped.of(docnum)
-                    batch.add_row(ArticleRow.from_json(line).with_people([hashes[v] for v in shown], labels))
+                    row = ArticleRow.from_json(line).with_people([hashes[v] for v in mapped.of(docnum)], labels)
+                    grouped = groups.get(str(row.values["aid"]))
+                    batch.add_row(row.in_group(*grouped) if grouped else row)
             batch.add_names(
                 (h, ALIAS_KIND, label)
                 for h, label in ((value_hash("person", key), label) for key, label in mapped.aliases.items())

@@ -194,6 +194,8 @@ ARTICLE_ATTRIBUTES = (
     "rt_attr_bigint = ts",
     "rt_attr_uint = dated",
     "rt_attr_bigint = day",
+    "rt_attr_bigint = grp",
+    "rt_attr_uint = copies",
     *(f"rt_attr_multi_64 = {name}" for name in FACET_FIELDS),
 )
 NAME_FIELDS = ("words",)

@@ -38,6 +38,8 @@ ARTICLE_COLUMNS = (
     "ts",
     "dated",
     "day",
+    "grp",
+    "copies",
     *FACET_FIELDS,
 )
 MVA_COLUMNS = frozenset(FACET_FIELDS)
@@ -166,7 +168,8 @@ class _ShardBuffer:
 
 
 class ShardedBatch:
-    """Rows routed to shards by article id, written to every replica in batches of BATCH_ROWS."""
+    """Rows routed to shards by id (a wire copy by its group's: search.cluster.documents.ArticleRow.group),
+    written to every replica in batches of BATCH_ROWS."""
 
     def __init__(self, writer: ClusterWriter, generation: Generation) -> None:
         self.writer = writer
@@ -178,13 +181,14 @@ class ShardedBatch:
         if row.id in self.ids:
             return  # the same article twice (the first copy is indexed)
         self.ids.add(row.id)
-        shard = self.shards[row.id % len(self.shards)]
+        number = row.group % len(self.shards)
+        shard = self.shards[number]
         shard.rows.append({"id": row.id, **row.values})
         for name in row.names:
             if name[0] not in shard.named:
                 shard.names[name[0]] = name
         if len(shard.rows) >= BATCH_ROWS:
-            self._flush(row.id % len(self.shards))
+            self._flush(number)
 
     def add_names(self, names: Iterable[tuple[int, int, str]]) -> None:
         """Rows of the names index that belong to no article (aliases), spread over the shards by hash."""
@@ -279,18 +283,20 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
         for table in (ARTICLES, NAMES):
             writer.truncate(node, table.format(slot=slot))
         copied, last = 0, 0
-        while True:  # the articles, with the person values the primary holds (the name map's)
+        while True:  # the articles, with the person values (the name map's) and groups the primary holds
             rows = writer._run(
                 primary,
-                f"SELECT id, doc, person FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
+                f"SELECT id, doc, person, grp, copies FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
                 f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
                 [last],
             )
             if not rows:
                 break
             built = [
-                ArticleRow.from_stored(orjson.loads(doc), writer.analyzer).with_people(sql.mva(people))
-                for _, doc, people in rows
+                ArticleRow.from_stored(orjson.loads(doc), writer.analyzer)
+                .with_people(sql.mva(people))
+                .in_group(int(grp), int(copies))
+                for _, doc, people, grp, copies in rows
             ]
             text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, [{"id": r.id, **r.values} for r in built])
             writer._run(node, text, args)
