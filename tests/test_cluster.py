@@ -91,6 +91,9 @@ PARITY = [
     # Forms the person name map shows as another value: Donald Trump, Sheikh Hasina.
     SearchRequest(q="", filters={"person": ("trump",)}, facet_limit=5),
     SearchRequest(q='person:"HPM Sheikh Hasina" OR person:sultanuzzaman', facet_limit=0),
+    # Did you mean: the same corrections from the cluster's own term counts.
+    SearchRequest(q="hospitel quarantine", facet_limit=0),
+    SearchRequest(q="coronavirus dhakka", facet_limit=0),
 ]
 
 
@@ -99,9 +102,13 @@ def test_the_cluster_answers_as_the_embedded_engine(engines, request_):
     embedded, sharded = engines
     ours, theirs = embedded.search(request_), sharded.search(request_)
     overlap = len({h.id for h in ours.results} & {h.id for h in theirs.results})
-    print(f"{request_.q!r}: total {ours.total} / {theirs.total}; top-{len(ours.results)} overlap {overlap}")
+    print(
+        f"{request_.q!r}: total {ours.total} / {theirs.total}; top-{len(ours.results)} overlap {overlap}; "
+        f"did you mean {theirs.suggestion!r}"
+    )
     assert theirs.total == ours.total and theirs.total > 0
-    assert theirs.pages == ours.pages
+    assert theirs.pages == ours.pages and theirs.groups == ours.groups
+    assert theirs.suggestion == ours.suggestion
     assert facet_counts(theirs) == facet_counts(ours)
     assert theirs.facets == ours.facets  # the same values, in the same order, the same selected
     assert theirs.dates == ours.dates

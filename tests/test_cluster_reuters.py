@@ -68,7 +68,10 @@ REQUESTS = [
     SearchRequest(q="bank", filters={"source": ("Reuters",)}, facet_limit=0),
     SearchRequest(q="dollar yen date:1987-03", facet_limit=0),
     SearchRequest(q="acquisition", sort="oldest", facet_limit=10),
+    SearchRequest(q="centrl bank", facet_limit=0),
+    SearchRequest(q="dollr yen", facet_limit=0),
 ]
+SUGGESTED = {"centrl bank": "central bank", "dollr yen": "dollars yen"}  # did you mean, on both engines
 
 
 def facet_counts(result) -> dict[str, set[tuple[str, int]]]:
@@ -87,6 +90,7 @@ def test_reuters_parity(engines, request_):
         f"top-{len(ours.results)} overlap {overlap}"
     )
     assert theirs.total == ours.total > 0
+    assert theirs.suggestion == ours.suggestion == SUGGESTED.get(request_.q)
     assert facet_counts(theirs) == facet_counts(ours)
     assert theirs.dates == ours.dates
     assert theirs.facet_totals == ours.facet_totals

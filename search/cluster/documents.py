@@ -35,13 +35,13 @@ ALIAS_KIND = 64 + FACET_NUMBER["person"]
 FACETS_BY_FIELD = {facet.field: facet for facet in FACETS}
 
 
-def _hash63(text: str) -> int:
+def hash63(text: str) -> int:
     value = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") & (2**63 - 1)
     return value or 1  # 0 is not a document id
 
 
 def doc_id(article_id: str) -> int:
-    return _hash63("article\0" + article_id)
+    return hash63("article\0" + article_id)
 
 
 def value_key(value: str) -> str:
@@ -52,7 +52,7 @@ def value_key(value: str) -> str:
 def value_hash(field: str, value: str) -> int:
     """The same for a value as indexed and as typed (the facet's normalise: topic "Sports" is "Sport")."""
     normalise = FACETS_BY_FIELD[field].normalise
-    return _hash63(f"{field}\0{value_key(normalise(value) or value)}")
+    return hash63(f"{field}\0{value_key(normalise(value) or value)}")
 
 
 def facet_word(field: str, value: str) -> str:
@@ -110,6 +110,11 @@ class ArticleRow:
         """The row as one of `copies` wire copies of group `group` (the doc_id of its label article)."""
         return ArticleRow(self.id, {**self.values, "grp": group, "copies": copies}, self.names)
 
+    def numbered(self, seq: int) -> ArticleRow:
+        """The row as the `seq`-th article the rebuild read: the order the embedded index numbers
+        its documents in, which the spelling suggestions' sample of articles follows."""
+        return ArticleRow(self.id, {**self.values, "seq": seq}, self.names)
+
     def to_json(self) -> bytes:
         return orjson.dumps([self.id, self.values, self.names])
 
@@ -140,6 +145,7 @@ class ArticleRow:
             # its own id when it has no copies; `copies`: the group's articles in the generation.
             "grp": doc_id(article.id),
             "copies": 1,
+            "seq": 0,  # its place in the rebuild's reading order (ArticleRow.numbered)
         }
         for name, vs in facet_values.items():
             values[name] = sorted({value_hash(name, v) for v in vs})

@@ -31,6 +31,7 @@ from search.cluster.documents import ALIAS_KIND, FACET_NUMBER, UNDATED_DAY, doc_
 from search.cluster.match import CompiledMatch, MatchCompiler
 from search.cluster.pointer import LiveGeneration, PointerReader
 from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, ClusterSpec
+from search.cluster.vocabulary import TermReader
 from search.cursor import Cursor
 from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
@@ -43,6 +44,7 @@ from search.engine.searcher import (
     describe_any,
     make_hit,
 )
+from search.engine.suggest import suggest
 from search.entities.places import canonical_value  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import NO_DAY, date_histogram
@@ -84,6 +86,7 @@ class ClusterSearch:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._bounds: dict[str, int] = {}
+        self._terms: tuple[LiveGeneration, TermReader] | None = None
         self._agents = {f"{n.host}:{n.api_port}": n for n in spec.nodes}
 
     @classmethod
@@ -252,7 +255,19 @@ class ClusterSearch:
         return replace(result, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def suggest(self, q: str) -> str | None:
-        return None  # spelling suggestions need the archive's vocabulary, which the cluster does not expose
+        return self.search(SearchRequest(q=q, page_size=1, facet_limit=1, snippets=False)).suggestion
+
+    def terms(self, live: LiveGeneration) -> TermReader:
+        """The generation's terms for spelling suggestions (search.cluster.vocabulary), one reader
+        per generation: suggest() caches what it reads of one by its first letters."""
+        with self._lock:
+            found = self._terms
+            if found is None or found[0] != live:
+                reader = TermReader(
+                    lambda text, args: self._query(text, args, set())[0], live.slot, self.spec.max_matches
+                )
+                found = self._terms = (live, reader)
+        return found[1]
 
     def article(self, article_id: str) -> ArticleView | None:
         """The article with its people as the name map shows them (its `person` attribute)."""
@@ -373,6 +388,7 @@ class _ClusterQuery:
         self.cap = engine.spec.max_matches
         self.hashes: dict[str, dict[str, int]] = {}  # per selected facet: value as typed -> its hash
         self.next_cursor: str | None = None
+        self.suggestion: str | None = None
 
     def _selected_hashes(self) -> None:
         """Selected people typed as a form the name map shows as another value select that value."""
@@ -391,19 +407,52 @@ class _ClusterQuery:
         if node is not None and not compiled.searchable and compiled.days is None:
             self.notices.append("The query has only very common words, which are not indexed; type other words.")
             return self._result(0, [], {name: [] for name in FACET_FIELDS}, np.zeros(0, dtype=np.int64))
-        if node is not None and has_fallback(node):
-            total = self._count(compiled)
-            if total < ANY_WORD_BELOW:
-                fallback = self.compiler.compile(node, any_word=True)
-                if fallback.match is not None and self._count(fallback) > total:
-                    self.interpreted_as = describe_any(node)
-                    self.notices.append(any_word_notice(total))
-                    compiled = fallback
+        compiled, all_words = self._read(node, compiled)
+        if all_words is not None:
+            self.interpreted_as = describe_any(node)
+            self.notices.append(any_word_notice(all_words))
         hits, total, groups = self._hits(compiled)
         if export:
             return self._result(total, hits, {}, np.zeros(0, dtype=np.int64), groups)
         facets, days = self._facets(compiled)
+        if node is not None:  # suggest() returns at once when every word is in the archive
+            self.suggestion = suggest(
+                self.engine.terms(self.live),
+                node,
+                text,
+                total,
+                self._count_text,
+                self.engine.analyzer,
+                fell_back=all_words is not None,
+            )
         return self._result(total, hits, facets, days, groups)
+
+    def _read(self, node, compiled: CompiledMatch) -> tuple[CompiledMatch, int | None]:
+        """All the words; or, when that finds fewer than ANY_WORD_BELOW articles under the filters
+        and reading the words as alternatives finds more, any of them (with the count of all)."""
+        if node is None or not has_fallback(node):
+            return compiled, None
+        total = self._count(compiled)
+        if total < ANY_WORD_BELOW:
+            fallback = self.compiler.compile(node, any_word=True)
+            if fallback.match is not None and self._count(fallback) > total:
+                return fallback, total
+        return compiled, None
+
+    def _count_text(self, text: str) -> tuple[int, bool]:
+        """Hits of another query text under the same filters, and whether it was read as any word."""
+        try:
+            node = parse(text)
+        except QuerySyntaxError:
+            node = plain_words(text)
+        try:
+            compiled = self.compiler.compile(node)
+        except BadRequest:
+            return 0, False
+        if node is None or (not compiled.searchable and compiled.days is None):
+            return 0, False
+        compiled, all_words = self._read(node, compiled)
+        return self._count(compiled), all_words is not None
 
     def _result(
         self, total: int, hits: list[Hit], facets: dict[str, list[FacetValue]], days: np.ndarray, groups: int = 0
@@ -435,7 +484,7 @@ class _ClusterQuery:
             results=hits,
             facets=facets,
             dates=date_histogram(days),
-            suggestion=None,
+            suggestion=self.suggestion,
             facet_totals=self.facet_totals,
             extra=extra,
             next_cursor=self.next_cursor,

@@ -39,7 +39,7 @@ TEXT = "@(title,subtitle,body)"
 EVERYTHING = f"(@every {EVERY_WORD})"
 # Characters a token may hold in MATCH(): not the query syntax's operators (nor space), and within the
 # charset_table (search.cluster.spec); Dateline's tokens always are (letters, marks, digits, _ and ').
-_SAFE_TOKEN = re.compile(r"^[^\s!\"#$%&()*+,\-./:;<=>?@\[\\\]^`{|}~\x00-\x1f\U00030000-\U0010ffff]+$")
+SAFE_TOKEN = re.compile(r"^[^\s!\"#$%&()*+,\-./:;<=>?@\[\\\]^`{|}~\x00-\x1f\U00030000-\U0010ffff]+$")
 
 
 @dataclass
@@ -120,7 +120,7 @@ class MatchCompiler:
                 return self._words(text, name, out, negated)
             case Wildcard(pattern, name):
                 literal = pattern[:-1].casefold()
-                if not pattern.endswith("*") or "*" in literal or "?" in literal or not _SAFE_TOKEN.match(literal):
+                if not pattern.endswith("*") or "*" in literal or "?" in literal or not SAFE_TOKEN.match(literal):
                     raise _refuse(node, "a wildcard other than a trailing *")
                 if not negated:
                     out.highlight.add(literal)  # marks nothing unless a word is exactly it; the hits show
@@ -147,7 +147,7 @@ class MatchCompiler:
 
     def _words(self, text: str, name: str | None, out: CompiledMatch, negated: bool) -> str | None:
         terms = [(t.text, t.pos) for t in self.analyzer(text, positions=True)]
-        terms = [(t, p) for t, p in terms if _SAFE_TOKEN.match(t) and t != GAP_TOKEN]
+        terms = [(t, p) for t, p in terms if SAFE_TOKEN.match(t) and t != GAP_TOKEN]
         if not terms:
             return None
         if not negated:

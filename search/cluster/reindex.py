@@ -95,7 +95,7 @@ def reindex_cluster(
                 for docnum, line in enumerate(spool):
                     row = ArticleRow.from_json(line).with_people([hashes[v] for v in mapped.of(docnum)], labels)
                     grouped = groups.get(str(row.values["aid"]))
-                    batch.add_row(row.in_group(*grouped) if grouped else row)
+                    batch.add_row((row.in_group(*grouped) if grouped else row).numbered(docnum))
             batch.add_names(
                 (h, ALIAS_KIND, label)
                 for h, label in ((value_hash("person", key), label) for key, label in mapped.aliases.items())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -22,7 +23,8 @@ from search.cluster import connection as sql
 from search.cluster.connection import NodeDown, connect
 from search.cluster.documents import ArticleRow
 from search.cluster.pointer import POINTER_SQL, LiveGeneration, pointer_of, pointer_row, switch, wait_for_grace
-from search.cluster.spec import ARTICLES, NAMES, SLOTS, ClusterSpec, Node
+from search.cluster.spec import ARTICLES, NAMES, SLOTS, VOCAB, ClusterSpec, Node
+from search.cluster.vocabulary import VOCAB_COLUMNS, ShardTerms, initial_word
 from search.facet_registry import FACET_FIELDS
 
 BATCH_ROWS = 200
@@ -40,6 +42,7 @@ ARTICLE_COLUMNS = (
     "day",
     "grp",
     "copies",
+    "seq",
     *FACET_FIELDS,
 )
 MVA_COLUMNS = frozenset(FACET_FIELDS)
@@ -123,7 +126,7 @@ class ClusterWriter:
         slot = SLOTS[0] if live is None else SLOTS[(SLOTS.index(live.slot) + 1) % len(SLOTS)]
         for replicas in self.spec.shards:
             for node in replicas:
-                for table in (ARTICLES, NAMES):
+                for table in (ARTICLES, NAMES, VOCAB):
                     self.truncate(node, table.format(slot=slot))
         return Generation(slot, (live.generation if live else 0) + 1)
 
@@ -165,6 +168,7 @@ class _ShardBuffer:
     names: dict[int, tuple[int, int, str]] = field(default_factory=dict)
     written: int = 0
     named: set[int] = field(default_factory=set)
+    terms: ShardTerms = field(default_factory=ShardTerms)
 
 
 class ShardedBatch:
@@ -184,6 +188,7 @@ class ShardedBatch:
         number = row.group % len(self.shards)
         shard = self.shards[number]
         shard.rows.append({"id": row.id, **row.values})
+        shard.terms.add(row.values)
         for name in row.names:
             if name[0] not in shard.named:
                 shard.names[name[0]] = name
@@ -220,9 +225,15 @@ class ShardedBatch:
             shard.names = {}
 
     def commit(self) -> list[int]:
-        """Writes what is buffered and checks every replica holds it; the articles per shard."""
+        """Writes what is buffered and each shard's terms, and checks every replica holds its
+        articles; the articles per shard."""
         for number in range(len(self.shards)):
             self._flush(number)
+            rows = self.shards[number].terms.rows(number)
+            while chunk := list(islice(rows, BATCH_ROWS * 5)):
+                text, args = _insert(VOCAB.format(slot=self.generation.slot), VOCAB_COLUMNS, chunk, verb="REPLACE")
+                for node in self.writer.spec.shards[number]:
+                    self.writer._run(node, text, args)
         for number, replicas in enumerate(self.writer.spec.shards):
             expected = self.shards[number].written
             for node in replicas:
@@ -280,13 +291,13 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
             return 0
         slot = live.slot
         primary = spec.shards[node.shard][0]
-        for table in (ARTICLES, NAMES):
+        for table in (ARTICLES, NAMES, VOCAB):
             writer.truncate(node, table.format(slot=slot))
         copied, last = 0, 0
         while True:  # the articles, with the person values (the name map's) and groups the primary holds
             rows = writer._run(
                 primary,
-                f"SELECT id, doc, person, grp, copies FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
+                f"SELECT id, doc, person, grp, copies, seq FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
                 f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
                 [last],
             )
@@ -296,12 +307,34 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
                 ArticleRow.from_stored(orjson.loads(doc), writer.analyzer)
                 .with_people(sql.mva(people))
                 .in_group(int(grp), int(copies))
-                for _, doc, people, grp, copies in rows
+                .numbered(int(seq))
+                for _, doc, people, grp, copies, seq in rows
             ]
             text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, [{"id": r.id, **r.values} for r in built])
             writer._run(node, text, args)
             copied += len(rows)
             last = int(rows[-1][0])
+        last = 0
+        while True:  # the shard's terms as the primary holds them
+            terms = writer._run(
+                primary,
+                f"SELECT id, sid, term, length, title_df, body_df FROM {VOCAB.format(slot=slot)} WHERE id > %s "
+                f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
+                [last],
+            )
+            if not terms:
+                break
+            text, args = _insert(
+                VOCAB.format(slot=slot),
+                VOCAB_COLUMNS,
+                [
+                    dict(zip(VOCAB_COLUMNS, (int(i), initial_word(str(t)), int(sid), str(t), int(n), int(td), int(bd))))
+                    for i, sid, t, n, td, bd in terms
+                ],
+                verb="REPLACE",
+            )
+            writer._run(node, text, args)
+            last = int(terms[-1][0])
         last = 0
         while True:  # the names index as the primary holds it
             names = writer._run(
