@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
 import ir_measures  # noqa: E402
+import numpy as np  # noqa: E402
 from ir_measures import AP, P, R, nDCG  # noqa: E402
 from time_collection import TimeCollection, build_index, build_product_index  # noqa: E402
 from whoosh import query as wq  # noqa: E402
@@ -35,10 +36,11 @@ from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
-from search.engine import ranking  # noqa: E402
+from search.engine import proximity, ranking  # noqa: E402
 from search.index.schema import build_schema  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
+PROXIMITY_WEIGHT, PROXIMITY_SLOP = proximity.WEIGHT, proximity.SLOP
 MEASURES = (AP, nDCG @ 10, P @ 10, R @ 100)
 COLUMNS = ("MAP", "nDCG@10", "P@10", "R@100")
 DEPTH = 1000
@@ -58,13 +60,26 @@ def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
 
 
 def search_run(
-    ix, weighting: WeightingModel, make_query: Callable[[str], wq.Query], queries: Iterable, depth: int = DEPTH
+    ix,
+    weighting: WeightingModel,
+    make_query: Callable[[str], wq.Query],
+    queries: Iterable,
+    depth: int = DEPTH,
+    rerank: Callable | None = None,
 ) -> Run:
+    """Each query's ranking, `depth` deep; `rerank(searcher, docnums, scores, query)` reorders it."""
     run: Run = {}
     with ix.searcher(weighting=weighting) as searcher:
         for q in queries:
-            hits = searcher.search(make_query(q.text), limit=depth)
-            run[q.id] = {hit["id"]: hit.score for hit in hits}
+            query = make_query(q.text)
+            hits = searcher.search(query, limit=depth)
+            ids = {hit.docnum: hit["id"] for hit in hits}
+            docnums = np.asarray([hit.docnum for hit in hits], dtype=np.int64)
+            scores = np.asarray([hit.score for hit in hits], dtype=np.float64)
+            if rerank is not None:
+                docnums, scores = rerank(searcher, docnums, scores, query)
+            # Scores are ranks, so that trec_eval keeps this order (it re-sorts ties).
+            run[q.id] = {ids[d]: float(depth - rank) for rank, d in enumerate(docnums.tolist())}
     return run
 
 
@@ -92,7 +107,8 @@ class Variant:
     b: float = ranking.B
     idf: str = "lucene"  # "lucene" (ours) or "whoosh"
     repeats: bool = ranking.REPEATS
-    proximity: float = ranking.PROXIMITY
+    proximity: float = PROXIMITY_WEIGHT  # search.engine.proximity's bonus weight (0: none)
+    slop: int = PROXIMITY_SLOP
     coordination: float | None = None  # Whoosh's Or(scale=...) bonus for matching more words
 
     def weighting(self) -> WeightingModel:
@@ -102,7 +118,7 @@ class Variant:
     def label(self) -> str:
         return (
             f"K1={self.k1:<4} B={self.b:<4} idf={self.idf:<6} "
-            f"repeats={'yes' if self.repeats else 'no ':<3} prox={self.proximity}"
+            f"repeats={'yes' if self.repeats else 'no ':<3} prox={self.proximity} slop={self.slop}"
             + (f" coord={self.coordination}" if self.coordination else "")
         )
 
@@ -120,22 +136,32 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
-        q = ranking.natural_query(text.lower(), ("body",), schema, repeats=variant.repeats, proximity=variant.proximity)
+        q = ranking.natural_query(text.lower(), ("body",), schema, repeats=variant.repeats)
         if variant.coordination and isinstance(q, wq.Or):
             q = wq.Or(q.subqueries, scale=variant.coordination)
         return q
 
-    return search_run(ix, variant.weighting(), make_query, collection.queries)
+    def rerank(searcher, docnums, scores, query):
+        words = proximity.typed_words(query)
+        return proximity.rerank(searcher, docnums, scores, words, weight=variant.proximity, slop=variant.slop)
+
+    return search_run(ix, variant.weighting(), make_query, collection.queries, rerank=rerank)
 
 
-def ours_run(collection: TimeCollection, ix) -> Run:
-    """Exactly what search/engine/ranking.py ships: weighting() and natural_query() over the text fields."""
+def ours_run(collection: TimeCollection, ix, with_proximity: bool = True) -> Run:
+    """Exactly what search/engine/ranking.py ships: weighting() and natural_query() over the text
+    fields, then search.engine.proximity's rerank (unless `with_proximity` is false)."""
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
         return ranking.natural_query(text.lower(), ranking.TEXT_FIELDS, schema)
 
-    return search_run(ix, ranking.weighting(), make_query, collection.queries)
+    def rerank(searcher, docnums, scores, query):
+        return proximity.rerank(searcher, docnums, scores, proximity.typed_words(query))
+
+    return search_run(
+        ix, ranking.weighting(), make_query, collection.queries, rerank=rerank if with_proximity else None
+    )
 
 
 # -- what answering "every word" first costs long queries ------------------------------------
@@ -273,12 +299,19 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
         shipped,
         Variant(idf="whoosh"),
         Variant(repeats=not shipped.repeats),
-        *(Variant(proximity=p) for p in (0.1, 0.2, 0.3, 0.5)),
+        Variant(proximity=0.0),
         *(Variant(coordination=c) for c in (0.5, 0.9)),
     ):
         print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
 
-    print("\nGrid 3: stop lists (index rebuilt each time; shipped K1, B, query)")
+    print("\nGrid 3: proximity (search.engine.proximity): SLOP x WEIGHT, shipped K1, B and query")
+    print(header("variant"))
+    for slop in (1, 2, 3, 4, 6):
+        for weight in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0):
+            v = Variant(proximity=weight, slop=slop)
+            print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
+
+    print("\nGrid 4: stop lists (index rebuilt each time; shipped K1, B, query)")
     print(header("stop list"))
     stop_lists = {
         f"ours (analysis.ENGLISH_STOP_WORDS, {len(ENGLISH_STOP_WORDS)} words)": ENGLISH_STOP_WORDS,
@@ -320,7 +353,10 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))", evaluate(product.run, collection.qrels))
             )
-        print(row("ranking only: search.engine.ranking (weighting + natural_query)", evaluate(ours, collection.qrels)))
+        print(row("ranking only: weighting + natural_query + proximity", evaluate(ours, collection.qrels)))
+        print(
+            row("  the same without the proximity rerank", evaluate(ours_run(collection, ix, False), collection.qrels))
+        )
         print(row("baseline: Whoosh StemmingAnalyzer + BM25F(), OR of words", baseline))
         if product is not None:
             print(

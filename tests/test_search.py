@@ -129,9 +129,12 @@ def test_few_all_word_matches_widen_to_any_word_ranked_by_score(searcher):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_any_word_order_is_bm25f_alone(searcher, index_dir):
-    """No words-matched-first sort: the order is ranking.natural_query's on Whoosh, score for score."""
-    from search.engine import ranking
+def test_any_word_order_is_bm25f_and_proximity_alone(searcher, index_dir):
+    """No words-matched-first sort: the order is ranking.natural_query's on Whoosh with the proximity
+    bonus (search.engine.proximity), score for score."""
+    import numpy as np
+
+    from search.engine import proximity, ranking
     from search.index.store import open_live_index
 
     q = "rocket launch seoul"  # only a1 has all three; a2 has two of them, in its headline
@@ -140,9 +143,16 @@ def test_any_word_order_is_bm25f_alone(searcher, index_dir):
     assert result.interpreted_as == "(rocket OR launch OR seoul)"
     ix = open_live_index(index_dir)
     with ix.searcher(weighting=ranking.weighting()) as s:
-        expected = [
-            (h["id"], round(h.score, 4)) for h in s.search(ranking.natural_query(q, schema=ix.schema), limit=None)
-        ]
+        query = ranking.natural_query(q, schema=ix.schema)
+        hits = s.search(query, limit=None)
+        ids_of = {h.docnum: h["id"] for h in hits}
+        docnums, scores = proximity.rerank(
+            s,
+            np.asarray([h.docnum for h in hits]),
+            np.asarray([h.score for h in hits]),
+            proximity.typed_words(query),
+        )
+        expected = [(ids_of[d], round(float(x), 4)) for d, x in zip(docnums.tolist(), scores.tolist())]
     assert [(hit.id, hit.score) for hit in result.results] == expected
     order = ids(result)
     assert order[0] == "a2" and order.index("a2") < order.index("a1")  # score, not words matched

@@ -29,3 +29,27 @@ def test_posting_blocks_and_field_lengths_agree_with_whooshs_public_api(tmp_path
             assert weights == [w for _, w in reader.postings(fieldname, text).items_as("weight")]
         lengths = field_lengths(reader, "body", default=1.0)
         assert lengths.tolist() == [reader.doc_field_length(d, "body") or 1.0 for d in range(reader.doc_count_all())]
+
+
+def test_term_positions_agree_with_whooshs_skip_to_across_blocks(tmp_path):
+    """A term in 800 documents spans several posting blocks; asking for scattered ones (and some
+    without the term) gives what Whoosh's public matcher gives."""
+    from whoosh import fields, index
+
+    from search.index.whoosh_internals import term_positions
+
+    schema = fields.Schema(body=fields.TEXT(phrase=True))
+    ix = index.create_in(str(tmp_path), schema)
+    with ix.writer() as writer:
+        for n in range(900):
+            words = ["filler"] * (n % 7) + (["rocket", "launch"] if n % 9 else ["launch"]) + ["rocket"] * (n % 3)
+            writer.add_document(body=" ".join(words))
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        wanted = sorted({0, 1, 9, 130, 131, 260, 261, 400, 513, 640, 641, 777, 899})
+        expected = {}
+        for docnum, positions in reader.postings("body", "rocket").items_as("positions"):
+            if docnum in wanted:
+                expected[docnum] = list(positions)
+        assert len(expected) < len(wanted)  # some asked for do not have the word
+        assert term_positions(reader, "body", "rocket", wanted) == expected

@@ -1,5 +1,6 @@
-"""How hits are ranked, all of it: field weights, the BM25F weighting, when words typed side
-by side are read as alternatives, and the free-text ("any words") query.
+"""How hits are ranked: field weights, the BM25F weighting, when words typed side by side are
+read as alternatives, and the free-text ("any words") query. (The proximity bonus that reorders
+the best hits is search.engine.proximity.)
 
 The searcher asks for every word first; when that finds fewer than ANY_WORD_BELOW articles,
 it falls back to `natural_query`, which ORs the analyzed words over the text fields so that
@@ -42,12 +43,9 @@ TITLE_B = 0.5
 SUBTITLE_B = 0.5
 # A word typed twice counts twice (MAP 0.702 against 0.700 counting it once).
 REPEATS = True
-# Extra weight for two consecutive query words found within PROXIMITY_SLOP words of
-# each other. Off: on TIME it peaks sharply (MAP 0.705 at 0.1, 0.715 at 0.2, 0.704 at
-# 0.3, 0.686 at 0.5), too narrow a peak to trust on 83 queries, and it costs a
-# phrase query per word pair.
-PROXIMITY = 0.0
-PROXIMITY_SLOP = 3
+# Words typed side by side that stand side by side: search.engine.proximity reranks the best
+# hits (an earlier try, extra phrase clauses in this query, peaked too narrowly on TIME to trust).
+
 # Not used: Whoosh's coordination bonus (Or(..., scale=s)) lowered MAP to 0.694 for
 # any s, as it adds a per-matched-word constant that ignores how rare the words are.
 
@@ -91,15 +89,12 @@ def natural_query(
     schema: Schema | None = None,
     *,
     repeats: bool = REPEATS,
-    proximity: float = PROXIMITY,
 ) -> wq.Query:
     """A ranked OR over the words of `text` in the text fields: the "any words" query.
 
     Each distinct word becomes one clause (an OR of that word over the fields);
-    with `repeats`, a word typed twice counts twice. With `proximity` > 0, two
-    consecutive query words found within PROXIMITY_SLOP words of each other add
-    that fraction of their score again. Returns `NullQuery` when the text has no
-    searchable words. (The keyword arguments exist for bench/relevance.py's grid.)
+    with `repeats`, a word typed twice counts twice. Returns `NullQuery` when the
+    text has no searchable words. (The keyword arguments exist for bench/relevance.py's grid.)
     """
     schema = schema or _default_schema()
     fields = tuple(f for f in fields if f in schema)
@@ -116,11 +111,6 @@ def natural_query(
         if repeats and count != 1:
             clause = clause.with_boost(float(count))
         clauses.append(clause)
-    if proximity > 0:
-        pairs = dict.fromkeys((a, b) for a, b in zip(terms, terms[1:]) if a != b)
-        for pair in pairs:
-            for f in fields:
-                clauses.append(wq.Phrase(f, list(pair), slop=PROXIMITY_SLOP, boost=proximity))
     return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
 

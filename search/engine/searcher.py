@@ -25,7 +25,7 @@ from whoosh import query as wq
 from search.analysis import news_analyzer
 from search.article import printable
 from search.cursor import Cursor
-from search.engine import ranking
+from search.engine import proximity, ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
@@ -312,6 +312,7 @@ class _Search:
         self.notices: list[str] = list(self.filters.notices)
         self.interpreted_as: str | None = None
         self.used_any_word = False  # the query was read as "any of the words"
+        self.words_required = False  # plain words typed together, every one required
         self.highlight: set[str] | None = None  # index terms to mark in the hits
         # Each hit's stored article, score and other versions, in order.
         self.page: list[tuple[StoredArticle, float | None, tuple[int, list[Version]] | None]] = []
@@ -343,6 +344,7 @@ class _Search:
         else:
             reading = self._read(node, text, query, narrow)
             base, query = reading.base, reading.query
+            self.words_required = has_fallback(node) and not reading.any_word
             if reading.any_word:
                 highlight = reading.highlight
                 self.used_any_word = True
@@ -569,13 +571,15 @@ class _Search:
             docnums = np.flatnonzero(matched)
             ranked = scores[docnums]
             order = np.lexsort((docnums, -ranked))
-            return docnums[order], ranked[order].astype(np.float64)
-        allow = set(np.flatnonzero(matched).tolist()) if filtered else None
-        results = self.gen.searcher.search(query, limit=limit, filter=allow)
-        return (
-            np.asarray([h.docnum for h in results], dtype=np.int64),
-            np.asarray([h.score for h in results], dtype=np.float64),
-        )
+            docnums, ranked = docnums[order], ranked[order].astype(np.float64)
+        else:
+            allow = set(np.flatnonzero(matched).tolist()) if filtered else None
+            depth = None if limit is None else max(limit, proximity.RERANK_DEPTH)
+            results = self.gen.searcher.search(query, limit=depth, filter=allow)
+            docnums = np.asarray([h.docnum for h in results], dtype=np.int64)
+            ranked = np.asarray([h.score for h in results], dtype=np.float64)
+        words = proximity.typed_words(query)
+        return proximity.rerank(self.gen.searcher, docnums, ranked, words, as_typed_first=self.words_required)
 
     def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
         """The position after the cursor's hit in the result list."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import signal
+from bisect import bisect_left
 from collections.abc import Iterator
 
 import numpy as np
@@ -90,6 +91,37 @@ def field_lengths(reader, fieldname: str, default: float = 1.0) -> np.ndarray:
             return np.full(count, default, dtype=np.float64)
         return np.asarray([default if n is None else n for n in table], dtype=np.float64)
     return np.asarray([reader.doc_field_length(d, fieldname) or default for d in range(count)], dtype=np.float64)
+
+
+def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+    """The positions of a term in the given documents of one segment (sorted docnums in the
+    segment; those without the term left out). Whoosh's skip_to steps through a block one posting
+    at a time; this skips whole blocks by their last id and bisects inside one."""
+    matcher = reader.postings(fieldname, text)
+    while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
+        matcher = matcher.child
+    out: dict[int, list[int]] = {}
+    block_matcher = hasattr(matcher, "_read_ids") and hasattr(matcher, "_skip_to_block")
+    for docnum in docnums:
+        if not matcher.is_active():
+            break
+        if not block_matcher:
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                out[docnum] = matcher.value_as("positions")
+            continue
+        if docnum > matcher.block_max_id():
+            matcher._skip_to_block(lambda: docnum > matcher.block_max_id())
+            if not matcher.is_active():
+                break
+        if matcher._ids is None:
+            matcher._read_ids()
+        # docnum <= the block's last id, so the bisection lands inside the block.
+        matcher._i = bisect_left(matcher._ids, docnum, matcher._i)
+        if matcher._ids[matcher._i] == docnum:
+            out[docnum] = matcher.value_as("positions")
+    return out
 
 
 # --- writing: writer processes with faster code paths -----------------------------------------
