@@ -1,11 +1,14 @@
 """The search cluster as a SearchEngine (search.engine.interface): the same requests, the same results.
 
-Per request: one query for the page of hits (MATCH(), attribute filters, ORDER BY, LIMIT), one
-FACET query for the facet counts and the days of the date histogram, and one more per ticked
-facet (a facet is counted under every filter but its own). Each FACET limit, and max_matches, is
-set above the facet's distinct values in the live generation (counted once per generation), so
-counts are exact across shards without paying for a large limit everywhere. Snippets and marked titles are made by Dateline from the stored text (search.snippets),
-as the embedded engine makes them.
+Per request: one query for the page of hits (MATCH(), attribute filters, ORDER BY, LIMIT; with
+collapse, GROUP BY the group of wire copies), two that count the groups, one FACET query for the
+facet counts and the days of the date histogram, and one more per ticked facet (a facet is
+counted under every filter but its own). Each FACET limit, and max_matches, is set above the
+facet's distinct values in the live generation (counted once per generation), so counts are exact
+across shards without paying for a large limit everywhere. Snippets and marked titles are made by
+Dateline from the stored text (search.snippets), as the embedded engine makes them; spelling
+suggestions by search.engine.suggest from the generation's term counts (search.cluster.vocabulary).
+A request reads the live generation once and uses it throughout (search.cluster.pointer).
 
 A shard that does not answer (no replica up) leaves its part out: the result says which part
 (`extra["missing_shards"]`) and its notice says so; every shard down is an empty result with a
