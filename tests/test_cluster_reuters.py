@@ -112,3 +112,12 @@ def test_topics_are_normalised_as_the_embedded_engine(engines):
             assert facet_counts(theirs) == facet_counts(ours)
     query = SearchRequest(q=f"topic:{topic.value.lower()}s oil", facet_limit=5)
     assert sharded.search(query).total == embedded.search(query).total
+
+
+def test_an_article_lists_its_wire_copies_and_mapped_people_as_the_embedded_engine(engines):
+    embedded, sharded = engines
+    hit = next(h for h in embedded.search(SearchRequest(q="oil prices", collapse=False)).results if h.other_versions)
+    ours, theirs = embedded.article(hit.id), sharded.article(hit.id)
+    assert ours is not None and theirs is not None
+    assert {v.id for v in theirs.versions} == {v.id for v in ours.versions} != set()
+    assert sorted(theirs.people) == sorted(ours.people)

@@ -542,9 +542,8 @@ class _ClusterQuery:
 
     def _count(self, compiled: CompiledMatch) -> int:
         where, args = self._where(compiled)
-        sets = self._query(f"SELECT id FROM {self.index}{where} LIMIT 1 OPTION max_matches = 1", args)
-        meta = self._query("SHOW META", [])
-        return _total_found(meta[0]) if sets is not None else 0
+        rows = self._query(f"SELECT COUNT(*) AS n FROM {self.index}{where}", args)[0]
+        return int(rows[0][0] or 0) if rows else 0
 
     def _query(self, text: str, args: list[object]) -> list[list[tuple]]:
         return self.engine._query(text, args, self.missing)
@@ -600,7 +599,8 @@ class _ClusterQuery:
                 f"OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
                 args,
             )[0]
-            groups = listed = self._groups(where, args)
+            total, groups = self._totals(where, args)
+            listed = groups
             if before:
                 if not rows or _article_id(rows[0]) != cursor.id:  # type: ignore[union-attr]
                     raise BadRequest(
@@ -609,7 +609,6 @@ class _ClusterQuery:
                         "cursor",
                     )
                 rows = rows[1:]
-            total = self._count(compiled)
             if rows and first + len(rows) < listed:
                 key: int | None = first + len(rows)
                 self.next_cursor = Cursor(self.version, request.sort, True, key, _article_id(rows[-1])).encode()
@@ -625,9 +624,9 @@ class _ClusterQuery:
                 f"LIMIT {first}, {page_size} OPTION max_matches = {max(first + page_size, 1)}, {RANKING}",
                 args,
             )[0]
-            rest = _total_found(self._query("SHOW META", [])[0])  # from the cursor on, when there is one
-            total = self._count(compiled) if cursor is not None else rest
-            groups = self._groups(where, args)
+            after = _total_found(self._query("SHOW META", [])[0]) if cursor is not None else None
+            total, groups = self._totals(where, args)
+            rest = total if after is None else after  # the hits from the cursor on
             if rows and first + len(rows) < rest:
                 _, w, dated, ts = rows[-1][:4]
                 key = int(w) if scored else (int(ts) if int(dated) else None)
@@ -647,18 +646,20 @@ class _ClusterQuery:
             hits.append(make_hit(stored, terms, self.engine.analyzer, score, request.snippets, versions))
         return hits, total, groups
 
-    def _groups(self, where: str, args: list[object]) -> int:
-        """The groups of wire copies among the matches (an article without copies is one): the
-        matching articles without copies, and the groups of the others (SphinxQL counts a GROUP BY's
+    def _totals(self, where: str, args: list[object]) -> tuple[int, int]:
+        """The matching articles, and their groups of wire copies (an article without copies is
+        one): those without copies, and a GROUP BY of the others (SphinxQL counts a GROUP BY's
         groups exactly only within max_matches, which the generation's groups of copies bound)."""
+        rows = self._query(f"SELECT COUNT(*) AS n, SUM(IF(copies = 1, 1, 0)) AS single FROM {self.index}{where}", args)
+        total, single = (int(rows[0][0][0] or 0), int(rows[0][0][1] or 0)) if rows[0] else (0, 0)
+        if total == single:
+            return total, single
         joined = f"{where} AND" if where else " WHERE"
-        self._query(f"SELECT id FROM {self.index}{joined} copies = 1 LIMIT 1 OPTION max_matches = 1", args)
-        single = _total_found(self._query("SHOW META", [])[0])
         limit = self._limit("copies")
         self._query(
             f"SELECT grp FROM {self.index}{joined} copies > 1 GROUP BY grp LIMIT 1 OPTION max_matches = {limit}", args
         )
-        return single + _total_found(self._query("SHOW META", [])[0])
+        return total, single + _total_found(self._query("SHOW META", [])[0])
 
     def _copies(self, where: str, args: list[object], groups: set[int]) -> dict[int, int]:
         """Matching articles per group, for these groups."""

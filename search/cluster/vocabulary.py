@@ -24,6 +24,7 @@ from search.cluster.spec import DIST_ARTICLES, DIST_VOCAB, GAP_TOKEN
 
 FIELDS = ("title", "body")  # search.engine.suggest.SUGGEST_FIELDS
 VOCAB_COLUMNS = ("id", "initial", "sid", "term", "length", "title_df", "body_df")
+CACHED_TERMS = 100_000  # document frequencies kept per generation (a few MB)
 
 
 def term_id(term: str) -> int:
@@ -89,6 +90,7 @@ class TermReader:
         self.slot = slot
         self.cap = cap
         self.schema = {field: _Field() for field in FIELDS}
+        self._frequencies: dict[str, tuple[int, int]] = {}  # term -> (title, body) document frequencies
 
     def reader(self) -> TermReader:
         return self
@@ -103,12 +105,20 @@ class TermReader:
         return (str(term).encode("utf-8") for term, _ in rows)
 
     def doc_frequency(self, field: str, term: str) -> int:
-        rows = self.query(
-            f"SELECT SUM({field}_df) AS df FROM {DIST_VOCAB.format(slot=self.slot)} WHERE sid = {term_id(term)} "
-            f"GROUP BY sid LIMIT 1",
-            [],
-        )
-        return int(rows[0][0]) if rows else 0
+        """Articles whose `field` holds the term. A generation's counts never change: both fields'
+        are read at once and kept (every search asks for each of its words)."""
+        found = self._frequencies.get(term)
+        if found is None:
+            rows = self.query(
+                f"SELECT SUM(title_df) AS t, SUM(body_df) AS b FROM {DIST_VOCAB.format(slot=self.slot)} "
+                f"WHERE sid = {term_id(term)} GROUP BY sid LIMIT 1",
+                [],
+            )
+            found = (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+            if len(self._frequencies) >= CACHED_TERMS:
+                self._frequencies.clear()
+            self._frequencies[term] = found
+        return found[FIELDS.index(field)]
 
     def postings(self, field: str, term: str) -> _Ids:
         """The first articles holding the term, in the order the rebuild read them (as the
