@@ -11,7 +11,7 @@ than its primary (`replica_report`) is reported, and `catch_up` copies the prima
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -293,16 +293,9 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
         primary = spec.shards[node.shard][0]
         for table in (ARTICLES, NAMES, VOCAB):
             writer.truncate(node, table.format(slot=slot))
-        copied, last = 0, 0
-        while True:  # the articles, with the person values (the name map's) and groups the primary holds
-            rows = writer._run(
-                primary,
-                f"SELECT id, doc, person, grp, copies, seq FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
-                f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
-                [last],
-            )
-            if not rows:
-                break
+        copied = 0
+        # The articles, with the person values (the name map's), groups and order the primary holds.
+        for rows in _pages(writer, primary, ARTICLES.format(slot=slot), "doc, person, grp, copies, seq"):
             built = [
                 ArticleRow.from_stored(orjson.loads(doc), writer.analyzer)
                 .with_people(sql.mva(people))
@@ -313,49 +306,32 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
             text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, [{"id": r.id, **r.values} for r in built])
             writer._run(node, text, args)
             copied += len(rows)
-            last = int(rows[-1][0])
-        last = 0
-        while True:  # the shard's terms as the primary holds them
-            terms = writer._run(
-                primary,
-                f"SELECT id, sid, term, length, title_df, body_df FROM {VOCAB.format(slot=slot)} WHERE id > %s "
-                f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
-                [last],
-            )
-            if not terms:
-                break
+        for rows in _pages(writer, primary, VOCAB.format(slot=slot), "sid, term, length, title_df, body_df"):
+            terms = [
+                (int(i), initial_word(str(t)), int(sid), str(t), int(n), int(td), int(bd))
+                for i, sid, t, n, td, bd in rows
+            ]
             text, args = _insert(
-                VOCAB.format(slot=slot),
-                VOCAB_COLUMNS,
-                [
-                    dict(zip(VOCAB_COLUMNS, (int(i), initial_word(str(t)), int(sid), str(t), int(n), int(td), int(bd))))
-                    for i, sid, t, n, td, bd in terms
-                ],
-                verb="REPLACE",
+                VOCAB.format(slot=slot), VOCAB_COLUMNS, [dict(zip(VOCAB_COLUMNS, t)) for t in terms], "REPLACE"
             )
             writer._run(node, text, args)
-            last = int(terms[-1][0])
-        last = 0
-        while True:  # the names index as the primary holds it
-            names = writer._run(
-                primary,
-                f"SELECT id, kind, label FROM {NAMES.format(slot=slot)} WHERE id > %s "
-                f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
-                [last],
-            )
-            if not names:
-                break
-            text, args = _insert(
-                NAMES.format(slot=slot),
-                ("id", "words", "kind", "label"),
-                [
-                    {"id": int(i), "words": str(label).casefold(), "kind": int(f), "label": str(label)}
-                    for i, f, label in names
-                ],
-                verb="REPLACE",
-            )
+        for rows in _pages(writer, primary, NAMES.format(slot=slot), "kind, label"):
+            names = [{"id": int(i), "words": str(n).casefold(), "kind": int(k), "label": str(n)} for i, k, n in rows]
+            text, args = _insert(NAMES.format(slot=slot), ("id", "words", "kind", "label"), names, verb="REPLACE")
             writer._run(node, text, args)
-            last = int(names[-1][0])
         return copied
     finally:
         writer.close()
+
+
+def _pages(writer: ClusterWriter, node: Node, table: str, columns: str) -> Iterator[list[tuple]]:
+    """A table's rows on one node, id first, BATCH_ROWS at a time in id order."""
+    last = 0
+    while rows := writer._run(
+        node,
+        f"SELECT id, {columns} FROM {table} WHERE id > %s ORDER BY id ASC LIMIT {BATCH_ROWS} "
+        f"OPTION max_matches = {BATCH_ROWS}",
+        [last],
+    ):
+        yield rows
+        last = int(rows[-1][0])
