@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -21,9 +22,10 @@ from helpers import shared_path, shared_spacy_extractor, write_jsonl
 from search.cli import main
 from search.cluster import local
 from search.cluster.engine import ClusterSearch
+from search.cluster.pointer import pointer_row
 from search.cluster.reindex import ENTITY_CACHE_FILE, reindex_cluster
 from search.cluster.spec import ClusterSpec
-from search.cluster.writer import ClusterWriteError, ClusterWriter, replica_report
+from search.cluster.writer import ClusterWriteError, ClusterWriter, pointer_report, replica_report
 from search.engine.searcher import Searcher
 from search.index.indexer import reindex
 from search.index.store import entity_cache_path
@@ -133,8 +135,6 @@ def test_the_cluster_answers_as_the_embedded_engine(engines, request_):
 )
 def test_a_cursor_walks_the_pages_in_order(engines, request_):
     """Deep paging: each next_cursor continues where the page ended, as page numbers do."""
-    from dataclasses import replace
-
     _, sharded = engines
     first = sharded.search(request_)
     pages = min(first.pages, 4)
@@ -278,11 +278,18 @@ def test_a_stale_mirror_is_reported_and_caught_up(engines, cluster, capsys):
         cursor.execute(f"SELECT id FROM dateline_{live.slot} LIMIT 5")
         lost = ",".join(str(row[0]) for row in cursor.fetchall())
         cursor.execute(f"DELETE FROM dateline_{live.slot} WHERE id IN ({lost})")  # writes the mirror missed
+        # and a switch whose copy of the pointer it missed: searches read the coordinator's
+        cursor.execute(*pointer_row(replace(live, generation=live.generation - 1)))
     stale = [r for r in replica_report(cluster) if r.held != r.expected]
     assert [r.node for r in stale] == [mirror] and "STALE" in stale[0].line
+    assert sharded.pointer.read() == live and not sharded.search(SearchRequest(q="coronavirus")).extra
+    assert main(["cluster", "status", str(cluster.folder)]) == 0
+    lagging = f"{mirror.label} at {mirror.address}: pointer copy names generation {live.generation - 1}"
+    assert lagging in capsys.readouterr().out
     assert main(["cluster", "sync", str(cluster.folder)]) == 0
-    assert f"{mirror.label}: copied {live.counts[1]} articles" in capsys.readouterr().out
-    assert all(r.held == r.expected for r in replica_report(cluster))
+    out = capsys.readouterr().out
+    assert f"{mirror.label}: copied {live.counts[1]} articles" in out and lagging in out
+    assert all(r.held == r.expected for r in replica_report(cluster)) and not pointer_report(cluster)
 
 
 def test_a_rebuild_switches_generations_while_searches_go_on(engines, cluster, tmp_path):

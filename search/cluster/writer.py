@@ -118,10 +118,7 @@ class ClusterWriter:
             self._connection(node)  # all reachable before anything is touched
         live = self.live()
         if live is not None:
-            text, args = pointer_row(live)
-            for node in self.spec.nodes[1:]:
-                if pointer_of(self._run(node, POINTER_SQL)) != live:
-                    self._run(node, text, args)
+            self.level_pointer_copies(live)
             wait_for_grace(live)
         slot = SLOTS[0] if live is None else SLOTS[(SLOTS.index(live.slot) + 1) % len(SLOTS)]
         for replicas in self.spec.shards:
@@ -129,6 +126,19 @@ class ClusterWriter:
                 for table in (ARTICLES, NAMES, VOCAB):
                     self.truncate(node, table.format(slot=slot))
         return Generation(slot, (live.generation if live else 0) + 1)
+
+    def lagging_pointer_copies(self, live: LiveGeneration) -> list[tuple[Node, LiveGeneration | None]]:
+        """The nodes whose copy of the live pointer is not the coordinator's, with what they name."""
+        copies = [(node, pointer_of(self._run(node, POINTER_SQL))) for node in self.spec.nodes[1:]]
+        return [(node, copy) for node, copy in copies if copy != live]
+
+    def level_pointer_copies(self, live: LiveGeneration) -> list[Node]:
+        """Writes the coordinator's pointer to every node whose copy lags; those nodes."""
+        text, args = pointer_row(live)
+        lagging = [node for node, _ in self.lagging_pointer_copies(live)]
+        for node in lagging:
+            self._run(node, text, args)
+        return lagging
 
     def truncate(self, node: Node, table: str) -> None:
         """Empties an RT index: Sphinx 2.2 says TRUNCATE RTINDEX, Manticore TRUNCATE TABLE."""
@@ -276,6 +286,34 @@ def replica_report(spec: ClusterSpec) -> list[ReplicaState]:
                     held = None
                 states.append(ReplicaState(node, held, int(counts[number]) if number < len(counts) else 0))
         return states
+    finally:
+        writer.close()
+
+
+def pointer_report(spec: ClusterSpec, level: bool = False) -> list[str]:
+    """A line per node whose copy of the live pointer lags the coordinator's (a switch that could
+    not write it); with `level`, the copy is written. Nodes that do not answer are left out."""
+    writer = ClusterWriter(spec)
+    try:
+        live = writer.live()
+        if live is None:
+            return []
+        lines = []
+        for node in spec.nodes[1:]:
+            try:
+                copy = pointer_of(writer._run(node, POINTER_SQL))
+                if copy != live and level:
+                    writer._run(node, *pointer_row(live))
+            except ClusterWriteError:
+                continue
+            if copy != live:
+                named = f"generation {copy.generation} (slot {copy.slot})" if copy else "no generation"
+                done = "; set to" if level else "; live is"
+                lines.append(
+                    f"{node.label} at {node.address}: pointer copy names {named}{done} generation "
+                    f"{live.generation} (slot {live.slot})"
+                )
+        return lines
     finally:
         writer.close()
 
