@@ -240,7 +240,7 @@ class ClusterSearch:
         return self._run(request)
 
     def export(self, request: SearchRequest, limit: int) -> SearchResult:
-        """Up to `limit` hits in the search's order, without snippets or facets (no cursor here)."""
+        """Up to `limit` hits in the search's order (after its cursor, if any), without snippets or facets."""
         return self._run(replace(request, snippets=False), export=max(1, limit))
 
     def _run(self, request: SearchRequest, export: int = 0) -> SearchResult:
@@ -401,7 +401,8 @@ class _ClusterQuery:
             self.hashes[name] = {v: found.get(v) or value_hash(name, v) for v in typed}
 
     def run(self, export: int = 0) -> SearchResult:
-        """The result; with `export`, up to that many hits from the first, without snippets or facets."""
+        """The result; with `export`, up to that many hits from the first (or after the cursor),
+        without snippets, facets or listed copies."""
         self.export = export
         self._selected_hashes()
         text = self._query_text()
