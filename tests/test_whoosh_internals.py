@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,12 @@ def test_another_whoosh_version_is_refused_with_a_clear_message():
 
 
 def test_posting_blocks_and_field_lengths_agree_with_whooshs_public_api(tmp_path):
-    ix = open_live_index(index_articles(tmp_path / "index", ARTICLES))
+    # Every other article has a subtitle: the others have no length in that field.
+    articles = [
+        (replace(a, subtitle="A standfirst of six words here"), e) if i % 2 else (a, e)
+        for i, (a, e) in enumerate(ARTICLES)
+    ]
+    ix = open_live_index(index_articles(tmp_path / "index", articles))
     with ix.searcher() as searcher:
         reader = searcher.reader()
         for fieldname, text in (("body", "rocket"), ("title", "launch"), ("place", "seoul")):
@@ -27,8 +34,11 @@ def test_posting_blocks_and_field_lengths_agree_with_whooshs_public_api(tmp_path
             public = reader.postings(fieldname, text)
             assert ids == list(public.all_ids())
             assert weights == [w for _, w in reader.postings(fieldname, text).items_as("weight")]
-        lengths = field_lengths(reader, "body", default=1.0)
-        assert lengths.tolist() == [reader.doc_field_length(d, "body") or 1.0 for d in range(reader.doc_count_all())]
+        assert type(reader._perdoc).__name__ == "W3PerDocReader"  # the path that reads a column at once
+        for fieldname in ("body", "title", "subtitle"):
+            lengths = field_lengths(reader, fieldname, default=1.0)
+            expected = [reader.doc_field_length(d, fieldname) or 1.0 for d in range(reader.doc_count_all())]
+            assert lengths.tolist() == expected, fieldname
 
 
 def test_term_positions_agree_with_whooshs_skip_to_across_blocks(tmp_path):

@@ -31,6 +31,9 @@ Memo = dict  # query -> its match mask, for one request
 
 class Evaluator:
     CACHE_TERMS = 4096  # match arrays of terms kept per generation
+    CACHE_DOCNUMS = (
+        32_000_000  # docnums in those arrays (8 bytes each): a common word at a million articles has 500,000
+    )
     CACHE_POSTINGS = 4_000_000  # scored postings kept per generation (12 bytes each)
 
     def __init__(self, searcher, live: np.ndarray) -> None:
@@ -39,6 +42,7 @@ class Evaluator:
         self.size = live.size
         self.leaves = [(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
         self._docnums: dict[tuple[str, str], np.ndarray] = {}
+        self._docnums_held = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
         self._cached = 0
@@ -59,9 +63,11 @@ class Evaluator:
             return found
         parts = [ids for ids, _ in self._postings(fieldname, text, weights=False)]
         found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        if len(self._docnums) >= self.CACHE_TERMS:
+        if len(self._docnums) >= self.CACHE_TERMS or self._docnums_held + found.size > self.CACHE_DOCNUMS:
             self._docnums.clear()
+            self._docnums_held = 0
         self._docnums[key] = found
+        self._docnums_held += found.size
         return found
 
     def _postings(self, fieldname: str, text: str, weights: bool):

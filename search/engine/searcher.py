@@ -32,7 +32,7 @@ from search.engine.suggest import suggest
 from search.entities.places import alias_notice, canonical_value
 from search.facet_registry import FACETS_BY_NAME
 from search.index import duplicates
-from search.index.columns import NO_DAY, NO_TIME, Collection, date_histogram, top_values
+from search.index.columns import NO_DAY, NO_TIME, Collection, cached_collection, date_histogram, top_values
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
 from search.query.compile import Compiler
@@ -56,6 +56,9 @@ __all__ = ["Searcher", "IndexMissing"]
 VERSIONS_LISTED = 10  # other versions listed with a hit (all are counted)
 ARTICLE_VERSIONS_LISTED = 100  # other versions listed on an article's page
 RELATED_TERMS = 12
+# With collapse, a relevance page takes this many times the hits it shows from the top of the
+# order before folding wire copies (all of them when that holds too few groups).
+TOP_K_GROUP_SLACK = 4
 
 
 @dataclass
@@ -110,7 +113,7 @@ class Searcher:
         except IndexMissing:
             raise IndexMissing(f"no index at {self.index_dir}: run dateline reindex") from None
         whoosh_searcher = index.searcher(weighting=ranking.weighting())
-        collection = Collection.from_reader(whoosh_searcher.reader())
+        collection = cached_collection(whoosh_searcher.reader(), Path(index.storage.folder))
         offsets = {id(leaf): offset for leaf, offset in whoosh_searcher.leaf_searchers()}
         compiler = Compiler(whoosh_searcher.reader(), collection, offsets, self.analyzer)
         evaluator = Evaluator(whoosh_searcher, collection.live)
@@ -353,7 +356,7 @@ class _Search:
 
         matched = base & narrow
         total = int(matched.sum())
-        groups = int(np.unique(self.gen.group[matched]).size)
+        groups = count_groups(self.gen.group[matched])
         facets, facet_totals = ({}, {}) if self.export else self._facets(base)
         dates = date_histogram(collection.day[matched])
         max_page_size = request.page_size if self.export else self.owner.limits.max_page_size
@@ -526,13 +529,15 @@ class _Search:
         collapse, the list holds the first (best, newest) article of each group of wire copies."""
         if cursor is None and first >= listed:
             return _Page([], [])
-        ordered, keys = self._ordered(
-            query, matched, filtered, None if cursor or self.request.collapse else first + size
-        )
+        wanted = None if cursor else first + size  # hits needed from the top of the list
+        # With collapse, more than that: wire copies fold into the first of their group.
+        depth = None if wanted is None else wanted * (TOP_K_GROUP_SLACK if self.request.collapse else 1)
+        ordered, keys = self._ordered(query, matched, filtered, depth)
         if self.request.collapse and len(ordered):
-            _, firsts = np.unique(self.gen.group[ordered], return_index=True)
-            keep = np.sort(firsts)
-            ordered, keys = ordered[keep], keys[keep]
+            ordered, keys = self._first_of_groups(ordered, keys)
+            if wanted is not None and len(ordered) < min(wanted, listed):
+                # The best matches held fewer groups than the page needs: order every match.
+                ordered, keys = self._first_of_groups(*self._ordered(query, matched, filtered, None))
         if cursor is not None:
             first = self._after(cursor, ordered, keys)
         chosen = ordered[first : first + size]
@@ -540,7 +545,7 @@ class _Search:
             [None] * len(chosen) if keys.dtype == np.int64 else [round(float(x), 4) for x in keys[first : first + size]]
         )
         next_cursor = None
-        if len(chosen) and first + size < len(ordered):
+        if len(chosen) and first + size < (listed if cursor is None else len(ordered)):
             last = first + len(chosen) - 1
             key: float | int | None = keys[last].item()
             if key == NO_TIME:
@@ -551,11 +556,18 @@ class _Search:
             ).encode()
         return _Page(chosen.tolist(), scores, next_cursor)
 
+    def _first_of_groups(self, ordered: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first (best, newest) article of each group of wire copies, in the list's order."""
+        _, firsts = np.unique(self.gen.group[ordered], return_index=True)
+        keep = np.sort(firsts)
+        return ordered[keep], keys[keep]
+
     def _ordered(
         self, query: wq.Query | None, matched: np.ndarray, filtered: bool, limit: int | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The matched docnums in result order (the first `limit` at least; None: all) and each one's
-        sort key: its score (float64) or its UTC time (int64, NO_TIME when undated)."""
+        """The matched docnums in result order and each one's sort key: its score (float64) or its
+        UTC time (int64, NO_TIME when undated). With `limit`, a relevance order may be only its
+        first part, holding at least the first `limit`; None: every match."""
         sort = self.request.sort
         if query is None or sort != "relevance":
             docnums = np.flatnonzero(matched)
@@ -570,6 +582,9 @@ class _Search:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)
             ranked = scores[docnums]
+            if limit is not None:
+                # At least the hits proximity reorders: its reordering of them is then that of every match.
+                docnums, ranked = best_scored(docnums, ranked, max(limit, proximity.RERANK_DEPTH))
             order = np.lexsort((docnums, -ranked))
             docnums, ranked = docnums[order], ranked[order].astype(np.float64)
         else:
@@ -614,6 +629,23 @@ class _Page:
     docnums: list[int]
     scores: list[float | None]
     next_cursor: str | None = None
+
+
+def count_groups(numbers: np.ndarray) -> int:
+    """How many groups the group numbers of a result set make (search.index.duplicates.group_numbers:
+    an article alone has a negative number of its own), without sorting them."""
+    grouped = numbers[numbers >= 0]
+    return int(numbers.size - grouped.size) + (int(np.count_nonzero(np.bincount(grouped))) if grouped.size else 0)
+
+
+def best_scored(docnums: np.ndarray, scores: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The matches that can be among the first `limit` of the order (score descending, docnum
+    ascending): every one scoring at least the limit-th best score, found without sorting them all."""
+    if limit >= len(docnums):
+        return docnums, scores
+    threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+    keep = scores >= threshold  # ties at the threshold all stay: the docnum order decides among them
+    return docnums[keep], scores[keep]
 
 
 def _versions_of(gen: _Generation, docnum: int, among: np.ndarray, listed: int) -> tuple[int, list[Version]]:

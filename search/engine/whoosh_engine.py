@@ -12,6 +12,7 @@ import whoosh.index
 from search.article import Article, Entities
 from search.engine.interface import IndexEngine, SearchEngine
 from search.index import store as index_store
+from search.index.columns import cached_collection
 from search.index.schema import StoredArticle, build_schema, to_document
 from search.index.store import Generation
 from search.index.writer import DocumentSink
@@ -58,9 +59,18 @@ class WhooshBatch:
 
     def commit(self) -> None:
         self.sink.commit()
+        save_columns(self.generation)
 
     def cancel(self) -> None:
         self.sink.cancel()
+
+
+def save_columns(generation: Generation) -> None:
+    """Builds the facet and date columns of the generation's latest commit and saves them beside it
+    (search.index.columns): once, here, instead of in every server process that switches to it."""
+    index = index_store.open_generation(generation)
+    with index.reader() as reader:
+        cached_collection(reader, generation.path)
 
 
 class WhooshIndex:

@@ -2,17 +2,29 @@
 
 Counting facets with Whoosh means walking postings or stored fields for every
 matching document on every request. Instead one pass over the stored documents
-at open gives, per facet field, a list of (docnum, value id) pairs; counting the
+gives, per facet field, a list of (docnum, value id) pairs; counting the
 values of a result set is then one boolean gather and one `bincount`.
+
+That pass reads every stored document (a minute at a million articles), so its result is
+saved beside the index as .npy files, one folder per Whoosh commit (`columns-<commit>/`), and
+every later opener of the same commit maps them (`cached_collection`): a server starts, or
+switches to what a reindex wrote, in the time it takes to read the labels.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+import sys
 from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+import orjson
 
 from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
 from search.index.schema import FACET_FIELDS, StoredArticle
@@ -187,6 +199,49 @@ class Collection:
         docnum_of = {doc_id: n for n, doc_id in enumerate(ids) if doc_id is not None}
         return cls(size, live, ids, docnum_of, day, utc, facets)
 
+    def save(self, folder: Path) -> None:
+        """Writes the arrays as .npy files and the labels as JSON into `folder` (made here)."""
+        folder.mkdir()
+        np.save(folder / "live.npy", self.live)
+        np.save(folder / "day.npy", self.day)
+        np.save(folder / "time.npy", self.time)
+        np.save(folder / "ids.npy", np.asarray(["" if i is None else i for i in self.ids], dtype=str))
+        labels = {}
+        for name, column in self.facets.items():
+            np.save(folder / f"{name}.doc.npy", column.doc_of)
+            np.save(folder / f"{name}.value.npy", column.value_of)
+            labels[name] = {
+                "labels": column.labels,
+                "keys": column.keys,
+                "aliases": column.aliases if column.mapped else None,
+            }
+        (folder / "labels.json").write_bytes(
+            orjson.dumps({"code": columns_code(), "size": self.size, "facets": labels})
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Collection:
+        """The collection `save` wrote, its arrays memory-mapped (read-only: every user copies before changing)."""
+        meta = orjson.loads((folder / "labels.json").read_bytes())
+        if meta.get("code") != columns_code() or set(meta["facets"]) != set(FACET_FIELDS):
+            raise ValueError(f"{folder} holds columns made by other code")
+
+        def array(name: str) -> np.ndarray:
+            # A plain read-only view of the map: np.memmap's own indexing costs more on every request.
+            return np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray)
+
+        live = array("live")
+        ids: list[str | None] = np.load(folder / "ids.npy").tolist()
+        for docnum in np.flatnonzero(~live).tolist():
+            ids[docnum] = None
+        facets = {}
+        for name, found in meta["facets"].items():
+            facets[name] = FacetColumn(
+                name, found["labels"], found["keys"], array(f"{name}.doc"), array(f"{name}.value"), found["aliases"]
+            )
+        docnum_of = {doc_id: n for n, doc_id in enumerate(ids) if doc_id is not None}
+        return cls(int(meta["size"]), live, ids, docnum_of, array("day"), array("time"), facets)
+
     def day_mask(self, start: date | None, end: date | None) -> np.ndarray:
         """Documents published on a day in [start, end]; undated documents never match."""
         mask = self.day != NO_DAY
@@ -195,6 +250,50 @@ class Collection:
         if end is not None:
             mask &= self.day <= day_number(end)
         return mask
+
+
+COLUMNS_FORMAT = 1  # raise when what `Collection.save` writes changes
+COLUMNS_PREFIX = "columns-"
+
+
+@cache
+def columns_code() -> str:
+    """A digest of the code that makes the columns from the stored articles (this module, the stored
+    fields, the corpus-level person name map): saved columns made by other code are made again."""
+    from search.entities import name_map
+    from search.index import schema
+
+    digest = hashlib.blake2b(str(COLUMNS_FORMAT).encode(), digest_size=8)
+    for module in (sys.modules[__name__], schema, name_map):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()
+
+
+def cached_collection(reader, folder: Path) -> Collection:
+    """The collection of the commit `reader` reads in the index folder `folder`: mapped from its saved
+    columns, or built from the stored documents and saved for the next opener (when the folder is
+    writable; an unreadable or half-written save is built again). Older commits' columns go."""
+    target = folder / f"{COLUMNS_PREFIX}{reader.generation()}"
+    try:
+        return Collection.load(target)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, orjson.JSONDecodeError):
+        shutil.rmtree(target, ignore_errors=True)  # unreadable: made again below
+    collection = Collection.from_reader(reader)
+    partial = folder / f"{target.name}.tmp-{os.getpid()}"
+    try:
+        collection.save(partial)
+        os.rename(partial, target)  # atomic: an opener sees all of it or none
+    except OSError:  # a read-only index, or another process saved it first
+        shutil.rmtree(partial, ignore_errors=True)
+        return collection
+    for old in folder.glob(f"{COLUMNS_PREFIX}*"):
+        if old != target and not old.name.startswith(f"{target.name}.tmp-"):
+            number = old.name[len(COLUMNS_PREFIX) :].split(".")[0]
+            if number.isdigit() and int(number) < reader.generation():
+                shutil.rmtree(old, ignore_errors=True)  # a process that mapped them keeps its pages
+    return collection
 
 
 def _canonical_people(column: FacetColumn, day: np.ndarray, evidence: NameEvidence) -> FacetColumn:

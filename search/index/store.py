@@ -3,7 +3,8 @@
 Layout of an index folder (``index/`` by default)::
 
     CURRENT             name of the live generation, e.g. "gen-000042" (replaced atomically)
-    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.sqlite: id -> hash, file)
+    gen-000042/         a Whoosh index (+ dateline.json: format; manifest.sqlite: id -> hash, file;
+                        columns-7/: its facet and date columns at Whoosh commit 7, search.index.columns)
     gen-000041/         the previous generation, kept so searchers still holding it keep working
     reindex.lock        fcntl lock: one reindex at a time; holds the writer's pid
     entities.sqlite     entity cache, shared by all generations (search.entities.cache)
@@ -109,7 +110,15 @@ def open_live_index(index_dir: Path) -> whoosh.index.Index:
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissing(f"no index in {index_dir} (run `dateline reindex`)")
-    return whoosh.index.open_dir(str(generation.path))
+    return open_generation(generation)
+
+
+def open_generation(generation: Generation) -> whoosh.index.Index:
+    """One generation's Whoosh index, for reading."""
+    # Without mmap: Whoosh reads a part of a compound segment file (indexes written before segments
+    # were kept as separate files) by copying it out of the map, the whole postings file into
+    # every serving process; unmapped, it reads the part where it lies.
+    return FileStorage(str(generation.path), supports_mmap=False).open_index()
 
 
 def live_version(index_dir: Path) -> str | None:

@@ -20,6 +20,10 @@ PARALLEL_WRITE_THRESHOLD = 2000
 WRITER_BATCH_SIZE = 250
 # Memory of each writer's posting pool before it spills a sorted run to disk.
 WRITER_LIMIT_MB = 256
+# Segments stay separate files, never one compound file: Whoosh reads a compound file's parts by
+# copying them into memory (a 200,000-article index: 2 GB of postings copied into every serving
+# process), while separate files are read where they lie, through the page cache.
+COMPOUND_SEGMENTS = False
 
 
 def index_codec() -> W3Codec:
@@ -65,9 +69,12 @@ class DocumentSink:
                 multisegment=True,
                 limitmb=WRITER_LIMIT_MB,
                 codec=index_codec(),
+                compound=COMPOUND_SEGMENTS,
             )
         else:
-            self.writer = SegmentWriter(self.ix, limitmb=WRITER_LIMIT_MB, codec=index_codec())
+            self.writer = SegmentWriter(
+                self.ix, limitmb=WRITER_LIMIT_MB, codec=index_codec(), compound=COMPOUND_SEGMENTS
+            )
         buffered, self.buffer = self.buffer, []
         for doc in buffered:
             self.writer.add_document(**doc)
