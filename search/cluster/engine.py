@@ -35,7 +35,7 @@ from search.cluster.match import CompiledMatch, MatchCompiler
 from search.cluster.pointer import LiveGeneration, PointerReader
 from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, ClusterSpec
 from search.cluster.vocabulary import TermReader
-from search.cursor import Cursor
+from search.cursor import Cursor, request_cursor
 from search.engine.interface import SearchEngine
 from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
 from search.engine.searcher import (
@@ -551,21 +551,7 @@ class _ClusterQuery:
 
     def _cursor(self) -> Cursor | None:
         """The request's cursor, checked against this generation and this search's sort."""
-        if self.request.cursor is None:
-            return None
-        cursor = Cursor.decode(self.request.cursor)
-        if cursor.version != self.version:
-            raise BadRequest(
-                "the index has changed since this cursor was made: start again from the first page (without cursor)",
-                "cursor",
-            )
-        if cursor.sort != self.request.sort or cursor.collapse != self.request.collapse:
-            raise BadRequest(
-                "this cursor belongs to a search with another sort or collapse; pass it with the "
-                "parameters of the search that returned it",
-                "cursor",
-            )
-        return cursor
+        return request_cursor(self.request, self.version)
 
     @property
     def version(self) -> str:
