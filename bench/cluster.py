@@ -8,12 +8,15 @@ Whoosh index, with the same entities: Reuters' own PEOPLE/PLACES tags (AllSides 
 spaCy over 60,000 stories would take hours here and is the same cost for both engines. Prints:
 import docs/s of each, query p50/p95 of each on the same requests (top 10, every facet, the date
 histogram, snippets), requests/s with N client threads, RSS of every searchd, and the failed
-requests while a primary is killed under load. Asserts nothing; the cluster is stopped at the end.
+requests while a primary is killed under load, each beside the machine's load average (1, 5 and
+15 minutes: other work on the same cores slows both engines). Asserts nothing; the cluster is
+stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import sys
@@ -135,6 +138,11 @@ def under_load(
     return sum(done), sum(failed)
 
 
+def load() -> str:
+    """The load average beside a figure: the cores are shared with whatever else runs here."""
+    return "[load " + " ".join(f"{v:.2f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores]"
+
+
 def rss_mb(pid: int | None) -> float:
     if pid is None:
         return 0.0
@@ -168,14 +176,16 @@ def main() -> None:
 def run(spec, corpus: list[Path], index_dir: Path, args) -> None:
     print(
         f"corpus: {', '.join(str(p) for p in corpus)}; {len(spec.shards)} shards x {1 + args.mirrors} replicas; "
-        "entities: Reuters tags (same for both engines)"
+        f"entities: Reuters tags (same for both engines) {load()}"
     )
     report = reindex_cluster(corpus, spec, workers=1, extractor=Tags())
-    print(f"import, cluster:  {report.read} docs in {report.seconds:.1f} s = {report.docs_per_second:.0f} docs/s")
+    print(
+        f"import, cluster:  {report.read} docs in {report.seconds:.1f} s = {report.docs_per_second:.0f} docs/s {load()}"
+    )
     embedded_report = reindex(corpus, index_dir, full=True, workers=1, extractor=Tags())
     print(
         f"import, embedded: {embedded_report.read} docs in {embedded_report.seconds:.1f} s = "
-        f"{embedded_report.docs_per_second:.0f} docs/s"
+        f"{embedded_report.docs_per_second:.0f} docs/s {load()}"
     )
     with Searcher.open(index_dir) as embedded, ClusterSearch.open(spec) as cluster:
         expected = {request.q: embedded.search(request).total for request in REQUESTS}
@@ -184,13 +194,13 @@ def run(spec, corpus: list[Path], index_dir: Path, args) -> None:
             times = latencies(engine, args.repeat)
             print(
                 f"query, {name:<8}: p50 {statistics.median(times):6.1f} ms, p95 {percentile(times, 95):6.1f} ms "
-                f"({len(times)} requests)"
+                f"({len(times)} requests) {load()}"
             )
         for name, engine in (("embedded", embedded), ("cluster", cluster)):
             done, failed = under_load(engine, args.clients, args.seconds)
             print(
                 f"throughput, {name:<8}: {done / args.seconds:6.1f} requests/s with {args.clients} clients "
-                f"({failed} failed)"
+                f"({failed} failed) {load()}"
             )
         for state in local.status(spec):
             print(f"rss {state.node.role:<11} {state.node.name:<5} {rss_mb(state.pid):7.1f} MB")
@@ -204,7 +214,7 @@ def run(spec, corpus: list[Path], index_dir: Path, args) -> None:
         done, failed = under_load(
             cluster, args.clients, args.seconds, expected, during=lambda: threading.Thread(target=kill_primary).start()
         )
-        print(f"kill under load: {done} requests, {failed} failed (exception, missing shard or wrong total)")
+        print(f"kill under load: {done} requests, {failed} failed (exception, missing shard or wrong total) {load()}")
         local.start(spec)
 
 

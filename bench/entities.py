@@ -19,7 +19,8 @@ its entity cache of raw spaCy spans, so a second run reruns no model), then:
       Tower" and Donald Trump Jr.), articles their facet value finds, and how many distinct facet
       values belong to them (values spelled like one of their forms, or holding their full name:
       "Begum Khaleda Zia", "George W. Bush Administration");
-  (4) speed on long AllSides articles: spaCy's NER alone (the same pipes, nlp.pipe over the whole
+  (4) speed: Dateline's whole extraction on Reuters stories (no cache, load average printed);
+      on long AllSides articles: spaCy's NER alone (the same pipes, nlp.pipe over the whole
       paragraphs, no rules) against Dateline's whole extraction (text selection, spaCy, every
       rule), both on --workers processes; the cost of the rules alone (cooking cached spans);
       and the time and size of the corpus-level name map.
@@ -47,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import orjson  # noqa: E402
 
 from search.article import Article, Origin  # noqa: E402
-from search.entities.people import name_key  # noqa: E402
+from search.entities.people import NAME_SUFFIXES, name_key  # noqa: E402
 from search.entities.places import reuters_place_code  # noqa: E402
 from search.index.columns import Collection  # noqa: E402
 from search.index.indexer import reindex  # noqa: E402
@@ -98,6 +99,7 @@ def main() -> int:
     parser.add_argument("--allsides-every", type=int, default=10)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--speed-docs", type=int, default=300, help="long AllSides articles timed in (4)")
+    parser.add_argument("--reuters-docs", type=int, default=3000, help="Reuters stories timed in (4)")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
     for path in (GOLD, SCORER, ALLSIDES):
@@ -145,6 +147,7 @@ def main() -> int:
     reuters_agreement(collection, stored)
     integrity(collection, stored)
     if not args.skip_speed:
+        reuters_speed(args.reuters_docs, args.workers)
         speed(args.speed_docs, args.workers)
     return 0
 
@@ -282,14 +285,43 @@ def reuters_agreement(collection: Collection, stored: dict) -> None:
 # --- (3) facet integrity ----------------------------------------------------------------------
 
 
+# A place's name as a word of a longer proper name does not name that place: "Dhaka Tribune",
+# "Dhaka University", "Chittagong Hill Tracts" (a region), "East London" (South Africa), "Greater
+# London", "New London", "City of London" (other places, kept as values of their own).
+_NAME_BEFORE = re.compile(r"(?:\b([A-Z][\w'’.-]*)|\bCity of)\s$")
+_NAME_AFTER = re.compile(r"\s[A-Z]")
+_OPENERS = frozenset("In At From To And Of The For On By With Near Across Outside Around Inside Into Via".split())
+
+
+def _names_the_place(text: str, match: re.Match) -> bool:
+    before = _NAME_BEFORE.search(text, max(0, match.start() - 40), match.start())
+    if before is not None and (before.group(1) is None or before.group(1) not in _OPENERS):
+        return False
+    return _NAME_AFTER.match(text, match.end()) is None
+
+
 def integrity(collection: Collection, stored: dict) -> None:
     texts = {docnum: "\n".join(filter(None, (f.title, f.subtitle, f.body))) for docnum, f in stored.items()}
     print("\n(3) facet integrity on the combined corpora (articles naming them by text vs found by their facet value):")
+    print(
+        '    named: people, any whole-word match of a form (an upper bound: "Trump" also matches Melania Trump);\n'
+        '    places, a form that is not a word of a longer capitalised name (not "Dhaka Tribune", "Chittagong Hill\n'
+        '    Tracts", "East London", "City of London": other places or organisations, which the place value rightly\n'
+        "    does not find; changed from any match in this issue). values: people, values spelled like a form or\n"
+        "    holding the full name, except name + Jr/Sr/II (another person); places, values spelled like a form."
+    )
     print(f"    {'who / where':<30}{'facet':>7}{'named':>8}{'found':>8}{'share':>7}{'values':>8}  value ticked")
     shares = []
     for what, facet, value, forms in WATCHED:
         pattern = re.compile(r"\b(?:" + "|".join(re.escape(form) for form in forms) + r")\b")
-        named = {docnum for docnum, text in texts.items() if pattern.search(text)}
+        if facet == "place":
+            named = {
+                docnum
+                for docnum, text in texts.items()
+                if any(_names_the_place(text, match) for match in pattern.finditer(text))
+            }
+        else:
+            named = {docnum for docnum, text in texts.items() if pattern.search(text)}
         column = collection.facets[facet]
         value_id = column.value_id(value)
         found = (
@@ -300,7 +332,12 @@ def integrity(collection: Collection, stored: dict) -> None:
         own_values = [
             label
             for label in column.labels
-            if name_key(label) in form_keys or _holds(name_key(label).split(), full_words)
+            if name_key(label) in form_keys
+            or (
+                facet == "person"
+                and _holds(name_key(label).split(), full_words)
+                and name_key(label).split()[-1] not in NAME_SUFFIXES
+            )
         ]
         share = len(named & found) / len(named) if named else 0.0
         shares.append(share)
@@ -323,6 +360,65 @@ def _holds(value_words: list[str], form_words: list[str]) -> bool:
 
 
 # --- (4) speed --------------------------------------------------------------------------------
+
+
+def reuters_speed(docs: int, workers: int) -> None:
+    """Dateline's whole extraction on short Reuters stories, no cache: text selection and spaCy in
+    `workers` processes, then the rules (context, cook) in this one. The pool is started and the
+    model loaded on a first chunk that is not timed; the machine's load is printed beside."""
+    from search.entities.extract import CHUNK_SIZE, EntityExtractor, article_context, cook
+
+    articles = [a for a in read_corpus([SHARED / "corpus" / "reuters21578"]) if isinstance(a, Article)]
+    warm, timed = articles[: CHUNK_SIZE * workers], articles[CHUNK_SIZE * workers :][:docs]
+    cores = os.cpu_count() or 1
+    with EntityExtractor(workers=workers) as extractor:
+        list(extractor.raw_many(warm))
+        pids = [process.pid for process in extractor._pool._pool] if extractor._pool is not None else []
+        workers_before = _cpu_seconds(pids)
+        load_before = os.getloadavg()[0]
+        cpu_before = time.process_time()
+        started = time.perf_counter()
+        raws = list(extractor.raw_many(timed))
+        model_s = time.perf_counter() - started
+        workers_cpu = _cpu_seconds(pids) - workers_before
+        entities = [cook(raw, article_context(article)) for raw, article in zip(raws, timed)]
+        total_s = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
+    print(
+        f"\n(4) speed of the whole extraction on {len(timed)} Reuters stories (no cache), {workers} processes on "
+        f"{cores} cores, load average {load_before:.2f} before / {load_after:.2f} after (other work on the machine "
+        f"slows every figure here):"
+    )
+    print(
+        f"    selection + spaCy: {len(timed) / model_s:7.1f} docs/s; rules (context + cook, this process): "
+        f"{(total_s - model_s) / len(timed) * 1000:.2f} ms per story ({(time.process_time() - cpu_before):.1f} s CPU "
+        f"here in all)"
+    )
+    print(
+        f"    whole extraction, one after the other: {len(timed) / total_s:7.1f} docs/s "
+        f"(the indexer overlaps the rules with the model, so its rate lies between the two); "
+        f"{sum(len(e.people) for e in entities) / len(entities):.1f} people, "
+        f"{sum(len(e.places) for e in entities) / len(entities):.1f} places per story"
+    )
+    if workers_cpu > 0:
+        print(
+            f"    the worker processes used {workers_cpu:.1f} CPU s for them: {len(timed) / workers_cpu:.0f} stories "
+            f"per CPU second of selection + spaCy, so about {len(timed) / workers_cpu * min(workers, cores):.0f} "
+            f"docs/s on {min(workers, cores)} idle cores (an estimate, not a measurement)"
+        )
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of processes so far, from /proc (0 where it cannot be read)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
 
 
 def speed(docs: int, workers: int) -> None:

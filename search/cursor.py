@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from search.results import BadRequest
+from search.results import BadRequest, SearchRequest
 
 FORMAT = 1
 MALFORMED = "cursor is malformed: pass back a next_cursor unchanged"
@@ -52,3 +52,23 @@ class Cursor:
         ):
             raise BadRequest(MALFORMED, "cursor")
         return cls(version=data[1], sort=data[2], collapse=data[3], key=data[4], id=data[5])
+
+
+def request_cursor(request: SearchRequest, version: str | None) -> Cursor | None:
+    """The request's cursor, if it has one, checked against the index version it is read on and
+    against this search's sort and collapse (every engine refuses the same cursors the same way)."""
+    if request.cursor is None:
+        return None
+    cursor = Cursor.decode(request.cursor)
+    if cursor.version != version:
+        raise BadRequest(
+            "the index has changed since this cursor was made: start again from the first page (without cursor)",
+            "cursor",
+        )
+    if cursor.sort != request.sort or cursor.collapse != request.collapse:
+        raise BadRequest(
+            "this cursor belongs to a search with another sort or collapse; pass it with the "
+            "parameters of the search that returned it",
+            "cursor",
+        )
+    return cursor

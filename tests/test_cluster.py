@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -19,10 +21,11 @@ from cluster_fixtures import NODES, free_base_port, running_cluster
 from helpers import shared_path, shared_spacy_extractor, write_jsonl
 from search.cli import main
 from search.cluster import local
-from search.cluster.engine import ClusterSearch, read_live
+from search.cluster.engine import ClusterSearch
+from search.cluster.pointer import pointer_row
 from search.cluster.reindex import ENTITY_CACHE_FILE, reindex_cluster
 from search.cluster.spec import ClusterSpec
-from search.cluster.writer import ClusterWriteError, replica_report
+from search.cluster.writer import ClusterWriteError, ClusterWriter, pointer_report, replica_report
 from search.engine.searcher import Searcher
 from search.index.indexer import reindex
 from search.index.store import entity_cache_path
@@ -60,18 +63,9 @@ def engines(cluster, pages_whoosh):
         yield embedded, sharded
 
 
-# The embedded engine shows people through the corpus-level name map (search.entities.name_map),
-# built when it opens an index; the cluster indexes the names as extracted and has no such map
-# yet, so person counts differ where the map merges names: compared apart, loosely.
-MAPPED = ("person",)
-
-
 def facet_counts(result) -> dict[str, dict[str, int]]:
-    return {
-        name: {v.value.casefold(): v.count for v in values}
-        for name, values in result.facets.items()
-        if name not in MAPPED
-    }
+    """Every facet's values and counts; people as the corpus-level name map shows them on both."""
+    return {name: {v.value: v.count for v in values} for name, values in result.facets.items()}
 
 
 PARITY = [
@@ -96,6 +90,12 @@ PARITY = [
     SearchRequest(q="test", facet_limit=5, page=2),
     SearchRequest(q="coronavirus", expand="place", facet_q="an", facet_limit=3),
     SearchRequest(q="coronavirus", filters={"country": ("USA",)}, facet_limit=0),  # an alias of United States
+    # Forms the person name map shows as another value: Donald Trump, Sheikh Hasina.
+    SearchRequest(q="", filters={"person": ("trump",)}, facet_limit=5),
+    SearchRequest(q='person:"HPM Sheikh Hasina" OR person:sultanuzzaman', facet_limit=0),
+    # Did you mean: the same corrections from the cluster's own term counts.
+    SearchRequest(q="hospitel quarantine", facet_limit=0),
+    SearchRequest(q="coronavirus dhakka", facet_limit=0),
 ]
 
 
@@ -104,21 +104,50 @@ def test_the_cluster_answers_as_the_embedded_engine(engines, request_):
     embedded, sharded = engines
     ours, theirs = embedded.search(request_), sharded.search(request_)
     overlap = len({h.id for h in ours.results} & {h.id for h in theirs.results})
-    print(f"{request_.q!r}: total {ours.total} / {theirs.total}; top-{len(ours.results)} overlap {overlap}")
+    print(
+        f"{request_.q!r}: total {ours.total} / {theirs.total}; top-{len(ours.results)} overlap {overlap}; "
+        f"did you mean {theirs.suggestion!r}"
+    )
     assert theirs.total == ours.total and theirs.total > 0
-    assert theirs.pages == ours.pages
+    assert theirs.pages == ours.pages and theirs.groups == ours.groups
+    assert theirs.suggestion == ours.suggestion
     assert facet_counts(theirs) == facet_counts(ours)
-    assert {f.value.casefold() for f in theirs.facets["person"][:3]} & {
-        f.value.casefold() for f in ours.facets["person"]
-    } or not ours.facets["person"]
+    assert theirs.facets == ours.facets  # the same values, in the same order, the same selected
     assert theirs.dates == ours.dates
-    assert {k: v for k, v in theirs.facet_totals.items() if k not in MAPPED} == {
-        k: v for k, v in ours.facet_totals.items() if k not in MAPPED
-    }
+    assert theirs.facet_totals == ours.facet_totals
     assert theirs.interpreted_as == ours.interpreted_as and theirs.notice == ours.notice
+    assert (theirs.next_cursor is None) == (ours.next_cursor is None)
     assert not theirs.extra
     if request_.sort == "newest":
         assert [h.published for h in theirs.results] == [h.published for h in ours.results]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        SearchRequest(q="coronavirus", page_size=7),  # folded: a cursor is a position in the groups
+        SearchRequest(q="coronavirus", page_size=7, collapse=False),  # else the last hit's weight and id
+        SearchRequest(q="coronavirus", sort="newest", page_size=7, collapse=False),
+        SearchRequest(q="hospital", sort="oldest", page_size=7, collapse=False),
+        SearchRequest(q="", sort="newest", page_size=7),
+    ],
+    ids=lambda r: f"{r.q or 'everything'}-{r.sort}-{'folded' if r.collapse else 'unfolded'}",
+)
+def test_a_cursor_walks_the_pages_in_order(engines, request_):
+    """Deep paging: each next_cursor continues where the page ended, as page numbers do."""
+    _, sharded = engines
+    first = sharded.search(request_)
+    pages = min(first.pages, 4)
+    by_page = [h.id for page in range(1, pages + 1) for h in sharded.search(replace(request_, page=page)).results]
+    walked, cursor = [], None
+    for _ in range(pages):
+        result = sharded.search(replace(request_, cursor=cursor))
+        assert result.total == first.total
+        walked += [h.id for h in result.results]
+        cursor = result.next_cursor
+    assert walked == by_page and len(set(walked)) == len(walked) > request_.page_size
+    with pytest.raises(BadRequest, match="another sort"):
+        sharded.search(replace(request_, sort="oldest" if request_.sort != "oldest" else "newest", cursor=cursor))
 
 
 def test_undated_articles_as_the_embedded_engine(engines):
@@ -213,7 +242,7 @@ def test_a_shard_with_no_replica_left_answers_with_the_rest_and_says_so(engines,
 
 def test_a_reindex_with_a_node_down_fails_in_one_line_and_keeps_the_live_generation(engines, cluster, capsys):
     _, sharded = engines
-    before = read_live(sharded.entry)
+    before = sharded.pointer.read()
     mirror = cluster.shards[0][1]
     local.stop_node(cluster, mirror, kill=True)
     try:
@@ -232,7 +261,7 @@ def test_a_reindex_with_a_node_down_fails_in_one_line_and_keeps_the_live_generat
         error = capsys.readouterr().err.strip().splitlines()
         assert status == 1 and len(error) == 1
         assert mirror.name in error[0] and mirror.address in error[0] and "live generation is untouched" in error[0]
-        assert read_live(sharded.entry) == before
+        assert sharded.pointer.read() == before
         assert sharded.search(SearchRequest(q="coronavirus")).total > 0
     finally:
         local.start(cluster)
@@ -242,23 +271,30 @@ def test_a_stale_mirror_is_reported_and_caught_up(engines, cluster, capsys):
     import pymysql
 
     _, sharded = engines
-    live = read_live(sharded.entry)
+    live = sharded.pointer.read()
     mirror = cluster.shards[1][1]
     with pymysql.connect(host=mirror.host, port=mirror.port, autocommit=True) as connection:
         cursor = connection.cursor()
         cursor.execute(f"SELECT id FROM dateline_{live.slot} LIMIT 5")
         lost = ",".join(str(row[0]) for row in cursor.fetchall())
         cursor.execute(f"DELETE FROM dateline_{live.slot} WHERE id IN ({lost})")  # writes the mirror missed
+        # and a switch whose copy of the pointer it missed: searches read the coordinator's
+        cursor.execute(*pointer_row(replace(live, generation=live.generation - 1)))
     stale = [r for r in replica_report(cluster) if r.held != r.expected]
     assert [r.node for r in stale] == [mirror] and "STALE" in stale[0].line
+    assert sharded.pointer.read() == live and not sharded.search(SearchRequest(q="coronavirus")).extra
+    assert main(["cluster", "status", str(cluster.folder)]) == 0
+    lagging = f"{mirror.label} at {mirror.address}: pointer copy names generation {live.generation - 1}"
+    assert lagging in capsys.readouterr().out
     assert main(["cluster", "sync", str(cluster.folder)]) == 0
-    assert f"{mirror.label}: copied {live.counts[1]} articles" in capsys.readouterr().out
-    assert all(r.held == r.expected for r in replica_report(cluster))
+    out = capsys.readouterr().out
+    assert f"{mirror.label}: copied {live.counts[1]} articles" in out and lagging in out
+    assert all(r.held == r.expected for r in replica_report(cluster)) and not pointer_report(cluster)
 
 
 def test_a_rebuild_switches_generations_while_searches_go_on(engines, cluster, tmp_path):
     embedded, sharded = engines
-    before = read_live(sharded.entry)
+    before = sharded.pointer.read()
     full = embedded.search(SearchRequest(q="coronavirus")).total
     extra = write_jsonl(
         tmp_path / "extra" / "bengali.jsonl",
@@ -272,37 +308,69 @@ def test_a_rebuild_switches_generations_while_searches_go_on(engines, cluster, t
             }
         ],
     )
-    totals: list[int] = []
+    # (total, the total of the source facet's counts): one generation per search makes them equal
+    # (every article has one source); hits of one generation and counts of another would not.
+    seen: list[tuple[int, int]] = []
     failures: list[BaseException] = []
     stop = threading.Event()
 
     def search_meanwhile() -> None:
-        while not stop.is_set():
-            try:
-                totals.append(sharded.search(SearchRequest(q="coronavirus")).total)
-            except BaseException as error:  # a search that failed is what this test looks for
-                failures.append(error)
+        with ClusterSearch.open(cluster) as engine:
+            engine.refresh_interval = 0.0  # reads the pointer before every search
+            while not stop.is_set():
+                try:
+                    result = engine.search(SearchRequest(q="coronavirus", facet_limit=0))
+                    seen.append((result.total, sum(v.count for v in result.facets["source"])))
+                except BaseException as error:  # a search that failed is what this test looks for
+                    failures.append(error)
 
-    thread = threading.Thread(target=search_meanwhile)
-    thread.start()
+    threads = [threading.Thread(target=search_meanwhile) for _ in range(2)]
+    for thread in threads:
+        thread.start()
     try:
         reindex_cluster(
             [shared_path("corpus", "pages"), extra.parent], cluster, workers=1, extractor=shared_spacy_extractor()
         )
         sharded.refresh()
         after = [sharded.search(SearchRequest(q="coronavirus")).total for _ in range(3)]
+        time.sleep(0.3)  # searches after the switch too
     finally:
         stop.set()
-        thread.join()
-    assert not failures and totals
-    assert set(totals) <= {full, full + 1} and after == [full + 1] * 3
-    live = read_live(sharded.entry)
+        for thread in threads:
+            thread.join()
+    assert not failures and seen
+    assert {total for total, _ in seen} <= {full, full + 1} and after == [full + 1] * 3
+    assert all(total == counted for total, counted in seen), [s for s in seen if s[0] != s[1]]
+    live = sharded.pointer.read()
     assert live.slot != before.slot and live.generation == before.generation + 1
     # Tokens of any script are indexable: the Bengali article is found by its words and phrases.
     for q in ["গণতন্ত্র", '"গণতন্ত্র ও নির্বাচন"', "title:নির্বাচন"]:
         assert [h.id for h in sharded.search(SearchRequest(q=q)).results] == ["bn-1"], q
     hit = sharded.search(SearchRequest(q="গণতন্ত্র")).results[0]
     assert "<mark>গণতন্ত্র</mark>" in hit.title_html
+
+
+def test_a_switch_that_fails_leaves_the_old_generation_live_everywhere(engines, cluster):
+    """The switch is one write to the coordinator's pointer: when it fails, no node names the new
+    generation, and searches (reading a copy while the coordinator is down) find the old one."""
+    _, sharded = engines
+    before = sharded.pointer.read()
+    full = sharded.search(SearchRequest(q="coronavirus")).total
+    writer = ClusterWriter(cluster)
+    try:
+        generation = writer.new_generation()
+        batch = writer.batch(generation)
+        counts = batch.commit()  # an empty generation: were it live, searches would find nothing
+        local.stop_node(cluster, cluster.coordinator, kill=True)
+        with pytest.raises(ClusterWriteError, match="coord at .*live generation is untouched"):
+            writer.publish(generation, counts)
+        with ClusterSearch.open(cluster) as engine:
+            assert engine.pointer.read() == before
+            result = engine.search(SearchRequest(q="coronavirus"))
+            assert result.total == full and not result.extra
+    finally:
+        writer.close()
+        local.start(cluster)
 
 
 def test_init_refuses_to_overwrite_a_cluster(cluster, capsys):

@@ -1,5 +1,5 @@
 """The search cluster and the embedded engine on all of Reuters-21578: totals, facets with
-thousands of values and the date histogram equal across 3 shards.
+thousands of values, the date histogram and the groups of wire copies equal across 3 shards.
 
 spaCy over 21,578 stories would take most of an hour here, so both engines get Reuters' own
 PEOPLE and PLACES tags as entities (as bench/query.py does): what is compared is how each engine
@@ -68,17 +68,15 @@ REQUESTS = [
     SearchRequest(q="bank", filters={"source": ("Reuters",)}, facet_limit=0),
     SearchRequest(q="dollar yen date:1987-03", facet_limit=0),
     SearchRequest(q="acquisition", sort="oldest", facet_limit=10),
+    SearchRequest(q="centrl bank", facet_limit=0),
+    SearchRequest(q="dollr yen", facet_limit=0),
 ]
+SUGGESTED = {"centrl bank": "central bank", "dollr yen": "dollars yen"}  # did you mean, on both engines
 
 
 def facet_counts(result) -> dict[str, set[tuple[str, int]]]:
-    """Every facet but person: the embedded engine shows people through its corpus-level name map,
-    which the cluster does not have (see tests/test_cluster.py)."""
-    return {
-        name: {(v.value.casefold(), v.count) for v in values}
-        for name, values in result.facets.items()
-        if name != "person"
-    }
+    """Every facet's values and counts, people as the corpus-level name map shows them on both."""
+    return {name: {(v.value, v.count) for v in values} for name, values in result.facets.items()}
 
 
 @pytest.mark.parametrize("request_", REQUESTS, ids=lambda r: r.q or "everything")
@@ -92,11 +90,14 @@ def test_reuters_parity(engines, request_):
         f"top-{len(ours.results)} overlap {overlap}"
     )
     assert theirs.total == ours.total > 0
+    assert theirs.suggestion == ours.suggestion == SUGGESTED.get(request_.q)
     assert facet_counts(theirs) == facet_counts(ours)
     assert theirs.dates == ours.dates
-    assert {k: v for k, v in theirs.facet_totals.items() if k != "person"} == {
-        k: v for k, v in ours.facet_totals.items() if k != "person"
-    }
+    assert theirs.facet_totals == ours.facet_totals
+    # Wire copies folded as on the embedded engine: the same groups, each hit's copies counted alike.
+    assert (theirs.groups, theirs.pages, theirs.collapse) == (ours.groups, ours.pages, ours.collapse)
+    copies = {h.id: (h.other_versions, {v.id for v in h.versions}) for h in ours.results}
+    assert all((h.other_versions, {v.id for v in h.versions}) == copies[h.id] for h in theirs.results if h.id in copies)
     assert not theirs.extra and not (theirs.notice or "").startswith("A facet has more")
 
 
@@ -111,3 +112,12 @@ def test_topics_are_normalised_as_the_embedded_engine(engines):
             assert facet_counts(theirs) == facet_counts(ours)
     query = SearchRequest(q=f"topic:{topic.value.lower()}s oil", facet_limit=5)
     assert sharded.search(query).total == embedded.search(query).total
+
+
+def test_an_article_lists_its_wire_copies_and_mapped_people_as_the_embedded_engine(engines):
+    embedded, sharded = engines
+    hit = next(h for h in embedded.search(SearchRequest(q="oil prices", collapse=False)).results if h.other_versions)
+    ours, theirs = embedded.article(hit.id), sharded.article(hit.id)
+    assert ours is not None and theirs is not None
+    assert {v.id for v in theirs.versions} == {v.id for v in ours.versions} != set()
+    assert sorted(theirs.people) == sorted(ours.people)

@@ -168,3 +168,76 @@ def test_a_stray_word_before_or_after_a_far_more_common_name_is_that_name():
         "hpm sheikh hasina": "sheikh hasina",
         "george w bush administration": "george w bush",
     }
+
+
+def test_a_rival_named_once_or_twice_is_noise_not_a_rival():
+    # Headlines read as names ("Blames Obama", "Watch Obama") must not keep "Obama" from Barack Obama;
+    # two real full names still keep a surname apart.
+    counts = {
+        "obama": 70,
+        "barack obama": 79,
+        "michelle obama": 3,
+        "blames obama": 1,
+        "watch obama": 2,
+        "slams obama": 1,
+    }
+    counts |= {"top obama": 1, "team obama": 2, "romney assails obama": 1, "romney hits obama": 1, "will obama": 2}
+    assert join_partial_names(counts)["obama"] == "barack obama"
+    assert (
+        join_partial_names({"baker": 13, "james baker": 19, "howard baker": 13, "gimme baker": 1})["baker"] == "baker"
+    )
+
+
+def test_a_middle_initial_is_the_same_name_unless_initials_tell_people_apart():
+    from search.entities.name_map import initial_variants
+
+    counts = {"donald trump": 158, "donald j trump": 22, "george w bush": 30, "george h w bush": 3, "george bush": 40}
+    assert initial_variants(counts) == {"donald j trump": "donald trump"}
+
+
+def test_a_weak_mention_shows_only_as_the_full_name_it_joins():
+    import numpy as np
+
+    from search.entities.name_map import NameEvidence, canonical_people
+
+    # Stored values: 0 "Donald Trump" in docs 0-3, 1 "Jamaat-e-Islami" (read as a person) in doc 4;
+    # weak mentions: "Trump" in doc 5, "Jamaat-e-Islami" in doc 6, "Apple" in doc 7.
+    labels = ["Donald Trump", "Jamaat-e-Islami"]
+    doc_of = np.array([0, 1, 2, 3, 4], dtype=np.int32)
+    value_of = np.array([0, 0, 0, 0, 1], dtype=np.int32)
+    evidence = NameEvidence()
+    for doc, weak in ((5, "Trump"), (6, "Jamaat-e-Islami"), (7, "Apple")):
+        evidence.add_article(doc, None, weak)
+    years = np.full(8, 2017, dtype=np.int64)
+    new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, evidence)
+    docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
+    assert docs_of == {"Donald Trump": {0, 1, 2, 3, 5}, "Jamaat-e-Islami": {4}}
+
+
+def test_a_middle_name_left_out_is_the_same_name():
+    from search.entities.name_map import stray_word_variants
+
+    counts = {"hillary clinton": 300, "hillary rodham clinton": 12, "donald trump": 900, "donald john trump": 3}
+    counts |= {"donald trump jr": 40}  # his son, not a variant
+    assert stray_word_variants(counts) == {
+        "hillary rodham clinton": "hillary clinton",
+        "donald john trump": "donald trump",
+    }
+
+
+def test_two_names_glued_together_are_two_people():
+    import numpy as np
+
+    from search.entities.name_map import NameEvidence, canonical_people, glued_names
+
+    # AllSides: "Top aide to Donald Trump Kellyanne Conway told ..." (no comma between them).
+    counts = {"donald trump": 900, "kellyanne conway": 40, "donald trump kellyanne conway": 1, "ray lee hunt": 3}
+    counts |= {"ray": 50, "lee hunt": 1}
+    assert glued_names(counts) == {"donald trump kellyanne conway": ("donald trump", "kellyanne conway")}
+    labels = ["Donald Trump", "Kellyanne Conway", "Donald Trump Kellyanne Conway"]
+    doc_of = np.arange(21, dtype=np.int32)  # ten articles each name one of them, one names both glued
+    value_of = np.array([0] * 10 + [1] * 10 + [2], dtype=np.int32)
+    years = np.full(21, 2017, dtype=np.int64)
+    new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, NameEvidence())
+    docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
+    assert docs_of == {"Donald Trump": {*range(10), 20}, "Kellyanne Conway": {*range(10, 21)}}

@@ -300,3 +300,39 @@ def test_the_web_filter_says_what_it_searched(pages_index):
     assert "place:Chattogram searched as Chittagong" in alias["notice"]
     page = client.get("/", query_string={"country": "USA"})
     assert page.status_code == 200 and "country:USA searched as United States" in page.get_data(as_text=True)
+
+
+def test_a_home_city_named_alone_is_that_city_even_read_as_an_organisation(extractor):
+    # bdnews24: the model reads "Dhaka" alone as an organisation here. At home, a major city's name
+    # alone is the city (or its government); from an outlet abroad the reading proves nothing.
+    written = (
+        "Coronavirus: Bangladesh to bring back nationals from Wuhan",
+        "The Biman Bangladesh Airlines flight will depart Dhaka on Friday afternoon, an official said.",
+    )
+
+    def places(source: str) -> set[str]:
+        article = Article(id="t", title=written[0], origin=Origin("test", 1), source=source, body=written[1:])
+        return {p.name for p in extractor.extract(article).places}
+
+    assert "Dhaka" in places("bdnews24.com")
+    assert "Dhaka" not in places("Reuters")
+    # Read as a product: "via Chattogram port" (bdnews24), shown in its English form.
+    port = "The Serenitas N sailed from the Lianyungang port in China to the Mongla port via Chattogram port."
+    article = Article(id="p", title="Coal ship", origin=Origin("test", 1), source="bdnews24.com", body=(port,))
+    assert "Chittagong" in {p.name for p in extractor.extract(article).places}
+
+
+def test_a_numbered_part_of_a_place_and_a_home_city_in_a_list(extractor):
+    # Dhaka Tribune: "Gulshan-2" is a section of Gulshan; the model reads "Sylhet" in a list of
+    # divisions as a person.
+    def places(*paragraphs: str) -> set[str]:
+        article = Article(
+            id="t", title=paragraphs[0], origin=Origin("test", 1), source="Dhaka Tribune", body=paragraphs[1:]
+        )
+        return {p.name for p in extractor.extract(article).places}
+
+    assert "Gulshan" in places(
+        "Khaleda home", "From the airport, she went directly to her residence, Firoza, in Gulshan-2."
+    )
+    rally = "A rally will be held on May 27, involving youth from Dhaka, Mymensingh, and Sylhet divisions."
+    assert {"Dhaka", "Sylhet"} <= places("Youth rally", rally)

@@ -42,6 +42,12 @@ def is_connection_error(error: BaseException) -> bool:
     return isinstance(error, pymysql.err.OperationalError) and bool(error.args) and error.args[0] in (2003, 2006, 2013)
 
 
+def mva(value: object) -> list[int]:
+    """A multi-value attribute as SphinxQL returns it ("1,2,3", str or bytes)."""
+    text = value.decode() if isinstance(value, bytes) else str(value or "")
+    return [int(v) for v in text.split(",") if v]
+
+
 def run(connection: Any, sql: str, args: Sequence[object] | None = None) -> list[tuple]:
     """Rows of every result set of one statement (a FACET query returns several, concatenated
     into a list of result sets by `run_sets`)."""

@@ -39,7 +39,7 @@ TEXT = "@(title,subtitle,body)"
 EVERYTHING = f"(@every {EVERY_WORD})"
 # Characters a token may hold in MATCH(): not the query syntax's operators (nor space), and within the
 # charset_table (search.cluster.spec); Dateline's tokens always are (letters, marks, digits, _ and ').
-_SAFE_TOKEN = re.compile(r"^[^\s!\"#$%&()*+,\-./:;<=>?@\[\\\]^`{|}~\x00-\x1f\U00030000-\U0010ffff]+$")
+SAFE_TOKEN = re.compile(r"^[^\s!\"#$%&()*+,\-./:;<=>?@\[\\\]^`{|}~\x00-\x1f\U00030000-\U0010ffff]+$")
 
 
 @dataclass
@@ -56,12 +56,16 @@ def _refuse(node: object, why: str) -> BadRequest:
 
 # (facet field, words of a name, last word a prefix) -> the hashes of the names that contain them
 NameLookup = Callable[[str, list[str], bool], list[int]]
+# (facet field, a whole value as typed) -> the hash of the value it is (an alias: the value it shows
+# as), or None when the generation has no such value
+ValueLookup = Callable[[str, str], int | None]
 
 
 class MatchCompiler:
-    def __init__(self, analyzer: NewsTokenizer, names: NameLookup) -> None:
+    def __init__(self, analyzer: NewsTokenizer, names: NameLookup, value: ValueLookup | None = None) -> None:
         self.analyzer = analyzer
         self.names = names
+        self.value = value
 
     def compile(self, node: object | None, any_word: bool = False) -> CompiledMatch:
         out = CompiledMatch(None)
@@ -116,7 +120,7 @@ class MatchCompiler:
                 return self._words(text, name, out, negated)
             case Wildcard(pattern, name):
                 literal = pattern[:-1].casefold()
-                if not pattern.endswith("*") or "*" in literal or "?" in literal or not _SAFE_TOKEN.match(literal):
+                if not pattern.endswith("*") or "*" in literal or "?" in literal or not SAFE_TOKEN.match(literal):
                     raise _refuse(node, "a wildcard other than a trailing *")
                 if not negated:
                     out.highlight.add(literal)  # marks nothing unless a word is exactly it; the hits show
@@ -143,7 +147,7 @@ class MatchCompiler:
 
     def _words(self, text: str, name: str | None, out: CompiledMatch, negated: bool) -> str | None:
         terms = [(t.text, t.pos) for t in self.analyzer(text, positions=True)]
-        terms = [(t, p) for t, p in terms if _SAFE_TOKEN.match(t) and t != GAP_TOKEN]
+        terms = [(t, p) for t, p in terms if SAFE_TOKEN.match(t) and t != GAP_TOKEN]
         if not terms:
             return None
         if not negated:
@@ -158,11 +162,17 @@ class MatchCompiler:
         return f'({_fields(name)} "{" ".join(words)}")'
 
     def _facet(self, node: FacetMatch) -> str:
-        if node.exact:
-            return f"(@facets {facet_word(node.field, node.value)})"
-        # Words of a name (person:obama): the names that contain them, from the names index.
         words = [w for w in re.split(r"[^\w']+", node.value.casefold()) if w]
-        found = self.names(node.field, words, node.prefix) if words else []
+        whole = self.value(node.field, node.value) if self.value is not None and not node.prefix else None
+        if node.exact:
+            if self.value is None:
+                return f"(@facets {facet_word(node.field, node.value)})"
+            # The value (or the one an alias shows as); else a quoted part of a name: person:"Jong Un".
+            found = [whole] if whole is not None else self.names(node.field, words, False) if words else []
+        else:
+            # Words of a name (person:obama): the names that contain them, from the names index.
+            found = [whole] if whole is not None else []
+            found += [h for h in (self.names(node.field, words, node.prefix) if words else []) if h != whole]
         if not found:
             return f"(@facets {facet_word(node.field, node.value)})"  # no such name: matches nothing
         if len(found) > MAX_FACET_EXPANSION:

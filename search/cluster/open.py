@@ -23,18 +23,16 @@ def cluster_opener(
 ) -> tuple[Callable[[Path], SearchEngine], Callable[[], str | None]]:
     """For the web app's SearcherHolder: open the cluster's engine, and read its live generation
     ("a/7": slot and number; None when it has none or no node answers)."""
-    from search.cluster.connection import EntryPoints
-    from search.cluster.engine import read_live
+    from search.cluster.pointer import PointerReader
     from search.cluster.spec import ClusterSpec
 
     spec = ClusterSpec.load(engine_file)
-    entry = EntryPoints(spec.entry_points)
+    pointer = PointerReader(spec)
 
     def version() -> str | None:
         try:
-            live = read_live(entry)
+            live = pointer.read()
         except Exception:  # no node answers: keep serving what is open
-            entry.drop()
             return None
         return f"{live.slot}/{live.generation}" if live else None
 

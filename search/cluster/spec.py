@@ -15,9 +15,9 @@
     replicas = [{name = "s0r0", host = "127.0.0.1", port = 9308, api_port = 9309}, ...]
 
 Each node's searchd config (`searchd_config`) holds every index Dateline uses: on data nodes two
-generation slots of RT indexes (articles and facet names, "a" and "b"); on every node the
+generation slots of RT indexes (articles, facet names and terms, "a" and "b"); on every node the
 distributed indexes over the shards' replicas and the `dateline_meta` index that names the live
-slot. Any node can therefore answer a search; Dateline asks the coordinator first.
+slot (the coordinator's is the pointer every search reads, the others copies: search.cluster.pointer). Any node can therefore answer a search; Dateline asks the coordinator first.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ ARTICLES = "dateline_{slot}"  # RT index of a shard's articles
 NAMES = "names_{slot}"  # RT index of a shard's facet values as written
 DIST_ARTICLES = "dist_{slot}"  # distributed index over all shards
 DIST_NAMES = "dist_names_{slot}"
+VOCAB = "vocab_{slot}"  # RT index of a shard's terms and their document frequencies (spelling suggestions)
+DIST_VOCAB = "dist_vocab_{slot}"
 META = "dateline_meta"  # the live slot and what it holds, on every node
 STOPWORDS_FILE = "stopwords.txt"
 # Dateline's stop words are removed by its analyzer; this token stands in their position so that
@@ -194,10 +196,22 @@ ARTICLE_ATTRIBUTES = (
     "rt_attr_bigint = ts",
     "rt_attr_uint = dated",
     "rt_attr_bigint = day",
+    "rt_attr_bigint = grp",
+    "rt_attr_uint = copies",
+    "rt_attr_bigint = seq",
     *(f"rt_attr_multi_64 = {name}" for name in FACET_FIELDS),
 )
 NAME_FIELDS = ("words",)
 NAME_ATTRIBUTES = ("rt_attr_uint = kind", "rt_attr_string = label")
+# A term's row per shard (search.cluster.vocabulary): `initial` holds one word, its first letter.
+VOCAB_FIELDS = ("initial",)
+VOCAB_ATTRIBUTES = (
+    "rt_attr_bigint = sid",
+    "rt_attr_string = term",
+    "rt_attr_uint = length",
+    "rt_attr_uint = title_df",
+    "rt_attr_uint = body_df",
+)
 
 
 def searchd_config(spec: ClusterSpec, node: Node, folder: Path) -> str:
@@ -214,17 +228,23 @@ def searchd_config(spec: ClusterSpec, node: Node, folder: Path) -> str:
             parts.append(
                 _rt_index(NAMES.format(slot=slot), folder, NAME_FIELDS, NAME_ATTRIBUTES, stopwords, prefixes=True)
             )
+            parts.append(_rt_index(VOCAB.format(slot=slot), folder, VOCAB_FIELDS, VOCAB_ATTRIBUTES, stopwords))
     parts.append(
         _rt_index(
             META,
             folder,
             ("note",),
-            ("rt_attr_string = live", "rt_attr_bigint = generation", "rt_attr_string = counts"),
+            (
+                "rt_attr_string = live",
+                "rt_attr_bigint = generation",
+                "rt_attr_string = counts",
+                "rt_attr_bigint = switched",
+            ),
             stopwords,
         )
     )
     for slot in SLOTS:
-        for dist, local in ((DIST_ARTICLES, ARTICLES), (DIST_NAMES, NAMES)):
+        for dist, local in ((DIST_ARTICLES, ARTICLES), (DIST_NAMES, NAMES), (DIST_VOCAB, VOCAB)):
             agents = [
                 "    agent = " + "|".join(f"{n.host}:{n.api_port}:{local.format(slot=slot)}" for n in replicas)
                 for replicas in spec.shards

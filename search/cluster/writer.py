@@ -2,26 +2,29 @@
 
 Sphinx 2.2 has no replication, so Dateline writes each row to every replica of its shard. A full
 rebuild fills the generation slot that is not live (TRUNCATE RTINDEX, then INSERTs), checks that
-every replica holds what was written, and only then switches `dateline_meta` (one REPLACE per node)
-to the new slot: searches read the live slot throughout. A replica that cannot be reached fails
+every replica holds what was written, and only then switches the live generation pointer to the
+new slot in one write (search.cluster.pointer): searches read the live slot throughout. A replica that cannot be reached fails
 the rebuild with one line naming it, before the switch; a mirror that later holds fewer articles
 than its primary (`replica_report`) is reported, and `catch_up` copies the primary's rows to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import orjson
 
 from search.analysis import NewsTokenizer, news_analyzer
-from search.article import Article, Entities
 from search.cluster import connection as sql
 from search.cluster.connection import NodeDown, connect
 from search.cluster.documents import ArticleRow
-from search.cluster.spec import ARTICLES, META, NAMES, SLOTS, ClusterSpec, Node
+from search.cluster.pointer import POINTER_SQL, LiveGeneration, pointer_of, pointer_row, switch, wait_for_grace
+from search.cluster.spec import ARTICLES, NAMES, SLOTS, VOCAB, ClusterSpec, Node
+from search.cluster.vocabulary import VOCAB_COLUMNS, ShardTerms, initial_word
 from search.facet_registry import FACET_FIELDS
 
 BATCH_ROWS = 200
@@ -37,6 +40,9 @@ ARTICLE_COLUMNS = (
     "ts",
     "dated",
     "day",
+    "grp",
+    "copies",
+    "seq",
     *FACET_FIELDS,
 )
 MVA_COLUMNS = frozenset(FACET_FIELDS)
@@ -100,21 +106,39 @@ class ClusterWriter:
             self._connections.pop(node.name, None)
             raise _failed(node, error) from None
 
-    def live(self) -> tuple[str, int] | None:
-        rows = self._run(self.spec.coordinator, f"SELECT live, generation FROM {META} WHERE id = 1")
-        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+    def live(self) -> LiveGeneration | None:
+        """The live generation as the coordinator's pointer says (search.cluster.pointer)."""
+        return pointer_of(self._run(self.spec.coordinator, POINTER_SQL))
 
     def new_generation(self) -> Generation:
-        """The slot that is not live, emptied on every replica (every node must answer)."""
+        """The slot that is not live, emptied on every replica (every node must answer). First every
+        node's copy of the pointer is brought level with the coordinator's, and the last switch is
+        given SWITCH_GRACE: no search still reads the slot about to be emptied."""
         for node in self.spec.nodes:
             self._connection(node)  # all reachable before anything is touched
         live = self.live()
-        slot = SLOTS[0] if live is None else SLOTS[(SLOTS.index(live[0]) + 1) % len(SLOTS)]
+        if live is not None:
+            self.level_pointer_copies(live)
+            wait_for_grace(live)
+        slot = SLOTS[0] if live is None else SLOTS[(SLOTS.index(live.slot) + 1) % len(SLOTS)]
         for replicas in self.spec.shards:
             for node in replicas:
-                for table in (ARTICLES, NAMES):
+                for table in (ARTICLES, NAMES, VOCAB):
                     self.truncate(node, table.format(slot=slot))
-        return Generation(slot, (live[1] if live else 0) + 1)
+        return Generation(slot, (live.generation if live else 0) + 1)
+
+    def lagging_pointer_copies(self, live: LiveGeneration) -> list[tuple[Node, LiveGeneration | None]]:
+        """The nodes whose copy of the live pointer is not the coordinator's, with what they name."""
+        copies = [(node, pointer_of(self._run(node, POINTER_SQL))) for node in self.spec.nodes[1:]]
+        return [(node, copy) for node, copy in copies if copy != live]
+
+    def level_pointer_copies(self, live: LiveGeneration) -> list[Node]:
+        """Writes the coordinator's pointer to every node whose copy lags; those nodes."""
+        text, args = pointer_row(live)
+        lagging = [node for node, _ in self.lagging_pointer_copies(live)]
+        for node in lagging:
+            self._run(node, text, args)
+        return lagging
 
     def truncate(self, node: Node, table: str) -> None:
         """Empties an RT index: Sphinx 2.2 says TRUNCATE RTINDEX, Manticore TRUNCATE TABLE."""
@@ -132,15 +156,12 @@ class ClusterWriter:
         rows = self._run(node, f"SELECT COUNT(*) FROM {ARTICLES.format(slot=slot)}")
         return int(rows[0][0]) if rows else 0
 
-    def publish(self, generation: Generation, counts: Sequence[int]) -> None:
-        """Switches every node's pointer to `generation` (the coordinator last: it is the one asked first)."""
-        note = orjson.dumps(list(counts)).decode()
-        for node in (*self.spec.nodes[1:], self.spec.coordinator):
-            self._run(
-                node,
-                f"REPLACE INTO {META} (id, note, live, generation, counts) VALUES (1, 'live', %s, %s, %s)",
-                [generation.slot, generation.number, note],
-            )
+    def publish(self, generation: Generation, counts: Sequence[int]) -> list[Node]:
+        """Switches the live generation to `generation` in one write (search.cluster.pointer.switch);
+        raises ClusterWriteError when that write fails (the live generation is then untouched).
+        Returns the nodes whose copy of the pointer lags (the next rebuild brings them level)."""
+        live = LiveGeneration(generation.slot, generation.number, tuple(counts), time.time())
+        return switch(self.spec, lambda node, text, args: self._run(node, text, args), live)
 
     def close(self) -> None:
         for connection in self._connections.values():
@@ -157,10 +178,12 @@ class _ShardBuffer:
     names: dict[int, tuple[int, int, str]] = field(default_factory=dict)
     written: int = 0
     named: set[int] = field(default_factory=set)
+    terms: ShardTerms = field(default_factory=ShardTerms)
 
 
 class ShardedBatch:
-    """Rows routed to shards by article id, written to every replica in batches of BATCH_ROWS."""
+    """Rows routed to shards by id (a wire copy by its group's: search.cluster.documents.ArticleRow.group),
+    written to every replica in batches of BATCH_ROWS."""
 
     def __init__(self, writer: ClusterWriter, generation: Generation) -> None:
         self.writer = writer
@@ -168,20 +191,28 @@ class ShardedBatch:
         self.shards = [_ShardBuffer() for _ in writer.spec.shards]
         self.ids: set[int] = set()
 
-    def add(self, article: Article, entities: Entities, content_hash: str) -> None:
-        self.add_row(ArticleRow.of(article, entities, content_hash, self.writer.analyzer))
-
     def add_row(self, row: ArticleRow) -> None:
         if row.id in self.ids:
             return  # the same article twice (the first copy is indexed)
         self.ids.add(row.id)
-        shard = self.shards[row.id % len(self.shards)]
+        number = row.group % len(self.shards)
+        shard = self.shards[number]
         shard.rows.append({"id": row.id, **row.values})
+        shard.terms.add(row.values)
         for name in row.names:
             if name[0] not in shard.named:
                 shard.names[name[0]] = name
         if len(shard.rows) >= BATCH_ROWS:
-            self._flush(row.id % len(self.shards))
+            self._flush(number)
+
+    def add_names(self, names: Iterable[tuple[int, int, str]]) -> None:
+        """Rows of the names index that belong to no article (aliases), spread over the shards by hash."""
+        for name in names:
+            number = name[0] % len(self.shards)
+            shard = self.shards[number]
+            shard.names[name[0]] = name
+            if len(shard.names) >= BATCH_ROWS:
+                self._flush(number)
 
     def _flush(self, number: int) -> None:
         shard = self.shards[number]
@@ -204,9 +235,15 @@ class ShardedBatch:
             shard.names = {}
 
     def commit(self) -> list[int]:
-        """Writes what is buffered and checks every replica holds it; the articles per shard."""
+        """Writes what is buffered and each shard's terms, and checks every replica holds its
+        articles; the articles per shard."""
         for number in range(len(self.shards)):
             self._flush(number)
+            rows = self.shards[number].terms.rows(number)
+            while chunk := list(islice(rows, BATCH_ROWS * 5)):
+                text, args = _insert(VOCAB.format(slot=self.generation.slot), VOCAB_COLUMNS, chunk, verb="REPLACE")
+                for node in self.writer.spec.shards[number]:
+                    self.writer._run(node, text, args)
         for number, replicas in enumerate(self.writer.spec.shards):
             expected = self.shards[number].written
             for node in replicas:
@@ -239,17 +276,44 @@ def replica_report(spec: ClusterSpec) -> list[ReplicaState]:
     writer = ClusterWriter(spec)
     try:
         live = writer.live()
-        rows = writer._run(spec.coordinator, f"SELECT counts FROM {META} WHERE id = 1") if live else []
-        counts = orjson.loads(rows[0][0]) if rows else [0] * len(spec.shards)
+        counts = list(live.counts) if live else [0] * len(spec.shards)
         states = []
         for number, replicas in enumerate(spec.shards):
             for node in replicas:
                 try:
-                    held: int | None = writer.count(node, live[0]) if live else 0
+                    held: int | None = writer.count(node, live.slot) if live else 0
                 except ClusterWriteError:
                     held = None
                 states.append(ReplicaState(node, held, int(counts[number]) if number < len(counts) else 0))
         return states
+    finally:
+        writer.close()
+
+
+def pointer_report(spec: ClusterSpec, level: bool = False) -> list[str]:
+    """A line per node whose copy of the live pointer lags the coordinator's (a switch that could
+    not write it); with `level`, the copy is written. Nodes that do not answer are left out."""
+    writer = ClusterWriter(spec)
+    try:
+        live = writer.live()
+        if live is None:
+            return []
+        lines = []
+        for node in spec.nodes[1:]:
+            try:
+                copy = pointer_of(writer._run(node, POINTER_SQL))
+                if copy != live and level:
+                    writer._run(node, *pointer_row(live))
+            except ClusterWriteError:
+                continue
+            if copy != live:
+                named = f"generation {copy.generation} (slot {copy.slot})" if copy else "no generation"
+                done = "; set to" if level else "; live is"
+                lines.append(
+                    f"{node.label} at {node.address}: pointer copy names {named}{done} generation "
+                    f"{live.generation} (slot {live.slot})"
+                )
+        return lines
     finally:
         writer.close()
 
@@ -263,33 +327,49 @@ def catch_up(spec: ClusterSpec, node: Node) -> int:
         live = writer.live()
         if live is None:
             return 0
-        slot = live[0]
+        slot = live.slot
         primary = spec.shards[node.shard][0]
-        for table in (ARTICLES, NAMES):
+        for table in (ARTICLES, NAMES, VOCAB):
             writer.truncate(node, table.format(slot=slot))
-        copied, last = 0, 0
-        while True:
-            rows = writer._run(
-                primary,
-                f"SELECT id, doc FROM {ARTICLES.format(slot=slot)} WHERE id > %s "
-                f"ORDER BY id ASC LIMIT {BATCH_ROWS} OPTION max_matches = {BATCH_ROWS}",
-                [last],
-            )
-            if not rows:
-                break
-            built = [ArticleRow.from_stored(orjson.loads(doc), writer.analyzer) for _, doc in rows]
+        copied = 0
+        # The articles, with the person values (the name map's), groups and order the primary holds.
+        for rows in _pages(writer, primary, ARTICLES.format(slot=slot), "doc, person, grp, copies, seq"):
+            built = [
+                ArticleRow.from_stored(orjson.loads(doc), writer.analyzer)
+                .with_people(sql.mva(people))
+                .in_group(int(grp), int(copies))
+                .numbered(int(seq))
+                for _, doc, people, grp, copies, seq in rows
+            ]
             text, args = _insert(ARTICLES.format(slot=slot), ARTICLE_COLUMNS, [{"id": r.id, **r.values} for r in built])
             writer._run(node, text, args)
-            names = {n[0]: n for r in built for n in r.names}
+            copied += len(rows)
+        for rows in _pages(writer, primary, VOCAB.format(slot=slot), "sid, term, length, title_df, body_df"):
+            terms = [
+                (int(i), initial_word(str(t)), int(sid), str(t), int(n), int(td), int(bd))
+                for i, sid, t, n, td, bd in rows
+            ]
             text, args = _insert(
-                NAMES.format(slot=slot),
-                ("id", "words", "kind", "label"),
-                [{"id": i, "words": label.casefold(), "kind": f, "label": label} for i, f, label in names.values()],
-                verb="REPLACE",
+                VOCAB.format(slot=slot), VOCAB_COLUMNS, [dict(zip(VOCAB_COLUMNS, t)) for t in terms], "REPLACE"
             )
             writer._run(node, text, args)
-            copied += len(rows)
-            last = int(rows[-1][0])
+        for rows in _pages(writer, primary, NAMES.format(slot=slot), "kind, label"):
+            names = [{"id": int(i), "words": str(n).casefold(), "kind": int(k), "label": str(n)} for i, k, n in rows]
+            text, args = _insert(NAMES.format(slot=slot), ("id", "words", "kind", "label"), names, verb="REPLACE")
+            writer._run(node, text, args)
         return copied
     finally:
         writer.close()
+
+
+def _pages(writer: ClusterWriter, node: Node, table: str, columns: str) -> Iterator[list[tuple]]:
+    """A table's rows on one node, id first, BATCH_ROWS at a time in id order."""
+    last = 0
+    while rows := writer._run(
+        node,
+        f"SELECT id, {columns} FROM {table} WHERE id > %s ORDER BY id ASC LIMIT {BATCH_ROWS} "
+        f"OPTION max_matches = {BATCH_ROWS}",
+        [last],
+    ):
+        yield rows
+        last = int(rows[-1][0])

@@ -31,8 +31,12 @@ def register(subparsers) -> None:
     for name, text in (
         ("start", "start every node not running"),
         ("stop", "stop every node"),
-        ("status", "one line per node: role, name, address, pid, up or down; then what each replica holds"),
-        ("sync", "copy each stale mirror's live generation from its shard's primary"),
+        (
+            "status",
+            "one line per node: role, name, address, pid, up or down; then what each replica holds and "
+            "any copy of the live pointer that lags",
+        ),
+        ("sync", "copy each stale mirror's live generation from its shard's primary; set lagging pointer copies"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("dir", type=Path, metavar="DIR")
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from search.cluster import local
     from search.cluster.connection import NodeDown
     from search.cluster.spec import ClusterSpec, ClusterSpecError
-    from search.cluster.writer import ClusterWriteError, catch_up, replica_report
+    from search.cluster.writer import ClusterWriteError, catch_up, pointer_report, replica_report
 
     try:
         if args.action == "init":
@@ -67,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
             if states[0].up:
                 for replica in replica_report(spec):
                     print(replica.line)
+                for line in pointer_report(spec):
+                    print(line)
             return 0 if all(state.up for state in states) else 3
         elif args.action == "sync":
             for replica in replica_report(spec):
@@ -76,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
                     and replica.node is not spec.shards[replica.node.shard or 0][0]
                 ):
                     print(f"{replica.node.label}: copied {catch_up(spec, replica.node)} articles from the primary")
+            for line in pointer_report(spec, level=True):
+                print(line)
     except (ClusterSpecError, local.LocalClusterError, ClusterWriteError, NodeDown) as error:
         raise CommandError(str(error)) from None
     return 0

@@ -24,7 +24,7 @@ from whoosh import query as wq
 
 from search.analysis import news_analyzer
 from search.article import printable
-from search.cursor import Cursor
+from search.cursor import Cursor, request_cursor
 from search.engine import proximity, ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
@@ -406,21 +406,7 @@ class _Search:
 
     def _cursor(self) -> Cursor | None:
         """The request's cursor, checked against this index version and this search."""
-        if self.request.cursor is None:
-            return None
-        cursor = Cursor.decode(self.request.cursor)
-        if cursor.version != self.gen.version:
-            raise BadRequest(
-                "the index has changed since this cursor was made: start again from the first page (without cursor)",
-                "cursor",
-            )
-        if cursor.sort != self.request.sort or cursor.collapse != self.request.collapse:
-            raise BadRequest(
-                "this cursor belongs to a search with another sort or collapse; pass it with the "
-                "parameters of the search that returned it",
-                "cursor",
-            )
-        return cursor
+        return request_cursor(self.request, self.gen.version)
 
     # -- query --------------------------------------------------------------------------
 

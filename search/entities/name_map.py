@@ -12,8 +12,15 @@ incremental reindex stays proportional to its change:
   ("Gartner", "Rakhine State", "Lib Dems", "White House");
 - a surname or partial name ("Reagan", "AMM Nasir") joins a full name when, among the articles
   of the same year, that full name accounts for nearly all (JOIN_SHARE) of the articles that
-  use a full name it fits; otherwise it stays apart ("Baker" in a year of James Baker and
-  Howard Baker).
+  use a full name it fits (rivals named in one or two articles are noise: MIN_RIVAL_DOCS);
+  otherwise it stays apart ("Baker" in a year of James Baker and Howard Baker);
+- a weak single name (Entities.partial_people: named once, or a doubtful reading such as "Trump"
+  as an organisation) shows only as the full name it joins, never as a value of its own;
+- a name with a stray word, a middle name or middle initials left in ("HPM Sheikh Hasina",
+  "Hillary Rodham Clinton", "Donald J. Trump") is the far more common name without them, unless
+  initials tell two people apart ("George W. Bush", "George H. W. Bush"); a name with Jr/Sr is
+  another person;
+- two far more common names glued together ("Donald Trump Kellyanne Conway") are both people.
 
 Memory is bounded by the number of distinct (year, name) pairs, never by the number of
 articles: the counts come from the facet column's own arrays with numpy.
@@ -21,12 +28,14 @@ articles: the counts come from the facet column's own arrays with numpy.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
-from search.entities.people import name_key
+from search.entities.people import NAME_SUFFIXES, is_namesake_heir, name_key, same_ends
 
 # "Nearly all": the share of a year's articles using a full name that fits a partial one,
 # which one full name must have for the partial name to join it.
@@ -38,14 +47,19 @@ OTHER_SHARE = 2
 MIN_OTHER_DOCS = 3
 # A full name joined by partial ones is named in full in at least this many articles that year.
 MIN_FULL_DOCS = 2
+# A rival full name counts against a join only when named in at least this many articles that
+# year: a "full name" seen once or twice is as likely a headline misread ("Blames Obama", "Watch
+# Obama") as a person, and such noise must not keep "Obama" from Barack Obama. Like
+# MIN_OTHER_DOCS, one or two odd readings are noise, not evidence.
+MIN_RIVAL_DOCS = 3
 NO_YEAR = -1
 
 
 def _fits(short: list[str], long: list[str]) -> bool:
     n = len(short)
-    if n >= len(long):
+    if n >= len(long) or is_namesake_heir(short, long):
         return False
-    return long[-n:] == short or long[:n] == short or (n >= 2 and long[0] == short[0] and long[-1] == short[-1])
+    return long[-n:] == short or long[:n] == short or same_ends(short, long)
 
 
 def _joinable(short: list[str], long: list[str]) -> bool:
@@ -61,8 +75,13 @@ class NameEvidence:
         self.other_docs: Counter[str] = Counter()  # name key -> articles that call it something else
         # (document, form) of the single names too weak to show alone (Entities.partial_people):
         # as many as such mentions, like the column's own pairs.
-        self.partial_docs: list[int] = []
-        self.partial_forms: list[str] = []
+        # as compact arrays: a document and a form id per mention, each distinct form kept once.
+        self.partial_docs = array("i")
+        self.partial_form_ids = array("i")
+        self.forms: list[str] = []
+        self._form_id: dict[str, int] = {}
+        self.not_people: set[str] = set()
+        self.glued: dict[str, tuple[str, str]] = {}  # name key -> the two names it is glued from
 
     def add_article(self, docnum: int, other_names: str | None, partial_people: str | None) -> None:
         """One stored article's evidence: its other-label name keys, its partial names."""
@@ -70,8 +89,12 @@ class NameEvidence:
             self.other_docs.update(set(other_names.split("\n")))
         if partial_people:
             for form in partial_people.split("\n"):
+                form_id = self._form_id.get(form)
+                if form_id is None:
+                    form_id = self._form_id[form] = len(self.forms)
+                    self.forms.append(form)
                 self.partial_docs.append(docnum)
-                self.partial_forms.append(form)
+                self.partial_form_ids.append(form_id)
 
     def decide(self, person_docs: dict[tuple[int, str], int]) -> dict[tuple[int, str], str | None]:
         """(year, name key) -> the name key it is shown as, or None when it is not a person."""
@@ -80,15 +103,21 @@ class NameEvidence:
             total[key] += count
         # Person support counts the fuller names a form is part of: "Trump" read as an
         # organisation in "Trump administration" is still mostly Donald Trump's name.
-        support = dict(total)
-        for key, fuller in _fuller_names(total).items():
+        # The weak single names are weighed too: one the model reads as an organisation in one
+        # article ("Madrid") is no surname of Atletico Madrid when it usually is something else.
+        weak = {name_key(form) for form in self.forms}
+        support = {key: total.get(key, 0) for key in (*total, *weak)}
+        for key, fuller in _fuller_names(support).items():
             support[key] += sum(total[other] for other in fuller)
         not_people = {
             key
             for key, count in support.items()
             if (other := self.other_docs.get(key, 0)) >= MIN_OTHER_DOCS and other >= OTHER_SHARE * count
         }
-        variants = stray_word_variants(total)
+        self.not_people = not_people
+        self.glued = glued_names(total)
+        variants = {key: first for key, (first, _) in self.glued.items()}
+        variants |= stray_word_variants(total) | initial_variants(total)
         by_year: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for (year, key), count in person_docs.items():
             if key not in not_people:
@@ -127,7 +156,6 @@ def _fuller_names(keys: Iterable[str]) -> dict[str, set[str]]:
 # "Crooked Hillary Clinton", "George W. Bush Administration") is that name.
 VARIANT_RATIO = 10
 MIN_VARIANT_CORE_DOCS = 5
-_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})  # "Donald Trump Jr" is his son
 
 
 def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
@@ -139,14 +167,62 @@ def stray_word_variants(total: dict[str, int]) -> dict[str, str]:
         if len(words) < 3:
             continue
         cores = [" ".join(words[1:])]
-        if words[-1] not in _NAME_SUFFIXES:
+        if words[-1] not in NAME_SUFFIXES:
             cores.append(" ".join(words[:-1]))
+            # A middle name left out ("Hillary Rodham Clinton", "Donald John Trump").
+            cores += [" ".join(words[:i] + words[i + 1 :]) for i in range(1, len(words) - 1)]
         for core in cores:
             found = total.get(core, 0)
             if found >= MIN_VARIANT_CORE_DOCS and found >= VARIANT_RATIO * count:
                 variants[key] = core
                 break
     return variants
+
+
+def glued_names(total: dict[str, int]) -> dict[str, tuple[str, str]]:
+    """Name key -> the two far more common names it is made of, glued without punctuation
+    ("donald trump kellyanne conway", from "Top aide to Donald Trump Kellyanne Conway told"): two
+    people, each shown as themselves."""
+    glued: dict[str, tuple[str, str]] = {}
+    for key, count in total.items():
+        words = key.split()
+        for i in range(2, len(words) - 1):
+            first, second = " ".join(words[:i]), " ".join(words[i:])
+            if all(total.get(part, 0) >= max(MIN_VARIANT_CORE_DOCS, VARIANT_RATIO * count) for part in (first, second)):
+                glued[key] = (first, second)
+                break
+    return glued
+
+
+def initial_variants(total: dict[str, int]) -> dict[str, str]:
+    """Name key -> the same name without its middle initials ("donald j trump" -> "donald trump"),
+    when that form is more common and the initials are the only ones written between those first
+    and last names often enough to count (MIN_RIVAL_DOCS): "george w bush" stays itself beside
+    "george h w bush", since there the initials tell two people apart."""
+    by_plain: dict[str, list[str]] = defaultdict(list)
+    for key in total:
+        words = key.split()
+        if len(words) >= 3 and all(len(word) == 1 for word in words[1:-1]) and words[-1] not in NAME_SUFFIXES:
+            by_plain[f"{words[0]} {words[-1]}"].append(key)
+    variants: dict[str, str] = {}
+    for plain, keys in by_plain.items():
+        found = total.get(plain, 0)
+        rivals = [key for key in keys if total[key] >= MIN_RIVAL_DOCS]
+        if found < MIN_VARIANT_CORE_DOCS or len(rivals) > 1:
+            continue
+        variants.update({key: plain for key in keys if total[key] <= found})
+    return variants
+
+
+def _best_share(finals: Counter[str]) -> tuple[str, int, int] | None:
+    """The most common target, its articles, and the articles of it and of its rivals (targets
+    named often enough that year to count, MIN_RIVAL_DOCS)."""
+    best = finals.most_common(1)
+    if not best:
+        return None
+    target, count = best[0]
+    rivals = sum(n for other, n in finals.items() if other != target and n >= MIN_RIVAL_DOCS)
+    return target, count, count + rivals
 
 
 def _joins(key: str, own: int, best: int, total: int) -> bool:
@@ -160,13 +236,19 @@ def _joins(key: str, own: int, best: int, total: int) -> bool:
 
 
 def partial_targets(
-    partial: set[tuple[int, str]], by_year: dict[int, dict[str, int]], decided: dict[tuple[int, str], str | None]
+    partial: set[tuple[int, str]],
+    by_year: dict[int, dict[str, int]],
+    decided: dict[tuple[int, str], str | None],
+    not_people: AbstractSet[str] = frozenset(),
 ) -> dict[tuple[int, str], str | None]:
     """Weak single names (year, key) -> the full name they join that year, or None: a weak name
     is shown only as the person a full name of its year nearly always is."""
     targets: dict[tuple[int, str], str | None] = {}
     indexes: dict[int, dict[str, list[str]]] = {}
     for year, key in partial:
+        if key in not_people:
+            targets[(year, key)] = None  # what the corpus calls something else joins no one
+            continue
         joined = decided.get((year, key))
         if joined is not None and joined != key:
             targets[(year, key)] = joined  # the same word, named strongly elsewhere, joins a full name
@@ -185,8 +267,8 @@ def partial_targets(
                 final = decided.get((year, other), other)
                 if final is not None:
                     finals[final] += counts[other]
-        best = finals.most_common(1)
-        targets[(year, key)] = best[0][0] if best and _joins(key, 0, best[0][1], sum(finals.values())) else None
+        share = _best_share(finals)
+        targets[(year, key)] = share[0] if share and _joins(key, 0, share[1], share[2]) else None
     return targets
 
 
@@ -204,8 +286,8 @@ def join_partial_names(counts: dict[str, int]) -> dict[str, str]:
         finals: Counter[str] = Counter()
         for other in candidates:
             finals[target.get(other, other)] += counts[other]
-        best, best_count = finals.most_common(1)[0]
-        target[key] = best if _joins(key, counts[key], best_count, sum(finals.values())) else key
+        best, best_count, total = _best_share(finals) or ("", 0, 0)
+        target[key] = best if _joins(key, counts[key], best_count, total) else key
     return target
 
 
@@ -235,33 +317,35 @@ def canonical_people(
 
     # Weak single names join a full name of their year or are left out: appended as extra
     # stored forms whose (year, form) codes are decided by partial_targets.
-    if evidence.partial_forms:
-        label_of = {facet_key(label): value for value, label in enumerate(labels)}
+    # Their values are their own (ids from `stored` on), so that a weak mention never stands for
+    # itself, even where the same word is a value of its own that year: it shows only as the full
+    # name it joins ("Trump" read as an organisation is Donald Trump or nobody).
+    stored = len(labels)
+    if len(evidence.partial_docs):
+        label_of: dict[str, int] = {}
         labels = list(labels)
-        weak_values = []
-        for form in evidence.partial_forms:
+        value_of_form = []
+        for form in evidence.forms:
             value = label_of.get(facet_key(form))
             if value is None:
                 value = label_of[facet_key(form)] = len(labels)
                 labels.append(form)
-            weak_values.append(value)
+            value_of_form.append(value)
+        weak_values = np.asarray(value_of_form, dtype=np.int64)[
+            np.frombuffer(evidence.partial_form_ids, dtype=np.int32)
+        ]
         raw_keys = [name_key(label) for label in labels]
         uses = np.bincount(value_of, minlength=len(labels))
-        weak_docs = np.asarray(evidence.partial_docs, dtype=np.int64)
+        weak_docs = np.frombuffer(evidence.partial_docs, dtype=np.int32).astype(np.int64)
         doc_of = np.concatenate([doc_of.astype(np.int64), weak_docs])
-        value_of = np.concatenate([value_of.astype(np.int64), np.asarray(weak_values, dtype=np.int64)])
+        value_of = np.concatenate([value_of.astype(np.int64), weak_values])
         weak_years = doc_year[weak_docs].astype(np.int64)
         years = np.concatenate([years, weak_years])
         year_ids, year_index = np.unique(years, return_inverse=True)
         codes = year_index.astype(np.int64) * max(1, len(labels)) + value_of
         unique_codes, code_index, code_counts = np.unique(codes, return_inverse=True, return_counts=True)
-        weak_pairs = {(int(year), raw_keys[value]) for year, value in zip(weak_years.tolist(), weak_values)}
-        decided = {**partial_targets(weak_pairs, evidence.by_year, decided), **decided}
-        # A weak form never stands for itself: only its join, if any.
-        for pair in weak_pairs:
-            if pair not in person_docs:
-                target = decided.get(pair)
-                decided[pair] = target if target != pair[1] else None
+        weak_pairs = {(int(year), raw_keys[value]) for year, value in zip(weak_years.tolist(), weak_values.tolist())}
+        decided = {**partial_targets(weak_pairs, evidence.by_year, decided, evidence.not_people), **decided}
 
     # The form shown for a name key: the one most mentions use.
     best_form: dict[str, tuple[int, str]] = {}
@@ -275,8 +359,8 @@ def canonical_people(
     for i, code in enumerate(unique_codes.tolist()):
         year, value = divmod(code, max(1, len(labels)))
         final = decided.get((int(year_ids[year]), raw_keys[value]), raw_keys[value])
-        if final is None:
-            continue
+        if final is None or (value >= stored and final == raw_keys[value]):
+            continue  # not a person; or a weak mention that joins no full name
         label = best_form[final][1]
         cid = new_keys.get(facet_key(label))
         if cid is None:
@@ -286,8 +370,43 @@ def canonical_people(
         alias_votes[facet_key(labels[value])][cid] += int(code_counts[i])
     new_values = mapped[code_index] if len(codes) else np.zeros(0, dtype=np.int32)
     keep = new_values >= 0
-    pairs = np.unique(doc_of[keep].astype(np.int64) * max(1, len(new_labels)) + new_values[keep])
+    extra_docs, extra_values = _second_names(evidence, unique_codes, code_index, doc_of, labels, raw_keys, best_form)
+    for label in extra_values:
+        if facet_key(label) not in new_keys:
+            new_keys[facet_key(label)] = len(new_labels)
+            new_labels.append(label)
+    pair_docs = np.concatenate([doc_of[keep].astype(np.int64), np.asarray(extra_docs, dtype=np.int64)])
+    pair_values = np.concatenate(
+        [new_values[keep].astype(np.int64), np.asarray([new_keys[facet_key(v)] for v in extra_values], dtype=np.int64)]
+    )
+    pairs = np.unique(pair_docs * max(1, len(new_labels)) + pair_values)
     new_doc_of = (pairs // max(1, len(new_labels))).astype(np.int32)
     new_value_of = (pairs % max(1, len(new_labels))).astype(np.int32)
     aliases = {key: votes.most_common(1)[0][0] for key, votes in alias_votes.items() if key not in new_keys}
     return new_labels, new_keys, new_doc_of, new_value_of, aliases
+
+
+def _second_names(
+    evidence: NameEvidence,
+    unique_codes: np.ndarray,
+    code_index: np.ndarray,
+    doc_of: np.ndarray,
+    labels: list[str],
+    raw_keys: list[str],
+    best_form: dict[str, tuple[int, str]],
+) -> tuple[list[int], list[str]]:
+    """(documents, labels) of the second person of each glued name (NameEvidence.glued): the
+    first is the name the glued form is mapped to; the second is added to the same documents."""
+    if not evidence.glued:
+        return [], []
+    docs: list[int] = []
+    values: list[str] = []
+    width = max(1, len(labels))
+    for i, code in enumerate(unique_codes.tolist()):
+        parts = evidence.glued.get(raw_keys[code % width])
+        if parts is None or parts[1] not in best_form:
+            continue
+        found = doc_of[code_index == i].tolist()
+        docs.extend(found)
+        values.extend([best_form[parts[1]][1]] * len(found))
+    return docs, values

@@ -11,8 +11,15 @@ Rules, all general (title lists and the structure of names, never single article
 - organisation and place words ("Dal", "Parishad", "Centre", "State", "Char") and camel-case
   run-ons ("ClintonDemocrats") make a span not a name; photo credits ("AP Photo/Name") are not
   mentions;
+- boilerplate glued to a name goes: share buttons ("Facebook Twitter Pinterest Barack Obama"),
+  a dateline before a dash ("Fla.—President Donald Trump"), the same person restated ("Barack
+  Obama Barack Hussein"); "the Obama White House" names Obama; an institution named after a
+  person ("Ronald Reagan Presidential Library") is none;
 - within an article, a partial mention (surname, first name, a name without its last parts)
-  joins the one full name it belongs to.
+  joins the one full name it belongs to; a name with Jr/Sr is another person, and middle
+  initials must agree ("George W. Bush" is not "George H.W. Bush");
+- single words the model reads as something else, or as a person but also a city's name, are
+  weak mentions (doubtful_people) for the corpus to join to a full name or drop.
 What the corpus as a whole says (a surname across articles, what the model usually calls a
 string) is applied later, when a generation's facet columns are built (search.entities.name_map).
 """
@@ -58,6 +65,16 @@ inspector superintendent constable detective sheriff
 # title stays, since the bare word is not a usable facet value.
 STYLE_TITLES = frozenset("pope prince princess king queen".split())
 
+# Share buttons printed before a photo caption ("Facebook Twitter Pinterest Barack Obama embraces
+# ..."): the model reads them into the name that follows; a platform's name is never part of one.
+SHARE_WORDS = frozenset(
+    "facebook twitter pinterest whatsapp linkedin instagram email e-mail share tweet reddit".split()
+)
+
+# "the Obama White House", "the Bush Administration": the person's government, named after them;
+# the mention is of the person, and the words after the name are not part of it.
+_GOVERNMENT_OF = (("white", "house"), ("white", "houses"), ("administration",), ("administrations",))
+
 # Honours written after a name in Bangladesh ("Ziaur Rahman Bir Uttam").
 _TRAILING_HONOURS = (
     ("bir", "uttam"),
@@ -87,6 +104,7 @@ fc club coronavirus covid cases parish county falls river lake bay port mount co
 dal parishad oikya andolan shakti forum front jote league sangsad samity samiti sangram
 centre center foundation hall graveyard square airport hotel sheraton road avenue street stadium
 bridge makeover highlights state char upazila district division city island dems market
+library museum memorial presidential national office
 """.split()
 )
 
@@ -96,6 +114,8 @@ _POSSESSIVE = re.compile(r"(?:'s|'|s')$")
 # "McIlroy", "DeSantis", "MacArthur" have at most two before it.
 _RUN_ON = re.compile(r"[a-z]{3}[A-Z]")
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
+_ROMAN = re.compile(r"[IVX]{2,4}")  # "Richard Bush III"
+_PHRASE_IN_A_WORD = re.compile(r"-(?:the|of|and|in|for|a)-", re.IGNORECASE)
 
 PERSON = "PERSON"
 # Labels whose spans count as evidence that a string is not a person (search.entities.name_map).
@@ -126,6 +146,8 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     tokens = text.split()
     if tokens:
         tokens[-1] = _POSSESSIVE.sub("", tokens[-1]) if tokens[-1].endswith(("'s", "'")) else tokens[-1]
+    while tokens and tokens[0].casefold() in SHARE_WORDS:
+        tokens.pop(0)
     titled = False
     style: str | None = None
     while len(tokens) > 1:
@@ -144,14 +166,20 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     if last_title:
         tokens = tokens[last_title + 1 :]
         titled = True
-    while len(tokens) > 1 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
+    # A title after a name goes ("Zia Bir Uttam", "Mahmud Chairman"), unless it would leave one word:
+    # then it is the family name ("John Major", "Ian Bishop").
+    while len(tokens) > 2 and (_is_title(tokens[-1]) or tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS):
         tokens = tokens[:-2] if tuple(t.casefold() for t in tokens[-2:]) in _TRAILING_HONOURS else tokens[:-1]
+    tokens = tokens[: len(tokens) - _government_words(tokens)]
+    tokens = _without_restatement(tokens)
     if not tokens or len(tokens) > 6 or _is_title(tokens[0]):
         return None, titled
     for i, token in enumerate(tokens):
         word = token.strip(".,'")
         if not word or word.casefold() in NOT_NAME_WORDS:
             return None, titled
+        if _PHRASE_IN_A_WORD.search(word):
+            return None, titled  # "Reagan-the-Unifier": an epithet, no name
         if word[0].isupper():
             continue
         if 0 < i < len(tokens) - 1 and (word in NAME_PARTICLES or word.startswith(("al-", "el-", "bin-"))):
@@ -159,6 +187,8 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
         return None, titled
     if tokens[-1].endswith("-") or (len(tokens) > 1 and len(tokens[-1].rstrip(".")) == 1):
         return None, titled  # "Fenno-", "James E": a name cut short
+    if len(tokens) > 1 and _ACRONYM.fullmatch(tokens[-1]) and not _ROMAN.fullmatch(tokens[-1]):
+        return None, titled  # "Hillary Urges FBI": a headline; initials lead a name ("AMM Nasir"), never end it
     name = " ".join(tokens)
     if len(tokens) == 1 and (len(name) < 3 or "." in name or name.isupper()):
         return None, titled
@@ -167,6 +197,27 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
     if style is not None and len(tokens) == 1:
         name = f"{style} {name}"  # "Pope Francis"
     return name, titled
+
+
+def _government_words(tokens: list[str]) -> int:
+    """How many words at the end name a person's government ("Obama White House": 2), or 0."""
+    for words in _GOVERNMENT_OF:
+        if len(tokens) > len(words) and tuple(t.casefold() for t in tokens[-len(words) :]) == words:
+            return len(words)
+    return 0
+
+
+def _without_restatement(tokens: list[str]) -> list[str]:
+    """ "Barack Obama Barack Hussein", "Hillary Clinton Hillary Diane Rodham": a name followed, with
+    no punctuation between, by the same person's fuller form (hover cards, tag lists run
+    together). The first word coming back after two or more words starts a second name for the
+    same person; only the first is kept. A name repeating a word once ("Mohammed Ali Mohammed")
+    has no second name of two words after it and stays whole."""
+    first = tokens[0].casefold() if tokens else ""
+    for j in range(2, len(tokens) - 1):
+        if tokens[j].casefold() == first:
+            return tokens[:j]
+    return tokens
 
 
 # Country names that are also given names or surnames ("Brian Jordan", "Chad Johnson").
@@ -211,7 +262,7 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             previous = joined.pop()
             span = (PERSON, f"{previous[1]} {text}", previous[2], previous[3], previous[4])
         joined.append(span)
-    for span in _split_possessives(joined):
+    for span in _split_glued(joined):
         label, text, before, _, _ = span
         if _is_credit(span):
             continue
@@ -234,16 +285,57 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             name, _ = clean_person(text)
             if name:
                 mentions.append((name, False))
-    # A single word without a title is not a person when it is a known place ("Durham",
-    # "Banani") or when the model calls it something else more often here.
+    # A single word without a title is not a person when the model calls it something else more
+    # often here, or when it is a known place ("Durham", "Banani") that the model does not read
+    # as a person again and again: "Obama" (also a Japanese city), named seven times as a person
+    # and never as a place, is the president. A place of the article's own country is dropped
+    # later all the same (not_places).
     other = Counter(name_key(text) for label, text, _, _, _ in joined if label in OTHER_LABELS)
     person = Counter(name_key(name) for name, _ in mentions)
     gaz = gazetteer()
-    return [
-        (name, titled)
-        for name, titled in mentions
-        if titled or " " in name or (other[name_key(name)] <= person[name_key(name)] and not gaz.knows(name))
-    ]
+
+    def single_person(key: str, name: str) -> bool:
+        if other[key] > person[key]:
+            return False
+        return (other[key] == 0 and person[key] >= _PERSON_READINGS) or not gaz.knows(name)
+
+    return [(name, titled) for name, titled in mentions if titled or " " in name or single_person(name_key(name), name)]
+
+
+# Readings as a person, with none as anything else, that outweigh a place of the same name.
+_PERSON_READINGS = 3
+
+
+def doubtful_people(
+    spans: Iterable[RawSpan], people: Iterable[str], places: Iterable[Place], outlet: str | None = None
+) -> tuple[str, ...]:
+    """Single name-shaped words the article does not name as a person, though they may be one:
+    read as something else ("Trump" as an organisation, "the Reagan Administration", "Hasina" as
+    a place) or read as a person but also a city's name ("Obama", a Japanese city, named once).
+    They are weak mentions: the corpus-level name map joins them to a full name of their year
+    when the corpus says the word is mostly that person's, and drops them otherwise ("Apple",
+    "Gartner", "Durham"). A place of the article (not_places) is none of them, nor is a word read
+    as a place that is a known city."""
+    named = {word for name in people for word in name_key(name).split()}
+    gaz = gazetteer()
+    found: dict[str, str] = {}
+    for label, text, _, _, _ in spans:
+        if label == "NORP" or (label != PERSON and label not in OTHER_LABELS):
+            continue  # a nationality or a group ("Republicans") is never a person's name
+        words = _POSSESSIVE.sub("", text.strip().replace("’", "'")).split()
+        # One word, or a government named after a person ("the Reagan Administration").
+        if len(words) > 1 and not (label == "ORG" and _government_words(words)):
+            continue
+        name, _ = clean_person(text)
+        if name is None or " " in name or name_key(name) in named:
+            continue
+        if label in _PLACE_READINGS and gaz.knows(name):
+            continue
+        found.setdefault(name_key(name), name)
+    return tuple(name for name, _ in not_places([(name, False) for name in found.values()], places, outlet))
+
+
+_PLACE_READINGS = frozenset({"GPE", "LOC", "FAC"})
 
 
 def not_places(
@@ -295,20 +387,23 @@ def given_people(names: Iterable[str]) -> tuple[str, ...]:
     return merge_people(mentions)
 
 
-_INNER_POSSESSIVE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z])")
+# Where a PERSON span holds two texts: a possessive ("Robach's Giuffre interview") ends one name;
+# a dash ("WEST PALM BEACH, Fla.—President Donald Trump": a dateline glued to the first
+# sentence) is never inside a name.
+_GLUE = re.compile(r"(?<=\w)['’]s\s+(?=[A-Z])|\s*[—–]\s*")
 
 
-def _split_possessives(spans: list[RawSpan]) -> Iterator[RawSpan]:
-    """ "Robach's Giuffre interview": a possessive inside a PERSON span ends one name."""
+def _split_glued(spans: list[RawSpan]) -> Iterator[RawSpan]:
+    """PERSON spans cut where they hold two texts; each part is a span of its own."""
     for span in spans:
         label, text, before, before2, gap = span
-        parts = _INNER_POSSESSIVE.split(text) if label == PERSON else [text]
-        if len(parts) == 1:
+        parts = [part for part in _GLUE.split(text) if part] if label == PERSON else [text]
+        if len(parts) <= 1:
             yield span
             continue
         yield (label, parts[0], before, before2, gap)
         for part in parts[1:]:
-            yield (label, part, "'s", parts[0].split()[-1], 0)
+            yield (label, part, "", parts[0].split()[-1], 0)
 
 
 def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
@@ -321,6 +416,30 @@ def other_names(spans: Iterable[RawSpan]) -> tuple[str, ...]:
             text = _POSSESSIVE.sub("", text) if text.endswith(("'s", "'")) else text
             found[name_key(text)] = None
     return tuple(found)
+
+
+# "Donald Trump Jr" is his son: a name and a generational suffix is another person.
+NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+
+
+def is_namesake_heir(short: list[str], long: list[str]) -> bool:
+    """Whether `long` is `short` with a generational suffix ("donald trump" -> "donald trump jr"),
+    as name keys' words: another person, never the full form of the shorter name."""
+    return len(long) == len(short) + 1 and long[-1] in NAME_SUFFIXES and long[:-1] == short
+
+
+def same_ends(short: list[str], long: list[str]) -> bool:
+    """Whether a shorter name is a longer one with middle names left out: same first and last
+    words, and its own middle words, if any, the longer one's ("John F Kennedy" in "John Fitzgerald
+    Kennedy"). "George W Bush" is not "George H W Bush": the initials tell son and father apart."""
+    if len(short) < 2 or short[0] != long[0] or short[-1] != long[-1]:
+        return False
+    middle, long_middle = short[1:-1], long[1:-1]
+    if not middle:
+        return True
+    return len(middle) == len(long_middle) and all(
+        word == other or (len(word) == 1 and other.startswith(word)) for word, other in zip(middle, long_middle)
+    )
 
 
 def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
@@ -341,6 +460,8 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
 
     def fits(short: list[str], long: list[str]) -> bool:
         n = len(short)
+        if is_namesake_heir(short, long):
+            return False  # "Donald Trump" beside "Donald Trump Jr" is his father, not a partial name
         if long[-n:] == short or long[:n] == short:
             return True
         if n >= 2 and len(short[0]) == 1 and n == len(long) and long[0][0] == short[0] and long[1:] == short[1:]:
@@ -349,7 +470,7 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
             return True  # "Fakhrul" for Mirza Fakhrul Islam Alamgir: a long name called by its middle
         # "George Bush" in "George W Bush", "Hillary Clinton" in "Hillary Rodham Clinton":
         # first and last kept, middle names left out
-        return n >= 2 and long[0] == short[0] and long[-1] == short[-1]
+        return same_ends(short, long)
 
     def full_form(key: str) -> str | None:
         parts = split[key]

@@ -9,6 +9,7 @@ its outlet's country and the names of its people.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from search.article import Place
@@ -18,9 +19,10 @@ from search.entities.places import gazetteer, is_demonym, party_tag_states, plac
 Span = tuple[str, str, str, str]
 
 PLACE_LABELS = frozenset({"GPE", "LOC"})
-# The small model reads some less known towns as organisations or people; after a locative
-# phrase ("in", "near", "city of") a span that is a known place name is taken as that place.
-MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC"})
+# The small model reads some less known towns as organisations, people or products ("via
+# Chattogram port"); after a locative phrase ("in", "near", "city of") a span that is a known
+# place name is taken as that place.
+MISREAD_LABELS = frozenset({"ORG", "PERSON", "FAC", "PRODUCT"})
 _LOCATIVE_WORDS = frozenset({"in", "near", "at", "outside", "around", "from"})
 _PLACE_NOUNS = frozenset(
     {
@@ -99,14 +101,21 @@ def article_places(
         names.extend(gaz.scan_headline(headline))
     names.extend(party_tag_states(text))  # "(D-Mass.)": Massachusetts
     for label, span_text, before, before2 in spans:
+        span_text = _NUMBERED_PART.sub("", span_text)
         if label in PLACE_LABELS:
             name = _whole_name(span_text.strip(_EDGES), before, before2)
             if not is_demonym(name) and _names_a_place(name, before):
                 names.append(name)
         elif label in MISREAD_LABELS:
-            _misread(label, span_text, before, before2, names, tentative)
+            _misread(label, span_text, before, before2, names, tentative, outlet)
     names = [name for name in names if not used_only_as_a_side(name, text)]
+    tentative = [name for name in tentative if not used_only_as_a_side(name, text)]
     return gaz.resolve_all(names, outlet=outlet, people=people, tentative=tentative)
+
+
+# A numbered part of a place is that place: "Gulshan-2", "Mirpur-10" (Dhaka's sections), "Dhaka-10"
+# (a parliamentary seat in Dhaka).
+_NUMBERED_PART = re.compile(r"(?<=[a-z])-\d{1,2}$")
 
 
 def after_locative(before: str, before2: str) -> bool:
@@ -136,7 +145,9 @@ def _whole_name(name: str, before: str, before2: str) -> str:
     return name
 
 
-def _misread(label: str, text: str, before: str, before2: str, names: list[str], tentative: list[str]) -> None:
+def _misread(
+    label: str, text: str, before: str, before2: str, names: list[str], tentative: list[str], outlet: str | None = None
+) -> None:
     """A span the model did not call a place that names one: added to `names`, or to `tentative`
     when only the article's context can say it is a place."""
     gaz = gazetteer()
@@ -147,3 +158,34 @@ def _misread(label: str, text: str, before: str, before2: str, names: list[str],
         names.append(text)  # "Ecuador and Paraguay": a national side names its country
     elif (located or (label == "PERSON" and _toward(before, before2))) and place_key(text) in gaz.cities:
         tentative.append(text)  # "stationed from Banani", "to Khilkhet": Dhaka neighbourhoods
+    elif (label != "PERSON" or before in _LIST_WORDS) and (city := _home_city_word(text, outlet)) is not None:
+        # A city of the outlet's own country, named alone and read as an organisation ("will
+        # depart Dhaka", "after Dhaka detected its first cases": the capital for its government)
+        # or before a possessive ("Dhaka's Hazrat Shahjalal International Airport"); or read as a
+        # person in a list ("Dhaka, Mymensingh, and Sylhet divisions"). Only at home:
+        # abroad, a city's name alone is far more often a club ("Sevilla", "Chelsea").
+        tentative.append(city)
+
+
+def _home_city_word(text: str, outlet: str | None) -> str | None:
+    """The major city of the outlet's country a span is, alone or before "'s"."""
+    if outlet is None:
+        return None
+    gaz = gazetteer()
+    text = text.strip(_EDGES).replace("’", "'")
+    head, possessive, _ = text.partition("'s ")
+    word = head if possessive else text
+    if " " in word or len(word) < 3 or not word[:1].isupper() or word.isupper() or not gaz.knows(word):
+        return None
+    home = any(
+        c.own_name and c.population >= _METONYM_POPULATION and gaz.country_by_code.get(c.country_code) == outlet
+        for c in gaz.cities.lookup(place_key(word))
+    )
+    return word if home else None
+
+
+_LIST_WORDS = frozenset({",", "and", "or"})
+# A city's name alone stands for its government or its people when it is a major city ("Dhaka
+# says", "Chittagong votes"); a district or suburb named alone is a club or a firm far more often
+# ("Chelsea", 60,000 people, in a match report).
+_METONYM_POPULATION = 100_000
