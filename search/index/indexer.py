@@ -1,6 +1,7 @@
 """Corpus -> Whoosh index, incrementally: only new and changed articles are analysed and written.
 
-The pipeline streams: readers -> content-hash check against the live index ->
+The pipeline streams: readers (which skip, unparsed, the records whose raw bytes made an indexed
+article: search.readers.records) -> content-hash check against the live index ->
 entity extraction (cached, spaCy over worker processes for the misses) ->
 Whoosh writer (several writer processes for large batches). A full rebuild goes
 into a new generation folder that replaces the live one atomically only once it
