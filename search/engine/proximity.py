@@ -116,7 +116,6 @@ def proximity_scores(
     whether some field has all the words as typed."""
     bonus = np.zeros(len(docnums), dtype=np.float64)
     typed = np.zeros(len(docnums), dtype=bool)
-    pairs = pairs_of(words)
     for field in TEXT_FIELDS:
         if field not in searcher.schema:
             continue
@@ -128,13 +127,13 @@ def proximity_scores(
         boost = FIELD_BOOSTS.get(field, 1.0)
         for i, docnum in enumerate(docnums.tolist()):
             found = [positions.get(word, {}).get(docnum) for word in words]
-            saturated = 0.0
-            for (first, second), (a, b_) in zip(pairs, zip(found, found[1:])):
-                if a and b_ and first != second:
-                    tf = ordered_near(a, b_, slop)
-                    if tf:
-                        length = searcher.doc_field_length(docnum, field, 1) or 1
-                        saturated += tf * (k1 + 1) / (tf + k1 * ((1 - b) + b * length / avg))
+            saturated, norm = 0.0, None
+            for a, b_ in zip(found, found[1:]):  # each word with the next (distinct words)
+                tf = ordered_near(a, b_, slop) if a and b_ else 0
+                if tf:
+                    if norm is None:  # BM25's length normalisation, read once per document
+                        norm = k1 * ((1 - b) + b * (searcher.doc_field_length(docnum, field, 1) or 1) / avg)
+                    saturated += tf * (k1 + 1) / (tf + norm)
             bonus[i] += boost * saturated
             if saturated and not typed[i] and all(found):
                 typed[i] = in_order(found, slop)  # type: ignore[arg-type]

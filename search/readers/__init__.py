@@ -23,7 +23,7 @@ from search.readers.jsonl import read_jsonl
 from search.readers.options import ReadOptions
 from search.readers.pages import looks_like_page, read_page
 from search.readers.plaintext import read_plain_text
-from search.readers.records import RecordCheck, Unchanged
+from search.readers.records import RecordCheck, Unchanged, check_record
 from search.readers.report import ReadReport
 from search.readers.reuters import read_reuters
 from search.readers.streams import head_bytes, inner_suffix, looks_binary, open_stream
@@ -121,13 +121,10 @@ def _read_text_file(
             severity="warning",
         )
         return
-    key = None
-    if check is not None:
-        known = check.check(name, data)
-        if isinstance(known, Unchanged):
-            yield known
-            return
-        key = known
+    key = check_record(check, name, data)
+    if isinstance(key, Unchanged):
+        yield key
+        return
     text, note = decode_bytes(data)
     del data
     if note:

@@ -23,7 +23,7 @@ from search.readers.build import build_article
 from search.readers.dates import parse_datetime
 from search.readers.options import ReadOptions
 from search.readers.outlets import outlet_for
-from search.readers.records import RecordCheck, Unchanged
+from search.readers.records import RecordCheck, Unchanged, check_record
 from search.readers.streams import bounded_lines
 from search.readers.text import decode_bytes, split_blank_line_paragraphs
 
@@ -169,13 +169,10 @@ def read_jsonl(
         if not raw.strip():
             continue
         records += 1
-        key = None
-        if check is not None:
-            known = check.check(path, raw)
-            if isinstance(known, Unchanged):
-                yield known
-                continue
-            key = known
+        key = check_record(check, path, raw)
+        if isinstance(key, Unchanged):
+            yield key
+            continue
         note = None
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]

@@ -90,3 +90,9 @@ def reading_key(options: object) -> str:
     digest = hashlib.blake2b(_reading_code(), digest_size=16)
     digest.update(repr(options).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def check_record(check: RecordCheck | None, path: str, raw: bytes) -> Unchanged | bytes | None:
+    """What a reader does first with a raw record: Unchanged when it may be skipped, else its key
+    (None when the run recognises no records by their bytes)."""
+    return None if check is None else check.check(path, raw)
