@@ -4,8 +4,9 @@ Whoosh's matchers visit every posting in Python, and an AND of several words ove
 spends most of a search there. Here each term's postings are read block by block into arrays
 (cached per index generation) and:
 
-- a match set is a boolean mask: And/Or/Not become &, |, ~; positional queries (phrases) still
-  go through Whoosh;
+- a match set is a boolean mask: And/Or/Not become &, |, ~; a phrase is read from its words'
+  positions in the documents having every word (search.index.phrases); other positional
+  queries (a phrase with slop, spans) still go through Whoosh;
 - scores are BM25F, figure for figure what Whoosh's matchers give: each (field, term) is scored
   once per generation for every document that has it (field lengths from one array per field),
   and a query's scores are sums of those arrays, each part counted where it matches: Or, And and
@@ -23,6 +24,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
+from search.index.phrases import phrase_docnums, reads_phrases
 from search.index.whoosh_internals import field_lengths, posting_blocks
 from search.query.compile import DocnumsQuery
 
@@ -113,6 +115,9 @@ class Evaluator:
         return found.copy()
 
     def _whoosh_matches(self, q: wq.Query) -> np.ndarray:
+        phrase = self._phrase_matches(q)
+        if phrase is not None:
+            return phrase
         mask = np.zeros(self.size, dtype=bool)
         context = self.searcher.boolean_context()
         for leaf, offset in self.leaves:
@@ -120,6 +125,28 @@ class Evaluator:
             if matcher.is_active():
                 ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
                 mask[ids + offset] = True
+        return mask
+
+    def _phrase_matches(self, q: wq.Query) -> np.ndarray | None:
+        """A plain phrase's live matches, the same as Whoosh's (None for what this does not read)."""
+        schema = self.searcher.schema
+        if type(q) is not wq.Phrase or q.slop != 1 or not q.words or q.fieldname not in schema:
+            return None
+        if not reads_phrases(schema[q.fieldname]):
+            return None
+        docnums: np.ndarray | None = None
+        for word in set(q.words):
+            found = self.term_docnums(q.fieldname, word)
+            docnums = found if docnums is None else np.intersect1d(docnums, found)
+        assert docnums is not None
+        docnums = np.unique(docnums)
+        docnums = docnums[self.live[docnums]]
+        mask = np.zeros(self.size, dtype=bool)
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            local = docnums[(docnums >= offset) & (docnums < offset + reader.doc_count_all())] - offset
+            if len(local):
+                mask[phrase_docnums(reader, q.fieldname, list(q.words), local) + offset] = True
         return mask
 
     # -- scores ---------------------------------------------------------------------------------
