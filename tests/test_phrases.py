@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from whoosh import query as wq
+from whoosh.formats import Positions
 
 from helpers import shared_path
 from search.engine.searcher import Searcher
+from search.index import phrases
 from search.index.indexer import reindex
 from test_scale_engine import NoEntities
 
@@ -78,3 +80,11 @@ def test_pages_phrases_equal_whooshs(tmp_path):
     index_dir = tmp_path / "index"
     reindex([shared_path("corpus", "pages")], index_dir, workers=1, extractor=NoEntities())
     assert check_phrases(index_dir) > 100
+
+
+def test_positions_of_values_not_written_as_today_are_read_one_at_a_time():
+    lists = [[0], [3, 4, 9], list(range(5, 1500, 3)), [70000, 70001]]
+    written = [Positions().encode(found) for found in lists]
+    for values in (written, [value[:-1] for value in written], [written[0][:-1], *written[1:]]):
+        index, positions = phrases._positions(values)
+        assert [positions[index == i].tolist() for i in range(len(lists))] == lists

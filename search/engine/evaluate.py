@@ -44,6 +44,7 @@ class Evaluator:
         self.size = live.size
         self.leaves = [(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
         self._docnums: dict[tuple[str, str], np.ndarray] = {}
+        self._weights: dict[tuple[str, str], np.ndarray] = {}  # beside _docnums: each posting's weight
         self._docnums_held = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
@@ -63,12 +64,19 @@ class Evaluator:
         found = self._docnums.get(key)
         if found is not None:
             return found
-        parts = [ids for ids, _ in self._postings(fieldname, text, weights=False)]
-        found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        # The weights come with the ids (each block is unpickled whole): kept for scoring the term,
+        # which would otherwise read every block again.
+        ids, weights = [], []
+        for found_ids, found_weights in self._postings(fieldname, text, weights=True):
+            ids.append(found_ids)
+            weights.append(found_weights)
+        found = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
         if len(self._docnums) >= self.CACHE_TERMS or self._docnums_held + found.size > self.CACHE_DOCNUMS:
             self._docnums.clear()
+            self._weights.clear()
             self._docnums_held = 0
         self._docnums[key] = found
+        self._weights[key] = np.concatenate(weights) if weights else np.zeros(0, dtype=np.float64)
         self._docnums_held += found.size
         return found
 
@@ -134,19 +142,21 @@ class Evaluator:
             return None
         if not reads_phrases(schema[q.fieldname]):
             return None
-        docnums: np.ndarray | None = None
-        for word in set(q.words):
-            found = self.term_docnums(q.fieldname, word)
-            docnums = found if docnums is None else np.intersect1d(docnums, found)
-        assert docnums is not None
-        docnums = np.unique(docnums)
-        docnums = docnums[self.live[docnums]]
+        postings = {word: self.term_docnums(q.fieldname, word) for word in q.words}
+        having = self.live.copy()  # the live documents having every word, sorted
+        for found in postings.values():  # masks, not intersections of arrays: no sorting
+            one = np.zeros(self.size, dtype=bool)
+            one[found] = True
+            having &= one
+        docnums = np.flatnonzero(having)
         mask = np.zeros(self.size, dtype=bool)
         for leaf, offset in self.leaves:
             reader = leaf.reader()
-            local = docnums[(docnums >= offset) & (docnums < offset + reader.doc_count_all())] - offset
+            end = offset + reader.doc_count_all()
+            local = docnums[(docnums >= offset) & (docnums < end)] - offset
             if len(local):
-                mask[phrase_docnums(reader, q.fieldname, list(q.words), local) + offset] = True
+                here = {word: found[(found >= offset) & (found < end)] - offset for word, found in postings.items()}
+                mask[phrase_docnums(reader, q.fieldname, list(q.words), local, here) + offset] = True
         return mask
 
     # -- scores ---------------------------------------------------------------------------------
@@ -230,14 +240,11 @@ class Evaluator:
         scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
         if not isinstance(scorer, (BM25FScorer, WeightScorer)):
             raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
-        ids, weights = [], []
-        for found_ids, found_weights in self._postings(fieldname, text, weights=True):
-            ids.append(found_ids)
-            weights.append(found_weights)
-        if not ids:
+        docnums64 = self.term_docnums(fieldname, text)
+        if not docnums64.size:
             return None
-        docnums = np.concatenate(ids).astype(np.int32)
-        tf = np.concatenate(weights)
+        docnums = docnums64.astype(np.int32)
+        tf = self._weights[(fieldname, text)]
         if isinstance(scorer, WeightScorer):  # facet fields (no lengths): the weight is the score
             return docnums, tf
         length = self._field_lengths(fieldname)[docnums]

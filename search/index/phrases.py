@@ -11,6 +11,7 @@ at p + 1, and so on (Whoosh's Phrase with slop 1: SpanNear2, ordered, each word 
 from __future__ import annotations
 
 import pickle
+from bisect import bisect_left
 from itertools import chain
 
 import numpy as np
@@ -22,6 +23,8 @@ from search.index.whoosh_internals import check_whoosh_version
 check_whoosh_version()
 
 _PROTOCOL = b"\x80\x02"
+_BODY = _INT_SIZE + len(_PROTOCOL)  # where a value's pickled list starts, after its count and protocol
+_LIST_START = _PROTOCOL + b"("  # the lists' opcodes follow, then LIST ("l") makes one list of them
 _STRIDE = np.int64(1) << 32  # a document's key range: positions (offset by the phrase length) stay below
 
 
@@ -30,56 +33,47 @@ def reads_phrases(field) -> bool:
     return type(field.format) is Positions
 
 
-def _values(reader, fieldname: str, text: str, docnums: np.ndarray) -> tuple[np.ndarray, list[bytes]]:
-    """The docnums among `docnums` (sorted, in the segment) that have the term, and their posting values."""
+def _values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
+    """The posting values of the term in `docnums` (sorted, in the segment, each having the term),
+    given `postings`, every docnum of the term's postings in the segment in order (deleted ones
+    too): a block's ids are the next `block length` of them, so ids are never decoded again."""
     matcher = reader.postings(fieldname, text)
     while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
         matcher = matcher.child
-    found_docs: list[np.ndarray] = []
-    found_values: list[bytes] = []
-    if not (hasattr(matcher, "_read_ids") and hasattr(matcher, "_read_values")):  # not a block matcher
+    if not (hasattr(matcher, "_read_values") and hasattr(matcher, "_blocklength")):  # not a block matcher
+        found = []
         for docnum in docnums.tolist():
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                found_docs.append(np.asarray([docnum], dtype=np.int64))
-                found_values.append(matcher.value())
-        return (np.concatenate(found_docs) if found_docs else np.zeros(0, dtype=np.int64)), found_values
-    start = 0
-    while matcher.is_active() and start < len(docnums):
-        last = matcher.block_max_id()
-        end = int(np.searchsorted(docnums, last, side="right"))
-        if end > start:  # a candidate may be in this block: read it
-            matcher._read_ids()
-            ids = np.asarray(matcher._ids, dtype=np.int64)
-            at = np.flatnonzero(np.isin(ids, docnums[start:end], assume_unique=True))
-            if len(at):
-                matcher._read_values()
-                values = matcher._values
-                found_docs.append(ids[at])
-                found_values.extend(values[i] for i in at.tolist())
+            matcher.skip_to(docnum)
+            found.append(matcher.value())
+        return found
+    wanted = np.searchsorted(postings, docnums).tolist()  # each one's place among the postings
+    values: list[bytes] = []
+    start, first = 0, 0
+    while start < len(wanted):
+        end = bisect_left(wanted, first + matcher._blocklength, start)
+        if end > start:  # a wanted document is in this block: read its values only
+            matcher._read_values()
+            block = matcher._values
+            values.extend(block[i - first] for i in wanted[start:end])
             start = end
-        matcher._next_block()
-    return (np.concatenate(found_docs) if found_docs else np.zeros(0, dtype=np.int64)), found_values
+        first += matcher._blocklength
+        if start < len(wanted):
+            matcher._next_block()
+    return values
 
 
 def _positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(index of the value, position) of every position in Positions-format values, in order.
 
-    Each value is a count and a pickled list of position deltas; the lists are unpickled together
-    as one list of lists (one call instead of one per document)."""
+    Each value is a count and a list of position deltas pickled with protocol 2; the lists are
+    unpickled together as one list of lists (one call instead of one per document)."""
     if not values:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    bodies = []
-    for value in values:
-        body = value[_INT_SIZE:]
-        if body.startswith(_PROTOCOL):
-            body = body[len(_PROTOCOL) :]
-        bodies.append(body[:-1] if body.endswith(b".") else body)
-    lists = pickle.loads(_PROTOCOL + b"(" + b"".join(bodies) + b"l.")
-    counts = np.fromiter((len(found) for found in lists), dtype=np.int64, count=len(lists))
+    counts = np.frombuffer(b"".join([value[:_INT_SIZE] for value in values]), dtype=">u4").astype(np.int64)
+    lists = _unpickled_together(values, counts)
+    if lists is None:  # not as Whoosh writes them today: Whoosh's own reading, one value at a time
+        decode = Positions().decode_positions
+        lists = [[p - q for p, q in zip(found, [0, *found[:-1]])] for found in map(decode, values)]
     deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
     total = np.cumsum(deltas)
     starts = np.cumsum(counts) - counts
@@ -87,18 +81,39 @@ def _positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(np.arange(len(values)), counts), total - np.repeat(before, counts)
 
 
-def phrase_docnums(reader, fieldname: str, words: list[str], candidates: np.ndarray) -> np.ndarray:
+def _unpickled_together(values: list[bytes], counts: np.ndarray) -> list[list[int]] | None:
+    """The values' delta lists by one pickle call, or None when a value is not a protocol 2 pickle
+    ending in STOP, holding as many deltas as its count says."""
+    if values[0][_INT_SIZE:_BODY] != _PROTOCOL:
+        return None
+    try:
+        lists = pickle.loads(_LIST_START + b"".join([value[_BODY:-1] for value in values]) + b"l.")
+    except (pickle.UnpicklingError, ValueError, EOFError, IndexError, TypeError):
+        return None
+    if not isinstance(lists, list) or len(lists) != len(values):
+        return None
+    lengths = np.fromiter((len(found) for found in lists), dtype=np.int64, count=len(lists))
+    return lists if np.array_equal(lengths, counts) else None
+
+
+def phrase_docnums(
+    reader, fieldname: str, words: list[str], candidates: np.ndarray, postings: dict[str, np.ndarray]
+) -> np.ndarray:
     """The docnums among `candidates` (sorted, in the segment, each having every word) where the words
-    stand one after another in the field."""
-    common: np.ndarray | None = None
+    stand one after another in the field; `postings`: each word's docnums in the segment (`_values`)."""
+    common = np.zeros(0, dtype=np.int64)
     docnums = candidates
     offset = len(words)
     for i, word in enumerate(words):
-        found, values = _values(reader, fieldname, word, docnums)
-        value_index, positions = _positions(values)
-        keys = found[value_index] * _STRIDE + (positions - i + offset)
-        common = np.unique(keys) if common is None else np.intersect1d(common, keys)
-        docnums = np.unique(common // _STRIDE)
+        value_index, positions = _positions(_values(reader, fieldname, word, docnums, postings[word]))
+        # Sorted and distinct: documents in order, positions rising within each.
+        keys = docnums[value_index] * _STRIDE + (positions - i + offset)
+        if i:
+            at = np.minimum(np.searchsorted(common, keys), max(len(common) - 1, 0))
+            keys = keys[common[at] == keys] if len(common) else keys[:0]
+        common = keys
+        found = common // _STRIDE
+        docnums = found[np.r_[True, found[1:] != found[:-1]]] if len(found) else found
         if not len(docnums):
             break
     return docnums
