@@ -33,9 +33,9 @@ Memo = dict  # query -> its match mask, for one request
 
 class Evaluator:
     CACHE_TERMS = 4096  # match arrays of terms kept per generation
-    CACHE_DOCNUMS = (
-        32_000_000  # docnums in those arrays (8 bytes each): a common word at a million articles has 500,000
-    )
+    # Postings whose docnums (8 bytes) and weights (4) are kept: ~250 MB; a common word at a million
+    # articles has 500,000.
+    CACHE_DOCNUMS = 21_000_000
     CACHE_POSTINGS = 4_000_000  # scored postings kept per generation (12 bytes each)
 
     def __init__(self, searcher, live: np.ndarray) -> None:
@@ -76,7 +76,8 @@ class Evaluator:
             self._weights.clear()
             self._docnums_held = 0
         self._docnums[key] = found
-        self._weights[key] = np.concatenate(weights) if weights else np.zeros(0, dtype=np.float64)
+        # Whoosh keeps weights as 32-bit floats: exact in float32.
+        self._weights[key] = np.concatenate(weights).astype(np.float32) if weights else np.zeros(0, dtype=np.float32)
         self._docnums_held += found.size
         return found
 
@@ -244,7 +245,7 @@ class Evaluator:
         if not docnums64.size:
             return None
         docnums = docnums64.astype(np.int32)
-        tf = self._weights[(fieldname, text)]
+        tf = self._weights[(fieldname, text)].astype(np.float64)
         if isinstance(scorer, WeightScorer):  # facet fields (no lengths): the weight is the score
             return docnums, tf
         length = self._field_lengths(fieldname)[docnums]
