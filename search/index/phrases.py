@@ -11,16 +11,13 @@ at p + 1, and so on (Whoosh's Phrase with slop 1: SpanNear2, ordered, each word 
 from __future__ import annotations
 
 import pickle
-from bisect import bisect_left
 from itertools import chain
 
 import numpy as np
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
 
-from search.index.whoosh_internals import check_whoosh_version
-
-check_whoosh_version()
+from search.index.whoosh_internals import posting_values
 
 _PROTOCOL = b"\x80\x02"
 _BODY = _INT_SIZE + len(_PROTOCOL)  # where a value's pickled list starts, after its count and protocol
@@ -31,35 +28,6 @@ _STRIDE = np.int64(1) << 32  # a document's key range: positions (offset by the 
 def reads_phrases(field) -> bool:
     """Whether this module reads the field's postings: positions as Whoosh's Positions format writes them."""
     return type(field.format) is Positions
-
-
-def _values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
-    """The posting values of the term in `docnums` (sorted, in the segment, each having the term),
-    given `postings`, every docnum of the term's postings in the segment in order (deleted ones
-    too): a block's ids are the next `block length` of them, so ids are never decoded again."""
-    matcher = reader.postings(fieldname, text)
-    while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
-        matcher = matcher.child
-    if not (hasattr(matcher, "_read_values") and hasattr(matcher, "_blocklength")):  # not a block matcher
-        found = []
-        for docnum in docnums.tolist():
-            matcher.skip_to(docnum)
-            found.append(matcher.value())
-        return found
-    wanted = np.searchsorted(postings, docnums).tolist()  # each one's place among the postings
-    values: list[bytes] = []
-    start, first = 0, 0
-    while start < len(wanted):
-        end = bisect_left(wanted, first + matcher._blocklength, start)
-        if end > start:  # a wanted document is in this block: read its values only
-            matcher._read_values()
-            block = matcher._values
-            values.extend(block[i - first] for i in wanted[start:end])
-            start = end
-        first += matcher._blocklength
-        if start < len(wanted):
-            matcher._next_block()
-    return values
 
 
 def _positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -100,12 +68,12 @@ def phrase_docnums(
     reader, fieldname: str, words: list[str], candidates: np.ndarray, postings: dict[str, np.ndarray]
 ) -> np.ndarray:
     """The docnums among `candidates` (sorted, in the segment, each having every word) where the words
-    stand one after another in the field; `postings`: each word's docnums in the segment (`_values`)."""
+    stand one after another in the field; `postings`: each word's docnums in the segment (search.index.whoosh_internals.posting_values)."""
     common = np.zeros(0, dtype=np.int64)
     docnums = candidates
     offset = len(words)
     for i, word in enumerate(words):
-        value_index, positions = _positions(_values(reader, fieldname, word, docnums, postings[word]))
+        value_index, positions = _positions(posting_values(reader, fieldname, word, docnums, postings[word]))
         # Sorted and distinct: documents in order, positions rising within each.
         keys = docnums[value_index] * _STRIDE + (positions - i + offset)
         if i:

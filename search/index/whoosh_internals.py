@@ -138,6 +138,35 @@ def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dic
     return out
 
 
+def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
+    """The posting values of the term in `docnums` (sorted, in the segment, each having the term),
+    given `postings`, every docnum of the term's postings in the segment in order (deleted ones
+    too): a block's ids are the next `block length` of them, so ids are never decoded again."""
+    matcher = reader.postings(fieldname, text)
+    while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
+        matcher = matcher.child
+    if not (hasattr(matcher, "_read_values") and hasattr(matcher, "_blocklength")):  # not a block matcher
+        found = []
+        for docnum in docnums.tolist():
+            matcher.skip_to(docnum)
+            found.append(matcher.value())
+        return found
+    wanted = np.searchsorted(postings, docnums).tolist()  # each one's place among the postings
+    values: list[bytes] = []
+    start, first = 0, 0
+    while start < len(wanted):
+        end = bisect_left(wanted, first + matcher._blocklength, start)
+        if end > start:  # a wanted document is in this block: read its values only
+            matcher._read_values()
+            block = matcher._values
+            values.extend(block[i - first] for i in wanted[start:end])
+            start = end
+        first += matcher._blocklength
+        if start < len(wanted):
+            matcher._next_block()
+    return values
+
+
 # --- writing: writer processes with faster code paths -----------------------------------------
 
 _PR_SET_PDEATHSIG = 1
