@@ -340,12 +340,16 @@ def cached_collection(reader, folder: Path) -> Collection:
     except OSError:  # a read-only index, or another process saved it first
         shutil.rmtree(partial, ignore_errors=True)
         return collection
+    newest = True
     for old in folder.glob(f"{COLUMNS_PREFIX}*"):
         if old != target and not old.name.startswith(f"{target.name}.tmp-"):
             number = old.name[len(COLUMNS_PREFIX) :].split(".")[0]
             if number.isdigit() and int(number) < reader.generation():
                 shutil.rmtree(old, ignore_errors=True)  # a process that mapped them keeps its pages
-    drop_other_segments(folder, {segment_id(leaf) for leaf, _ in reader.leaf_readers()})
+            elif number.isdigit() and int(number) > reader.generation():
+                newest = False
+    if newest:  # a server still on an older commit keeps the segments of the newer one
+        drop_other_segments(folder, {segment_id(leaf) for leaf, _ in reader.leaf_readers()})
     return collection
 
 
