@@ -239,6 +239,9 @@ class _TermPool:
         self.limit = limitmb * 1024 * 1024
         self.size = 0
         self.terms: dict[tuple[str, bytes], list] = {}
+        # The text fields' terms as the analyzer gives them (no bytes made, no key tuple, a hash the
+        # string already holds), by field: encoded once a term when they are sorted.
+        self.text_terms: dict[str, dict[str, list]] = {}
         self.fieldnames: set[str] = set()
         self.runs: list[str] = []
         self.unordered = False
@@ -264,13 +267,22 @@ class _TermPool:
             self.save()
 
     def _sorted(self) -> list[tuple[tuple[str, bytes], list]]:
-        items = sorted(self.terms.items(), key=itemgetter(0))
+        terms = self.terms
+        for fieldname, field_terms in self.text_terms.items():
+            for term, flat in field_terms.items():
+                key = (fieldname, term.encode("utf-8"))
+                if key in terms:  # the same term from both paths (a field given a str and tokens)
+                    terms[key] = terms[key] + flat
+                    self.unordered = True
+                else:
+                    terms[key] = flat
+        items = sorted(terms.items(), key=itemgetter(0))
         if self.unordered:
             items = [(key, _sorted_postings(flat)) for key, flat in items]
         return items
 
     def save(self) -> None:
-        if not self.terms:
+        if not self.terms and not self.text_terms:
             return
         items = self._sorted()
         path = f"{random_name()}.run"
@@ -278,7 +290,8 @@ class _TermPool:
             for start in range(0, len(items), _RUN_TERMS):
                 pickle.dump(items[start : start + _RUN_TERMS], stream, pickle.HIGHEST_PROTOCOL)
         self.runs.append(path)
-        self.terms.clear()  # in place: a writer adding a document holds this dict
+        self.terms.clear()  # in place: a writer adding a document holds these dicts
+        self.text_terms.clear()
         self.size = 0
         self.unordered = False
 
@@ -298,6 +311,7 @@ class _TermPool:
         """(fieldname, tbytes), flat postings — each term once, sorted, its postings in document order."""
         current = self._sorted()
         self.terms.clear()
+        self.text_terms.clear()
         if not self.runs:
             yield from current
             return
@@ -397,7 +411,7 @@ class _FastSegmentWriter(SegmentWriter):
         docnum = self.docnum
         pool = self.pool
         add_post = pool.add
-        terms = pool.terms
+        text_terms = pool.text_terms
         single = self._single_positions
 
         docboost = self._doc_boost(fields)
@@ -419,6 +433,9 @@ class _FastSegmentWriter(SegmentWriter):
                     boost = field.format.field_boost * fieldboost
                     encode = field.format.encode
                     size = 0
+                    field_terms = text_terms.get(fieldname)
+                    if field_terms is None:
+                        field_terms = text_terms[fieldname] = {}
                     for term, positions in field.analyzer.term_positions(value).items():
                         freq = len(positions)
                         if scorable:
@@ -429,11 +446,10 @@ class _FastSegmentWriter(SegmentWriter):
                                 vbytes = single[positions[0]] = encode(positions)
                         else:
                             vbytes = encode(positions)
-                        key = (fieldname, term.encode("utf-8"))
-                        flat = terms.get(key)
+                        flat = field_terms.get(term)
                         if flat is None:
-                            terms[key] = [docnum, float(freq) * boost, vbytes]
-                            size += _TERM_BYTES + len(key[1])
+                            field_terms[term] = [docnum, float(freq) * boost, vbytes]
+                            size += _TERM_BYTES + len(term)
                         else:
                             flat += (docnum, float(freq) * boost, vbytes)
                         size += _POSTING_BYTES + len(vbytes)
