@@ -311,12 +311,13 @@ COLUMNS_PREFIX = "columns-"
 @cache
 def columns_code() -> str:
     """A digest of the code that makes the columns from the stored articles (this module, the stored
-    fields, the corpus-level person name map): saved columns made by other code are made again."""
-    from search.entities import name_map
+    fields, the corpus-level person name map and the name keys it compares, the segments' columns):
+    saved columns made by other code are made again."""
+    from search.entities import name_map, people
     from search.index import schema
 
     digest = hashlib.blake2b(str(COLUMNS_FORMAT).encode(), digest_size=8)
-    for module in (sys.modules[__name__], schema, name_map, segment_columns):
+    for module in (sys.modules[__name__], schema, name_map, people, segment_columns):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 
