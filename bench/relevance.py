@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,6 +304,36 @@ def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
     return ProductRun(run, all_words, any_word, empty)
 
 
+def feedback_latency(collection: TimeCollection, index_dir: Path, repeats: int = 3) -> str:
+    """What feedback costs a query: the first page of 10 (no snippets), fastest of `repeats`, with
+    feedback and without, on the product index. Printed only; CPU shared with others shows in it."""
+    from search.engine.searcher import Searcher
+    from search.results import SearchRequest
+
+    def fastest(searcher: Searcher, text: str) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            searcher.search(SearchRequest(q=text, page_size=10, snippets=False, facet_limit=1))
+            best = min(best, time.perf_counter() - start)
+        return best * 1000
+
+    shipped = feedback.WEIGHT
+    with Searcher.open(index_dir) as searcher:
+        with_it = [fastest(searcher, q.text.lower()) for q in collection.queries]
+        feedback.WEIGHT = 0.0
+        try:
+            without = [fastest(searcher, q.text.lower()) for q in collection.queries]
+        finally:
+            feedback.WEIGHT = shipped
+    extra = np.asarray(with_it) - np.asarray(without)
+    return (
+        f"feedback latency, first page of 10, per query (ms): p50 {np.median(with_it):.1f} with, "
+        f"{np.median(without):.1f} without; extra p50 {np.median(extra):.1f}, p90 {np.percentile(extra, 90):.1f}, "
+        f"max {extra.max():.1f}"
+    )
+
+
 # -- report ----------------------------------------------------------------------------------
 
 
@@ -417,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             print(row(name, evaluate(ours_run(collection, ix, prox, fb), collection.qrels)))
         print(row("baseline: Whoosh StemmingAnalyzer + BM25F(), OR of words", baseline))
         if product is not None:
+            print("  " + feedback_latency(collection, workdir / "product"))
             print(
                 f"  (product: {product.all_words} of {len(collection.queries)} queries answered by all "
                 f"their words, {product.any_word} read as any word, {product.empty} found nothing)"
