@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import pytest
+from whoosh import query as wq
 
 from helpers import shared_path
 from search.article import Article, Entities
@@ -121,3 +122,12 @@ def test_relevance_model_weighs_each_hit_by_its_share_of_the_scores():
     rare = feedback.relevance_model([["oil", "zyx"]], [1.0], lambda w: 1 if w == "zyx" else 5)
     assert rare is not None and [w for w, _ in rare.words] == ["oil"]
     assert feedback.relevance_model([], [], lambda w: 5) is None
+
+
+def test_query_weight_counts_each_asked_word_once_over_the_fields():
+    from search.index.schema import build_schema
+
+    query = ranking.natural_query("oil prices and oil quotas", schema=build_schema())
+    assert feedback.query_weight(query) == pytest.approx(4.0)  # oil twice, price, quota
+    excluded = wq.AndNot(query, wq.Or([wq.Term(f, "iran") for f in ranking.TEXT_FIELDS]))
+    assert feedback.query_weight(excluded) == pytest.approx(4.0)

@@ -58,6 +58,11 @@ def query_weight(query: wq.Query, fields: Sequence[str] = TEXT_FIELDS) -> float:
 
     def walk(q: wq.Query, boost: float) -> None:
         nonlocal total
+        if isinstance(q, wq.Not):
+            return  # an excluded word is no part of what is asked
+        if isinstance(q, wq.AndNot):
+            walk(q.a, boost)
+            return
         if isinstance(q, wq.Term):
             if q.fieldname in fields:
                 total += boost * q.boost
