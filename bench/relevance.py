@@ -19,6 +19,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +37,13 @@ from whoosh.fields import ID, TEXT, Schema  # noqa: E402
 from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
-from search.engine import proximity, ranking  # noqa: E402
+from search.engine import feedback, proximity, ranking  # noqa: E402
 from search.index.schema import build_schema  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
 PROXIMITY_WEIGHT, PROXIMITY_SLOP = proximity.WEIGHT, proximity.SLOP
+FEEDBACK = (feedback.FEEDBACK_DOCS, feedback.TERMS, feedback.WEIGHT)
+NO_FEEDBACK = (feedback.FEEDBACK_DOCS, feedback.TERMS, 0.0)
 MEASURES = (AP, nDCG @ 10, P @ 10, R @ 100)
 COLUMNS = ("MAP", "nDCG@10", "P@10", "R@100")
 DEPTH = 1000
@@ -66,21 +69,53 @@ def search_run(
     queries: Iterable,
     depth: int = DEPTH,
     rerank: Callable | None = None,
+    expand: Callable | None = None,
 ) -> Run:
-    """Each query's ranking, `depth` deep; `rerank(searcher, docnums, scores, query)` reorders it."""
+    """Each query's ranking, `depth` deep; `expand(searcher, docnums, scores, query)` (feedback),
+    then `rerank(...)` (proximity) reorder it."""
     run: Run = {}
     with ix.searcher(weighting=weighting) as searcher:
         for q in queries:
             query = make_query(q.text)
-            hits = searcher.search(query, limit=depth)
+            # Every match (limit=None): feedback rescoring may lift one from below `depth`.
+            hits = searcher.search(query, limit=None if expand is not None else depth)
             ids = {hit.docnum: hit["id"] for hit in hits}
             docnums = np.asarray([hit.docnum for hit in hits], dtype=np.int64)
             scores = np.asarray([hit.score for hit in hits], dtype=np.float64)
+            if expand is not None:
+                docnums, scores = expand(searcher, docnums, scores, query)
             if rerank is not None:
                 docnums, scores = rerank(searcher, docnums, scores, query)
             # Scores are ranks, so that trec_eval keeps this order (it re-sorts ties).
-            run[q.id] = {ids[d]: float(depth - rank) for rank, d in enumerate(docnums.tolist())}
+            run[q.id] = {ids[d]: float(depth - rank) for rank, d in enumerate(docnums[:depth].tolist())}
     return run
+
+
+def with_feedback(
+    searcher, docnums: np.ndarray, scores: np.ndarray, query: wq.Query, setting: tuple[int, int, float] = FEEDBACK
+) -> tuple[np.ndarray, np.ndarray]:
+    """search.engine.feedback on a bare Whoosh searcher, as the Searcher applies it to every match
+    of the any-word reading; `setting` is (FEEDBACK_DOCS, TERMS, WEIGHT)."""
+    docs, terms, weight = setting
+    if weight <= 0 or not len(docnums):
+        return docnums, scores
+    fields = tuple(f for f in ranking.TEXT_FIELDS if f in searcher.schema)
+    analyzer = searcher.schema[fields[0]].analyzer
+    top, top_scores = feedback.best(docnums, scores, docs)
+    texts = []
+    for docnum in top.tolist():
+        stored = searcher.stored_fields(docnum)
+        texts.append([t.text for f in fields for t in analyzer(stored.get(f, ""))])
+    model = feedback.relevance_model(
+        texts, top_scores.tolist(), lambda w: max(searcher.doc_frequency(f, w) for f in fields), terms
+    )
+    if model is None:
+        return docnums, scores
+    more = {hit.docnum: hit.score for hit in searcher.search(model.query(fields), limit=None)}
+    model_scores = np.asarray([more.get(d, 0.0) for d in docnums.tolist()], dtype=np.float64)
+    new = feedback.rescored(scores, model_scores, feedback.query_weight(query, fields), weight)
+    order = np.lexsort((docnums, -new))
+    return docnums[order], new[order]
 
 
 # -- the baseline: Whoosh out of the box ---------------------------------------------------
@@ -110,6 +145,7 @@ class Variant:
     proximity: float = PROXIMITY_WEIGHT  # search.engine.proximity's bonus weight (0: none)
     slop: int = PROXIMITY_SLOP
     coordination: float | None = None  # Whoosh's Or(scale=...) bonus for matching more words
+    feedback: tuple[int, int, float] = FEEDBACK  # search.engine.feedback's FEEDBACK_DOCS, TERMS, WEIGHT
 
     def weighting(self) -> WeightingModel:
         cls = ranking.NewsBM25F if self.idf == "lucene" else BM25F
@@ -120,6 +156,7 @@ class Variant:
             f"K1={self.k1:<4} B={self.b:<4} idf={self.idf:<6} "
             f"repeats={'yes' if self.repeats else 'no ':<3} prox={self.proximity} slop={self.slop}"
             + (f" coord={self.coordination}" if self.coordination else "")
+            + (" fb=" + "/".join(str(x) for x in self.feedback) if self.feedback[2] > 0 else " fb=off")
         )
 
 
@@ -145,12 +182,16 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
         words = proximity.typed_words(query)
         return proximity.rerank(searcher, docnums, scores, words, weight=variant.proximity, slop=variant.slop)
 
-    return search_run(ix, variant.weighting(), make_query, collection.queries, rerank=rerank)
+    def expand(searcher, docnums, scores, query):
+        return with_feedback(searcher, docnums, scores, query, variant.feedback)
+
+    return search_run(ix, variant.weighting(), make_query, collection.queries, rerank=rerank, expand=expand)
 
 
-def ours_run(collection: TimeCollection, ix, with_proximity: bool = True) -> Run:
+def ours_run(collection: TimeCollection, ix, with_proximity: bool = True, with_feedback_: bool = True) -> Run:
     """Exactly what search/engine/ranking.py ships: weighting() and natural_query() over the text
-    fields, then search.engine.proximity's rerank (unless `with_proximity` is false)."""
+    fields, then search.engine.feedback (unless `with_feedback_` is false), then
+    search.engine.proximity's rerank (unless `with_proximity` is false)."""
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
@@ -160,7 +201,12 @@ def ours_run(collection: TimeCollection, ix, with_proximity: bool = True) -> Run
         return proximity.rerank(searcher, docnums, scores, proximity.typed_words(query))
 
     return search_run(
-        ix, ranking.weighting(), make_query, collection.queries, rerank=rerank if with_proximity else None
+        ix,
+        ranking.weighting(),
+        make_query,
+        collection.queries,
+        rerank=rerank if with_proximity else None,
+        expand=with_feedback if with_feedback_ else None,
     )
 
 
@@ -258,6 +304,36 @@ def product_run(collection: TimeCollection, workdir: Path) -> ProductRun:
     return ProductRun(run, all_words, any_word, empty)
 
 
+def feedback_latency(collection: TimeCollection, index_dir: Path, repeats: int = 3) -> str:
+    """What feedback costs a query: the first page of 10 (no snippets), fastest of `repeats`, with
+    feedback and without, on the product index. Printed only; CPU shared with others shows in it."""
+    from search.engine.searcher import Searcher
+    from search.results import SearchRequest
+
+    def fastest(searcher: Searcher, text: str) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            searcher.search(SearchRequest(q=text, page_size=10, snippets=False, facet_limit=1))
+            best = min(best, time.perf_counter() - start)
+        return best * 1000
+
+    shipped = feedback.WEIGHT
+    with Searcher.open(index_dir) as searcher:
+        with_it = [fastest(searcher, q.text.lower()) for q in collection.queries]
+        feedback.WEIGHT = 0.0
+        try:
+            without = [fastest(searcher, q.text.lower()) for q in collection.queries]
+        finally:
+            feedback.WEIGHT = shipped
+    extra = np.asarray(with_it) - np.asarray(without)
+    return (
+        f"feedback latency, first page of 10, per query (ms): p50 {np.median(with_it):.1f} with, "
+        f"{np.median(without):.1f} without; extra p50 {np.median(extra):.1f}, p90 {np.percentile(extra, 90):.1f}, "
+        f"max {extra.max():.1f}"
+    )
+
+
 # -- report ----------------------------------------------------------------------------------
 
 
@@ -285,11 +361,11 @@ def time_stop_words(collection_dir: Path) -> frozenset[str]:
 
 def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> None:
     ix = build_index(collection.documents, workdir / "grid-ours", our_schema())
-    print("\nGrid 1: K1 x B (our analyzer, Lucene IDF, repeated query words count, no proximity)")
+    print("\nGrid 1: K1 x B (our analyzer, Lucene IDF, repeated query words count, no proximity, no feedback)")
     print(header("variant"))
     for k1 in (0.6, 0.9, 1.2, 1.5, 1.8, 2.4):
         for b in (0.3, 0.5, 0.6, 0.75, 0.9):
-            v = Variant(k1=k1, b=b, proximity=0.0)
+            v = Variant(k1=k1, b=b, proximity=0.0, feedback=NO_FEEDBACK)
             print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
 
     print("\nGrid 2: one choice at a time around the shipped setting")
@@ -300,6 +376,8 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
         Variant(idf="whoosh"),
         Variant(repeats=not shipped.repeats),
         Variant(proximity=0.0),
+        Variant(feedback=NO_FEEDBACK),
+        Variant(proximity=0.0, feedback=NO_FEEDBACK),
         *(Variant(coordination=c) for c in (0.5, 0.9)),
     ):
         print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
@@ -310,6 +388,14 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
         for weight in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0):
             v = Variant(proximity=weight, slop=slop)
             print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
+
+    print("\nGrid 5: feedback (search.engine.feedback): FEEDBACK_DOCS x TERMS x WEIGHT, shipped K1, B, proximity")
+    print(header("variant"))
+    for docs in (3, 5, 10):
+        for terms in (10, 20, 30, 50):
+            for weight in (0.1, 0.2, 0.3):
+                v = Variant(feedback=(docs, terms, weight))
+                print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
 
     print("\nGrid 4: stop lists (index rebuilt each time; shipped K1, B, query)")
     print(header("stop list"))
@@ -353,12 +439,16 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))", evaluate(product.run, collection.qrels))
             )
-        print(row("ranking only: weighting + natural_query + proximity", evaluate(ours, collection.qrels)))
-        print(
-            row("  the same without the proximity rerank", evaluate(ours_run(collection, ix, False), collection.qrels))
-        )
+        print(row("ranking only: weighting + natural_query + feedback + proximity", evaluate(ours, collection.qrels)))
+        for name, prox, fb in (
+            ("  the same without the proximity rerank", False, True),
+            ("  the same without feedback", True, False),
+            ("  the same without either (BM25F alone)", False, False),
+        ):
+            print(row(name, evaluate(ours_run(collection, ix, prox, fb), collection.qrels)))
         print(row("baseline: Whoosh StemmingAnalyzer + BM25F(), OR of words", baseline))
         if product is not None:
+            print("  " + feedback_latency(collection, workdir / "product"))
             print(
                 f"  (product: {product.all_words} of {len(collection.queries)} queries answered by all "
                 f"their words, {product.any_word} read as any word, {product.empty} found nothing)"

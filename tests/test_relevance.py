@@ -177,12 +177,27 @@ def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
 @pytest.mark.slow
 def test_the_product_path_ranks_as_well_as_the_ranking_alone(collection, time_index, tmp_path):
     """Long questions find few articles with every word; the searcher widens them to any word,
-    ranked by BM25F alone, so the product keeps the ranking's quality (MAP 0.70 on TIME)."""
+    ranked by BM25F with feedback from their best hits, so the product keeps the ranking's quality
+    (MAP 0.72 on TIME)."""
     pytest.importorskip("search.engine.searcher")
     product = relevance.product_run(collection, tmp_path)
     assert product.any_word > 60 and product.empty == 0  # TIME's questions are long
     scores = relevance.evaluate(product.run, collection.qrels)
     ours = relevance.evaluate(relevance.ours_run(collection, time_index), collection.qrels)
     print(f"MAP product {scores['MAP']:.4f}, ranking alone {ours['MAP']:.4f}")
-    assert scores["MAP"] >= 0.70
+    assert scores["MAP"] >= 0.72
     assert scores["MAP"] == pytest.approx(ours["MAP"], abs=0.01)
+
+
+@pytest.mark.slow
+def test_feedback_lifts_map_on_time_without_losing_ndcg(collection, time_index):
+    """RM3 feedback (search.engine.feedback) on TIME's 83 long questions: the ranking with it
+    against the same ranking without it (both with proximity)."""
+    with_it = relevance.evaluate(relevance.ours_run(collection, time_index), collection.qrels)
+    without = relevance.evaluate(relevance.ours_run(collection, time_index, with_feedback_=False), collection.qrels)
+    print(
+        f"MAP {without['MAP']:.4f} -> {with_it['MAP']:.4f}, nDCG@10 {without['nDCG@10']:.4f} -> {with_it['nDCG@10']:.4f}"
+    )
+    # Deterministic (0.7096 -> 0.7227 when tuned); the margin leaves room for small analyzer changes.
+    assert with_it["MAP"] > without["MAP"] + 0.005
+    assert with_it["nDCG@10"] >= without["nDCG@10"]

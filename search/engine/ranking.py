@@ -1,6 +1,7 @@
 """How hits are ranked: field weights, the BM25F weighting, when words typed side by side are
 read as alternatives, and the free-text ("any words") query. (The proximity bonus that reorders
-the best hits is search.engine.proximity.)
+the best hits is search.engine.proximity; the feedback that rescores a long question's matches by
+the words of its best hits is search.engine.feedback.)
 
 The searcher asks for every word first; when that finds fewer than ANY_WORD_BELOW articles,
 it falls back to `natural_query`, which ORs the analyzed words over the text fields so that

@@ -25,7 +25,7 @@ from whoosh import query as wq
 from search.analysis import news_analyzer
 from search.article import printable
 from search.cursor import Cursor, request_cursor
-from search.engine import proximity, ranking
+from search.engine import feedback, proximity, ranking
 from search.engine.evaluate import Evaluator, RequestEvaluator
 from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.suggest import suggest
@@ -568,6 +568,8 @@ class _Search:
             # Word queries: every match scored at once with numpy; best first, docnum breaks ties.
             docnums = np.flatnonzero(matched)
             ranked = scores[docnums]
+            if self.used_any_word:  # a long question: its best hits' words join it (search.engine.feedback)
+                ranked = self._with_feedback(query, docnums, ranked)
             if limit is not None:
                 # At least the hits proximity reorders: its reordering of them is then that of every match.
                 docnums, ranked = best_scored(docnums, ranked, max(limit, proximity.RERANK_DEPTH))
@@ -581,6 +583,31 @@ class _Search:
             ranked = np.asarray([h.score for h in results], dtype=np.float64)
         words = proximity.typed_words(query)
         return proximity.rerank(self.gen.searcher, docnums, ranked, words, as_typed_first=self.words_required)
+
+    def _with_feedback(self, query: wq.Query, docnums: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+        """The matches' scores under RM3: the query's, and those of the words of its best hits."""
+        if feedback.WEIGHT <= 0:
+            return ranked
+        top, top_scores = feedback.best(docnums, ranked)
+        texts = [self._analysed(docnum) for docnum in top.tolist()]
+        model = feedback.relevance_model(texts, top_scores.tolist(), self._doc_frequency)
+        if model is None:
+            return ranked
+        model_scores = self.evaluation.scores(model.query())
+        if model_scores is None:
+            return ranked
+        return feedback.rescored(ranked, model_scores[docnums], feedback.query_weight(query))
+
+    def _analysed(self, docnum: int) -> list[str]:
+        """The index terms of an article's text fields, in order."""
+        stored = self.gen.stored(docnum)
+        analyzer = self.owner.analyzer
+        return [t.text for text in (stored.title, stored.subtitle, stored.body) for t in analyzer(text)]
+
+    def _doc_frequency(self, word: str) -> int:
+        """In how many articles a text field has the word (the most of any one field)."""
+        s = self.gen.searcher
+        return max(s.doc_frequency(field, word) for field in ranking.TEXT_FIELDS if field in s.schema)
 
     def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
         """The position after the cursor's hit in the result list."""

@@ -1,0 +1,133 @@
+"""A long question read as any of its words gains the words of its best hits (search.engine.feedback,
+RM3) on real Reuters stories: only the order changes, never the matches, their count or facets;
+pages and cursors agree; a query answered by every word is left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import pytest
+from whoosh import query as wq
+
+from helpers import shared_path
+from search.article import Article, Entities
+from search.engine import feedback, ranking
+from search.engine.searcher import Searcher
+from search.index.indexer import reindex
+from search.results import SearchRequest
+
+QUESTION = "treasury secretary james baker said the dollar fell against the yen in tokyo trading"
+
+
+class NoEntities:
+    """Ranking does not look at entities; skipping spaCy keeps the test fast."""
+
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        for _ in articles:
+            yield Entities((), ())
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory):
+    path = tmp_path_factory.mktemp("feedback") / "index"
+    reindex([shared_path("corpus", "reuters21578", "reut2-009.sgm")], path, workers=1, extractor=NoEntities())
+    with Searcher.open(path) as opened:
+        yield opened
+
+
+def ids(result) -> list[str]:
+    return [hit.id for hit in result.results]
+
+
+@pytest.mark.shared
+def test_a_long_question_gains_words_it_did_not_type(searcher, monkeypatch):
+    models: list[feedback.RelevanceModel | None] = []
+    real = feedback.relevance_model
+
+    def spy(*args, **kwargs):
+        models.append(real(*args, **kwargs))
+        return models[-1]
+
+    monkeypatch.setattr(feedback, "relevance_model", spy)
+    result = searcher.search(SearchRequest(q=QUESTION, page_size=20, snippets=False))
+    assert result.notice and "any of them" in result.notice
+    (model,) = models
+    assert model is not None and len(model.words) == feedback.TERMS
+    words = [word for word, _ in model.words]
+    assert sum(p for _, p in model.words) == pytest.approx(1.0)
+    typed = set(ranking.query_terms(QUESTION))
+    assert {"baker", "dollar", "treasuri"} <= set(words) & typed
+    # The subject's vocabulary, which the question never typed: deficits, currencies, exchange rates.
+    assert set(ranking.query_terms("deficit currency exchange")) <= set(words) - typed
+
+
+@pytest.mark.shared
+def test_feedback_reorders_but_keeps_matches_counts_and_facets(searcher, monkeypatch):
+    request = SearchRequest(q=QUESTION, page_size=100, snippets=False)
+    with_feedback = searcher.search(request)
+    monkeypatch.setattr(feedback, "WEIGHT", 0.0)
+    without = searcher.search(request)
+    assert with_feedback.total == without.total > 300
+    assert with_feedback.facets == without.facets and with_feedback.dates == without.dates
+    assert ids(with_feedback) != ids(without)
+    pages = range(1, with_feedback.pages + 1)
+    everything = [searcher.search(SearchRequest(q=QUESTION, page=p, page_size=100, snippets=False)) for p in pages]
+    monkeypatch.setattr(feedback, "WEIGHT", 0.0)
+    plain = [searcher.search(SearchRequest(q=QUESTION, page=p, page_size=100, snippets=False)) for p in pages]
+    matches = [hit_id for result in everything for hit_id in ids(result)]
+    # Every match once (wire copies fold into their group's first article, as always).
+    assert (
+        len(matches) == len(set(matches)) == (with_feedback.groups if with_feedback.collapse else with_feedback.total)
+    )
+    assert sorted(matches) == sorted(hit_id for result in plain for hit_id in ids(result))
+
+
+@pytest.mark.shared
+def test_pages_and_cursors_agree_with_feedback(searcher):
+    whole = ids(searcher.search(SearchRequest(q=QUESTION, page_size=100, snippets=False)))
+    pages = [
+        hit_id
+        for number in (1, 2, 3, 4)
+        for hit_id in ids(searcher.search(SearchRequest(q=QUESTION, page=number, page_size=25, snippets=False)))
+    ]
+    assert pages == whole
+    walked: list[str] = []
+    cursor = None
+    while len(walked) < len(whole):
+        step = searcher.search(SearchRequest(q=QUESTION, page_size=25, snippets=False, cursor=cursor))
+        walked.extend(ids(step))
+        cursor = step.next_cursor
+    assert walked == whole
+
+
+@pytest.mark.shared
+def test_a_query_answered_by_every_word_has_no_feedback(searcher, monkeypatch):
+    request = SearchRequest(q="james baker", page_size=50, snippets=False)
+    shipped = searcher.search(request)
+    assert not (shipped.notice and "any of them" in (shipped.notice or ""))
+    monkeypatch.setattr(feedback, "WEIGHT", 0.0)
+    assert [(h.id, h.score) for h in searcher.search(request).results] == [(h.id, h.score) for h in shipped.results]
+
+
+def test_relevance_model_weighs_each_hit_by_its_share_of_the_scores():
+    texts = [["oil", "opec", "oil", "quota"], ["oil", "price"]]
+    frequency = {"oil": 9, "opec": 4, "quota": 3, "price": 2}.get
+    model = feedback.relevance_model(texts, [3.0, 1.0], lambda w: frequency(w, 0), terms=3)
+    assert model is not None
+    # oil: 3/4 * 2/4 + 1/4 * 1/2; opec, quota: 3/4 * 1/4 each (the word breaks the tie); price 1/4 * 1/2.
+    assert [w for w, _ in model.words] == ["oil", "opec", "quota"]
+    mass = 0.5 + 0.1875 + 0.1875
+    assert [p for _, p in model.words] == pytest.approx([0.5 / mass, 0.1875 / mass, 0.1875 / mass])
+    # A word of one article only is no evidence.
+    rare = feedback.relevance_model([["oil", "zyx"]], [1.0], lambda w: 1 if w == "zyx" else 5)
+    assert rare is not None and [w for w, _ in rare.words] == ["oil"]
+    assert feedback.relevance_model([], [], lambda w: 5) is None
+
+
+def test_query_weight_counts_each_asked_word_once_over_the_fields():
+    from search.index.schema import build_schema
+
+    query = ranking.natural_query("oil prices and oil quotas", schema=build_schema())
+    assert feedback.query_weight(query) == pytest.approx(4.0)  # oil twice, price, quota
+    excluded = wq.AndNot(query, wq.Or([wq.Term(f, "iran") for f in ranking.TEXT_FIELDS]))
+    assert feedback.query_weight(excluded) == pytest.approx(4.0)
