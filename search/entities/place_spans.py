@@ -126,6 +126,7 @@ def article_places(
 SCANNED_CITY_POPULATION = 1_000_000
 _CAPITAL_WORD = re.compile(r"\b[A-Z][a-z]{2,}\b")
 _NUMBERED = re.compile(r"-\d{1,2}\b")
+_NUMBERED_WORD = re.compile(r"\b([A-Z][a-z]{2,})-\d{1,2}\b")
 _WORD_BEFORE = re.compile(r"([A-Za-z][\w'’.]*)\s+(?:(of|de|du|del)\s+)?$")
 # Capitalised words that open a sentence or a title rather than belong to a name before the city.
 _OPENING_WORDS = frozenset(
@@ -149,25 +150,26 @@ def unlabelled_place_words(text: str, people: Iterable[str] = ()) -> list[str]:
     model made of them; never a word of a longer capitalised name ("Dhaka Tribune", "University of
     Dhaka", "Bayern Munich") or of a person's name in the article ("Whitney Houston")."""
     cities = _scanned_cities()
+    # Which words to look at, found in C first: most articles name no such city at all.
+    wanted = {word for word in set(_CAPITAL_WORD.findall(text)) if word.casefold() in cities}
+    wanted.update(_NUMBERED_WORD.findall(text))
+    if not wanted:
+        return []
     found: list[str] = []
-    people_words: set[str] | None = None
-    for match in _CAPITAL_WORD.finditer(text):
+    people_words = {part.casefold() for person in people for part in person.split()}
+    gaz = gazetteer()
+    for match in re.finditer(r"\b(?:" + "|".join(sorted(wanted)) + r")\b", text):
         word, end = match.group(), match.end()
         key = word.casefold()
-        numbered = _NUMBERED.match(text, end) is not None
-        if key not in cities and not numbered:
-            continue
         if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
             continue  # a word of a longer name: "Dhaka City College", "Houston Rockets"
         before = _WORD_BEFORE.search(text, max(0, match.start() - 40), match.start())
         if before is not None and before.group(1)[:1].isupper() and before.group(1).casefold() not in _OPENING_WORDS:
             if before.group(2) is not None or not before.group(1).endswith("."):
                 continue  # "Bayern Munich", "University of Dhaka"; not after a sentence's end
-        if people_words is None:
-            people_words = {part.casefold() for person in people for part in person.split()}
         if key in people_words:
             continue
-        if key in cities or gazetteer().knows(word) or place_key(word) in gazetteer().cities:
+        if key in cities or (_NUMBERED.match(text, end) is not None and place_key(word) in gaz.cities):
             found.append(word)
     return list(dict.fromkeys(found))
 
