@@ -20,7 +20,10 @@ incremental reindex stays proportional to its change:
   "Hillary Rodham Clinton", "Donald J. Trump") is the far more common name without them, unless
   initials tell two people apart ("George W. Bush", "George H. W. Bush"); a name with Jr/Sr is
   another person;
-- two far more common names glued together ("Donald Trump Kellyanne Conway") are both people.
+- two far more common names glued together ("Donald Trump Kellyanne Conway") are both people;
+- a full name the model gave no span in an article (a weak mention of two words or more: "the
+  Sheikh Hasina-led government") is that person where its year names it as a person in
+  KNOWN_NAME_DOCS articles or more, and mostly as a person.
 
 Memory is bounded by the number of distinct (year, name) pairs, never by the number of
 articles: the counts come from the facet column's own arrays with numpy.
