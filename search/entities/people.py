@@ -19,7 +19,12 @@ Rules, all general (title lists and the structure of names, never single article
   joins the one full name it belongs to; a name with Jr/Sr is another person, and middle
   initials must agree ("George W. Bush" is not "George H.W. Bush");
 - single words the model reads as something else, or as a person but also a city's name, are
-  weak mentions (doubtful_people) for the corpus to join to a full name or drop.
+  weak mentions (doubtful_people) for the corpus to join to a full name or drop;
+- a name run on into a title-case headline ("Obama Asks") is cut to the name the prose gives
+  (headline_people); a surname after a man's title is not a woman's full name ("Mr. Obama",
+  "First lady Michelle Obama": different_people);
+- runs of capitalised words the model gave no span are weak mentions too (unlabelled_names): the
+  name map shows only those the corpus knows well as people ("the Sheikh Hasina-led government").
 What the corpus as a whole says (a surname across articles, what the model usually calls a
 string) is applied later, when a generation's facet columns are built (search.entities.name_map).
 """
