@@ -94,7 +94,9 @@ class NewsTokenizer(Tokenizer):
         # wrapper: NLTK bounds a whole iteration by 5 s of wall clock (a guard for patterns
         # callers supply), so a long article whose tokens are consumed slowly failed half-way.
         # TOKEN_PATTERN is fixed and matches in linear time.
-        self._finditer = regex.compile(TOKEN_PATTERN, tokenizer._flags).finditer
+        pattern = regex.compile(TOKEN_PATTERN, tokenizer._flags)
+        self._finditer = pattern.finditer
+        self._findall = pattern.findall  # the words alone, no match objects (the pattern has no groups)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
@@ -155,17 +157,17 @@ class NewsTokenizer(Tokenizer):
         writer processes use it (search.index.indexer) to index faster.
         """
         normalize = self.normalizer
+        cached = normalize._cache.get  # the normaliser's cache looked up here: no call per known word
         found: dict[str, list[int]] = {}
-        pos = 0
-        for match in self._finditer(value):
-            term, stop = normalize(match.group())
+        for pos, raw in enumerate(self._findall(value)):
+            hit = cached(raw)
+            term, stop = normalize(raw) if hit is None else hit
             if not stop:
                 positions = found.get(term)
                 if positions is None:
                     found[term] = [pos]
                 else:
                     positions.append(pos)
-            pos += 1
         return found
 
     def term_spans(self, value: str, terms: set[str] | frozenset[str]) -> Iterator[tuple[int, int, str]]:

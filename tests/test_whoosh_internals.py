@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from helpers import ARTICLES, index_articles
+from helpers import ARTICLES, index_articles, shared_path
 from search.index.store import open_live_index
 from search.index.whoosh_internals import WHOOSH_VERSION, check_whoosh_version, field_lengths, posting_blocks
 
@@ -63,3 +63,50 @@ def test_term_positions_agree_with_whooshs_skip_to_across_blocks(tmp_path):
                 expected[docnum] = list(positions)
         assert len(expected) < len(wanted)  # some asked for do not have the word
         assert term_positions(reader, "body", "rocket", wanted) == expected
+
+
+@pytest.mark.shared
+def test_writer_process_postings_equal_whooshs_when_its_pool_spills_after_every_document(tmp_path):
+    """The writer processes' posting pool (grouped by term, spilled to runs a chunk of terms at a
+    time, merged at the end) and their block writer give every term the postings, values, block
+    statistics and field lengths Whoosh's own SegmentWriter gives: real pages, a pool limit of 0
+    (a run per document), terms in more documents than a posting block holds."""
+    from whoosh import index
+    from whoosh.writing import SegmentWriter
+
+    from search.article import Article, Entities
+    from search.index.schema import build_schema, to_document
+    from search.index.whoosh_internals import _FastSegmentWriter
+    from search.index.writer import index_codec
+    from search.readers import read_corpus
+
+    articles = [a for a in read_corpus([shared_path("corpus", "pages")]) if isinstance(a, Article)]
+    documents = [to_document(a, Entities(people=("Sheikh Hasina",) * (i % 2)), "hash") for i, a in enumerate(articles)]
+
+    def written(writer_class, folder):
+        folder.mkdir()
+        ix = index.create_in(str(folder), build_schema())
+        writer = writer_class(ix, limitmb=0, codec=index_codec(), compound=False)
+        for document in documents:
+            writer.add_document(**{k: v for k, v in document.items() if k != "indexed_iso"})
+        writer.commit()
+        with ix.searcher() as searcher:
+            reader = searcher.reader()
+            postings = {}
+            for fieldname, term in reader.all_terms():
+                info = reader.term_info(fieldname, term)
+                matcher = reader.postings(fieldname, term)
+                entries = []
+                while matcher.is_active():
+                    entries.append((matcher.id(), matcher.weight(), matcher.value()))
+                    matcher.next()
+                stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+                postings[fieldname, term] = (stats, entries)
+            lengths = {
+                f: [reader.doc_field_length(d, f) for d in range(reader.doc_count_all())] for f in ("title", "body")
+            }
+            return postings, lengths, list(reader.all_stored_fields())
+
+    ours, whooshs = written(_FastSegmentWriter, tmp_path / "ours"), written(SegmentWriter, tmp_path / "whoosh")
+    assert max(len(entries) for _, entries in ours[0].values()) > 128  # several posting blocks
+    assert ours == whooshs

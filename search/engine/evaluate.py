@@ -4,8 +4,9 @@ Whoosh's matchers visit every posting in Python, and an AND of several words ove
 spends most of a search there. Here each term's postings are read block by block into arrays
 (cached per index generation) and:
 
-- a match set is a boolean mask: And/Or/Not become &, |, ~; positional queries (phrases) still
-  go through Whoosh;
+- a match set is a boolean mask: And/Or/Not become &, |, ~; a phrase is read from its words'
+  positions in the documents having every word (search.index.phrases); other positional
+  queries (a phrase with slop, spans) still go through Whoosh;
 - scores are BM25F, figure for figure what Whoosh's matchers give: each (field, term) is scored
   once per generation for every document that has it (field lengths from one array per field),
   and a query's scores are sums of those arrays, each part counted where it matches: Or, And and
@@ -23,6 +24,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
+from search.index.phrases import phrase_docnums, reads_phrases
 from search.index.whoosh_internals import field_lengths, posting_blocks
 from search.query.compile import DocnumsQuery
 
@@ -31,9 +33,9 @@ Memo = dict  # query -> its match mask, for one request
 
 class Evaluator:
     CACHE_TERMS = 4096  # match arrays of terms kept per generation
-    CACHE_DOCNUMS = (
-        32_000_000  # docnums in those arrays (8 bytes each): a common word at a million articles has 500,000
-    )
+    # Postings whose docnums (8 bytes) and weights (4) are kept: ~250 MB; a common word at a million
+    # articles has 500,000.
+    CACHE_DOCNUMS = 21_000_000
     CACHE_POSTINGS = 4_000_000  # scored postings kept per generation (12 bytes each)
 
     def __init__(self, searcher, live: np.ndarray) -> None:
@@ -42,6 +44,7 @@ class Evaluator:
         self.size = live.size
         self.leaves = [(leaf, offset) for leaf, offset in searcher.leaf_searchers()]
         self._docnums: dict[tuple[str, str], np.ndarray] = {}
+        self._weights: dict[tuple[str, str], np.ndarray] = {}  # beside _docnums: each posting's weight
         self._docnums_held = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
@@ -61,12 +64,20 @@ class Evaluator:
         found = self._docnums.get(key)
         if found is not None:
             return found
-        parts = [ids for ids, _ in self._postings(fieldname, text, weights=False)]
-        found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        # The weights come with the ids (each block is unpickled whole): kept for scoring the term,
+        # which would otherwise read every block again.
+        ids, weights = [], []
+        for found_ids, found_weights in self._postings(fieldname, text, weights=True):
+            ids.append(found_ids)
+            weights.append(found_weights)
+        found = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
         if len(self._docnums) >= self.CACHE_TERMS or self._docnums_held + found.size > self.CACHE_DOCNUMS:
             self._docnums.clear()
+            self._weights.clear()
             self._docnums_held = 0
         self._docnums[key] = found
+        # Whoosh keeps weights as 32-bit floats: exact in float32.
+        self._weights[key] = np.concatenate(weights).astype(np.float32) if weights else np.zeros(0, dtype=np.float32)
         self._docnums_held += found.size
         return found
 
@@ -113,6 +124,9 @@ class Evaluator:
         return found.copy()
 
     def _whoosh_matches(self, q: wq.Query) -> np.ndarray:
+        phrase = self._phrase_matches(q)
+        if phrase is not None:
+            return phrase
         mask = np.zeros(self.size, dtype=bool)
         context = self.searcher.boolean_context()
         for leaf, offset in self.leaves:
@@ -120,6 +134,30 @@ class Evaluator:
             if matcher.is_active():
                 ids = np.fromiter(matcher.all_ids(), dtype=np.int64)
                 mask[ids + offset] = True
+        return mask
+
+    def _phrase_matches(self, q: wq.Query) -> np.ndarray | None:
+        """A plain phrase's live matches, the same as Whoosh's (None for what this does not read)."""
+        schema = self.searcher.schema
+        if type(q) is not wq.Phrase or q.slop != 1 or not q.words or q.fieldname not in schema:
+            return None
+        if not reads_phrases(schema[q.fieldname]):
+            return None
+        postings = {word: self.term_docnums(q.fieldname, word) for word in q.words}
+        having = self.live.copy()  # the live documents having every word, sorted
+        for found in postings.values():  # masks, not intersections of arrays: no sorting
+            one = np.zeros(self.size, dtype=bool)
+            one[found] = True
+            having &= one
+        docnums = np.flatnonzero(having)
+        mask = np.zeros(self.size, dtype=bool)
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            end = offset + reader.doc_count_all()
+            local = docnums[(docnums >= offset) & (docnums < end)] - offset
+            if len(local):
+                here = {word: found[(found >= offset) & (found < end)] - offset for word, found in postings.items()}
+                mask[phrase_docnums(reader, q.fieldname, list(q.words), local, here) + offset] = True
         return mask
 
     # -- scores ---------------------------------------------------------------------------------
@@ -203,14 +241,11 @@ class Evaluator:
         scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
         if not isinstance(scorer, (BM25FScorer, WeightScorer)):
             raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
-        ids, weights = [], []
-        for found_ids, found_weights in self._postings(fieldname, text, weights=True):
-            ids.append(found_ids)
-            weights.append(found_weights)
-        if not ids:
+        docnums64 = self.term_docnums(fieldname, text)
+        if not docnums64.size:
             return None
-        docnums = np.concatenate(ids).astype(np.int32)
-        tf = np.concatenate(weights)
+        docnums = docnums64.astype(np.int32)
+        tf = self._weights[(fieldname, text)].astype(np.float64)
         if isinstance(scorer, WeightScorer):  # facet fields (no lengths): the weight is the score
             return docnums, tf
         length = self._field_lengths(fieldname)[docnums]

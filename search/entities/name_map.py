@@ -89,6 +89,20 @@ class NameEvidence:
         self.not_people: set[str] = set()
         self.glued: dict[str, tuple[str, str]] = {}  # name key -> the two names it is glued from
 
+    @classmethod
+    def of(
+        cls, other_docs: Counter[str], forms: list[str], partial_docs: np.ndarray, partial_form_ids: np.ndarray
+    ) -> NameEvidence:
+        """The evidence counted already: articles per other-label name key, and the weak single
+        names' distinct forms with a (document, form id) pair per mention, in document order."""
+        evidence = cls()
+        evidence.other_docs = other_docs
+        evidence.forms = list(forms)
+        evidence._form_id = {form: i for i, form in enumerate(forms)}
+        evidence.partial_docs.frombytes(np.asarray(partial_docs, dtype=np.int32).tobytes())
+        evidence.partial_form_ids.frombytes(np.asarray(partial_form_ids, dtype=np.int32).tobytes())
+        return evidence
+
     def add_article(self, docnum: int, other_names: str | None, partial_people: str | None) -> None:
         """One stored article's evidence: its other-label name keys, its partial names."""
         if other_names:

@@ -31,6 +31,7 @@ string) is applied later, when a generation's facet columns are built (search.en
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -390,11 +391,15 @@ def given_people(names: Iterable[str]) -> tuple[str, ...]:
 
     A given name is trusted to be a person: it is kept (as written, spaces tidied) even where
     the rules for the model's spans would reject it."""
-    mentions = []
-    for given in names:
-        name, _ = clean_person(given, after_title=True)
-        mentions.append((name or " ".join(given.split()), True))
-    return merge_people(mentions)
+    return merge_people([(_given_name(given), True) for given in names])
+
+
+@functools.lru_cache(maxsize=100_000)
+def _given_name(given: str) -> str:
+    """One given name by the person rules, cached: the records of a corpus name the same people again
+    and again (clean_person depends on the text alone)."""
+    name, _ = clean_person(given, after_title=True)
+    return name or " ".join(given.split())
 
 
 # Where a PERSON span holds two texts: a possessive ("Robach's Giuffre interview") ends one name;

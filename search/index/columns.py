@@ -5,10 +5,13 @@ matching document on every request. Instead one pass over the stored documents
 gives, per facet field, a list of (docnum, value id) pairs; counting the
 values of a result set is then one boolean gather and one `bincount`.
 
-That pass reads every stored document (a minute at a million articles), so its result is
-saved beside the index as .npy files, one folder per Whoosh commit (`columns-<commit>/`), and
-every later opener of the same commit maps them (`cached_collection`): a server starts, or
-switches to what a reindex wrote, in the time it takes to read the labels.
+That pass reads every stored document (a minute at a million articles), so it is made once per
+Whoosh segment and saved beside it (search.index.segment_columns): a commit reads only the
+documents of its new segments, and assembles the columns from every segment's saved arrays,
+Whoosh's deletions and the corpus-level person name map, decided again over distinct values. The
+result is saved as .npy files, one folder per Whoosh commit (`columns-<commit>/`), and every later
+opener of the same commit maps them (`cached_collection`): a server starts, or switches to what a
+reindex wrote, in the time it takes to read the labels.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import os
 import shutil
 import sys
 from calendar import monthrange
+from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -27,12 +31,19 @@ import numpy as np
 import orjson
 
 from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
+from search.index import segment_columns
 from search.index.schema import FACET_FIELDS, StoredArticle
+from search.index.segment_columns import (
+    NO_DAY,
+    NO_TIME,
+    Pairs,
+    cached_segment,
+    day_and_time,
+    drop_other_segments,
+    segment_id,
+)
 from search.results import DateBucket, DateHistogram, FacetValue, visible_values
 
-# Sentinel for "no date" in the day and time arrays.
-NO_DAY = np.iinfo(np.int32).min
-NO_TIME = np.iinfo(np.int64).min
 EPOCH = date(1970, 1, 1)
 
 
@@ -158,6 +169,7 @@ class Collection:
 
     @classmethod
     def from_reader(cls, reader) -> Collection:
+        """Reads every stored document (the reference `from_segments` must equal)."""
         size = reader.doc_count_all()
         live = np.zeros(size, dtype=bool)
         ids: list[str | None] = [None] * size
@@ -173,12 +185,7 @@ class Collection:
             live[docnum] = True
             evidence.add_article(docnum, fields.get("other_names"), fields.get("person_partial"))
             ids[docnum] = stored.id
-            when = stored.published
-            if when is not None:
-                day[docnum] = day_number(when.date())
-                utc[docnum] = (
-                    int(when.timestamp()) if when.tzinfo else int((when - datetime(1970, 1, 1)).total_seconds())
-                )
+            day[docnum], utc[docnum] = day_and_time(stored.published)
             for name in FACET_FIELDS:
                 labels, keys, docs, values = builders[name]
                 for value in stored.facets[name]:
@@ -195,6 +202,51 @@ class Collection:
             name: FacetColumn(name, labels, keys, np.asarray(docs, dtype=np.int32), np.asarray(values, dtype=np.int32))
             for name, (labels, keys, docs, values) in builders.items()
         }
+        facets["person"] = _canonical_people(facets["person"], day, evidence)
+        docnum_of = {doc_id: n for n, doc_id in enumerate(ids) if doc_id is not None}
+        return cls(size, live, ids, docnum_of, day, utc, facets)
+
+    @classmethod
+    def from_segments(cls, reader, folder: Path | None) -> Collection:
+        """The collection assembled from each segment's columns (saved in `folder`, or read from the
+        stored documents of the segments that have none): equal to `from_reader`, by docnum."""
+        size = reader.doc_count_all()
+        if not size:
+            return cls.from_reader(reader)
+        parts = []
+        live = np.zeros(size, dtype=bool)
+        for leaf, offset in reader.leaf_readers():
+            columns = cached_segment(leaf, folder)
+            here = np.array(columns.present, dtype=bool)
+            deleted = np.fromiter(leaf.segment().deleted_docs(), dtype=np.int64)
+            here[deleted] = False
+            live[offset : offset + columns.size] = here
+            parts.append((columns, offset))
+        day = np.where(live, np.concatenate([c.day for c, _ in parts]), NO_DAY).astype(np.int32)
+        utc = np.where(live, np.concatenate([c.time for c, _ in parts]), NO_TIME).astype(np.int64)
+        ids: list[str | None] = np.concatenate([c.ids for c, _ in parts]).tolist()
+        for docnum in np.flatnonzero(~live).tolist():
+            ids[docnum] = None
+        facets = {}
+        for name in FACET_FIELDS:
+            docs, strings, texts = _live_pairs([(c.facets[name], offset) for c, offset in parts], live)
+            key_of_text: dict[str, int] = {}
+            text_key = np.asarray([key_of_text.setdefault(facet_key(t), len(key_of_text)) for t in texts], np.int64)
+            value_of, first = _first_seen(text_key[strings], len(key_of_text))
+            labels = [texts[t] for t in strings[first].tolist()]
+            keys = {facet_key(label): value for value, label in enumerate(labels)}
+            facets[name] = FacetColumn(name, labels, keys, docs.astype(np.int32), value_of.astype(np.int32))
+        _, other, other_texts = _live_pairs([(c.evidence["other"], offset) for c, offset in parts], live)
+        partial_docs, partial, forms = _live_pairs([(c.evidence["partial"], offset) for c, offset in parts], live)
+        form_ids, first = _first_seen(partial, len(forms))
+        evidence = NameEvidence.of(
+            Counter(
+                {other_texts[t]: n for t, n in enumerate(np.bincount(other, minlength=len(other_texts)).tolist()) if n}
+            ),
+            [forms[f] for f in partial[first].tolist()],
+            partial_docs,
+            form_ids,
+        )
         facets["person"] = _canonical_people(facets["person"], day, evidence)
         docnum_of = {doc_id: n for n, doc_id in enumerate(ids) if doc_id is not None}
         return cls(size, live, ids, docnum_of, day, utc, facets)
@@ -259,12 +311,13 @@ COLUMNS_PREFIX = "columns-"
 @cache
 def columns_code() -> str:
     """A digest of the code that makes the columns from the stored articles (this module, the stored
-    fields, the corpus-level person name map): saved columns made by other code are made again."""
-    from search.entities import name_map
+    fields, the corpus-level person name map and the name keys it compares, the segments' columns):
+    saved columns made by other code are made again."""
+    from search.entities import name_map, people
     from search.index import schema
 
     digest = hashlib.blake2b(str(COLUMNS_FORMAT).encode(), digest_size=8)
-    for module in (sys.modules[__name__], schema, name_map):
+    for module in (sys.modules[__name__], schema, name_map, people, segment_columns):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 
@@ -280,7 +333,7 @@ def cached_collection(reader, folder: Path) -> Collection:
         pass
     except (OSError, ValueError, KeyError, orjson.JSONDecodeError):
         shutil.rmtree(target, ignore_errors=True)  # unreadable: made again below
-    collection = Collection.from_reader(reader)
+    collection = Collection.from_segments(reader, folder)
     partial = folder / f"{target.name}.tmp-{os.getpid()}"
     try:
         collection.save(partial)
@@ -288,12 +341,41 @@ def cached_collection(reader, folder: Path) -> Collection:
     except OSError:  # a read-only index, or another process saved it first
         shutil.rmtree(partial, ignore_errors=True)
         return collection
+    newest = True
     for old in folder.glob(f"{COLUMNS_PREFIX}*"):
         if old != target and not old.name.startswith(f"{target.name}.tmp-"):
             number = old.name[len(COLUMNS_PREFIX) :].split(".")[0]
             if number.isdigit() and int(number) < reader.generation():
                 shutil.rmtree(old, ignore_errors=True)  # a process that mapped them keeps its pages
+            elif number.isdigit() and int(number) > reader.generation():
+                newest = False
+    if newest:  # a server still on an older commit keeps the segments of the newer one
+        drop_other_segments(folder, {segment_id(leaf) for leaf, _ in reader.leaf_readers()})
     return collection
+
+
+def _live_pairs(parts: list[tuple[Pairs, int]], live: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The segments' pairs as (docnum, string id) over the whole index, live documents only, in
+    document order; string ids numbered over the distinct strings of every segment."""
+    known: dict[str, int] = {}
+    docs, strings = [], []
+    for pairs, offset in parts:
+        renumber = np.asarray([known.setdefault(text, len(known)) for text in pairs.strings], dtype=np.int64)
+        docs.append(pairs.doc.astype(np.int64) + offset)
+        strings.append(renumber[pairs.string] if len(pairs.string) else np.zeros(0, dtype=np.int64))
+    all_docs, all_strings = np.concatenate(docs), np.concatenate(strings)
+    keep = live[all_docs]
+    return all_docs[keep], all_strings[keep], list(known)
+
+
+def _first_seen(groups: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Groups numbered in the order they first appear (as a pass over the documents numbers them):
+    each pair's new number, and the position of each numbered group's first pair."""
+    present, first = np.unique(groups, return_index=True)
+    order = np.argsort(first, kind="stable")
+    number = np.full(max(count, 1), -1, dtype=np.int64)
+    number[present[order]] = np.arange(len(present))
+    return number[groups], first[order]
 
 
 def _canonical_people(column: FacetColumn, day: np.ndarray, evidence: NameEvidence) -> FacetColumn:

@@ -251,6 +251,7 @@ class _Reindex:
         self.old_signatures: dict[str, np.ndarray] = {}
         self.signatures: dict[str, np.ndarray] = {}
         self.unsigned: list[tuple[str, str]] = []  # (id, text) waiting for the next batch of signatures
+        self.hashes: dict[str, str] = {}  # content hash of each article read, until it is written
         self.reading: str | None = None  # the reading key of this run (search.readers.records)
         self.parsed_ids: set[str] = set()  # ids of the records parsed in a run that skips the others
         self.keys_path: str | None = None  # the file whose raw keys are `keys`
@@ -324,7 +325,7 @@ class _Reindex:
         changed = self._changed_articles(state)
         try:
             for article, entities in with_entities(changed, self._entities):
-                sink.add(article, entities, article.content_hash())
+                sink.add(article, entities, self.hashes.pop(article.id))
             if report.read == 0:
                 raise NothingRead(self._nothing_read_message())
             for article_id in self.replaced:
@@ -422,6 +423,7 @@ class _Reindex:
                 if item.supplied is not None:
                     report.supplied += 1
                 self._sign(item, content_hash)
+                self.hashes[item.id] = content_hash
                 yield item
         finally:
             bar.close()

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import heapq
+import pickle
 import signal
+from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
 
 import numpy as np
 import whoosh
@@ -21,6 +25,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.formats import Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
@@ -138,6 +143,35 @@ def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dic
     return out
 
 
+def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
+    """The posting values of the term in `docnums` (sorted, in the segment, each having the term),
+    given `postings`, every docnum of the term's postings in the segment in order (deleted ones
+    too): a block's ids are the next `block length` of them, so ids are never decoded again."""
+    matcher = reader.postings(fieldname, text)
+    while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
+        matcher = matcher.child
+    if not (hasattr(matcher, "_read_values") and hasattr(matcher, "_blocklength")):  # not a block matcher
+        found = []
+        for docnum in docnums.tolist():
+            matcher.skip_to(docnum)
+            found.append(matcher.value())
+        return found
+    wanted = np.searchsorted(postings, docnums).tolist()  # each one's place among the postings
+    values: list[bytes] = []
+    start, first = 0, 0
+    while start < len(wanted):
+        end = bisect_left(wanted, first + matcher._blocklength, start)
+        if end > start:  # a wanted document is in this block: read its values only
+            matcher._read_values()
+            block = matcher._values
+            values.extend(block[i - first] for i in wanted[start:end])
+            start = end
+        first += matcher._blocklength
+        if start < len(wanted):
+            matcher._next_block()
+    return values
+
+
 # --- writing: writer processes with faster code paths -----------------------------------------
 
 _PR_SET_PDEATHSIG = 1
@@ -162,8 +196,11 @@ class _SubWriter(SubWriterTask):
 
 # --- fast paths for the writer processes ----------------------------------------------------
 # Whoosh spends most of its indexing time in per-token and per-posting Python calls. These
-# replacements write byte-for-byte the same index; they are installed only inside the writer
-# processes this module starts, so nothing else in a program ever runs them.
+# replacements write the same postings, values, block statistics and lengths (a posting block may
+# be a few bytes smaller: one position's value is one object, which pickle writes once a block;
+# tests/test_whoosh_internals.py and tests/test_reindex_cli.py compare them with Whoosh's own
+# writer); they are installed only inside the writer processes this module starts, so nothing
+# else in a program ever runs them.
 
 _original_positions_word_values = Positions.word_values
 
@@ -186,10 +223,13 @@ class _PreloadedLengths:
         self._reader = reader
         self._tables: dict[str, list[int | None] | None] = {}
 
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+    def table(self, fieldname: str) -> list[int | None] | None:
         if fieldname not in self._tables:
             self._tables[fieldname] = _length_table(self._reader, fieldname)
-        table = self._tables[fieldname]
+        return self._tables[fieldname]
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+        table = self.table(fieldname)
         return default if table is None else table[docnum]
 
     def __getattr__(self, name: str):
@@ -209,7 +249,187 @@ def _fast_text_field(field) -> bool:
     )
 
 
+# A posting in the pool: its document, weight and encoded value, three slots of a term's flat list.
+_POSTING_BYTES = 88  # a posting's memory besides its value's bytes (list slots, float, bytes header)
+_TERM_BYTES = 200  # a term's memory besides its text (key tuple, bytes, list, dict slot)
+_RUN_TERMS = 4096  # terms per pickled chunk of a spilled run
+
+
+class _TermPool:
+    """Whoosh's PostingPool for a writer process, grouped by term: each (field, term) keeps its
+    postings as one flat list [docnum, weight, value, docnum, ...] in the order they were added.
+    Whoosh's pool keeps a tuple per posting and sorts, pickles and merges them one by one (half a
+    writer's time); here only the terms are sorted and a spilled run is pickled a chunk of terms at
+    a time. The postings come out in the same order: by field, term, then document (a writer adds
+    documents in order, each term once per field and document; anything else is sorted)."""
+
+    def __init__(self, tempstore, limitmb: int) -> None:
+        self.tempstore = tempstore
+        self.limit = limitmb * 1024 * 1024
+        self.size = 0
+        self.terms: dict[tuple[str, bytes], list] = {}
+        # The text fields' terms as the analyzer gives them (no bytes made, no key tuple, a hash the
+        # string already holds), by field: encoded once a term when they are sorted.
+        self.text_terms: dict[str, dict[str, list]] = {}
+        self.fieldnames: set[str] = set()
+        self.runs: list[str] = []
+        self.unordered = False
+
+    def add(self, item: tuple) -> None:
+        """Whoosh's interface: (fieldname, tbytes, docnum, weight, vbytes)."""
+        fieldname, tbytes, docnum, weight, vbytes = item
+        key = (fieldname, tbytes)
+        flat = self.terms.get(key)
+        if flat is None:
+            self.terms[key] = [docnum, weight, vbytes]
+            self.fieldnames.add(fieldname)
+            self.size += _TERM_BYTES + len(tbytes)
+        else:
+            if flat[-3] >= docnum:
+                self.unordered = True
+            flat += (docnum, weight, vbytes)
+        self.size += _POSTING_BYTES + len(vbytes or b"")
+        self.check()
+
+    def check(self) -> None:
+        if self.size > self.limit:
+            self.save()
+
+    def _sorted(self) -> list[tuple[tuple[str, bytes], list]]:
+        terms = self.terms
+        for fieldname, field_terms in self.text_terms.items():
+            for term, flat in field_terms.items():
+                key = (fieldname, term.encode("utf-8"))
+                if key in terms:  # the same term from both paths (a field given a str and tokens)
+                    terms[key] = terms[key] + flat
+                    self.unordered = True
+                else:
+                    terms[key] = flat
+        items = sorted(terms.items(), key=itemgetter(0))
+        if self.unordered:
+            items = [(key, _sorted_postings(flat)) for key, flat in items]
+        return items
+
+    def save(self) -> None:
+        if not self.terms and not self.text_terms:
+            return
+        items = self._sorted()
+        path = f"{random_name()}.run"
+        with self.tempstore.create_file(path).raw_file() as stream:
+            for start in range(0, len(items), _RUN_TERMS):
+                pickle.dump(items[start : start + _RUN_TERMS], stream, pickle.HIGHEST_PROTOCOL)
+        self.runs.append(path)
+        self.terms.clear()  # in place: a writer adding a document holds these dicts
+        self.text_terms.clear()
+        self.size = 0
+        self.unordered = False
+
+    def _read_run(self, path: str) -> Iterator[tuple[tuple[str, bytes], list]]:
+        try:
+            with self.tempstore.open_file(path).raw_file() as stream:
+                while True:
+                    try:
+                        chunk = pickle.load(stream)
+                    except EOFError:
+                        return
+                    yield from chunk
+        finally:
+            self.tempstore.delete_file(path)
+
+    def terms_in_order(self) -> Iterator[tuple[tuple[str, bytes], list]]:
+        """(fieldname, tbytes), flat postings — each term once, sorted, its postings in document order."""
+        current = self._sorted()
+        self.terms.clear()
+        self.text_terms.clear()
+        if not self.runs:
+            yield from current
+            return
+        # Earlier runs hold earlier documents; merge() keeps equal keys in the order of its inputs.
+        sources = [self._read_run(path) for path in self.runs] + [iter(current)]
+        self.runs = []
+        merged = heapq.merge(*sources, key=itemgetter(0))
+        key, flat = next(merged)
+        for next_key, next_flat in merged:
+            if next_key == key:
+                flat.extend(next_flat)  # every list here is this pool's own
+                continue
+            yield key, flat
+            key, flat = next_key, next_flat
+        yield key, flat
+
+    def iter_postings(self) -> Iterator[tuple]:
+        """Whoosh's interface: the postings as sorted (fieldname, tbytes, docnum, weight, vbytes)."""
+        for (fieldname, tbytes), flat in self.terms_in_order():
+            for docnum, weight, vbytes in zip(flat[0::3], flat[1::3], flat[2::3]):
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    def cleanup(self) -> None:
+        for path in self.runs:
+            try:
+                self.tempstore.delete_file(path)
+            except OSError:
+                pass
+        self.runs = []
+
+
+def _sorted_postings(flat: list) -> list:
+    out: list = []
+    for posting in sorted(zip(flat[0::3], flat[1::3], flat[2::3])):
+        out += posting
+    return out
+
+
+def _write_postings(fieldwriter, schema, lengths, terms: Iterable[tuple[tuple[str, bytes], list]]) -> None:
+    """Whoosh's FieldWriter.add_postings and W3PostingsWriter.add_posting for whole terms: each block
+    of postings filled at once, then written by Whoosh's own block writer (the same bytes)."""
+    fieldname = None
+    tables: dict[str, list | None] = {}
+    for (name, tbytes), flat in terms:
+        if name != fieldname:
+            if fieldname is not None:
+                fieldwriter.finish_field()
+            fieldname = name
+            fieldwriter.start_field(name, schema[name])
+            blocklimit = fieldwriter._codec._blocklimit
+            if lengths is None:
+                table = None
+            elif isinstance(lengths, _PreloadedLengths):
+                table = lengths.table(name)
+            else:
+                table = [lengths.doc_field_length(n, name) for n in range(lengths.doc_count_all())]
+            tables[name] = table
+        fieldwriter.start_term(tbytes)
+        postings = fieldwriter._postwriter
+        docnums, weights, values = flat[0::3], flat[1::3], flat[2::3]
+        count = len(docnums)
+        for start in range(0, count, blocklimit):
+            end = start + blocklimit
+            block_docnums = docnums[start:end]
+            block_weights = weights[start:end]
+            postings._ids = array("I", block_docnums)
+            postings._weights = array("f", block_weights)
+            postings._values = [v for v in values[start:end] if v]
+            heaviest = max(block_weights)
+            postings._maxweight = heaviest if heaviest > 0 else 0
+            if table is None:
+                postings._minlength, postings._maxlength = None, 0
+            else:
+                found = [length for length in map(table.__getitem__, block_docnums) if length]
+                postings._minlength = min(found) if found else None
+                postings._maxlength = max(found) if found else 0
+            if end < count:
+                postings._write_block()
+        fieldwriter.finish_term()
+    if fieldname is not None:
+        fieldwriter.finish_field()
+
+
 class _FastSegmentWriter(SegmentWriter):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool = _TermPool(self._tempstorage, kwargs.get("limitmb", 128))
+        self._single_positions: dict[int, bytes] = {}
+
     def add_document(self, **fields) -> None:
         # SegmentWriter.add_document with one difference: text fields analysed by NewsTokenizer
         # go straight from term_positions() to the posting pool, without the three generators
@@ -218,7 +438,10 @@ class _FastSegmentWriter(SegmentWriter):
         perdocwriter = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
-        add_post = self.pool.add
+        pool = self.pool
+        add_post = pool.add
+        text_terms = pool.text_terms
+        single = self._single_positions
 
         docboost = self._doc_boost(fields)
         fieldnames = sorted([name for name in fields.keys() if not name.startswith("_")])
@@ -236,21 +459,31 @@ class _FastSegmentWriter(SegmentWriter):
                 fieldboost = self._field_boost(fields, fieldname, docboost)
                 scorable = field.scorable
                 if isinstance(value, str) and _fast_text_field(field):
-                    format_boost = field.format.field_boost
+                    boost = field.format.field_boost * fieldboost
                     encode = field.format.encode
+                    size = 0
+                    field_terms = text_terms.get(fieldname)
+                    if field_terms is None:
+                        field_terms = text_terms[fieldname] = {}
                     for term, positions in field.analyzer.term_positions(value).items():
                         freq = len(positions)
                         if scorable:
                             length += freq
-                        add_post(
-                            (
-                                fieldname,
-                                term.encode("utf-8"),
-                                docnum,
-                                float(freq) * format_boost * fieldboost,
-                                encode(positions),
-                            )
-                        )
+                        if freq == 1:  # most terms: their encoding depends on the position alone
+                            vbytes = single.get(positions[0])
+                            if vbytes is None:
+                                vbytes = single[positions[0]] = encode(positions)
+                        else:
+                            vbytes = encode(positions)
+                        flat = field_terms.get(term)
+                        if flat is None:
+                            field_terms[term] = [docnum, float(freq) * boost, vbytes]
+                            size += _TERM_BYTES + len(term)
+                        else:
+                            flat += (docnum, float(freq) * boost, vbytes)
+                        size += _POSTING_BYTES + len(vbytes)
+                    pool.fieldnames.add(fieldname)
+                    pool.size += size
                 else:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         weight *= fieldboost
@@ -277,6 +510,7 @@ class _FastSegmentWriter(SegmentWriter):
                 perdocwriter.add_column_value(fieldname, column, field.to_column_value(customval))
 
         perdocwriter.finish_doc()
+        pool.check()
         self._added = True
         self.docnum += 1
 
@@ -284,7 +518,7 @@ class _FastSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _PreloadedLengths(reader) if isinstance(reader, W3PerDocReader) else reader
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        _write_postings(self.fieldwriter, self.schema, lengths, self.pool.terms_in_order())
         self.fieldwriter.close()
         if reader:
             reader.close()

@@ -1,7 +1,7 @@
 """Whoosh writers for the indexer: one in-process writer for small batches, writer processes for large ones.
 
-The writer processes run byte-for-byte the same indexing as Whoosh with faster code
-paths (Whoosh spends most of its time in per-token and per-posting Python calls);
+The writer processes index exactly as Whoosh does with faster code paths (Whoosh spends most
+of its time in per-token and per-posting Python calls: search.index.whoosh_internals);
 tests/test_reindex_cli.py checks the result posting by posting against Whoosh's own writer.
 """
 

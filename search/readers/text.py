@@ -21,7 +21,7 @@ _FTFY = ftfy.TextFixerConfig(
 # Characters that act as a space between words: NBSP, the Unicode spaces, and zero-width
 # spaces / BOMs (which would otherwise glue two words into one token).
 _SPACE_LIKE = re.compile("[\t\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\u3000\ufeff ]+")
-# Invisible characters that carry nothing inside a word.
+# Invisible characters that carry nothing inside a word (clean_text looks for these two before translating).
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e"), None)
 
 
@@ -97,7 +97,9 @@ def clean_text(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():
-        text = _fix_text(text).translate(_INVISIBLE)
+        text = _fix_text(text)
+        if "\u00ad" in text or "\u180e" in text:  # a C search; translate() looks up every character
+            text = text.translate(_INVISIBLE)
         text = _SPACE_LIKE.sub(" ", text)
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
