@@ -241,3 +241,33 @@ def test_two_names_glued_together_are_two_people():
     new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, NameEvidence())
     docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
     assert docs_of == {"Donald Trump": {*range(10), 20}, "Kellyanne Conway": {*range(10, 21)}}
+
+
+def test_a_well_known_full_name_the_model_missed_shows_as_that_person():
+    import numpy as np
+
+    from search.entities.name_map import KNOWN_NAME_DOCS, NameEvidence, canonical_people
+
+    # Stored: "Sheikh Hasina" named as a person in KNOWN_NAME_DOCS articles, "Rashed Khan" in two.
+    # Weak (capitalised runs the model gave no span): "Sheikh Hasina" in the next article, "Rashed
+    # Khan" and "Election Commission" in the one after it.
+    labels = ["Sheikh Hasina", "Rashed Khan"]
+    hasina_docs = list(range(KNOWN_NAME_DOCS))
+    doc_of = np.array([*hasina_docs, KNOWN_NAME_DOCS, KNOWN_NAME_DOCS + 1], dtype=np.int32)
+    value_of = np.array([0] * KNOWN_NAME_DOCS + [1, 1], dtype=np.int32)
+    weak_hasina, weak_others = KNOWN_NAME_DOCS + 2, KNOWN_NAME_DOCS + 3
+    evidence = NameEvidence()
+    evidence.add_article(weak_hasina, None, "Sheikh Hasina")
+    evidence.add_article(weak_others, None, "Rashed Khan\nElection Commission")
+    years = np.full(weak_others + 1, 2025, dtype=np.int64)
+    new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, evidence)
+    docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
+    assert docs_of == {
+        "Sheikh Hasina": {*hasina_docs, weak_hasina},
+        "Rashed Khan": {KNOWN_NAME_DOCS, KNOWN_NAME_DOCS + 1},
+    }
+    # Another year's articles are no evidence.
+    years[:KNOWN_NAME_DOCS] = 2024
+    new_labels, _, new_doc_of, new_value_of, _ = canonical_people(labels, doc_of, value_of, years, evidence)
+    docs_of = {label: set(new_doc_of[new_value_of == i].tolist()) for i, label in enumerate(new_labels)}
+    assert docs_of["Sheikh Hasina"] == set(hasina_docs)

@@ -336,3 +336,24 @@ def test_a_numbered_part_of_a_place_and_a_home_city_in_a_list(extractor):
     )
     rally = "A rally will be held on May 27, involving youth from Dhaka, Mymensingh, and Sylhet divisions."
     assert {"Dhaka", "Sylhet"} <= places("Youth rally", rally)
+
+
+def test_a_big_city_or_a_numbered_part_the_model_gave_no_span_is_still_named(extractor):
+    # bdnews24, Dhaka Tribune and Reuters-21578 sentences where the model tags nothing at all.
+    def places(source: str, *paragraphs: str) -> set[str]:
+        article = Article(id="t", title=paragraphs[0], origin=Origin("test", 1), source=source, body=paragraphs[1:])
+        return {p.name for p in extractor.extract(article).places}
+
+    modi = "Modi led a discussion that started via videoconferencing at 5:30pm Dhaka time on Sunday."
+    assert "Dhaka" in places("bdnews24.com", "Modi proposes coronavirus fund, makes $10m offer", modi)
+    airport = "Chattogram airport on alert amid China's coronavirus outbreak"
+    assert "Chittagong" in places("bdnews24.com", airport, "Chattogram does not have any direct flights to China.")
+    home = "She went to her residence in Gulshan-2. “BNP Acting Chairman Tarique Rahman extended his greetings.”"
+    assert "Gulshan" in places("Dhaka Tribune", "Tarique thanks people for reception given to Khaleda", home)
+    # From an agency abroad the article must name the city's country.
+    port = "The tender is for delivery at Chittagong/Chalna port by April 24, Food Ministry officials said."
+    assert "Chittagong" in places("Reuters", "BANGLADESH TO BUY 10,000 TONNES SOYABEAN OIL", port)
+    assert "Chittagong" not in places("Reuters", "Soyabean oil tender", port)
+    # A word of a longer name names an organisation, not the city.
+    college = "She studied at the University of Dhaka and later at Dhaka City College."
+    assert "Dhaka" not in places("Dhaka Tribune", "Sonia Munni awarded", college)

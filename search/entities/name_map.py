@@ -20,7 +20,10 @@ incremental reindex stays proportional to its change:
   "Hillary Rodham Clinton", "Donald J. Trump") is the far more common name without them, unless
   initials tell two people apart ("George W. Bush", "George H. W. Bush"); a name with Jr/Sr is
   another person;
-- two far more common names glued together ("Donald Trump Kellyanne Conway") are both people.
+- two far more common names glued together ("Donald Trump Kellyanne Conway") are both people;
+- a full name the model gave no span in an article (a weak mention of two words or more: "the
+  Sheikh Hasina-led government") is that person where its year names it as a person in
+  KNOWN_NAME_DOCS articles or more, and mostly as a person.
 
 Memory is bounded by the number of distinct (year, name) pairs, never by the number of
 articles: the counts come from the facet column's own arrays with numpy.
@@ -53,6 +56,9 @@ MIN_FULL_DOCS = 2
 # MIN_OTHER_DOCS, one or two odd readings are noise, not evidence.
 MIN_RIVAL_DOCS = 3
 NO_YEAR = -1
+# A full name the model missed in an article (a weak mention) is that person when the corpus names
+# it as a person in at least this many articles of the year: a well-known name, not a one-off.
+KNOWN_NAME_DOCS = 5
 
 
 def _fits(short: list[str], long: list[str]) -> bool:
@@ -373,7 +379,9 @@ def canonical_people(
     for i, code in enumerate(unique_codes.tolist()):
         year, value = divmod(code, max(1, len(labels)))
         final = decided.get((int(year_ids[year]), raw_keys[value]), raw_keys[value])
-        if final is None or (value >= stored and final == raw_keys[value]):
+        if final is None or (
+            value >= stored and final == raw_keys[value] and not _known_name(final, int(year_ids[year]), evidence)
+        ):
             continue  # not a person; or a weak mention that joins no full name
         label = best_form[final][1]
         cid = new_keys.get(facet_key(label))
@@ -398,6 +406,18 @@ def canonical_people(
     new_value_of = (pairs % max(1, len(new_labels))).astype(np.int32)
     aliases = {key: votes.most_common(1)[0][0] for key, votes in alias_votes.items() if key not in new_keys}
     return new_labels, new_keys, new_doc_of, new_value_of, aliases
+
+
+def _known_name(key: str, year: int, evidence: NameEvidence) -> bool:
+    """Whether a weak mention of a full name stands for itself: the name (of two words or more) is
+    named as a person in at least KNOWN_NAME_DOCS articles of its year ("Sheikh Hasina" where the
+    model tagged nothing), and called something else in fewer than half as many articles ("Norsk
+    Hydro", a company the model sometimes reads as a person, is no such name); a single word never
+    stands for itself, it only joins a full name."""
+    if " " not in key:
+        return False
+    named = evidence.by_year.get(year, {}).get(key, 0)
+    return named >= KNOWN_NAME_DOCS and 2 * evidence.other_docs.get(key, 0) < named
 
 
 def _second_names(

@@ -19,7 +19,12 @@ Rules, all general (title lists and the structure of names, never single article
   joins the one full name it belongs to; a name with Jr/Sr is another person, and middle
   initials must agree ("George W. Bush" is not "George H.W. Bush");
 - single words the model reads as something else, or as a person but also a city's name, are
-  weak mentions (doubtful_people) for the corpus to join to a full name or drop.
+  weak mentions (doubtful_people) for the corpus to join to a full name or drop;
+- a name run on into a title-case headline ("Obama Asks") is cut to the name the prose gives
+  (headline_people); a surname after a man's title is not a woman's full name ("Mr. Obama",
+  "First lady Michelle Obama": different_people);
+- runs of capitalised words the model gave no span are weak mentions too (unlabelled_names): the
+  name map shows only those the corpus knows well as people ("the Sheikh Hasina-led government").
 What the corpus as a whole says (a surname across articles, what the model usually calls a
 string) is applied later, when a generation's facet columns are built (search.entities.name_map).
 """
@@ -31,6 +36,9 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+
+from whoosh.analysis import STOP_WORDS
 
 from search.article import Place
 from search.entities.places import gazetteer, is_demonym, place_key
@@ -364,12 +372,14 @@ def not_places(
     return [(name, titled) for name, titled in mentions if titled or " " in name or not is_place(name)]
 
 
-def article_people(mentions: list[tuple[str, bool]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def article_people(
+    mentions: list[tuple[str, bool]], apart: AbstractSet[tuple[str, str]] = frozenset()
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(people, partial people) of an article: a single word named once, without a title and
     without a fuller form in the article, is too weak alone (measured: mostly companies, clubs,
     places and common words); it is kept apart for the corpus-level name map to join to a full
     name, or to leave out."""
-    people = merge_people(mentions)
+    people = merge_people(mentions, apart)
     uses = Counter(name_key(name) for name, _ in mentions)
     titled = {name_key(name) for name, had_title in mentions if had_title}
     weak = {name for name in people if " " not in name and uses[name_key(name)] < 2 and name_key(name) not in titled}
@@ -447,7 +457,9 @@ def same_ends(short: list[str], long: list[str]) -> bool:
     )
 
 
-def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
+def merge_people(
+    mentions: Iterable[tuple[str, bool]], apart: AbstractSet[tuple[str, str]] = frozenset()
+) -> tuple[str, ...]:
     """Names in order of first mention, partial mentions joined to the full name the article gives.
 
     A name that is the end of a longer one ("Shoigu", "Jong Un"), its first word ("Kim", family
@@ -483,6 +495,7 @@ def merge_people(mentions: Iterable[tuple[str, bool]]) -> tuple[str, ...]:
             other
             for other in keys
             if other != key
+            and (key, other) not in apart
             and fits(parts, split[other])
             and (len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))
         ]
@@ -546,3 +559,154 @@ def line_up_names(paragraph: str, person_items: int, place_items: int = 0) -> li
         for start, end, item in names
         if item.split()[-1].casefold() not in NOT_NAME_WORDS and not _is_place_name(item, item.split())
     ]
+
+
+# --- title-case headlines ---------------------------------------------------------------------
+# In a headline written in Title Case the model often runs a name on into the words after or
+# before it ("Obama Asks", "Donald Trump Rips 'Far-Left", "Claims Obama"); the same article's
+# prose, written in sentence case, shows where the name ends. A PERSON span found only in such
+# headlines is cut to the longest part of it that the prose names as a person, when the words cut
+# off are no capitalised words of the prose (so no given name the prose uses is lost); words before
+# the name go only where the prose writes them in lower case ("Claims Obama": "claims"), so
+# "Elizabeth Warren" stays whole beside "Warren", and "K Morgan" beside "Jennifer Morgan".
+_HEADLINE_MAX_WORDS = 25
+_LONG_WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _is_title_case(line: str) -> bool:
+    if line.count(" ") >= _HEADLINE_MAX_WORDS:
+        return False
+    words = _LONG_WORD.findall(line)
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
+    """The spans with PERSON spans of title-case headlines cut to the name the prose gives."""
+    if not any(span[0] == PERSON and " " in span[1] for span in spans):
+        return list(spans)
+    lines = text.split("\n")
+    headline_flags = [_is_title_case(line) for line in lines]
+    if not any(headline_flags) or all(headline_flags):
+        return list(spans)
+    headlines = [line for line, flag in zip(lines, headline_flags) if flag]
+    prose = "\n".join(line for line, flag in zip(lines, headline_flags) if not flag)
+    candidates = [
+        i
+        for i, (label, span_text, _, _, _) in enumerate(spans)
+        if label == PERSON and " " in span_text and span_text not in prose and any(span_text in h for h in headlines)
+    ]
+    if not candidates:
+        return list(spans)
+    names = {name_key(span[1]) for span in spans if span[0] == PERSON and span[1] in prose}
+    known = names | {key.split()[-1] for key in names if " " in key}  # and the surnames of full names
+    prose_words = set(_WORD.findall(prose))
+    result = list(spans)
+    for index in candidates:
+        label, span_text, before, before2, gap = spans[index]
+        words = span_text.split()
+        cut = _name_in_headline_span(words, known, prose_words)
+        if cut is not None:
+            start, end = cut
+            result[index] = (
+                label,
+                " ".join(words[start:end]),
+                before if start == 0 else words[start - 1],
+                before2 if start == 0 else (words[start - 2] if start > 1 else before),
+                gap if start == 0 else 1,
+            )
+    return result
+
+
+def _name_in_headline_span(words: list[str], known: set[str], prose_words: set[str]) -> tuple[int, int] | None:
+    """(start, end) of the longest run of words that the prose names as a person, or None."""
+    if name_key(_POSSESSIVE.sub("", " ".join(words).replace("’", "'"))) in known:
+        return None  # the whole name with a possessive ("Susan Rice's"): nothing to cut
+    for size in range(len(words) - 1, 0, -1):
+        for start in range(len(words) - size + 1):
+            key = name_key(_POSSESSIVE.sub("", " ".join(words[start : start + size]).replace("’", "'")))
+            if key not in known:
+                continue
+            dropped = [
+                _POSSESSIVE.sub("", word.replace("’", "'").strip("'\".,:;!?"))
+                for word in words[:start] + words[start + size :]
+            ]
+            # A word the prose writes in lower case is an ordinary word ("Claims", "Will", "Asks"),
+            # unless it is a particle of names ("De Marigny").
+            ordinary = [word.lower() in prose_words and word.lower() not in NAME_PARTICLES for word in dropped]
+            if any(word in prose_words and not plain for word, plain in zip(dropped, ordinary)):
+                return None  # a capitalised word the prose uses: maybe a given name, keep the span
+            if start > 0 and not all(ordinary[:start]):
+                return None  # "Elizabeth Warren" where the prose says only "Warren"; "K Morgan"
+            return start, start + size
+    return None
+
+
+# --- names the model gave no span -------------------------------------------------------------
+# The model tags nothing at all in some plain mentions of well-known people ("the deposed Sheikh
+# Hasina government", "the Sheikh Hasina-led government"). A run of two to four capitalised words
+# that no span of the article covers, cleaned like a PERSON span (titles dropped, organisation and
+# place words refused), is kept as a weak mention: the corpus-level name map shows it only where
+# the same name is named as a person in many articles of its year (search.entities.name_map), so
+# "Election Commission" or "Awami League", never a person elsewhere, is dropped there.
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’.-])(?<![A-Z][a-z] )[A-Z][a-z]+(?: [A-Z][a-z]+){1,3}(?![\w])(?! [A-Z])")
+MAX_UNLABELLED = 20
+_OPENING_WORDS = frozenset(STOP_WORDS) | frozenset(
+    "he she his her they their we our but however after before while when although since though yet"
+    " monday tuesday wednesday thursday friday saturday sunday january february march april may june july"
+    " august september october november december".split()
+)  # weak mentions kept per article: storage stays bounded on any text
+
+
+def unlabelled_names(spans: Iterable[RawSpan], text: str, known: Iterable[str] = ()) -> tuple[str, ...]:
+    """Name-shaped runs of capitalised words in `text` that no span covers and that are not
+    already among `known` names of the article."""
+    span_texts = {span[1] for span in spans}
+    joined = "\n".join(span_texts)  # one substring search finds a run inside any span
+    seen = {name_key(name) for name in known}
+    found: list[str] = []
+    for run in dict.fromkeys(_CAPITALISED_RUN.findall(text)):
+        words = run.split()
+        if run in joined or any(
+            " ".join(words[i:j]) in span_texts for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+        ):
+            continue  # the model read it, or a part of it, as something
+        while words and words[0].casefold() in _OPENING_WORDS:
+            words.pop(0)  # "The", "In", "But": a sentence or a title begins, no name
+        if len(words) < 2:
+            continue
+        name, _ = clean_person(" ".join(words))
+        if name is None or " " not in name or name_key(name) in seen:
+            continue
+        seen.add(name_key(name))
+        found.append(name)
+        if len(found) >= MAX_UNLABELLED:
+            break
+    return tuple(found)
+
+
+# --- a man and a woman of one surname ---------------------------------------------------------
+# "Mr. Obama" in an article that names "First lady Michelle Obama": the surname a man's title is
+# given is not her name, whatever else the article says ("President Obama" alone would join the
+# only full name the article gives). Titles that tell a man from a woman, in English news.
+_MALE_TITLES = frozenset({"mr", "mister"})
+_FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "lady", "madam", "dame"})
+
+
+def different_people(spans: Iterable[RawSpan]) -> frozenset[tuple[str, str]]:
+    """(surname key, full name key) pairs that are not one person: the surname follows a man's
+    title, the full name a woman's title, somewhere in the article."""
+    male: set[str] = set()
+    female: set[str] = set()
+    for label, text, before, _, _ in spans:
+        if label != PERSON:
+            continue
+        title = before.rstrip(".").casefold()
+        words = name_key(_POSSESSIVE.sub("", text.replace("’", "'"))).split()
+        if not words:
+            continue
+        if title in _MALE_TITLES and len(words) == 1:
+            male.add(words[0])
+        elif title in _FEMALE_TITLES and len(words) >= 2:
+            female.add(" ".join(words))
+    return frozenset((word, name) for name in female for word in male if name.split()[-1] == word)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from search.article import Place
 from search.entities.places import gazetteer, is_demonym, party_tag_states, place_key, used_only_as_a_side
@@ -108,9 +109,70 @@ def article_places(
                 names.append(name)
         elif label in MISREAD_LABELS:
             _misread(label, span_text, before, before2, names, tentative, outlet)
+    people = list(people)
+    tentative.extend(unlabelled_place_words(text, people))
     names = [name for name in names if not used_only_as_a_side(name, text)]
     tentative = [name for name in tentative if not used_only_as_a_side(name, text)]
     return gaz.resolve_all(names, outlet=outlet, people=people, tentative=tentative)
+
+
+# The model gives no span at all to many plain mentions of well-known cities ("5:30pm Dhaka time",
+# "a Dhaka-based exporter", "the Dhaka-10 by-poll", "Chattogram does not have any direct flights").
+# A city of a million people or more, named alone, is that city wherever the article is about its
+# country; and "Word-<number>" (a numbered section or seat: "Gulshan-2", "Mirpur-10") is the place
+# Word. Both are tentative: they count only as places of a country the article or its outlet
+# names (search.entities.places.Gazetteer.resolve), so "Barcelona" in a match report naming no
+# Spain, or "Houston" in a story set elsewhere, is no place.
+SCANNED_CITY_POPULATION = 1_000_000
+_CAPITAL_WORD = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_CAPITAL_RUN_OF_LETTERS = re.compile(r"[A-Z][a-z]{2,}")  # a quick superset of _CAPITAL_WORD, without \b
+_NUMBERED = re.compile(r"-\d{1,2}\b")
+_NUMBERED_WORD = re.compile(r"\b([A-Z][a-z]{2,})-\d{1,2}\b")
+_WORD_BEFORE = re.compile(r"([A-Za-z][\w'’.]*)\s+(?:(of|de|du|del)\s+)?$")
+# Capitalised words that open a sentence or a title rather than belong to a name before the city.
+_OPENING_WORDS = frozenset(
+    "in at from to and or of for on by with near across outside around inside into via the but as when while after"
+    " before since like unlike than both between".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _scanned_cities() -> frozenset[str]:
+    """Keys of the single-word names of the world's cities of SCANNED_CITY_POPULATION or more."""
+    gaz = gazetteer()
+    # Not a city-state's name ("Singapore"), which is the country first: "Singapore dollar".
+    return frozenset(
+        key for key, _ in gaz.cities.big_cities(SCANNED_CITY_POPULATION) if " " not in key and key not in gaz.fixed
+    )
+
+
+def unlabelled_place_words(text: str, people: Iterable[str] = ()) -> list[str]:
+    """Big cities named alone and numbered parts of places in an article's text, whatever the
+    model made of them; never a word of a longer capitalised name ("Dhaka Tribune", "University of
+    Dhaka", "Bayern Munich") or of a person's name in the article ("Whitney Houston")."""
+    cities = _scanned_cities()
+    # Which words to look at, found in C first: most articles name no such city at all.
+    wanted = {word for word in set(_CAPITAL_RUN_OF_LETTERS.findall(text)) if word.casefold() in cities}
+    wanted.update(_NUMBERED_WORD.findall(text))
+    if not wanted:
+        return []
+    found: list[str] = []
+    people_words = {part.casefold() for person in people for part in person.split()}
+    gaz = gazetteer()
+    for match in re.finditer(r"\b(?:" + "|".join(sorted(wanted)) + r")\b", text):
+        word, end = match.group(), match.end()
+        key = word.casefold()
+        if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
+            continue  # a word of a longer name: "Dhaka City College", "Houston Rockets"
+        before = _WORD_BEFORE.search(text, max(0, match.start() - 40), match.start())
+        if before is not None and before.group(1)[:1].isupper() and before.group(1).casefold() not in _OPENING_WORDS:
+            if before.group(2) is not None or not before.group(1).endswith("."):
+                continue  # "Bayern Munich", "University of Dhaka"; not after a sentence's end
+        if key in people_words:
+            continue
+        if key in cities or (_NUMBERED.match(text, end) is not None and place_key(word) in gaz.cities):
+            found.append(word)
+    return list(dict.fromkeys(found))
 
 
 # A numbered part of a place is that place: "Gulshan-2", "Mirpur-10" (Dhaka's sections), "Dhaka-10"
