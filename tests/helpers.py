@@ -385,6 +385,14 @@ def story(key: str, **changes) -> dict:
     return {"id": key, "source": "Dateline Wire", **STORIES[key], **changes}
 
 
+class NoEntities:
+    """An extractor that finds nothing: for tests of ranking and indexing, where spaCy would only cost time."""
+
+    def extract_many(self, articles):
+        for _ in articles:
+            yield Entities()
+
+
 class CountingExtractor:
     """The real extractor, counting the articles that reach it."""
 

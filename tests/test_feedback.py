@@ -4,27 +4,16 @@ pages and cursors agree; a query answered by every word is left alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 import pytest
 from whoosh import query as wq
 
-from helpers import shared_path
-from search.article import Article, Entities
+from helpers import NoEntities, shared_path
 from search.engine import feedback, ranking
 from search.engine.searcher import Searcher
 from search.index.indexer import reindex
 from search.results import SearchRequest
 
 QUESTION = "treasury secretary james baker said the dollar fell against the yen in tokyo trading"
-
-
-class NoEntities:
-    """Ranking does not look at entities; skipping spaCy keeps the test fast."""
-
-    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        for _ in articles:
-            yield Entities((), ())
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ import feedparser
 import orjson
 import pytest
 
-from helpers import shared_path, write_jsonl
-from search.article import Article, Entities
+from helpers import NoEntities, shared_path, write_jsonl
+from search.article import Article
 from search.index import duplicates
 from search.index.indexer import reindex
 from search.index.store import current_generation
@@ -32,12 +32,6 @@ MANILA = {"7f543aa851519384", "84bdd26a0c4a66cb", "d5f341db2a76532a"}
 # Retitled copies: "MOBIL PLANS TO OPEN OFFICE IN PEKING" / "MOBIL PLAN TO OPEN PEKING OFFICE, CHINA DAILY SAYS".
 MOBIL = {"034b5f2f43d322f8", "af8e9f0f2850cf55"}
 UNDATED = "undated-manila-copy"
-
-
-class NoEntities:
-    def extract_many(self, articles):
-        for _ in articles:
-            yield Entities()
 
 
 def real_paths() -> list[Path]:

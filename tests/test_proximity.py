@@ -5,13 +5,11 @@ Reuters stories: `james baker` puts James Baker's stories above "Baker, Fentress
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 
 import pytest
 from whoosh import query as wq
 
-from helpers import shared_path
-from search.article import Article, Entities
+from helpers import NoEntities, shared_path
 from search.engine import feedback, proximity, ranking
 from search.engine.searcher import Searcher
 from search.index.indexer import reindex
@@ -21,14 +19,6 @@ from search.results import SearchRequest
 # reut2-019 has the Baker, Fentress story; reut2-009 has the most James Baker stories.
 FILES = ("reut2-009.sgm", "reut2-019.sgm")
 AS_TYPED = re.compile(r"\bJames\s+(?:A\.\s+)?Baker\b", re.IGNORECASE)
-
-
-class NoEntities:
-    """Ranking does not look at entities; skipping spaCy keeps the test fast."""
-
-    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        for _ in articles:
-            yield Entities((), ())
 
 
 @pytest.fixture(scope="module")

@@ -12,20 +12,13 @@ import numpy as np
 import orjson
 import pytest
 
-from helpers import fixture_articles, shared_path, write_jsonl
-from search.article import Entities
+from helpers import NoEntities, fixture_articles, shared_path, write_jsonl
 from search.engine import searcher as searcher_module
 from search.engine.searcher import Searcher
 from search.index.columns import COLUMNS_PREFIX, Collection
 from search.index.indexer import reindex
 from search.index.store import current_generation
 from search.results import SearchRequest
-
-
-class NoEntities:
-    def extract_many(self, articles):
-        for _ in articles:
-            yield Entities()
 
 
 def mapped(array: np.ndarray) -> bool:

@@ -16,8 +16,6 @@ reindex wrote, in the time it takes to read the labels.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sys
 from calendar import monthrange
@@ -32,6 +30,7 @@ import orjson
 
 from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
 from search.index import segment_columns
+from search.index.saved import code_digest, loaded_or_made
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.segment_columns import (
     NO_DAY,
@@ -316,10 +315,7 @@ def columns_code() -> str:
     from search.entities import name_map, people
     from search.index import schema
 
-    digest = hashlib.blake2b(str(COLUMNS_FORMAT).encode(), digest_size=8)
-    for module in (sys.modules[__name__], schema, name_map, people, segment_columns):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    return digest.hexdigest()
+    return code_digest(COLUMNS_FORMAT, (sys.modules[__name__], schema, name_map, people, segment_columns))
 
 
 def cached_collection(reader, folder: Path) -> Collection:
@@ -327,19 +323,10 @@ def cached_collection(reader, folder: Path) -> Collection:
     columns, or built from the stored documents and saved for the next opener (when the folder is
     writable; an unreadable or half-written save is built again). Older commits' columns go."""
     target = folder / f"{COLUMNS_PREFIX}{reader.generation()}"
-    try:
-        return Collection.load(target)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, orjson.JSONDecodeError):
-        shutil.rmtree(target, ignore_errors=True)  # unreadable: made again below
-    collection = Collection.from_segments(reader, folder)
-    partial = folder / f"{target.name}.tmp-{os.getpid()}"
-    try:
-        collection.save(partial)
-        os.rename(partial, target)  # atomic: an opener sees all of it or none
-    except OSError:  # a read-only index, or another process saved it first
-        shutil.rmtree(partial, ignore_errors=True)
+    collection, saved = loaded_or_made(
+        target, Collection.load, lambda: Collection.from_segments(reader, folder), Collection.save
+    )
+    if not saved:
         return collection
     newest = True
     for old in folder.glob(f"{COLUMNS_PREFIX}*"):

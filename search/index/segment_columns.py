@@ -12,8 +12,6 @@ at assembly, from these arrays alone), each distinct string once per segment.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ import numpy as np
 import orjson
 
 from search.index import schema
+from search.index.saved import code_digest, loaded_or_made
 from search.index.schema import FACET_FIELDS, StoredArticle
 
 NO_DAY = np.iinfo(np.int32).min
@@ -47,10 +46,7 @@ def day_and_time(when: datetime | None) -> tuple[int, int]:
 @cache
 def segment_code() -> str:
     """A digest of the code that reads a segment's stored documents: saved files of other code are read again."""
-    digest = hashlib.blake2b(str(SEGMENT_FORMAT).encode(), digest_size=8)
-    for module in (sys.modules[__name__], schema):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    return digest.hexdigest()
+    return code_digest(SEGMENT_FORMAT, (sys.modules[__name__], schema))
 
 
 @dataclass(frozen=True)
@@ -173,19 +169,10 @@ def cached_segment(reader, folder: Path | None) -> SegmentColumns:
     if folder is None:
         return SegmentColumns.read(reader)
     target = folder / f"{SEGMENT_PREFIX}{segment_id(reader)}"
-    try:
-        return SegmentColumns.load(target, reader.doc_count_all())
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, orjson.JSONDecodeError):
-        shutil.rmtree(target, ignore_errors=True)  # unreadable or other code's: read again below
-    columns = SegmentColumns.read(reader)
-    partial = folder / f"{target.name}.tmp-{os.getpid()}"
-    try:
-        columns.save(partial)
-        os.rename(partial, target)  # atomic: a reader sees all of it or none
-    except OSError:  # a read-only index, or another process saved it first
-        shutil.rmtree(partial, ignore_errors=True)
+    size = reader.doc_count_all()
+    columns, _ = loaded_or_made(
+        target, lambda at: SegmentColumns.load(at, size), lambda: SegmentColumns.read(reader), SegmentColumns.save
+    )
     return columns
 
 
