@@ -41,12 +41,13 @@ def test_posting_blocks_and_field_lengths_agree_with_whooshs_public_api(tmp_path
             assert lengths.tolist() == expected, fieldname
 
 
-def test_term_positions_agree_with_whooshs_skip_to_across_blocks(tmp_path):
+def test_term_positions_and_weights_agree_with_whooshs_skip_to_across_blocks(tmp_path):
     """A term in 800 documents spans several posting blocks; asking for scattered ones (and some
-    without the term) gives what Whoosh's public matcher gives."""
+    without the term) gives what Whoosh's public matcher gives, blocks found by their headers or
+    by the term's block index."""
     from whoosh import fields, index
 
-    from search.index.whoosh_internals import term_positions
+    from search.index.whoosh_internals import block_index, term_positions, term_weights
 
     schema = fields.Schema(body=fields.TEXT(phrase=True))
     ix = index.create_in(str(tmp_path), schema)
@@ -63,6 +64,16 @@ def test_term_positions_agree_with_whooshs_skip_to_across_blocks(tmp_path):
                 expected[docnum] = list(positions)
         assert len(expected) < len(wanted)  # some asked for do not have the word
         assert term_positions(reader, "body", "rocket", wanted) == expected
+        weights = {d: w for d, w in reader.postings("body", "rocket").items_as("weight") if d in wanted}
+        assert set(weights) == set(expected) and len(set(weights.values())) > 1
+        blocks = block_index(reader, "body", "rocket")
+        assert blocks is not None
+        last_ids, offsets = blocks
+        every = list(reader.postings("body", "rocket").all_ids())
+        assert len(last_ids) == len(offsets) == -(-len(every) // 128) > 5  # Whoosh's blocks of 128
+        assert last_ids.tolist() == [every[min(i + 127, len(every) - 1)] for i in range(0, len(every), 128)]
+        assert term_weights(reader, "body", "rocket", wanted) == weights
+        assert term_weights(reader, "body", "rocket", wanted, blocks) == weights
 
 
 @pytest.mark.shared

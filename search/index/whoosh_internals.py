@@ -18,6 +18,8 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
+from struct import Struct
+from typing import Any
 
 import numpy as np
 import whoosh
@@ -112,14 +114,12 @@ def field_lengths(reader, fieldname: str, default: float = 1.0) -> np.ndarray:
     return np.asarray([reader.doc_field_length(d, fieldname) or default for d in range(count)], dtype=np.float64)
 
 
-def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
-    """The positions of a term in the given documents of one segment (sorted docnums in the
-    segment; those without the term left out). Whoosh's skip_to steps through a block one posting
-    at a time; this skips whole blocks by their last id and bisects inside one."""
-    matcher = reader.postings(fieldname, text)
-    while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
-        matcher = matcher.child
-    out: dict[int, list[int]] = {}
+def _postings_at(reader, fieldname: str, text: str, docnums: list[int]) -> Iterator[tuple[int, Any]]:
+    """(docnum, the term's matcher on its posting) for each of the given documents of one segment
+    that has the term (sorted docnums in the segment). Whoosh's skip_to steps through a block one
+    posting at a time; this skips whole blocks by their last id (read from the block's header, its
+    postings left undecoded) and bisects inside one."""
+    matcher = _leaf_postings(reader, fieldname, text)  # the documents asked for are live
     block_matcher = hasattr(matcher, "_read_ids") and hasattr(matcher, "_skip_to_block")
     for docnum in docnums:
         if not matcher.is_active():
@@ -128,7 +128,7 @@ def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dic
             if matcher.id() < docnum:
                 matcher.skip_to(docnum)
             if matcher.is_active() and matcher.id() == docnum:
-                out[docnum] = matcher.value_as("positions")
+                yield docnum, matcher
             continue
         if docnum > matcher.block_max_id():
             matcher._skip_to_block(lambda: docnum > matcher.block_max_id())
@@ -139,8 +139,75 @@ def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dic
         # docnum <= the block's last id, so the bisection lands inside the block.
         matcher._i = bisect_left(matcher._ids, docnum, matcher._i)
         if matcher._ids[matcher._i] == docnum:
-            out[docnum] = matcher.value_as("positions")
+            yield docnum, matcher
+
+
+def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+    """The positions of a term in the given documents of one segment (sorted docnums in the
+    segment; those without the term left out), reading only the blocks that hold them."""
+    return {docnum: matcher.value_as("positions") for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
+
+
+_BLOCK_LENGTH = Struct("!i")  # a posting block's byte length, negative for the term's last block
+
+
+def block_index(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each posting block of a term in one segment: its last docnum and its offset in the postings
+    file, from one read of the term's postings and their block headers (no block decoded); None
+    when the term's postings are not in blocks (a few postings kept with the term)."""
+    matcher = _leaf_postings(reader, fieldname, text)
+    if not all(hasattr(matcher, name) for name in ("_goto", "_startoffset", "_baseoffset", "_length")):
+        return None
+    start, length = matcher._startoffset, matcher._length
+    if isinstance(length, tuple):  # Whoosh 2.7.4 reads a term's extent length as a 1-tuple
+        (length,) = length
+    data = memoryview(matcher._postfile.get(start, length))
+    position = matcher._baseoffset - start
+    last_ids, offsets = [], []
+    while position < len(data):
+        (size,) = _BLOCK_LENGTH.unpack_from(data, position)
+        # The header: (postings, last id, most weight, compression, shortest, longest); the rest ignored.
+        last_ids.append(pickle.loads(data[position + 4 :])[1])
+        offsets.append(start + position)
+        position += 4 + abs(size)
+        if size < 0:
+            break
+    return np.asarray(last_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+
+def term_weights(
+    reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[int, float]:
+    """The weights of a term's postings in the given documents of one segment (sorted docnums in
+    the segment; those without the term left out), decoding only the blocks that hold them: found
+    by their headers, or at once in `blocks` (the term's block_index)."""
+    if blocks is None:
+        return {docnum: matcher.weight() for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
+    last_ids, offsets = blocks
+    matcher = _leaf_postings(reader, fieldname, text)
+    out: dict[int, float] = {}
+    current = -1
+    for docnum, block in zip(docnums, np.searchsorted(last_ids, docnums).tolist()):
+        if block >= len(offsets):
+            break  # past the term's last posting
+        if block != current:
+            matcher._goto(int(offsets[block]))
+            matcher._read_ids()
+            matcher._read_weights()
+            current = block
+        ids = matcher._ids
+        i = bisect_left(ids, docnum)
+        if i < len(ids) and ids[i] == docnum:
+            out[docnum] = matcher._weights[i]
     return out
+
+
+def _leaf_postings(reader, fieldname: str, text: str):
+    """The term's matcher over its stored postings (deletions, which wrap it, left to the caller)."""
+    matcher = reader.postings(fieldname, text)
+    while hasattr(matcher, "child"):
+        matcher = matcher.child
+    return matcher
 
 
 def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
