@@ -20,12 +20,14 @@ remembers the positional matches (phrases) it found so that scoring does not fin
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
 from search.index.phrases import phrase_docnums, reads_phrases
-from search.index.whoosh_internals import field_lengths, posting_blocks
+from search.index.whoosh_internals import block_index, field_lengths, posting_blocks, term_weights
 from search.query.compile import DocnumsQuery
 
 Memo = dict  # query -> its match mask, for one request
@@ -37,6 +39,9 @@ class Evaluator:
     # articles has 500,000.
     CACHE_DOCNUMS = 21_000_000
     CACHE_POSTINGS = 4_000_000  # scored postings kept per generation (12 bytes each)
+    # Posting blocks whose last id and offset (16 bytes) are kept: ~30 MB; a common word at a million
+    # articles has 4,000 blocks a field.
+    CACHE_BLOCKS = 2_000_000
 
     def __init__(self, searcher, live: np.ndarray) -> None:
         self.searcher = searcher  # the top-level Whoosh searcher, with the product's weighting
@@ -49,6 +54,8 @@ class Evaluator:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
         self._cached = 0
+        self._blocks: dict[tuple[str, str, int], tuple[np.ndarray, np.ndarray] | None] = {}  # by segment
+        self._blocks_held = 0
 
     def request(self) -> RequestEvaluator:
         return RequestEvaluator(self)
@@ -236,22 +243,104 @@ class Evaluator:
         return found
 
     def _score_term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
-        if fieldname not in self.searcher.schema or (fieldname, text) not in self.searcher.reader():
+        scorer = self._scorer(fieldname, text)
+        if scorer is None:
             return None
-        scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
-        if not isinstance(scorer, (BM25FScorer, WeightScorer)):
-            raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
         docnums64 = self.term_docnums(fieldname, text)
         if not docnums64.size:
             return None
         docnums = docnums64.astype(np.int32)
         tf = self._weights[(fieldname, text)].astype(np.float64)
+        return docnums, self._bm25f(scorer, fieldname, docnums, tf)
+
+    def _scorer(self, fieldname: str, text: str) -> BM25FScorer | WeightScorer | None:
+        """Whoosh's scorer of the term (None when no document has it)."""
+        if fieldname not in self.searcher.schema or (fieldname, text) not in self.searcher.reader():
+            return None
+        scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
+        if not isinstance(scorer, (BM25FScorer, WeightScorer)):
+            raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
+        return scorer
+
+    def _bm25f(
+        self, scorer: BM25FScorer | WeightScorer, fieldname: str, docnums: np.ndarray, tf: np.ndarray
+    ) -> np.ndarray:
+        """Whoosh's score of a term in `docnums`, given its weight (frequency) in each (0: none)."""
         if isinstance(scorer, WeightScorer):  # facet fields (no lengths): the weight is the score
-            return docnums, tf
+            return tf
         length = self._field_lengths(fieldname)[docnums]
         b, k1 = scorer.B, scorer.K1
-        scores = scorer.idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / scorer.avgfl)))
-        return docnums, scores
+        return scorer.idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * length / scorer.avgfl)))
+
+    # -- scores of a few documents --------------------------------------------------------------
+
+    def scores_at(self, q: wq.Query, docnums: np.ndarray) -> np.ndarray | None:
+        """The scores `scores(q)` gives `docnums` (sorted, live), reading of each term's postings only
+        the blocks that hold them: its cost is bounded by their number, not by the index. Words and
+        ORs of them only (None for anything else)."""
+        if not self._words_only(q):
+            return None
+        out = np.zeros(len(docnums), dtype=np.float64)
+        self._add_at(q, 1.0, out, docnums)
+        return out
+
+    def _words_only(self, q: wq.Query) -> bool:
+        if isinstance(q, wq.Term):
+            return True
+        if isinstance(q, wq.Or) and not isinstance(q, wq.DisjunctionMax) and not (q.scale or q.minmatch):
+            return all(self._words_only(sub) for sub in q.subqueries)
+        return False
+
+    def _add_at(self, q: wq.Query, boost: float, out: np.ndarray, docnums: np.ndarray) -> None:
+        """_add for words and ORs, over `docnums` only: the same sums in the same order."""
+        if isinstance(q, wq.Term):
+            scorer = self._scorer(q.fieldname, q.text)
+            if scorer is not None:
+                scores = self._bm25f(scorer, q.fieldname, docnums, self._weights_at(q.fieldname, q.text, docnums))
+                factor = boost * q.boost
+                out += scores * factor if factor != 1.0 else scores
+            return
+        inner = boost * q.boost if len(q.subqueries) > 1 else boost
+        for sub in q.subqueries:
+            self._add_at(sub, inner, out, docnums)
+
+    def _weights_at(self, fieldname: str, text: str, docnums: np.ndarray) -> np.ndarray:
+        """The term's weight in each of `docnums` (sorted), 0 where it is absent: from its postings
+        when they are cached, else from the blocks holding those documents."""
+        out = np.zeros(len(docnums), dtype=np.float64)
+        cached = self._docnums.get((fieldname, text))
+        if cached is not None:
+            places = np.minimum(np.searchsorted(cached, docnums), max(cached.size - 1, 0))
+            found = cached[places] == docnums if cached.size else np.zeros(len(docnums), dtype=bool)
+            out[found] = self._weights[(fieldname, text)][places[found]]
+            return out
+        wanted = docnums.tolist()
+        for index, (leaf, offset) in enumerate(self.leaves):
+            end = self.leaves[index + 1][1] if index + 1 < len(self.leaves) else self.size
+            lo, hi = bisect_left(wanted, offset), bisect_left(wanted, end)
+            reader = leaf.reader()
+            if lo == hi or (fieldname, text) not in reader:
+                continue
+            blocks = self._block_index(reader, fieldname, text, index)
+            local = [d - offset for d in wanted[lo:hi]]
+            for docnum, weight in term_weights(reader, fieldname, text, local, blocks).items():
+                out[bisect_left(wanted, docnum + offset, lo, hi)] = weight
+        return out
+
+    def _block_index(self, reader, fieldname: str, text: str, segment: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The term's posting blocks in a segment (whoosh_internals.block_index), kept per generation:
+        walking the headers of a common word's thousands of blocks costs more than reading a few."""
+        key = (fieldname, text, segment)
+        if key in self._blocks:
+            return self._blocks[key]
+        found = block_index(reader, fieldname, text)
+        size = 0 if found is None else found[0].size
+        if self._blocks_held + size > self.CACHE_BLOCKS:
+            self._blocks.clear()
+            self._blocks_held = 0
+        self._blocks[key] = found
+        self._blocks_held += size
+        return found
 
     def _field_lengths(self, fieldname: str) -> np.ndarray:
         """Each document's length in the field, as Whoosh's scorer reads it (1 when absent)."""
@@ -278,3 +367,6 @@ class RequestEvaluator:
 
     def scores(self, q: wq.Query) -> np.ndarray | None:
         return self.evaluator.scores(q, self._memo)
+
+    def scores_at(self, q: wq.Query, docnums: np.ndarray) -> np.ndarray | None:
+        return self.evaluator.scores_at(q, docnums)
