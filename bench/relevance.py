@@ -94,8 +94,8 @@ def search_run(
 def with_feedback(
     searcher, docnums: np.ndarray, scores: np.ndarray, query: wq.Query, setting: tuple[int, int, float] = FEEDBACK
 ) -> tuple[np.ndarray, np.ndarray]:
-    """search.engine.feedback on a bare Whoosh searcher, as the Searcher applies it to every match
-    of the any-word reading; `setting` is (FEEDBACK_DOCS, TERMS, WEIGHT)."""
+    """search.engine.feedback on a bare Whoosh searcher, as the Searcher applies it to the any-word
+    reading (its DEPTH best matches reordered); `setting` is (FEEDBACK_DOCS, TERMS, WEIGHT)."""
     docs, terms, weight = setting
     if weight <= 0 or not len(docnums):
         return docnums, scores
@@ -112,7 +112,9 @@ def with_feedback(
     if model is None:
         return docnums, scores
     more = {hit.docnum: hit.score for hit in searcher.search(model.query(fields), limit=None)}
-    model_scores = np.asarray([more.get(d, 0.0) for d in docnums.tolist()], dtype=np.float64)
+    model_scores = np.zeros(len(docnums), dtype=np.float64)
+    for place in feedback.best_places(docnums, scores, feedback.DEPTH).tolist():  # the DEPTH best only
+        model_scores[place] = more.get(int(docnums[place]), 0.0)
     new = feedback.rescored(scores, model_scores, feedback.query_weight(query, fields), weight)
     order = np.lexsort((docnums, -new))
     return docnums[order], new[order]

@@ -1,14 +1,16 @@
 """A long question read as any of its words gains the words of its best hits (search.engine.feedback,
-RM3) on real Reuters stories: only the order changes, never the matches, their count or facets;
-pages and cursors agree; a query answered by every word is left alone."""
+RM3) on real Reuters stories: only the order of the best matches changes, never the matches, their
+count or facets; pages and cursors agree; a query answered by every word is left alone."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 
 from helpers import NoEntities, shared_path
-from search.engine import feedback, ranking
+from search.engine import feedback, proximity, ranking
+from search.engine.evaluate import Evaluator
 from search.engine.searcher import Searcher
 from search.index.indexer import reindex
 from search.results import SearchRequest
@@ -72,21 +74,68 @@ def test_feedback_reorders_but_keeps_matches_counts_and_facets(searcher, monkeyp
 
 
 @pytest.mark.shared
-def test_pages_and_cursors_agree_with_feedback(searcher):
-    whole = ids(searcher.search(SearchRequest(q=QUESTION, page_size=100, snippets=False)))
-    pages = [
-        hit_id
-        for number in (1, 2, 3, 4)
-        for hit_id in ids(searcher.search(SearchRequest(q=QUESTION, page=number, page_size=25, snippets=False)))
-    ]
-    assert pages == whole
+@pytest.mark.parametrize("collapse", [True, False])
+def test_pages_and_cursors_agree_with_feedback_across_its_depth(searcher, collapse):
+    def page(number: int, size: int, cursor: str | None = None):
+        return searcher.search(
+            SearchRequest(q=QUESTION, page=number, page_size=size, snippets=False, collapse=collapse, cursor=cursor)
+        )
+
+    whole = ids(page(1, 100)) + ids(page(2, 100))
+    assert len(whole) == 200 > feedback.DEPTH
+    pages = [hit_id for number in range(1, 8) for hit_id in ids(page(number, 30))]  # a page straddles the depth
+    assert pages[:200] == whole
     walked: list[str] = []
     cursor = None
     while len(walked) < len(whole):
-        step = searcher.search(SearchRequest(q=QUESTION, page_size=25, snippets=False, cursor=cursor))
+        step = page(1, 30, cursor)
         walked.extend(ids(step))
         cursor = step.next_cursor
-    assert walked == whole
+    assert walked[:200] == whole
+
+
+@pytest.mark.shared
+def test_feedback_reorders_only_the_best_matches_by_the_querys_score(searcher, monkeypatch):
+    """The DEPTH best matches by the query's own score are reordered (as are, by proximity, the
+    first RERANK_DEPTH); every later match keeps the query's order after them."""
+
+    def first_300() -> list[str]:
+        pages = [SearchRequest(q=QUESTION, page=n, page_size=100, snippets=False, collapse=False) for n in (1, 2, 3)]
+        return [hit_id for request in pages for hit_id in ids(searcher.search(request))]
+
+    with_feedback = first_300()
+    monkeypatch.setattr(feedback, "WEIGHT", 0.0)
+    without = first_300()
+    head = max(feedback.DEPTH, proximity.RERANK_DEPTH)
+    assert with_feedback[:head] != without[:head]
+    assert set(with_feedback[:head]) == set(without[:head])
+    assert with_feedback[head:] == without[head:]
+
+
+@pytest.mark.shared
+def test_feedback_scores_at_depth_equal_those_over_the_whole_index(searcher, monkeypatch):
+    """The feedback words scored for a few documents, from the posting blocks holding them, give
+    figure for figure the BM25F scores of the whole-index computation."""
+    models: list[feedback.RelevanceModel | None] = []
+    real = feedback.relevance_model
+    monkeypatch.setattr(feedback, "relevance_model", lambda *a, **k: models.append(real(*a, **k)) or models[-1])
+    searcher.search(SearchRequest(q=QUESTION, page_size=10, snippets=False))
+    (model,) = models
+    assert model is not None
+    query = model.query()
+    generation = searcher._current()
+    whole = generation.evaluator.scores(query)
+    assert whole is not None
+    live = np.flatnonzero(generation.collection.live)
+    # The best-scored documents and others spread over the index, some without any feedback word.
+    docnums = np.unique(np.concatenate([np.argsort(-whole)[: feedback.DEPTH], live[::7]]))
+    assert (whole[docnums] == 0).any() and (whole[docnums] > 0).sum() > feedback.DEPTH
+    fresh = Evaluator(generation.searcher, generation.collection.live)  # nothing read yet: block by block
+    at_depth = fresh.scores_at(query, docnums)
+    assert at_depth is not None and at_depth.tolist() == whole[docnums].tolist()
+    fresh.scores(query)  # the postings read whole and kept: scores at depth come from them
+    assert fresh.scores_at(query, docnums).tolist() == whole[docnums].tolist()  # type: ignore[union-attr]
+    assert fresh.scores_at(wq.And([wq.Term("body", "dollar"), wq.Term("body", "yen")]), docnums) is None
 
 
 @pytest.mark.shared

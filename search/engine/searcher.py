@@ -585,7 +585,8 @@ class _Search:
         return proximity.rerank(self.gen.searcher, docnums, ranked, words, as_typed_first=self.words_required)
 
     def _with_feedback(self, query: wq.Query, docnums: np.ndarray, ranked: np.ndarray) -> np.ndarray:
-        """The matches' scores under RM3: the query's, and those of the words of its best hits."""
+        """The matches' scores under RM3: the query's, and those of the words of its best hits (for
+        the DEPTH best matches; search.engine.feedback)."""
         if feedback.WEIGHT <= 0:
             return ranked
         top, top_scores = feedback.best(docnums, ranked)
@@ -593,10 +594,16 @@ class _Search:
         model = feedback.relevance_model(texts, top_scores.tolist(), self._doc_frequency)
         if model is None:
             return ranked
-        model_scores = self.evaluation.scores(model.query())
-        if model_scores is None:
+        # The feedback words are scored for the best DEPTH matches only, reading just the posting blocks
+        # that hold them; the others count them as 0, which keeps them in the query's order after those.
+        places = feedback.best_places(docnums, ranked, feedback.DEPTH)
+        head = np.sort(docnums[places])
+        at_depth = self.evaluation.scores_at(model.query(), head)
+        if at_depth is None:
             return ranked
-        return feedback.rescored(ranked, model_scores[docnums], feedback.query_weight(query))
+        model_scores = np.zeros(len(docnums), dtype=np.float64)
+        model_scores[places] = at_depth[np.searchsorted(head, docnums[places])]
+        return feedback.rescored(ranked, model_scores, feedback.query_weight(query))
 
     def _analysed(self, docnum: int) -> list[str]:
         """The index terms of an article's text fields, in order."""
