@@ -21,6 +21,7 @@ remembers the positional matches (phrases) it found so that scoring does not fin
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 
 import numpy as np
 from whoosh import query as wq
@@ -52,10 +53,8 @@ class Evaluator:
         self._weights: dict[tuple[str, str], np.ndarray] = {}  # beside _docnums: each posting's weight
         self._docnums_held = 0
         self._lengths: dict[str, np.ndarray] = {}
-        self._terms: dict[tuple[str, str], tuple[np.ndarray, np.ndarray] | None] = {}
-        self._cached = 0
-        self._blocks: dict[tuple[str, str, int], tuple[np.ndarray, np.ndarray] | None] = {}  # by segment
-        self._blocks_held = 0
+        self._terms = _Kept(self.CACHE_POSTINGS)  # (field, term) -> (docnums, scores)
+        self._blocks = _Kept(self.CACHE_BLOCKS)  # (field, term, segment) -> (last ids, offsets)
 
     def request(self) -> RequestEvaluator:
         return RequestEvaluator(self)
@@ -230,17 +229,7 @@ class Evaluator:
         # DocnumsQuery (dates) and NullQuery score 0.
 
     def _term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
-        key = (fieldname, text)
-        if key in self._terms:
-            return self._terms[key]
-        found = self._score_term(fieldname, text)
-        size = 0 if found is None else found[0].size
-        if self._cached + size > self.CACHE_POSTINGS:
-            self._terms.clear()
-            self._cached = 0
-        self._terms[key] = found
-        self._cached += size
-        return found
+        return self._terms.get((fieldname, text), lambda: self._score_term(fieldname, text))
 
     def _score_term(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
         scorer = self._scorer(fieldname, text)
@@ -330,17 +319,7 @@ class Evaluator:
     def _block_index(self, reader, fieldname: str, text: str, segment: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The term's posting blocks in a segment (whoosh_internals.block_index), kept per generation:
         walking the headers of a common word's thousands of blocks costs more than reading a few."""
-        key = (fieldname, text, segment)
-        if key in self._blocks:
-            return self._blocks[key]
-        found = block_index(reader, fieldname, text)
-        size = 0 if found is None else found[0].size
-        if self._blocks_held + size > self.CACHE_BLOCKS:
-            self._blocks.clear()
-            self._blocks_held = 0
-        self._blocks[key] = found
-        self._blocks_held += size
-        return found
+        return self._blocks.get((fieldname, text, segment), lambda: block_index(reader, fieldname, text))
 
     def _field_lengths(self, fieldname: str) -> np.ndarray:
         """Each document's length in the field, as Whoosh's scorer reads it (1 when absent)."""
@@ -351,6 +330,31 @@ class Evaluator:
                 lengths = field_lengths(leaf.reader(), fieldname, default=1.0)
                 found[offset : offset + lengths.size] = lengths
             self._lengths[fieldname] = found
+        return found
+
+
+Pair = tuple[np.ndarray, np.ndarray]
+
+
+class _Kept:
+    """Pairs of arrays kept for a generation up to `budget` elements (of their first arrays): all
+    dropped at once when a new pair would pass it."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._found: dict[tuple, Pair | None] = {}
+        self._held = 0
+
+    def get(self, key: tuple, make: Callable[[], Pair | None]) -> Pair | None:
+        if key in self._found:
+            return self._found[key]
+        found = make()
+        size = 0 if found is None else found[0].size
+        if self._held + size > self.budget:
+            self._found.clear()
+            self._held = 0
+        self._found[key] = found
+        self._held += size
         return found
 
 
