@@ -12,7 +12,10 @@ spends most of a search there. Here each term's postings are read block by block
   and a query's scores are sums of those arrays, each part counted where it matches: Or, And and
   AndMaybe add their parts, AndNot adds nothing for its exclusion, a bare Not scores 1, a phrase
   is its words' scores where it matches, boosts multiply, as in Whoosh. Queries with other parts
-  (Every, spans) give None and the caller asks Whoosh.
+  (Every, spans) give None and the caller asks Whoosh;
+- `scores_at` gives the same scores of an OR of words for a few documents only (feedback's best
+  matches), decoding just the posting blocks that hold them: a common word's hundreds of
+  thousands of postings are never all read.
 
 One Evaluator serves a generation; `Evaluator.request()` gives one request's view, which
 remembers the positional matches (phrases) it found so that scoring does not find them again.
