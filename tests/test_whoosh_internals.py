@@ -77,19 +77,32 @@ def test_term_positions_and_weights_agree_with_whooshs_skip_to_across_blocks(tmp
 
 
 @pytest.mark.shared
-def test_writer_process_postings_equal_whooshs_when_its_pool_spills_after_every_document(tmp_path):
+@pytest.mark.parametrize(
+    ("limitmb", "run_terms", "run_postings"),
+    [(0, 4096, 65_536), (1, 7, 50)],
+    ids=["a run per posting", "runs in chunks cut by terms and by postings"],
+)
+def test_writer_process_postings_equal_whooshs_when_its_pool_spills(
+    tmp_path, monkeypatch, limitmb, run_terms, run_postings
+):
     """The writer processes' posting pool (grouped by term, spilled to runs a chunk of terms at a
     time, merged at the end) and their block writer give every term the postings, values, block
     statistics and field lengths Whoosh's own SegmentWriter gives: real pages, a pool limit of 0
-    (a run per document), terms in more documents than a posting block holds."""
+    (a run per posting) or of 1 MB with small chunks (a chunk ends by its number of terms or of
+    postings, the pool still in memory at the end is spilled before the merge), terms in more
+    documents than a posting block holds."""
     from whoosh import index
     from whoosh.writing import SegmentWriter
 
     from search.article import Article, Entities
+    from search.index import whoosh_internals
     from search.index.schema import build_schema, to_document
     from search.index.whoosh_internals import _FastSegmentWriter
     from search.index.writer import index_codec
     from search.readers import read_corpus
+
+    monkeypatch.setattr(whoosh_internals, "_RUN_TERMS", run_terms)
+    monkeypatch.setattr(whoosh_internals, "_RUN_POSTINGS", run_postings)
 
     articles = [a for a in read_corpus([shared_path("corpus", "pages")]) if isinstance(a, Article)]
     documents = [to_document(a, Entities(people=("Sheikh Hasina",) * (i % 2)), "hash") for i, a in enumerate(articles)]
@@ -97,7 +110,7 @@ def test_writer_process_postings_equal_whooshs_when_its_pool_spills_after_every_
     def written(writer_class, folder):
         folder.mkdir()
         ix = index.create_in(str(folder), build_schema())
-        writer = writer_class(ix, limitmb=0, codec=index_codec(), compound=False)
+        writer = writer_class(ix, limitmb=limitmb, codec=index_codec(), compound=False)
         for document in documents:
             writer.add_document(**{k: v for k, v in document.items() if k != "indexed_iso"})
         writer.commit()
