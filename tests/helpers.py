@@ -19,10 +19,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from whoosh import index as whoosh_index
@@ -391,6 +393,34 @@ class NoEntities:
     def extract_many(self, articles):
         for _ in articles:
             yield Entities()
+
+
+class ReutersTags:
+    """People and places from the story's own PEOPLE and PLACES tags."""
+
+    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
+        for article in articles:
+            meta = article.source_metadata
+            people = _names(meta.get("people"))
+            yield Entities(people, tuple(Place(p, p) for p in _names(meta.get("places"))))
+
+
+def _names(value) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else []
+    return tuple(str(v).replace("-", " ").title() for v in items)
+
+
+def same_collection(a, b) -> None:
+    """Two facet-column collections (search.index.columns.Collection) hold the same arrays and labels."""
+    assert a.size == b.size and a.ids == b.ids and a.docnum_of == b.docnum_of
+    for name in ("live", "day", "time"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert a.facets.keys() == b.facets.keys()
+    for name, column in a.facets.items():
+        other = b.facets[name]
+        assert column.labels == other.labels and column.keys == other.keys, name
+        assert column.aliases == other.aliases and column.mapped == other.mapped, name
+        assert np.array_equal(column.doc_of, other.doc_of) and np.array_equal(column.value_of, other.value_of), name
 
 
 class CountingExtractor:

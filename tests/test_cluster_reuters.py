@@ -9,13 +9,11 @@ counts them, not how they were found.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Iterator
 
 import pytest
 
 from cluster_fixtures import running_cluster
-from helpers import shared_path
-from search.article import Article, Entities, Place
+from helpers import ReutersTags, shared_path
 from search.cluster.engine import ClusterSearch
 from search.cluster.reindex import reindex_cluster
 from search.engine.searcher import Searcher
@@ -27,21 +25,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("searchd") is None, reason="searchd missing: scripts/install --dev"),
 ]
-
-
-class ReutersTags:
-    """People and places from the story's own PEOPLE and PLACES tags."""
-
-    def extract_many(self, articles: Iterable[Article]) -> Iterator[Entities]:
-        for article in articles:
-            meta = article.source_metadata
-            people = _names(meta.get("people"))
-            yield Entities(people, tuple(Place(p, p) for p in _names(meta.get("places"))))
-
-
-def _names(value) -> tuple[str, ...]:
-    items = value if isinstance(value, (list, tuple)) else []
-    return tuple(str(v).replace("-", " ").title() for v in items)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 import pytest
 
-from helpers import NoEntities, fixture_articles, shared_path, write_jsonl
+from helpers import NoEntities, fixture_articles, same_collection, shared_path, write_jsonl
 from search.engine import searcher as searcher_module
 from search.engine.searcher import Searcher
 from search.index.columns import COLUMNS_PREFIX, Collection
@@ -24,18 +24,6 @@ from search.results import SearchRequest
 def mapped(array: np.ndarray) -> bool:
     """A read-only view of a memory-mapped file (not an array built in memory)."""
     return isinstance(array.base, np.memmap) and not array.flags.writeable
-
-
-def same_collection(a: Collection, b: Collection) -> None:
-    assert a.size == b.size and a.ids == b.ids and a.docnum_of == b.docnum_of
-    for name in ("live", "day", "time"):
-        assert np.array_equal(getattr(a, name), getattr(b, name)), name
-    assert a.facets.keys() == b.facets.keys()
-    for name, column in a.facets.items():
-        other = b.facets[name]
-        assert column.labels == other.labels and column.keys == other.keys, name
-        assert column.aliases == other.aliases and column.mapped == other.mapped, name
-        assert np.array_equal(column.doc_of, other.doc_of) and np.array_equal(column.value_of, other.value_of), name
 
 
 def saved_columns(folder: Path) -> list[str]:

@@ -12,14 +12,12 @@ import orjson
 import pytest
 import whoosh.index
 
-from helpers import shared_path, shared_spacy_extractor
+from helpers import ReutersTags, same_collection, shared_path, shared_spacy_extractor
 from search.index import segment_columns
 from search.index.columns import COLUMNS_PREFIX, Collection, cached_collection
 from search.index.indexer import reindex
 from search.index.segment_columns import SEGMENT_PREFIX, SegmentColumns
 from search.index.store import current_generation
-from test_cluster_reuters import ReutersTags
-from test_scale_engine import same_collection
 
 pytestmark = pytest.mark.shared
 

@@ -30,8 +30,8 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
-from search.index.phrases import phrase_docnums, reads_phrases
-from search.index.whoosh_internals import block_index, field_lengths, posting_blocks, term_weights
+from search.index.phrases import phrase_docnums
+from search.index.whoosh_internals import block_index, field_lengths, posting_blocks, reads_phrases, term_weights
 from search.query.compile import DocnumsQuery
 
 Memo = dict  # query -> its match mask, for one request

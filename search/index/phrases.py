@@ -10,58 +10,11 @@ at p + 1, and so on (Whoosh's Phrase with slop 1: SpanNear2, ordered, each word 
 
 from __future__ import annotations
 
-import pickle
-from itertools import chain
-
 import numpy as np
-from whoosh.formats import Positions
-from whoosh.system import _INT_SIZE
 
-from search.index.whoosh_internals import posting_values
+from search.index.whoosh_internals import positions_of_values, posting_values
 
-_PROTOCOL = b"\x80\x02"
-_BODY = _INT_SIZE + len(_PROTOCOL)  # where a value's pickled list starts, after its count and protocol
-_LIST_START = _PROTOCOL + b"("  # the lists' opcodes follow, then LIST ("l") makes one list of them
 _STRIDE = np.int64(1) << 32  # a document's key range: positions (offset by the phrase length) stay below
-
-
-def reads_phrases(field) -> bool:
-    """Whether this module reads the field's postings: positions as Whoosh's Positions format writes them."""
-    return type(field.format) is Positions
-
-
-def _positions(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the value, position) of every position in Positions-format values, in order.
-
-    Each value is a count and a list of position deltas pickled with protocol 2; the lists are
-    unpickled together as one list of lists (one call instead of one per document)."""
-    if not values:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    counts = np.frombuffer(b"".join([value[:_INT_SIZE] for value in values]), dtype=">u4").astype(np.int64)
-    lists = _unpickled_together(values, counts)
-    if lists is None:  # not as Whoosh writes them today: Whoosh's own reading, one value at a time
-        decode = Positions().decode_positions
-        lists = [[p - q for p, q in zip(found, [0, *found[:-1]])] for found in map(decode, values)]
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
-    total = np.cumsum(deltas)
-    starts = np.cumsum(counts) - counts
-    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
-    return np.repeat(np.arange(len(values)), counts), total - np.repeat(before, counts)
-
-
-def _unpickled_together(values: list[bytes], counts: np.ndarray) -> list[list[int]] | None:
-    """The values' delta lists by one pickle call, or None when a value is not a protocol 2 pickle
-    ending in STOP, holding as many deltas as its count says."""
-    if values[0][_INT_SIZE:_BODY] != _PROTOCOL:
-        return None
-    try:
-        lists = pickle.loads(_LIST_START + b"".join([value[_BODY:-1] for value in values]) + b"l.")
-    except (pickle.UnpicklingError, ValueError, EOFError, IndexError, TypeError):
-        return None
-    if not isinstance(lists, list) or len(lists) != len(values):
-        return None
-    lengths = np.fromiter((len(found) for found in lists), dtype=np.int64, count=len(lists))
-    return lists if np.array_equal(lengths, counts) else None
 
 
 def phrase_docnums(
@@ -73,7 +26,7 @@ def phrase_docnums(
     docnums = candidates
     offset = len(words)
     for i, word in enumerate(words):
-        value_index, positions = _positions(posting_values(reader, fieldname, word, docnums, postings[word]))
+        value_index, positions = positions_of_values(posting_values(reader, fieldname, word, docnums, postings[word]))
         # Sorted and distinct: documents in order, positions rising within each.
         keys = docnums[value_index] * _STRIDE + (positions - i + offset)
         if i:

@@ -17,6 +17,7 @@ import signal
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from operator import itemgetter
 from struct import Struct
 from typing import Any
@@ -27,6 +28,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.columns import NumericColumn
 from whoosh.formats import Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.system import _INT_SIZE
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
@@ -146,6 +148,52 @@ def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dic
     """The positions of a term in the given documents of one segment (sorted docnums in the
     segment; those without the term left out), reading only the blocks that hold them."""
     return {docnum: matcher.value_as("positions") for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
+
+
+# -- Positions-format values (how Whoosh pickles a posting's positions) ---------------------------
+
+_PROTOCOL = b"\x80\x02"
+_BODY = _INT_SIZE + len(_PROTOCOL)  # where a value's pickled list starts, after its count and protocol
+_LIST_START = _PROTOCOL + b"("  # the lists' opcodes follow, then LIST ("l") makes one list of them
+
+
+def reads_phrases(field) -> bool:
+    """Whether this module reads the field's postings: positions as Whoosh's Positions format writes them."""
+    return type(field.format) is Positions
+
+
+def positions_of_values(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the value, position) of every position in Positions-format values, in order.
+
+    Each value is a count and a list of position deltas pickled with protocol 2; the lists are
+    unpickled together as one list of lists (one call instead of one per document)."""
+    if not values:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    counts = np.frombuffer(b"".join([value[:_INT_SIZE] for value in values]), dtype=">u4").astype(np.int64)
+    lists = _unpickled_together(values, counts)
+    if lists is None:  # not as Whoosh writes them today: Whoosh's own reading, one value at a time
+        decode = Positions().decode_positions
+        lists = [[p - q for p, q in zip(found, [0, *found[:-1]])] for found in map(decode, values)]
+    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    total = np.cumsum(deltas)
+    starts = np.cumsum(counts) - counts
+    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
+    return np.repeat(np.arange(len(values)), counts), total - np.repeat(before, counts)
+
+
+def _unpickled_together(values: list[bytes], counts: np.ndarray) -> list[list[int]] | None:
+    """The values' delta lists by one pickle call, or None when a value is not a protocol 2 pickle
+    ending in STOP, holding as many deltas as its count says."""
+    if values[0][_INT_SIZE:_BODY] != _PROTOCOL:
+        return None
+    try:
+        lists = pickle.loads(_LIST_START + b"".join([value[_BODY:-1] for value in values]) + b"l.")
+    except (pickle.UnpicklingError, ValueError, EOFError, IndexError, TypeError):
+        return None
+    if not isinstance(lists, list) or len(lists) != len(values):
+        return None
+    lengths = np.fromiter((len(found) for found in lists), dtype=np.int64, count=len(lists))
+    return lists if np.array_equal(lengths, counts) else None
 
 
 _BLOCK_LENGTH = Struct("!i")  # a posting block's byte length, negative for the term's last block
