@@ -76,6 +76,48 @@ def test_term_positions_and_weights_agree_with_whooshs_skip_to_across_blocks(tmp
         assert term_weights(reader, "body", "rocket", wanted, blocks) == weights
 
 
+def test_a_terms_postings_read_at_once_equal_whooshs_blocks_with_deletions(tmp_path):
+    """posting_blocks reads a term's blocks in one piece (ids and weights, not their positions): it
+    gives every posting Whoosh's own block reading gives, the deleted documents' too (from the
+    first, though deletions at the start move Whoosh's wrapped matcher past them), for terms whose
+    weights Whoosh stores as one per posting, as one for all (every weight 1 or all equal) and for
+    blocks of three postings or fewer (pickled without a MARK)."""
+    from whoosh import fields, index
+
+    from search.index.whoosh_internals import _leaf_postings, posting_blocks
+
+    schema = fields.Schema(body=fields.TEXT(phrase=True))
+    ix = index.create_in(str(tmp_path), schema)
+    with ix.writer() as writer:
+        for n in range(900):
+            words = ["rocket"] * (1 + n % 3) + ["launch"] + ["twice", "twice"] * (n % 2) + ["rare"] * (n in (5, 700))
+            writer.add_document(body=" ".join(words))
+    with ix.writer() as writer:  # deletions, several at the start of the postings
+        for docnum in [*range(0, 300), 450, 899]:
+            writer.delete_document(docnum)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.has_deletions()
+        for text in ("rocket", "launch", "twice", "rare"):
+            blocks = list(posting_blocks(reader, "body", text, weights=True))
+            assert len(blocks) == 1, "one piece for the whole term"
+            ids, weights = blocks[0]
+            matcher = _leaf_postings(reader, "body", text)
+            expected_ids, expected_weights = [], []
+            while matcher.is_active():  # Whoosh's own block reading, from the first block
+                matcher._read_ids()
+                matcher._read_weights()
+                expected_ids.extend(matcher._ids)
+                expected_weights.extend(matcher._weights)
+                matcher._next_block()
+            assert ids.tolist() == expected_ids and weights.tolist() == expected_weights, text
+            live = [d for d in ids.tolist() if not reader.is_deleted(d)]
+            assert live == list(reader.postings("body", text).all_ids())
+            assert 0 in ids.tolist() or text in ("twice", "rare")  # deleted documents are included
+        rocket = posting_blocks(reader, "body", "rocket", weights=True)
+        assert set(next(rocket)[1].tolist()) == {1.0, 2.0, 3.0}
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize(
     ("limitmb", "run_terms", "run_postings"),

@@ -14,9 +14,12 @@ import gc
 import heapq
 import pickle
 import signal
+import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
+from io import BytesIO
 from itertools import chain
 from operator import itemgetter
 from struct import Struct
@@ -50,17 +53,39 @@ def check_whoosh_version(found: tuple = tuple(whoosh.__version__)) -> None:
 check_whoosh_version()
 
 
+def _without_collections(function: Callable) -> Callable:
+    """Runs `function` with the cyclic garbage collector paused. Unpickling posting blocks makes
+    thousands of tuples, and every 700 allocations the collector walks the young objects, every few
+    of those walks the older ones: in a searcher holding millions of objects that cost half as much
+    again as the reading. The blocks hold no cycles, so nothing is left for it to find."""
+
+    @wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
 # --- reading: postings a block at a time, field lengths a column at a time --------------------
 
 
 def posting_blocks(
     reader, fieldname: str, text: str, *, weights: bool = False
 ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """The postings of a term in one segment's reader, a block at a time: (docnums in the segment,
-    weights or None). The term must be in the reader. Deleted documents are included."""
-    matcher = reader.postings(fieldname, text)
-    while hasattr(matcher, "child"):  # deletions wrap the postings; callers mask them out
-        matcher = matcher.child
+    """The postings of a term in one segment's reader: (docnums in the segment, weights or None), in
+    one piece read from its blocks at once, or a block at a time where they are not in blocks. The
+    term must be in the reader. Deleted documents are included."""
+    matcher = _leaf_postings(reader, fieldname, text)  # deletions wrap the postings; callers mask them out
+    whole = _block_postings(matcher, weights)
+    if whole is not None:
+        yield whole
+        return
     if not hasattr(matcher, "_read_ids"):  # not a block matcher: the public API, one posting at a time
         ids, found = [], []
         while matcher.is_active():
@@ -79,6 +104,85 @@ def posting_blocks(
             np.asarray(matcher._weights, dtype=np.float64) if weights else None,
         )
         matcher._next_block()
+
+
+# A posting block's data is one pickle of (delta-coded ids, weights, values). A Positions value is
+# bytes, which protocol 2 writes as a call of codecs.encode on its text: unpickling a block's
+# positions costs several times its ids and weights, so these are unpickled alone, from the part
+# of the pickle before the values (it ends where their first call names codecs.encode).
+_VALUES_START = b"c_codecs\nencode\n"
+_MARK = b"("[0]
+_TWO_TUPLE_STOP = b"\x86."  # TUPLE2 and STOP: the ids and weights made one pickle
+
+
+def _ids_and_weights(data: bytes, count: int) -> tuple[tuple, Any]:
+    """A block's (delta-coded ids, minified weights) from its uncompressed data."""
+    at = data.find(_VALUES_START)
+    if at > 0 and count > 3 and data[at - 1] == _MARK:  # a tuple of more than three is MARK ... TUPLE
+        at -= 1
+    if at > 0:
+        try:
+            found = pickle.loads(data[:at] + _TWO_TUPLE_STOP)
+        except (pickle.UnpicklingError, ValueError, EOFError, IndexError, TypeError):
+            found = None
+        if isinstance(found, tuple) and len(found) == 2 and len(found[0]) == count:
+            return found
+    ids, found_weights, _values = pickle.loads(data)
+    return ids, found_weights
+
+
+@_without_collections
+def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Every posting of a term stored in blocks: its extent read at once, each block's header and ids
+    (and weights) unpickled, its values left alone, the ids undone from deltas by numpy. None for
+    postings not in blocks, or not laid out as Whoosh 2.7.4 writes them."""
+    if not all(hasattr(matcher, name) for name in ("_startoffset", "_baseoffset", "_length", "_postfile")):
+        return None
+    if getattr(matcher, "_byteids", False):
+        return None
+    start, length = matcher._startoffset, matcher._length
+    if isinstance(length, tuple):  # Whoosh 2.7.4 reads a term's extent length as a 1-tuple
+        (length,) = length
+    data = matcher._postfile.get(start, length)
+    stream = BytesIO(data)
+    position = matcher._baseoffset - start
+    deltas: list[tuple] = []
+    counts: list[int] = []
+    found_weights: list[Any] = []
+    while position < len(data):
+        (size,) = _BLOCK_LENGTH.unpack_from(data, position)
+        stream.seek(position + 4)
+        # The header: (postings, last id, most weight, compression, shortest, longest).
+        count, _last, _most, compression = pickle.Unpickler(stream).load()[:4]
+        block = data[stream.tell() : position + 4 + abs(size)]
+        ids, block_weights = _ids_and_weights(zlib.decompress(block) if compression else block, count)
+        deltas.append(ids)
+        counts.append(count)
+        if weights:
+            found_weights.append(block_weights)
+        position += 4 + abs(size)
+        if size < 0:
+            break
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64) if weights else None
+    lengths = np.asarray(counts, dtype=np.int64)
+    # Each block's ids count from 0 again: a running sum, less the sum before the block's start.
+    total = np.cumsum(np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(lengths.sum())))
+    ends = np.cumsum(lengths)
+    before = np.concatenate(([0], total[ends[:-1] - 1]))
+    ids_out = total - np.repeat(before, lengths)
+    if not weights:
+        return ids_out, None
+    return ids_out, np.concatenate([_block_weights(found, count) for found, count in zip(found_weights, counts)])
+
+
+def _block_weights(found: Any, count: int) -> np.ndarray:
+    """A block's weights as Whoosh minifies them: None when all are 1, one float when all are equal."""
+    if found is None:
+        return np.ones(count, dtype=np.float64)
+    if isinstance(found, float):
+        return np.full(count, found, dtype=np.float64)
+    return np.asarray(found, dtype=np.float64)
 
 
 _BYTE_LENGTHS = np.asarray([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -144,6 +248,7 @@ def _postings_at(reader, fieldname: str, text: str, docnums: list[int]) -> Itera
             yield docnum, matcher
 
 
+@_without_collections
 def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
     """The positions of a term in the given documents of one segment (sorted docnums in the
     segment; those without the term left out), reading only the blocks that hold them."""
@@ -162,6 +267,7 @@ def reads_phrases(field) -> bool:
     return type(field.format) is Positions
 
 
+@_without_collections
 def positions_of_values(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(index of the value, position) of every position in Positions-format values, in order.
 
@@ -223,6 +329,7 @@ def block_index(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
     return np.asarray(last_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
 
+@_without_collections
 def term_weights(
     reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray] | None = None
 ) -> dict[int, float]:
@@ -251,20 +358,23 @@ def term_weights(
 
 
 def _leaf_postings(reader, fieldname: str, text: str):
-    """The term's matcher over its stored postings (deletions, which wrap it, left to the caller)."""
+    """The term's matcher over all its stored postings, from the first (deletions, which wrap it, left
+    to the caller: the wrapper has already moved it past the deleted documents at the start)."""
     matcher = reader.postings(fieldname, text)
+    wrapped = hasattr(matcher, "child")
     while hasattr(matcher, "child"):
         matcher = matcher.child
+    if wrapped and hasattr(matcher, "reset"):
+        matcher.reset()
     return matcher
 
 
+@_without_collections
 def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
     """The posting values of the term in `docnums` (sorted, in the segment, each having the term),
     given `postings`, every docnum of the term's postings in the segment in order (deleted ones
     too): a block's ids are the next `block length` of them, so ids are never decoded again."""
-    matcher = reader.postings(fieldname, text)
-    while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
-        matcher = matcher.child
+    matcher = _leaf_postings(reader, fieldname, text)  # the documents asked for are live
     if not (hasattr(matcher, "_read_values") and hasattr(matcher, "_blocklength")):  # not a block matcher
         found = []
         for docnum in docnums.tolist():
