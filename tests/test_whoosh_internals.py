@@ -76,19 +76,22 @@ def test_term_positions_and_weights_agree_with_whooshs_skip_to_across_blocks(tmp
         assert term_weights(reader, "body", "rocket", wanted, blocks) == weights
 
 
-def test_a_terms_postings_read_at_once_equal_whooshs_blocks_with_deletions(tmp_path):
+@pytest.mark.parametrize("codec", ["whoosh", "dateline"])
+def test_a_terms_postings_read_at_once_equal_whooshs_blocks_with_deletions(tmp_path, codec):
     """posting_blocks reads a term's blocks in one piece (ids and weights, not their positions): it
     gives every posting Whoosh's own block reading gives, the deleted documents' too (from the
     first, though deletions at the start move Whoosh's wrapped matcher past them), for terms whose
     weights Whoosh stores as one per posting, as one for all (every weight 1 or all equal) and for
-    blocks of three postings or fewer (pickled without a MARK)."""
+    blocks of three postings or fewer (pickled without a MARK); blocks as Whoosh's codec writes
+    them (zlib, protocol 2) or as Dateline's does (raw, protocol 3, which Whoosh reads too)."""
     from whoosh import fields, index
 
-    from search.index.whoosh_internals import _leaf_postings, posting_blocks
+    from search.index.whoosh_internals import BLOCK_PROTOCOL, _leaf_postings, posting_blocks
+    from search.index.writer import index_codec
 
     schema = fields.Schema(body=fields.TEXT(phrase=True))
     ix = index.create_in(str(tmp_path), schema)
-    with ix.writer() as writer:
+    with ix.writer(**({"codec": index_codec()} if codec == "dateline" else {})) as writer:
         for n in range(900):
             words = ["rocket"] * (1 + n % 3) + ["launch"] + ["twice", "twice"] * (n % 2) + ["rare"] * (n in (5, 700))
             writer.add_document(body=" ".join(words))
@@ -116,6 +119,11 @@ def test_a_terms_postings_read_at_once_equal_whooshs_blocks_with_deletions(tmp_p
             assert 0 in ids.tolist() or text in ("twice", "rare")  # deleted documents are included
         rocket = posting_blocks(reader, "body", "rocket", weights=True)
         assert set(next(rocket)[1].tolist()) == {1.0, 2.0, 3.0}
+        matcher = _leaf_postings(reader, "body", "rocket")
+        head = matcher._postfile.get(matcher._dataoffset, 2)
+        assert (head == bytes([0x80, BLOCK_PROTOCOL])) == (codec == "dateline")
+        positions = dict(reader.postings("body", "rocket").items_as("positions"))  # Whoosh's reading
+        assert positions[300] == [0] and positions[302] == [0, 1, 2]
 
 
 @pytest.mark.shared

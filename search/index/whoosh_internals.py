@@ -27,13 +27,20 @@ from typing import Any
 
 import numpy as np
 import whoosh
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3PerDocReader,
+    W3PostingsWriter,
+    _lenfield,
+)
 from whoosh.columns import NumericColumn
 from whoosh.formats import Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import _INT_SIZE
 from whoosh.util import random_name
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import NewsTokenizer
@@ -395,6 +402,61 @@ def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, posti
         if start < len(wanted):
             matcher._next_block()
     return values
+
+
+# --- the codec: Whoosh's, its posting blocks pickled with protocol 3 --------------------------
+# Whoosh pickles a block's (ids, weights, values) with protocol 2, which writes each bytes value
+# (a posting's positions) as a call of codecs.encode on its text: at a million articles, reading
+# the blocks of a common word cost a quarter of a second. Protocol 3 writes bytes as they are:
+# blocks a third smaller, six times faster to pickle and to unpickle, and still read by Whoosh's
+# own reader (pickle.loads reads any protocol), so an index mixing both kinds of block is sound.
+
+BLOCK_PROTOCOL = 3
+
+
+class DatelineCodec(W3Codec):
+    """Whoosh's W3 codec whose posting blocks are pickled with BLOCK_PROTOCOL."""
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
+class _PostingsWriter(W3PostingsWriter):
+    def _write_block(self, last: bool = False) -> None:
+        """The buffered block as Whoosh lays one out (its byte length, negative for the term's last
+        block; its header; its data), the data pickled with BLOCK_PROTOCOL."""
+        postfile = self._postfile
+        if not self._blockcount:
+            postfile.write(WHOOSH3_HEADER_MAGIC)  # a term's postings start with it
+        self._terminfo.add_block(self)
+        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), BLOCK_PROTOCOL)
+        compression = self._compression
+        if compression:
+            data = zlib.compress(data, compression)
+        ids = self._ids
+        header = pickle.dumps(
+            (
+                len(ids),
+                ids[-1],
+                self._maxweight,
+                compression,
+                length_to_byte(self._minlength),
+                length_to_byte(self._maxlength),
+            ),
+            2,
+        )
+        size = len(header) + len(data)
+        postfile.write_int(-size if last else size)
+        postfile.write(header)
+        postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
 
 
 # --- writing: writer processes with faster code paths -----------------------------------------
