@@ -74,6 +74,7 @@ def test_term_positions_and_weights_agree_with_whooshs_skip_to_across_blocks(tmp
         assert last_ids.tolist() == [every[min(i + 127, len(every) - 1)] for i in range(0, len(every), 128)]
         assert term_weights(reader, "body", "rocket", wanted) == weights
         assert term_weights(reader, "body", "rocket", wanted, blocks) == weights
+        assert term_positions(reader, "body", "rocket", wanted, blocks) == expected
 
 
 @pytest.mark.parametrize("codec", ["whoosh", "dateline"])

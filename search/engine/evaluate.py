@@ -24,14 +24,22 @@ remembers the positional matches (phrases) it found so that scoring does not fin
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
 from search.index.phrases import phrase_docnums
-from search.index.whoosh_internals import block_index, field_lengths, posting_blocks, reads_phrases, term_weights
+from search.index.whoosh_internals import (
+    block_index,
+    field_lengths,
+    posting_blocks,
+    reads_phrases,
+    term_positions,
+    term_weights,
+)
 from search.query.compile import DocnumsQuery
 
 Memo = dict  # query -> its match mask, for one request
@@ -307,17 +315,32 @@ class Evaluator:
             out[found] = self._weights[(fieldname, text)][places[found]]
             return out
         wanted = docnums.tolist()
+        for index, reader, offset, local in self._by_segment(fieldname, text, wanted):
+            blocks = self._block_index(reader, fieldname, text, index)
+            for docnum, weight in term_weights(reader, fieldname, text, local, blocks).items():
+                out[bisect_left(wanted, docnum + offset)] = weight
+        return out
+
+    def positions_at(self, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+        """The term's positions in each of `docnums` (sorted) that has it, from the posting blocks
+        that hold them only (found by the term's cached block index)."""
+        out: dict[int, list[int]] = {}
+        for index, reader, offset, local in self._by_segment(fieldname, text, docnums):
+            blocks = self._block_index(reader, fieldname, text, index)
+            out.update(
+                (d + offset, found) for d, found in term_positions(reader, fieldname, text, local, blocks).items()
+            )
+        return out
+
+    def _by_segment(self, fieldname: str, text: str, docnums: list[int]) -> Iterator[tuple[int, Any, int, list[int]]]:
+        """(segment index, its reader, its first docnum, the docnums in it counted from there) for each
+        segment holding some of `docnums` (sorted) and the term."""
         for index, (leaf, offset) in enumerate(self.leaves):
             end = self.leaves[index + 1][1] if index + 1 < len(self.leaves) else self.size
-            lo, hi = bisect_left(wanted, offset), bisect_left(wanted, end)
+            lo, hi = bisect_left(docnums, offset), bisect_left(docnums, end)
             reader = leaf.reader()
-            if lo == hi or (fieldname, text) not in reader:
-                continue
-            blocks = self._block_index(reader, fieldname, text, index)
-            local = [d - offset for d in wanted[lo:hi]]
-            for docnum, weight in term_weights(reader, fieldname, text, local, blocks).items():
-                out[bisect_left(wanted, docnum + offset, lo, hi)] = weight
-        return out
+            if lo < hi and (fieldname, text) in reader:
+                yield index, reader, offset, [d - offset for d in docnums[lo:hi]]
 
     def _block_index(self, reader, fieldname: str, text: str, segment: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The term's posting blocks in a segment (whoosh_internals.block_index), kept per generation:
@@ -377,3 +400,6 @@ class RequestEvaluator:
 
     def scores_at(self, q: wq.Query, docnums: np.ndarray) -> np.ndarray | None:
         return self.evaluator.scores_at(q, docnums)
+
+    def positions_at(self, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+        return self.evaluator.positions_at(fieldname, text, docnums)

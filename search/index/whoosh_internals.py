@@ -20,7 +20,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from io import BytesIO
-from itertools import chain
+from itertools import accumulate, chain
 from operator import itemgetter
 from struct import Struct
 from typing import Any
@@ -138,6 +138,24 @@ def _ids_and_weights(data: bytes, count: int) -> tuple[tuple, Any]:
     return ids, found_weights
 
 
+def _block_at(data: bytes, position: int, values: bool = False) -> tuple:
+    """The posting block at `position` in `data`: (its signed byte length, its number of postings,
+    its delta-coded ids, its weights as Whoosh minifies them), and with `values` its values."""
+    (size,) = _BLOCK_LENGTH.unpack_from(data, position)
+    stream = BytesIO(data)  # shares data's buffer
+    stream.seek(position + 4)
+    # The header: (postings, last id, most weight, compression, shortest, longest).
+    count, _last, _most, compression = pickle.Unpickler(stream).load()[:4]
+    block = data[stream.tell() : position + 4 + abs(size)]
+    if compression:
+        block = zlib.decompress(block)
+    if values:
+        ids, weights, found_values = pickle.loads(block)
+        return size, count, ids, weights, found_values
+    ids, weights = _ids_and_weights(block, count)
+    return size, count, ids, weights
+
+
 @_without_collections
 def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Every posting of a term stored in blocks: its extent read at once, each block's header and ids
@@ -151,22 +169,15 @@ def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | No
     if isinstance(length, tuple):  # Whoosh 2.7.4 reads a term's extent length as a 1-tuple
         (length,) = length
     data = matcher._postfile.get(start, length)
-    stream = BytesIO(data)
     position = matcher._baseoffset - start
     deltas: list[tuple] = []
     counts: list[int] = []
     found_weights: list[Any] = []
     while position < len(data):
-        (size,) = _BLOCK_LENGTH.unpack_from(data, position)
-        stream.seek(position + 4)
-        # The header: (postings, last id, most weight, compression, shortest, longest).
-        count, _last, _most, compression = pickle.Unpickler(stream).load()[:4]
-        block = data[stream.tell() : position + 4 + abs(size)]
-        ids, block_weights = _ids_and_weights(zlib.decompress(block) if compression else block, count)
+        size, count, ids, block_weights = _block_at(data, position)
         deltas.append(ids)
         counts.append(count)
-        if weights:
-            found_weights.append(block_weights)
+        found_weights.append(block_weights)
         position += 4 + abs(size)
         if size < 0:
             break
@@ -180,16 +191,17 @@ def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | No
     ids_out = total - np.repeat(before, lengths)
     if not weights:
         return ids_out, None
-    return ids_out, np.concatenate([_block_weights(found, count) for found, count in zip(found_weights, counts)])
+    every = chain.from_iterable(_block_weights(found, count) for found, count in zip(found_weights, counts))
+    return ids_out, np.fromiter(every, dtype=np.float64, count=ids_out.size)
 
 
-def _block_weights(found: Any, count: int) -> np.ndarray:
+def _block_weights(found: Any, count: int) -> tuple | Any:
     """A block's weights as Whoosh minifies them: None when all are 1, one float when all are equal."""
     if found is None:
-        return np.ones(count, dtype=np.float64)
+        return (1.0,) * count
     if isinstance(found, float):
-        return np.full(count, found, dtype=np.float64)
-    return np.asarray(found, dtype=np.float64)
+        return (found,) * count
+    return found
 
 
 _BYTE_LENGTHS = np.asarray([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -256,10 +268,16 @@ def _postings_at(reader, fieldname: str, text: str, docnums: list[int]) -> Itera
 
 
 @_without_collections
-def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+def term_positions(
+    reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[int, list[int]]:
     """The positions of a term in the given documents of one segment (sorted docnums in the
-    segment; those without the term left out), reading only the blocks that hold them."""
-    return {docnum: matcher.value_as("positions") for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
+    segment; those without the term left out), reading only the blocks that hold them: found by
+    their headers, or at once in `blocks` (the term's block_index)."""
+    if blocks is None:
+        return {d: matcher.value_as("positions") for d, matcher in _postings_at(reader, fieldname, text, docnums)}
+    decode = reader.schema[fieldname].format.decoder("positions")
+    return {d: decode(value) for d, _weight, value in _indexed_postings_at(reader, fieldname, text, docnums, blocks)}
 
 
 # -- Positions-format values (how Whoosh pickles a posting's positions) ---------------------------
@@ -345,23 +363,34 @@ def term_weights(
     by their headers, or at once in `blocks` (the term's block_index)."""
     if blocks is None:
         return {docnum: matcher.weight() for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
+    return {d: weight for d, weight, _value in _indexed_postings_at(reader, fieldname, text, docnums, blocks)}
+
+
+def _indexed_postings_at(
+    reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray]
+) -> Iterator[tuple[int, float, Any]]:
+    """(docnum, weight, value) of the term's postings in the given documents of one segment (sorted
+    docnums in the segment; those without the term left out), each block that holds one found in
+    the term's block_index and decoded whole."""
     last_ids, offsets = blocks
-    matcher = _leaf_postings(reader, fieldname, text)
-    out: dict[int, float] = {}
+    postfile = _leaf_postings(reader, fieldname, text)._postfile
     current = -1
+    ids: list[int] = []
+    weights: tuple | Any = ()
+    values: Any = ()
     for docnum, block in zip(docnums, np.searchsorted(last_ids, docnums).tolist()):
         if block >= len(offsets):
             break  # past the term's last posting
         if block != current:
-            matcher._goto(int(offsets[block]))
-            matcher._read_ids()
-            matcher._read_weights()
+            offset = int(offsets[block])
+            (size,) = _BLOCK_LENGTH.unpack(postfile.get(offset, 4))
+            _size, count, deltas, found, values = _block_at(postfile.get(offset, 4 + abs(size)), 0, values=True)
+            ids = list(accumulate(deltas))
+            weights = _block_weights(found, count)
             current = block
-        ids = matcher._ids
         i = bisect_left(ids, docnum)
         if i < len(ids) and ids[i] == docnum:
-            out[docnum] = matcher._weights[i]
-    return out
+            yield docnum, weights[i], values[i] if values else None
 
 
 def _leaf_postings(reader, fieldname: str, text: str):
