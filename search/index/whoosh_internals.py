@@ -156,11 +156,9 @@ def _block_at(data: bytes, position: int, values: bool = False) -> tuple:
     return size, count, ids, weights
 
 
-@_without_collections
-def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """Every posting of a term stored in blocks: its extent read at once, each block's header and ids
-    (and weights) unpickled, its values left alone, the ids undone from deltas by numpy. None for
-    postings not in blocks, or not laid out as Whoosh 2.7.4 writes them."""
+def _extent(matcher) -> tuple[bytes, int] | None:
+    """The bytes of a term's postings in blocks, read at once, and where its first block starts in
+    them; None for postings not in blocks (or not laid out as Whoosh 2.7.4 writes them)."""
     if not all(hasattr(matcher, name) for name in ("_startoffset", "_baseoffset", "_length", "_postfile")):
         return None
     if getattr(matcher, "_byteids", False):
@@ -168,8 +166,18 @@ def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | No
     start, length = matcher._startoffset, matcher._length
     if isinstance(length, tuple):  # Whoosh 2.7.4 reads a term's extent length as a 1-tuple
         (length,) = length
-    data = matcher._postfile.get(start, length)
-    position = matcher._baseoffset - start
+    return matcher._postfile.get(start, length), matcher._baseoffset - start
+
+
+@_without_collections
+def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Every posting of a term stored in blocks: its extent read at once, each block's header and ids
+    (and weights) unpickled, its values left alone, the ids undone from deltas by numpy. None for
+    postings not in blocks, or not laid out as Whoosh 2.7.4 writes them."""
+    extent = _extent(matcher)
+    if extent is None:
+        return None
+    data, position = extent
     deltas: list[tuple] = []
     counts: list[int] = []
     found_weights: list[Any] = []
@@ -335,13 +343,12 @@ def block_index(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
     file, from one read of the term's postings and their block headers (no block decoded); None
     when the term's postings are not in blocks (a few postings kept with the term)."""
     matcher = _leaf_postings(reader, fieldname, text)
-    if not all(hasattr(matcher, name) for name in ("_goto", "_startoffset", "_baseoffset", "_length")):
+    extent = _extent(matcher)
+    if extent is None:
         return None
-    start, length = matcher._startoffset, matcher._length
-    if isinstance(length, tuple):  # Whoosh 2.7.4 reads a term's extent length as a 1-tuple
-        (length,) = length
-    data = memoryview(matcher._postfile.get(start, length))
-    position = matcher._baseoffset - start
+    found, position = extent
+    data = memoryview(found)
+    start = matcher._startoffset
     last_ids, offsets = [], []
     while position < len(data):
         (size,) = _BLOCK_LENGTH.unpack_from(data, position)
@@ -409,27 +416,32 @@ def _leaf_postings(reader, fieldname: str, text: str):
 def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
     """The posting values of the term in `docnums` (sorted, in the segment, each having the term),
     given `postings`, every docnum of the term's postings in the segment in order (deleted ones
-    too): a block's ids are the next `block length` of them, so ids are never decoded again."""
+    too): a block's ids are the next `block length` of them, so only the values of the blocks
+    holding a wanted document are decoded."""
     matcher = _leaf_postings(reader, fieldname, text)  # the documents asked for are live
-    if not (hasattr(matcher, "_read_values") and hasattr(matcher, "_blocklength")):  # not a block matcher
+    extent = _extent(matcher)
+    if extent is None:  # not in blocks: the public API
         found = []
         for docnum in docnums.tolist():
             matcher.skip_to(docnum)
             found.append(matcher.value())
         return found
+    data, position = extent
     wanted = np.searchsorted(postings, docnums).tolist()  # each one's place among the postings
     values: list[bytes] = []
     start, first = 0, 0
-    while start < len(wanted):
-        end = bisect_left(wanted, first + matcher._blocklength, start)
-        if end > start:  # a wanted document is in this block: read its values only
-            matcher._read_values()
-            block = matcher._values
+    while start < len(wanted) and position < len(data):
+        (size,) = _BLOCK_LENGTH.unpack_from(data, position)
+        count = pickle.loads(data[position + 4 : position + 4 + abs(size)])[0]  # the header's first
+        end = bisect_left(wanted, first + count, start)
+        if end > start:  # a wanted document is in this block: decode it
+            block = _block_at(data, position, values=True)[4]
             values.extend(block[i - first] for i in wanted[start:end])
             start = end
-        first += matcher._blocklength
-        if start < len(wanted):
-            matcher._next_block()
+        first += count
+        position += 4 + abs(size)
+        if size < 0:
+            break
     return values
 
 
