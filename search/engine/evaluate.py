@@ -54,6 +54,7 @@ class Evaluator:
     # Posting blocks whose last id and offset (16 bytes) are kept: ~30 MB; a common word at a million
     # articles has 4,000 blocks a field.
     CACHE_BLOCKS = 2_000_000
+    CACHE_SCORERS = 100_000  # terms' scorers kept per generation (a few hundred bytes each)
 
     def __init__(self, searcher, live: np.ndarray) -> None:
         self.searcher = searcher  # the top-level Whoosh searcher, with the product's weighting
@@ -66,6 +67,7 @@ class Evaluator:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms = _Kept(self.CACHE_POSTINGS)  # (field, term) -> (docnums, scores)
         self._blocks = _Kept(self.CACHE_BLOCKS)  # (field, term, segment) -> (last ids, offsets)
+        self._scorers: dict[tuple[str, str], BM25FScorer | WeightScorer | None] = {}
 
     def request(self) -> RequestEvaluator:
         return RequestEvaluator(self)
@@ -254,12 +256,19 @@ class Evaluator:
         return docnums, self._bm25f(scorer, fieldname, docnums, tf)
 
     def _scorer(self, fieldname: str, text: str) -> BM25FScorer | WeightScorer | None:
-        """Whoosh's scorer of the term (None when no document has it)."""
-        if fieldname not in self.searcher.schema or (fieldname, text) not in self.searcher.reader():
-            return None
-        scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
-        if not isinstance(scorer, (BM25FScorer, WeightScorer)):
-            raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
+        """Whoosh's scorer of the term (None when no document has it), kept for the generation: making
+        one looks the term up in every segment (its IDF)."""
+        key = (fieldname, text)
+        if key in self._scorers:
+            return self._scorers[key]
+        scorer = None
+        if fieldname in self.searcher.schema and key in self.searcher.reader():
+            scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
+            if not isinstance(scorer, (BM25FScorer, WeightScorer)):
+                raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
+        if len(self._scorers) >= self.CACHE_SCORERS:
+            self._scorers.clear()
+        self._scorers[key] = scorer
         return scorer
 
     def _bm25f(

@@ -285,7 +285,8 @@ def term_positions(
     if blocks is None:
         return {d: matcher.value_as("positions") for d, matcher in _postings_at(reader, fieldname, text, docnums)}
     decode = reader.schema[fieldname].format.decoder("positions")
-    return {d: decode(value) for d, _weight, value in _indexed_postings_at(reader, fieldname, text, docnums, blocks)}
+    found = _indexed_postings_at(reader, fieldname, text, docnums, blocks, values=True)
+    return {d: decode(value) for d, _weight, value in found}
 
 
 # -- Positions-format values (how Whoosh pickles a posting's positions) ---------------------------
@@ -370,34 +371,39 @@ def term_weights(
     by their headers, or at once in `blocks` (the term's block_index)."""
     if blocks is None:
         return {docnum: matcher.weight() for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
-    return {d: weight for d, weight, _value in _indexed_postings_at(reader, fieldname, text, docnums, blocks)}
+    found = _indexed_postings_at(reader, fieldname, text, docnums, blocks, values=False)
+    return {d: weight for d, weight, _value in found}
 
 
 def _indexed_postings_at(
-    reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray]
+    reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray], values: bool
 ) -> Iterator[tuple[int, float, Any]]:
-    """(docnum, weight, value) of the term's postings in the given documents of one segment (sorted
-    docnums in the segment; those without the term left out), each block that holds one found in
-    the term's block_index and decoded whole."""
+    """(docnum, weight, value or None) of the term's postings in the given documents of one segment
+    (sorted docnums in the segment; those without the term left out), each block that holds one
+    found in the term's block_index and decoded (its values only with `values`)."""
     last_ids, offsets = blocks
-    postfile = _leaf_postings(reader, fieldname, text)._postfile
+    # The segment's postings file, without making the term's matcher (a term lookup and a block read).
+    postfile = getattr(getattr(reader, "_terms", None), "_postfile", None)
+    if postfile is None:
+        postfile = _leaf_postings(reader, fieldname, text)._postfile
     current = -1
     ids: list[int] = []
     weights: tuple | Any = ()
-    values: Any = ()
+    found: Any = None
     for docnum, block in zip(docnums, np.searchsorted(last_ids, docnums).tolist()):
         if block >= len(offsets):
             break  # past the term's last posting
         if block != current:
             offset = int(offsets[block])
             (size,) = _BLOCK_LENGTH.unpack(postfile.get(offset, 4))
-            _size, count, deltas, found, values = _block_at(postfile.get(offset, 4 + abs(size)), 0, values=True)
-            ids = list(accumulate(deltas))
-            weights = _block_weights(found, count)
+            decoded = _block_at(postfile.get(offset, 4 + abs(size)), 0, values=values)
+            ids = list(accumulate(decoded[2]))
+            weights = _block_weights(decoded[3], decoded[1])
+            found = decoded[4] if values else None
             current = block
         i = bisect_left(ids, docnum)
         if i < len(ids) and ids[i] == docnum:
-            yield docnum, weights[i], values[i] if values else None
+            yield docnum, weights[i], found[i] if found else None
 
 
 def _leaf_postings(reader, fieldname: str, text: str):
