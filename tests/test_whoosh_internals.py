@@ -185,3 +185,27 @@ def test_writer_process_postings_equal_whooshs_when_its_pool_spills(
     ours, whooshs = written(_FastSegmentWriter, tmp_path / "ours"), written(SegmentWriter, tmp_path / "whoosh")
     assert max(len(entries) for _, entries in ours[0].values()) > 128  # several posting blocks
     assert ours == whooshs
+
+
+def test_positions_of_values_read_every_delta_width_as_whoosh_does():
+    """Positions-format values whose deltas all fit a byte are read by numpy from their layout, the
+    others (deltas of 256 and more, of 65,536 and more) by unpickling: in any mix, every position
+    is Whoosh's, in order, with the index of its value."""
+    from whoosh.formats import Positions
+
+    from search.index.whoosh_internals import positions_of_values
+
+    rng = np.random.default_rng(3)
+    lists = [[0], [5], [0, 1], [3, 7, 255], [2, 300], [1, 70_000, 70_001], [9] + list(range(10, 400, 3))]
+    lists += [
+        sorted(set(rng.integers(0, n, size=int(rng.integers(1, 30))).tolist())) for n in (200, 2_000, 90_000) * 30
+    ]
+    encode = Positions().encode
+    values = [encode(found) for found in lists]
+    order = rng.permutation(len(values))
+    for chosen in (order, order[:1], [0, 1, 2, 3], [4, 5]):
+        picked = [values[i] for i in chosen]
+        index, positions = positions_of_values(picked)
+        expected = [(n, p) for n, i in enumerate(chosen) for p in lists[i]]
+        assert list(zip(index.tolist(), positions.tolist())) == expected
+    assert positions_of_values([])[0].size == 0

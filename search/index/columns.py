@@ -30,6 +30,7 @@ import orjson
 
 from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
 from search.index import segment_columns
+from search.index.ranges import ranges
 from search.index.saved import code_digest, loaded_or_made
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.segment_columns import (
@@ -109,7 +110,7 @@ class FacetColumn:
                 docnums = np.flatnonzero(mask)
             if docnums.size * 4 < mask.size:
                 docnums = docnums[docnums < starts.size - 1]  # documents past the last pair have none
-                pairs = _ranges(starts[docnums], starts[docnums + 1])
+                pairs = ranges(starts[docnums], starts[docnums + 1])
                 return np.bincount(self.value_of[pairs], minlength=len(self.labels))
         return np.bincount(self.value_of[mask[self.doc_of]], minlength=len(self.labels))
 
@@ -179,16 +180,6 @@ class FacetColumn:
                     found.append(key)
                     break
         return found
-
-
-def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The indices start..end-1 of every (start, end), one after another."""
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    # Each range's first index, less the indices of the ranges before it, plus a running count.
-    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
 
 
 @dataclass

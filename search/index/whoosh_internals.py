@@ -44,6 +44,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import NewsTokenizer
+from search.index.ranges import ranges
 
 WHOOSH_VERSION = (2, 7, 4)
 
@@ -305,20 +306,48 @@ def reads_phrases(field) -> bool:
 def positions_of_values(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(index of the value, position) of every position in Positions-format values, in order.
 
-    Each value is a count and a list of position deltas pickled with protocol 2; the lists are
-    unpickled together as one list of lists (one call instead of one per document)."""
+    Each value is a count and a list of position deltas pickled with protocol 2. Where every delta
+    is below 256 (most values: a word's positions are near one another), each is one BININT1
+    opcode and its byte, so the values' bytes are laid out by their counts alone and numpy reads
+    the deltas from them. The other values are unpickled together as one list of lists (one call
+    instead of one per document)."""
     if not values:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    counts = np.frombuffer(b"".join([value[:_INT_SIZE] for value in values]), dtype=">u4").astype(np.int64)
-    lists = _unpickled_together(values, counts)
-    if lists is None:  # not as Whoosh writes them today: Whoosh's own reading, one value at a time
-        decode = Positions().decode_positions
-        lists = [[p - q for p, q in zip(found, [0, *found[:-1]])] for found in map(decode, values)]
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    raw = np.frombuffer(b"".join(values), dtype=np.uint8)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    begins = np.cumsum(lengths) - lengths
+    counts = np.zeros(len(values), dtype=np.int64)
+    for shift, at in ((24, 0), (16, 1), (8, 2), (0, 3)):  # the count: 4 bytes, big-endian
+        counts |= raw[begins + at].astype(np.int64) << shift
+    several = counts > 1  # a list of one is written without a MARK
+    # The first BININT1's byte: after count (4), PROTO 2 (2), EMPTY_LIST and BINPUT 0 (3), MARK.
+    first = begins + 10 + several
+    plain = lengths == first - begins + 2 * counts + 1  # each delta two bytes, then APPEND(S) and STOP
+    slots = np.cumsum(counts) - counts  # where each value's deltas go
+    deltas = np.zeros(int(counts.sum()), dtype=np.int64)
+    fast = ranges(slots[plain], slots[plain] + counts[plain])
+    args = np.repeat(first[plain] - 2 * slots[plain], counts[plain]) + 2 * fast
+    headers = (raw[begins[plain] + 4] == 0x80).all() and (raw[begins[plain] + 5] == 2).all()  # PROTO 2
+    if not headers or not (raw[args - 1] == _BININT1).all():  # lengths that add up by chance: the slow way
+        plain[:] = False
+        fast = fast[:0]
+    else:
+        deltas[fast] = raw[args]
+    slow = np.flatnonzero(~plain)
+    if slow.size:
+        chosen = [values[i] for i in slow.tolist()]
+        lists = _unpickled_together(chosen, counts[slow])
+        if lists is None:  # not as Whoosh writes them today: Whoosh's own reading, one value at a time
+            decode = Positions().decode_positions
+            lists = [[p - q for p, q in zip(found, [0, *found[:-1]])] for found in map(decode, chosen)]
+        where = ranges(slots[slow], slots[slow] + counts[slow])
+        deltas[where] = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=where.size)
     total = np.cumsum(deltas)
-    starts = np.cumsum(counts) - counts
-    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
+    before = np.where(slots > 0, total[np.maximum(slots - 1, 0)], 0)
     return np.repeat(np.arange(len(values)), counts), total - np.repeat(before, counts)
+
+
+_BININT1 = ord("K")
 
 
 def _unpickled_together(values: list[bytes], counts: np.ndarray) -> list[list[int]] | None:
