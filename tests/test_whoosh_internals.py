@@ -123,6 +123,11 @@ def test_a_terms_postings_read_at_once_equal_whooshs_blocks_with_deletions(tmp_p
         matcher = _leaf_postings(reader, "body", "rocket")
         head = matcher._postfile.get(matcher._dataoffset, 2)
         assert (head == bytes([0x80, BLOCK_PROTOCOL])) == (codec == "dateline")
+        matcher._read_data()  # Dateline's blocks hold their ids (deltas) and weights as arrays
+        assert [type(part).__name__ for part in matcher._data[:2]] == (
+            ["array", "array"] if codec == "dateline" else ["tuple", "tuple"]
+        )
+        assert matcher.weight() == 1.0 and list(matcher.all_ids())[:2] == [0, 1]  # Whoosh reads them
         positions = dict(reader.postings("body", "rocket").items_as("positions"))  # Whoosh's reading
         assert positions[300] == [0] and positions[302] == [0, 1, 2]
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from io import BytesIO
 from itertools import accumulate, chain
-from operator import itemgetter
+from operator import itemgetter, sub
 from struct import Struct
 from typing import Any
 
@@ -179,14 +179,15 @@ def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | No
     if extent is None:
         return None
     data, position = extent
-    deltas: list[tuple] = []
+    deltas: list[np.ndarray] = []
     counts: list[int] = []
-    found_weights: list[Any] = []
+    found_weights: list[np.ndarray] = []
     while position < len(data):
         size, count, ids, block_weights = _block_at(data, position)
-        deltas.append(ids)
+        deltas.append(_as_array(ids, np.int64))
         counts.append(count)
-        found_weights.append(block_weights)
+        if weights:
+            found_weights.append(_as_array(_block_weights(block_weights, count), np.float64))
         position += 4 + abs(size)
         if size < 0:
             break
@@ -194,14 +195,21 @@ def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | No
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64) if weights else None
     lengths = np.asarray(counts, dtype=np.int64)
     # Each block's ids count from 0 again: a running sum, less the sum before the block's start.
-    total = np.cumsum(np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(lengths.sum())))
+    total = np.cumsum(np.concatenate(deltas), dtype=np.int64)
     ends = np.cumsum(lengths)
     before = np.concatenate(([0], total[ends[:-1] - 1]))
     ids_out = total - np.repeat(before, lengths)
     if not weights:
         return ids_out, None
-    every = chain.from_iterable(_block_weights(found, count) for found, count in zip(found_weights, counts))
-    return ids_out, np.fromiter(every, dtype=np.float64, count=ids_out.size)
+    return ids_out, np.concatenate(found_weights).astype(np.float64)
+
+
+def _as_array(found: Any, dtype: type) -> np.ndarray:
+    """A block's ids (dtype int) or weights (float) as numpy: an array's machine bytes as they are, a
+    tuple item by item."""
+    if isinstance(found, array):
+        return np.frombuffer(found, dtype=np.dtype(found.typecode))
+    return np.asarray(found, dtype=dtype)
 
 
 def _block_weights(found: Any, count: int) -> tuple | Any:
@@ -484,8 +492,11 @@ def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, posti
 # Whoosh pickles a block's (ids, weights, values) with protocol 2, which writes each bytes value
 # (a posting's positions) as a call of codecs.encode on its text: at a million articles, reading
 # the blocks of a common word cost a quarter of a second. Protocol 3 writes bytes as they are:
-# blocks a third smaller, six times faster to pickle and to unpickle, and still read by Whoosh's
-# own reader (pickle.loads reads any protocol), so an index mixing both kinds of block is sound.
+# blocks a third smaller, six times faster to pickle and to unpickle. The ids (deltas) and the
+# weights are written as arrays, not tuples: their machine bytes, which numpy takes as they are,
+# not a Python int or float each. Whoosh's own reader reads such blocks too (pickle.loads reads any
+# protocol; it iterates the ids and keeps the weights as the array it makes itself), so an index
+# mixing both kinds of block is sound.
 
 BLOCK_PROTOCOL = 3
 
@@ -504,6 +515,16 @@ class DatelineCodec(W3Codec):
 
 
 class _PostingsWriter(W3PostingsWriter):
+    def _mini_ids(self):
+        if self._byteids:
+            return super()._mini_ids()
+        ids = self._ids
+        return array("I", map(sub, ids, chain((0,), ids)))  # each id less the one before
+
+    def _mini_weights(self):
+        found = super()._mini_weights()  # None (every weight 1), one float (all equal) or a tuple
+        return array("f", self._weights) if isinstance(found, tuple) else found
+
     def _write_block(self, last: bool = False) -> None:
         """The buffered block as Whoosh lays one out (its byte length, negative for the term's last
         block; its header; its data), the data pickled with BLOCK_PROTOCOL."""
