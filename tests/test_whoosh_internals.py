@@ -194,8 +194,12 @@ def test_writer_process_postings_equal_whooshs_when_its_pool_spills(
 
 def test_positions_of_values_read_every_delta_width_as_whoosh_does():
     """Positions-format values whose deltas all fit a byte are read by numpy from their layout, the
-    others (deltas of 256 and more, of 65,536 and more) by unpickling: in any mix, every position
+    others (deltas of 256 and more, of 65,536 and more) by walking their opcodes, values laid out
+    otherwise (lists pickled in parts, another protocol) by unpickling: in any mix, every position
     is Whoosh's, in order, with the index of its value."""
+    import pickle
+    import struct
+
     from whoosh.formats import Positions
 
     from search.index.whoosh_internals import positions_of_values
@@ -205,10 +209,15 @@ def test_positions_of_values_read_every_delta_width_as_whoosh_does():
     lists += [
         sorted(set(rng.integers(0, n, size=int(rng.integers(1, 30))).tolist())) for n in (200, 2_000, 90_000) * 30
     ]
+    lists.append(list(range(0, 4500, 3)))  # pickle appends a long list a thousand items at a time
     encode = Positions().encode
     values = [encode(found) for found in lists]
+    # Laid out otherwise (a newer pickle protocol): read by Whoosh's own decoding.
+    lists.append([4, 9, 300])
+    values.append(struct.pack("!I", 3) + pickle.dumps([4, 5, 291], 3))
+    assert len(values) == len(lists)
     order = rng.permutation(len(values))
-    for chosen in (order, order[:1], [0, 1, 2, 3], [4, 5]):
+    for chosen in (order, order[:1], [0, 1, 2, 3], [4, 5], [len(values) - 2, 0], [len(values) - 1, 3]):
         picked = [values[i] for i in chosen]
         index, positions = positions_of_values(picked)
         expected = [(n, p) for n, i in enumerate(chosen) for p in lists[i]]

@@ -317,8 +317,9 @@ def positions_of_values(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     Each value is a count and a list of position deltas pickled with protocol 2. Where every delta
     is below 256 (most values: a word's positions are near one another), each is one BININT1
     opcode and its byte, so the values' bytes are laid out by their counts alone and numpy reads
-    the deltas from them. The other values are unpickled together as one list of lists (one call
-    instead of one per document)."""
+    the deltas from them. The others' opcodes (of one, two or four bytes) are walked by numpy too,
+    the k-th of every value at once; values laid out otherwise are unpickled together as one list
+    of lists (one call instead of one per document)."""
     if not values:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     raw = np.frombuffer(b"".join(values), dtype=np.uint8)
@@ -342,6 +343,8 @@ def positions_of_values(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     else:
         deltas[fast] = raw[args]
     slow = np.flatnonzero(~plain)
+    if slow.size:  # the others' opcodes walked, the k-th of every value at once
+        slow = slow[_walked(raw, begins[slow], counts[slow], slots[slow], deltas)]
     if slow.size:
         chosen = [values[i] for i in slow.tolist()]
         lists = _unpickled_together(chosen, counts[slow])
@@ -356,6 +359,43 @@ def positions_of_values(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 
 _BININT1 = ord("K")
+_ARGUMENT_BYTES = np.zeros(256, dtype=np.int64)  # the integer opcodes' argument sizes (0: another opcode)
+_ARGUMENT_BYTES[[ord("K"), ord("M"), ord("J")]] = [1, 2, 4]
+
+
+def _walked(
+    raw: np.ndarray, begins: np.ndarray, counts: np.ndarray, slots: np.ndarray, deltas: np.ndarray
+) -> np.ndarray:
+    """Reads into `deltas` (at `slots`) the deltas of the values starting at `begins` in `raw`, each an
+    integer opcode of one, two or four bytes (BININT1, BININT2, BININT: little-endian), walking the
+    k-th opcode of every value at once. Returns which of them it could not read (another layout)."""
+    ok = (raw[begins + 4] == 0x80) & (raw[begins + 5] == 2) & (raw[begins + 6] == ord("]"))
+    several = counts > 1
+    ok &= ~several | (raw[begins + 9] == ord("("))
+    at = begins + 9 + several  # each value's next opcode
+    last = raw.size - 1
+    for k in range(int(counts.max())):
+        live = np.flatnonzero(ok & (counts > k))
+        if not live.size:
+            break
+        where = at[live]
+        size = _ARGUMENT_BYTES[raw[where]]
+        known = size > 0
+        if not known.all():
+            ok[live[~known]] = False
+            live, where, size = live[known], where[known], size[known]
+        value = np.zeros(live.size, dtype=np.int64)
+        for byte in range(4):  # little-endian: the argument's bytes, as many as its opcode has
+            has = size > byte
+            value[has] |= raw[np.minimum(where[has] + 1 + byte, last)].astype(np.int64) << (8 * byte)
+        deltas[slots[live] + k] = value
+        at[live] = where + 1 + size
+    # After the last: APPENDS ("e") for a list of several, APPEND ("a") for one, then STOP.
+    ends = np.minimum(at, last)
+    ok &= (
+        (at < last) & (raw[ends] == np.where(several, ord("e"), ord("a"))) & (raw[np.minimum(at + 1, last)] == ord("."))
+    )
+    return ~ok
 
 
 def _unpickled_together(values: list[bytes], counts: np.ndarray) -> list[list[int]] | None:
