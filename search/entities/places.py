@@ -758,8 +758,20 @@ _SIDE_WORDS = (
     "contract",
     "academy",
     "outfit",
+    "centre",
+    "flanker",
+    "prop",
+    "hooker",
+    "fly-half",
+    "scrum-half",
+    "full-back",
+    "forward",
+    "batsman",
+    "bowler",
+    "keeper",
 )
-_SIDE = re.compile(r"(?:['’]s)?\s+(?:" + "|".join(_SIDE_WORDS) + r")\b")
+# "Leicester squad", "Barca coach", and "Leicester's England centre" (a club's international player).
+_SIDE = re.compile(r"(?:['’]s(?: [A-Z][a-z]+)?)?\s+(?:" + "|".join(_SIDE_WORDS) + r")\b")
 
 
 def used_only_as_a_side(name: str, text: str) -> bool:
