@@ -333,3 +333,26 @@ def test_a_surname_after_a_mans_title_is_not_the_name_of_a_woman_of_that_surname
     )
     people = extractor.extract(article).people
     assert "Michelle Obama" in people and "Obama" in people
+
+
+def test_a_name_after_an_organisation_noun_is_no_person(extractor):
+    # BBC: "the surprise buyer of oil and gas giant Yukos's main production division"; the model
+    # reads "Yukos" as a person throughout. People in the same article stay.
+    article = bbc_article("business/putin-backs-state-grab-for-yukos.txt")
+    assert "giant Yukos" in article.text
+    entities = extractor.extract(article)
+    assert "Yukos" not in entities.people
+    assert "Vladimir Putin" in entities.people
+    # A trade of people is no such noun: "producer Harvey Weinstein" stays a person.
+    assert person_mentions([("PERSON", "Harvey Weinstein", "producer", "film", 3)]) == [("Harvey Weinstein", True)]
+
+
+def test_a_short_given_name_joins_the_full_one_but_a_fathers_name_does_not():
+    # AllSides: "Treasury Secretary Steve Mnuchin", "Steven Mnuchin", "Mnuchin" in one article.
+    assert merge_people([("Steven Mnuchin", True), ("Mnuchin", False), ("Steve Mnuchin", True)]) == ("Steven Mnuchin",)
+    # "Benazir" is the father in "Farheen Rishta Binte Benazir" and "Salman" in "Mohammed bin Salman".
+    names = [("Benazir Ahmed", True), ("Farheen Rishta Binte Benazir", False), ("Benazir", False)]
+    assert merge_people(names) == ("Benazir Ahmed", "Farheen Rishta Binte Benazir")
+    assert merge_people([("Mohammed bin Salman", True), ("Salman", False)]) == ("Mohammed bin Salman", "Salman")
+    # Other given names stay apart ("Dan and Farris Wilks").
+    assert merge_people([("Dan Wilks", False), ("Farris Wilks", False)]) == ("Dan Wilks", "Farris Wilks")

@@ -142,9 +142,10 @@ def test_a_place_used_only_as_a_sports_side_is_the_club(extractor):
 
 
 def test_a_club_named_for_its_town_by_its_players_is_no_place(extractor):
-    # BBC rugby reports: "Gloucester centre Henry Paul", "Bath prop Duncan Bell", and a club
-    # before a player's country: "Leicester's England centre".
-    assert used_only_as_a_side("Leicester", "But Leicester's England centre Ollie Smith has been added to the squad.")
+    # BBC rugby reports: "Gloucester centre Henry Paul", "Bath prop Duncan Bell"; and the pattern of a
+    # club before its player's national side ("Liverpool's England midfielder").
+    assert used_only_as_a_side("Liverpool", "Liverpool's England midfielder Steven Gerrard was left out.")
+    assert not used_only_as_a_side("Liverpool", "Liverpool's England midfielder was born in Liverpool.")
     for name, club in (
         ("sport/bell-set-for-england-debut.txt", "Gloucester"),
         ("sport/barkley-fit-for-match-in-ireland.txt", "Bath"),

