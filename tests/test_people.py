@@ -356,3 +356,24 @@ def test_a_short_given_name_joins_the_full_one_but_a_fathers_name_does_not():
     assert merge_people([("Mohammed bin Salman", True), ("Salman", False)]) == ("Mohammed bin Salman", "Salman")
     # Other given names stay apart ("Dan and Farris Wilks").
     assert merge_people([("Dan Wilks", False), ("Farris Wilks", False)]) == ("Dan Wilks", "Farris Wilks")
+
+
+def test_a_pair_of_names_in_one_word_is_no_full_name_of_either():
+    # AllSides: "President Obama" and "since the Obama-Biden administration" in one article.
+    assert merge_people([("Obama", True), ("Obama-Biden", False)]) == ("Obama", "Obama-Biden")
+    assert merge_people([("Cortez", False), ("Alexandria Ocasio-Cortez", True)]) == ("Alexandria Ocasio-Cortez",)
+
+
+def test_a_city_name_read_once_as_a_person_is_left_to_the_corpus(extractor):
+    # AllSides (North Korea, 2013): the article names Japan, where Obama is also a city; "The Obama
+    # administration" stays a weak mention for the corpus-level name map to join to Barack Obama.
+    body = (
+        "Japan hopes its own missile defense system, developed jointly with the U.S., would be enough to protect "
+        "it from a North Korean first strike. Tokyo has also made clear that it is prepared to intercept any North "
+        "Korean missile launch overflying its territory.",
+        'The Obama administration has already committed to a strategic "shift to Asia," and Pyongyang\'s shadow '
+        "boxing has only strengthened its hand in a region that Beijing views as its own backyard.",
+    )
+    entities = extractor.extract(Article(id="k", title="North Korea", origin=Origin("t"), body=body))
+    assert "Japan" in entities.countries
+    assert "Obama" in entities.partial_people and "Obama" not in entities.people

@@ -12,6 +12,7 @@ from helpers import bbc_article, shared_path
 from search.article import Article, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.gazetteer import english_form, place_table
+from search.entities.place_spans import parenthesised_countries
 from search.entities.places import canonical_value, gazetteer, outlet_country, party_tag_states, used_only_as_a_side
 from search.readers import read_file
 from search.results import SearchRequest
@@ -176,6 +177,15 @@ def test_a_name_after_a_countrys_possessive_is_no_place_outside_that_country(ext
     region = "Russia's Chechnya has been at war for a decade, officials in Moscow said."
     found = extractor.extract(Article(id="c", title="War", origin=Origin("t"), body=(region,)))
     assert Place("Chechnya", "Russia") in found.places
+
+
+def test_a_country_in_brackets_is_a_place(extractor):
+    # BBC: the team sheet of the tsunami Aid match ("B Lima (Samoa)"), where the model gives the
+    # bracketed national sides no span; a club in brackets is none ("(Leicester)", "(Wasps)").
+    article = bbc_article("sport/captains-lining-up-for-aid-match.txt")
+    assert "(Samoa)" in article.text
+    assert Place("Samoa", "Samoa") in extractor.extract(article).places
+    assert parenthesised_countries("M Corry (Leicester), L Dallaglio (Wasps), S Sititi (Samoa)") == ["Samoa"]
 
 
 def test_facilities_are_not_places_and_regions_are_whole(extractor):

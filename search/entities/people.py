@@ -259,6 +259,7 @@ def _is_place_name(name: str, tokens: list[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked for the same names many times per article
 def name_key(name: str) -> str:
     """What makes two spellings one name: case, dots, diacritics and spacing do not matter."""
     text = unicodedata.normalize("NFKD", name.replace("’", "'"))
@@ -361,20 +362,23 @@ def doubtful_people(
         if label in _PLACE_READINGS and gaz.knows(name):
             continue
         found.setdefault(name_key(name), name)
-    return tuple(name for name, _ in not_places([(name, False) for name in found.values()], places, outlet))
+    mentions = [(name, False) for name in found.values()]
+    return tuple(name for name, _ in not_places(mentions, places, outlet, cities_decide=False))
 
 
 _PLACE_READINGS = frozenset({"GPE", "LOC", "FAC"})
 
 
 def not_places(
-    mentions: list[tuple[str, bool]], places: Iterable[Place], outlet: str | None = None
+    mentions: list[tuple[str, bool]], places: Iterable[Place], outlet: str | None = None, cities_decide: bool = True
 ) -> list[tuple[str, bool]]:
     """The mentions without single untitled words that are places of this article: ones it names
     as places, and the names of districts, neighbourhoods and cities (no mere towns) in its
     countries or its outlet's. The model calls "Banani" or "Khilkhet" (Dhaka neighbourhoods, too
     small for `knows`) a PERSON in "passed through Khilkhet"; outside such an article a person
-    of that name stays one, and so does a word that is only another name of a place there."""
+    of that name stays one, and so does a word that is only another name of a place there.
+    Without `cities_decide` a city's name the article does not place stays (weak mentions, which
+    the corpus decides: "the Obama administration" in a story naming Japan, home of Obama city)."""
     gaz = gazetteer()
     placed = {place_key(place.name) for place in places}
     countries = {place.country for place in places if place.country} | ({outlet} if outlet else set())
@@ -385,7 +389,10 @@ def not_places(
             return True
         # The place's own name ("Ray" is no other name of Raytown), not a mere town.
         return any(
-            c.own_name and c.kind != "town" and gaz.country_by_code.get(c.country_code) in countries
+            c.own_name
+            and c.kind != "town"
+            and (cities_decide or c.kind != "city")
+            and gaz.country_by_code.get(c.country_code) in countries
             for c in gaz.cities.lookup(key)
         )
 
@@ -524,6 +531,8 @@ def merge_people(
             for other in keys
             if other != key
             and (key, other) not in apart
+            # "Obama-Biden", "Obama-Clinton": a pair of names in one word is no full name of either.
+            and (len(parts) > 1 or " " in forms[other])
             and fits(parts, split[other])
             and (len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))
         ]

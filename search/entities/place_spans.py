@@ -101,6 +101,7 @@ def article_places(
     for headline in headlines:
         names.extend(gaz.scan_headline(headline))
     names.extend(party_tag_states(text))  # "(D-Mass.)": Massachusetts
+    names.extend(parenthesised_countries(text))  # "B Lima (Samoa)": a player's national side
     spans = list(spans)
     # Names the model reads as an organisation after a word that takes an organisation or a team
     # ("a goal for Chelsea", "the final against Chelsea"): a club or a firm in this article, so
@@ -119,6 +120,18 @@ def article_places(
     names = [name for name in names if not used_only_as_a_side(name, text)]
     tentative = [name for name in tentative if not used_only_as_a_side(name, text)]
     return gaz.resolve_all(names, outlet=outlet, people=people, tentative=tentative)
+
+
+_PARENTHESISED = re.compile(r"\(([A-Z][A-Za-z.' -]{1,30})\)")
+
+
+def parenthesised_countries(text: str) -> list[str]:
+    """Countries written alone in brackets: a team sheet's national sides ("C Latham (Australia);
+    B Lima (Samoa)"), a firm's branch ("Unilever (UK)"), which the model often leaves without a span."""
+    if "(" not in text:
+        return []
+    gaz = gazetteer()
+    return [match.group(1) for match in _PARENTHESISED.finditer(text) if gaz.is_country(match.group(1))]
 
 
 # The model gives no span at all to many plain mentions of well-known cities ("5:30pm Dhaka time",
