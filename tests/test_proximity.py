@@ -144,3 +144,25 @@ def test_ordered_near_counts_the_second_word_after_the_first_within_the_slop():
     assert proximity.ordered_near([5], [5 + proximity.SLOP + 1]) == 0
     assert proximity.ordered_near([6], [5]) == 0  # the other order does not count
     assert proximity.ordered_near([1, 10, 20], [2, 11, 40]) == 2
+
+
+@pytest.mark.shared
+def test_positions_read_by_block_index_equal_whooshs_skipping(searcher):
+    """The searcher reads proximity's positions through the evaluator's cached block indexes; they
+    are the positions Whoosh's own skipping reads, and so are the bonuses."""
+    gen = searcher._current()
+    evaluation = gen.evaluator.request()
+    matched = evaluation.mask(wq.Or([wq.Term(f, w) for f in ranking.TEXT_FIELDS for w in ("oil", "price")]))
+    docnums = matched.nonzero()[0][::3]
+    assert len(docnums) > 100
+    bonuses = []
+    for words in (["oil", "price"], ["crude", "oil", "price"]):
+        ours = proximity.proximity_scores(gen.searcher, docnums, words, positions_at=evaluation.positions_at)
+        whooshs = proximity.proximity_scores(gen.searcher, docnums, words)
+        assert (ours[0] == whooshs[0]).all() and (ours[1] == whooshs[1]).all()
+        bonuses.append(int((ours[0] > 0).sum()))
+        for field in ranking.TEXT_FIELDS:
+            for word in words:
+                found = evaluation.positions_at(field, word, sorted(docnums.tolist()))
+                assert found == proximity._positions(gen.searcher, field, [word], docnums).get(word, {})
+    assert all(bonuses), bonuses  # some of the documents have the words side by side

@@ -12,10 +12,10 @@ import numpy as np
 import orjson
 import pytest
 
-from helpers import NoEntities, fixture_articles, same_collection, shared_path, write_jsonl
+from helpers import NoEntities, ReutersTags, fixture_articles, same_collection, shared_path, write_jsonl
 from search.engine import searcher as searcher_module
 from search.engine.searcher import Searcher
-from search.index.columns import COLUMNS_PREFIX, Collection
+from search.index.columns import COLUMNS_PREFIX, Collection, FacetColumn
 from search.index.indexer import reindex
 from search.index.store import current_generation
 from search.results import SearchRequest
@@ -149,3 +149,32 @@ def test_groups_are_counted_as_distinct_group_numbers():
         # Articles alone have a negative number of their own; wire copies share a number from 0.
         numbers = np.where(rng.random(size) < 0.5, -1 - np.arange(size), rng.integers(0, max(1, size // 10), size))
         assert searcher_module.count_groups(numbers) == np.unique(numbers).size
+
+
+@pytest.mark.shared
+def test_facet_counts_by_document_equal_one_pass_over_every_pair(tmp_path):
+    """Facet counts of few matches read only their documents' pairs: on Reuters' own people and
+    places tags they equal one pass over every pair, for matches from a handful to all, and a
+    document's values are the same read either way; pairs out of docnum order take the pass."""
+    index_dir = tmp_path / "index"
+    reindex([shared_path("corpus", "reuters21578", "reut2-000.sgm")], index_dir, workers=1, extractor=ReutersTags())
+    with Searcher.open(index_dir) as searcher:
+        collection = searcher._current().collection
+    rng = np.random.default_rng(11)
+    size = collection.size
+    for name in ("person", "place", "country"):
+        column = collection.facets[name]
+        assert column.doc_of.size > 50 and column._doc_starts() is not None, name
+        for share in (0.002, 0.05, 0.2, 0.5, 1.0):
+            mask = rng.random(size) < share
+            expected = np.bincount(column.value_of[mask[column.doc_of]], minlength=len(column.labels))
+            assert np.array_equal(column.counts(mask), expected), (name, share)
+            assert np.array_equal(column.counts(mask, np.flatnonzero(mask)), expected), (name, share)
+        for docnum in [0, *rng.integers(0, size, 40).tolist(), size - 1]:
+            expected_values = [column.labels[v] for v in column.value_of[column.doc_of == docnum].tolist()]
+            assert column.values_of(docnum) == expected_values
+        shuffled = rng.permutation(column.doc_of.size)
+        unordered = FacetColumn(name, column.labels, column.keys, column.doc_of[shuffled], column.value_of[shuffled])
+        mask = rng.random(size) < 0.01
+        assert unordered._doc_starts() is None
+        assert np.array_equal(unordered.counts(mask), column.counts(mask))

@@ -74,6 +74,62 @@ def test_term_positions_and_weights_agree_with_whooshs_skip_to_across_blocks(tmp
         assert last_ids.tolist() == [every[min(i + 127, len(every) - 1)] for i in range(0, len(every), 128)]
         assert term_weights(reader, "body", "rocket", wanted) == weights
         assert term_weights(reader, "body", "rocket", wanted, blocks) == weights
+        assert term_positions(reader, "body", "rocket", wanted, blocks) == expected
+
+
+@pytest.mark.parametrize("codec", ["whoosh", "dateline"])
+def test_a_terms_postings_read_at_once_equal_whooshs_blocks_with_deletions(tmp_path, codec):
+    """posting_blocks reads a term's blocks in one piece (ids and weights, not their positions): it
+    gives every posting Whoosh's own block reading gives, the deleted documents' too (from the
+    first, though deletions at the start move Whoosh's wrapped matcher past them), for terms whose
+    weights Whoosh stores as one per posting, as one for all (every weight 1 or all equal) and for
+    blocks of three postings or fewer (pickled without a MARK); blocks as Whoosh's codec writes
+    them (zlib, protocol 2) or as Dateline's does (raw, protocol 3, which Whoosh reads too)."""
+    from whoosh import fields, index
+
+    from search.index.whoosh_internals import BLOCK_PROTOCOL, _leaf_postings, posting_blocks
+    from search.index.writer import index_codec
+
+    schema = fields.Schema(body=fields.TEXT(phrase=True))
+    ix = index.create_in(str(tmp_path), schema)
+    with ix.writer(**({"codec": index_codec()} if codec == "dateline" else {})) as writer:
+        for n in range(900):
+            words = ["rocket"] * (1 + n % 3) + ["launch"] + ["twice", "twice"] * (n % 2) + ["rare"] * (n in (5, 700))
+            writer.add_document(body=" ".join(words))
+    with ix.writer() as writer:  # deletions, several at the start of the postings
+        for docnum in [*range(0, 300), 450, 899]:
+            writer.delete_document(docnum)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        assert reader.has_deletions()
+        for text in ("rocket", "launch", "twice", "rare"):
+            blocks = list(posting_blocks(reader, "body", text, weights=True))
+            assert len(blocks) == 1, "one piece for the whole term"
+            ids, weights = blocks[0]
+            matcher = _leaf_postings(reader, "body", text)
+            expected_ids, expected_weights = [], []
+            while matcher.is_active():  # Whoosh's own block reading, from the first block
+                matcher._read_ids()
+                matcher._read_weights()
+                expected_ids.extend(matcher._ids)
+                expected_weights.extend(matcher._weights)
+                matcher._next_block()
+            assert ids.tolist() == expected_ids and weights.tolist() == expected_weights, text
+            live = [d for d in ids.tolist() if not reader.is_deleted(d)]
+            assert live == list(reader.postings("body", text).all_ids())
+            assert 0 in ids.tolist() or text in ("twice", "rare")  # deleted documents are included
+        rocket = posting_blocks(reader, "body", "rocket", weights=True)
+        assert set(next(rocket)[1].tolist()) == {1.0, 2.0, 3.0}
+        matcher = _leaf_postings(reader, "body", "rocket")
+        head = matcher._postfile.get(matcher._dataoffset, 2)
+        assert (head == bytes([0x80, BLOCK_PROTOCOL])) == (codec == "dateline")
+        matcher._read_data()  # Dateline's blocks hold their ids (deltas) and weights as arrays
+        assert [type(part).__name__ for part in matcher._data[:2]] == (
+            ["array", "array"] if codec == "dateline" else ["tuple", "tuple"]
+        )
+        assert matcher.weight() == 1.0 and list(matcher.all_ids())[:2] == [0, 1]  # Whoosh reads them
+        positions = dict(reader.postings("body", "rocket").items_as("positions"))  # Whoosh's reading
+        assert positions[300] == [0] and positions[302] == [0, 1, 2]
 
 
 @pytest.mark.shared
@@ -134,3 +190,27 @@ def test_writer_process_postings_equal_whooshs_when_its_pool_spills(
     ours, whooshs = written(_FastSegmentWriter, tmp_path / "ours"), written(SegmentWriter, tmp_path / "whoosh")
     assert max(len(entries) for _, entries in ours[0].values()) > 128  # several posting blocks
     assert ours == whooshs
+
+
+def test_positions_of_values_read_every_delta_width_as_whoosh_does():
+    """Positions-format values whose deltas all fit a byte are read by numpy from their layout, the
+    others (deltas of 256 and more, of 65,536 and more) by unpickling: in any mix, every position
+    is Whoosh's, in order, with the index of its value."""
+    from whoosh.formats import Positions
+
+    from search.index.whoosh_internals import positions_of_values
+
+    rng = np.random.default_rng(3)
+    lists = [[0], [5], [0, 1], [3, 7, 255], [2, 300], [1, 70_000, 70_001], [9] + list(range(10, 400, 3))]
+    lists += [
+        sorted(set(rng.integers(0, n, size=int(rng.integers(1, 30))).tolist())) for n in (200, 2_000, 90_000) * 30
+    ]
+    encode = Positions().encode
+    values = [encode(found) for found in lists]
+    order = rng.permutation(len(values))
+    for chosen in (order, order[:1], [0, 1, 2, 3], [4, 5]):
+        picked = [values[i] for i in chosen]
+        index, positions = positions_of_values(picked)
+        expected = [(n, p) for n, i in enumerate(chosen) for p in lists[i]]
+        assert list(zip(index.tolist(), positions.tolist())) == expected
+    assert positions_of_values([])[0].size == 0

@@ -24,14 +24,22 @@ remembers the positional matches (phrases) it found so that scoring does not fin
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
 from search.index.phrases import phrase_docnums
-from search.index.whoosh_internals import block_index, field_lengths, posting_blocks, reads_phrases, term_weights
+from search.index.whoosh_internals import (
+    block_index,
+    field_lengths,
+    posting_blocks,
+    reads_phrases,
+    term_positions,
+    term_weights,
+)
 from search.query.compile import DocnumsQuery
 
 Memo = dict  # query -> its match mask, for one request
@@ -46,6 +54,7 @@ class Evaluator:
     # Posting blocks whose last id and offset (16 bytes) are kept: ~30 MB; a common word at a million
     # articles has 4,000 blocks a field.
     CACHE_BLOCKS = 2_000_000
+    CACHE_SCORERS = 100_000  # terms' scorers kept per generation (a few hundred bytes each)
 
     def __init__(self, searcher, live: np.ndarray) -> None:
         self.searcher = searcher  # the top-level Whoosh searcher, with the product's weighting
@@ -58,6 +67,7 @@ class Evaluator:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms = _Kept(self.CACHE_POSTINGS)  # (field, term) -> (docnums, scores)
         self._blocks = _Kept(self.CACHE_BLOCKS)  # (field, term, segment) -> (last ids, offsets)
+        self._scorers: dict[tuple[str, str], BM25FScorer | WeightScorer | None] = {}
 
     def request(self) -> RequestEvaluator:
         return RequestEvaluator(self)
@@ -246,12 +256,19 @@ class Evaluator:
         return docnums, self._bm25f(scorer, fieldname, docnums, tf)
 
     def _scorer(self, fieldname: str, text: str) -> BM25FScorer | WeightScorer | None:
-        """Whoosh's scorer of the term (None when no document has it)."""
-        if fieldname not in self.searcher.schema or (fieldname, text) not in self.searcher.reader():
-            return None
-        scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
-        if not isinstance(scorer, (BM25FScorer, WeightScorer)):
-            raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
+        """Whoosh's scorer of the term (None when no document has it), kept for the generation: making
+        one looks the term up in every segment (its IDF)."""
+        key = (fieldname, text)
+        if key in self._scorers:
+            return self._scorers[key]
+        scorer = None
+        if fieldname in self.searcher.schema and key in self.searcher.reader():
+            scorer = self.searcher.weighting.scorer(self.searcher, fieldname, text)
+            if not isinstance(scorer, (BM25FScorer, WeightScorer)):
+                raise TypeError(f"numpy scores mirror BM25F only, not {type(scorer).__name__}")
+        if len(self._scorers) >= self.CACHE_SCORERS:
+            self._scorers.clear()
+        self._scorers[key] = scorer
         return scorer
 
     def _bm25f(
@@ -307,17 +324,32 @@ class Evaluator:
             out[found] = self._weights[(fieldname, text)][places[found]]
             return out
         wanted = docnums.tolist()
+        for index, reader, offset, local in self._by_segment(fieldname, text, wanted):
+            blocks = self._block_index(reader, fieldname, text, index)
+            for docnum, weight in term_weights(reader, fieldname, text, local, blocks).items():
+                out[bisect_left(wanted, docnum + offset)] = weight
+        return out
+
+    def positions_at(self, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+        """The term's positions in each of `docnums` (sorted) that has it, from the posting blocks
+        that hold them only (found by the term's cached block index)."""
+        out: dict[int, list[int]] = {}
+        for index, reader, offset, local in self._by_segment(fieldname, text, docnums):
+            blocks = self._block_index(reader, fieldname, text, index)
+            out.update(
+                (d + offset, found) for d, found in term_positions(reader, fieldname, text, local, blocks).items()
+            )
+        return out
+
+    def _by_segment(self, fieldname: str, text: str, docnums: list[int]) -> Iterator[tuple[int, Any, int, list[int]]]:
+        """(segment index, its reader, its first docnum, the docnums in it counted from there) for each
+        segment holding some of `docnums` (sorted) and the term."""
         for index, (leaf, offset) in enumerate(self.leaves):
             end = self.leaves[index + 1][1] if index + 1 < len(self.leaves) else self.size
-            lo, hi = bisect_left(wanted, offset), bisect_left(wanted, end)
+            lo, hi = bisect_left(docnums, offset), bisect_left(docnums, end)
             reader = leaf.reader()
-            if lo == hi or (fieldname, text) not in reader:
-                continue
-            blocks = self._block_index(reader, fieldname, text, index)
-            local = [d - offset for d in wanted[lo:hi]]
-            for docnum, weight in term_weights(reader, fieldname, text, local, blocks).items():
-                out[bisect_left(wanted, docnum + offset, lo, hi)] = weight
-        return out
+            if lo < hi and (fieldname, text) in reader:
+                yield index, reader, offset, [d - offset for d in docnums[lo:hi]]
 
     def _block_index(self, reader, fieldname: str, text: str, segment: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The term's posting blocks in a segment (whoosh_internals.block_index), kept per generation:
@@ -377,3 +409,6 @@ class RequestEvaluator:
 
     def scores_at(self, q: wq.Query, docnums: np.ndarray) -> np.ndarray | None:
         return self.evaluator.scores_at(q, docnums)
+
+    def positions_at(self, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+        return self.evaluator.positions_at(fieldname, text, docnums)

@@ -21,7 +21,7 @@ BM25F put above every later one: the order past them, and every count, stay as t
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from whoosh import query as wq
@@ -38,6 +38,8 @@ RERANK_DEPTH = 100
 
 Pair = tuple[str, str]
 Positions = dict[str, dict[int, list[int]]]  # word -> {top-level docnum: positions in one field}
+# (field, word, sorted top-level docnums) -> {docnum: the word's positions}: Evaluator.positions_at
+PositionsAt = Callable[[str, str, list[int]], dict[int, list[int]]]
 
 
 def typed_words(query: wq.Query, fields: Sequence[str] = TEXT_FIELDS) -> list[str]:
@@ -85,18 +87,20 @@ def rerank(
     weight: float | None = None,
     slop: int | None = None,
     depth: int | None = None,
+    positions_at: PositionsAt | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`docnums` best first and their `scores`, with the first `depth` reordered: those that have
     all `words` as typed first (with `as_typed_first`), then by score plus `weight` times the
     proximity bonus. Fewer than two words: unchanged. (`weight`, `slop` and `depth`, WEIGHT, SLOP
-    and RERANK_DEPTH when not given, are for bench/relevance.py's grid.)"""
+    and RERANK_DEPTH when not given, are for bench/relevance.py's grid.) `positions_at` reads the
+    words' positions (by default, from the searcher's segments, block after block)."""
     weight = WEIGHT if weight is None else weight
     slop = SLOP if slop is None else slop
     depth = RERANK_DEPTH if depth is None else depth
     if len(words) < 2 or not len(docnums) or (weight <= 0 and not as_typed_first):
         return docnums, scores
     head = docnums[: min(depth, len(docnums))]
-    bonus, typed = proximity_scores(searcher, head, words, slop)
+    bonus, typed = proximity_scores(searcher, head, words, slop, positions_at)
     if not as_typed_first:
         typed[:] = False
     if not bonus.any() and not typed.any():
@@ -110,7 +114,7 @@ def rerank(
 
 
 def proximity_scores(
-    searcher, docnums: np.ndarray, words: Sequence[str], slop: int = SLOP
+    searcher, docnums: np.ndarray, words: Sequence[str], slop: int = SLOP, positions_at: PositionsAt | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each document: its bonus for the neighbouring pairs of `words` over the text fields, and
     whether some field has all the words as typed."""
@@ -119,7 +123,11 @@ def proximity_scores(
     for field in TEXT_FIELDS:
         if field not in searcher.schema:
             continue
-        positions = _positions(searcher, field, words, docnums)
+        if positions_at is None:
+            positions = _positions(searcher, field, words, docnums)
+        else:
+            wanted = np.sort(docnums).tolist()
+            positions = {word: held for word in words if (held := positions_at(field, word, wanted))}
         if len(positions) < 2:
             continue
         scorer = searcher.weighting.scorer(searcher, field, next(iter(positions)))

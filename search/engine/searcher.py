@@ -582,7 +582,14 @@ class _Search:
             docnums = np.asarray([h.docnum for h in results], dtype=np.int64)
             ranked = np.asarray([h.score for h in results], dtype=np.float64)
         words = proximity.typed_words(query)
-        return proximity.rerank(self.gen.searcher, docnums, ranked, words, as_typed_first=self.words_required)
+        return proximity.rerank(
+            self.gen.searcher,
+            docnums,
+            ranked,
+            words,
+            as_typed_first=self.words_required,
+            positions_at=self.evaluation.positions_at,
+        )
 
     def _with_feedback(self, query: wq.Query, docnums: np.ndarray, ranked: np.ndarray) -> np.ndarray:
         """The matches' scores under RM3: the query's, and those of the words of its best hits (for

@@ -30,6 +30,7 @@ import orjson
 
 from search.entities.name_map import NO_YEAR, NameEvidence, canonical_people
 from search.index import segment_columns
+from search.index.ranges import ranges
 from search.index.saved import code_digest, loaded_or_made
 from search.index.schema import FACET_FIELDS, StoredArticle
 from search.index.segment_columns import (
@@ -88,6 +89,7 @@ class FacetColumn:
         self._loose: dict[str, int] | None = None
         self._folded: list[str] | None = None
         self._label_rank: np.ndarray | None = None
+        self._starts: np.ndarray | None | bool = False  # not yet known
 
     @property
     def label_rank(self) -> np.ndarray:
@@ -98,8 +100,29 @@ class FacetColumn:
             self._label_rank = rank
         return self._label_rank
 
-    def counts(self, mask: np.ndarray) -> np.ndarray:
+    def counts(self, mask: np.ndarray, docnums: np.ndarray | None = None) -> np.ndarray:
+        """How many of the documents in `mask` have each value; `docnums`: the mask's documents
+        (np.flatnonzero(mask)), when the caller has them. A few matches are looked up by document,
+        reading their pairs only; many are found by one pass over every pair."""
+        starts = self._doc_starts()
+        if starts is not None:
+            if docnums is None:
+                docnums = np.flatnonzero(mask)
+            if docnums.size * 4 < mask.size:
+                docnums = docnums[docnums < starts.size - 1]  # documents past the last pair have none
+                pairs = ranges(starts[docnums], starts[docnums + 1])
+                return np.bincount(self.value_of[pairs], minlength=len(self.labels))
         return np.bincount(self.value_of[mask[self.doc_of]], minlength=len(self.labels))
+
+    def _doc_starts(self) -> np.ndarray | None:
+        """Where each document's pairs start, up to the last document having any (and where that one
+        ends), when the pairs are in docnum order, as every generation writes them; else None."""
+        if self._starts is False:
+            doc_of = self.doc_of
+            ordered = not doc_of.size or bool(np.all(doc_of[1:] >= doc_of[:-1]))
+            last = int(doc_of[-1]) if doc_of.size else -1
+            self._starts = np.searchsorted(doc_of, np.arange(last + 2)) if ordered else None
+        return self._starts if isinstance(self._starts, np.ndarray) else None
 
     def docs_with(self, value_ids: list[int] | np.ndarray, size: int) -> np.ndarray:
         """Mask of documents having any of the values (an OR of the selection)."""
@@ -117,6 +140,11 @@ class FacetColumn:
 
     def values_of(self, docnum: int) -> list[str]:
         """One document's values as the column shows them (canonical people, not stored forms)."""
+        starts = self._doc_starts()
+        if starts is not None:
+            if docnum + 1 >= starts.size:
+                return []
+            return [self.labels[v] for v in self.value_of[starts[docnum] : starts[docnum + 1]].tolist()]
         return [self.labels[v] for v in self.value_of[self.doc_of == docnum].tolist()]
 
     def value_id(self, value: str) -> int | None:

@@ -14,26 +14,37 @@ import gc
 import heapq
 import pickle
 import signal
+import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
-from itertools import chain
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
+from io import BytesIO
+from itertools import accumulate, chain
+from operator import itemgetter, sub
 from struct import Struct
 from typing import Any
 
 import numpy as np
 import whoosh
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3PerDocReader,
+    W3PostingsWriter,
+    _lenfield,
+)
 from whoosh.columns import NumericColumn
 from whoosh.formats import Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import _INT_SIZE
 from whoosh.util import random_name
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from search.analysis import NewsTokenizer
+from search.index.ranges import ranges
 
 WHOOSH_VERSION = (2, 7, 4)
 
@@ -50,17 +61,39 @@ def check_whoosh_version(found: tuple = tuple(whoosh.__version__)) -> None:
 check_whoosh_version()
 
 
+def _without_collections(function: Callable) -> Callable:
+    """Runs `function` with the cyclic garbage collector paused. Unpickling posting blocks makes
+    thousands of tuples, and every 700 allocations the collector walks the young objects, every few
+    of those walks the older ones: in a searcher holding millions of objects that cost half as much
+    again as the reading. The blocks hold no cycles, so nothing is left for it to find."""
+
+    @wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
 # --- reading: postings a block at a time, field lengths a column at a time --------------------
 
 
 def posting_blocks(
     reader, fieldname: str, text: str, *, weights: bool = False
 ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """The postings of a term in one segment's reader, a block at a time: (docnums in the segment,
-    weights or None). The term must be in the reader. Deleted documents are included."""
-    matcher = reader.postings(fieldname, text)
-    while hasattr(matcher, "child"):  # deletions wrap the postings; callers mask them out
-        matcher = matcher.child
+    """The postings of a term in one segment's reader: (docnums in the segment, weights or None), in
+    one piece read from its blocks at once, or a block at a time where they are not in blocks. The
+    term must be in the reader. Deleted documents are included."""
+    matcher = _leaf_postings(reader, fieldname, text)  # deletions wrap the postings; callers mask them out
+    whole = _block_postings(matcher, weights)
+    if whole is not None:
+        yield whole
+        return
     if not hasattr(matcher, "_read_ids"):  # not a block matcher: the public API, one posting at a time
         ids, found = [], []
         while matcher.is_active():
@@ -79,6 +112,113 @@ def posting_blocks(
             np.asarray(matcher._weights, dtype=np.float64) if weights else None,
         )
         matcher._next_block()
+
+
+# A posting block's data is one pickle of (delta-coded ids, weights, values). A Positions value is
+# bytes, which protocol 2 writes as a call of codecs.encode on its text: unpickling a block's
+# positions costs several times its ids and weights, so these are unpickled alone, from the part
+# of the pickle before the values (it ends where their first call names codecs.encode).
+_VALUES_START = b"c_codecs\nencode\n"
+_MARK = b"("[0]
+_TWO_TUPLE_STOP = b"\x86."  # TUPLE2 and STOP: the ids and weights made one pickle
+
+
+def _ids_and_weights(data: bytes, count: int) -> tuple[tuple, Any]:
+    """A block's (delta-coded ids, minified weights) from its uncompressed data."""
+    at = data.find(_VALUES_START)
+    if at > 0 and count > 3 and data[at - 1] == _MARK:  # a tuple of more than three is MARK ... TUPLE
+        at -= 1
+    if at > 0:
+        try:
+            found = pickle.loads(data[:at] + _TWO_TUPLE_STOP)
+        except (pickle.UnpicklingError, ValueError, EOFError, IndexError, TypeError):
+            found = None
+        if isinstance(found, tuple) and len(found) == 2 and len(found[0]) == count:
+            return found
+    ids, found_weights, _values = pickle.loads(data)
+    return ids, found_weights
+
+
+def _block_at(data: bytes, position: int, values: bool = False) -> tuple:
+    """The posting block at `position` in `data`: (its signed byte length, its number of postings,
+    its delta-coded ids, its weights as Whoosh minifies them), and with `values` its values."""
+    (size,) = _BLOCK_LENGTH.unpack_from(data, position)
+    stream = BytesIO(data)  # shares data's buffer
+    stream.seek(position + 4)
+    # The header: (postings, last id, most weight, compression, shortest, longest).
+    count, _last, _most, compression = pickle.Unpickler(stream).load()[:4]
+    block = data[stream.tell() : position + 4 + abs(size)]
+    if compression:
+        block = zlib.decompress(block)
+    if values:
+        ids, weights, found_values = pickle.loads(block)
+        return size, count, ids, weights, found_values
+    ids, weights = _ids_and_weights(block, count)
+    return size, count, ids, weights
+
+
+def _extent(matcher) -> tuple[bytes, int] | None:
+    """The bytes of a term's postings in blocks, read at once, and where its first block starts in
+    them; None for postings not in blocks (or not laid out as Whoosh 2.7.4 writes them)."""
+    if not all(hasattr(matcher, name) for name in ("_startoffset", "_baseoffset", "_length", "_postfile")):
+        return None
+    if getattr(matcher, "_byteids", False):
+        return None
+    start, length = matcher._startoffset, matcher._length
+    if isinstance(length, tuple):  # Whoosh 2.7.4 reads a term's extent length as a 1-tuple
+        (length,) = length
+    return matcher._postfile.get(start, length), matcher._baseoffset - start
+
+
+@_without_collections
+def _block_postings(matcher, weights: bool) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Every posting of a term stored in blocks: its extent read at once, each block's header and ids
+    (and weights) unpickled, its values left alone, the ids undone from deltas by numpy. None for
+    postings not in blocks, or not laid out as Whoosh 2.7.4 writes them."""
+    extent = _extent(matcher)
+    if extent is None:
+        return None
+    data, position = extent
+    deltas: list[np.ndarray] = []
+    counts: list[int] = []
+    found_weights: list[np.ndarray] = []
+    while position < len(data):
+        size, count, ids, block_weights = _block_at(data, position)
+        deltas.append(_as_array(ids, np.int64))
+        counts.append(count)
+        if weights:
+            found_weights.append(_as_array(_block_weights(block_weights, count), np.float64))
+        position += 4 + abs(size)
+        if size < 0:
+            break
+    if not counts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64) if weights else None
+    lengths = np.asarray(counts, dtype=np.int64)
+    # Each block's ids count from 0 again: a running sum, less the sum before the block's start.
+    total = np.cumsum(np.concatenate(deltas), dtype=np.int64)
+    ends = np.cumsum(lengths)
+    before = np.concatenate(([0], total[ends[:-1] - 1]))
+    ids_out = total - np.repeat(before, lengths)
+    if not weights:
+        return ids_out, None
+    return ids_out, np.concatenate(found_weights).astype(np.float64)
+
+
+def _as_array(found: Any, dtype: type) -> np.ndarray:
+    """A block's ids (dtype int) or weights (float) as numpy: an array's machine bytes as they are, a
+    tuple item by item."""
+    if isinstance(found, array):
+        return np.frombuffer(found, dtype=np.dtype(found.typecode))
+    return np.asarray(found, dtype=dtype)
+
+
+def _block_weights(found: Any, count: int) -> tuple | Any:
+    """A block's weights as Whoosh minifies them: None when all are 1, one float when all are equal."""
+    if found is None:
+        return (1.0,) * count
+    if isinstance(found, float):
+        return (found,) * count
+    return found
 
 
 _BYTE_LENGTHS = np.asarray([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -144,10 +284,18 @@ def _postings_at(reader, fieldname: str, text: str, docnums: list[int]) -> Itera
             yield docnum, matcher
 
 
-def term_positions(reader, fieldname: str, text: str, docnums: list[int]) -> dict[int, list[int]]:
+@_without_collections
+def term_positions(
+    reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[int, list[int]]:
     """The positions of a term in the given documents of one segment (sorted docnums in the
-    segment; those without the term left out), reading only the blocks that hold them."""
-    return {docnum: matcher.value_as("positions") for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
+    segment; those without the term left out), reading only the blocks that hold them: found by
+    their headers, or at once in `blocks` (the term's block_index)."""
+    if blocks is None:
+        return {d: matcher.value_as("positions") for d, matcher in _postings_at(reader, fieldname, text, docnums)}
+    decode = reader.schema[fieldname].format.decoder("positions")
+    found = _indexed_postings_at(reader, fieldname, text, docnums, blocks, values=True)
+    return {d: decode(value) for d, _weight, value in found}
 
 
 # -- Positions-format values (how Whoosh pickles a posting's positions) ---------------------------
@@ -162,23 +310,52 @@ def reads_phrases(field) -> bool:
     return type(field.format) is Positions
 
 
+@_without_collections
 def positions_of_values(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """(index of the value, position) of every position in Positions-format values, in order.
 
-    Each value is a count and a list of position deltas pickled with protocol 2; the lists are
-    unpickled together as one list of lists (one call instead of one per document)."""
+    Each value is a count and a list of position deltas pickled with protocol 2. Where every delta
+    is below 256 (most values: a word's positions are near one another), each is one BININT1
+    opcode and its byte, so the values' bytes are laid out by their counts alone and numpy reads
+    the deltas from them. The other values are unpickled together as one list of lists (one call
+    instead of one per document)."""
     if not values:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    counts = np.frombuffer(b"".join([value[:_INT_SIZE] for value in values]), dtype=">u4").astype(np.int64)
-    lists = _unpickled_together(values, counts)
-    if lists is None:  # not as Whoosh writes them today: Whoosh's own reading, one value at a time
-        decode = Positions().decode_positions
-        lists = [[p - q for p, q in zip(found, [0, *found[:-1]])] for found in map(decode, values)]
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    raw = np.frombuffer(b"".join(values), dtype=np.uint8)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    begins = np.cumsum(lengths) - lengths
+    counts = np.zeros(len(values), dtype=np.int64)
+    for shift, at in ((24, 0), (16, 1), (8, 2), (0, 3)):  # the count: 4 bytes, big-endian
+        counts |= raw[begins + at].astype(np.int64) << shift
+    several = counts > 1  # a list of one is written without a MARK
+    # The first BININT1's byte: after count (4), PROTO 2 (2), EMPTY_LIST and BINPUT 0 (3), MARK.
+    first = begins + 10 + several
+    plain = lengths == first - begins + 2 * counts + 1  # each delta two bytes, then APPEND(S) and STOP
+    slots = np.cumsum(counts) - counts  # where each value's deltas go
+    deltas = np.zeros(int(counts.sum()), dtype=np.int64)
+    fast = ranges(slots[plain], slots[plain] + counts[plain])
+    args = np.repeat(first[plain] - 2 * slots[plain], counts[plain]) + 2 * fast
+    headers = (raw[begins[plain] + 4] == 0x80).all() and (raw[begins[plain] + 5] == 2).all()  # PROTO 2
+    if not headers or not (raw[args - 1] == _BININT1).all():  # lengths that add up by chance: the slow way
+        plain[:] = False
+        fast = fast[:0]
+    else:
+        deltas[fast] = raw[args]
+    slow = np.flatnonzero(~plain)
+    if slow.size:
+        chosen = [values[i] for i in slow.tolist()]
+        lists = _unpickled_together(chosen, counts[slow])
+        if lists is None:  # not as Whoosh writes them today: Whoosh's own reading, one value at a time
+            decode = Positions().decode_positions
+            lists = [[p - q for p, q in zip(found, [0, *found[:-1]])] for found in map(decode, chosen)]
+        where = ranges(slots[slow], slots[slow] + counts[slow])
+        deltas[where] = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=where.size)
     total = np.cumsum(deltas)
-    starts = np.cumsum(counts) - counts
-    before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0)
+    before = np.where(slots > 0, total[np.maximum(slots - 1, 0)], 0)
     return np.repeat(np.arange(len(values)), counts), total - np.repeat(before, counts)
+
+
+_BININT1 = ord("K")
 
 
 def _unpickled_together(values: list[bytes], counts: np.ndarray) -> list[list[int]] | None:
@@ -204,13 +381,12 @@ def block_index(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
     file, from one read of the term's postings and their block headers (no block decoded); None
     when the term's postings are not in blocks (a few postings kept with the term)."""
     matcher = _leaf_postings(reader, fieldname, text)
-    if not all(hasattr(matcher, name) for name in ("_goto", "_startoffset", "_baseoffset", "_length")):
+    extent = _extent(matcher)
+    if extent is None:
         return None
-    start, length = matcher._startoffset, matcher._length
-    if isinstance(length, tuple):  # Whoosh 2.7.4 reads a term's extent length as a 1-tuple
-        (length,) = length
-    data = memoryview(matcher._postfile.get(start, length))
-    position = matcher._baseoffset - start
+    found, position = extent
+    data = memoryview(found)
+    start = matcher._startoffset
     last_ids, offsets = [], []
     while position < len(data):
         (size,) = _BLOCK_LENGTH.unpack_from(data, position)
@@ -223,6 +399,7 @@ def block_index(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
     return np.asarray(last_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
 
+@_without_collections
 def term_weights(
     reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray] | None = None
 ) -> dict[int, float]:
@@ -231,60 +408,152 @@ def term_weights(
     by their headers, or at once in `blocks` (the term's block_index)."""
     if blocks is None:
         return {docnum: matcher.weight() for docnum, matcher in _postings_at(reader, fieldname, text, docnums)}
+    found = _indexed_postings_at(reader, fieldname, text, docnums, blocks, values=False)
+    return {d: weight for d, weight, _value in found}
+
+
+def _indexed_postings_at(
+    reader, fieldname: str, text: str, docnums: list[int], blocks: tuple[np.ndarray, np.ndarray], values: bool
+) -> Iterator[tuple[int, float, Any]]:
+    """(docnum, weight, value or None) of the term's postings in the given documents of one segment
+    (sorted docnums in the segment; those without the term left out), each block that holds one
+    found in the term's block_index and decoded (its values only with `values`)."""
     last_ids, offsets = blocks
-    matcher = _leaf_postings(reader, fieldname, text)
-    out: dict[int, float] = {}
+    # The segment's postings file, without making the term's matcher (a term lookup and a block read).
+    postfile = getattr(getattr(reader, "_terms", None), "_postfile", None)
+    if postfile is None:
+        postfile = _leaf_postings(reader, fieldname, text)._postfile
     current = -1
+    ids: list[int] = []
+    weights: tuple | Any = ()
+    found: Any = None
     for docnum, block in zip(docnums, np.searchsorted(last_ids, docnums).tolist()):
         if block >= len(offsets):
             break  # past the term's last posting
         if block != current:
-            matcher._goto(int(offsets[block]))
-            matcher._read_ids()
-            matcher._read_weights()
+            offset = int(offsets[block])
+            (size,) = _BLOCK_LENGTH.unpack(postfile.get(offset, 4))
+            decoded = _block_at(postfile.get(offset, 4 + abs(size)), 0, values=values)
+            ids = list(accumulate(decoded[2]))
+            weights = _block_weights(decoded[3], decoded[1])
+            found = decoded[4] if values else None
             current = block
-        ids = matcher._ids
         i = bisect_left(ids, docnum)
         if i < len(ids) and ids[i] == docnum:
-            out[docnum] = matcher._weights[i]
-    return out
+            yield docnum, weights[i], found[i] if found else None
 
 
 def _leaf_postings(reader, fieldname: str, text: str):
-    """The term's matcher over its stored postings (deletions, which wrap it, left to the caller)."""
+    """The term's matcher over all its stored postings, from the first (deletions, which wrap it, left
+    to the caller: the wrapper has already moved it past the deleted documents at the start)."""
     matcher = reader.postings(fieldname, text)
+    wrapped = hasattr(matcher, "child")
     while hasattr(matcher, "child"):
         matcher = matcher.child
+    if wrapped and hasattr(matcher, "reset"):
+        matcher.reset()
     return matcher
 
 
+@_without_collections
 def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, postings: np.ndarray) -> list[bytes]:
     """The posting values of the term in `docnums` (sorted, in the segment, each having the term),
     given `postings`, every docnum of the term's postings in the segment in order (deleted ones
-    too): a block's ids are the next `block length` of them, so ids are never decoded again."""
-    matcher = reader.postings(fieldname, text)
-    while hasattr(matcher, "child"):  # deletions wrap the postings; the documents asked for are live
-        matcher = matcher.child
-    if not (hasattr(matcher, "_read_values") and hasattr(matcher, "_blocklength")):  # not a block matcher
+    too): a block's ids are the next `block length` of them, so only the values of the blocks
+    holding a wanted document are decoded."""
+    matcher = _leaf_postings(reader, fieldname, text)  # the documents asked for are live
+    extent = _extent(matcher)
+    if extent is None:  # not in blocks: the public API
         found = []
         for docnum in docnums.tolist():
             matcher.skip_to(docnum)
             found.append(matcher.value())
         return found
+    data, position = extent
     wanted = np.searchsorted(postings, docnums).tolist()  # each one's place among the postings
     values: list[bytes] = []
     start, first = 0, 0
-    while start < len(wanted):
-        end = bisect_left(wanted, first + matcher._blocklength, start)
-        if end > start:  # a wanted document is in this block: read its values only
-            matcher._read_values()
-            block = matcher._values
+    while start < len(wanted) and position < len(data):
+        (size,) = _BLOCK_LENGTH.unpack_from(data, position)
+        count = pickle.loads(data[position + 4 : position + 4 + abs(size)])[0]  # the header's first
+        end = bisect_left(wanted, first + count, start)
+        if end > start:  # a wanted document is in this block: decode it
+            block = _block_at(data, position, values=True)[4]
             values.extend(block[i - first] for i in wanted[start:end])
             start = end
-        first += matcher._blocklength
-        if start < len(wanted):
-            matcher._next_block()
+        first += count
+        position += 4 + abs(size)
+        if size < 0:
+            break
     return values
+
+
+# --- the codec: Whoosh's, its posting blocks pickled with protocol 3 --------------------------
+# Whoosh pickles a block's (ids, weights, values) with protocol 2, which writes each bytes value
+# (a posting's positions) as a call of codecs.encode on its text: at a million articles, reading
+# the blocks of a common word cost a quarter of a second. Protocol 3 writes bytes as they are:
+# blocks a third smaller, six times faster to pickle and to unpickle. The ids (deltas) and the
+# weights are written as arrays, not tuples: their machine bytes, which numpy takes as they are,
+# not a Python int or float each. Whoosh's own reader reads such blocks too (pickle.loads reads any
+# protocol; it iterates the ids and keeps the weights as the array it makes itself), so an index
+# mixing both kinds of block is sound.
+
+BLOCK_PROTOCOL = 3
+
+
+class DatelineCodec(W3Codec):
+    """Whoosh's W3 codec whose posting blocks are pickled with BLOCK_PROTOCOL."""
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
+class _PostingsWriter(W3PostingsWriter):
+    def _mini_ids(self):
+        if self._byteids:
+            return super()._mini_ids()
+        ids = self._ids
+        return array("I", map(sub, ids, chain((0,), ids)))  # each id less the one before
+
+    def _mini_weights(self):
+        found = super()._mini_weights()  # None (every weight 1), one float (all equal) or a tuple
+        return array("f", self._weights) if isinstance(found, tuple) else found
+
+    def _write_block(self, last: bool = False) -> None:
+        """The buffered block as Whoosh lays one out (its byte length, negative for the term's last
+        block; its header; its data), the data pickled with BLOCK_PROTOCOL."""
+        postfile = self._postfile
+        if not self._blockcount:
+            postfile.write(WHOOSH3_HEADER_MAGIC)  # a term's postings start with it
+        self._terminfo.add_block(self)
+        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), BLOCK_PROTOCOL)
+        compression = self._compression
+        if compression:
+            data = zlib.compress(data, compression)
+        ids = self._ids
+        header = pickle.dumps(
+            (
+                len(ids),
+                ids[-1],
+                self._maxweight,
+                compression,
+                length_to_byte(self._minlength),
+                length_to_byte(self._maxlength),
+            ),
+            2,
+        )
+        size = len(header) + len(data)
+        postfile.write_int(-size if last else size)
+        postfile.write(header)
+        postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
 
 
 # --- writing: writer processes with faster code paths -----------------------------------------
