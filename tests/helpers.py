@@ -31,6 +31,7 @@ from whoosh import index as whoosh_index
 
 from search.article import Article, Entities, Origin, Place
 from search.index.schema import build_schema, to_document
+from search.readers import read_file
 from search.settings import PROJECT_ROOT
 
 SAMPLE_CORPUS = PROJECT_ROOT / "corpus"
@@ -519,3 +520,13 @@ def shared_path(*parts: str) -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+def bbc_article(name: str) -> Article:
+    """The one article of a BBC News file, by its path under bbc_news/news ("sport/chelsea-sack-mutu.txt")."""
+    (article,) = [
+        item
+        for item in read_file(shared_path("corpus", "bbc_news", "news", *name.split("/")))
+        if isinstance(item, Article)
+    ]
+    return article

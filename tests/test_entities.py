@@ -8,7 +8,7 @@ import pytest
 
 from helpers import shared_path
 from search.article import Article, Entities, Origin, Place
-from search.entities.extract import EntityExtractor
+from search.entities.extract import EntityExtractor, _plan, article_parts, is_table_row, near_capitals
 from search.entities.people import clean_person, merge_people
 from search.entities.places import gazetteer, reuters_place_code
 from search.readers import read_file
@@ -174,6 +174,29 @@ def test_reuters_countries_match_gold_places(extractor):
     for story, entities in zip(stories, extractor.extract_many(stories)):
         ours = {reuters_place_code(country) for country in entities.countries}
         assert ours == REUTERS_GOLD[story.source_metadata["newid"]], story.title
+
+
+def test_rows_of_figures_and_lone_function_words_send_the_model_no_text(extractor):
+    # Reuters earnings reports: "Net 509,144 vs 277,834", "Revs 2,258,341 vs 1,328,634" are rows
+    # of a table (the model read "Revs 2,258,341 vs" as a person); the dateline line is prose.
+    stories = [
+        a
+        for a in read_articles("corpus", "reuters21578", "reut2-000.sgm", limit=400)
+        if any(p.startswith("Revs ") for p in a.body)
+    ][:5]
+    assert stories
+    for story, entities in zip(stories, extractor.extract_many(stories)):
+        sent, _ = _plan(article_parts(story))
+        rows = [p for p in story.body if is_table_row(p)]
+        assert rows and not set(rows) & set(sent)
+        assert not any(name.startswith(("Revs", "Net", "Avg")) for name in entities.people)
+    assert not is_table_row("Reagan won 52 pct of the vote against 48 pct.")
+    assert not is_table_row("Tokyo 12.5 pct vs 11.9 pct")  # a row a place opens is read
+    # "The company said": "The" keeps no words around it; "The Fed" and "May said" do.
+    text = "The company said its profits rose by a third in the year to March."
+    assert near_capitals(text) == "third in the year to March."
+    assert near_capitals("The Fed will meet.") == "The Fed will meet."
+    assert near_capitals("May said it was good news for the country and for all of us.").startswith("May said it")
 
 
 def test_reuters_place_codes():

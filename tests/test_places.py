@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from helpers import shared_path
+from helpers import bbc_article, shared_path
 from search.article import Article, Origin, Place
 from search.entities.extract import EntityExtractor
 from search.entities.gazetteer import english_form, place_table
+from search.entities.place_spans import parenthesised_countries
 from search.entities.places import canonical_value, gazetteer, outlet_country, party_tag_states, used_only_as_a_side
 from search.readers import read_file
 from search.results import SearchRequest
@@ -139,6 +140,52 @@ def test_a_place_used_only_as_a_sports_side_is_the_club(extractor):
     assert articles
     for entities in extractor.extract_many(articles):
         assert "Leverkusen" not in {p.name for p in entities.places}
+
+
+def test_a_club_named_for_its_town_by_its_players_is_no_place(extractor):
+    # BBC rugby reports: "Gloucester centre Henry Paul", "Bath prop Duncan Bell"; and the pattern of a
+    # club before its player's national side ("Liverpool's England midfielder").
+    assert used_only_as_a_side("Liverpool", "Liverpool's England midfielder Steven Gerrard was left out.")
+    assert not used_only_as_a_side("Liverpool", "Liverpool's England midfielder was born in Liverpool.")
+    for name, club in (
+        ("sport/bell-set-for-england-debut.txt", "Gloucester"),
+        ("sport/barkley-fit-for-match-in-ireland.txt", "Bath"),
+    ):
+        article = bbc_article(name)
+        assert re.search(club + r" (?:centre|flanker|fly-half|prop)", article.text)
+        assert club not in {p.name for p in extractor.extract(article).places}
+
+
+def test_a_town_the_model_reads_as_an_organisation_after_for_or_with_is_no_place(extractor):
+    # BBC: "a statement from Chelsea ... a very clear stance by Chelsea", "sponsorship deals with
+    # Chelsea ... a payment from Chelsea": the club, also after "from", where a town would be a place.
+    for name in ("sport/chelsea-sack-mutu.txt", "business/umbro-profits-lifted-by-euro-2004.txt"):
+        article = bbc_article(name)
+        assert re.search(r"\b(?:by|with) Chelsea\b", article.text) and "from Chelsea" in article.text
+        assert "Chelsea" not in {p.name for p in extractor.extract(article).places}
+    # A town after "from" where nothing reads it as an organisation stays a place (Dhaka Tribune).
+    articles = [a for a in dhaka_tribune("Khilkhet", limit=10) if re.search(r"\b(?:from|to|in|at) Khilkhet\b", a.text)]
+    assert any(Place("Khilkhet", "Bangladesh") in e.places for e in extractor.extract_many(articles))
+
+
+def test_a_name_after_a_countrys_possessive_is_no_place_outside_that_country(extractor):
+    # BBC: "eight of Alitalia's rivals, including Germany's Lufthansa, British Airways and Spain's
+    # Iberia" (the airline; Iberia is no place in Spain); "Russia's Chechnya" is a place there.
+    text = "The matter was raised by eight of Alitalia's rivals, including Germany's Lufthansa, British Airways and Spain's Iberia."
+    found = extractor.extract(Article(id="i", title="Aid", origin=Origin("t"), body=(text,)))
+    assert "Iberia" not in {p.name for p in found.places} and Place("Spain", "Spain") in found.places
+    region = "Russia's Chechnya has been at war for a decade, officials in Moscow said."
+    found = extractor.extract(Article(id="c", title="War", origin=Origin("t"), body=(region,)))
+    assert Place("Chechnya", "Russia") in found.places
+
+
+def test_a_country_in_brackets_is_a_place(extractor):
+    # BBC: the team sheet of the tsunami Aid match ("B Lima (Samoa)"), where the model gives the
+    # bracketed national sides no span; a club in brackets is none ("(Leicester)", "(Wasps)").
+    article = bbc_article("sport/captains-lining-up-for-aid-match.txt")
+    assert "(Samoa)" in article.text
+    assert Place("Samoa", "Samoa") in extractor.extract(article).places
+    assert parenthesised_countries("M Corry (Leicester), L Dallaglio (Wasps), S Sititi (Samoa)") == ["Samoa"]
 
 
 def test_facilities_are_not_places_and_regions_are_whole(extractor):

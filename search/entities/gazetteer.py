@@ -145,6 +145,7 @@ _LETTERS = str.maketrans(
 )
 
 
+@lru_cache(maxsize=1 << 16)  # the rules ask for the same few names again and again (60 calls a story)
 def place_key(text: str) -> str:
     """The lookup key for a place name: accents and case folded, spaces collapsed, "the " dropped."""
     if not text.isascii():

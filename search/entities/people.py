@@ -15,9 +15,13 @@ Rules, all general (title lists and the structure of names, never single article
   a dateline before a dash ("Fla.—President Donald Trump"), the same person restated ("Barack
   Obama Barack Hussein"); "the Obama White House" names Obama; an institution named after a
   person ("Ronald Reagan Presidential Library") is none;
+- a name right after an organisation noun ("oil giant Yukos", "Saudi side Al Hilal") is an
+  organisation's in the whole article;
 - within an article, a partial mention (surname, first name, a name without its last parts)
   joins the one full name it belongs to; a name with Jr/Sr is another person, and middle
-  initials must agree ("George W. Bush" is not "George H.W. Bush");
+  initials must agree ("George W. Bush" is not "George H.W. Bush"); a short given name joins
+  the long one ("Steve Gerrard", "Steven Gerrard"); a father's name after "bin"/"binte" is not
+  a partial form of the child's ("Benazir" beside "Farheen Rishta Binte Benazir");
 - single words the model reads as something else, or as a person but also a city's name, are
   weak mentions (doubtful_people) for the corpus to join to a full name or drop;
 - a name run on into a title-case headline ("Obama Asks") is cut to the name the prose gives
@@ -125,6 +129,18 @@ _RUN_ON = re.compile(r"[a-z]{3}[A-Z]")
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
 _ROMAN = re.compile(r"[IVX]{2,4}")  # "Richard Bush III"
 _PHRASE_IN_A_WORD = re.compile(r"-(?:the|of|and|in|for|a)-", re.IGNORECASE)
+
+# A name right after one of these nouns is an organisation's, whatever the model says: "oil giant
+# Yukos", "Saudi club Al Hilal", "the law firm Pryor Cashman", "anti-abortion group Susan B.
+# Anthony List". Not nouns of people's trades ("producer Harvey Weinstein", "broker George Fox"),
+# nor "maker" ("film maker Spike Lee").
+ORGANISATION_NOUNS = frozenset(
+    """
+club firm company giant group bank carrier airline outfit brand chain newspaper magazine network
+band manufacturer retailer insurer lender conglomerate startup operator website channel side daily paper
+tabloid outlet organisation organization
+""".split()
+)
 
 PERSON = "PERSON"
 # Labels whose spans count as evidence that a string is not a person (search.entities.name_map).
@@ -243,6 +259,7 @@ def _is_place_name(name: str, tokens: list[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # asked for the same names many times per article
 def name_key(name: str) -> str:
     """What makes two spellings one name: case, dots, diacritics and spacing do not matter."""
     text = unicodedata.normalize("NFKD", name.replace("’", "'"))
@@ -271,11 +288,14 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             previous = joined.pop()
             span = (PERSON, f"{previous[1]} {text}", previous[2], previous[3], previous[4])
         joined.append(span)
+    organisations: set[str] = set()  # name keys the article calls an organisation's
     for span in _split_glued(joined):
         label, text, before, _, _ = span
         if _is_credit(span):
             continue
-        if label == PERSON:
+        if label == PERSON and before in ORGANISATION_NOUNS:
+            organisations.add(name_key(_POSSESSIVE.sub("", text.strip())))
+        elif label == PERSON:
             name, titled = clean_person(text, after_title=_is_title(before))
             if name:  # a team sheet's player is as sure as a titled name
                 mentions.append((name, titled or _is_title(before) or span[4] == TEAM_SHEET))
@@ -284,6 +304,7 @@ def person_mentions(spans: Sequence[RawSpan]) -> list[tuple[str, bool]]:
             name, titled = clean_person(text, after_title=True)
             if name and (titled or _is_title(before)) and len(name.split()) >= 2:
                 mentions.append((name, True))
+    mentions = [(name, titled) for name, titled in mentions if name_key(name) not in organisations]
     if not mentions:
         return mentions
     # "Novak Djokovic" read as an organisation in an article that calls "Djokovic" a person:
@@ -341,20 +362,23 @@ def doubtful_people(
         if label in _PLACE_READINGS and gaz.knows(name):
             continue
         found.setdefault(name_key(name), name)
-    return tuple(name for name, _ in not_places([(name, False) for name in found.values()], places, outlet))
+    mentions = [(name, False) for name in found.values()]
+    return tuple(name for name, _ in not_places(mentions, places, outlet, cities_decide=False))
 
 
 _PLACE_READINGS = frozenset({"GPE", "LOC", "FAC"})
 
 
 def not_places(
-    mentions: list[tuple[str, bool]], places: Iterable[Place], outlet: str | None = None
+    mentions: list[tuple[str, bool]], places: Iterable[Place], outlet: str | None = None, cities_decide: bool = True
 ) -> list[tuple[str, bool]]:
     """The mentions without single untitled words that are places of this article: ones it names
     as places, and the names of districts, neighbourhoods and cities (no mere towns) in its
     countries or its outlet's. The model calls "Banani" or "Khilkhet" (Dhaka neighbourhoods, too
     small for `knows`) a PERSON in "passed through Khilkhet"; outside such an article a person
-    of that name stays one, and so does a word that is only another name of a place there."""
+    of that name stays one, and so does a word that is only another name of a place there.
+    Without `cities_decide` a city's name the article does not place stays (weak mentions, which
+    the corpus decides: "the Obama administration" in a story naming Japan, home of Obama city)."""
     gaz = gazetteer()
     placed = {place_key(place.name) for place in places}
     countries = {place.country for place in places if place.country} | ({outlet} if outlet else set())
@@ -365,7 +389,10 @@ def not_places(
             return True
         # The place's own name ("Ray" is no other name of Raytown), not a mere town.
         return any(
-            c.own_name and c.kind != "town" and gaz.country_by_code.get(c.country_code) in countries
+            c.own_name
+            and c.kind != "town"
+            and (cities_decide or c.kind != "city")
+            and gaz.country_by_code.get(c.country_code) in countries
             for c in gaz.cities.lookup(key)
         )
 
@@ -457,6 +484,10 @@ def same_ends(short: list[str], long: list[str]) -> bool:
     )
 
 
+# "Binte Benazir", "bin Salman": the word after these names the father.
+_PATRONYMIC = frozenset({"bin", "binte", "bint", "ibn"})
+
+
 def merge_people(
     mentions: Iterable[tuple[str, bool]], apart: AbstractSet[tuple[str, str]] = frozenset()
 ) -> tuple[str, ...]:
@@ -479,8 +510,12 @@ def merge_people(
         n = len(short)
         if is_namesake_heir(short, long):
             return False  # "Donald Trump" beside "Donald Trump Jr" is his father, not a partial name
+        if n == 1 and len(long) >= 3 and long[-1] == short[0] and long[-2] in _PATRONYMIC:
+            return False  # "Benazir" beside "Tahseen Raisa Binte Benazir": her father, not her
         if long[-n:] == short or long[:n] == short:
             return True
+        if n == len(long) >= 2 and short[1:] == long[1:] and len(short[0]) >= 3 and long[0].startswith(short[0]):
+            return True  # "Steve Gerrard" and "Steven Gerrard": a short form of the same given name
         if n >= 2 and len(short[0]) == 1 and n == len(long) and long[0][0] == short[0] and long[1:] == short[1:]:
             return True  # "C Paterson" in a team sheet, "Chris Paterson" in the report
         if n == 1 and len(long) >= 3 and short[0] in long:
@@ -496,6 +531,8 @@ def merge_people(
             for other in keys
             if other != key
             and (key, other) not in apart
+            # "Obama-Biden", "Obama-Clinton": a pair of names in one word is no full name of either.
+            and (len(parts) > 1 or " " in forms[other])
             and fits(parts, split[other])
             and (len(split[other]) > len(parts) or len(split[other][0]) > len(parts[0]))
         ]
@@ -504,10 +541,14 @@ def merge_people(
         longest = max(len(split[other]) for other in longer)
         # Several longer names that are not forms of one another: ambiguous ("Baker" with
         # "James Baker" and "Howard Baker"), stays apart.
-        tops = [other for other in longer if len(split[other]) == longest]
+        tops = {other for other in longer if len(split[other]) == longest}
+        if len(tops) > 1:
+            # One person all the same when the longest are forms of one name ("Gerrard" beside
+            # "Steve Gerrard" and "Steven Gerrard").
+            tops = {full_form(other) or other for other in tops}
         if len(tops) > 1:
             return None
-        top = tops[0]
+        (top,) = tops
         if all(other == top or fits(split[other], split[top]) for other in longer):
             return top
         return None

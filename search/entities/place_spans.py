@@ -10,7 +10,7 @@ its outlet's country and the names of its people.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 
 from search.article import Place
@@ -101,19 +101,37 @@ def article_places(
     for headline in headlines:
         names.extend(gaz.scan_headline(headline))
     names.extend(party_tag_states(text))  # "(D-Mass.)": Massachusetts
+    names.extend(parenthesised_countries(text))  # "B Lima (Samoa)": a player's national side
+    spans = list(spans)
+    # Names the model reads as an organisation after a word that takes an organisation or a team
+    # ("a goal for Chelsea", "the final against Chelsea"): a club or a firm in this article, so
+    # not a place after "at" either ("honours won at Chelsea").
+    organisations = {name for label, name, before, _ in spans if label == "ORG" and before.casefold() in _ACTOR_WORDS}
     for label, span_text, before, before2 in spans:
         span_text = _NUMBERED_PART.sub("", span_text)
         if label in PLACE_LABELS:
             name = _whole_name(span_text.strip(_EDGES), before, before2)
-            if not is_demonym(name) and _names_a_place(name, before):
+            if not is_demonym(name) and _names_a_place(name, before) and not _owned_elsewhere(name, before, before2):
                 names.append(name)
         elif label in MISREAD_LABELS:
-            _misread(label, span_text, before, before2, names, tentative, outlet)
+            _misread(label, span_text, before, before2, names, tentative, outlet, organisations)
     people = list(people)
     tentative.extend(unlabelled_place_words(text, people))
     names = [name for name in names if not used_only_as_a_side(name, text)]
     tentative = [name for name in tentative if not used_only_as_a_side(name, text)]
     return gaz.resolve_all(names, outlet=outlet, people=people, tentative=tentative)
+
+
+_PARENTHESISED = re.compile(r"\(([A-Z][A-Za-z.' -]{1,30})\)")
+
+
+def parenthesised_countries(text: str) -> list[str]:
+    """Countries written alone in brackets: a team sheet's national sides ("C Latham (Australia);
+    B Lima (Samoa)"), a firm's branch ("Unilever (UK)"), which the model often leaves without a span."""
+    if "(" not in text:
+        return []
+    gaz = gazetteer()
+    return [match.group(1) for match in _PARENTHESISED.finditer(text) if gaz.is_country(match.group(1))]
 
 
 # The model gives no span at all to many plain mentions of well-known cities ("5:30pm Dhaka time",
@@ -198,6 +216,20 @@ def _names_a_place(name: str, before: str) -> bool:
     return before not in _CLUB_PREFIXES
 
 
+def _owned_elsewhere(name: str, before: str, before2: str) -> bool:
+    """True for "Spain's Iberia", "Japan's Toyota": a name after a country's possessive is something
+    of that country, so when no place of that name lies in that country it is an organisation or a
+    brand, not a place. A country or region after it stays ("Britain's Iraq policy")."""
+    if before not in ("'s", "’s") or not before2[:1].isupper():
+        return False
+    gaz = gazetteer()
+    if not gaz.is_country(before2) or place_key(name) in gaz.fixed:
+        return False
+    owner = gaz.fixed[place_key(before2)].country
+    place = gaz.resolve(name, {owner} if owner else ())
+    return place is None or place.country != owner
+
+
 def _whole_name(name: str, before: str, before2: str) -> str:
     """The span with the words before it that make a longer known name ("sub-Saharan" + "Africa")."""
     fixed = gazetteer().fixed
@@ -208,17 +240,27 @@ def _whole_name(name: str, before: str, before2: str) -> str:
 
 
 def _misread(
-    label: str, text: str, before: str, before2: str, names: list[str], tentative: list[str], outlet: str | None = None
+    label: str,
+    text: str,
+    before: str,
+    before2: str,
+    names: list[str],
+    tentative: list[str],
+    outlet: str | None = None,
+    organisations: Collection[str] = (),
 ) -> None:
     """A span the model did not call a place that names one: added to `names`, or to `tentative`
-    when only the article's context can say it is a place."""
+    when only the article's context can say it is a place. `organisations` are the names the
+    article's spans read as organisations after a word that takes one ("for", "against")."""
     gaz = gazetteer()
-    located = after_locative(before, before2)
-    if label != "PERSON" and (located or _toward(before, before2)) and gaz.knows(text):
+    read_as_organisation = label == "ORG" and text in organisations
+    located = after_locative(before, before2) and not read_as_organisation
+    toward = _toward(before, before2) and not read_as_organisation
+    if label != "PERSON" and (located or toward) and gaz.knows(text):
         names.append(text)  # "the city of Bakhmut" read as an ORG
     elif label == "ORG" and gaz.is_country(text):
         names.append(text)  # "Ecuador and Paraguay": a national side names its country
-    elif (located or (label == "PERSON" and _toward(before, before2))) and place_key(text) in gaz.cities:
+    elif (located or (label == "PERSON" and toward)) and place_key(text) in gaz.cities:
         tentative.append(text)  # "stationed from Banani", "to Khilkhet": Dhaka neighbourhoods
     elif (label != "PERSON" or before in _LIST_WORDS) and (city := _home_city_word(text, outlet)) is not None:
         # A city of the outlet's own country, named alone and read as an organisation ("will
@@ -236,7 +278,7 @@ def _home_city_word(text: str, outlet: str | None) -> str | None:
     gaz = gazetteer()
     text = text.strip(_EDGES).replace("’", "'")
     head, possessive, _ = text.partition("'s ")
-    word = head if possessive else text
+    word = head if possessive else text.removesuffix("'s")  # "Leicester's" read as one span
     if " " in word or len(word) < 3 or not word[:1].isupper() or word.isupper() or not gaz.knows(word):
         return None
     home = any(
@@ -246,6 +288,8 @@ def _home_city_word(text: str, outlet: str | None) -> str | None:
     return word if home else None
 
 
+# Words before a name that take an organisation or a team, seldom a place.
+_ACTOR_WORDS = frozenset({"against", "for", "by", "with", "versus", "vs", "v", "beat", "joined", "signed", "sued"})
 _LIST_WORDS = frozenset({",", "and", "or"})
 # A city's name alone stands for its government or its people when it is a major city ("Dhaka
 # says", "Chittagong votes"); a district or suburb named alone is a club or a firm far more often
