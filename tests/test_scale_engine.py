@@ -165,7 +165,7 @@ def test_facet_counts_by_document_equal_one_pass_over_every_pair(tmp_path):
     for name in ("person", "place", "country"):
         column = collection.facets[name]
         assert column.doc_of.size > 50 and column._doc_starts() is not None, name
-        for share in (0.002, 0.05, 0.2, 0.5, 1.0):
+        for share in (0.002, 0.05, 0.2, 0.5, 0.8, 0.97, 1.0):
             mask = rng.random(size) < share
             expected = np.bincount(column.value_of[mask[column.doc_of]], minlength=len(column.labels))
             assert np.array_equal(column.counts(mask), expected), (name, share)
@@ -178,3 +178,35 @@ def test_facet_counts_by_document_equal_one_pass_over_every_pair(tmp_path):
         mask = rng.random(size) < 0.01
         assert unordered._doc_starts() is None
         assert np.array_equal(unordered.counts(mask), column.counts(mask))
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("corpus", ["pages", "reuters"])
+def test_date_ordered_pages_from_the_first_matches_equal_every_match_ordered(real_indexes, corpus, monkeypatch):
+    """Newest or oldest first, a page is taken from the matches that can be among its first hits
+    (found by a partition, ties at the cut kept): the same hits, totals and cursors as when every
+    match is ordered."""
+    ordered = searcher_module._Search._ordered
+    cut = []
+
+    def every(self, query, matched, filtered, limit):
+        return ordered(self, query, matched, filtered, None)
+
+    def counting(self, query, matched, filtered, limit):
+        found = ordered(self, query, matched, filtered, limit)
+        cut.append(len(found[0]) < int(matched.sum()))
+        return found
+
+    with Searcher.open(real_indexes[corpus]) as searcher:
+        for q in [*QUERIES[corpus], ""]:
+            for sort in ("newest", "oldest"):
+                for collapse in (True, False):
+                    for page, size in ((1, 10), (3, 10), (2, 50)):
+                        request = SearchRequest(
+                            q=q, sort=sort, collapse=collapse, page=page, page_size=size, facet_limit=0
+                        )
+                        monkeypatch.setattr(searcher_module._Search, "_ordered", counting)
+                        fast = searcher.search(request)
+                        monkeypatch.setattr(searcher_module._Search, "_ordered", every)
+                        assert replace(fast, took_ms=0) == replace(searcher.search(request), took_ms=0), (q, sort)
+    assert any(cut), "no page was taken from part of the matches: the test compared nothing"

@@ -561,6 +561,11 @@ class _Search:
             undated = times == NO_TIME
             # Newest (or oldest) first; undated articles last either way; docnum breaks ties.
             key = -times if sort != "oldest" else times
+            if limit is not None and limit < len(docnums):
+                # Only those that can be among the first `limit`: at or before the limit-th (ties kept).
+                rank = np.where(undated, np.iinfo(np.int64).max, key)
+                keep = rank <= np.partition(rank, limit - 1)[limit - 1]
+                docnums, key, undated = docnums[keep], key[keep], undated[keep]
             ordered = docnums[np.lexsort((docnums, key, undated))]
             return ordered, self.collection.time[ordered]
         scores = self.evaluation.scores(query)

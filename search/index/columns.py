@@ -90,6 +90,7 @@ class FacetColumn:
         self._folded: list[str] | None = None
         self._label_rank: np.ndarray | None = None
         self._starts: np.ndarray | None | bool = False  # not yet known
+        self._every: np.ndarray | None = None
 
     @property
     def label_rank(self) -> np.ndarray:
@@ -109,10 +110,22 @@ class FacetColumn:
             if docnums is None:
                 docnums = np.flatnonzero(mask)
             if docnums.size * 4 < mask.size:
-                docnums = docnums[docnums < starts.size - 1]  # documents past the last pair have none
-                pairs = ranges(starts[docnums], starts[docnums + 1])
-                return np.bincount(self.value_of[pairs], minlength=len(self.labels))
+                return self._counts_of(docnums, starts)
+            if docnums.size * 4 > 3 * mask.size:  # most documents: every pair's count less the others'
+                return self._all_counts() - self._counts_of(np.flatnonzero(~mask), starts)
         return np.bincount(self.value_of[mask[self.doc_of]], minlength=len(self.labels))
+
+    def _counts_of(self, docnums: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Counts over the pairs of `docnums` alone."""
+        docnums = docnums[docnums < starts.size - 1]  # documents past the last pair have none
+        pairs = ranges(starts[docnums], starts[docnums + 1])
+        return np.bincount(self.value_of[pairs], minlength=len(self.labels))
+
+    def _all_counts(self) -> np.ndarray:
+        """Counts over every pair (deleted documents' too: the complement they are taken from has them)."""
+        if self._every is None:
+            self._every = np.bincount(self.value_of, minlength=len(self.labels))
+        return self._every
 
     def _doc_starts(self) -> np.ndarray | None:
         """Where each document's pairs start, up to the last document having any (and where that one
