@@ -430,13 +430,26 @@ def block_index(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarr
     last_ids, offsets = [], []
     while position < len(data):
         (size,) = _BLOCK_LENGTH.unpack_from(data, position)
-        # The header: (postings, last id, most weight, compression, shortest, longest); the rest ignored.
-        last_ids.append(pickle.loads(data[position + 4 :])[1])
+        last_ids.append(_last_id(data, position + 4))
         offsets.append(start + position)
         position += 4 + abs(size)
         if size < 0:
             break
     return np.asarray(last_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+
+
+_HEADER_START = b"\x80\x02(K"  # PROTO 2, MARK, the number of postings as BININT1 (at most 255)
+_ID_BYTES = {ord("K"): 1, ord("M"): 2, ord("J"): 4}  # the last id's opcode: its little-endian bytes
+
+
+def _last_id(data, at: int) -> int:
+    """The last id of the block whose header starts at `at`: the header is (postings, last id, most
+    weight, compression, shortest, longest) pickled with protocol 2, so the id's opcode comes fifth
+    and is read in place; another layout is unpickled (the rest of `data` ignored)."""
+    size = _ID_BYTES.get(data[at + 5], 0) if data[at : at + 4] == _HEADER_START else 0
+    if size:
+        return int.from_bytes(data[at + 6 : at + 6 + size], "little", signed=size == 4)
+    return pickle.loads(data[at:])[1]
 
 
 @_without_collections
