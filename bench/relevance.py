@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/relevance.py            # product (headline), ranking only, baseline
     .venv/bin/python bench/relevance.py --grid     # also the tuning grid behind search/engine/ranking.py
+    .venv/bin/python bench/relevance.py --held-out # feedback's grid, its setting chosen on half the queries
 
 The headline row is the product path: each query through Searcher.search, exactly as
 the web page and `dateline search` run it (all words; any word, by BM25F, when all
@@ -361,6 +362,58 @@ def time_stop_words(collection_dir: Path) -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip())
 
 
+def feedback_grid(collection: TimeCollection, ix) -> None:
+    """Grid 5, then what choosing its setting on TIME costs in honesty: each cell tried, the setting
+    chosen on half the queries (by MAP) scored on the other half, over 20 random halvings."""
+    print("\nGrid 5: feedback (search.engine.feedback): FEEDBACK_DOCS x TERMS x WEIGHT, shipped K1, B, proximity")
+    print(header("variant"))
+    runs: dict[tuple[int, int, float], Run] = {}
+    for docs in (3, 5, 10):
+        for terms in (10, 20, 30, 50):
+            for weight in (0.1, 0.2, 0.3):
+                v = Variant(feedback=(docs, terms, weight))
+                runs[v.feedback] = variant_run(collection, ix, v)
+                print(row(v.label(), evaluate(runs[v.feedback], collection.qrels)))
+    held_out(runs, collection.qrels)
+
+
+def held_out(runs: dict[tuple[int, int, float], Run], qrels: Qrels, splits: int = 20) -> None:
+    """Two-fold cross-validation of the setting: for each random halving of the queries, the cell
+    with the best MAP on one half is scored on the other, and the other way round; the mean MAP of
+    the queries so scored is what the grid's choice may be expected to give queries it never saw."""
+    ids = sorted(qrels)
+    ap = {cell: per_query_ap(run, qrels) for cell, run in runs.items()}
+    rng = np.random.default_rng(20261130)
+    held, chosen = [], []
+    for _ in range(splits):
+        order = rng.permutation(len(ids))
+        halves = [[ids[i] for i in order[: len(ids) // 2]], [ids[i] for i in order[len(ids) // 2 :]]]
+        total = 0.0
+        for train, test in (halves, halves[::-1]):
+            best = max(runs, key=lambda cell: (sum(ap[cell][q] for q in train), cell))
+            chosen.append(best)
+            total += sum(ap[best][q] for q in test)
+        held.append(total / len(ids))
+    shipped = FEEDBACK
+    in_sample = sum(ap[shipped][q] for q in ids) / len(ids) if shipped in ap else float("nan")
+    best_cell = max(runs, key=lambda cell: sum(ap[cell][q] for q in ids))
+    print(
+        f"\nfeedback setting chosen on half the queries, MAP on the other half ({splits} random halvings): "
+        f"mean {np.mean(held):.4f} (min {min(held):.4f}, max {max(held):.4f}); the shipped "
+        f"{'/'.join(map(str, shipped))} on all queries {in_sample:.4f}; the grid's best on all queries "
+        f"{'/'.join(map(str, best_cell))}; chosen most often {'/'.join(map(str, max(set(chosen), key=chosen.count)))}"
+    )
+
+
+def per_query_ap(run: Run, qrels: Qrels) -> dict[str, float]:
+    """Each judged query's average precision (0 when the run has nothing for it)."""
+    padded = {qid: run.get(qid) or {"-": 0.0} for qid in qrels}
+    found = dict.fromkeys(qrels, 0.0)
+    for metric in ir_measures.iter_calc([AP], qrels, padded):
+        found[metric.query_id] = metric.value
+    return found
+
+
 def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> None:
     ix = build_index(collection.documents, workdir / "grid-ours", our_schema())
     print("\nGrid 1: K1 x B (our analyzer, Lucene IDF, repeated query words count, no proximity, no feedback)")
@@ -391,13 +444,7 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
             v = Variant(proximity=weight, slop=slop)
             print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
 
-    print("\nGrid 5: feedback (search.engine.feedback): FEEDBACK_DOCS x TERMS x WEIGHT, shipped K1, B, proximity")
-    print(header("variant"))
-    for docs in (3, 5, 10):
-        for terms in (10, 20, 30, 50):
-            for weight in (0.1, 0.2, 0.3):
-                v = Variant(feedback=(docs, terms, weight))
-                print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
+    feedback_grid(collection, ix)
 
     print("\nGrid 4: stop lists (index rebuilt each time; shipped K1, B, query)")
     print(header("stop list"))
@@ -416,6 +463,9 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", action="store_true", help="also print the tuning grid")
+    parser.add_argument(
+        "--held-out", action="store_true", help="only feedback's grid, with its setting cross-validated"
+    )
     parser.add_argument("--no-product", action="store_true", help="skip the Searcher (product) path")
     parser.add_argument("--data", type=Path, default=TIME_DIR, help="the TIME directory (default %(default)s)")
     args = parser.parse_args(argv)
@@ -430,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="dateline-time-") as tmp:
         workdir = Path(tmp)
+        if args.held_out:
+            feedback_grid(collection, build_index(collection.documents, workdir / "grid-ours", our_schema()))
+            return 0
         baseline = evaluate(baseline_run(collection, workdir), collection.qrels)
         ix = build_index(collection.documents, workdir / "ours")
         ours = ours_run(collection, ix)
