@@ -56,11 +56,15 @@ Qrels = dict[str, dict[str, int]]
 def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
     """Mean of each measure over every judged query; queries missing from the run count 0."""
     totals = dict.fromkeys(MEASURES, 0.0)
-    # trec_eval skips queries without results; give them a sentinel so they score 0.
-    padded = {qid: run.get(qid) or {"-": 0.0} for qid in qrels}
-    for metric in ir_measures.iter_calc(MEASURES, qrels, padded):
+    for metric in ir_measures.iter_calc(MEASURES, qrels, padded(run, qrels)):
         totals[metric.measure] += metric.value
     return {name: totals[m] / len(qrels) for name, m in zip(COLUMNS, MEASURES)}
+
+
+def padded(run: Run, qrels: Qrels) -> Run:
+    """The run with a sentinel for each judged query it has nothing for: trec_eval skips queries
+    without results, and these must score 0."""
+    return {qid: run.get(qid) or {"-": 0.0} for qid in qrels}
 
 
 def search_run(
@@ -407,9 +411,8 @@ def held_out(runs: dict[tuple[int, int, float], Run], qrels: Qrels, splits: int 
 
 def per_query_ap(run: Run, qrels: Qrels) -> dict[str, float]:
     """Each judged query's average precision (0 when the run has nothing for it)."""
-    padded = {qid: run.get(qid) or {"-": 0.0} for qid in qrels}
     found = dict.fromkeys(qrels, 0.0)
-    for metric in ir_measures.iter_calc([AP], qrels, padded):
+    for metric in ir_measures.iter_calc([AP], qrels, padded(run, qrels)):
         found[metric.query_id] = metric.value
     return found
 

@@ -103,8 +103,9 @@ class FacetColumn:
 
     def counts(self, mask: np.ndarray, docnums: np.ndarray | None = None) -> np.ndarray:
         """How many of the documents in `mask` have each value; `docnums`: the mask's documents
-        (np.flatnonzero(mask)), when the caller has them. A few matches are looked up by document,
-        reading their pairs only; many are found by one pass over every pair."""
+        (np.flatnonzero(mask)), when the caller has them. Few documents are looked up by document,
+        reading their pairs only; nearly all are every pair's counts less those of the few left out;
+        the rest take one pass over every pair."""
         starts = self._doc_starts()
         if starts is not None:
             if docnums is None:

@@ -87,31 +87,21 @@ def posting_blocks(
     reader, fieldname: str, text: str, *, weights: bool = False
 ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """The postings of a term in one segment's reader: (docnums in the segment, weights or None), in
-    one piece read from its blocks at once, or a block at a time where they are not in blocks. The
-    term must be in the reader. Deleted documents are included."""
+    one piece read from its blocks at once, or through the public API where they are not in blocks
+    (a few postings kept with the term). The term must be in the reader. Deleted documents are
+    included."""
     matcher = _leaf_postings(reader, fieldname, text)  # deletions wrap the postings; callers mask them out
     whole = _block_postings(matcher, weights)
     if whole is not None:
         yield whole
         return
-    if not hasattr(matcher, "_read_ids"):  # not a block matcher: the public API, one posting at a time
-        ids, found = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            if weights:
-                found.append(matcher.weight())
-            matcher.next()
-        yield np.asarray(ids, dtype=np.int64), np.asarray(found, dtype=np.float64) if weights else None
-        return
+    ids, found = [], []
     while matcher.is_active():
-        matcher._read_ids()
+        ids.append(matcher.id())
         if weights:
-            matcher._read_weights()
-        yield (
-            np.asarray(matcher._ids, dtype=np.int64),
-            np.asarray(matcher._weights, dtype=np.float64) if weights else None,
-        )
-        matcher._next_block()
+            found.append(matcher.weight())
+        matcher.next()
+    yield np.asarray(ids, dtype=np.int64), np.asarray(found, dtype=np.float64) if weights else None
 
 
 # A posting block's data is one pickle of (delta-coded ids, weights, values). A Positions value is
