@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/relevance.py            # product (headline), ranking only, baseline
     .venv/bin/python bench/relevance.py --grid     # also the tuning grid behind search/engine/ranking.py
-    .venv/bin/python bench/relevance.py --held-out # feedback's grid, its setting chosen on half the queries
+    .venv/bin/python bench/relevance.py --held-out # proximity's and feedback's grids: how far their settings hold
 
 The headline row is the product path: each query through Searcher.search, exactly as
 the web page and `dateline search` run it (all words; any word, by BM25F, when all
@@ -366,46 +366,112 @@ def time_stop_words(collection_dir: Path) -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip())
 
 
+Cell = tuple[float, ...]
+
+
 def feedback_grid(collection: TimeCollection, ix) -> None:
-    """Grid 5, then what choosing its setting on TIME costs in honesty: each cell tried, the setting
-    chosen on half the queries (by MAP) scored on the other half, over 20 random halvings."""
-    print("\nGrid 5: feedback (search.engine.feedback): FEEDBACK_DOCS x TERMS x WEIGHT, shipped K1, B, proximity")
-    print(header("variant"))
-    runs: dict[tuple[int, int, float], Run] = {}
-    for docs in (3, 5, 10):
-        for terms in (10, 20, 30, 50):
-            for weight in (0.1, 0.2, 0.3):
-                v = Variant(feedback=(docs, terms, weight))
-                runs[v.feedback] = variant_run(collection, ix, v)
-                print(row(v.label(), evaluate(runs[v.feedback], collection.qrels)))
-    held_out(runs, collection.qrels)
+    """Grid 5: feedback's settings, each against feedback off, and how far its choice holds."""
+    cells = {
+        (docs, terms, weight): Variant(feedback=(docs, terms, weight))
+        for docs in (3, 5, 10)
+        for terms in (10, 20, 30, 50)
+        for weight in (0.1, 0.2, 0.3)
+    }
+    setting_grid(
+        "Grid 5: feedback (search.engine.feedback): FEEDBACK_DOCS x TERMS x WEIGHT, shipped K1, B, proximity",
+        collection,
+        ix,
+        cells,
+        off=Variant(feedback=NO_FEEDBACK),
+        shipped=FEEDBACK,
+    )
 
 
-def held_out(runs: dict[tuple[int, int, float], Run], qrels: Qrels, splits: int = 20) -> None:
-    """Two-fold cross-validation of the setting: for each random halving of the queries, the cell
-    with the best MAP on one half is scored on the other, and the other way round; the mean MAP of
-    the queries so scored is what the grid's choice may be expected to give queries it never saw."""
+def proximity_grid(collection: TimeCollection, ix) -> None:
+    """Grid 3: the proximity bonus's settings, each against no bonus, and how far its choice holds."""
+    cells = {
+        (slop, weight): Variant(proximity=weight, slop=slop)
+        for slop in (1, 2, 3, 4, 6)
+        for weight in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+    }
+    setting_grid(
+        "Grid 3: proximity (search.engine.proximity): SLOP x WEIGHT, shipped K1, B, query and feedback",
+        collection,
+        ix,
+        cells,
+        off=Variant(proximity=0.0),
+        shipped=(PROXIMITY_SLOP, PROXIMITY_WEIGHT),
+    )
+
+
+def setting_grid(
+    title: str, collection: TimeCollection, ix, cells: dict[Cell, Variant], off: Variant, shipped: Cell
+) -> None:
+    """Each setting's figures and the queries it ranks better and worse than with the feature off
+    (average precision), then `robustness`."""
+    qrels = collection.qrels
+    off_run = variant_run(collection, ix, off)
+    off_ap = per_query_ap(off_run, qrels)
+    print(f"\n{title}")
+    print(header("variant") + f"{'better':>8}{'worse':>7}")
+    print(row(off.label() + " (off)", evaluate(off_run, qrels)))
+    runs: dict[Cell, Run] = {}
+    for cell, variant in cells.items():
+        runs[cell] = variant_run(collection, ix, variant)
+        better, worse = better_worse(per_query_ap(runs[cell], qrels), off_ap)
+        print(row(variant.label(), evaluate(runs[cell], qrels)) + f"{better:>8}{worse:>7}")
+    robustness(runs, off_ap, shipped, qrels)
+
+
+def better_worse(ap: dict[str, float], other: dict[str, float]) -> tuple[int, int]:
+    """How many queries `ap` ranks better and worse than `other` (average precision)."""
+    return sum(ap[q] > other[q] + 1e-9 for q in ap), sum(ap[q] < other[q] - 1e-9 for q in ap)
+
+
+def robustness(runs: dict[Cell, Run], off_ap: dict[str, float], shipped: Cell, qrels: Qrels, splits: int = 20) -> None:
+    """What the grid says beyond its best cell, since every setting here was chosen on TIME itself:
+
+    - how many settings beat the feature off, and the grid's mean MAP (what a setting picked
+      without TIME might expect);
+    - the shipped setting against off: queries better and worse, and a paired randomisation test
+      (each query's difference flipped in sign at random; two-sided);
+    - two-fold cross-validation of choosing the best cell: for each random halving of the queries,
+      the cell with the best MAP on one half is scored on the other. Where many cells are nearly
+      equal this is pessimistic: the cell that wins a half is mostly the one that half favoured by
+      chance, which the other half then does not."""
     ids = sorted(qrels)
     ap = {cell: per_query_ap(run, qrels) for cell, run in runs.items()}
+    off_map = sum(off_ap.values()) / len(ids)
+    maps = {cell: sum(ap[cell][q] for q in ids) / len(ids) for cell in runs}
     rng = np.random.default_rng(20261130)
-    held, chosen = [], []
+    held = []
     for _ in range(splits):
         order = rng.permutation(len(ids))
         halves = [[ids[i] for i in order[: len(ids) // 2]], [ids[i] for i in order[len(ids) // 2 :]]]
         total = 0.0
         for train, test in (halves, halves[::-1]):
             best = max(runs, key=lambda cell: (sum(ap[cell][q] for q in train), cell))
-            chosen.append(best)
             total += sum(ap[best][q] for q in test)
         held.append(total / len(ids))
-    shipped = FEEDBACK
-    in_sample = sum(ap[shipped][q] for q in ids) / len(ids) if shipped in ap else float("nan")
-    best_cell = max(runs, key=lambda cell: sum(ap[cell][q] for q in ids))
+    label = "/".join(map(str, shipped))
     print(
-        f"\nfeedback setting chosen on half the queries, MAP on the other half ({splits} random halvings): "
-        f"mean {np.mean(held):.4f} (min {min(held):.4f}, max {max(held):.4f}); the shipped "
-        f"{'/'.join(map(str, shipped))} on all queries {in_sample:.4f}; the grid's best on all queries "
-        f"{'/'.join(map(str, best_cell))}; chosen most often {'/'.join(map(str, max(set(chosen), key=chosen.count)))}"
+        f"\n  off: MAP {off_map:.4f}. Settings above it: {sum(m > off_map for m in maps.values())} of {len(maps)}; "
+        f"mean MAP of the grid {np.mean(list(maps.values())):.4f} (min {min(maps.values()):.4f}, max "
+        f"{max(maps.values()):.4f})"
+    )
+    if shipped in ap:
+        differences = np.asarray([ap[shipped][q] - off_ap[q] for q in ids])
+        flips = rng.choice([-1.0, 1.0], size=(20_000, len(ids)))
+        p = float(np.mean(np.abs((flips * differences).mean(axis=1)) >= abs(differences.mean()) - 1e-12))
+        shown = f"= {p:.4f}" if p else f"< {1 / len(flips):.5f}"
+        better, worse = better_worse(ap[shipped], off_ap)
+        print(
+            f"  shipped {label}: MAP {maps[shipped]:.4f}, {better} queries better and {worse} worse than off; "
+            f"paired randomisation p {shown}"
+        )
+    print(
+        f"  best cell chosen on half the queries, MAP on the other half ({splits} random halvings): "
+        f"mean {np.mean(held):.4f} (min {min(held):.4f}, max {max(held):.4f})"
     )
 
 
@@ -440,13 +506,7 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
     ):
         print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
 
-    print("\nGrid 3: proximity (search.engine.proximity): SLOP x WEIGHT, shipped K1, B and query")
-    print(header("variant"))
-    for slop in (1, 2, 3, 4, 6):
-        for weight in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0):
-            v = Variant(proximity=weight, slop=slop)
-            print(row(v.label(), evaluate(variant_run(collection, ix, v), collection.qrels)))
-
+    proximity_grid(collection, ix)
     feedback_grid(collection, ix)
 
     print("\nGrid 4: stop lists (index rebuilt each time; shipped K1, B, query)")
@@ -467,7 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grid", action="store_true", help="also print the tuning grid")
     parser.add_argument(
-        "--held-out", action="store_true", help="only feedback's grid, with its setting cross-validated"
+        "--held-out",
+        action="store_true",
+        help="only the proximity and feedback grids, each setting against the feature off",
     )
     parser.add_argument("--no-product", action="store_true", help="skip the Searcher (product) path")
     parser.add_argument("--data", type=Path, default=TIME_DIR, help="the TIME directory (default %(default)s)")
@@ -484,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dateline-time-") as tmp:
         workdir = Path(tmp)
         if args.held_out:
-            feedback_grid(collection, build_index(collection.documents, workdir / "grid-ours", our_schema()))
+            grid_ix = build_index(collection.documents, workdir / "grid-ours", our_schema())
+            proximity_grid(collection, grid_ix)
+            feedback_grid(collection, grid_ix)
             return 0
         baseline = evaluate(baseline_run(collection, workdir), collection.qrels)
         ix = build_index(collection.documents, workdir / "ours")
