@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS  # noqa: E402
+from search.engine.ranking import ANY_WORD_BELOW  # noqa: E402
 from search.engine.searcher import Searcher  # noqa: E402
 from search.facet_registry import FACET_FIELDS  # noqa: E402
-from search.index.schema import stored_values  # noqa: E402
+from search.index.schema import FIELD_BOOSTS, stored_values  # noqa: E402
 from search.results import SearchRequest  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "corpus" / "reuters21578"

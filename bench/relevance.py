@@ -39,7 +39,8 @@ from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
 from search.engine import feedback, proximity, ranking  # noqa: E402
-from search.index.schema import build_schema  # noqa: E402
+from search.index.schema import TEXT_FIELDS, build_schema  # noqa: E402
+from search.query.natural import REPEATS, natural_query, query_terms  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
 PROXIMITY_WEIGHT, PROXIMITY_SLOP = proximity.WEIGHT, proximity.SLOP
@@ -104,7 +105,7 @@ def with_feedback(
     docs, terms, weight = setting
     if weight <= 0 or not len(docnums):
         return docnums, scores
-    fields = tuple(f for f in ranking.TEXT_FIELDS if f in searcher.schema)
+    fields = tuple(f for f in TEXT_FIELDS if f in searcher.schema)
     analyzer = searcher.schema[fields[0]].analyzer
     top, top_scores = feedback.best(docnums, scores, docs)
     texts = []
@@ -148,7 +149,7 @@ class Variant:
     k1: float = ranking.K1
     b: float = ranking.B
     idf: str = "lucene"  # "lucene" (ours) or "whoosh"
-    repeats: bool = ranking.REPEATS
+    repeats: bool = REPEATS
     proximity: float = PROXIMITY_WEIGHT  # search.engine.proximity's bonus weight (0: none)
     slop: int = PROXIMITY_SLOP
     coordination: float | None = None  # Whoosh's Or(scale=...) bonus for matching more words
@@ -171,7 +172,7 @@ def our_schema(stop_words: frozenset[str] = ENGLISH_STOP_WORDS) -> Schema:
     schema = build_schema()
     if stop_words != ENGLISH_STOP_WORDS:
         analyzer = NewsTokenizer(TermNormalizer(stop_words))
-        for name in ranking.TEXT_FIELDS:
+        for name in TEXT_FIELDS:
             schema[name].analyzer = analyzer
     return schema
 
@@ -180,7 +181,7 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
-        q = ranking.natural_query(text.lower(), ("body",), schema, repeats=variant.repeats)
+        q = natural_query(text.lower(), ("body",), schema, repeats=variant.repeats)
         if variant.coordination and isinstance(q, wq.Or):
             q = wq.Or(q.subqueries, scale=variant.coordination)
         return q
@@ -196,13 +197,13 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
 
 
 def ours_run(collection: TimeCollection, ix, with_proximity: bool = True, with_feedback_: bool = True) -> Run:
-    """Exactly what search/engine/ranking.py ships: weighting() and natural_query() over the text
+    """Exactly what the product ships: ranking.weighting() and natural.natural_query() over the text
     fields, then search.engine.feedback (unless `with_feedback_` is false), then
     search.engine.proximity's rerank (unless `with_proximity` is false)."""
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
-        return ranking.natural_query(text.lower(), ranking.TEXT_FIELDS, schema)
+        return natural_query(text.lower(), TEXT_FIELDS, schema)
 
     def rerank(searcher, docnums, scores, query):
         return proximity.rerank(searcher, docnums, scores, proximity.typed_words(query))
@@ -224,8 +225,8 @@ def all_words_run(collection: TimeCollection, ix) -> Run:
     """Documents with every query word (the searcher's first try), scored by our ranking."""
 
     def make_query(text: str) -> wq.Query:
-        terms = dict.fromkeys(ranking.query_terms(text.lower(), ix.schema))
-        return wq.And([wq.Or([wq.Term(f, t) for f in ranking.TEXT_FIELDS]) for t in terms])
+        terms = dict.fromkeys(query_terms(text.lower(), ix.schema))
+        return wq.And([wq.Or([wq.Term(f, t) for f in TEXT_FIELDS]) for t in terms])
 
     return search_run(ix, ranking.weighting(), make_query, collection.queries)
 
@@ -236,8 +237,8 @@ def matched_words(collection: TimeCollection, ix) -> dict[str, dict[str, int]]:
     with ix.searcher() as searcher:
         for q in collection.queries:
             per_doc: dict[str, int] = {}
-            for term in dict.fromkeys(ranking.query_terms(q.text.lower(), ix.schema)):
-                either = wq.Or([wq.Term(f, term) for f in ranking.TEXT_FIELDS])
+            for term in dict.fromkeys(query_terms(q.text.lower(), ix.schema)):
+                either = wq.Or([wq.Term(f, term) for f in TEXT_FIELDS])
                 for hit in searcher.search(either, limit=None, scored=False):
                     per_doc[hit["id"]] = per_doc.get(hit["id"], 0) + 1
             counts[q.id] = per_doc

@@ -9,10 +9,12 @@ import pytest
 from whoosh import query as wq
 
 from helpers import NoEntities, shared_path
-from search.engine import feedback, proximity, ranking
+from search.engine import feedback, proximity
 from search.engine.evaluate import Evaluator
 from search.engine.searcher import Searcher
 from search.index.indexer import reindex
+from search.index.schema import TEXT_FIELDS
+from search.query.natural import natural_query, query_terms
 from search.results import SearchRequest
 
 QUESTION = "treasury secretary james baker said the dollar fell against the yen in tokyo trading"
@@ -46,10 +48,10 @@ def test_a_long_question_gains_words_it_did_not_type(searcher, monkeypatch):
     assert model is not None and len(model.words) == feedback.TERMS
     words = [word for word, _ in model.words]
     assert sum(p for _, p in model.words) == pytest.approx(1.0)
-    typed = set(ranking.query_terms(QUESTION))
+    typed = set(query_terms(QUESTION))
     assert {"baker", "dollar", "treasuri"} <= set(words) & typed
     # The subject's vocabulary, which the question never typed: deficits, currencies, exchange rates.
-    assert set(ranking.query_terms("deficit currency exchange")) <= set(words) - typed
+    assert set(query_terms("deficit currency exchange")) <= set(words) - typed
 
 
 @pytest.mark.shared
@@ -165,7 +167,7 @@ def test_relevance_model_weighs_each_hit_by_its_share_of_the_scores():
 def test_query_weight_counts_each_asked_word_once_over_the_fields():
     from search.index.schema import build_schema
 
-    query = ranking.natural_query("oil prices and oil quotas", schema=build_schema())
+    query = natural_query("oil prices and oil quotas", schema=build_schema())
     assert feedback.query_weight(query) == pytest.approx(4.0)  # oil twice, price, quota
-    excluded = wq.AndNot(query, wq.Or([wq.Term(f, "iran") for f in ranking.TEXT_FIELDS]))
+    excluded = wq.AndNot(query, wq.Or([wq.Term(f, "iran") for f in TEXT_FIELDS]))
     assert feedback.query_weight(excluded) == pytest.approx(4.0)

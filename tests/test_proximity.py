@@ -13,7 +13,9 @@ from helpers import NoEntities, shared_path
 from search.engine import feedback, proximity, ranking
 from search.engine.searcher import Searcher
 from search.index.indexer import reindex
+from search.index.schema import TEXT_FIELDS
 from search.index.store import open_live_index
+from search.query.natural import query_terms
 from search.results import SearchRequest
 
 # reut2-019 has the Baker, Fentress story; reut2-009 has the most James Baker stories.
@@ -59,8 +61,8 @@ def test_james_baker_stories_rank_above_baker_fentress(searcher, index_dir):
 
     # BM25F alone (every word required, no proximity) puts the Fentress story near the top.
     ix = open_live_index(index_dir)
-    words = ranking.query_terms("james baker", ix.schema)
-    every_word = wq.And([wq.Or([wq.Term(f, w) for f in ranking.TEXT_FIELDS]) for w in words])
+    words = query_terms("james baker", ix.schema)
+    every_word = wq.And([wq.Or([wq.Term(f, w) for f in TEXT_FIELDS]) for w in words])
     with ix.searcher(weighting=ranking.weighting()) as s:
         # (limit=None: Whoosh's own top-k skips blocks by an upper bound that misses this story.)
         bm25f = [hit["id"] for hit in s.search(every_word, limit=None)]
@@ -121,7 +123,7 @@ def test_any_word_reading_only_reorders_the_head(searcher, monkeypatch):
 
 def test_typed_words_leave_out_excluded_words_and_keep_order():
     def anywhere(word: str) -> wq.Query:
-        return wq.Or([wq.Term(f, word) for f in ranking.TEXT_FIELDS])
+        return wq.Or([wq.Term(f, word) for f in TEXT_FIELDS])
 
     # `central bank -dollar rates` as the compiler builds it, and the same with a phrase.
     query = wq.And([anywhere("central"), anywhere("bank"), wq.Not(anywhere("dollar")), anywhere("rate")])
@@ -152,7 +154,7 @@ def test_positions_read_by_block_index_equal_whooshs_skipping(searcher):
     are the positions Whoosh's own skipping reads, and so are the bonuses."""
     gen = searcher._current()
     evaluation = gen.evaluator.request()
-    matched = evaluation.mask(wq.Or([wq.Term(f, w) for f in ranking.TEXT_FIELDS for w in ("oil", "price")]))
+    matched = evaluation.mask(wq.Or([wq.Term(f, w) for f in TEXT_FIELDS for w in ("oil", "price")]))
     docnums = matched.nonzero()[0][::3]
     assert len(docnums) > 100
     bonuses = []
@@ -161,7 +163,7 @@ def test_positions_read_by_block_index_equal_whooshs_skipping(searcher):
         whooshs = proximity.proximity_scores(gen.searcher, docnums, words)
         assert (ours[0] == whooshs[0]).all() and (ours[1] == whooshs[1]).all()
         bonuses.append(int((ours[0] > 0).sum()))
-        for field in ranking.TEXT_FIELDS:
+        for field in TEXT_FIELDS:
             for word in words:
                 found = evaluation.positions_at(field, word, sorted(docnums.tolist()))
                 assert found == proximity._positions(gen.searcher, field, [word], docnums).get(word, {})

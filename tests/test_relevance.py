@@ -11,7 +11,8 @@ from whoosh.scoring import BM25F
 
 from helpers import shared_path
 from search.engine import ranking
-from search.index.schema import build_schema
+from search.index.schema import TEXT_FIELDS, build_schema
+from search.query.natural import natural_query
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -106,17 +107,17 @@ def test_judgements_agree_with_the_derived_trec_qrels(collection, time_dir):
 
 
 def test_natural_query_ors_analyzed_words_over_the_text_fields():
-    q = ranking.natural_query("Rockets hit the harbour", schema=build_schema())
+    q = natural_query("Rockets hit the harbour", schema=build_schema())
     assert isinstance(q, wq.Or)
     words = {(t.fieldname, t.text) for t in q.leaves() if isinstance(t, wq.Term)}
-    assert words == {(f, w) for f in ranking.TEXT_FIELDS for w in ("rocket", "hit", "harbour")}
+    assert words == {(f, w) for f in TEXT_FIELDS for w in ("rocket", "hit", "harbour")}
 
 
 def test_natural_query_counts_a_repeated_word_and_drops_stop_words():
-    q = ranking.natural_query("oil AND the oil price", fields=("body",))
+    q = natural_query("oil AND the oil price", fields=("body",))
     assert [(s.text, s.boost) for s in q.subqueries] == [("oil", 2.0), ("price", 1.0)]
-    assert ranking.natural_query("the and of", fields=("body",)) is wq.NullQuery
-    assert ranking.natural_query("", fields=("body",)) is wq.NullQuery
+    assert natural_query("the and of", fields=("body",)) is wq.NullQuery
+    assert natural_query("", fields=("body",)) is wq.NullQuery
 
 
 # -- ranking on TIME ------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def test_natural_query_counts_a_repeated_word_and_drops_stop_words():
 def test_our_ranking_puts_a_judged_document_first_on_easy_queries(collection, time_index, qid):
     query = next(q for q in collection.queries if q.id == qid)
     with time_index.searcher(weighting=ranking.weighting()) as searcher:
-        hits = searcher.search(ranking.natural_query(query.text.lower(), schema=time_index.schema), limit=5)
+        hits = searcher.search(natural_query(query.text.lower(), schema=time_index.schema), limit=5)
         assert hits and hits[0]["id"] in collection.qrels[qid]
 
 
@@ -165,7 +166,7 @@ def test_the_searcher_scores_with_ranking_weighting(collection, tmp_path):
     from search.index.store import open_live_index
 
     ix = open_live_index(index_dir)
-    query = wq.Or([wq.Term(f, word) for f in ranking.TEXT_FIELDS])
+    query = wq.Or([wq.Term(f, word) for f in TEXT_FIELDS])
     with ix.searcher(weighting=ranking.weighting()) as s:
         expected = {hit["id"]: round(hit.score, 4) for hit in s.search(query, limit=20)}
     with ix.searcher(weighting=BM25F()) as s:

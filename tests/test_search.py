@@ -130,13 +130,14 @@ def test_few_all_word_matches_widen_to_any_word_ranked_by_score(searcher):
 
 
 def test_any_word_order_is_bm25f_and_proximity_alone(searcher, index_dir, monkeypatch):
-    """No words-matched-first sort: the order is ranking.natural_query's on Whoosh with the proximity
+    """No words-matched-first sort: the order is natural_query's on Whoosh with the proximity
     bonus (search.engine.proximity), score for score. (With feedback off: the words of the best
     hits rescore them too, which tests/test_feedback.py covers on real text.)"""
     import numpy as np
 
     from search.engine import feedback, proximity, ranking
     from search.index.store import open_live_index
+    from search.query.natural import natural_query
 
     monkeypatch.setattr(feedback, "WEIGHT", 0.0)
 
@@ -146,7 +147,7 @@ def test_any_word_order_is_bm25f_and_proximity_alone(searcher, index_dir, monkey
     assert result.interpreted_as == "(rocket OR launch OR seoul)"
     ix = open_live_index(index_dir)
     with ix.searcher(weighting=ranking.weighting()) as s:
-        query = ranking.natural_query(q, schema=ix.schema)
+        query = natural_query(q, schema=ix.schema)
         hits = s.search(query, limit=None)
         ids_of = {h.docnum: h["id"] for h in hits}
         docnums, scores = proximity.rerank(

@@ -37,7 +37,7 @@ from search.cluster.spec import DIST_ARTICLES, DIST_NAMES, ClusterSpec
 from search.cluster.vocabulary import TermReader
 from search.cursor import Cursor, request_cursor
 from search.engine.interface import SearchEngine
-from search.engine.ranking import ANY_WORD_BELOW, FIELD_BOOSTS
+from search.engine.ranking import ANY_WORD_BELOW
 from search.engine.searcher import (
     ARTICLE_VERSIONS_LISTED,
     VERSIONS_LISTED,
@@ -51,7 +51,7 @@ from search.engine.suggest import suggest
 from search.entities.places import canonical_value  # the same shapes and words
 from search.facet_registry import FACET_FIELDS
 from search.index.columns import NO_DAY, date_histogram
-from search.index.schema import StoredArticle
+from search.index.schema import FIELD_BOOSTS, StoredArticle
 from search.query.parse import QuerySyntaxError, clean, describe, has_fallback, parse, plain_words, query_text
 from search.results import (
     ArticleView,

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from whoosh import query as wq
 
-from search.engine.ranking import FIELD_BOOSTS, TEXT_FIELDS
+from search.index.schema import FIELD_BOOSTS, TEXT_FIELDS
 from search.index.whoosh_internals import term_positions
 
 # Measured on TIME (bench/relevance.py --grid, "proximity" block): MAP 0.710-0.713 for SLOP 3-4

@@ -1,30 +1,21 @@
-"""How hits are ranked: field weights, the BM25F weighting, when words typed side by side are
-read as alternatives, and the free-text ("any words") query. (The proximity bonus that reorders
-the best hits is search.engine.proximity; the feedback that rescores a long question's matches by
-the words of its best hits is search.engine.feedback.)
+"""How hits are ranked: the BM25F weighting, and when words typed side by side are read as
+alternatives. (The text fields and their weights are the schema's, search.index.schema; the
+free-text "any words" query is search.query.natural; the proximity bonus that reorders the best
+hits is search.engine.proximity; the feedback that rescores a long question's matches by the
+words of its best hits is search.engine.feedback.)
 
 The searcher asks for every word first; when that finds fewer than ANY_WORD_BELOW articles,
-it falls back to `natural_query`, which ORs the analyzed words over the text fields so that
+it falls back to the any-words query, which ORs the analyzed words over the text fields so that
 documents matching more (and rarer) words rank first. The parameters were tuned on the TIME
 test collection (bench/relevance.py prints the figures and the grid).
-
-Field weights (FIELD_BOOSTS) are applied at index time by the schema, inside BM25's
-term-frequency saturation, so queries built here carry no field boosts of their own: boosting
-again at query time would count them twice.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from math import log
 
-from whoosh import query as wq
-from whoosh.fields import Schema
 from whoosh.scoring import BM25F, WeightingModel
 
-TEXT_FIELDS: tuple[str, ...] = ("title", "subtitle", "body")
-# BM25F field weights: a word in the title says more than one in the body.
-FIELD_BOOSTS = {"title": 3.0, "subtitle": 1.8, "body": 1.0}
 # Words typed side by side must all match; when that finds fewer articles than this (a
 # page), the words are read as alternatives, ranked by BM25F alone: articles with all
 # the words usually still lead, and a long natural-language question (where no article
@@ -42,8 +33,6 @@ B = 0.75
 # no titles: this is a judgement, not a measurement.)
 TITLE_B = 0.5
 SUBTITLE_B = 0.5
-# A word typed twice counts twice (MAP 0.702 against 0.700 counting it once).
-REPEATS = True
 # Words typed side by side that stand side by side: search.engine.proximity reranks the best
 # hits (an earlier try, extra phrase clauses in this query, peaked too narrowly on TIME to trust).
 
@@ -69,54 +58,3 @@ class NewsBM25F(BM25F):
 def weighting() -> WeightingModel:
     """The weighting model every product search uses."""
     return NewsBM25F(B=B, K1=K1, title_B=TITLE_B, subtitle_B=SUBTITLE_B)
-
-
-@lru_cache(maxsize=1)
-def _default_schema() -> Schema:
-    from search.index.schema import build_schema
-
-    return build_schema()
-
-
-def query_terms(text: str, schema: Schema | None = None, field: str = "body") -> list[str]:
-    """The index terms of a free text, in order, repeats kept (stop words dropped)."""
-    schema = schema or _default_schema()
-    return [t.text for t in schema[field].analyzer(text)]
-
-
-def natural_query(
-    text: str,
-    fields: tuple[str, ...] = TEXT_FIELDS,
-    schema: Schema | None = None,
-    *,
-    repeats: bool = REPEATS,
-) -> wq.Query:
-    """A ranked OR over the words of `text` in the text fields: the "any words" query.
-
-    Each distinct word becomes one clause (an OR of that word over the fields);
-    with `repeats`, a word typed twice counts twice. Returns `NullQuery` when the
-    text has no searchable words. (The keyword arguments exist for bench/relevance.py's grid.)
-    """
-    schema = schema or _default_schema()
-    fields = tuple(f for f in fields if f in schema)
-    if not fields:
-        return wq.NullQuery
-    # All text fields share one analyzer (schema.build_schema), so analyze once.
-    terms = query_terms(text, schema, fields[0])
-    if not terms:
-        return wq.NullQuery
-    clauses: list[wq.Query] = []
-    for term, count in _counted(terms).items():
-        per_field = [wq.Term(f, term) for f in fields]
-        clause = per_field[0] if len(per_field) == 1 else wq.Or(per_field)
-        if repeats and count != 1:
-            clause = clause.with_boost(float(count))
-        clauses.append(clause)
-    return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
-
-
-def _counted(terms: list[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for term in terms:
-        counts[term] = counts.get(term, 0) + 1
-    return counts

@@ -33,7 +33,7 @@ from search.entities.places import alias_notice, canonical_value
 from search.facet_registry import FACETS_BY_NAME
 from search.index import duplicates
 from search.index.columns import NO_DAY, NO_TIME, Collection, cached_collection, date_histogram, top_values
-from search.index.schema import FACET_FIELDS, StoredArticle
+from search.index.schema import FACET_FIELDS, TEXT_FIELDS, StoredArticle
 from search.index.store import IndexMissing, live_version, open_live_index
 from search.query.compile import Compiler
 from search.query.parse import (
@@ -626,7 +626,7 @@ class _Search:
     def _doc_frequency(self, word: str) -> int:
         """In how many articles a text field has the word (the most of any one field)."""
         s = self.gen.searcher
-        return max(s.doc_frequency(field, word) for field in ranking.TEXT_FIELDS if field in s.schema)
+        return max(s.doc_frequency(field, word) for field in TEXT_FIELDS if field in s.schema)
 
     def _after(self, cursor: Cursor, ordered: np.ndarray, keys: np.ndarray) -> int:
         """The position after the cursor's hit in the result list."""

@@ -13,7 +13,6 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import ANALYSIS_VERSION, news_analyzer
 from search.article import Article, Entities, Origin, Place
-from search.engine.ranking import FIELD_BOOSTS
 from search.facet_registry import FACET_FIELDS, FACETS
 
 # Bump when fields change; with ANALYSIS_VERSION it decides when a full rebuild is needed.
@@ -29,6 +28,13 @@ INDEX_FORMAT = f"schema{SCHEMA_VERSION}-analysis{ANALYSIS_VERSION}"
 # FACET_SEPARATOR (values never contain it: the indexer replaces commas in names). Terms are the
 # lower-cased values; the stored field keeps them as written, for display.
 FACET_SEPARATOR = ","
+
+# The fields free text is searched in, and their BM25F weights: a word in the title says more
+# than one in the body. The weights are applied here, at index time, inside BM25's term-frequency
+# saturation (search.engine.ranking), so queries carry no field boosts of their own: boosting
+# again at query time would count them twice.
+TEXT_FIELDS: tuple[str, ...] = ("title", "subtitle", "body")
+FIELD_BOOSTS = {"title": 3.0, "subtitle": 1.8, "body": 1.0}
 
 
 def build_schema() -> Schema:

@@ -15,14 +15,14 @@ from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
 
 from search.analysis import NewsTokenizer
-from search.engine import ranking
 from search.entities.places import alias_notice, canonical_value
 from search.facet_registry import FACETS
 from search.index.columns import Collection, facet_key
+from search.index.schema import TEXT_FIELDS
+from search.query.natural import natural_query
 from search.query.parse import (
     MAX_EXPANSION,
     MAX_FACET_EXPANSION,
-    TEXT_FIELDS,
     Adjacent,
     AllOf,
     AnyOf,
@@ -171,7 +171,7 @@ class Compiler:
                 parts = [wq.Every(), *parts]
             return wq.And(parts) if len(parts) > 1 else (parts[0] if parts else None)
         if all(isinstance(n, Word) and n.field is None for n in nodes):
-            return ranking.natural_query(" ".join(n.text for n in nodes), schema=self.reader.schema)
+            return natural_query(" ".join(n.text for n in nodes), schema=self.reader.schema)
         anyone = optional[0] if len(optional) == 1 else wq.Or(optional)
         if required:
             # +words must match; the others only rank.

@@ -23,7 +23,6 @@ from search.analysis import TOKEN_PATTERN
 from search.facet_registry import QUERY_FIELDS
 from search.periods import period
 
-TEXT_FIELDS = ("title", "subtitle", "body")
 FACET_ALIASES = QUERY_FIELDS  # person:, people:, place:, ... (search.facet_registry)
 TEXT_ALIASES = {
     "title": "title",
