@@ -12,8 +12,8 @@ from whoosh.formats import Positions
 
 from helpers import NoEntities, shared_path
 from search.engine.searcher import Searcher
-from search.index import whoosh_internals
 from search.index.indexer import reindex
+from search.index.whoosh_internals import reading
 
 pytestmark = pytest.mark.shared
 
@@ -85,5 +85,5 @@ def test_positions_of_values_not_written_as_today_are_read_one_at_a_time():
     lists = [[0], [3, 4, 9], list(range(5, 1500, 3)), [70000, 70001]]
     written = [Positions().encode(found) for found in lists]
     for values in (written, [value[:-1] for value in written], [written[0][:-1], *written[1:]]):
-        index, positions = whoosh_internals.positions_of_values(values)
+        index, positions = reading.positions_of_values(values)
         assert [positions[index == i].tolist() for i in range(len(lists))] == lists

@@ -9,7 +9,8 @@ import pytest
 
 from helpers import ARTICLES, index_articles, shared_path
 from search.index.store import open_live_index
-from search.index.whoosh_internals import WHOOSH_VERSION, check_whoosh_version, field_lengths, posting_blocks
+from search.index.whoosh_internals import WHOOSH_VERSION, check_whoosh_version
+from search.index.whoosh_internals.reading import field_lengths, posting_blocks
 
 
 def test_another_whoosh_version_is_refused_with_a_clear_message():
@@ -47,7 +48,7 @@ def test_term_positions_and_weights_agree_with_whooshs_skip_to_across_blocks(tmp
     by the term's block index."""
     from whoosh import fields, index
 
-    from search.index.whoosh_internals import block_index, term_positions, term_weights
+    from search.index.whoosh_internals.reading import block_index, term_positions, term_weights
 
     schema = fields.Schema(body=fields.TEXT(phrase=True))
     ix = index.create_in(str(tmp_path), schema)
@@ -87,7 +88,8 @@ def test_a_terms_postings_read_at_once_equal_whooshs_blocks_with_deletions(tmp_p
     them (zlib, protocol 2) or as Dateline's does (raw, protocol 3, which Whoosh reads too)."""
     from whoosh import fields, index
 
-    from search.index.whoosh_internals import BLOCK_PROTOCOL, _leaf_postings, posting_blocks
+    from search.index.whoosh_internals.codec import BLOCK_PROTOCOL
+    from search.index.whoosh_internals.reading import _leaf_postings, posting_blocks
     from search.index.writer import index_codec
 
     schema = fields.Schema(body=fields.TEXT(phrase=True))
@@ -151,14 +153,14 @@ def test_writer_process_postings_equal_whooshs_when_its_pool_spills(
     from whoosh.writing import SegmentWriter
 
     from search.article import Article, Entities
-    from search.index import whoosh_internals
     from search.index.schema import build_schema, to_document
-    from search.index.whoosh_internals import _FastSegmentWriter
+    from search.index.whoosh_internals import writing
+    from search.index.whoosh_internals.writing import _FastSegmentWriter
     from search.index.writer import index_codec
     from search.readers import read_corpus
 
-    monkeypatch.setattr(whoosh_internals, "_RUN_TERMS", run_terms)
-    monkeypatch.setattr(whoosh_internals, "_RUN_POSTINGS", run_postings)
+    monkeypatch.setattr(writing, "_RUN_TERMS", run_terms)
+    monkeypatch.setattr(writing, "_RUN_POSTINGS", run_postings)
 
     articles = [a for a in read_corpus([shared_path("corpus", "pages")]) if isinstance(a, Article)]
     documents = [to_document(a, Entities(people=("Sheikh Hasina",) * (i % 2)), "hash") for i, a in enumerate(articles)]
@@ -202,7 +204,7 @@ def test_positions_of_values_read_every_delta_width_as_whoosh_does():
 
     from whoosh.formats import Positions
 
-    from search.index.whoosh_internals import positions_of_values
+    from search.index.whoosh_internals.reading import positions_of_values
 
     rng = np.random.default_rng(3)
     lists = [[0], [5], [0, 1], [3, 7, 255], [2, 300], [1, 70_000, 70_001], [9] + list(range(10, 400, 3))]
@@ -228,9 +230,21 @@ def test_positions_of_values_read_every_delta_width_as_whoosh_does():
 def test_a_blocks_last_id_is_read_in_place_from_its_pickled_header():
     import pickle
 
-    from search.index.whoosh_internals import _last_id
+    from search.index.whoosh_internals.reading import _last_id
 
     for count, last in ((128, 5), (128, 300), (3, 70_000), (128, 2**31 - 1), (300, 9), (128, 2**40)):
         header = pickle.dumps((count, last, 2.0, 0, 12, 200), 2)
         data = b"\x00" * 7 + header + b"data after the header"
         assert _last_id(memoryview(data), 7) == last, (count, last)
+
+
+def test_indexes_written_before_the_sub_package_still_find_their_codec():
+    """A table of contents pickles its segments' codec by module path; indexes written when the
+    codec lived in search/index/whoosh_internals.py name it there."""
+    import pickle
+
+    from search.index.whoosh_internals.codec import DatelineCodec
+
+    legacy = b"\x80\x02csearch.index.whoosh_internals\nDatelineCodec\nq\x00)\x81q\x01."
+    assert type(pickle.loads(legacy)) is DatelineCodec
+    assert b"search.index.whoosh_internals.codec" in pickle.dumps(DatelineCodec(), 2)

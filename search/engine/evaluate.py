@@ -32,7 +32,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25FScorer, WeightScorer
 
 from search.index.phrases import phrase_docnums
-from search.index.whoosh_internals import (
+from search.index.whoosh_internals.reading import (
     block_index,
     field_lengths,
     posting_blocks,
@@ -43,6 +43,20 @@ from search.index.whoosh_internals import (
 from search.query.compile import DocnumsQuery
 
 Memo = dict  # query -> its match mask, for one request
+
+
+def segments_holding(
+    leaves: list[tuple[Any, int]], size: int, fieldname: str, text: str, docnums: list[int]
+) -> Iterator[tuple[int, Any, int, list[int]]]:
+    """(segment index, its reader, its first docnum, the docnums in it counted from there) for each
+    segment of `leaves` (a searcher's leaf searchers and their offsets; `size` documents in all)
+    holding some of `docnums` (sorted) and the term."""
+    for index, (leaf, offset) in enumerate(leaves):
+        end = leaves[index + 1][1] if index + 1 < len(leaves) else size
+        lo, hi = bisect_left(docnums, offset), bisect_left(docnums, end)
+        reader = leaf.reader()
+        if lo < hi and (fieldname, text) in reader:
+            yield index, reader, offset, [d - offset for d in docnums[lo:hi]]
 
 
 class Evaluator:
@@ -342,14 +356,7 @@ class Evaluator:
         return out
 
     def _by_segment(self, fieldname: str, text: str, docnums: list[int]) -> Iterator[tuple[int, Any, int, list[int]]]:
-        """(segment index, its reader, its first docnum, the docnums in it counted from there) for each
-        segment holding some of `docnums` (sorted) and the term."""
-        for index, (leaf, offset) in enumerate(self.leaves):
-            end = self.leaves[index + 1][1] if index + 1 < len(self.leaves) else self.size
-            lo, hi = bisect_left(docnums, offset), bisect_left(docnums, end)
-            reader = leaf.reader()
-            if lo < hi and (fieldname, text) in reader:
-                yield index, reader, offset, [d - offset for d in docnums[lo:hi]]
+        return segments_holding(self.leaves, self.size, fieldname, text, docnums)
 
     def _block_index(self, reader, fieldname: str, text: str, segment: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The term's posting blocks in a segment (whoosh_internals.block_index), kept per generation:

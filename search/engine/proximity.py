@@ -20,14 +20,15 @@ BM25F put above every later one: the order past them, and every count, stay as t
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from whoosh import query as wq
 
+from search.engine.evaluate import segments_holding
 from search.index.schema import FIELD_BOOSTS, TEXT_FIELDS
-from search.index.whoosh_internals import term_positions
+from search.index.whoosh_internals.reading import term_positions
 
 # Measured on TIME (bench/relevance.py --grid, "proximity" block): MAP 0.710-0.713 for SLOP 3-4
 # and WEIGHT 0.75-1.5 against 0.703 without (nDCG@10 0.764-0.768 against 0.763); WEIGHT 1 sits
@@ -176,16 +177,10 @@ def _positions(searcher, field: str, words: Sequence[str], docnums: np.ndarray) 
     """word -> {top-level docnum: its positions in `field`}, for the given documents only."""
     wanted = np.sort(docnums).tolist()
     leaves = list(searcher.leaf_searchers())
-    bounds = [offset for _, offset in leaves] + [searcher.doc_count_all()]
     out: Positions = {}
     for word in words:
         found: dict[int, list[int]] = {}
-        for index, (leaf, offset) in enumerate(leaves):
-            lo, hi = bisect_left(wanted, offset), bisect_left(wanted, bounds[index + 1])
-            reader = leaf.reader()
-            if lo == hi or (field, word) not in reader:
-                continue
-            local = [d - offset for d in wanted[lo:hi]]
+        for _, reader, offset, local in segments_holding(leaves, searcher.doc_count_all(), field, word, wanted):
             found.update((d + offset, p) for d, p in term_positions(reader, field, word, local).items())
         if found:
             out[word] = found

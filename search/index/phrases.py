@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.index.whoosh_internals import positions_of_values, posting_values
+from search.index.whoosh_internals.reading import positions_of_values, posting_values
 
 _STRIDE = np.int64(1) << 32  # a document's key range: positions (offset by the phrase length) stay below
 
@@ -21,7 +21,7 @@ def phrase_docnums(
     reader, fieldname: str, words: list[str], candidates: np.ndarray, postings: dict[str, np.ndarray]
 ) -> np.ndarray:
     """The docnums among `candidates` (sorted, in the segment, each having every word) where the words
-    stand one after another in the field; `postings`: each word's docnums in the segment (search.index.whoosh_internals.posting_values)."""
+    stand one after another in the field; `postings`: each word's docnums in the segment (search.index.whoosh_internals.reading.posting_values)."""
     common = np.zeros(0, dtype=np.int64)
     docnums = candidates
     offset = len(words)
