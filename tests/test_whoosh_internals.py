@@ -227,15 +227,16 @@ def test_positions_of_values_read_every_delta_width_as_whoosh_does():
     assert positions_of_values([])[0].size == 0
 
 
-def test_a_blocks_last_id_is_read_in_place_from_its_pickled_header():
+def test_a_blocks_last_id_and_count_are_read_in_place_from_its_pickled_header():
     import pickle
 
-    from search.index.whoosh_internals.reading import _last_id
+    from search.index.whoosh_internals.reading import _block_count, _last_id
 
     for count, last in ((128, 5), (128, 300), (3, 70_000), (128, 2**31 - 1), (300, 9), (128, 2**40)):
         header = pickle.dumps((count, last, 2.0, 0, 12, 200), 2)
         data = b"\x00" * 7 + header + b"data after the header"
         assert _last_id(memoryview(data), 7) == last, (count, last)
+        assert _block_count(data, 7, 7 + len(header)) == count, (count, last)
 
 
 def test_indexes_written_before_the_sub_package_still_find_their_codec():

@@ -401,6 +401,14 @@ _HEADER_START = b"\x80\x02(K"  # PROTO 2, MARK, the number of postings as BININT
 _ID_BYTES = {ord("K"): 1, ord("M"): 2, ord("J"): 4}  # the last id's opcode: its little-endian bytes
 
 
+def _block_count(data, at: int, end: int) -> int:
+    """The number of postings of the block whose header starts at `at` (and whose data ends at
+    `end`): the header's first item, read in place (see _last_id); another layout is unpickled."""
+    if data[at : at + 4] == _HEADER_START:
+        return data[at + 4]
+    return pickle.loads(data[at:end])[0]
+
+
 def _last_id(data, at: int) -> int:
     """The last id of the block whose header starts at `at`: the header is (postings, last id, most
     weight, compression, shortest, longest) pickled with protocol 2, so the id's opcode comes fifth
@@ -487,11 +495,14 @@ def posting_values(reader, fieldname: str, text: str, docnums: np.ndarray, posti
     start, first = 0, 0
     while start < len(wanted) and position < len(data):
         (size,) = _BLOCK_LENGTH.unpack_from(data, position)
-        count = pickle.loads(data[position + 4 : position + 4 + abs(size)])[0]  # the header's first
+        count = _block_count(data, position + 4, position + 4 + abs(size))
         end = bisect_left(wanted, first + count, start)
         if end > start:  # a wanted document is in this block: decode it
             block = _block_at(data, position, values=True)[4]
-            values.extend(block[i - first] for i in wanted[start:end])
+            if end - start == count:  # every posting of the block (a common word's phrase)
+                values.extend(block)
+            else:
+                values.extend([block[i - first] for i in wanted[start:end]])
             start = end
         first += count
         position += 4 + abs(size)
