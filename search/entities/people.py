@@ -88,7 +88,7 @@ SHARE_WORDS = frozenset(
 
 # "the Obama White House", "the Bush Administration": the person's government, named after them;
 # the mention is of the person, and the words after the name are not part of it.
-_GOVERNMENT_OF = (("white", "house"), ("white", "houses"), ("administration",), ("administrations",))
+GOVERNMENT_OF = (("white", "house"), ("white", "houses"), ("administration",), ("administrations",))
 
 # Honours written after a name in Bangladesh ("Ziaur Rahman Bir Uttam").
 _TRAILING_HONOURS = (
@@ -228,7 +228,7 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
 
 def _government_words(tokens: list[str]) -> int:
     """How many words at the end name a person's government ("Obama White House": 2), or 0."""
-    for words in _GOVERNMENT_OF:
+    for words in GOVERNMENT_OF:
         if len(tokens) > len(words) and tuple(t.casefold() for t in tokens[-len(words) :]) == words:
             return len(words)
     return 0
@@ -617,7 +617,7 @@ _LONG_WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-def _is_title_case(line: str) -> bool:
+def is_title_case(line: str) -> bool:
     if line.count(" ") >= _HEADLINE_MAX_WORDS:
         return False
     words = _LONG_WORD.findall(line)
@@ -629,7 +629,7 @@ def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
     if not any(span[0] == PERSON and " " in span[1] for span in spans):
         return list(spans)
     lines = text.split("\n")
-    headline_flags = [_is_title_case(line) for line in lines]
+    headline_flags = [is_title_case(line) for line in lines]
     if not any(headline_flags) or all(headline_flags):
         return list(spans)
     headlines = [line for line, flag in zip(lines, headline_flags) if flag]
@@ -813,8 +813,8 @@ def unlabelled_names(spans: Iterable[RawSpan], text: str, known: Iterable[str] =
 # "Mr. Obama" in an article that names "First lady Michelle Obama": the surname a man's title is
 # given is not her name, whatever else the article says ("President Obama" alone would join the
 # only full name the article gives). Titles that tell a man from a woman, in English news.
-_MALE_TITLES = frozenset({"mr", "mister"})
-_FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "lady", "madam", "dame"})
+MALE_TITLES = frozenset({"mr", "mister"})
+FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "lady", "madam", "dame"})
 
 
 def different_people(spans: Iterable[RawSpan]) -> frozenset[tuple[str, str]]:
@@ -829,8 +829,8 @@ def different_people(spans: Iterable[RawSpan]) -> frozenset[tuple[str, str]]:
         words = name_key(_POSSESSIVE.sub("", text.replace("’", "'"))).split()
         if not words:
             continue
-        if title in _MALE_TITLES and len(words) == 1:
+        if title in MALE_TITLES and len(words) == 1:
             male.add(words[0])
-        elif title in _FEMALE_TITLES and len(words) >= 2:
+        elif title in FEMALE_TITLES and len(words) >= 2:
             female.add(" ".join(words))
     return frozenset((word, name) for name in female for word in male if name.split()[-1] == word)
