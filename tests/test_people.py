@@ -442,5 +442,11 @@ def test_given_names_that_are_english_words_stay_with_their_surnames(extractor):
     assert all(is_inflected_verb(word) for word in ("Slams", "Denies", "Disavowing", "WATCHED", "Assails"))
     assert not any(is_inflected_verb(word) for word in ("Will", "Bill", "Mark", "Chuck", "Rich", "Drew", "Brooks"))
     assert not any(is_inflected_verb(word) for word in ("James", "Jared", "Miles", "Said", "Ted"))
+    # A middle initial is no English word: Washington Times (AllSides, 2012), "But House Speaker John A.
+    # Boehner, Ohio Republican, said ..." and "Mr. Boehner said in a statement".
+    text = "But House Speaker John A. Boehner, Ohio Republican, said\n“The Justice Department is out of excuses,” Mr. Boehner said"
+    boehner = extractor.extract(_text_article("Holder", *text.split("\n"))).people
+    assert "John A. Boehner" in boehner
+    # "Will" before a surname the article titles (a line written for this test: no such article in ../shared).
     spans = [("PERSON", "Will Smith", "actor", "the", 3), ("PERSON", "Smith", "Mr.", ",", 9)]
     assert run_on_people(spans, "the actor Will Smith. Mr. Smith will star") == spans

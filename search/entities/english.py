@@ -65,9 +65,10 @@ def _lookups_path() -> Path:
     from search.entities.extract import MODEL  # the model's own package, wherever it is installed
 
     spec = importlib.util.find_spec(MODEL)
-    if spec is None or spec.origin is None:
-        raise RuntimeError(f"the spaCy model {MODEL} is not installed (scripts/install installs it)")
-    return next(Path(spec.origin).parent.glob("*/lemmatizer/lookups"))
+    found = sorted(Path(spec.origin).parent.glob("*/lemmatizer/lookups")) if spec and spec.origin else []
+    if not found:
+        raise RuntimeError(f"the spaCy model {MODEL} or its lemmatizer tables are not installed (scripts/install)")
+    return found[0]
 
 
 def _regular_forms(verb: str) -> set[str]:
