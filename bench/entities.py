@@ -433,9 +433,7 @@ def integrity(collection: Collection, stored: dict) -> None:
             }
         column = collection.facets[facet]
         value_id = column.value_id(value)
-        found = (
-            set(column.docs_with([value_id], collection.size).nonzero()[0].tolist()) if value_id is not None else set()
-        )
+        found = _docs_of(column, value, collection.size)
         full_words = name_key(forms[0]).split()
         form_keys = {name_key(form) for form in forms}
         own_values = [
