@@ -18,7 +18,8 @@ its entity cache of raw spaCy spans, so a second run reruns no model), then:
       match of their name forms, whole words: an upper bound, since "Trump" also matches "Trump
       Tower" and Donald Trump Jr.), articles their facet value finds, and how many distinct facet
       values belong to them (values spelled like one of their forms, or holding their full name:
-      "Begum Khaleda Zia", "George W. Bush Administration");
+      "Begum Khaleda Zia", "George W. Bush Administration"; a surname alone of years in which the
+      person's value finds nothing is listed as kept apart, not counted);
   (4) speed: Dateline's whole extraction on Reuters stories (no cache, load average printed);
       on long AllSides articles: spaCy's NER alone (the same pipes, nlp.pipe over the whole
       paragraphs, no rules) against Dateline's whole extraction (text selection, spaCy, every
@@ -48,7 +49,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import orjson  # noqa: E402
 
 from search.article import Article, Origin  # noqa: E402
-from search.entities.people import NAME_SUFFIXES, TITLE_WORDS, name_key  # noqa: E402
+from search.entities.english import is_english_word  # noqa: E402
+from search.entities.people import (  # noqa: E402
+    FEMALE_TITLES,
+    GOVERNMENT_OF,
+    MALE_TITLES,
+    NAME_SUFFIXES,
+    TITLE_WORDS,
+    is_title_case,
+    name_key,
+)
 from search.entities.places import reuters_place_code  # noqa: E402
 from search.index.columns import Collection  # noqa: E402
 from search.index.indexer import reindex  # noqa: E402
@@ -304,9 +314,23 @@ def _names_the_place(text: str, match: re.Match) -> bool:
 # "Robert Blair" are not Tony Blair or Barack Obama. A title ("Mr Blair", "President Obama"), the
 # person's own given name, or a word that opens a sentence or title before it still names them.
 _WORD_BEFORE = re.compile(r"([A-Z][\w'’-]*)[ \t]$")
+# Who else a surname alone may name, for any person (changed in issue 9, after the rule above):
+# a capitalised word right after it on the same line, with no title before it, makes it part of
+# another name ("Blair Witch Project", "Blair House"; "Obama's", "the Obama administration", "the
+# Reagan Administration", "the Obama White House", "President Obama Tuesday" still name him); a
+# woman's title before the surname of a man names someone else ("Mrs Blair", Cherie), and a man's
+# title before a woman's ("Mr. Clinton"); and in an article whose prose writes the surname after
+# another given name ("Robert Blair", "Michelle Obama": a capitalised word that is no English word,
+# title or own given name) and never after the person's own, the surname alone names that other
+# person, unless a title stands before it ("President Obama", "Mr. Trump" beside "Ivanka Trump").
+_TITLE_BEFORE = re.compile(r"\b([A-Z][a-z]+)(?:-[a-z]+)?\.?[ \t]$")  # "Mr.", "President-elect"
+_CAPITALISED_AFTER = re.compile(r"[ \t]+([A-Z][\w'’-]*)(?:[ \t]+([A-Z][\w'’-]*))?")
+WOMEN = frozenset({"Khaleda Zia", "Sheikh Hasina", "Hillary Clinton"})
 
 
 def _names_the_person(text: str, match: re.Match, own: set[str]) -> bool:
+    """The rule before issue 9's changes: a surname alone names the person unless another
+    capitalised word stands right before it."""
     if " " in match.group():
         return True
     before = _WORD_BEFORE.search(text, max(0, match.start() - 30), match.start())
@@ -316,40 +340,100 @@ def _names_the_person(text: str, match: re.Match, own: set[str]) -> bool:
     return word in own or word in _OPENERS or word.rstrip(".").casefold() in TITLE_WORDS
 
 
+def _article_names_the_person(text: str, pattern: re.Pattern, forms: tuple[str, ...], woman: bool) -> bool:
+    """Whether an article names the person, by the rules above."""
+    own = set(forms[0].split())
+    matches = list(pattern.finditer(text))
+    if any(" " in match.group() for match in matches):
+        return True  # the full name
+    titles = [_title_before(text, match) for match in matches]
+    other_given_name = own_given_name = False
+    for match, title in zip(matches, titles):
+        before = _WORD_BEFORE.search(text, max(0, match.start() - 30), match.start())
+        word = before.group(1) if before is not None else ""
+        if word in own:
+            own_given_name = True
+        elif (
+            word[1:].islower()
+            and not title
+            and word not in _OPENERS
+            and not is_english_word(word)
+            and not is_title_case(_line_of(text, match))
+        ):
+            other_given_name = True
+    wrong_title = MALE_TITLES if woman else FEMALE_TITLES
+    for match, title in zip(matches, titles):
+        if not _names_the_person(text, match, own) and not title:
+            continue  # "Selma Blair"
+        if title in wrong_title or (not title and _part_of_another_name(text, match)):
+            continue
+        if other_given_name and not own_given_name and not title:
+            continue
+        return True
+    return False
+
+
+def _title_before(text: str, match: re.Match) -> str:
+    """The title right before a match ("mr", "president", "presidents"), or ""."""
+    found = _TITLE_BEFORE.search(text, max(0, match.start() - 20), match.start())
+    word = found.group(1).casefold() if found is not None else ""
+    return word if word in TITLE_WORDS or (word.endswith("s") and word[:-1] in TITLE_WORDS) else ""
+
+
+def _line_of(text: str, match: re.Match) -> str:
+    return text[text.rfind("\n", 0, match.start()) + 1 : (text.find("\n", match.end()) + 1 or len(text) + 1) - 1]
+
+
+def _part_of_another_name(text: str, match: re.Match) -> bool:
+    after = _CAPITALISED_AFTER.match(text, match.end())
+    if after is None:
+        return False
+    words = tuple(re.sub(r"['’]s?$", "", word.casefold()) for word in after.groups() if word)
+    return not any(words[: len(government)] == government for government in GOVERNMENT_OF)
+
+
 def integrity(collection: Collection, stored: dict) -> None:
     texts = {docnum: "\n".join(filter(None, (f.title, f.subtitle, f.body))) for docnum, f in stored.items()}
     print("\n(3) facet integrity on the combined corpora (articles naming them by text vs found by their facet value):")
     print(
         "    named: people, a whole-word match of a form, a surname alone not right after another capitalised word\n"
         '    unless a title or the own given name ("Selma Blair", "Michelle Obama" name someone else; changed in this\n'
-        '    issue from any match; still an upper bound: "Trump" also matches Trump Tower);\n'
+        '    issue from any match; still an upper bound: "Trump" also matches Trump Tower); then, also in this issue\n'
+        '    ("previous rule" is the share before it): a surname alone followed on its line by a capitalised word\n'
+        '    and no title before it is part of another name ("Blair Witch Project", "Blair House"; "the Reagan\n'
+        "    Administration\", \"Obama White House\" still count); a woman's title before a man's surname, or a man's\n"
+        '    before a woman\'s, is someone else ("Mrs Blair"); where the prose gives the surname only after another\n'
+        '    given name ("Robert Blair ... Blair said"), only a titled surname counts;\n'
         '    places, a form that is not a word of a longer capitalised name (not "Dhaka Tribune", "Chittagong Hill\n'
         '    Tracts", "East London", "City of London": other places or organisations, which the place value rightly\n'
         "    does not find; changed from any match in this issue). values: people, values spelled like a form or\n"
-        "    holding the full name, except name + Jr/Sr/II (another person); places, values spelled like a form."
+        "    holding the full name, except name + Jr/Sr/II (another person), and except a surname alone all of whose\n"
+        "    articles are of years in which the person's value finds none (listed as kept apart: the name map joins a\n"
+        "    surname to a full name of its own year only, otherwise it stays apart); places, values spelled like a form."
     )
     print(f"    {'who / where':<30}{'facet':>7}{'named':>8}{'found':>8}{'share':>7}{'values':>8}  value ticked")
     shares = []
     for what, facet, value, forms in WATCHED:
         pattern = re.compile(r"\b(?:" + "|".join(re.escape(form) for form in forms) + r")\b")
         if facet == "place":
-            named = {
+            named = previous = {
                 docnum
                 for docnum, text in texts.items()
                 if any(_names_the_place(text, match) for match in pattern.finditer(text))
             }
         else:
             own = set(forms[0].split())
-            named = {
+            previous = {
                 docnum
                 for docnum, text in texts.items()
                 if any(_names_the_person(text, match, own) for match in pattern.finditer(text))
             }
+            named = {
+                docnum for docnum in previous if _article_names_the_person(texts[docnum], pattern, forms, what in WOMEN)
+            }
         column = collection.facets[facet]
         value_id = column.value_id(value)
-        found = (
-            set(column.docs_with([value_id], collection.size).nonzero()[0].tolist()) if value_id is not None else set()
-        )
+        found = _docs_of(column, value, collection.size)
         full_words = name_key(forms[0]).split()
         form_keys = {name_key(form) for form in forms}
         own_values = [
@@ -362,9 +446,23 @@ def integrity(collection: Collection, stored: dict) -> None:
                 and name_key(label).split()[-1] not in NAME_SUFFIXES
             )
         ]
+        # A bare surname value whose articles are all of years in which the person's value names no
+        # article is another person's, kept apart by the name map's rule (a surname joins a full name
+        # of its own year, otherwise stays apart): listed, not counted as a split.
+        person_years = {_year(stored[docnum]) for docnum in found}
+        apart = [
+            label
+            for label in own_values
+            if facet == "person"
+            and " " not in label
+            and not {_year(stored[docnum]) for docnum in _docs_of(column, label, collection.size)} & person_years
+        ]
+        own_values = [label for label in own_values if label not in apart]
         share = len(named & found) / len(named) if named else 0.0
         any_match = {docnum for docnum, text in texts.items() if pattern.search(text)}
         before_count = f"  [any match: {len(any_match & found) / len(any_match):.2f}]" if any_match != named else ""
+        if previous != named:
+            before_count += f"  [previous rule: {len(previous & found) / len(previous):.2f} of {len(previous)}]"
         shares.append(share)
         shown = column.labels[value_id] if value_id is not None else "(none)"
         print(
@@ -372,11 +470,30 @@ def integrity(collection: Collection, stored: dict) -> None:
             f"{shown}"
             + (f"; also: {', '.join(v for v in own_values if v != shown)[:120]}" if len(own_values) > 1 else "")
             + before_count
+            + "".join(
+                f"; kept apart: {label} ({_years_of(column, label, collection.size, stored)}, no {what} that year)"
+                for label in apart
+            )
         )
     print(
         f"    mean share {sum(shares) / len(shares):.3f}; at or above 0.95: {sum(s >= 0.95 for s in shares)} of "
         f"{len(shares)}"
     )
+
+
+def _year(article: StoredArticle) -> int | None:
+    return article.published.year if article.published else None
+
+
+def _docs_of(column, label: str, size: int) -> set[int]:
+    value_id = column.value_id(label)
+    return set(column.docs_with([value_id], size).nonzero()[0].tolist()) if value_id is not None else set()
+
+
+def _years_of(column, label: str, size: int, stored: dict) -> str:
+    docs = _docs_of(column, label, size)
+    years = sorted({_year(stored[docnum]) or 0 for docnum in docs})
+    return f"{len(docs)} article{'s' * (len(docs) != 1)}, {', '.join(str(year or 'undated') for year in years)}"
 
 
 def _holds(value_words: list[str], form_words: list[str]) -> bool:

