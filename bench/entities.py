@@ -460,13 +460,13 @@ def integrity(collection: Collection, stored: dict) -> None:
         own_values = [label for label in own_values if label not in apart]
         share = len(named & found) / len(named) if named else 0.0
         any_match = {docnum for docnum, text in texts.items() if pattern.search(text)}
-        before_count = f"  [any match: {len(any_match & found) / len(any_match):.2f}]" if any_match != named else ""
+        before_count = f"  [any match: {len(any_match & found) / len(any_match):.3f}]" if any_match != named else ""
         if previous != named:
-            before_count += f"  [previous rule: {len(previous & found) / len(previous):.2f} of {len(previous)}]"
+            before_count += f"  [previous rule: {len(previous & found) / len(previous):.3f} of {len(previous)}]"
         shares.append(share)
         shown = column.labels[value_id] if value_id is not None else "(none)"
         print(
-            f"    {what:<30}{facet:>7}{len(named):>8}{len(named & found):>8}{share:>7.2f}{len(own_values):>8}  "
+            f"    {what:<30}{facet:>7}{len(named):>8}{len(named & found):>8}{share:>7.3f}{len(own_values):>8}  "
             f"{shown}"
             + (f"; also: {', '.join(v for v in own_values if v != shown)[:120]}" if len(own_values) > 1 else "")
             + before_count
