@@ -41,6 +41,11 @@ def dhakatribune(title_start: str) -> Article:
     raise AssertionError(f"no Dhaka Tribune article titled {title_start!r}")
 
 
+def people(extractor, title: str, *body: str) -> tuple[str, ...]:
+    """The people of an article made of a title and paragraphs."""
+    return extractor.extract(Article(id="t", title=title, origin=Origin("test", 1), body=body)).people
+
+
 def test_titles_and_honorifics_are_not_part_of_a_name(extractor):
     # "Begum Khaleda Zia", "BNP Chairperson Khaleda Zia" and "Chief Adviser Muhammad Yunus" in the text.
     homecoming = extractor.extract(dhakatribune("Khaleda Zia returns home to massive public welcome"))
@@ -277,10 +282,8 @@ def test_a_name_with_a_generational_suffix_is_another_person():
 def test_a_name_run_on_in_a_title_case_headline_is_cut_to_the_name_the_prose_gives(extractor):
     # AllSides (New York Times, Breitbart): the model reads "Obama Asks" and "Donald Trump Rips
     # 'Far-Left" in Title Case headlines; the prose shows where each name ends.
-    def people(title: str, *body: str) -> tuple[str, ...]:
-        return extractor.extract(Article(id="t", title=title, origin=Origin("test", 1), body=body)).people
-
     debate = people(
+        extractor,
         "In Fallout After Debate, Obama Asks, Which Mitt Was That?",
         "The Romney team, feeling rejuvenated, fired back. “In full damage-control mode, President Obama today "
         "offered no defense of his record and no vision for the future,” said Ryan Williams, a Romney spokesman.",
@@ -289,6 +292,7 @@ def test_a_name_run_on_in_a_title_case_headline_is_cut_to_the_name_the_prose_giv
     )
     assert "Obama" in debate and not any(name.startswith("Obama ") for name in debate)
     rips = people(
+        extractor,
         "Donald Trump Rips ‘Far-Left’ Christianity Today Magazine for Endorsing Impeachment",
         "President Donald Trump reacted Friday to Christianity Today magazine and an article it published "
         "endorsing impeachment.",
@@ -384,10 +388,8 @@ def test_a_city_name_read_once_as_a_person_is_left_to_the_corpus(extractor):
 def test_a_name_run_on_into_english_words_is_cut_to_the_name(extractor):
     # AllSides (NPR, 2012 and 2015; Townhall, 2020): the model reads "Slams Obama", "Obama To
     # Iranians" and "Presidents Obama" as names, which would be the articles' full names of "Obama".
-    def people(title: str, *body: str) -> tuple[str, ...]:
-        return extractor.extract(Article(id="t", title=title, origin=Origin("test", 1), body=body)).people
-
     slams = people(
+        extractor,
         "GOP Slams Obama For Saying Private Sector's 'Doing Fine'",
         "President Obama opened himself up to withering Republican attacks Friday via an off-hand statement he made "
         "in a brief White House news conference.",
@@ -396,6 +398,7 @@ def test_a_name_run_on_into_english_words_is_cut_to_the_name(extractor):
     )
     assert slams == ("Obama",)  # "Slams", an inflected verb form, begins no name
     iranians = people(
+        extractor,
         "Obama To Iranians: 'Best Opportunity In Decades' For A Different Future",
         'President Obama is using a Nowruz message to tell Iranians that "we have the best opportunity in decades to '
         'pursue a different future between our countries."',
@@ -404,6 +407,7 @@ def test_a_name_run_on_into_english_words_is_cut_to_the_name(extractor):
     )
     assert iranians == ("Obama",)  # a surname the article titles: "To", written in lower case too, is no name
     pardons = people(
+        extractor,
         "Have Dems Outraged Over Stone Commutation Forgotten Who Clinton and Obama Pardoned?",
         "Despite the pearl clutching from Democrats over President Trump’s decision to commute the prison sentence of "
         "Roger Stone, Fox News's “The Five” co-hosts reminded viewers that Presidents Obama and Clinton had much more "

@@ -651,14 +651,21 @@ def headline_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
         cut = _name_in_headline_span(words, known, prose_words)
         if cut is not None:
             start, end = cut
-            result[index] = (
-                label,
-                " ".join(words[start:end]),
-                before if start == 0 else words[start - 1],
-                before2 if start == 0 else (words[start - 2] if start > 1 else before),
-                gap if start == 0 else 1,
-            )
+            result[index] = _cut(spans[index], start, end)
     return result
+
+
+def _cut(span: RawSpan, start: int, end: int) -> RawSpan:
+    """A span cut to its words[start:end], the words before it (and the gap) told again."""
+    label, text, before, before2, gap = span
+    words = text.split()
+    return (
+        label,
+        " ".join(words[start:end]),
+        before if start == 0 else words[start - 1],
+        before2 if start == 0 else (words[start - 2] if start > 1 else before),
+        gap if start == 0 else 1,
+    )
 
 
 def _name_in_headline_span(words: list[str], known: set[str], prose_words: set[str]) -> tuple[int, int] | None:
@@ -739,15 +746,7 @@ def run_on_people(spans: Sequence[RawSpan], text: str) -> list[RawSpan]:
             result.append(span)
             continue
         carry = len(words) - end
-        result.append(
-            (
-                label,
-                " ".join(words[start:end]),
-                before if start == 0 else words[start - 1],
-                before2 if start == 0 else (words[start - 2] if start > 1 else before),
-                gap if start == 0 else 1,
-            )
-        )
+        result.append(_cut(span, start, end))
     return result
 
 
