@@ -464,7 +464,7 @@ def robustness(runs: dict[Cell, Run], off_ap: dict[str, float], shipped: Cell, q
         f"{max(maps.values()):.4f})"
     )
     if shipped in ap:
-        print(f"  shipped {label}: MAP {maps[shipped]:.4f}, {against(ap[shipped], off_ap)} than off")
+        print(f"  shipped {label}: MAP {maps[shipped]:.4f}; against off, {against(ap[shipped], off_ap)}")
     print(
         f"  best cell chosen on half the queries, MAP on the other half ({splits} random halvings): "
         f"mean {np.mean(held):.4f} (min {min(held):.4f}, max {max(held):.4f})"
