@@ -1,7 +1,7 @@
 """Ranking quality on the TIME test collection: the product, its ranking alone, Whoosh's defaults.
 
     .venv/bin/python bench/relevance.py            # product (headline), ranking only, baseline
-    .venv/bin/python bench/relevance.py --grid     # also the tuning grid behind search/engine/ranking.py
+    .venv/bin/python bench/relevance.py --grid     # also the tuning grids behind search/engine/ranking.py
     .venv/bin/python bench/relevance.py --held-out # proximity's and feedback's grids: how far their settings hold
 
 The headline row is the product path: each query through Searcher.search, exactly as
@@ -171,10 +171,12 @@ class Variant:
         )
 
 
-def our_schema(stop_words: frozenset[str] = ENGLISH_STOP_WORDS) -> Schema:
+def our_schema(stop_words: frozenset[str] = ENGLISH_STOP_WORDS, stem: Callable[[str], str] | None = None) -> Schema:
+    """The product's schema; with other stop words or another stemmer (`stem`), its analyzer changed
+    only in that."""
     schema = build_schema()
-    if stop_words != ENGLISH_STOP_WORDS:
-        analyzer = NewsTokenizer(TermNormalizer(stop_words))
+    if stop_words != ENGLISH_STOP_WORDS or stem is not None:
+        analyzer = NewsTokenizer(TermNormalizer(stop_words, stem=stem))
         for name in TEXT_FIELDS:
             schema[name].analyzer = analyzer
     return schema
@@ -529,6 +531,52 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
     for i, (name, stops) in enumerate(stop_lists.items()):
         sx = build_index(collection.documents, workdir / f"grid-stop{i}", our_schema(stops))
         print(row(name, evaluate(variant_run(collection, sx, shipped), collection.qrels)))
+
+    stemmer_grid(collection, workdir)
+
+
+def plural_stem(word: str) -> str:
+    """Plurals only, Harman's S stemmer (1991): -ies to -y, -es to -e, -s dropped (not -ss, -us)."""
+    if len(word) > 3 and word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if len(word) > 2 and word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
+def unstemmed(word: str) -> str:
+    return word
+
+
+def stemmer_grid(collection: TimeCollection, workdir: Path) -> None:
+    """Grid 6: the stemmer, each against ours (Snowball) query by query, with and without the rest
+    of the ranking (index rebuilt each time)."""
+    from nltk.stem.lancaster import LancasterStemmer
+    from nltk.stem.porter import PorterStemmer
+
+    stemmers: dict[str, Callable[[str], str] | None] = {
+        "Snowball English (ours)": None,
+        "Porter (NLTK's extensions)": PorterStemmer().stem,
+        "Porter (1980, as published)": PorterStemmer(PorterStemmer.ORIGINAL_ALGORITHM).stem,
+        "Lancaster (Paice/Husk)": LancasterStemmer().stem,
+        "plurals only (S stemmer)": plural_stem,
+        "none": unstemmed,
+    }
+    print("\nGrid 6: stemmers (index rebuilt each time; shipped K1, B, query), each against Snowball")
+    print(header("stemmer"))
+    variants = {"shipped": Variant(), "BM25F alone": Variant(proximity=0.0, feedback=NO_FEEDBACK)}
+    ours: dict[str, dict[str, float]] = {}
+    for i, (name, stem) in enumerate(stemmers.items()):
+        sx = build_index(collection.documents, workdir / f"grid-stem{i}", our_schema(stem=stem))
+        for part, variant in variants.items():
+            run = variant_run(collection, sx, variant)
+            ap = per_query_ap(run, collection.qrels)
+            ours.setdefault(part, ap)
+            print(row(f"{name}, {part}", evaluate(run, collection.qrels)))
+            if stem is not None:
+                print(f"    against Snowball: {against(ap, ours[part])}")
 
 
 def main(argv: list[str] | None = None) -> int:

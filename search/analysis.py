@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import regex
 from nltk.stem.snowball import SnowballStemmer
@@ -56,9 +56,16 @@ _NAME_ACRONYMS = frozenset({"US", "UK", "UN", "EU"})
 class TermNormalizer:
     """Maps one raw token to its index term; cached because words repeat."""
 
-    def __init__(self, stop_words: frozenset[str] = ENGLISH_STOP_WORDS, cache_size: int = 200_000) -> None:
+    def __init__(
+        self,
+        stop_words: frozenset[str] = ENGLISH_STOP_WORDS,
+        cache_size: int = 200_000,
+        stem: Callable[[str], str] | None = None,
+    ) -> None:
         self.stop_words = stop_words
-        self._stem = SnowballStemmer("english", ignore_stopwords=False).stem
+        # Snowball unless told otherwise (bench/relevance.py --grid compares others on TIME).
+        self.stem = stem
+        self._stem = stem or SnowballStemmer("english", ignore_stopwords=False).stem
         self._cache: dict[str, tuple[str, bool]] = {}
         self._cache_size = cache_size
 
@@ -188,11 +195,15 @@ class NewsTokenizer(Tokenizer):
                 yield match.start(), match.end(), term
 
     def __getstate__(self) -> dict:
-        # Multiprocess writers pickle the schema: send the settings, not the cache.
-        return {"stop_words": self.normalizer.stop_words}
+        # Multiprocess writers and the index's table of contents pickle the schema: the settings, not
+        # the cache (a stemmer only when it is not Snowball, so indexes read and write as before).
+        state: dict = {"stop_words": self.normalizer.stop_words}
+        if self.normalizer.stem is not None:
+            state["stem"] = self.normalizer.stem
+        return state
 
     def __setstate__(self, state: dict) -> None:
-        NewsTokenizer.__init__(self, TermNormalizer(state["stop_words"]))
+        NewsTokenizer.__init__(self, TermNormalizer(state["stop_words"], stem=state.get("stem")))
 
 
 def news_analyzer() -> NewsTokenizer:
