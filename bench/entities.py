@@ -565,7 +565,8 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 
 def speed(docs: int, workers: int) -> None:
-    from search.entities.extract import EXCLUDED_PIPES, MODEL, EntityExtractor, article_context, article_parts, cook
+    from search.entities.extract import EXCLUDED_PIPES, EntityExtractor, article_context, article_parts, cook
+    from search.spacy_model import MODEL
 
     articles = []
     with gzip.open(ALLSIDES, "rb") as source:

@@ -9,10 +9,11 @@ the rules run, on first use (about 20 MB of RSS, measured). The noun index is no
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from search import spacy_model
 
 # Function words that are also given names or surnames ("Will Smith", "Theresa May").
 _NAME_LIKE_FUNCTION_WORDS = frozenset({"will", "may", "can", "us"})
@@ -62,12 +63,9 @@ def vocabulary() -> Vocabulary:
 
 
 def _lookups_path() -> Path:
-    from search.entities.extract import MODEL  # the model's own package, wherever it is installed
-
-    spec = importlib.util.find_spec(MODEL)
-    found = sorted(Path(spec.origin).parent.glob("*/lemmatizer/lookups")) if spec and spec.origin else []
+    found = sorted(spacy_model.package_dir().glob("*/lemmatizer/lookups"))
     if not found:
-        raise RuntimeError(f"the spaCy model {MODEL} or its lemmatizer tables are not installed (scripts/install)")
+        raise RuntimeError(f"the spaCy model {spacy_model.MODEL} has no lemmatizer tables (scripts/install)")
     return found[0]
 
 

