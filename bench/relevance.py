@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/relevance.py            # product (headline), ranking only, baseline
     .venv/bin/python bench/relevance.py --grid     # also the tuning grids behind search/engine/ranking.py
-    .venv/bin/python bench/relevance.py --held-out # proximity's and feedback's grids: how far their settings hold
+    .venv/bin/python bench/relevance.py --held-out # the grids of proximity, feedback and question words: how far their settings hold
 
 The headline row is the product path: each query through Searcher.search, exactly as
 the web page and `dateline search` run it (all words; any word, by BM25F, when all
@@ -43,10 +43,12 @@ from whoosh.scoring import BM25F, WeightingModel  # noqa: E402
 from search.analysis import ENGLISH_STOP_WORDS, NewsTokenizer, TermNormalizer  # noqa: E402
 from search.engine import feedback, proximity, ranking  # noqa: E402
 from search.index.schema import TEXT_FIELDS, build_schema  # noqa: E402
+from search.query.content_words import OTHER_WORD_WEIGHT  # noqa: E402
 from search.query.natural import REPEATS, natural_query, query_terms  # noqa: E402
 
 TIME_DIR = Path(os.environ.get("DATELINE_SHARED", ROOT.parent / "shared")) / "eval" / "time"
-PROXIMITY_WEIGHT, PROXIMITY_SLOP = proximity.WEIGHT, proximity.SLOP
+PROXIMITY_WEIGHT, PROXIMITY_SLOP, PROXIMITY_WORDS = proximity.WEIGHT, proximity.SLOP, proximity.ANY_WORD_MAX_WORDS
+EVERY_LENGTH = 1_000  # proximity_words that lets the bonus apply to a question of any length
 FEEDBACK = (feedback.FEEDBACK_DOCS, feedback.TERMS, feedback.WEIGHT)
 NO_FEEDBACK = (feedback.FEEDBACK_DOCS, feedback.TERMS, 0.0)
 MEASURES = (AP, nDCG @ 10, P @ 10, R @ 100)
@@ -155,8 +157,10 @@ class Variant:
     repeats: bool = REPEATS
     proximity: float = PROXIMITY_WEIGHT  # search.engine.proximity's bonus weight (0: none)
     slop: int = PROXIMITY_SLOP
+    proximity_words: int = PROXIMITY_WORDS  # the longest any-word query the bonus applies to
     coordination: float | None = None  # Whoosh's Or(scale=...) bonus for matching more words
     feedback: tuple[int, int, float] = FEEDBACK  # search.engine.feedback's FEEDBACK_DOCS, TERMS, WEIGHT
+    other_words: float = OTHER_WORD_WEIGHT  # search.query.content_words: a word that names no subject
 
     def weighting(self) -> WeightingModel:
         cls = ranking.NewsBM25F if self.idf == "lucene" else BM25F
@@ -166,8 +170,10 @@ class Variant:
         return (
             f"K1={self.k1:<4} B={self.b:<4} idf={self.idf:<6} "
             f"repeats={'yes' if self.repeats else 'no ':<3} prox={self.proximity} slop={self.slop}"
+            + (f" prox<={self.proximity_words}w" if self.proximity and self.proximity_words != PROXIMITY_WORDS else "")
             + (f" coord={self.coordination}" if self.coordination else "")
             + (" fb=" + "/".join(str(x) for x in self.feedback) if self.feedback[2] > 0 else " fb=off")
+            + f" other={self.other_words}"
         )
 
 
@@ -186,14 +192,23 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
     schema = ix.schema
 
     def make_query(text: str) -> wq.Query:
-        q = natural_query(text.lower(), ("body",), schema, repeats=variant.repeats)
+        q = natural_query(text.lower(), ("body",), schema, repeats=variant.repeats, other_words=variant.other_words)
         if variant.coordination and isinstance(q, wq.Or):
             q = wq.Or(q.subqueries, scale=variant.coordination)
         return q
 
     def rerank(searcher, docnums, scores, query):
         words = proximity.typed_words(query)
-        return proximity.rerank(searcher, docnums, scores, words, weight=variant.proximity, slop=variant.slop)
+        return proximity.rerank(
+            searcher,
+            docnums,
+            scores,
+            words,
+            any_word=True,
+            weight=variant.proximity,
+            slop=variant.slop,
+            any_word_max_words=variant.proximity_words,
+        )
 
     def expand(searcher, docnums, scores, query):
         return with_feedback(searcher, docnums, scores, query, variant.feedback)
@@ -201,17 +216,25 @@ def variant_run(collection: TimeCollection, ix, variant: Variant) -> Run:
     return search_run(ix, variant.weighting(), make_query, collection.queries, rerank=rerank, expand=expand)
 
 
-def ours_run(collection: TimeCollection, ix, with_proximity: bool = True, with_feedback_: bool = True) -> Run:
+def ours_run(
+    collection: TimeCollection,
+    ix,
+    with_proximity: bool = True,
+    with_feedback_: bool = True,
+    with_content_words: bool = True,
+) -> Run:
     """Exactly what the product ships: ranking.weighting() and natural.natural_query() over the text
-    fields, then search.engine.feedback (unless `with_feedback_` is false), then
-    search.engine.proximity's rerank (unless `with_proximity` is false)."""
+    fields (its words that name no subject weighing less, unless `with_content_words` is false), then
+    search.engine.feedback (unless `with_feedback_` is false), then search.engine.proximity's rerank
+    (unless `with_proximity` is false)."""
     schema = ix.schema
+    other_words = OTHER_WORD_WEIGHT if with_content_words else 1.0
 
     def make_query(text: str) -> wq.Query:
-        return natural_query(text.lower(), TEXT_FIELDS, schema)
+        return natural_query(text.lower(), TEXT_FIELDS, schema, other_words=other_words)
 
     def rerank(searcher, docnums, scores, query):
-        return proximity.rerank(searcher, docnums, scores, proximity.typed_words(query))
+        return proximity.rerank(searcher, docnums, scores, proximity.typed_words(query), any_word=True)
 
     return search_run(
         ix,
@@ -394,19 +417,35 @@ def feedback_grid(collection: TimeCollection, ix) -> None:
 
 
 def proximity_grid(collection: TimeCollection, ix) -> None:
-    """Grid 3: the proximity bonus's settings, each against no bonus, and how far its choice holds."""
+    """Grid 3: the proximity bonus on TIME's long questions (which the product leaves without it:
+    proximity.ANY_WORD_MAX_WORDS), each setting against no bonus, and how far its choice holds."""
     cells = {
-        (slop, weight): Variant(proximity=weight, slop=slop)
+        (slop, weight): Variant(proximity=weight, slop=slop, proximity_words=EVERY_LENGTH)
         for slop in (1, 2, 3, 4, 6)
         for weight in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
     }
     setting_grid(
-        "Grid 3: proximity (search.engine.proximity): SLOP x WEIGHT, shipped K1, B, query and feedback",
+        "Grid 3: proximity (search.engine.proximity) on questions of any length: SLOP x WEIGHT, shipped K1, B, "
+        "query and feedback",
         collection,
         ix,
         cells,
         off=Variant(proximity=0.0),
         shipped=(PROXIMITY_SLOP, PROXIMITY_WEIGHT),
+    )
+
+
+def content_words_grid(collection: TimeCollection, ix) -> None:
+    """Grid 7: the weight of a question's words that name no subject, each against weighing every
+    word alike, the rest of the ranking as shipped."""
+    cells = {(other,): Variant(other_words=other) for other in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)}
+    setting_grid(
+        "Grid 7: question words (search.query.content_words): OTHER_WORD_WEIGHT, shipped K1, B, feedback, proximity",
+        collection,
+        ix,
+        cells,
+        off=Variant(other_words=1.0),
+        shipped=(OTHER_WORD_WEIGHT,),
     )
 
 
@@ -518,6 +557,7 @@ def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> Non
 
     proximity_grid(collection, ix)
     feedback_grid(collection, ix)
+    content_words_grid(collection, ix)
 
     print("\nGrid 4: stop lists (index rebuilt each time; shipped K1, B, query)")
     print(header("stop list"))
@@ -585,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--held-out",
         action="store_true",
-        help="only the proximity and feedback grids, each setting against the feature off",
+        help="only the proximity, feedback and question-word grids, each setting against the feature off",
     )
     parser.add_argument("--no-product", action="store_true", help="skip the Searcher (product) path")
     parser.add_argument("--data", type=Path, default=TIME_DIR, help="the TIME directory (default %(default)s)")
@@ -605,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
             grid_ix = build_index(collection.documents, workdir / "grid-ours", our_schema())
             proximity_grid(collection, grid_ix)
             feedback_grid(collection, grid_ix)
+            content_words_grid(collection, grid_ix)
             return 0
         baseline = evaluate(baseline_run(collection, workdir), collection.qrels)
         ix = build_index(collection.documents, workdir / "ours")
@@ -618,24 +659,31 @@ def main(argv: list[str] | None = None) -> int:
                 row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))", evaluate(product.run, collection.qrels))
             )
         print(row("ranking only: weighting + natural_query + feedback + proximity", evaluate(ours, collection.qrels)))
-        ablations = {
-            (prox, fb): ours_run(collection, ix, prox, fb)
-            for prox, fb in ((False, True), (True, False), (False, False))
-        }
-        for name, prox, fb in (
-            ("  the same without the proximity rerank", False, True),
-            ("  the same without feedback", True, False),
-            ("  the same without either (BM25F alone)", False, False),
+        # (content words, feedback, proximity) -> the ranking with just those parts
+        parts = {(True, True, True): ours}
+        for name, content, fb, prox in (
+            ("  the same without the proximity rerank", True, True, False),
+            ("  the same without feedback", True, False, True),
+            ("  the same without weighing question words less", False, True, True),
+            ("  none of the three (BM25F alone)", False, False, False),
         ):
-            print(row(name, evaluate(ablations[prox, fb], collection.qrels)))
-        alone = per_query_ap(ablations[False, False], collection.qrels)
+            parts[content, fb, prox] = ours_run(collection, ix, prox, fb, content)
+            print(row(name, evaluate(parts[content, fb, prox], collection.qrels)))
+        for key in ((True, False, False), (False, True, False), (False, False, True)):
+            parts[key] = ours_run(collection, ix, key[2], key[1], key[0])
+        alone = per_query_ap(parts[False, False, False], collection.qrels)
         print("  against BM25F alone, average precision query by query:")
-        for name, run in (
-            ("feedback + proximity", ours),
-            ("feedback", ablations[False, True]),
-            ("proximity", ablations[True, False]),
+        for name, key in (
+            ("all three (shipped)", (True, True, True)),
+            ("question words weighed + feedback", (True, True, False)),
+            ("question words weighed", (True, False, False)),
+            ("feedback", (False, True, False)),
+            ("proximity", (False, False, True)),
         ):
-            print(f"    {name}: {against(per_query_ap(run, collection.qrels), alone)}")
+            run = parts[key]
+            print(
+                f"    {name}: MAP {evaluate(run, collection.qrels)['MAP']:.4f}, {against(per_query_ap(run, collection.qrels), alone)}"
+            )
         print(row("baseline: Whoosh StemmingAnalyzer + BM25F(), OR of words", baseline))
         if product is not None:
             print("  " + feedback_latency(collection, workdir / "product"))

@@ -96,12 +96,12 @@ def test_proximity_changes_no_count_and_pages_agree(searcher):
 
 @pytest.mark.shared
 def test_any_word_reading_only_reorders_the_head(searcher, monkeypatch):
-    """A long question read as any word: the first RERANK_DEPTH hits are BM25F's first hits,
-    reordered by the bonus alone (scores that only grew, best first); everything after them is in
-    BM25F's order. (Feedback, which rescores every match of that reading, is off: this is about
-    proximity alone; tests/test_feedback.py covers it.)"""
+    """A short query read as any word (few articles have all four words): the first RERANK_DEPTH
+    hits are BM25F's first hits, reordered by the bonus alone (scores that only grew, best first);
+    everything after them is in BM25F's order. (Feedback, which rescores every match of that
+    reading, is off: this is about proximity alone; tests/test_feedback.py covers it.)"""
     monkeypatch.setattr(feedback, "WEIGHT", 0.0)
-    q = "treasury secretary james baker said the dollar fell against the yen in tokyo trading"
+    q = "james baker tokyo trading"
     request = SearchRequest(q=q, page_size=100, snippets=False)
     with_bonus = searcher.search(request)
     assert with_bonus.notice and "any of them" in with_bonus.notice
@@ -119,6 +119,20 @@ def test_any_word_reading_only_reorders_the_head(searcher, monkeypatch):
     scores = [h.score for h in with_bonus.results]
     assert scores == sorted(scores, reverse=True)  # no hit put first for having the words as typed
     assert [h.id for p in pages_after for h in p.results] == [h.id for p in bm25f_after for h in p.results]
+
+
+@pytest.mark.shared
+def test_a_long_question_read_as_any_word_gets_no_bonus(searcher, monkeypatch):
+    """Neighbouring words of a long question are mostly no phrase (proximity.ANY_WORD_MAX_WORDS):
+    its order is BM25F's (with feedback off), whatever the bonus's weight."""
+    monkeypatch.setattr(feedback, "WEIGHT", 0.0)
+    q = "treasury secretary james baker said the dollar fell against the yen in tokyo trading"
+    request = SearchRequest(q=q, page_size=100, snippets=False)
+    asked = searcher.search(request)
+    assert asked.notice and "any of them" in asked.notice
+    monkeypatch.setattr(proximity, "WEIGHT", 0.0)
+    assert [(h.id, h.score) for h in searcher.search(request).results] == [(h.id, h.score) for h in asked.results]
+    assert len(set(query_terms(q))) > proximity.ANY_WORD_MAX_WORDS
 
 
 def test_typed_words_leave_out_excluded_words_and_keep_order():

@@ -9,10 +9,11 @@ RERANK_DEPTH hits are reordered (positions are read for them only, a few posting
   ("James A. Baker" counts, "Baker ... James" does not), come first. A few words typed
   together are usually a name or a term. In the any-word reading of a long question most
   neighbouring words are no phrase, and putting such matches first costs TIME 0.14 MAP.
-- In either reading, each pair of neighbouring query words that the article has in that order
-  within SLOP positions adds a bonus, in the manner of BM25TP (Rasolofo and Savoy, 2003): the
-  number of such occurrences saturated like a term frequency (BM25's K1 and B, the field's
-  length), times the field's weight (FIELD_BOOSTS) and WEIGHT.
+- Each pair of neighbouring query words that the article has in that order within SLOP
+  positions adds a bonus, in the manner of BM25TP (Rasolofo and Savoy, 2003): the number of such
+  occurrences saturated like a term frequency (BM25's K1 and B, the field's length), times the
+  field's weight (FIELD_BOOSTS) and WEIGHT. In the any-word reading only for a query of at most
+  ANY_WORD_MAX_WORDS words: a long question's neighbouring words are mostly no phrase.
 
 The bonus is never negative and the reordering stays within the first RERANK_DEPTH hits, which
 BM25F put above every later one: the order past them, and every count, stay as they were.
@@ -30,15 +31,20 @@ from search.engine.evaluate import segments_holding
 from search.index.schema import FIELD_BOOSTS, TEXT_FIELDS
 from search.index.whoosh_internals.reading import term_positions
 
-# Measured on TIME (bench/relevance.py --grid, "proximity" block): MAP 0.710-0.713 for SLOP 3-4
-# and WEIGHT 0.75-1.5 against 0.703 without (nDCG@10 0.764-0.768 against 0.763); WEIGHT 1 sits
-# in the middle of that plateau. Weighing a pair by its words' IDF instead peaked narrowly.
-# With feedback on (as shipped) the bonus is not shown to help TIME's long questions
-# (bench/relevance.py --held-out): 6 of 35 settings beat no bonus, and this one ranks 17 queries
-# better and 22 worse (MAP 0.7225 against 0.7162; paired randomisation p = 0.64).
+# Set on TIME's long questions, before the bonus left them (BM25F alone, no feedback): MAP
+# 0.710-0.713 for SLOP 3-4 and WEIGHT 0.75-1.5 against 0.703 without; WEIGHT 1 sits in the middle
+# of that plateau. Weighing a pair by its words' IDF instead peaked narrowly. TIME has no short
+# queries to measure them on; tests/test_proximity.py shows what they do for `james baker`.
 WEIGHT = 1.0
 SLOP = 3
 RERANK_DEPTH = 100
+# The longest query (in distinct words) read as any of its words that still gets the bonus. TIME's
+# questions (3 to 19 distinct words, every one read as any word; 4 or fewer in 4 of the 83) are where
+# the bonus was measured on long questions: 6 of 35 settings beat no bonus, and in every setting it
+# ranked more questions worse than better (bench/relevance.py --held-out, grid 3; this setting 17
+# better and 23 worse). A name or a term is rarely longer than four words ("Mirza Fakhrul Islam
+# Alamgir"); a query that short falls back to any word only when few articles have every word.
+ANY_WORD_MAX_WORDS = 4
 
 Pair = tuple[str, str]
 Positions = dict[str, dict[int, list[int]]]  # word -> {top-level docnum: positions in one field}
@@ -88,20 +94,27 @@ def rerank(
     words: Sequence[str],
     *,
     as_typed_first: bool = False,
+    any_word: bool = False,
     weight: float | None = None,
     slop: int | None = None,
     depth: int | None = None,
+    any_word_max_words: int | None = None,
     positions_at: PositionsAt | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`docnums` best first and their `scores`, with the first `depth` reordered: those that have
     all `words` as typed first (with `as_typed_first`), then by score plus `weight` times the
-    proximity bonus. Fewer than two words: unchanged. (`weight`, `slop` and `depth`, WEIGHT, SLOP
-    and RERANK_DEPTH when not given, are for bench/relevance.py's grid.) `positions_at` reads the
-    words' positions (by default, from the searcher's segments, block after block)."""
+    proximity bonus. Unchanged for fewer than two words, and for more than `any_word_max_words` in
+    the any-word reading (`any_word`). (`weight`, `slop`, `depth` and `any_word_max_words`, WEIGHT,
+    SLOP, RERANK_DEPTH and ANY_WORD_MAX_WORDS when not given, are for bench/relevance.py's grids.)
+    `positions_at` reads the words' positions (by default, from the searcher's segments, block
+    after block)."""
     weight = WEIGHT if weight is None else weight
     slop = SLOP if slop is None else slop
     depth = RERANK_DEPTH if depth is None else depth
+    longest = ANY_WORD_MAX_WORDS if any_word_max_words is None else any_word_max_words
     if len(words) < 2 or not len(docnums) or (weight <= 0 and not as_typed_first):
+        return docnums, scores
+    if any_word and len(words) > longest:
         return docnums, scores
     head = docnums[: min(depth, len(docnums))]
     bonus, typed = proximity_scores(searcher, head, words, slop, positions_at)

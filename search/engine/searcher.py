@@ -593,6 +593,7 @@ class _Search:
             ranked,
             words,
             as_typed_first=self.words_required,
+            any_word=self.used_any_word,
             positions_at=self.evaluation.positions_at,
         )
 

@@ -1,5 +1,6 @@
 """The free-text ("any words") query: the analyzed words of a text, ORed over the text fields,
-so that documents matching more (and rarer) words rank first under BM25F (search.engine.ranking).
+so that documents matching more (and rarer) words rank first under BM25F (search.engine.ranking),
+the words that only phrase a question weighing less (search.query.content_words).
 The searcher reads a query this way when every word finds fewer than a page of articles.
 """
 
@@ -11,6 +12,7 @@ from whoosh import query as wq
 from whoosh.fields import Schema
 
 from search.index.schema import TEXT_FIELDS, build_schema
+from search.query.content_words import OTHER_WORD_WEIGHT, term_weights
 
 # A word typed twice counts twice (MAP 0.702 against 0.700 counting it once).
 REPEATS = True
@@ -33,11 +35,13 @@ def natural_query(
     schema: Schema | None = None,
     *,
     repeats: bool = REPEATS,
+    other_words: float = OTHER_WORD_WEIGHT,
 ) -> wq.Query:
     """A ranked OR over the words of `text` in the text fields: the "any words" query.
 
     Each distinct word becomes one clause (an OR of that word over the fields);
-    with `repeats`, a word typed twice counts twice. Returns `NullQuery` when the
+    with `repeats`, a word typed twice counts twice; a word that is no noun, name, adjective or
+    number weighs `other_words` (1: as much as any). Returns `NullQuery` when the
     text has no searchable words. (The keyword arguments exist for bench/relevance.py's grid.)
     """
     schema = schema or _default_schema()
@@ -48,12 +52,17 @@ def natural_query(
     terms = query_terms(text, schema, fields[0])
     if not terms:
         return wq.NullQuery
+    counted = _counted(terms)
+    weights: dict[str, float] = {}
+    if other_words != 1.0 and len(counted) > 1:  # one word has nothing to weigh against
+        weights = term_weights(text, lambda word: query_terms(word, schema, fields[0]), other_words)
     clauses: list[wq.Query] = []
-    for term, count in _counted(terms).items():
+    for term, count in counted.items():
         per_field = [wq.Term(f, term) for f in fields]
         clause = per_field[0] if len(per_field) == 1 else wq.Or(per_field)
-        if repeats and count != 1:
-            clause = clause.with_boost(float(count))
+        boost = (float(count) if repeats else 1.0) * weights.get(term, 1.0)
+        if boost != 1.0:
+            clause = clause.with_boost(boost)
         clauses.append(clause)
     return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
