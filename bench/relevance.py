@@ -534,7 +534,9 @@ def per_query_ap(run: Run, qrels: Qrels) -> dict[str, float]:
 
 def grid(collection: TimeCollection, collection_dir: Path, workdir: Path) -> None:
     ix = build_index(collection.documents, workdir / "grid-ours", our_schema())
-    print("\nGrid 1: K1 x B (our analyzer, Lucene IDF, repeated query words count, no proximity, no feedback)")
+    print(
+        "\nGrid 1: K1 x B (our analyzer, Lucene IDF, repeated query words count, question words weighed, no proximity, no feedback)"
+    )
     print(header("variant"))
     for k1 in (0.6, 0.9, 1.2, 1.5, 1.8, 2.4):
         for b in (0.3, 0.5, 0.6, 0.75, 0.9):
@@ -606,7 +608,7 @@ def stemmer_grid(collection: TimeCollection, workdir: Path) -> None:
     }
     print("\nGrid 6: stemmers (index rebuilt each time; shipped K1, B, query), each against Snowball")
     print(header("stemmer"))
-    variants = {"shipped": Variant(), "BM25F alone": Variant(proximity=0.0, feedback=NO_FEEDBACK)}
+    variants = {"shipped": Variant(), "BM25F alone": Variant(proximity=0.0, feedback=NO_FEEDBACK, other_words=1.0)}
     ours: dict[str, dict[str, float]] = {}
     for i, (name, stem) in enumerate(stemmers.items()):
         sx = build_index(collection.documents, workdir / f"grid-stem{i}", our_schema(stem=stem))

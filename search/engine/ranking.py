@@ -36,8 +36,10 @@ SUBTITLE_B = 0.5
 # Words typed side by side that stand side by side: search.engine.proximity reranks the best
 # hits (an earlier try, extra phrase clauses in this query, peaked too narrowly on TIME to trust).
 
-# Not used: Whoosh's coordination bonus (Or(..., scale=s)) lowered MAP to 0.694 for
-# any s, as it adds a per-matched-word constant that ignores how rare the words are.
+# Not used: Whoosh's coordination bonus (Or(..., scale=s)) adds a per-matched-word constant that
+# ignores how rare the words are. It lowered MAP to 0.694 for any s before question words were
+# weighed (search.query.content_words); with them it gives 0.723 for s = 0.5 and 0.9 against
+# 0.7186 (bench/relevance.py --grid, grid 2): two settings seen after the fact, not adopted.
 
 
 class NewsBM25F(BM25F):
