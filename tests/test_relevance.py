@@ -144,6 +144,12 @@ def test_a_word_written_both_as_noun_and_as_verb_counts_as_content_and_repeats_s
     }
 
 
+def test_a_question_with_undecodable_bytes_is_still_weighed():
+    # A command line's undecodable bytes reach Python as lone surrogates, which spaCy cannot take.
+    q = natural_query("\udcff What issues are involved in the arrears?", fields=("body",))
+    assert {s.text: s.boost for s in q.subqueries} == {"what": 0.5, "issu": 1.0, "involv": 0.5, "arrear": 1.0}
+
+
 def test_a_single_word_is_not_weighed():
     q = natural_query("running", fields=("body",))
     assert isinstance(q, wq.Term) and q.boost == 1.0

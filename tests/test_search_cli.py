@@ -106,3 +106,13 @@ def test_undated_counts_and_lists_the_articles_without_a_date(index_dir, capsys)
     assert capsys.readouterr().err.startswith(
         "dateline search: --undated: undated (articles without a date) cannot be combined with from or to"
     )
+
+
+def test_undecodable_bytes_in_a_long_question_are_an_answer_not_a_traceback(index_dir, capsys):
+    # Bytes that are not UTF-8 on a command line reach Python as lone surrogates; read as any word,
+    # the question's words are tagged (search.query.content_words), which must not fail on them.
+    question = "\udcff which rockets hit the harbour while nobody was looking"
+    assert main(["search", *question.split(), "--json", "--index", str(index_dir)]) == 0
+    data = orjson.loads(capsys.readouterr().out)
+    assert data["total"] >= 1 and "any of them" in data["notice"]
+    assert data["query"].startswith("\ufffd")  # the undecodable byte, as a web request would show it

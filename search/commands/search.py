@@ -113,14 +113,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error)) from None
     index_dir = args.index or settings.index_dir
-    q = " ".join(args.query)
+    q = typed_text(" ".join(args.query))
     sort: Any = args.sort or ("relevance" if q.strip() else "newest")  # SearchRequest.validate checks it
     limits = settings.limits
     fmt = args.format or ("json" if args.json else "text")
     if args.json and fmt != "json":
         raise CommandError(f"--json and --format {fmt} disagree: give one of them")
     try:
-        filters = {facet.name: tuple(getattr(args, facet.name)) for facet in FACETS}
+        filters = {facet.name: tuple(typed_text(value) for value in getattr(args, facet.name)) for facet in FACETS}
         request = SearchRequest(
             q=q,
             filters=filters,
@@ -249,3 +249,9 @@ def render(result, color: bool = False) -> str:
         lines.append("facets:")
         lines.extend(facet_lines)
     return "\n".join(lines)
+
+
+def typed_text(arg: str) -> str:
+    """A query or facet value as typed: bytes of the command line that are not UTF-8 (kept by Python
+    as lone surrogates, which no answer can print) become U+FFFD, as a web request's do."""
+    return arg.encode("utf-8", "surrogatepass").decode("utf-8", "replace")

@@ -31,7 +31,10 @@ def term_weights(text: str, analyze: Callable[[str], list[str]], other: float = 
     """Each index term of `text` (as `analyze` makes them from a word) with its weight: 1 where the
     word is a content word, `other` where it is not; a term written both ways counts as content."""
     weights: dict[str, float] = {}
-    for token in spacy_model.load(_NOT_NEEDED)(text):
+    # spaCy takes only text that encodes as UTF-8: a lone surrogate (undecodable bytes of a command
+    # line, kept by Python) becomes "?", which names no term; the words around it are tagged as typed.
+    taggable = text.encode("utf-8", "replace").decode("utf-8")
+    for token in spacy_model.load(_NOT_NEEDED)(taggable):
         weight = 1.0 if token.pos_ in CONTENT else other
         for term in analyze(token.text):
             weights[term] = max(weights.get(term, 0.0), weight)
