@@ -661,7 +661,11 @@ def main(argv: list[str] | None = None) -> int:
                 row("PRODUCT: Searcher.search(SearchRequest(q=text.lower()))", evaluate(product.run, collection.qrels))
             )
         print(row("ranking only: weighting + natural_query + feedback + proximity", evaluate(ours, collection.qrels)))
-        # (content words, feedback, proximity) -> the ranking with just those parts
+
+        def with_parts(content: bool, fb: bool, prox: bool) -> Run:
+            return ours_run(collection, ix, with_proximity=prox, with_feedback_=fb, with_content_words=content)
+
+        # (question words weighed, feedback, proximity) -> the ranking with just those parts
         parts = {(True, True, True): ours}
         for name, content, fb, prox in (
             ("  the same without the proximity rerank", True, True, False),
@@ -669,10 +673,10 @@ def main(argv: list[str] | None = None) -> int:
             ("  the same without weighing question words less", False, True, True),
             ("  none of the three (BM25F alone)", False, False, False),
         ):
-            parts[content, fb, prox] = ours_run(collection, ix, prox, fb, content)
+            parts[content, fb, prox] = with_parts(content, fb, prox)
             print(row(name, evaluate(parts[content, fb, prox], collection.qrels)))
         for key in ((True, False, False), (False, True, False), (False, False, True)):
-            parts[key] = ours_run(collection, ix, key[2], key[1], key[0])
+            parts[key] = with_parts(*key)
         alone = per_query_ap(parts[False, False, False], collection.qrels)
         print("  against BM25F alone, average precision query by query:")
         for name, key in (
