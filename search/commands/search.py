@@ -254,4 +254,8 @@ def render(result, color: bool = False) -> str:
 def typed_text(arg: str) -> str:
     """A query or facet value as typed: bytes of the command line that are not UTF-8 (kept by Python
     as lone surrogates, which no answer can print) become U+FFFD, as a web request's do."""
-    return arg.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    try:
+        raw = arg.encode("utf-8", "surrogateescape")  # the bytes as they came: one U+FFFD for each bad run
+    except UnicodeEncodeError:  # a surrogate no command line makes (a caller's own string)
+        raw = arg.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
